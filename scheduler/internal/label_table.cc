@@ -1,0 +1,25 @@
+#include "scheduler/internal/label_table.h"
+
+#include <algorithm>
+
+namespace qsim::internal {
+
+LabelId LabelTable::Intern(std::string_view label) {
+  auto it = ids_.find(std::string(label));
+  if (it != ids_.end()) return it->second;
+  LabelId id = static_cast<LabelId>(names_.size());
+  names_.emplace_back(label);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+std::vector<LabelId> LabelTable::InternAll(const std::vector<std::string>& labels) {
+  std::vector<LabelId> ids;
+  ids.reserve(labels.size());
+  for (const auto& l : labels) ids.push_back(Intern(l));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace qsim::internal

@@ -1,0 +1,441 @@
+// One scheduling pass (spec §5): prioritise, then for each level match idle
+// workers (provision matches first), reprioritise and preempt; then the free
+// bucket; then mark what was looked at and not placed as examined.
+//
+// Speed comes from an index, not from shortcuts in the algorithm: each
+// level's ordered list is bucketed by one label of each request (its rarest
+// among the known workers), so a worker visits only the requests keyed by
+// labels it holds, then checks the rest of their labels. The resulting match
+// list is exactly the spec's: the requests of the list's examined/modified
+// prefix whose base labels the worker holds, in (quality desc, list order).
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "scheduler/internal/events_util.h"
+#include "scheduler/internal/pass.h"
+
+namespace qsim::internal {
+namespace {
+
+bool RequestOrder(const Request* a, const Request* b) {
+  if (a->examined_time != b->examined_time) return a->examined_time < b->examined_time;
+  if (a->enqueue_time != b->enqueue_time) return a->enqueue_time < b->enqueue_time;
+  return a->id < b->id;
+}
+
+// A level's ordered request list and its label index.
+struct Level {
+  std::vector<Request*> requests;
+  // CSR buckets: requests keyed by label l sit at
+  // items[start[l] .. start[l+1]), ascending position; key `num_labels` holds
+  // the requests with no base labels.
+  std::vector<uint32_t> start;
+  std::vector<uint32_t> items;
+  bool indexed = false;
+};
+
+class Pass {
+ public:
+  Pass(Scheduler::Impl& s, EventSink* events) : s_(s), events_(events) {}
+
+  std::vector<SchedulerAssignment> Run();
+
+ private:
+  // --- setup ---
+  void Prioritise();
+  void InitCounters();
+  // --- matching ---
+  void IndexLevel(Level& level);
+  size_t StalePrefix(const Level& level, const Worker& w) const;
+  void ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out);
+  bool Blocked(const Request& r, const Worker& w, Priority p) const;
+  // --- steps ---
+  void MatchIdle(Priority p);
+  void Reprioritise(Priority p);
+  void Preempt(Priority p);
+  void MoveThrottled(Priority p);
+  // --- state changes ---
+  std::unique_ptr<Request> TakeQueued(Request* r);
+  void CountStart(const Request& r, const Worker& w, int delta);
+  void Emit(const TaskEvent& e) {
+    if (events_) events_->OnEvent(e);
+  }
+
+  // Fanout (policy.enforce_fanout): tasks a group may still start; a group is
+  // (account, all labels of the request).
+  std::string FanoutKey(const Request& r) const;
+  bool FanoutExhausted(const Request& r) const;
+
+  Scheduler::Impl& s_;
+  EventSink* events_;
+  uint64_t pass_ = 0;
+  std::vector<SchedulerAssignment> out_;
+  Level levels_[kNumPriorities + 1];
+  std::vector<Worker*> idle_;
+  std::vector<uint32_t> mark_;
+  uint32_t stamp_ = 0;
+  std::map<std::string, int64_t> fanout_running_;
+  // (account, prefix, label) -> running tasks, for per-label limits.
+  std::map<std::tuple<std::string, std::string, std::string>, int32_t> label_running_;
+};
+
+std::vector<SchedulerAssignment> Pass::Run() {
+  pass_ = ++s_.pass_number;
+  InitCounters();
+  Prioritise();
+  for (auto& [id, w] : s_.workers) {
+    if (w->idle()) idle_.push_back(w.get());
+  }
+  mark_.assign(s_.labels.size(), 0);
+
+  for (Priority p = 0; p < kNumPriorities; ++p) {
+    MatchIdle(p);
+    Reprioritise(p);
+    if (!s_.policy.disable_preemption) Preempt(p);
+    MoveThrottled(p);
+  }
+  MatchIdle(kFreeBucket);
+
+  for (const Level& level : levels_) {
+    for (Request* r : level.requests) {
+      if (r->placed_in_pass != pass_) r->examined_time = s_.last_update;
+    }
+  }
+  return std::move(out_);
+}
+
+void Pass::InitCounters() {
+  if (!s_.policy.enforce_fanout && !s_.policy.enforce_per_label_limits) return;
+  for (auto& [id, w] : s_.workers) {
+    if (w->run) CountStart(*w->run->request, *w, +1);
+  }
+}
+
+void Pass::Prioritise() {
+  for (auto& [id, r] : s_.queued) {
+    auto balance = s_.balances.find(r->account);
+    Priority p = balance == s_.balances.end() ? kFreeBucket : BestPriority(balance->second);
+    if (p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+    if (p == kFreeBucket) {
+      auto config = s_.accounts.find(r->account);
+      if (config != s_.accounts.end() && config->second.disable_free_tasks) continue;
+    }
+    levels_[p].requests.push_back(r.get());
+  }
+  for (Level& level : levels_) {
+    std::sort(level.requests.begin(), level.requests.end(), RequestOrder);
+  }
+}
+
+void Pass::IndexLevel(Level& level) {
+  if (level.indexed) return;
+  level.indexed = true;
+  const uint32_t no_label = static_cast<uint32_t>(s_.labels.size());
+  std::vector<uint32_t> keys(level.requests.size());
+  level.start.assign(no_label + 2, 0);
+  for (size_t i = 0; i < level.requests.size(); ++i) {
+    const Request& r = *level.requests[i];
+    uint32_t key = no_label;
+    for (LabelId l : r.base_ids) {
+      if (key == no_label || s_.workers_with_label[l] < s_.workers_with_label[key]) key = l;
+    }
+    keys[i] = key;
+    ++level.start[key + 1];
+  }
+  for (size_t k = 1; k < level.start.size(); ++k) level.start[k] += level.start[k - 1];
+  level.items.resize(level.requests.size());
+  std::vector<uint32_t> fill(level.start.begin(), level.start.end() - 1);
+  for (size_t i = 0; i < level.requests.size(); ++i) level.items[fill[keys[i]]++] = static_cast<uint32_t>(i);
+}
+
+size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
+  if (!s_.policy.skip_stale_pairs) return level.requests.size();
+  // The list is ordered by examined time first: the requests examined no
+  // later than the worker last changed form a prefix.
+  auto it = std::upper_bound(level.requests.begin(), level.requests.end(), w.modified_time,
+                             [](Time t, const Request* r) { return t < r->examined_time; });
+  return static_cast<size_t>(it - level.requests.begin());
+}
+
+void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out) {
+  out.clear();
+  const size_t end = StalePrefix(level, w);
+  if (end == 0) return;
+  IndexLevel(level);
+  if (++stamp_ == 0) {  // wrapped: old marks could read as current
+    std::fill(mark_.begin(), mark_.end(), 0);
+    stamp_ = 1;
+  }
+  for (LabelId l : w.label_ids) mark_[l] = stamp_;
+  auto holds_all = [&](const std::vector<LabelId>& ids) {
+    for (LabelId l : ids) {
+      if (mark_[l] != stamp_) return false;
+    }
+    return true;
+  };
+  auto scan = [&](uint32_t key) {
+    for (uint32_t k = level.start[key]; k < level.start[key + 1]; ++k) {
+      const uint32_t pos = level.items[k];
+      if (pos >= end) break;
+      const Request& r = *level.requests[pos];
+      if (r.placed_in_pass == pass_ || !holds_all(r.base_ids)) continue;
+      out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});
+    }
+  };
+  scan(static_cast<uint32_t>(s_.labels.size()));
+  for (LabelId l : w.label_ids) scan(l);
+  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
+  } else {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+      if (a.quality != b.quality) return a.quality > b.quality;
+      return a.position < b.position;
+    });
+  }
+}
+
+std::string Pass::FanoutKey(const Request& r) const {
+  std::vector<std::string> all = r.base_labels;
+  all.insert(all.end(), r.provisionable_labels.begin(), r.provisionable_labels.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::string key = r.account;
+  for (const auto& l : all) {
+    key += '\n';
+    key += l;
+  }
+  return key;
+}
+
+bool Pass::FanoutExhausted(const Request& r) const {
+  if (!s_.policy.enforce_fanout) return false;
+  auto config = s_.accounts.find(r.account);
+  if (config == s_.accounts.end() || config->second.max_fanout <= 0) return false;
+  auto it = fanout_running_.find(FanoutKey(r));
+  const int64_t running = it == fanout_running_.end() ? 0 : it->second;
+  return running >= config->second.max_fanout;
+}
+
+// The label of `w` that starts with `prefix`, if any (the first in order).
+const std::string* LabelWithPrefix(const Worker& w, const std::string& prefix) {
+  auto it = std::lower_bound(w.labels.begin(), w.labels.end(), prefix);
+  if (it != w.labels.end() && it->compare(0, prefix.size(), prefix) == 0) return &*it;
+  return nullptr;
+}
+
+void Pass::CountStart(const Request& r, const Worker& w, int delta) {
+  if (s_.policy.enforce_fanout) fanout_running_[FanoutKey(r)] += delta;
+  if (!s_.policy.enforce_per_label_limits) return;
+  auto config = s_.accounts.find(r.account);
+  if (config == s_.accounts.end()) return;
+  for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
+    if (const std::string* label = LabelWithPrefix(w, prefix)) {
+      label_running_[{r.account, prefix, *label}] += delta;
+    }
+  }
+}
+
+bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
+  if (p != kFreeBucket && FanoutExhausted(r)) return true;
+  if (!s_.policy.enforce_per_label_limits) return false;
+  auto config = s_.accounts.find(r.account);
+  if (config == s_.accounts.end()) return false;
+  for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
+    const std::string* label = LabelWithPrefix(w, prefix);
+    if (!label) continue;
+    auto it = label_running_.find({r.account, prefix, *label});
+    if (it != label_running_.end() && it->second >= limit) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<Request> Pass::TakeQueued(Request* r) {
+  auto node = s_.queued.extract(r->id);
+  r->placed_in_pass = pass_;
+  return std::move(node.mapped());
+}
+
+void Pass::MatchIdle(Priority p) {
+  std::erase_if(idle_, [](const Worker* w) { return !w->idle(); });
+  Level& level = levels_[p];
+  if (idle_.empty() || level.requests.empty()) return;
+
+  // Step 1: every idle worker's match list, once, before any placement.
+  std::vector<std::vector<Match>> matches(idle_.size());
+  for (size_t i = 0; i < idle_.size(); ++i) ComputeMatches(level, *idle_[i], matches[i]);
+
+  // Steps 2 and 3: provision matches first, then any match.
+  for (bool provision_step : {true, false}) {
+    for (size_t i = 0; i < idle_.size(); ++i) {
+      Worker& w = *idle_[i];
+      if (!w.idle()) continue;
+      for (const Match& m : matches[i]) {
+        Request* r = level.requests[m.position];
+        if (r->placed_in_pass == pass_) continue;
+        if (provision_step && !m.provision_match) continue;
+        if (Blocked(*r, w, p)) continue;
+        s_.StartRun(w, TakeQueued(r), p, Balance{});
+        CountStart(*r, w, +1);
+        out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p,
+                                           s_.last_update, !m.provision_match});
+        if (events_) {
+          TaskEvent e = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
+          e.priority = p;
+          e.provision_required = !m.provision_match;
+          Emit(e);
+        }
+        break;
+      }
+    }
+  }
+}
+
+void Pass::Reprioritise(Priority p) {
+  const Policy& policy = s_.policy;
+  std::vector<Worker*> running;  // gathered once, only if some account qualifies
+  bool gathered = false;
+  for (auto& [account, balance] : s_.balances) {
+    const float b = balance[p];
+    const bool demote = b < policy.demote_threshold;
+    const bool promote = b > policy.promote_threshold;
+    if (!demote && !promote) continue;
+    if (!gathered) {
+      for (auto& [id, w] : s_.workers) {
+        if (w->run) running.push_back(w.get());
+      }
+      gathered = true;
+    }
+    std::vector<Worker*> at_p;
+    for (Worker* w : running) {
+      if (w->run->request->account == account && w->run->priority == p) at_p.push_back(w);
+    }
+    const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(at_p.size());
+    std::vector<Worker*> moving;
+    Priority to = p;
+    if (demote && room < 0) {
+      moving = std::move(at_p);
+      std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
+        return BalanceLess(a->run->cost, b->run->cost);
+      });
+      moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
+      to = p + 1;
+    } else if (promote && room > 0) {
+      for (Worker* w : running) {
+        if (w->run->request->account == account && w->run->priority > p) moving.push_back(w);
+      }
+      std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
+        return BalanceLess(b->run->cost, a->run->cost);
+      });
+      moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(static_cast<double>(room)))));
+    }
+    // `running` is in worker-id order and the sorts are stable: ties keep it.
+    for (Worker* w : moving) {
+      if (events_) {
+        TaskEvent e = WorkerEvent(s_, EventType::kReprioritized, s_.last_update, *w->run->request, *w);
+        e.old_priority = w->run->priority;
+        e.new_priority = to;
+        Emit(e);
+      }
+      w->run->priority = to;
+    }
+  }
+}
+
+void Pass::Preempt(Priority p) {
+  Level& level = levels_[p];
+  const bool any_unplaced = std::any_of(level.requests.begin(), level.requests.end(),
+                                        [&](const Request* r) { return r->placed_in_pass != pass_; });
+  if (!any_unplaced) return;
+
+  std::vector<Worker*> candidates;
+  std::set<std::string> banned;
+  for (auto& [id, w] : s_.workers) {
+    if (w->run && w->run->priority > p) {
+      candidates.push_back(w.get());
+      banned.insert(w->run->request->account);
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {
+    return BalanceLess(a->run->cost, b->run->cost);
+  });
+
+  std::vector<Match> matches;
+  for (Worker* w : candidates) {
+    ComputeMatches(level, *w, matches);
+    for (const Match& m : matches) {
+      Request* r = level.requests[m.position];
+      if (r->placed_in_pass == pass_ || banned.count(r->account)) continue;
+      if (Blocked(*r, *w, p)) continue;
+      auto balance = s_.balances.find(r->account);
+      const Balance zero{};
+      const Balance& have = balance == s_.balances.end() ? zero : balance->second;
+      const Balance cost = w->run->cost;
+      if (!BalanceLess(cost, have)) continue;
+
+      const Request& victim = *w->run->request;
+      if (events_) {
+        TaskEvent assigned = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, *w);
+        assigned.priority = p;
+        assigned.preempting = true;
+        assigned.provision_required = !m.provision_match;
+        assigned.preempted_task = victim.id;
+        assigned.preemption_cost = cost;
+        Emit(assigned);
+        TaskEvent preempted = WorkerEvent(s_, EventType::kPreempted, s_.last_update, victim, *w);
+        preempted.priority = w->run->priority;
+        preempted.preempting_task = r->id;
+        preempted.preempting_account = r->account;
+        preempted.preempting_priority = p;
+        Emit(preempted);
+      }
+      out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, w->id, r->id, victim.id, p,
+                                         s_.last_update, !m.provision_match});
+      if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
+        for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
+      }
+      if (auto charge = s_.balances.find(r->account); charge != s_.balances.end()) {
+        for (int i = 0; i < kNumPriorities; ++i) charge->second[i] -= cost[i];
+      }
+      CountStart(victim, *w, -1);
+      s_.EndRun(*w);  // the victim is forgotten; the dispatcher brings it back
+      s_.StartRun(*w, TakeQueued(r), p, cost);
+      CountStart(*r, *w, +1);
+      if (s_.policy.preempt_once_per_worker) break;
+    }
+  }
+}
+
+void Pass::MoveThrottled(Priority p) {
+  if (!s_.policy.enforce_fanout) return;
+  auto& from = levels_[p].requests;
+  std::vector<Request*> kept;
+  for (Request* r : from) {
+    const bool throttled = r->placed_in_pass != pass_ && FanoutExhausted(*r);
+    auto config = s_.accounts.find(r->account);
+    const bool free_allowed = config == s_.accounts.end() || !config->second.disable_free_tasks;
+    if (throttled && free_allowed) {
+      levels_[kFreeBucket].requests.push_back(r);
+    } else {
+      kept.push_back(r);
+    }
+  }
+  from = std::move(kept);
+  levels_[p].indexed = false;
+  // Keep the free bucket in list order (the stale-pair prefix relies on it;
+  // the reference appended here and left FIFO order as a TODO).
+  auto& free = levels_[kFreeBucket].requests;
+  std::sort(free.begin(), free.end(), RequestOrder);
+  levels_[kFreeBucket].indexed = false;
+}
+
+}  // namespace
+
+std::vector<SchedulerAssignment> RunPass(Scheduler::Impl& s, EventSink* events) {
+  return Pass(s, events).Run();
+}
+
+}  // namespace qsim::internal

@@ -1,0 +1,416 @@
+// The scheduler's state and notifications (spec §2-§4). The pass itself is in
+// pass.cc, the persistent form in scheduler_proto.cc.
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "scheduler/internal/events_util.h"
+#include "scheduler/internal/pass.h"
+#include "scheduler/internal/state.h"
+
+namespace qsim {
+
+using internal::CompletedEvent;
+using internal::RequestEvent;
+using internal::WorkerEvent;
+
+namespace {
+
+void Confirm(Time& confirmed, Time t) { confirmed = std::max(confirmed, t); }
+
+bool Finite(float v) { return std::isfinite(v); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- Impl helpers
+
+Worker* Scheduler::Impl::FindWorker(const std::string& id) const {
+  auto it = workers.find(id);
+  return it == workers.end() ? nullptr : it->second.get();
+}
+
+Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
+  auto it = running.find(request);
+  return it == running.end() ? nullptr : it->second;
+}
+
+void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
+  for (auto id : w.label_ids) --workers_with_label[id];
+  w.label_ids = labels.InternAll(new_labels);
+  workers_with_label.resize(labels.size(), 0);
+  for (auto id : w.label_ids) ++workers_with_label[id];
+  w.labels = std::move(new_labels);
+}
+
+Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
+                                   Time modified) {
+  auto w = std::make_unique<Worker>();
+  w->id = id;
+  w->confirmed_time = confirmed;
+  w->modified_time = modified;
+  SetWorkerLabels(*w, std::move(worker_labels));
+  Worker& ref = *w;
+  workers.emplace(id, std::move(w));
+  return ref;
+}
+
+void Scheduler::Impl::RemoveWorker(const std::string& id) {
+  auto it = workers.find(id);
+  if (it == workers.end()) return;
+  Worker& w = *it->second;
+  if (w.run) running.erase(w.run->request->id);
+  for (auto l : w.label_ids) --workers_with_label[l];
+  workers.erase(it);
+}
+
+void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
+  running[r->id] = &w;
+  w.run = Run{std::move(r), p, cost};
+}
+
+std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
+  std::unique_ptr<Request> r = std::move(w.run->request);
+  running.erase(r->id);
+  w.run.reset();
+  return r;
+}
+
+std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, Time confirmed) {
+  auto r = std::make_unique<Request>();
+  r->id = spec.id;
+  r->account = spec.account;
+  r->base_labels = MakeLabelSet(spec.base_labels);
+  r->provisionable_labels = MakeLabelSet(spec.provisionable_labels);
+  r->base_ids = labels.InternAll(r->base_labels);
+  r->provisionable_ids = labels.InternAll(r->provisionable_labels);
+  workers_with_label.resize(labels.size(), 0);
+  r->enqueue_time = spec.enqueue_time;
+  r->confirmed_time = confirmed;
+  r->examined_time = Time{};
+  r->tags = spec.tags;
+  return r;
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scheduler::Scheduler(Scheduler&&) noexcept = default;
+Scheduler& Scheduler::operator=(Scheduler&&) noexcept = default;
+Scheduler::~Scheduler() = default;
+
+Scheduler Scheduler::New(Time start, Policy policy) {
+  auto impl = std::make_unique<Impl>();
+  impl->last_update = start;
+  impl->policy = policy;
+  return Scheduler(std::move(impl));
+}
+
+const Policy& Scheduler::policy() const { return impl_->policy; }
+void Scheduler::SetPolicy(const Policy& policy) { impl_->policy = policy; }
+
+Status Scheduler::AddAccount(const std::string& account, const AccountConfig& config,
+                             std::span<const float> initial_balance) {
+  if (account.empty()) return InvalidArgument("AddAccount: account id must not be empty");
+  if (initial_balance.size() > static_cast<size_t>(kNumPriorities)) {
+    return InvalidArgument("AddAccount(" + account + "): initial balance has " +
+                           std::to_string(initial_balance.size()) + " values, at most 5 allowed");
+  }
+  for (int p = 0; p < kNumPriorities; ++p) {
+    if (!Finite(config.charge_rate[p]) || config.charge_rate[p] < 0) {
+      return InvalidArgument("AddAccount(" + account + "): charge_rate[" + std::to_string(p) +
+                             "] must be a finite number >= 0");
+    }
+  }
+  if (!Finite(config.max_charge_seconds) || config.max_charge_seconds < 0) {
+    return InvalidArgument("AddAccount(" + account + "): max_charge_seconds must be a finite number >= 0");
+  }
+  if (config.max_fanout < 0) {
+    return InvalidArgument("AddAccount(" + account + "): max_fanout must be >= 0");
+  }
+  for (const auto& [prefix, limit] : config.per_label_task_limits) {
+    if (prefix.empty() || limit < 0) {
+      return InvalidArgument("AddAccount(" + account +
+                             "): per_label_task_limits needs non-empty prefixes and limits >= 0");
+    }
+  }
+  for (float v : initial_balance) {
+    if (!Finite(v)) return InvalidArgument("AddAccount(" + account + "): initial balance must be finite");
+  }
+  impl_->accounts[account] = config;
+  Balance b{};
+  std::copy(initial_balance.begin(), initial_balance.end(), b.begin());
+  impl_->balances[account] = b;
+  return Status::Ok();
+}
+
+Status Scheduler::DeleteAccount(const std::string& account) {
+  if (account.empty()) return InvalidArgument("DeleteAccount: account id must not be empty");
+  impl_->accounts.erase(account);
+  impl_->balances.erase(account);
+  return Status::Ok();
+}
+
+std::optional<AccountConfig> Scheduler::GetAccountConfig(const std::string& account) const {
+  auto it = impl_->accounts.find(account);
+  if (it == impl_->accounts.end()) return std::nullopt;
+  return it->second;
+}
+
+// ---------------------------------------------------------------- time (spec §2)
+
+void Scheduler::UpdateTime(Time t) {
+  Impl& s = *impl_;
+  if (t < s.last_update) return;
+  const int64_t us = ToMicros(t - s.last_update);
+  const int64_t whole_seconds = us / 1000000;
+  const int64_t nanos = (us % 1000000) * 1000;
+  const float elapsed =
+      static_cast<float>(static_cast<double>(whole_seconds) + static_cast<double>(nanos) / 1e9);
+
+  // Runs per (account, level); only configured accounts use the counts.
+  std::map<std::string, std::array<int, kNumPriorities>> running_counts;
+  for (auto& [id, w] : s.workers) {
+    if (!w->run || w->run->priority >= kFreeBucket) continue;
+    const Priority p = w->run->priority;
+    w->run->cost[p] += elapsed;
+    auto [it, inserted] = running_counts.try_emplace(w->run->request->account);
+    if (inserted) it->second.fill(0);
+    ++it->second[p];
+  }
+
+  // Balances exist only for configured accounts (AddAccount/DeleteAccount
+  // keep the two maps in step), so §2 step 3 has nothing to drop.
+  for (auto& [account, config] : s.accounts) {
+    Balance& balance = s.balances[account];
+    auto counts = running_counts.find(account);
+    for (int p = 0; p < kNumPriorities; ++p) {
+      const int n = counts == running_counts.end() ? 0 : counts->second[p];
+      float v = balance[p] - elapsed * static_cast<float>(n);
+      const float cap = config.charge_rate[p] * config.max_charge_seconds;
+      if (v < cap) {
+        v += elapsed * config.charge_rate[p];
+        v = std::min(v, cap);
+      }
+      balance[p] = v;
+    }
+  }
+  s.last_update = t;
+
+  for (auto it = s.workers.begin(); it != s.workers.end();) {
+    Worker& w = *it->second;
+    if (w.idle() && s.last_update - w.confirmed_time > s.policy.bot_expiration) {
+      for (auto l : w.label_ids) --s.workers_with_label[l];
+      it = s.workers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Time Scheduler::last_update() const { return impl_->last_update; }
+
+// ---------------------------------------------------------------- notifications (spec §4)
+
+Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events) {
+  Impl& s = *impl_;
+  if (spec.id.empty()) return InvalidArgument("AddRequest: request id must not be empty");
+  if (auto it = s.queued.find(spec.id); it != s.queued.end()) {
+    Confirm(it->second->confirmed_time, t);
+    return Status::Ok();
+  }
+  if (Worker* w = s.RunningWorkerOf(spec.id)) {
+    if (t < w->run->request->confirmed_time || t < w->confirmed_time) return Status::Ok();
+    s.RemoveWorker(w->id);
+  }
+  auto r = s.MakeRequest(spec, t);
+  if (events) {
+    TaskEvent e = RequestEvent(s, EventType::kEnqueued, t, *r);
+    e.tags = r->tags;
+    events->OnEvent(e);
+  }
+  s.queued.emplace(spec.id, std::move(r));
+  return Status::Ok();
+}
+
+Status Scheduler::MarkIdle(const std::string& worker, std::vector<std::string> labels, Time t,
+                           EventSink* events) {
+  Impl& s = *impl_;
+  if (worker.empty()) return InvalidArgument("MarkIdle: worker id must not be empty");
+  LabelSet label_set = MakeLabelSet(std::move(labels));
+  Worker* w = s.FindWorker(worker);
+  if (!w) {
+    s.AddWorker(worker, std::move(label_set), t, s.last_update);
+    return Status::Ok();
+  }
+  if (t < w->latest_confirmed()) return Status::Ok();
+  if (w->labels != label_set) {
+    s.SetWorkerLabels(*w, std::move(label_set));
+    w->modified_time = s.last_update;
+  }
+  Confirm(w->confirmed_time, t);
+  if (w->run) {
+    w->modified_time = s.last_update;
+    if (events) {
+      events->OnEvent(CompletedEvent(s, t, *w->run->request, w, CompletedReason::kBotIdle));
+    }
+    s.EndRun(*w);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Spec §4, the inconsistent-worker rule: `worker` was reported running
+// `cause`, which contradicts what the scheduler believes of it.
+void InconsistentWorker(Scheduler::Impl& s, const std::string& worker, Time t,
+                        const std::string& cause, EventSink* events) {
+  Worker* w = s.FindWorker(worker);
+  if (!w || t < w->latest_confirmed()) return;
+  if (w->run && events) {
+    TaskEvent e = CompletedEvent(s, t, *w->run->request, w, CompletedReason::kInconsistentTaskForBot);
+    e.other_task = cause;
+    events->OnEvent(e);
+  }
+  s.RemoveWorker(worker);
+}
+
+}  // namespace
+
+Status Scheduler::NotifyTaskRunning(const std::string& request, const std::string& worker, Time t,
+                                    EventSink* events) {
+  Impl& s = *impl_;
+  if (request.empty() || worker.empty()) {
+    return InvalidArgument("NotifyTaskRunning: request and worker ids must not be empty (request \"" +
+                           request + "\", worker \"" + worker + "\")");
+  }
+  auto queued = s.queued.find(request);
+  Worker* runner = s.RunningWorkerOf(request);
+  if (queued == s.queued.end() && !runner) {
+    InconsistentWorker(s, worker, t, request, events);
+    return Status::Ok();
+  }
+  const Request& r = runner ? *runner->run->request : *queued->second;
+  if (t < r.confirmed_time) return Status::Ok();
+  if (runner && runner->id == worker) {
+    Confirm(runner->run->request->confirmed_time, t);
+    Confirm(runner->confirmed_time, t);
+    return Status::Ok();
+  }
+  if (runner) {
+    if (events) {
+      TaskEvent e = CompletedEvent(s, t, r, runner, CompletedReason::kInconsistentBotForTask);
+      e.other_bot = worker;
+      events->OnEvent(e);
+    }
+    s.RemoveWorker(runner->id);
+  }
+  InconsistentWorker(s, worker, t, request, events);
+  return Status::Ok();
+}
+
+Status Scheduler::NotifyTaskAbsent(const std::string& request, Time t, EventSink* events) {
+  Impl& s = *impl_;
+  if (request.empty()) return InvalidArgument("NotifyTaskAbsent: request id must not be empty");
+  if (Worker* w = s.RunningWorkerOf(request)) {
+    if (t >= w->confirmed_time && t >= w->run->request->confirmed_time) {
+      if (events) {
+        events->OnEvent(CompletedEvent(s, t, *w->run->request, w, CompletedReason::kRunningTaskAbsent));
+      }
+      s.RemoveWorker(w->id);
+    }
+    return Status::Ok();
+  }
+  auto it = s.queued.find(request);
+  if (it != s.queued.end() && t >= it->second->confirmed_time) {
+    if (events) {
+      events->OnEvent(CompletedEvent(s, t, *it->second, nullptr, CompletedReason::kIdleTaskAbsent));
+    }
+    s.queued.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::Unassign(const std::string& request, const std::string& worker, Time t,
+                           EventSink* events) {
+  Impl& s = *impl_;
+  Worker* w = s.RunningWorkerOf(request);
+  if (!w || w->id != worker) {
+    return FailedPrecondition("Unassign: request \"" + request + "\" is not running on worker \"" +
+                              worker + "\"");
+  }
+  if (events) events->OnEvent(WorkerEvent(s, EventType::kUnassigned, t, *w->run->request, *w));
+  std::unique_ptr<Request> r = s.EndRun(*w);
+  s.RemoveWorker(worker);
+  if (t - r->enqueue_time > s.policy.max_queue_age) return Status::Ok();
+  std::string id = r->id;
+  s.queued.emplace(std::move(id), std::move(r));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- pass
+
+std::vector<SchedulerAssignment> Scheduler::RunOnce(EventSink* events) {
+  return internal::RunPass(*impl_, events);
+}
+
+// ---------------------------------------------------------------- reads
+
+bool Scheduler::IsAssigned(const std::string& request, const std::string& worker) const {
+  Worker* w = impl_->RunningWorkerOf(request);
+  return w && w->id == worker;
+}
+
+namespace {
+
+RequestView ViewOf(const Request& r) {
+  return RequestView{r.id,           r.account,        r.base_labels,   r.provisionable_labels,
+                     r.enqueue_time, r.confirmed_time, r.examined_time, r.tags};
+}
+
+WorkerView ViewOf(const Worker& w) {
+  WorkerView v{w.id, w.labels, w.confirmed_time, w.modified_time, std::nullopt};
+  if (w.run) v.run = RunView{w.run->request->id, w.run->priority, w.run->cost};
+  return v;
+}
+
+}  // namespace
+
+std::optional<RequestView> Scheduler::GetRequest(const std::string& request) const {
+  if (auto it = impl_->queued.find(request); it != impl_->queued.end()) return ViewOf(*it->second);
+  if (Worker* w = impl_->RunningWorkerOf(request)) return ViewOf(*w->run->request);
+  return std::nullopt;
+}
+
+std::optional<WorkerView> Scheduler::GetWorker(const std::string& worker) const {
+  if (Worker* w = impl_->FindWorker(worker)) return ViewOf(*w);
+  return std::nullopt;
+}
+
+std::vector<WorkerView> Scheduler::Workers() const {
+  std::vector<WorkerView> out;
+  out.reserve(impl_->workers.size());
+  for (const auto& [id, w] : impl_->workers) out.push_back(ViewOf(*w));
+  return out;
+}
+
+std::vector<std::string> Scheduler::QueuedRequests() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->queued.size());
+  for (const auto& [id, r] : impl_->queued) out.push_back(id);
+  return out;
+}
+
+size_t Scheduler::NumQueued() const { return impl_->queued.size(); }
+size_t Scheduler::NumWorkers() const { return impl_->workers.size(); }
+size_t Scheduler::NumRunning() const { return impl_->running.size(); }
+
+std::map<std::string, Balance> Scheduler::Balances() const { return impl_->balances; }
+
+std::optional<Balance> Scheduler::GetBalance(const std::string& account) const {
+  auto it = impl_->balances.find(account);
+  if (it == impl_->balances.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace qsim

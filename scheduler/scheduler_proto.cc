@@ -1,0 +1,180 @@
+// The scheduler's persistent form (proto/state.proto). Written sorted by id;
+// read back with every reference checked, so a damaged snapshot is an error,
+// never a crash.
+#include <set>
+
+#include "proto/state.pb.h"
+#include "scheduler/internal/state.h"
+#include "scheduler/scheduler.h"
+
+namespace qsim {
+namespace {
+
+template <typename Field>
+Status ReadBalance(const Field& values, const std::string& what, Balance& out) {
+  if (values.size() > kNumPriorities) {
+    return DataLoss(what + " has " + std::to_string(values.size()) + " values, at most 5 allowed");
+  }
+  out = Balance{};
+  for (int i = 0; i < values.size(); ++i) out[i] = values.Get(i);
+  return Status::Ok();
+}
+
+void WriteRequest(const Request& r, proto::Request& out) {
+  out.set_id(r.id);
+  out.set_account(r.account);
+  for (const auto& l : r.base_labels) out.add_base_labels(l);
+  for (const auto& l : r.provisionable_labels) out.add_provisionable_labels(l);
+  out.set_enqueue_us(ToMicros(r.enqueue_time));
+  out.set_confirmed_us(ToMicros(r.confirmed_time));
+  out.set_examined_us(ToMicros(r.examined_time));
+  for (const auto& t : r.tags) out.add_tags(t);
+}
+
+void WritePolicy(const Policy& p, proto::Policy& out) {
+  out.set_disable_preemption(p.disable_preemption);
+  out.set_bot_expiration_us(ToMicros(p.bot_expiration));
+  out.set_worker_queue_timeout_us(ToMicros(p.worker_queue_timeout));
+  out.set_max_queue_age_us(ToMicros(p.max_queue_age));
+  out.set_promote_threshold(p.promote_threshold);
+  out.set_demote_threshold(p.demote_threshold);
+  out.set_enforce_fanout(p.enforce_fanout);
+  out.set_enforce_per_label_limits(p.enforce_per_label_limits);
+  out.set_skip_stale_pairs(p.skip_stale_pairs);
+  out.set_preempt_once_per_worker(p.preempt_once_per_worker);
+  out.set_match_sort_cutoff(p.match_sort_cutoff);
+}
+
+Policy ReadPolicy(const proto::Policy& in) {
+  Policy p;
+  if (in.has_disable_preemption()) p.disable_preemption = in.disable_preemption();
+  if (in.has_bot_expiration_us()) p.bot_expiration = Micros(in.bot_expiration_us());
+  if (in.has_worker_queue_timeout_us()) p.worker_queue_timeout = Micros(in.worker_queue_timeout_us());
+  if (in.has_max_queue_age_us()) p.max_queue_age = Micros(in.max_queue_age_us());
+  if (in.has_promote_threshold()) p.promote_threshold = in.promote_threshold();
+  if (in.has_demote_threshold()) p.demote_threshold = in.demote_threshold();
+  if (in.has_enforce_fanout()) p.enforce_fanout = in.enforce_fanout();
+  if (in.has_enforce_per_label_limits()) p.enforce_per_label_limits = in.enforce_per_label_limits();
+  if (in.has_skip_stale_pairs()) p.skip_stale_pairs = in.skip_stale_pairs();
+  if (in.has_preempt_once_per_worker()) p.preempt_once_per_worker = in.preempt_once_per_worker();
+  if (in.has_match_sort_cutoff()) p.match_sort_cutoff = in.match_sort_cutoff();
+  return p;
+}
+
+}  // namespace
+
+proto::SchedulerSnapshot Scheduler::ToProto() const {
+  const Impl& s = *impl_;
+  proto::SchedulerSnapshot snapshot;
+  proto::SchedulerConfig& config = *snapshot.mutable_config();
+  for (const auto& [id, c] : s.accounts) {
+    proto::AccountConfig& a = *config.add_accounts();
+    a.set_id(id);
+    for (float r : c.charge_rate) a.add_charge_rate(r);
+    a.set_max_charge_seconds(c.max_charge_seconds);
+    a.set_max_fanout(c.max_fanout);
+    for (const auto& [prefix, limit] : c.per_label_task_limits) {
+      proto::LabelLimit& l = *a.add_per_label_task_limits();
+      l.set_prefix(prefix);
+      l.set_limit(limit);
+    }
+    a.set_disable_free_tasks(c.disable_free_tasks);
+    a.set_description(c.description);
+  }
+  WritePolicy(s.policy, *config.mutable_policy());
+
+  proto::SchedulerState& state = *snapshot.mutable_state();
+  state.set_last_update_us(ToMicros(s.last_update));
+  for (const auto& [id, r] : s.queued) WriteRequest(*r, *state.add_queued());
+  for (const auto& [id, w] : s.workers) {
+    proto::Worker& out = *state.add_workers();
+    out.set_id(w->id);
+    for (const auto& l : w->labels) out.add_labels(l);
+    out.set_confirmed_us(ToMicros(w->confirmed_time));
+    out.set_modified_us(ToMicros(w->modified_time));
+    if (w->run) {
+      proto::Run& run = *out.mutable_run();
+      WriteRequest(*w->run->request, *run.mutable_request());
+      run.set_priority(w->run->priority);
+      for (float c : w->run->cost) run.add_cost(c);
+    }
+  }
+  for (const auto& [account, b] : s.balances) {
+    proto::AccountBalance& out = *state.add_balances();
+    out.set_account(account);
+    for (float v : b) out.add_balance(v);
+  }
+  return snapshot;
+}
+
+StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snapshot) {
+  const proto::SchedulerState& state = snapshot.state();
+  Scheduler result = New(TimeFromMicros(state.last_update_us()), ReadPolicy(snapshot.config().policy()));
+  Impl& s = *result.impl_;
+
+  for (const auto& a : snapshot.config().accounts()) {
+    if (a.id().empty()) return DataLoss("snapshot: an account config has an empty id");
+    if (s.accounts.count(a.id())) return DataLoss("snapshot: account \"" + a.id() + "\" appears twice");
+    AccountConfig c;
+    QSIM_RETURN_IF_ERROR(ReadBalance(a.charge_rate(), "snapshot: account \"" + a.id() + "\" charge_rate",
+                                     c.charge_rate));
+    c.max_charge_seconds = a.max_charge_seconds();
+    c.max_fanout = a.max_fanout();
+    for (const auto& l : a.per_label_task_limits()) c.per_label_task_limits[l.prefix()] = l.limit();
+    c.disable_free_tasks = a.disable_free_tasks();
+    c.description = a.description();
+    s.accounts.emplace(a.id(), std::move(c));
+  }
+  for (const auto& b : state.balances()) {
+    if (!s.accounts.count(b.account())) {
+      return DataLoss("snapshot: balance for unconfigured account \"" + b.account() + "\"");
+    }
+    QSIM_RETURN_IF_ERROR(
+        ReadBalance(b.balance(), "snapshot: balance of \"" + b.account() + "\"", s.balances[b.account()]));
+  }
+  for (const auto& [id, c] : s.accounts) s.balances.try_emplace(id, Balance{});
+
+  std::set<std::string> request_ids;
+  auto read_request = [&](const proto::Request& in) -> StatusOr<std::unique_ptr<Request>> {
+    if (in.id().empty()) return DataLoss("snapshot: a request has an empty id");
+    if (!request_ids.insert(in.id()).second) {
+      return DataLoss("snapshot: request \"" + in.id() + "\" appears twice");
+    }
+    RequestSpec spec{in.id(),
+                     in.account(),
+                     {in.base_labels().begin(), in.base_labels().end()},
+                     {in.provisionable_labels().begin(), in.provisionable_labels().end()},
+                     TimeFromMicros(in.enqueue_us()),
+                     {in.tags().begin(), in.tags().end()}};
+    auto r = s.MakeRequest(spec, TimeFromMicros(in.confirmed_us()));
+    r->examined_time = TimeFromMicros(in.examined_us());
+    return r;
+  };
+
+  for (const auto& q : state.queued()) {
+    auto r = read_request(q);
+    if (!r.ok()) return r.status();
+    std::string id = (*r)->id;
+    s.queued.emplace(std::move(id), std::move(*r));
+  }
+  for (const auto& in : state.workers()) {
+    if (in.id().empty()) return DataLoss("snapshot: a worker has an empty id");
+    if (s.workers.count(in.id())) return DataLoss("snapshot: worker \"" + in.id() + "\" appears twice");
+    Worker& w = s.AddWorker(in.id(), MakeLabelSet({in.labels().begin(), in.labels().end()}),
+                            TimeFromMicros(in.confirmed_us()), TimeFromMicros(in.modified_us()));
+    if (!in.has_run()) continue;
+    const proto::Run& run = in.run();
+    if (run.priority() < 0 || run.priority() > kFreeBucket) {
+      return DataLoss("snapshot: worker \"" + in.id() + "\" runs at priority " +
+                      std::to_string(run.priority()));
+    }
+    auto r = read_request(run.request());
+    if (!r.ok()) return r.status();
+    Balance cost;
+    QSIM_RETURN_IF_ERROR(ReadBalance(run.cost(), "snapshot: cost on worker \"" + in.id() + "\"", cost));
+    s.StartRun(w, std::move(*r), run.priority(), cost);
+  }
+  return result;
+}
+
+}  // namespace qsim
