@@ -76,6 +76,7 @@ class Pass {
   std::vector<SchedulerAssignment> out_;
   Level levels_[kNumPriorities + 1];
   std::vector<Worker*> idle_;
+  std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<uint32_t> mark_;
   uint32_t stamp_ = 0;
   std::map<std::string, int64_t> fanout_running_;
@@ -401,7 +402,10 @@ void Pass::Preempt(Priority p) {
         for (int i = 0; i < kNumPriorities; ++i) charge->second[i] -= cost[i];
       }
       CountStart(victim, *w, -1);
-      s_.EndRun(*w);  // the victim is forgotten; the dispatcher brings it back
+      // The victim is forgotten (the dispatcher brings it back). It may have
+      // been placed earlier in this pass, so the level lists still point at
+      // it: keep it alive until the pass ends.
+      forgotten_.push_back(s_.EndRun(*w));
       s_.StartRun(*w, TakeQueued(r), p, cost);
       CountStart(*r, *w, +1);
       if (s_.policy.preempt_once_per_worker) break;
