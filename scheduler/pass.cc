@@ -297,7 +297,7 @@ void Pass::MatchIdle(Priority p) {
 
 void Pass::Reprioritise(Priority p) {
   const Policy& policy = s_.policy;
-  std::vector<Worker*> running;  // gathered once, only if some account qualifies
+  std::vector<Worker*> busy;  // gathered once, only if some account qualifies
   bool gathered = false;
   for (auto& [account, balance] : s_.balances) {
     const float b = balance[p];
@@ -306,12 +306,12 @@ void Pass::Reprioritise(Priority p) {
     if (!demote && !promote) continue;
     if (!gathered) {
       for (auto& [id, w] : s_.workers) {
-        if (w->run) running.push_back(w.get());
+        if (w->run) busy.push_back(w.get());
       }
       gathered = true;
     }
     std::vector<Worker*> at_p;
-    for (Worker* w : running) {
+    for (Worker* w : busy) {
       if (w->run->request->account == account && w->run->priority == p) at_p.push_back(w);
     }
     const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(at_p.size());
@@ -325,7 +325,7 @@ void Pass::Reprioritise(Priority p) {
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
       to = p + 1;
     } else if (promote && room > 0) {
-      for (Worker* w : running) {
+      for (Worker* w : busy) {
         if (w->run->request->account == account && w->run->priority > p) moving.push_back(w);
       }
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
@@ -333,7 +333,7 @@ void Pass::Reprioritise(Priority p) {
       });
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(static_cast<double>(room)))));
     }
-    // `running` is in worker-id order and the sorts are stable: ties keep it.
+    // `busy` is in worker-id order and the sorts are stable: ties keep it.
     for (Worker* w : moving) {
       if (events_) {
         TaskEvent e = WorkerEvent(s_, EventType::kReprioritized, s_.last_update, *w->run->request, *w);

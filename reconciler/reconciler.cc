@@ -1,0 +1,189 @@
+// The reconciler (spec §6). The reference keeps its queues in Go maps and so
+// visits them in random order; here both maps are ordered by id, which gives
+// the canonical orders the traces record (timeouts by worker id, R7).
+#include "reconciler/reconciler.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "proto/state.pb.h"
+
+namespace qsim::reconciler {
+namespace {
+
+bool ContainsAll(const std::vector<std::string>& have, const LabelSet& wanted) {
+  // `have` is what the caller passed (any order, maybe repeated): a set makes
+  // the test linear in the request's labels.
+  std::set<std::string_view> labels(have.begin(), have.end());
+  return std::all_of(wanted.begin(), wanted.end(),
+                     [&](const std::string& l) { return labels.count(l) > 0; });
+}
+
+Status RequireId(const std::string& id, const char* what) {
+  if (id.empty()) return InvalidArgument(std::string(what) + " id must not be empty");
+  return Status::Ok();
+}
+
+}  // namespace
+
+State State::New() { return State(); }
+
+StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
+  State state;
+  for (int i = 0; i < p.worker_queues_size(); ++i) {
+    const proto::WorkerQueue& q = p.worker_queues(i);
+    const std::string where = "worker_queues[" + std::to_string(i) + "]";
+    if (q.worker().empty()) return DataLoss(where + ": empty worker id");
+    if (q.task_to_assign().empty()) {
+      return DataLoss(where + " (worker " + q.worker() + "): empty task_to_assign");
+    }
+    WorkerQueue queue{q.task_to_assign(), q.task_to_abort(), TimeFromMicros(q.enqueue_us())};
+    if (!state.worker_queues_.emplace(q.worker(), std::move(queue)).second) {
+      return DataLoss(where + ": duplicate worker " + q.worker());
+    }
+  }
+  for (int i = 0; i < p.task_errors_size(); ++i) {
+    const proto::TaskError& e = p.task_errors(i);
+    const std::string where = "task_errors[" + std::to_string(i) + "]";
+    if (e.request().empty()) return DataLoss(where + ": empty request id");
+    if (e.message().empty()) return DataLoss(where + " (request " + e.request() + "): empty message");
+    if (!state.task_errors_.emplace(e.request(), e.message()).second) {
+      return DataLoss(where + ": duplicate request " + e.request());
+    }
+  }
+  return state;
+}
+
+proto::ReconcilerState State::ToProto() const {
+  // Both maps are ordered, so the repeated fields come out sorted by key.
+  proto::ReconcilerState p;
+  for (const auto& [worker, q] : worker_queues_) {
+    proto::WorkerQueue* out = p.add_worker_queues();
+    out->set_worker(worker);
+    out->set_task_to_assign(q.task_to_assign);
+    out->set_task_to_abort(q.task_to_abort);
+    out->set_enqueue_us(ToMicros(q.enqueue_time));
+  }
+  for (const auto& [request, message] : task_errors_) {
+    proto::TaskError* out = p.add_task_errors();
+    out->set_request(request);
+    out->set_message(message);
+  }
+  return p;
+}
+
+StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time t, EventSink* events,
+                                                     std::span<const IdleWorker> workers) {
+  // Validate everything before touching any state.
+  std::set<std::string_view> seen;
+  for (const IdleWorker& w : workers) {
+    QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
+    if (!seen.insert(w.id).second) {
+      return InvalidArgument("AssignTasks: worker " + w.id + " given more than once");
+    }
+  }
+
+  // 1. Time out assignments never acknowledged, in ascending worker id.
+  const Duration timeout = scheduler.policy().worker_queue_timeout;
+  for (auto it = worker_queues_.begin(); it != worker_queues_.end();) {
+    if (t - it->second.enqueue_time >= timeout) {
+      // The worker may have been removed or reassigned since; the reference
+      // only logs this error, and so the timeout still drops the queue.
+      scheduler.Unassign(it->second.task_to_assign, it->first, t, events).IgnoreError();
+      it = worker_queues_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+
+  // 2.
+  scheduler.UpdateTime(t);
+
+  // 3. A worker holding a valid pending assignment is just told it again; any
+  // other polling worker is idle, whatever the scheduler believed.
+  for (const IdleWorker& w : workers) {
+    auto it = worker_queues_.find(w.id);
+    if (it != worker_queues_.end() && scheduler.IsAssigned(it->second.task_to_assign, w.id)) continue;
+    // The ids were checked above, the only error MarkIdle reports.
+    scheduler.MarkIdle(w.id, w.labels, t, events).IgnoreError();
+    if (it != worker_queues_.end()) worker_queues_.erase(it);
+  }
+
+  // 4. Later assignments to one worker (the preemption quirk) replace earlier ones.
+  for (SchedulerAssignment& a : scheduler.RunOnce(events)) {
+    worker_queues_[a.worker] = WorkerQueue{std::move(a.request), std::move(a.task_to_abort), a.time};
+  }
+
+  // 5.
+  std::vector<Assignment> result;
+  for (const IdleWorker& w : workers) {
+    auto it = worker_queues_.find(w.id);
+    if (it == worker_queues_.end()) continue;
+    // Judged against the labels the bot just reported, which may be newer than
+    // what the scheduler used. A request the scheduler no longer knows has no
+    // provisionable labels (as in the reference, which reads a zero value).
+    std::optional<RequestView> request = scheduler.GetRequest(it->second.task_to_assign);
+    bool provision_required = request && !ContainsAll(w.labels, request->provisionable_labels);
+    result.push_back(Assignment{w.id, it->second.task_to_assign, provision_required});
+  }
+  return result;
+}
+
+Status State::NotifyTaskWaiting(Scheduler& scheduler, EventSink* events, const TaskWaitingRequest& r) {
+  QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskWaiting: request"));
+  RequestSpec spec;
+  spec.id = r.request;
+  spec.account = r.account;
+  spec.base_labels = r.base_labels;
+  spec.provisionable_labels = r.provisionable_labels;
+  spec.enqueue_time = r.enqueue_time;
+  spec.tags = r.tags;
+  return scheduler.AddRequest(spec, r.time, events);
+}
+
+Status State::NotifyTaskRunning(Scheduler& scheduler, EventSink* events, const TaskRunningRequest& r) {
+  QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskRunning: request"));
+  QSIM_RETURN_IF_ERROR(RequireId(r.worker, "NotifyTaskRunning: worker"));
+  QSIM_RETURN_IF_ERROR(scheduler.NotifyTaskRunning(r.request, r.worker, r.time, events));
+  // Whatever the bot runs now supersedes its pending assignment, unless this
+  // news is older than the assignment.
+  auto it = worker_queues_.find(r.worker);
+  if (it != worker_queues_.end() && r.time >= it->second.enqueue_time) worker_queues_.erase(it);
+  return Status::Ok();
+}
+
+Status State::NotifyTaskAbsent(Scheduler& scheduler, EventSink* events, const TaskAbsentRequest& r) {
+  // r.worker may be empty: the dispatcher need not know where the task was.
+  QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskAbsent: request"));
+  QSIM_RETURN_IF_ERROR(scheduler.NotifyTaskAbsent(r.request, r.time, events));
+  // The task to abort is gone, so the abort is done; the reference drops the
+  // queue even if the bot has not yet picked up the new task (a quirk).
+  std::erase_if(worker_queues_, [&](const auto& entry) {
+    return entry.second.task_to_abort == r.request && entry.second.enqueue_time < r.time;
+  });
+  task_errors_.erase(r.request);
+  return Status::Ok();
+}
+
+Status State::AddTaskError(const std::string& request, const std::string& message) {
+  QSIM_RETURN_IF_ERROR(RequireId(request, "AddTaskError: request"));
+  // An empty message would make the cancellation look like neither an abort
+  // nor an error.
+  if (message.empty()) return InvalidArgument("AddTaskError: request " + request + ": empty message");
+  task_errors_[request] = message;
+  return Status::Ok();
+}
+
+std::vector<Cancellation> State::Cancellations() const {
+  std::vector<Cancellation> result;
+  for (const auto& [worker, q] : worker_queues_) {
+    if (!q.task_to_abort.empty()) result.push_back(Cancellation{worker, q.task_to_abort, ""});
+  }
+  for (const auto& [request, message] : task_errors_) {
+    result.push_back(Cancellation{"", request, message});
+  }
+  return result;
+}
+
+}  // namespace qsim::reconciler

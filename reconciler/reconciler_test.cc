@@ -1,0 +1,266 @@
+#include "reconciler/reconciler.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include "proto/state.pb.h"
+
+namespace qsim::reconciler {
+namespace {
+
+constexpr Time kStart = TimeFromMicros(1700000000000000);
+
+std::vector<IdleWorker> Workers(std::vector<IdleWorker> w) { return w; }
+
+// A reconciler restored from queues and errors written directly, so a test
+// can set up pending aborts without driving a preemption.
+State StateWith(std::vector<std::tuple<std::string, std::string, std::string, Time>> queues,
+                std::vector<std::pair<std::string, std::string>> errors = {}) {
+  proto::ReconcilerState p;
+  for (const auto& [worker, assign, abort, enqueue] : queues) {
+    proto::WorkerQueue* q = p.add_worker_queues();
+    q->set_worker(worker);
+    q->set_task_to_assign(assign);
+    q->set_task_to_abort(abort);
+    q->set_enqueue_us(ToMicros(enqueue));
+  }
+  for (const auto& [request, message] : errors) {
+    proto::TaskError* e = p.add_task_errors();
+    e->set_request(request);
+    e->set_message(message);
+  }
+  StatusOr<State> state = State::NewFromProto(p);
+  EXPECT_TRUE(state.ok()) << state.status().message();
+  return std::move(state).value();
+}
+
+TaskWaitingRequest Waiting(const std::string& id, Time t, std::vector<std::string> provisionable = {}) {
+  TaskWaitingRequest r;
+  r.request = id;
+  r.account = "Account1";
+  r.provisionable_labels = std::move(provisionable);
+  r.enqueue_time = t;
+  r.time = t;
+  return r;
+}
+
+// The reconciler package's own example (hand-reconciler-example.jsonl).
+TEST(ReconcilerAssignTasks, Example_AssignsReoffersUntilAckThenNothing) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  RecordingEventSink sink;
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, &sink, Waiting("Request1", kStart + Millis(1), {"label1"})).ok());
+
+  auto workers = Workers({{"Worker1", {"label1"}}});
+  auto first = state.AssignTasks(s, kStart + Millis(2), &sink, workers);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, (std::vector<Assignment>{{"Worker1", "Request1", false}}));
+  EXPECT_EQ(state.worker_queues().at("Worker1"),
+            (WorkerQueue{"Request1", "", kStart + Millis(2)}));
+
+  // Not yet acknowledged: the same assignment again, and the scheduler is not
+  // told the worker is idle (no COMPLETED event).
+  sink.events.clear();
+  auto again = state.AssignTasks(s, kStart + Millis(3), &sink, workers);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (std::vector<Assignment>{{"Worker1", "Request1", false}}));
+  EXPECT_TRUE(sink.events.empty());
+
+  ASSERT_TRUE(state.NotifyTaskRunning(s, &sink, {"Request1", "Worker1", kStart + Millis(4)}).ok());
+  EXPECT_TRUE(state.worker_queues().empty());
+
+  // After the ack, a poll means the bot is idle again: its task is done.
+  auto after = state.AssignTasks(s, kStart + Millis(5), &sink, workers);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].type, EventType::kCompleted);
+  EXPECT_EQ(sink.events[0].reason, CompletedReason::kBotIdle);
+  EXPECT_EQ(sink.events[0].task, "Request1");
+  EXPECT_TRUE(state.Cancellations().empty());
+}
+
+TEST(ReconcilerAssignTasks, ProvisionRequired_JudgedAgainstLabelsOfThisCall) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart, {"image:a"})).ok());
+  auto bare = state.AssignTasks(s, kStart + Seconds(1), nullptr, Workers({{"w1", {}}}));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(*bare, (std::vector<Assignment>{{"w1", "r1", true}}));
+  // The bot reports the image while the assignment is pending.
+  auto provisioned = state.AssignTasks(s, kStart + Seconds(2), nullptr, Workers({{"w1", {"image:a"}}}));
+  ASSERT_TRUE(provisioned.ok());
+  EXPECT_EQ(*provisioned, (std::vector<Assignment>{{"w1", "r1", false}}));
+}
+
+TEST(ReconcilerAssignTasks, ResultsFollowArgumentOrder) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart)).ok());
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r2", kStart)).ok());
+  auto got = state.AssignTasks(s, kStart + Seconds(1), nullptr, Workers({{"w2", {}}, {"w1", {}}, {"w3", {}}}));
+  ASSERT_TRUE(got.ok());
+  // The scheduler visits idle workers by id (w1 gets r1), the result lists
+  // them as given; w3 got nothing.
+  EXPECT_EQ(*got, (std::vector<Assignment>{{"w2", "r2", false}, {"w1", "r1", false}}));
+}
+
+TEST(ReconcilerAssignTasks, UnacknowledgedForTenMinutes_TimesOutAndRequeues) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart)).ok());
+  const Time assigned = kStart + Seconds(1);
+  ASSERT_TRUE(state.AssignTasks(s, assigned, nullptr, Workers({{"w1", {}}})).ok());
+
+  RecordingEventSink sink;
+  ASSERT_TRUE(state.AssignTasks(s, assigned + Minutes(10) - Micros(1), &sink, {}).ok());
+  EXPECT_TRUE(sink.events.empty());
+  EXPECT_EQ(state.worker_queues().count("w1"), 1u);
+
+  ASSERT_TRUE(state.AssignTasks(s, assigned + Minutes(10), &sink, {}).ok());
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].type, EventType::kUnassigned);
+  EXPECT_EQ(sink.events[0].task, "r1");
+  EXPECT_EQ(sink.events[0].worker, "w1");
+  EXPECT_TRUE(state.worker_queues().empty());
+  EXPECT_EQ(s.QueuedRequests(), std::vector<std::string>{"r1"});
+  EXPECT_FALSE(s.GetWorker("w1").has_value());
+}
+
+TEST(ReconcilerAssignTasks, PolicyQueueTimeout_OverridesTenMinutes) {
+  Policy policy;
+  policy.worker_queue_timeout = Minutes(1);
+  Scheduler s = Scheduler::New(kStart, policy);
+  State state = State::New();
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart)).ok());
+  ASSERT_TRUE(state.AssignTasks(s, kStart, nullptr, Workers({{"w1", {}}})).ok());
+  RecordingEventSink sink;
+  ASSERT_TRUE(state.AssignTasks(s, kStart + Minutes(1), &sink, {}).ok());
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].type, EventType::kUnassigned);
+  EXPECT_TRUE(state.worker_queues().empty());
+}
+
+TEST(ReconcilerAssignTasks, TimedOutQueueWithStaleTask_DroppedAndErrorIgnored) {
+  // The scheduler does not run "gone" on w1, so Unassign fails: the queue is
+  // still dropped and the call succeeds.
+  Scheduler s = Scheduler::New(kStart);
+  State state = StateWith({{"w1", "gone", "", kStart}});
+  RecordingEventSink sink;
+  auto got = state.AssignTasks(s, kStart + Minutes(10), &sink, {});
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(state.worker_queues().empty());
+  EXPECT_TRUE(sink.events.empty());
+}
+
+TEST(ReconcilerAssignTasks, EmptyOrRepeatedWorkerId_ErrorAndStateUnchanged) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = StateWith({{"w1", "gone", "", kStart}});
+  RecordingEventSink sink;
+  auto empty = state.AssignTasks(s, kStart + Hours(1), &sink, Workers({{"", {}}}));
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  auto repeated = state.AssignTasks(s, kStart + Hours(1), &sink, Workers({{"w2", {}}, {"w2", {}}}));
+  EXPECT_EQ(repeated.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.worker_queues().size(), 1u);  // not timed out
+  EXPECT_EQ(s.last_update(), kStart);           // time not moved
+  EXPECT_EQ(s.NumWorkers(), 0u);
+  EXPECT_TRUE(sink.events.empty());
+}
+
+TEST(ReconcilerNotifyTaskRunning, OlderThanQueue_LeavesQueue) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = StateWith({{"w1", "r1", "", kStart + Seconds(10)}});
+  ASSERT_TRUE(state.NotifyTaskRunning(s, nullptr, {"r1", "w1", kStart + Seconds(9)}).ok());
+  EXPECT_EQ(state.worker_queues().size(), 1u);
+  // Any request, not only the assigned one, clears the queue once it is news.
+  ASSERT_TRUE(state.NotifyTaskRunning(s, nullptr, {"other", "w1", kStart + Seconds(10)}).ok());
+  EXPECT_TRUE(state.worker_queues().empty());
+}
+
+TEST(ReconcilerNotifyTaskRunning, EmptyIds_Error) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = StateWith({{"w1", "r1", "", kStart}});
+  EXPECT_EQ(state.NotifyTaskRunning(s, nullptr, {"", "w1", kStart}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.NotifyTaskRunning(s, nullptr, {"r1", "", kStart}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.worker_queues().size(), 1u);
+}
+
+TEST(ReconcilerNotifyTaskAbsent, AbortedTask_DropsQueuesEnqueuedStrictlyBefore) {
+  Scheduler s = Scheduler::New(kStart);
+  const Time t = kStart + Seconds(60);
+  State state = StateWith({{"w1", "h1", "l1", t}, {"w2", "h2", "l1", t - Micros(1)}, {"w3", "h3", "l3", kStart}});
+  ASSERT_TRUE(state.NotifyTaskAbsent(s, nullptr, {"l1", "", t}).ok());
+  // w1's queue was made at t itself: kept; w2's is older: dropped; w3 aborts another task.
+  EXPECT_EQ(state.worker_queues().count("w1"), 1u);
+  EXPECT_EQ(state.worker_queues().count("w2"), 0u);
+  EXPECT_EQ(state.worker_queues().count("w3"), 1u);
+  ASSERT_TRUE(state.NotifyTaskAbsent(s, nullptr, {"l1", "w1", t + Micros(1)}).ok());
+  EXPECT_EQ(state.worker_queues().count("w1"), 0u);
+}
+
+TEST(ReconcilerNotifyTaskAbsent, TaskWithError_ErrorRemoved) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  ASSERT_TRUE(state.AddTaskError("r1", "boom").ok());
+  ASSERT_TRUE(state.AddTaskError("r2", "bang").ok());
+  ASSERT_TRUE(state.NotifyTaskAbsent(s, nullptr, {"r1", "", kStart}).ok());
+  EXPECT_EQ(state.task_errors(), (std::map<std::string, std::string>{{"r2", "bang"}}));
+}
+
+TEST(ReconcilerAddTaskError, EmptyIdOrMessage_Error) {
+  State state = State::New();
+  EXPECT_EQ(state.AddTaskError("", "boom").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.AddTaskError("r1", "").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(state.task_errors().empty());
+}
+
+TEST(ReconcilerCancellations, AbortsByWorkerThenErrorsByRequest) {
+  State state = StateWith({{"w2", "h2", "a", kStart}, {"w1", "h1", "b", kStart}, {"w0", "h0", "", kStart}},
+                          {{"r2", "e2"}, {"r1", "e1"}});
+  EXPECT_EQ(state.Cancellations(), (std::vector<Cancellation>{
+                                       {"w1", "b", ""}, {"w2", "a", ""}, {"", "r1", "e1"}, {"", "r2", "e2"}}));
+}
+
+TEST(ReconcilerProto, RoundTrip_SameStateSortedByKey) {
+  State state = StateWith({{"w2", "h2", "a", kStart}, {"w1", "h1", "", kStart + Seconds(1)}}, {{"r2", "e2"}, {"r1", "e1"}});
+  proto::ReconcilerState written = state.ToProto();
+  ASSERT_EQ(written.worker_queues_size(), 2);
+  EXPECT_EQ(written.worker_queues(0).worker(), "w1");
+  EXPECT_EQ(written.worker_queues(0).enqueue_us(), ToMicros(kStart + Seconds(1)));
+  EXPECT_EQ(written.task_errors(0).request(), "r1");
+
+  std::string bytes;
+  ASSERT_TRUE(written.SerializeToString(&bytes));
+  proto::ReconcilerState parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  StatusOr<State> restored = State::NewFromProto(parsed);
+  ASSERT_TRUE(restored.ok()) << restored.status().message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(restored->ToProto(), written));
+  EXPECT_EQ(restored->worker_queues(), state.worker_queues());
+  EXPECT_EQ(restored->task_errors(), state.task_errors());
+}
+
+TEST(ReconcilerProto, MalformedState_DataLoss) {
+  proto::ReconcilerState dup;
+  for (int i = 0; i < 2; ++i) {
+    proto::WorkerQueue* q = dup.add_worker_queues();
+    q->set_worker("w1");
+    q->set_task_to_assign("r" + std::to_string(i));
+  }
+  EXPECT_EQ(State::NewFromProto(dup).status().code(), StatusCode::kDataLoss);
+
+  proto::ReconcilerState no_task;
+  no_task.add_worker_queues()->set_worker("w1");
+  EXPECT_EQ(State::NewFromProto(no_task).status().code(), StatusCode::kDataLoss);
+
+  proto::ReconcilerState dup_error;
+  for (int i = 0; i < 2; ++i) {
+    proto::TaskError* e = dup_error.add_task_errors();
+    e->set_request("r1");
+    e->set_message("m");
+  }
+  EXPECT_EQ(State::NewFromProto(dup_error).status().code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace qsim::reconciler

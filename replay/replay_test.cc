@@ -1,0 +1,202 @@
+#include "replay/replay.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace qsim::replay {
+namespace {
+
+using ::testing::HasSubstr;
+using Result = TraceOutcome::Result;
+
+const std::string kHeader =
+    R"({"kind":"header","format":"qscheduler-trace/1","name":"tiny","seed":0,"start_us":1700000000000000,)"
+    R"("reference":"hand","description":"the reconciler example, shortened"})";
+const std::string kConfig = R"({"op":"config","disable_preemption":false,"bot_expiration_us":0,"expect_events":[]})";
+const std::string kWaiting =
+    R"({"op":"notify_waiting","t_us":1700000000001000,"request":"R1","account":"A1","base_labels":[],)"
+    R"("provisionable_labels":["label1"],"enqueue_us":1700000000001000,"tags":["x"],"expect_events":[)"
+    R"({"type":"ENQUEUED","t_us":1700000000001000,"task":"R1","worker":"","account":"A1","tags":["x"]}]})";
+const std::string kAssign =
+    R"({"op":"assign_tasks","t_us":1700000000002000,"workers":[{"id":"W1","labels":[]}],)"
+    R"("expect":[{"worker":"W1","request":"R1","provision_required":true}],"expect_events":[)"
+    R"({"type":"ASSIGNED","t_us":1700000000002000,"task":"R1","worker":"W1","account":"A1","priority":5,)"
+    R"("preempting":false,"provision_required":true,"preempted_task":"","preemption_cost":[]}]})";
+const std::string kCheck =
+    R"({"op":"check","expect_state":{"last_update_us":1700000000002000,"balances":[],"queued":[],)"
+    R"("running":[{"worker":"W1","request":"R1","priority":5,"cost":[0,0,0,0,0]}],"idle":[],)"
+    R"("worker_queues":[{"worker":"W1","assign":"R1","abort":"","enqueue_us":1700000000002000}],"task_errors":[]}})";
+const std::string kRoundtrip = R"({"op":"roundtrip"})";
+const std::string kAck =
+    R"({"op":"notify_running","t_us":1700000000004000,"request":"R1","worker":"W1","expect_events":[]})";
+const std::string kCancellations = R"({"op":"cancellations","expect":[]})";
+
+std::string Lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& l : lines) text += l + "\n";
+  return text;
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  size_t pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
+}
+
+std::string BadInput(const std::string& text) {
+  TraceOutcome outcome = ReplayTraceText(text, "t.jsonl");
+  EXPECT_EQ(outcome.result, Result::kBadInput) << outcome.Summary();
+  return outcome.error;
+}
+
+TEST(ReplayTraceText, MatchingTrace_Passes) {
+  TraceOutcome outcome =
+      ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck, kRoundtrip, kAck, kCancellations}), "t");
+  EXPECT_EQ(outcome.result, Result::kPass) << outcome.Summary();
+  EXPECT_EQ(outcome.name, "tiny");
+  EXPECT_EQ(outcome.ops, 7);
+  EXPECT_EQ(outcome.Summary(), "PASS tiny (7 ops)");
+}
+
+TEST(ReplayTraceText, WrongStateExpectation_FailsAtThatLineAndField) {
+  std::string check = Replace(kCheck, R"("cost":[0,0,0,0,0])", R"("cost":[0,0,1.5,0,0])");
+  TraceOutcome outcome = ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, check, kAck}), "t");
+  ASSERT_EQ(outcome.result, Result::kFail);
+  EXPECT_EQ(outcome.line, 5);
+  EXPECT_EQ(outcome.op, "check");
+  EXPECT_EQ(outcome.difference, "expect_state.running[0].cost[2]: expected 1.5, actual 0");
+  EXPECT_EQ(outcome.Summary(), "FAIL tiny line 5 op check: expect_state.running[0].cost[2]: expected 1.5, actual 0");
+}
+
+TEST(ReplayTraceText, WrongEventOrAssignment_FailsWithFirstDifference) {
+  TraceOutcome priority = ReplayTraceText(
+      Lines({kHeader, kConfig, kWaiting, Replace(kAssign, R"("priority":5)", R"("priority":4)")}), "t");
+  ASSERT_EQ(priority.result, Result::kFail);
+  EXPECT_EQ(priority.line, 4);
+  EXPECT_EQ(priority.difference, "expect_events[0].priority: expected 4, actual 5");
+
+  TraceOutcome missing = ReplayTraceText(
+      Lines({kHeader, kConfig, kWaiting, Replace(kAssign, R"("expect":[{"worker":"W1","request":"R1","provision_required":true}])", R"("expect":[])")}),
+      "t");
+  ASSERT_EQ(missing.result, Result::kFail);
+  EXPECT_EQ(missing.difference, "expect[0]: expected nothing, actual worker=W1 request=R1 (0 expected, 1 actual)");
+
+  TraceOutcome tags = ReplayTraceText(Lines({kHeader, kConfig, Replace(kWaiting, R"("tags":["x"]})", R"("tags":["y"]})")}), "t");
+  ASSERT_EQ(tags.result, Result::kFail);
+  EXPECT_EQ(tags.line, 3);
+  EXPECT_EQ(tags.difference, "expect_events[0].tags[0]: expected \"y\", actual \"x\"");
+}
+
+TEST(ReplayTraceText, BadJson_ReportsLine) {
+  EXPECT_THAT(BadInput(Lines({kHeader, kConfig, R"({"op":"roundtrip")"})),
+              HasSubstr("t.jsonl:3: invalid JSON: "));
+  EXPECT_EQ(BadInput(Lines({kHeader, "", kConfig})), "t.jsonl:2: empty line (expected one JSON object per line)");
+  EXPECT_EQ(BadInput(""), "t.jsonl:1: empty trace (expected a header line)");
+}
+
+TEST(ReplayTraceText, UnknownField_ReportsFieldPath) {
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("expect_events")", R"("bogus":1,"expect_events")")})),
+            "t.jsonl:2: field \"bogus\": unknown field");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kWaiting, R"("tags":["x"]})", R"("tags":["x"],"zz":0})")})),
+            "t.jsonl:3: field \"expect_events[0].zz\": unknown field");
+}
+
+TEST(ReplayTraceText, MissingField_ReportsFieldAndType) {
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("bot_expiration_us":0,)", "")})),
+            "t.jsonl:2: field \"bot_expiration_us\": expected an integer, missing");
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"(,"expect_events":[])", "")})),
+            "t.jsonl:2: field \"expect_events\": expected a list, missing");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, Replace(kAssign, R"("labels":[])", R"("x":1)")})),
+            "t.jsonl:4: field \"workers[0].x\": unknown field");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, Replace(kAssign, R"(,"labels":[])", "")})),
+            "t.jsonl:4: field \"workers[0].labels\": expected a list, missing");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign, Replace(kCheck, R"("idle":[],)", "")})),
+            "t.jsonl:5: field \"expect_state.idle\": expected a list, missing");
+}
+
+TEST(ReplayTraceText, FieldOfAnotherOp_Rejected) {
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("op":"config")", R"("op":"config","t_us":5)")})),
+            "t.jsonl:2: field \"t_us\": unexpected in op config");
+}
+
+TEST(ReplayTraceText, WrongType_ReportsExpectedType) {
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAck, "1700000000004000", "\"soon\"")})),
+            "t.jsonl:3: field \"t_us\": expected an integer, got \"soon\"");
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, "false", "0")})),
+            "t.jsonl:2: field \"disable_preemption\": expected true or false, got 0");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign, Replace(kCheck, "[0,0,0,0,0]", "[0,0,\"a\",0,0]")})),
+            "t.jsonl:5: field \"expect_state.running[0].cost[2]\": expected a number, got \"a\"");
+}
+
+TEST(ReplayTraceText, BadValues_Rejected) {
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, "config", "configure")})),
+            "t.jsonl:2: field \"op\": expected one of config, add_account, delete_account, notify_waiting, "
+            "notify_running, notify_absent, task_error, assign_tasks, cancellations, check, roundtrip; got "
+            "\"configure\"");
+  EXPECT_EQ(BadInput(Lines({Replace(kHeader, "trace/1", "trace/2")})),
+            "t.jsonl:1: field \"format\": expected \"qscheduler-trace/1\", got \"qscheduler-trace/2\"");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign, Replace(kCheck, "[0,0,0,0,0]", "[0,0]")})),
+            "t.jsonl:5: field \"expect_state.running[0].cost\": expected 5 numbers, got 2");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kWaiting, "ENQUEUED", "QUEUED")})),
+            "t.jsonl:3: field \"expect_events[0].type\": expected ENQUEUED, ASSIGNED, PREEMPTED, REPRIORITIZED, "
+            "COMPLETED or UNASSIGNED, got \"QUEUED\"");
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("op":"config")", R"("op":"config","op":"check")")})),
+            "t.jsonl:2: field \"op\": expected once, given twice");
+}
+
+class RunReplayCommandTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& name, const std::string& text) {
+    std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "qsim_replay_test";
+    std::filesystem::create_directories(dir);
+    std::string path = (dir / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  int Run(std::vector<std::string> files, bool verbose = false) {
+    out_.str("");
+    err_.str("");
+    return RunReplayCommand(files, verbose, out_, err_);
+  }
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(RunReplayCommandTest, AllPass_ExitZeroAndCountLine) {
+  std::string good = Write("good.jsonl", Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  EXPECT_EQ(Run({good}), 0);
+  EXPECT_EQ(out_.str(), "1 passed, 0 failed\n");
+  EXPECT_EQ(Run({good, good}, /*verbose=*/true), 0);
+  EXPECT_EQ(out_.str(), "PASS tiny (4 ops)\nPASS tiny (4 ops)\n2 passed, 0 failed\n");
+}
+
+TEST_F(RunReplayCommandTest, Mismatch_ExitOneWithFailLine) {
+  std::string good = Write("good.jsonl", Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  std::string bad = Write("bad.jsonl", Lines({kHeader, kConfig, kWaiting, kAssign,
+                                             Replace(kCheck, "1700000000002000,\"balances\"", "1700000000002001,\"balances\"")}));
+  EXPECT_EQ(Run({good, bad}), 1);
+  EXPECT_EQ(out_.str(),
+            "FAIL tiny line 5 op check: expect_state.last_update_us: expected 1700000000002001, actual "
+            "1700000000002000\n1 passed, 1 failed\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(RunReplayCommandTest, MissingOrMalformedFile_ExitTwo) {
+  std::string good = Write("good.jsonl", Lines({kHeader, kConfig}));
+  std::string missing = (std::filesystem::path(::testing::TempDir()) / "no-such-trace.jsonl").string();
+  EXPECT_EQ(Run({missing, good}), 2);
+  EXPECT_EQ(err_.str(), missing + ": no such file\n");
+  EXPECT_EQ(out_.str(), "1 passed, 1 failed\n");
+
+  std::string malformed = Write("malformed.jsonl", Lines({kHeader, "{\"op\":"}));
+  EXPECT_EQ(Run({malformed}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr(malformed + ":2: invalid JSON"));
+}
+
+}  // namespace
+}  // namespace qsim::replay

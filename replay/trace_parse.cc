@@ -1,0 +1,453 @@
+// Trace lines are parsed by protobuf's strict JSON parser (unknown fields,
+// wrong types, duplicate keys and trailing text are errors), then checked
+// against FORMAT.md: every op has exactly the fields the format lists for it.
+//
+// Scalars use proto3 `optional`, so a missing one is visible. A repeated
+// field cannot tell a missing list from `[]`, so a small scan of the line's
+// text (already known to be valid JSON) records the path of every key whose
+// value is a list.
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "replay/trace_parse_internal.h"
+#include "scheduler/events.h"
+
+namespace qsim::replay::internal {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+constexpr std::string_view kFormat = "qscheduler-trace/1";
+
+constexpr std::array<std::pair<std::string_view, OpKind>, 11> kOps = {{
+    {"config", OpKind::kConfig},
+    {"add_account", OpKind::kAddAccount},
+    {"delete_account", OpKind::kDeleteAccount},
+    {"notify_waiting", OpKind::kNotifyWaiting},
+    {"notify_running", OpKind::kNotifyRunning},
+    {"notify_absent", OpKind::kNotifyAbsent},
+    {"task_error", OpKind::kTaskError},
+    {"assign_tasks", OpKind::kAssignTasks},
+    {"cancellations", OpKind::kCancellations},
+    {"check", OpKind::kCheck},
+    {"roundtrip", OpKind::kRoundtrip},
+}};
+
+using Names = std::initializer_list<std::string_view>;
+
+std::string Join(const std::string& path, std::string_view name) {
+  return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+std::string Index(const std::string& path, int i) { return path + "[" + std::to_string(i) + "]"; }
+
+// Records the path of every key whose value is a JSON list. REQUIRES: `text`
+// is valid JSON (the protobuf parser accepted it).
+class ListScanner {
+ public:
+  explicit ListScanner(std::string_view text) : text_(text) {}
+  std::set<std::string> Scan() {
+    std::string path;
+    Value(path);
+    return std::move(lists_);
+  }
+
+ private:
+  void SkipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' ||
+                                   text_[pos_] == '\n')) {
+      ++pos_;
+    }
+  }
+  // At an opening quote; returns the raw text between the quotes.
+  std::string_view String() {
+    size_t start = ++pos_;
+    while (pos_ < text_.size() && text_[pos_] != '"') pos_ += text_[pos_] == '\\' ? 2 : 1;
+    std::string_view s = text_.substr(start, std::min(pos_, text_.size()) - start);
+    ++pos_;
+    return s;
+  }
+  void Value(std::string& path) {
+    SkipSpace();
+    if (pos_ >= text_.size()) return;
+    char c = text_[pos_];
+    if (c == '{') {
+      ++pos_;
+      for (;;) {
+        SkipSpace();
+        if (pos_ >= text_.size() || text_[pos_] == '}') break;
+        if (text_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        std::string_view key = String();
+        SkipSpace();
+        ++pos_;  // ':'
+        SkipSpace();
+        size_t saved = path.size();
+        if (!path.empty()) path += '.';
+        path += key;
+        if (pos_ < text_.size() && text_[pos_] == '[') lists_.insert(path);
+        Value(path);
+        path.resize(saved);
+      }
+      ++pos_;
+    } else if (c == '[') {
+      ++pos_;
+      for (int i = 0;; ++i) {
+        SkipSpace();
+        if (pos_ >= text_.size() || text_[pos_] == ']') break;
+        if (text_[pos_] == ',') ++pos_;
+        size_t saved = path.size();
+        path += '[';
+        path += std::to_string(i);
+        path += ']';
+        Value(path);
+        path.resize(saved);
+      }
+      ++pos_;
+    } else if (c == '"') {
+      String();
+    } else {
+      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '}' && text_[pos_] != ']') ++pos_;
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+  std::set<std::string> lists_;
+};
+
+std::string ExpectedKind(const FieldDescriptor& f) {
+  if (f.is_repeated()) return "a list";
+  switch (f.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_MESSAGE: return "an object";
+    case FieldDescriptor::CPPTYPE_STRING: return "a string";
+    case FieldDescriptor::CPPTYPE_BOOL: return "true or false";
+    case FieldDescriptor::CPPTYPE_FLOAT:
+    case FieldDescriptor::CPPTYPE_DOUBLE: return "a number";
+    default: return "an integer";
+  }
+}
+
+std::string ExpectedKindForProtoType(std::string_view type) {
+  if (type == "TYPE_STRING") return "a string";
+  if (type == "TYPE_BOOL") return "true or false";
+  if (type == "TYPE_FLOAT" || type == "TYPE_DOUBLE") return "a number";
+  if (type.find("INT") != std::string_view::npos) return "an integer";
+  return "a value of " + std::string(type);
+}
+
+// Checks one line; every error names the file, the line and the field.
+class LineChecker {
+ public:
+  LineChecker(std::string_view file, int line, std::set<std::string> lists)
+      : file_(file), line_(line), lists_(std::move(lists)) {}
+
+  Status Error(const std::string& field, const std::string& what) const {
+    return InvalidArgument(std::string(file_) + ":" + std::to_string(line_) + ": field \"" + field +
+                           "\": " + what);
+  }
+
+  // `m` (found at `path`) must have exactly the fields `names`; `owner`
+  // describes it for an unexpected field ("op config", "an ENQUEUED event").
+  Status ExactFields(const Message& m, const std::string& path, Names names, const std::string& owner) const {
+    const auto* descriptor = m.GetDescriptor();
+    for (std::string_view name : names) {
+      const FieldDescriptor* f = descriptor->FindFieldByName(std::string(name));
+      if (!Present(m, path, *f)) return Error(Join(path, name), "expected " + ExpectedKind(*f) + ", missing");
+    }
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const FieldDescriptor* f = descriptor->field(i);
+      if (std::find(names.begin(), names.end(), f->name()) != names.end()) continue;
+      if (Present(m, path, *f)) return Error(Join(path, f->name()), "unexpected in " + owner);
+    }
+    return Status::Ok();
+  }
+
+  template <typename List>
+  Status Size(const List& list, const std::string& field, int min, int max) const {
+    const int n = static_cast<int>(list.size());
+    if (n >= min && n <= max) return Status::Ok();
+    std::string want = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
+    return Error(field, "expected " + want + " numbers, got " + std::to_string(list.size()));
+  }
+
+ private:
+  bool Present(const Message& m, const std::string& path, const FieldDescriptor& f) const {
+    if (f.is_repeated()) {
+      return m.GetReflection()->FieldSize(m, &f) > 0 || lists_.count(Join(path, f.name())) > 0;
+    }
+    return m.GetReflection()->HasField(m, &f);
+  }
+
+  std::string_view file_;
+  int line_;
+  std::set<std::string> lists_;
+};
+
+// Rewrites a protobuf JSON parser error into `FILE:LINE: field "x": ...`.
+Status JsonError(std::string_view file, int line, const std::string& message) {
+  const std::string where = std::string(file) + ":" + std::to_string(line) + ": ";
+  // "(path): invalid value V for type TYPE_X"
+  if (message.size() > 1 && message[0] == '(') {
+    size_t close = message.find("): invalid value ");
+    size_t type = message.rfind(" for type ");
+    if (close != std::string::npos && type != std::string::npos && type > close) {
+      std::string path = message.substr(1, close - 1);
+      std::string value = message.substr(close + 17, type - close - 17);
+      return InvalidArgument(where + "field \"" + path + "\": expected " +
+                             ExpectedKindForProtoType(message.substr(type + 10)) + ", got " + value);
+    }
+  }
+  // "[(path) ]name: Cannot find field."
+  if (size_t pos = message.find(": Cannot find field."); pos != std::string::npos) {
+    std::string path;
+    std::string name = message.substr(0, pos);
+    if (!name.empty() && name[0] == '(') {
+      size_t close = name.find(") ");
+      if (close != std::string::npos) {
+        path = name.substr(1, close - 1);
+        name = name.substr(close + 2);
+      }
+    }
+    return InvalidArgument(where + "field \"" + Join(path, name) + "\": unknown field");
+  }
+  // A duplicate key: "...oneof field '_x' is already set. Cannot set 'x' for type oneof"
+  if (size_t pos = message.find("Cannot set '"); pos != std::string::npos) {
+    std::string path;
+    if (!message.empty() && message[0] == '(') path = message.substr(1, message.find(')') - 1);
+    std::string name = message.substr(pos + 12, message.find('\'', pos + 12) - pos - 12);
+    return InvalidArgument(where + "field \"" + Join(path, name) + "\": expected once, given twice");
+  }
+  return InvalidArgument(where + "invalid JSON: " + message.substr(0, message.find('\n')));
+}
+
+bool KnownEventType(const std::string& type, EventType* out) {
+  for (EventType t : {EventType::kEnqueued, EventType::kAssigned, EventType::kPreempted,
+                      EventType::kReprioritized, EventType::kCompleted, EventType::kUnassigned}) {
+    if (EventTypeName(t) == type) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool KnownReason(const std::string& reason) {
+  for (CompletedReason r : {CompletedReason::kBotIdle, CompletedReason::kIdleTaskAbsent,
+                            CompletedReason::kRunningTaskAbsent, CompletedReason::kInconsistentBotForTask,
+                            CompletedReason::kInconsistentTaskForBot}) {
+    if (CompletedReasonName(r) == reason) return true;
+  }
+  return false;
+}
+
+Status CheckEvents(const LineChecker& c, const proto::TraceLine& line) {
+  for (int i = 0; i < line.expect_events_size(); ++i) {
+    const proto::TraceEvent& e = line.expect_events(i);
+    const std::string path = Index("expect_events", i);
+    if (!e.has_type()) return c.Error(path + ".type", "expected a string, missing");
+    EventType type;
+    if (!KnownEventType(e.type(), &type)) {
+      return c.Error(path + ".type",
+                     "expected ENQUEUED, ASSIGNED, PREEMPTED, REPRIORITIZED, COMPLETED or UNASSIGNED, got \"" +
+                         e.type() + "\"");
+    }
+    const std::string owner = "a " + e.type() + " event";
+    switch (type) {
+      case EventType::kEnqueued:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(e, path, {"type", "t_us", "task", "worker", "account", "tags"}, owner));
+        break;
+      case EventType::kAssigned:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(e, path,
+                                           {"type", "t_us", "task", "worker", "account", "priority", "preempting",
+                                            "provision_required", "preempted_task", "preemption_cost"},
+                                           owner));
+        QSIM_RETURN_IF_ERROR(
+            c.Size(e.preemption_cost(), path + ".preemption_cost", e.preempting() ? 5 : 0, e.preempting() ? 5 : 0));
+        break;
+      case EventType::kPreempted:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(e, path,
+                                           {"type", "t_us", "task", "worker", "account", "priority",
+                                            "preempting_task", "preempting_account", "preempting_priority"},
+                                           owner));
+        break;
+      case EventType::kReprioritized:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(
+            e, path, {"type", "t_us", "task", "worker", "account", "old_priority", "new_priority"}, owner));
+        break;
+      case EventType::kCompleted:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(
+            e, path, {"type", "t_us", "task", "worker", "account", "reason", "other_task", "other_bot"}, owner));
+        if (!KnownReason(e.reason())) {
+          return c.Error(path + ".reason",
+                         "expected BOT_IDLE, IDLE_TASK_ABSENT, RUNNING_TASK_ABSENT, INCONSISTENT_BOT_FOR_TASK or "
+                         "INCONSISTENT_TASK_FOR_BOT, got \"" +
+                             e.reason() + "\"");
+        }
+        break;
+      case EventType::kUnassigned:
+        QSIM_RETURN_IF_ERROR(c.ExactFields(e, path, {"type", "t_us", "task", "worker", "account"}, owner));
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckExpectedItems(const LineChecker& c, const proto::TraceLine& line, Names names) {
+  for (int i = 0; i < line.expect_size(); ++i) {
+    QSIM_RETURN_IF_ERROR(c.ExactFields(line.expect(i), Index("expect", i), names, "this op's expect items"));
+  }
+  return Status::Ok();
+}
+
+Status CheckState(const LineChecker& c, const proto::TraceState& s) {
+  const std::string path = "expect_state";
+  QSIM_RETURN_IF_ERROR(c.ExactFields(
+      s, path, {"last_update_us", "balances", "queued", "running", "idle", "worker_queues", "task_errors"},
+      "expect_state"));
+  for (int i = 0; i < s.balances_size(); ++i) {
+    std::string p = Index(path + ".balances", i);
+    QSIM_RETURN_IF_ERROR(c.ExactFields(s.balances(i), p, {"account", "balance"}, "a balance"));
+    QSIM_RETURN_IF_ERROR(c.Size(s.balances(i).balance(), p + ".balance", 5, 5));
+  }
+  for (int i = 0; i < s.running_size(); ++i) {
+    std::string p = Index(path + ".running", i);
+    QSIM_RETURN_IF_ERROR(c.ExactFields(s.running(i), p, {"worker", "request", "priority", "cost"}, "a run"));
+    QSIM_RETURN_IF_ERROR(c.Size(s.running(i).cost(), p + ".cost", 5, 5));
+  }
+  for (int i = 0; i < s.worker_queues_size(); ++i) {
+    QSIM_RETURN_IF_ERROR(c.ExactFields(s.worker_queues(i), Index(path + ".worker_queues", i),
+                                       {"worker", "assign", "abort", "enqueue_us"}, "a worker queue"));
+  }
+  for (int i = 0; i < s.task_errors_size(); ++i) {
+    QSIM_RETURN_IF_ERROR(
+        c.ExactFields(s.task_errors(i), Index(path + ".task_errors", i), {"request", "error"}, "a task error"));
+  }
+  return Status::Ok();
+}
+
+Status CheckOp(const LineChecker& c, const proto::TraceLine& line, OpKind kind) {
+  const std::string owner = "op " + line.op();
+  switch (kind) {
+    case OpKind::kConfig:
+      QSIM_RETURN_IF_ERROR(
+          c.ExactFields(line, "", {"op", "disable_preemption", "bot_expiration_us", "expect_events"}, owner));
+      if (line.bot_expiration_us() < 0) {
+        return c.Error("bot_expiration_us", "expected >= 0, got " + std::to_string(line.bot_expiration_us()));
+      }
+      break;
+    case OpKind::kAddAccount:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "",
+                                         {"op", "account", "charge_rate", "max_charge_seconds", "disable_free_tasks",
+                                          "initial_balance", "expect_events"},
+                                         owner));
+      QSIM_RETURN_IF_ERROR(c.Size(line.charge_rate(), "charge_rate", 5, 5));
+      QSIM_RETURN_IF_ERROR(c.Size(line.initial_balance(), "initial_balance", 0, 5));
+      break;
+    case OpKind::kDeleteAccount:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "account", "expect_events"}, owner));
+      break;
+    case OpKind::kNotifyWaiting:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "",
+                                         {"op", "t_us", "request", "account", "base_labels", "provisionable_labels",
+                                          "enqueue_us", "tags", "expect_events"},
+                                         owner));
+      break;
+    case OpKind::kNotifyRunning:
+    case OpKind::kNotifyAbsent:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "t_us", "request", "worker", "expect_events"}, owner));
+      break;
+    case OpKind::kTaskError:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "request", "error", "expect_events"}, owner));
+      break;
+    case OpKind::kAssignTasks:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "t_us", "workers", "expect", "expect_events"}, owner));
+      for (int i = 0; i < line.workers_size(); ++i) {
+        QSIM_RETURN_IF_ERROR(c.ExactFields(line.workers(i), Index("workers", i), {"id", "labels"}, "a worker"));
+      }
+      QSIM_RETURN_IF_ERROR(CheckExpectedItems(c, line, {"worker", "request", "provision_required"}));
+      break;
+    case OpKind::kCancellations:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "expect"}, owner));
+      QSIM_RETURN_IF_ERROR(CheckExpectedItems(c, line, {"worker", "request", "error"}));
+      break;
+    case OpKind::kCheck:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "expect_state"}, owner));
+      QSIM_RETURN_IF_ERROR(CheckState(c, line.expect_state()));
+      break;
+    case OpKind::kRoundtrip:
+      QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op"}, owner));
+      break;
+  }
+  return CheckEvents(c, line);
+}
+
+}  // namespace
+
+std::string_view OpName(OpKind kind) {
+  for (const auto& [name, k] : kOps) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
+  Trace trace;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  int line_number = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view raw = text.substr(pos, end - pos);
+    pos = end + 1;
+    const std::string where = std::string(file) + ":" + std::to_string(line_number) + ": ";
+    if (raw.empty()) return InvalidArgument(where + "empty line (expected one JSON object per line)");
+
+    proto::TraceLine line;
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(raw.data(), raw.size()), &line, options);
+    if (!parsed.ok()) return JsonError(file, line_number, std::string(parsed.message()));
+    LineChecker checker(file, line_number, ListScanner(raw).Scan());
+
+    if (line_number == 1) {
+      QSIM_RETURN_IF_ERROR(checker.ExactFields(
+          line, "", {"kind", "format", "name", "seed", "start_us", "reference", "description"}, "the header"));
+      if (line.kind() != "header") return checker.Error("kind", "expected \"header\", got \"" + line.kind() + "\"");
+      if (line.format() != kFormat) {
+        return checker.Error("format", "expected \"" + std::string(kFormat) + "\", got \"" + line.format() + "\"");
+      }
+      trace.name = line.name();
+      trace.start_us = line.start_us();
+      continue;
+    }
+
+    if (!line.has_op()) {
+      return checker.Error("op", line.has_kind() ? "expected an op (only line 1 is the header), missing"
+                                                 : "expected a string, missing");
+    }
+    auto known = std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == line.op(); });
+    if (known == kOps.end()) {
+      std::string names;
+      for (const auto& op : kOps) names += (names.empty() ? "" : ", ") + std::string(op.first);
+      return checker.Error("op", "expected one of " + names + "; got \"" + line.op() + "\"");
+    }
+    QSIM_RETURN_IF_ERROR(CheckOp(checker, line, known->second));
+    trace.ops.push_back(TraceOp{line_number, known->second, std::move(line)});
+  }
+  if (line_number == 0) return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+  return trace;
+}
+
+}  // namespace qsim::replay::internal

@@ -1,0 +1,53 @@
+// Reading a conformance trace (../shared/conformance/FORMAT.md) into checked
+// messages. Internal to replay/: only replay.cc includes it (and the tests).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "replay/trace.pb.h"
+#include "scheduler/status.h"
+
+namespace qsim::replay::internal {
+
+enum class OpKind {
+  kConfig,
+  kAddAccount,
+  kDeleteAccount,
+  kNotifyWaiting,
+  kNotifyRunning,
+  kNotifyAbsent,
+  kTaskError,
+  kAssignTasks,
+  kCancellations,
+  kCheck,
+  kRoundtrip,
+};
+
+std::string_view OpName(OpKind kind);
+
+struct TraceOp {
+  int line = 0;  // 1-based line in the file
+  OpKind kind = OpKind::kConfig;
+  proto::TraceLine fields;
+};
+
+// A trace whose every line parsed and has exactly the fields its op promises
+// (so the replayer may read any of them without checking presence), with
+// enum-like strings (event type, reason) known and fixed-size float lists of
+// the right size.
+struct Trace {
+  std::string name;  // the header's name
+  int64_t start_us = 0;
+  std::vector<TraceOp> ops;
+};
+
+// Parses a whole trace. `file` names it in errors, which read
+// `FILE:LINE: field "x": expected ...` (kInvalidArgument). The whole text is
+// checked before any replay, so a malformed line is reported even when an
+// earlier line would mismatch.
+StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file);
+
+}  // namespace qsim::replay::internal
