@@ -196,6 +196,29 @@ class Replayer {
     return std::nullopt;
   }
 
+  // Writes both states to bytes, drops the live objects and continues with
+  // the ones read back, as a restarted service would.
+  Diff Roundtrip() {
+    std::string scheduler_bytes;
+    std::string reconciler_bytes;
+    if (!scheduler_.ToProto().SerializeToString(&scheduler_bytes) ||
+        !state_.ToProto().SerializeToString(&reconciler_bytes)) {
+      return std::string("roundtrip: expected the state to serialize, actual failure");
+    }
+    ::qsim::proto::SchedulerSnapshot snapshot;
+    ::qsim::proto::ReconcilerState reconciler_state;
+    if (!snapshot.ParseFromString(scheduler_bytes) || !reconciler_state.ParseFromString(reconciler_bytes)) {
+      return std::string("roundtrip: expected the bytes to parse, actual failure");
+    }
+    StatusOr<Scheduler> scheduler = Scheduler::NewFromProto(snapshot);
+    if (!scheduler.ok()) return "roundtrip: expected the scheduler to restore, actual " + scheduler.status().message();
+    StatusOr<reconciler::State> state = reconciler::State::NewFromProto(reconciler_state);
+    if (!state.ok()) return "roundtrip: expected the reconciler to restore, actual " + state.status().message();
+    scheduler_ = std::move(scheduler).value();
+    state_ = std::move(state).value();
+    return std::nullopt;
+  }
+
  private:
   // A call that must succeed, then emit the expected events.
   Diff Called(const Status& status, const TraceLine& l) {
@@ -292,29 +315,6 @@ class Replayer {
         [](const Error& ae) { return "request " + ae.first; });
   }
 
-  // Writes both states to bytes, drops the live objects and continues with
-  // the ones read back, as a restarted service would.
-  Diff Roundtrip() {
-    std::string scheduler_bytes;
-    std::string reconciler_bytes;
-    if (!scheduler_.ToProto().SerializeToString(&scheduler_bytes) ||
-        !state_.ToProto().SerializeToString(&reconciler_bytes)) {
-      return std::string("roundtrip: expected the state to serialize, actual failure");
-    }
-    ::qsim::proto::SchedulerSnapshot snapshot;
-    ::qsim::proto::ReconcilerState reconciler_state;
-    if (!snapshot.ParseFromString(scheduler_bytes) || !reconciler_state.ParseFromString(reconciler_bytes)) {
-      return std::string("roundtrip: expected the bytes to parse, actual failure");
-    }
-    StatusOr<Scheduler> scheduler = Scheduler::NewFromProto(snapshot);
-    if (!scheduler.ok()) return "roundtrip: expected the scheduler to restore, actual " + scheduler.status().message();
-    StatusOr<reconciler::State> state = reconciler::State::NewFromProto(reconciler_state);
-    if (!state.ok()) return "roundtrip: expected the reconciler to restore, actual " + state.status().message();
-    scheduler_ = std::move(scheduler).value();
-    state_ = std::move(state).value();
-    return std::nullopt;
-  }
-
   Scheduler scheduler_;
   reconciler::State state_;
   RecordingEventSink sink_;
@@ -334,7 +334,7 @@ std::string TraceOutcome::Summary() const {
   return error;
 }
 
-TraceOutcome ReplayTraceText(std::string_view text, std::string_view file) {
+TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const ReplayOptions& options) {
   TraceOutcome outcome;
   StatusOr<internal::Trace> trace = internal::ParseTrace(text, file);
   if (!trace.ok()) {
@@ -346,8 +346,13 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file) {
   outcome.name = trace->name;
   outcome.ops = static_cast<int>(trace->ops.size());
   Replayer replayer(trace->start_us);
-  for (const TraceOp& op : trace->ops) {
-    if (Diff d = replayer.Run(op)) {
+  const int every = options.roundtrip_every_n_ops;
+  for (size_t i = 0; i < trace->ops.size(); ++i) {
+    const TraceOp& op = trace->ops[i];
+    Diff d;
+    if (every > 0 && i % every == 0 && op.kind != OpKind::kRoundtrip) d = replayer.Roundtrip();
+    if (!d) d = replayer.Run(op);
+    if (d) {
       outcome.result = TraceOutcome::Result::kFail;
       outcome.line = op.line;
       outcome.op = std::string(internal::OpName(op.kind));
@@ -358,7 +363,7 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file) {
   return outcome;
 }
 
-TraceOutcome ReplayTraceFile(const std::string& path) {
+TraceOutcome ReplayTraceFile(const std::string& path, const ReplayOptions& options) {
   auto unreadable = [&](const std::string& why) {
     TraceOutcome outcome;
     outcome.result = TraceOutcome::Result::kBadInput;
@@ -374,7 +379,7 @@ TraceOutcome ReplayTraceFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return unreadable("cannot read the file");
-  return ReplayTraceText(text.str(), path);
+  return ReplayTraceText(text.str(), path, options);
 }
 
 }  // namespace qsim::replay

@@ -33,10 +33,17 @@ struct TraceOutcome {
   std::string Summary() const;
 };
 
+struct ReplayOptions {
+  // When n > 0, also write, destroy and restore both states before every
+  // n-th op (1 = every op), not only at `roundtrip` lines: restoring must
+  // never change what happens next.
+  int roundtrip_every_n_ops = 0;
+};
+
 // Replays trace text; `file` names it in input errors.
-TraceOutcome ReplayTraceText(std::string_view text, std::string_view file);
+TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const ReplayOptions& options = {});
 // Reads and replays one file (a missing or unreadable file is kBadInput).
-TraceOutcome ReplayTraceFile(const std::string& path);
+TraceOutcome ReplayTraceFile(const std::string& path, const ReplayOptions& options = {});
 
 }  // namespace replay
 

@@ -63,6 +63,13 @@ TEST(ReplayTraceText, MatchingTrace_Passes) {
   EXPECT_EQ(outcome.Summary(), "PASS tiny (7 ops)");
 }
 
+TEST(ReplayTraceText, RoundTripBeforeEveryOp_StillPasses) {
+  TraceOutcome outcome =
+      ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck, kAck, kCancellations}), "t",
+                      ReplayOptions{.roundtrip_every_n_ops = 1});
+  EXPECT_EQ(outcome.result, Result::kPass) << outcome.Summary();
+}
+
 TEST(ReplayTraceText, WrongStateExpectation_FailsAtThatLineAndField) {
   std::string check = Replace(kCheck, R"("cost":[0,0,0,0,0])", R"("cost":[0,0,1.5,0,0])");
   TraceOutcome outcome = ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, check, kAck}), "t");
@@ -117,6 +124,24 @@ TEST(ReplayTraceText, MissingField_ReportsFieldAndType) {
             "t.jsonl:4: field \"workers[0].labels\": expected a list, missing");
   EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign, Replace(kCheck, R"("idle":[],)", "")})),
             "t.jsonl:5: field \"expect_state.idle\": expected a list, missing");
+}
+
+TEST(ReplayTraceText, InputProtobufWouldAccept_Rejected) {
+  // Protobuf's JSON parser appends repeated lists, reads camelCase aliases
+  // and takes a single value for a list; the format allows none of these.
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kWaiting, R"("tags":["x"],"expect_events")",
+                                                       R"("tags":["x"],"tags":["y"],"expect_events")")})),
+            "t.jsonl:3: field \"tags\": expected once, given twice");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAck, R"("t_us")", R"("tUs")")})),
+            "t.jsonl:3: field \"tUs\": unknown field");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kWaiting, R"("tags":["x"],"expect_events")",
+                                                       R"("tags":"x","expect_events")")})),
+            "t.jsonl:3: field \"tags\": expected a list, got a single value");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAck, R"("request":"R1")", R"("request":["R1"])")})),
+            "t.jsonl:3: field \"request\": expected a single value, got a list");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, Replace(kAssign, R"("workers":[{"id":"W1","labels":[]}])", R"("workers":5)")})),
+            "t.jsonl:4: field \"workers\": expected an object, got 5");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig + kConfig})), "t.jsonl:2: invalid JSON: Parsing terminated before end of input.");
 }
 
 TEST(ReplayTraceText, FieldOfAnotherOp_Rejected) {

@@ -1,11 +1,12 @@
 // Trace lines are parsed by protobuf's strict JSON parser (unknown fields,
-// wrong types, duplicate keys and trailing text are errors), then checked
-// against FORMAT.md: every op has exactly the fields the format lists for it.
+// wrong types and trailing text are errors), then checked against FORMAT.md:
+// every op has exactly the fields the format lists for it.
 //
 // Scalars use proto3 `optional`, so a missing one is visible. A repeated
-// field cannot tell a missing list from `[]`, so a small scan of the line's
-// text (already known to be valid JSON) records the path of every key whose
-// value is a list.
+// field cannot tell a missing list from `[]`, so a small scan of each line's
+// text records the path of every key whose value is a list; it also catches
+// what protobuf lets through (repeated keys, camelCase names). Still accepted:
+// numbers written as strings ("17"), "NaN", leading zeros.
 #include <algorithm>
 #include <array>
 #include <initializer_list>
@@ -48,16 +49,26 @@ std::string Join(const std::string& path, std::string_view name) {
 }
 std::string Index(const std::string& path, int i) { return path + "[" + std::to_string(i) + "]"; }
 
-// Records the path of every key whose value is a JSON list. REQUIRES: `text`
-// is valid JSON (the protobuf parser accepted it).
-class ListScanner {
+// Records the path of every key whose value is a JSON list, whether the text
+// is exactly one JSON object, and the first key the protobuf parser would let
+// through although the format forbids it: a repeated key (protobuf appends
+// repeated lists) or a camelCase alias of a snake_case name. The text must be
+// valid JSON on its own or part of a valid JSON text (see ParseTrace); on
+// anything else the scan still ends, with meaningless results.
+class LineScanner {
  public:
-  explicit ListScanner(std::string_view text) : text_(text) {}
-  std::set<std::string> Scan() {
+  explicit LineScanner(std::string_view text) : text_(text) {
     std::string path;
+    SkipSpace();
+    const bool object = pos_ < text_.size() && text_[pos_] == '{';
     Value(path);
-    return std::move(lists_);
+    SkipSpace();
+    one_object_ = object && pos_ == text_.size();
   }
+  bool one_object() const { return one_object_; }
+  // "" or `field "x": ...`.
+  const std::string& problem() const { return problem_; }
+  std::set<std::string> TakeLists() { return std::move(lists_); }
 
  private:
   void SkipSpace() {
@@ -80,6 +91,7 @@ class ListScanner {
     char c = text_[pos_];
     if (c == '{') {
       ++pos_;
+      std::vector<std::string_view> keys;
       for (;;) {
         SkipSpace();
         if (pos_ >= text_.size() || text_[pos_] == '}') break;
@@ -94,6 +106,14 @@ class ListScanner {
         size_t saved = path.size();
         if (!path.empty()) path += '.';
         path += key;
+        if (problem_.empty()) {
+          if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+            problem_ = "field \"" + path + "\": expected once, given twice";
+          } else if (std::any_of(key.begin(), key.end(), [](char k) { return k >= 'A' && k <= 'Z'; })) {
+            problem_ = "field \"" + path + "\": unknown field";
+          }
+        }
+        keys.push_back(key);
         if (pos_ < text_.size() && text_[pos_] == '[') lists_.insert(path);
         Value(path);
         path.resize(saved);
@@ -116,13 +136,18 @@ class ListScanner {
     } else if (c == '"') {
       String();
     } else {
+      // A number or literal; a stray character is skipped so the scan always advances.
+      const size_t start = pos_;
       while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '}' && text_[pos_] != ']') ++pos_;
+      if (pos_ == start) ++pos_;
     }
   }
 
   std::string_view text_;
   size_t pos_ = 0;
   std::set<std::string> lists_;
+  bool one_object_ = false;
+  std::string problem_;
 };
 
 std::string ExpectedKind(const FieldDescriptor& f) {
@@ -142,6 +167,7 @@ std::string ExpectedKindForProtoType(std::string_view type) {
   if (type == "TYPE_BOOL") return "true or false";
   if (type == "TYPE_FLOAT" || type == "TYPE_DOUBLE") return "a number";
   if (type.find("INT") != std::string_view::npos) return "an integer";
+  if (type.find("type.googleapis.com/") == 0) return "an object";
   return "a value of " + std::string(type);
 }
 
@@ -166,7 +192,10 @@ class LineChecker {
     }
     for (int i = 0; i < descriptor->field_count(); ++i) {
       const FieldDescriptor* f = descriptor->field(i);
-      if (std::find(names.begin(), names.end(), f->name()) != names.end()) continue;
+      if (std::find(names.begin(), names.end(), f->name()) != names.end()) {
+        if (f->is_repeated()) QSIM_RETURN_IF_ERROR(WrittenAsList(m, path, *f));
+        continue;
+      }
       if (Present(m, path, *f)) return Error(Join(path, f->name()), "unexpected in " + owner);
     }
     return Status::Ok();
@@ -186,6 +215,13 @@ class LineChecker {
       return m.GetReflection()->FieldSize(m, &f) > 0 || lists_.count(Join(path, f.name())) > 0;
     }
     return m.GetReflection()->HasField(m, &f);
+  }
+  // Protobuf reads `"tags":"a"` as the list ["a"]; the format always writes lists.
+  Status WrittenAsList(const Message& m, const std::string& path, const FieldDescriptor& f) const {
+    if (m.GetReflection()->FieldSize(m, &f) > 0 && lists_.count(Join(path, f.name())) == 0) {
+      return Error(Join(path, f.name()), "expected a list, got a single value");
+    }
+    return Status::Ok();
   }
 
   std::string_view file_;
@@ -207,18 +243,18 @@ Status JsonError(std::string_view file, int line, const std::string& message) {
                              ExpectedKindForProtoType(message.substr(type + 10)) + ", got " + value);
     }
   }
-  // "[(path) ]name: Cannot find field."
-  if (size_t pos = message.find(": Cannot find field."); pos != std::string::npos) {
+  // "[(path) ]name: <what>": protobuf names the enclosing object, then the key.
+  for (const auto& [marker, what] : {std::pair<std::string_view, std::string_view>{": Cannot find field.", "unknown field"},
+                                     {": Proto field is not repeating", "expected a single value, got a list"}}) {
+    size_t pos = message.find(marker);
+    if (pos == std::string::npos) continue;
     std::string path;
     std::string name = message.substr(0, pos);
-    if (!name.empty() && name[0] == '(') {
-      size_t close = name.find(") ");
-      if (close != std::string::npos) {
-        path = name.substr(1, close - 1);
-        name = name.substr(close + 2);
-      }
+    if (size_t close = name.find(") "); !name.empty() && name[0] == '(' && close != std::string::npos) {
+      path = name.substr(1, close - 1);
+      name = name.substr(close + 2);
     }
-    return InvalidArgument(where + "field \"" + Join(path, name) + "\": unknown field");
+    return InvalidArgument(where + "field \"" + Join(path, name) + "\": " + std::string(what));
   }
   // A duplicate key: "...oneof field '_x' is already set. Cannot set 'x' for type oneof"
   if (size_t pos = message.find("Cannot set '"); pos != std::string::npos) {
@@ -391,6 +427,27 @@ Status CheckOp(const LineChecker& c, const proto::TraceLine& line, OpKind kind) 
   return CheckEvents(c, line);
 }
 
+// Parsing the lines one call each costs protobuf a type lookup per line, most
+// of the time of a replay; so the whole file is parsed as one message, with
+// the lines as the items of one list. When each line is exactly one JSON
+// object (checked by LineScanner), the batch parse succeeds if and only if
+// every line would parse alone, giving the same messages. Any failure falls
+// back to one line at a time, which finds the first bad line and its error.
+bool ParseAllAtOnce(std::string_view text, const std::vector<std::string_view>& lines,
+                    const google::protobuf::util::JsonParseOptions& options, proto::TraceFile* out) {
+  std::string batch;
+  batch.reserve(text.size() + 16);
+  batch += "{\"lines\":[";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].empty()) return false;
+    if (i > 0) batch += ',';
+    batch += lines[i];
+  }
+  batch += "]}";
+  return google::protobuf::util::JsonStringToMessage(batch, out, options).ok() &&
+         out->lines_size() == static_cast<int>(lines.size());
+}
+
 }  // namespace
 
 std::string_view OpName(OpKind kind) {
@@ -401,25 +458,41 @@ std::string_view OpName(OpKind kind) {
 }
 
 StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
-  Trace trace;
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = std::min(text.find('\n', pos), text.size());
+    lines.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (lines.empty()) return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  int line_number = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_number;
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(pos, end - pos);
-    pos = end + 1;
-    const std::string where = std::string(file) + ":" + std::to_string(line_number) + ": ";
-    if (raw.empty()) return InvalidArgument(where + "empty line (expected one JSON object per line)");
+  proto::TraceFile batch;
+  const bool batch_ok = ParseAllAtOnce(text, lines, options, &batch);
 
+  Trace trace;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int line_number = static_cast<int>(i) + 1;
+    const std::string_view raw = lines[i];
+    if (raw.empty()) {
+      return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) +
+                             ": empty line (expected one JSON object per line)");
+    }
+    LineScanner scan(raw);
     proto::TraceLine line;
-    auto parsed = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(raw.data(), raw.size()), &line, options);
-    if (!parsed.ok()) return JsonError(file, line_number, std::string(parsed.message()));
-    LineChecker checker(file, line_number, ListScanner(raw).Scan());
+    if (batch_ok && scan.one_object()) {
+      line = std::move(*batch.mutable_lines(static_cast<int>(i)));
+    } else {
+      auto parsed = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(raw.data(), raw.size()), &line, options);
+      if (!parsed.ok()) return JsonError(file, line_number, std::string(parsed.message()));
+      if (!scan.one_object()) return JsonError(file, line_number, "expected one JSON object");
+    }
+    if (!scan.problem().empty()) {
+      return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + scan.problem());
+    }
+    LineChecker checker(file, line_number, scan.TakeLists());
 
     if (line_number == 1) {
       QSIM_RETURN_IF_ERROR(checker.ExactFields(
@@ -446,7 +519,6 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
     QSIM_RETURN_IF_ERROR(CheckOp(checker, line, known->second));
     trace.ops.push_back(TraceOp{line_number, known->second, std::move(line)});
   }
-  if (line_number == 0) return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
   return trace;
 }
 

@@ -1,0 +1,313 @@
+// Whole-run tests of the simulator against the real scheduler and reconciler:
+// determinism, queueing theory, every fault alone, and scheduler restarts.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/sim.h"
+
+namespace qsim::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+Scenario Parse(const std::string& text) {
+  StatusOr<Scenario> s = ParseScenario(text, "test.yaml", ".");
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return s.ok() ? *s : Scenario{};
+}
+
+fs::path TempDir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("qsim_sim_run_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(d);
+  return d;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult MustRun(const Scenario& s, uint64_t seed, const std::string& out_dir = "") {
+  RunOptions o;
+  o.out_dir = out_dir;
+  StatusOr<RunResult> r = RunScenario(s, seed, o);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? std::move(r).value() : RunResult{};
+}
+
+// Two accounts contending for a small fleet with preemption, provisioning,
+// every output on: a run that touches most of the dispatcher.
+const char* kBusyBase = R"(
+duration: 3h
+warmup: 10m
+sample_interval: 5m
+accounts:
+  paid: {charge_rate: [3, 2], max_charge_seconds: 1800}
+  cheap: {charge_rate: [0.5], max_charge_seconds: 600}
+bots:
+  - {group: lin, count: 6, labels: ["os:linux"], provisionable_labels: ["image:a"], poll_interval: 15s,
+     provision_time: 1m, abort_time: 10s}
+  - {group: mac, count: 3, labels: ["os:mac"], poll_interval: 20s}
+workloads:
+  - account: paid
+    base_labels: ["os:linux"]
+    provisionable_labels: ["image:b"]
+    arrivals: {kind: poisson, rate_per_hour: 40}
+    duration: {dist: lognormal, median: 5m, sigma: 0.8}
+  - account: cheap
+    base_labels: ["os:linux"]
+    arrivals: {kind: schedule, rate_per_hour: 30, diurnal_amplitude: 0.5, bursts: [{at: 1h, count: 20, over: 2m}]}
+    duration: {dist: uniform, min: 2m, max: 12m}
+    cancel: {fraction: 0.1, after: 20m}
+  - account: cheap
+    base_labels: ["os:mac"]
+    arrivals: {kind: list, times: [1m, 2m, 3m, 90m]}
+    duration: {dist: empirical, values: [1m, 30m]}
+)";
+
+const char* kAllFaults = R"(
+faults:
+  lost_acks: {probability: 0.05}
+  lost_assignments: {probability: 0.05}
+  delayed_notifications: {probability: 0.1, delay: {dist: exponential, mean: 20s}}
+  task_errors: {probability: 0.03, after: 1m}
+  bot_deaths: {rate_per_bot_day: 2, downtime: {dist: exponential, mean: 20m},
+               scheduled: [{at: 100m, group: lin, count: 2, downtime: 15m}]}
+  bot_flaps: {rate_per_bot_day: 6, downtime: {dist: uniform, min: 10s, max: 8m}}
+  scheduler_restarts: {every: 37m}
+)";
+
+void ExpectAccountedOnce(const RunResult& r) {
+  EXPECT_TRUE(r.violations.empty()) << r.violations.front();
+  const AccountSummary& fleet = r.summary.back();
+  EXPECT_EQ(fleet.invariant_violations, 0);
+  EXPECT_EQ(fleet.completed + fleet.preempted + fleet.failed + fleet.cancelled + fleet.lost + fleet.unfinished,
+            fleet.tasks);
+  for (size_t i = 0; i < r.tasks.size(); ++i) {
+    ASSERT_EQ(r.tasks[i].id, static_cast<int64_t>(i));
+    const TaskResult& t = r.tasks[i];
+    if (t.outcome == Outcome::kUnfinished) {
+      EXPECT_LT(t.end, Duration::zero()) << "task " << i;
+    } else {
+      EXPECT_GE(t.end, t.enqueue) << "task " << i;
+    }
+    if (t.outcome == Outcome::kCompleted) {
+      EXPECT_GE(t.start, t.enqueue) << "task " << i;
+    }
+  }
+}
+
+TEST(SimRun, SameSeedGivesByteIdenticalFilesAndAnotherSeedDiffers) {
+  Scenario s = Parse(std::string(kBusyBase) + kAllFaults);
+  fs::path a = TempDir("det_a"), b = TempDir("det_b"), c = TempDir("det_c");
+  RunResult ra = MustRun(s, 5, a.string());
+  MustRun(s, 5, b.string());
+  MustRun(s, 6, c.string());
+  ASSERT_GT(ra.tasks.size(), 100u);
+  for (const char* f : {"tasks.csv", "summary.csv", "events.csv", "timeseries.csv", "scenario.resolved.yaml"}) {
+    std::string x = ReadFile(a / f);
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_EQ(x, ReadFile(b / f)) << f << " differs between two runs with seed 5";
+  }
+  EXPECT_NE(ReadFile(a / "tasks.csv"), ReadFile(c / "tasks.csv"));
+  EXPECT_NE(ReadFile(a / "events.csv"), ReadFile(c / "events.csv"));
+}
+
+TEST(SimRun, ResolvedScenarioRepeatsTheRunByteForByte) {
+  Scenario s = Parse(std::string(kBusyBase) + kAllFaults);
+  fs::path a = TempDir("res_a"), b = TempDir("res_b");
+  MustRun(s, 11, a.string());
+  StatusOr<Scenario> resolved = LoadScenarioFile((a / "scenario.resolved.yaml").string());
+  ASSERT_TRUE(resolved.ok()) << resolved.status().message();
+  EXPECT_EQ(resolved->seed, 11u);
+  MustRun(*resolved, resolved->seed, b.string());
+  for (const char* f : {"tasks.csv", "summary.csv", "events.csv", "timeseries.csv", "scenario.resolved.yaml"}) {
+    EXPECT_EQ(ReadFile(a / f), ReadFile(b / f)) << f;
+  }
+}
+
+TEST(SimRun, AddingAFaultDoesNotMoveTheArrivals) {
+  Scenario plain = Parse(kBusyBase);
+  Scenario faulty = Parse(std::string(kBusyBase) + kAllFaults);
+  RunResult a = MustRun(plain, 3), b = MustRun(faulty, 3);
+  ASSERT_EQ(a.tasks.size(), b.tasks.size());
+  for (size_t i = 0; i < a.tasks.size(); ++i) {
+    EXPECT_EQ(a.tasks[i].enqueue, b.tasks[i].enqueue) << "task " << i;
+    EXPECT_EQ(a.tasks[i].account, b.tasks[i].account) << "task " << i;
+  }
+}
+
+// Erlang C: the probability that an arrival waits in an M/M/c queue with
+// offered load a = lambda / mu.
+double ErlangC(int c, double a) {
+  double term = 1, sum = 1;  // sum_{k<c} a^k / k!
+  for (int k = 1; k < c; ++k) {
+    term *= a / k;
+    sum += term;
+  }
+  double top = term * a / c * (c / (c - a));  // a^c / c! * c / (c - a)
+  return top / (sum + top);
+}
+
+TEST(SimRun, MeanWaitMatchesErlangCAndLittlesLawHolds) {
+  // M/M/10 at 80% load: lambda = 8/min, mean service 1 min; long poll and a
+  // zero batching window make the dispatcher work-conserving.
+  const int c = 10;
+  const double lambda_per_s = 8.0 / 60, mean_service_s = 60;
+  const uint64_t seed = 20240601;
+  std::printf("Erlang C test seed: %llu\n", static_cast<unsigned long long>(seed));
+  Scenario s = Parse(R"(
+duration: 40d
+warmup: 2h
+sample_interval: 1d
+outputs: [tasks, summary]
+policy: {disable_preemption: true}
+accounts:
+  solo: {charge_rate: [100], max_charge_seconds: 100000}
+bots:
+  - {group: m, count: 10, poll_interval: 1m}
+dispatcher: {long_poll: true, batch_window: 0s}
+workloads:
+  - account: solo
+    arrivals: {kind: poisson, rate_per_hour: 480}
+    duration: {dist: exponential, mean: 1m}
+)");
+  RunResult r = MustRun(s, seed);
+  ASSERT_TRUE(r.violations.empty()) << r.violations.front();
+  const AccountSummary& fleet = r.summary.back();
+  double a = lambda_per_s * mean_service_s;
+  double expected_wait = ErlangC(c, a) / (c / mean_service_s - lambda_per_s);
+  double wait = static_cast<double>(ToMicros(fleet.wait_mean)) / 1e6;
+  std::printf("tasks %lld, mean wait %.3fs, Erlang C %.3fs\n", static_cast<long long>(fleet.tasks), wait,
+              expected_wait);
+  EXPECT_NEAR(wait, expected_wait, 0.05 * expected_wait);
+
+  // Little's law: time-average number in system = arrival rate x mean time
+  // in system, both measured; and close to the M/M/c value.
+  double window_s = static_cast<double>(ToMicros(r.measured)) / 1e6;
+  double sojourn_sum = 0;
+  int64_t arrivals = 0, ended = 0;
+  for (const TaskResult& t : r.tasks) {
+    if (t.enqueue < s.warmup) continue;
+    ++arrivals;
+    if (t.end >= Duration::zero()) {
+      sojourn_sum += static_cast<double>(ToMicros(t.end - t.enqueue)) / 1e6;
+      ++ended;
+    }
+  }
+  double little = (static_cast<double>(arrivals) / window_s) * (sojourn_sum / static_cast<double>(ended));
+  std::printf("L measured %.4f, lambda*W %.4f, theory %.4f\n", r.mean_in_system, little,
+              lambda_per_s * (expected_wait + mean_service_s));
+  EXPECT_NEAR(r.mean_in_system, little, 0.01 * little);
+  EXPECT_NEAR(r.mean_in_system, lambda_per_s * (expected_wait + mean_service_s), 0.02 * little);
+}
+
+struct FaultCase {
+  const char* name;
+  const char* yaml;
+};
+
+class SimFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(SimFault, AloneLeavesEveryTaskAccountedForOnce) {
+  Scenario s = Parse(std::string(kBusyBase) + "faults:\n" + GetParam().yaml);
+  RunResult r = MustRun(s, 17);
+  ExpectAccountedOnce(r);
+  RunResult base = MustRun(Parse(kBusyBase), 17);
+  const AccountSummary& fleet = r.summary.back();
+  // A fault costs some throughput, not most of it: the dispatcher heals.
+  EXPECT_GT(fleet.completed, base.summary.back().completed * 6 / 10);
+  std::string name = GetParam().name;
+  if (name == "lost_acks") {
+    // The worker-queue timeout is what heals a lost ack.
+    EXPECT_GT(fleet.timeouts, 0);
+    EXPECT_EQ(base.summary.back().timeouts, 0);
+  } else if (name == "task_errors") {
+    EXPECT_GT(fleet.failed, 0);
+  } else if (name == "bot_deaths") {
+    // With one retry allowed, a task is lost only by dying twice; deaths
+    // must at least have cost bot time.
+    EXPECT_LT(fleet.utilisation, 1.0);
+    EXPECT_NE(r.summary.back().busy_bot_time, base.summary.back().busy_bot_time);
+  } else if (name == "scheduler_restarts") {
+    EXPECT_EQ(fleet.completed, base.summary.back().completed);
+    EXPECT_EQ(fleet.wait_mean, base.summary.back().wait_mean);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, SimFault,
+    ::testing::Values(
+        FaultCase{"lost_acks", "  lost_acks: {probability: 0.2}\n"},
+        FaultCase{"lost_assignments", "  lost_assignments: {probability: 0.3}\n"},
+        FaultCase{"delayed_notifications",
+                  "  delayed_notifications: {probability: 0.3, delay: {dist: exponential, mean: 1m}}\n"},
+        FaultCase{"task_errors", "  task_errors: {probability: 0.1, after: 30s}\n"},
+        FaultCase{"bot_deaths",
+                  "  bot_deaths: {rate_per_bot_day: 8, downtime: {dist: exponential, mean: 30m},\n"
+                  "               scheduled: [{at: 1h, group: lin, count: 3, downtime: 20m}]}\n"},
+        FaultCase{"bot_flaps", "  bot_flaps: {rate_per_bot_day: 20, downtime: {dist: uniform, min: 5s, max: 10m}}\n"},
+        FaultCase{"scheduler_restarts", "  scheduler_restarts: {at: [7m, 61m], every: 29m}\n"}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
+
+TEST(SimRun, SchedulerRestartMidRunChangesNoOutput) {
+  fs::path a = TempDir("restart_a"), b = TempDir("restart_b");
+  // Other faults on too, so the restart snapshots pending assignments, task
+  // errors and stale state.
+  std::string faults =
+      "faults:\n"
+      "  lost_acks: {probability: 0.05}\n"
+      "  task_errors: {probability: 0.05, after: 1m}\n"
+      "  bot_deaths: {rate_per_bot_day: 2, downtime: {dist: constant, value: 10m}}\n";
+  Scenario without = Parse(std::string(kBusyBase) + faults);
+  Scenario with = Parse(std::string(kBusyBase) + faults + "  scheduler_restarts: {at: [30m, 71m], every: 13m}\n");
+  MustRun(without, 8, a.string());
+  MustRun(with, 8, b.string());
+  for (const char* f : {"tasks.csv", "summary.csv", "events.csv", "timeseries.csv"}) {
+    std::string x = ReadFile(a / f);
+    EXPECT_FALSE(x.empty());
+    EXPECT_EQ(x, ReadFile(b / f)) << f << " changed by a scheduler restart";
+  }
+}
+
+TEST(SimRun, PreemptedTasksFailWhenTheDispatcherSaysSo) {
+  Scenario s = Parse(std::string(kBusyBase) + "dispatcher: {preempted: fail}\n");
+  RunResult r = MustRun(s, 2);
+  ExpectAccountedOnce(r);
+  const AccountSummary& fleet = r.summary.back();
+  EXPECT_EQ(fleet.preempted, fleet.preemptions);  // each preemption ends its task
+}
+
+TEST(SimRun, CommandsReturnTheContractedExitCodes) {
+  fs::path dir = TempDir("cmd");
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.yaml") << "duration: 1h\nbots: 3\n";
+  std::ostringstream out, err;
+  EXPECT_EQ(ValidateCommand({(dir / "bad.yaml").string()}, out, err), 2);
+  EXPECT_NE(err.str().find("bad.yaml:1:1: accounts: required key is missing"), std::string::npos) << err.str();
+  std::ofstream(dir / "good.yaml") << "duration: 10m\naccounts: {a: {charge_rate: [1]}}\nbots: [{group: g, count: 1}]\n"
+                                       "workloads: [{account: a, arrivals: {kind: list, times: [1m]}, duration: 1m}]\n";
+  EXPECT_EQ(ValidateCommand({(dir / "good.yaml").string()}, out, err), 0);
+  RunArgs args;
+  args.scenario = (dir / "good.yaml").string();
+  args.out_dir = (dir / "run").string();
+  args.outputs = "tasks,summary";
+  EXPECT_EQ(RunCommand(args, nullptr, out, err), 0) << err.str();
+  EXPECT_TRUE(fs::exists(dir / "run" / "tasks.csv"));
+  EXPECT_FALSE(fs::exists(dir / "run" / "events.csv"));
+  EXPECT_NE(out.str().find("fleet utilisation"), std::string::npos) << out.str();
+  args.outputs = "tasks,pdf";
+  EXPECT_EQ(RunCommand(args, nullptr, out, err), 2);
+}
+
+}  // namespace
+}  // namespace qsim::sim
