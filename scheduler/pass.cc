@@ -21,11 +21,29 @@
 namespace qsim::internal {
 namespace {
 
+// Spec §5 (R1): (examined, enqueue, id), ascending, ids byte-wise.
 bool RequestOrder(const Request* a, const Request* b) {
   if (a->examined_time != b->examined_time) return a->examined_time < b->examined_time;
   if (a->enqueue_time != b->enqueue_time) return a->enqueue_time < b->enqueue_time;
+  if (a->id_prefix != b->id_prefix) return a->id_prefix < b->id_prefix;
   return a->id < b->id;
 }
+
+// RequestOrder's key, copied out of the request so a sort reads contiguous
+// memory instead of chasing pointers.
+struct SortKey {
+  Time examined;
+  Time enqueue;
+  uint64_t id_prefix;
+  Request* request;
+
+  bool operator<(const SortKey& o) const {
+    if (examined != o.examined) return examined < o.examined;
+    if (enqueue != o.enqueue) return enqueue < o.enqueue;
+    if (id_prefix != o.id_prefix) return id_prefix < o.id_prefix;
+    return request->id < o.request->id;
+  }
+};
 
 // A level's ordered request list and its label index.
 struct Level {
@@ -117,18 +135,29 @@ void Pass::InitCounters() {
 }
 
 void Pass::Prioritise() {
-  for (auto& [id, r] : s_.queued) {
-    auto balance = s_.balances.find(r->account);
-    Priority p = balance == s_.balances.end() ? kFreeBucket : BestPriority(balance->second);
-    if (p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
-    if (p == kFreeBucket) {
-      auto config = s_.accounts.find(r->account);
-      if (config != s_.accounts.end() && config->second.disable_free_tasks) continue;
-    }
-    levels_[p].requests.push_back(r.get());
+  // Each account's level, once per pass; -1 leaves its requests out
+  // (free bucket with disable_free_tasks).
+  std::vector<int> level_of_slot(s_.account_slots.size());
+  std::vector<char> free_allowed(s_.account_slots.size());
+  for (size_t slot = 0; slot < s_.account_slots.size(); ++slot) {
+    const std::string& account = s_.account_slots[slot];
+    auto balance = s_.balances.find(account);
+    level_of_slot[slot] = balance == s_.balances.end() ? kFreeBucket : BestPriority(balance->second);
+    auto config = s_.accounts.find(account);
+    free_allowed[slot] = config == s_.accounts.end() || !config->second.disable_free_tasks;
   }
-  for (Level& level : levels_) {
-    std::sort(level.requests.begin(), level.requests.end(), RequestOrder);
+  std::vector<SortKey> keys[kNumPriorities + 1];
+  for (Request* r : s_.queued.all()) {
+    Priority p = level_of_slot[r->account_slot];
+    if (p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+    if (p == kFreeBucket && !free_allowed[r->account_slot]) continue;
+    keys[p].push_back(SortKey{r->examined_time, r->enqueue_time, r->id_prefix, r});
+  }
+  for (int p = 0; p <= kNumPriorities; ++p) {
+    std::sort(keys[p].begin(), keys[p].end());
+    auto& requests = levels_[p].requests;
+    requests.reserve(keys[p].size());
+    for (const SortKey& k : keys[p]) requests.push_back(k.request);
   }
 }
 
@@ -255,9 +284,8 @@ bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
 }
 
 std::unique_ptr<Request> Pass::TakeQueued(Request* r) {
-  auto node = s_.queued.extract(r->id);
   r->placed_in_pass = pass_;
-  return std::move(node.mapped());
+  return s_.queued.Remove(r);
 }
 
 void Pass::MatchIdle(Priority p) {

@@ -89,7 +89,25 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   r->confirmed_time = confirmed;
   r->examined_time = Time{};
   r->tags = spec.tags;
+  for (size_t i = 0; i < 8; ++i) {
+    const unsigned char c = i < r->id.size() ? static_cast<unsigned char>(r->id[i]) : 0;
+    r->id_prefix = (r->id_prefix << 8) | c;
+  }
+  r->account_slot = AccountSlot(r->account);
   return r;
+}
+
+uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
+  auto [it, inserted] =
+      account_slot_by_name.try_emplace(account, static_cast<uint32_t>(account_slots.size()));
+  if (inserted) account_slots.push_back(account);
+  return it->second;
+}
+
+std::vector<const Request*> RequestQueue::SortedById() const {
+  std::vector<const Request*> out(all_.begin(), all_.end());
+  std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
+  return out;
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -215,8 +233,8 @@ Time Scheduler::last_update() const { return impl_->last_update; }
 Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events) {
   Impl& s = *impl_;
   if (spec.id.empty()) return InvalidArgument("AddRequest: request id must not be empty");
-  if (auto it = s.queued.find(spec.id); it != s.queued.end()) {
-    Confirm(it->second->confirmed_time, t);
+  if (Request* queued = s.queued.Find(spec.id)) {
+    Confirm(queued->confirmed_time, t);
     return Status::Ok();
   }
   if (Worker* w = s.RunningWorkerOf(spec.id)) {
@@ -229,7 +247,7 @@ Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events)
     e.tags = r->tags;
     events->OnEvent(e);
   }
-  s.queued.emplace(spec.id, std::move(r));
+  s.queued.Add(std::move(r));
   return Status::Ok();
 }
 
@@ -284,13 +302,13 @@ Status Scheduler::NotifyTaskRunning(const std::string& request, const std::strin
     return InvalidArgument("NotifyTaskRunning: request and worker ids must not be empty (request \"" +
                            request + "\", worker \"" + worker + "\")");
   }
-  auto queued = s.queued.find(request);
+  Request* queued = s.queued.Find(request);
   Worker* runner = s.RunningWorkerOf(request);
-  if (queued == s.queued.end() && !runner) {
+  if (!queued && !runner) {
     InconsistentWorker(s, worker, t, request, events);
     return Status::Ok();
   }
-  const Request& r = runner ? *runner->run->request : *queued->second;
+  const Request& r = runner ? *runner->run->request : *queued;
   if (t < r.confirmed_time) return Status::Ok();
   if (runner && runner->id == worker) {
     Confirm(runner->run->request->confirmed_time, t);
@@ -321,12 +339,12 @@ Status Scheduler::NotifyTaskAbsent(const std::string& request, Time t, EventSink
     }
     return Status::Ok();
   }
-  auto it = s.queued.find(request);
-  if (it != s.queued.end() && t >= it->second->confirmed_time) {
+  Request* queued = s.queued.Find(request);
+  if (queued && t >= queued->confirmed_time) {
     if (events) {
-      events->OnEvent(CompletedEvent(s, t, *it->second, nullptr, CompletedReason::kIdleTaskAbsent));
+      events->OnEvent(CompletedEvent(s, t, *queued, nullptr, CompletedReason::kIdleTaskAbsent));
     }
-    s.queued.erase(it);
+    s.queued.Remove(queued);
   }
   return Status::Ok();
 }
@@ -343,8 +361,7 @@ Status Scheduler::Unassign(const std::string& request, const std::string& worker
   std::unique_ptr<Request> r = s.EndRun(*w);
   s.RemoveWorker(worker);
   if (t - r->enqueue_time > s.policy.max_queue_age) return Status::Ok();
-  std::string id = r->id;
-  s.queued.emplace(std::move(id), std::move(r));
+  s.queued.Add(std::move(r));
   return Status::Ok();
 }
 
@@ -377,7 +394,7 @@ WorkerView ViewOf(const Worker& w) {
 }  // namespace
 
 std::optional<RequestView> Scheduler::GetRequest(const std::string& request) const {
-  if (auto it = impl_->queued.find(request); it != impl_->queued.end()) return ViewOf(*it->second);
+  if (Request* r = impl_->queued.Find(request)) return ViewOf(*r);
   if (Worker* w = impl_->RunningWorkerOf(request)) return ViewOf(*w->run->request);
   return std::nullopt;
 }
@@ -397,7 +414,7 @@ std::vector<WorkerView> Scheduler::Workers() const {
 std::vector<std::string> Scheduler::QueuedRequests() const {
   std::vector<std::string> out;
   out.reserve(impl_->queued.size());
-  for (const auto& [id, r] : impl_->queued) out.push_back(id);
+  for (const Request* r : impl_->queued.SortedById()) out.push_back(r->id);
   return out;
 }
 

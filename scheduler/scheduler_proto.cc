@@ -85,7 +85,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
 
   proto::SchedulerState& state = *snapshot.mutable_state();
   state.set_last_update_us(ToMicros(s.last_update));
-  for (const auto& [id, r] : s.queued) WriteRequest(*r, *state.add_queued());
+  for (const Request* r : s.queued.SortedById()) WriteRequest(*r, *state.add_queued());
   for (const auto& [id, w] : s.workers) {
     proto::Worker& out = *state.add_workers();
     out.set_id(w->id);
@@ -154,8 +154,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
   for (const auto& q : state.queued()) {
     auto r = read_request(q);
     if (!r.ok()) return r.status();
-    std::string id = (*r)->id;
-    s.queued.emplace(std::move(id), std::move(*r));
+    s.queued.Add(std::move(*r));
   }
   for (const auto& in : state.workers()) {
     if (in.id().empty()) return DataLoss("snapshot: a worker has an empty id");

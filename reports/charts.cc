@@ -1,0 +1,43 @@
+#include "reports/charts.h"
+
+#include <algorithm>
+
+#include "reports/run_data.h"
+
+namespace qsim::reports {
+
+StatusOr<std::map<std::string, std::vector<double>>> WaitsByAccount(const CsvTable& tasks) {
+  QSIM_RETURN_IF_ERROR(tasks.RequireColumns({"account", "wait_s"}));
+  int c_account = tasks.Column("account"), c_wait = tasks.Column("wait_s");
+  std::map<std::string, std::vector<double>> waits;
+  for (size_t r = 0; r < tasks.rows.size(); ++r) {
+    StatusOr<std::optional<double>> wait = NumberAt(tasks, r, c_wait);
+    if (!wait.ok()) return wait.status();
+    if (*wait) waits[tasks.rows[r][c_account]].push_back(**wait);
+  }
+  return waits;
+}
+
+svg::Series CdfSeries(const std::string& name, std::vector<double> values, double divisor) {
+  std::sort(values.begin(), values.end());
+  svg::Series s;
+  s.name = name + " (" + std::to_string(values.size()) + ")";
+  s.style = svg::SeriesStyle::kStep;
+  size_t n = values.size();
+  if (n == 0) return s;
+  size_t stride = std::max<size_t>(1, n / 1000);
+  s.x.push_back(values[0] / divisor);
+  s.y.push_back(0);
+  for (size_t i = 0; i < n; i += stride) {
+    size_t last = std::min(n - 1, i + stride - 1);
+    s.x.push_back(values[last] / divisor);
+    s.y.push_back(static_cast<double>(last + 1) / static_cast<double>(n));
+  }
+  if (s.y.back() < 1) {
+    s.x.push_back(values[n - 1] / divisor);
+    s.y.push_back(1);
+  }
+  return s;
+}
+
+}  // namespace qsim::reports

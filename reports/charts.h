@@ -1,0 +1,21 @@
+// Chart pieces shared by the run report and the comparison page.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "reports/csv.h"
+#include "reports/svg.h"
+#include "scheduler/status.h"
+
+namespace qsim::reports {
+
+// Wait times (wait_s) of the started tasks of a tasks.csv, by account.
+StatusOr<std::map<std::string, std::vector<double>>> WaitsByAccount(const CsvTable& tasks);
+
+// A step CDF of `values` (any order) in units of `divisor` seconds; long
+// inputs are thinned to about 1000 steps at evenly spaced ranks.
+svg::Series CdfSeries(const std::string& name, std::vector<double> values, double divisor);
+
+}  // namespace qsim::reports

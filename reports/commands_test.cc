@@ -1,0 +1,222 @@
+// compare, sweep/merge and check end to end, against the real simulator
+// (the qsim binary built from this tree runs each scenario).
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "reports/check.h"
+#include "reports/compare.h"
+#include "reports/csv.h"
+#include "reports/report.h"
+#include "reports/runner.h"
+#include "reports/sweep.h"
+
+namespace qsim::reports {
+namespace {
+
+const std::string kQsim = QSIM_BINARY;
+const std::string kSmoke = std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke";
+
+class ReportsCommands : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "qsim-commands-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  void Write(const std::string& name, const std::string& text) const {
+    ASSERT_TRUE(WriteTextFile(Path(name), text).ok());
+  }
+  std::string Read(const std::string& path) const {
+    StatusOr<std::string> text = ReadTextFile(path);
+    EXPECT_TRUE(text.ok()) << path;
+    return text.ok() ? *text : "";
+  }
+  CompareOptions Compare(const std::string& out) const {
+    CompareOptions o;
+    o.baseline = kSmoke + "/quickstart.yaml";
+    o.seeds = 8;
+    o.jobs = 2;
+    o.out_dir = Path(out);
+    o.qsim_binary = kQsim;
+    return o;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ReportsCommands, ReportReadsARealRunFolder) {
+  std::vector<SimRunResult> results = RunSimulations(kQsim, {{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
+  ASSERT_EQ(results[0].exit_code, 0) << LogTail(results[0].log_path);
+  EXPECT_FALSE(std::filesystem::exists(Path("run/report.html")));  // --no-report
+  StatusOr<std::string> page = BuildRunReport(Path("run"));
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  for (const char* id : {"queued", "running", "bots", "balance-0", "balance-1", "wait-cdf", "preemptions"}) {
+    EXPECT_NE(page->find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
+  }
+  EXPECT_EQ(page->find("not written"), std::string::npos);
+  EXPECT_NE(page->find(">interactive (" ), std::string::npos);
+}
+
+TEST_F(ReportsCommands, CompareScenarioWithItselfHasNoRegressionAndZeroDeltas) {
+  CompareOptions o = Compare("self");
+  o.candidate = o.baseline;
+  std::ostringstream out, err;
+  ASSERT_EQ(RunCompareCommand(o, out, err), 0) << err.str() << out.str();
+  EXPECT_NE(out.str().find("verdict: no regression"), std::string::npos) << out.str();
+  StatusOr<CsvTable> csv = ReadCsvFile(Path("self/compare.csv"));
+  ASSERT_TRUE(csv.ok()) << csv.status().message();
+  ASSERT_FALSE(csv->rows.empty());
+  int delta = csv->Column("delta"), verdict = csv->Column("verdict"), pairs = csv->Column("pairs");
+  for (const auto& row : csv->rows) {
+    EXPECT_EQ(row[delta], "0") << row[0] << " " << row[1];
+    EXPECT_NE(row[verdict], "REGRESSION");
+    EXPECT_EQ(row[pairs], "8");
+  }
+  EXPECT_NE(Read(Path("self/compare.json")).find("\"regression\": false"), std::string::npos);
+  std::string html = Read(Path("self/compare.html"));
+  EXPECT_NE(html.find("id=\"compare-wait-cdf\""), std::string::npos);
+}
+
+TEST_F(ReportsCommands, CompareAgainstHalfTheBotsDetectsWaitRegressions) {
+  // Lists are replaced by an overlay: the whole bots list, with 10 not 20.
+  Write("half.yaml",
+        "bots:\n  - group: linux\n    count: 10\n    labels: [\"os:linux\", \"pool:ci\"]\n    poll_interval: 10s\n");
+  CompareOptions o = Compare("half");
+  o.variant = Path("half.yaml");
+  std::ostringstream out, err;
+  ASSERT_EQ(RunCompareCommand(o, out, err), 1) << err.str() << out.str();
+  StatusOr<CsvTable> csv = ReadCsvFile(Path("half/compare.csv"));
+  ASSERT_TRUE(csv.ok());
+  int regressions = 0;
+  for (const auto& row : csv->rows) {
+    if (row[csv->Column("verdict")] == "REGRESSION") {
+      ++regressions;
+      EXPECT_EQ(row[0], "*");
+      EXPECT_EQ(row[1].rfind("wait_", 0), 0u) << row[1];
+    }
+  }
+  EXPECT_GE(regressions, 2) << out.str();
+  // The merged candidate scenario is kept for inspection.
+  EXPECT_NE(Read(Path("half/candidate.yaml")).find("count: 10"), std::string::npos);
+}
+
+TEST_F(ReportsCommands, CompareRejectsBadInput) {
+  CompareOptions o = Compare("bad");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 2);  // neither candidate nor variant
+  Write("broken.yaml", "bots: [\n");
+  o.variant = Path("broken.yaml");
+  EXPECT_EQ(RunCompareCommand(o, out, err), 2);
+  EXPECT_NE(err.str().find("broken.yaml:2:1"), std::string::npos) << err.str();
+}
+
+TEST_F(ReportsCommands, ShardedSweepMergesToTheUnshardedBytes) {
+  SweepOptions o;
+  o.scenario = kSmoke + "/preemption.yaml";
+  o.grid = {"policy.disable_preemption=false,true", "dispatcher.batch_window=1s,5s"};
+  o.seeds = 3;
+  o.jobs = 2;
+  o.qsim_binary = kQsim;
+  std::ostringstream out, err;
+  o.out_dir = Path("full");
+  int full_code = RunSweepCommand(o, out, err);
+  ASSERT_NE(full_code, 2) << err.str();
+  std::vector<std::string> shard_dirs;
+  for (int i = 0; i < 3; ++i) {
+    o.shard = std::to_string(i) + "/3";
+    o.out_dir = Path("shard" + std::to_string(i));
+    shard_dirs.push_back(o.out_dir);
+    ASSERT_NE(RunSweepCommand(o, out, err), 2) << err.str();
+  }
+  EXPECT_EQ(RunMergeCommand(shard_dirs, Path("merged"), out, err), full_code) << err.str();
+  for (const char* file : {"sweep.csv", "sweep.html", "sweep.meta"}) {
+    std::string full = Read(Path("full/") + file);
+    EXPECT_FALSE(full.empty());
+    EXPECT_TRUE(full == Read(Path("merged/") + file)) << file << " differs";
+  }
+  // Four points, each with every account x metric row.
+  StatusOr<CsvTable> csv = ReadCsvFile(Path("full/sweep.csv"));
+  ASSERT_TRUE(csv.ok());
+  EXPECT_EQ(csv->rows.front()[0], "0");
+  EXPECT_EQ(csv->rows.back()[0], "3");
+  EXPECT_EQ(csv->header[1], "policy.disable_preemption");
+  // Point 0 is the baseline itself: all deltas are exactly zero.
+  for (const auto& row : csv->rows) {
+    if (row[0] == "0") {
+      EXPECT_EQ(row[csv->Column("delta")], "0") << row[4];
+    }
+  }
+  // Merging an incomplete set is an error.
+  EXPECT_EQ(RunMergeCommand({shard_dirs[0], shard_dirs[2]}, Path("partial"), out, err), 2);
+  EXPECT_NE(err.str().find("have 2 of 3 shards"), std::string::npos) << err.str();
+}
+
+TEST_F(ReportsCommands, CheckPassesOnTheSmokeSet) {
+  CheckOptions o;
+  o.paths = {kSmoke};
+  o.qsim_binary = kQsim;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 0) << out.str() << err.str();
+  std::string text = out.str();
+  EXPECT_EQ(text.find("FAIL "), std::string::npos) << text;
+  // The closing line, alone and exact.
+  size_t last = text.rfind('\n', text.size() - 2);
+  std::string closing = text.substr(last + 1);
+  EXPECT_NE(closing.find(" passed, 0 failed\n"), std::string::npos) << closing;
+}
+
+TEST_F(ReportsCommands, CheckFailsWhenAnExpectationIsNotMet) {
+  std::string base = Read(kSmoke + "/quickstart.yaml");
+  size_t cut = base.find("expect:");
+  ASSERT_NE(cut, std::string::npos);
+  Write("strict.yaml", base.substr(0, cut) +
+                           "expect:\n  - {metric: lost, equals: 0}\n  - {metric: completed, account: ci, max: 10}\n");
+  CheckOptions o;
+  o.paths = {Path("strict.yaml")};
+  o.qsim_binary = kQsim;
+  o.out_dir = Path("runs");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 1);
+  EXPECT_NE(out.str().find("PASS " + Path("strict.yaml")), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("FAIL " + Path("strict.yaml")), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("completed[ci]"), std::string::npos);
+  EXPECT_NE(out.str().find("\n1 passed, 1 failed\n"), std::string::npos) << out.str();
+}
+
+TEST_F(ReportsCommands, CheckRejectsInvalidExpectationsWithTheirPosition) {
+  Write("bad.yaml", "name: x\nexpect:\n  - {metric: lost, equals: 0}\n  - {metric: lots, max: 1}\n");
+  CheckOptions o;
+  o.paths = {Path("bad.yaml")};
+  o.qsim_binary = kQsim;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);
+  EXPECT_NE(err.str().find(Path("bad.yaml") + ":4:14: expect[1].metric: unknown metric \"lots\""),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST_F(ReportsCommands, CheckReportsAFailedRun) {
+  // Valid expectations, but the scenario itself does not load.
+  Write("norun.yaml", "name: x\nbots: 3\nexpect:\n  - {metric: lost, equals: 0}\n");
+  CheckOptions o;
+  o.paths = {Path("norun.yaml")};
+  o.qsim_binary = kQsim;
+  o.out_dir = Path("runs");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 1);
+  EXPECT_NE(out.str().find("actual run failed (exit 2"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("0 passed, 1 failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qsim::reports

@@ -1,0 +1,53 @@
+// CSV in and out for the reports module: the one place that reads the run
+// folder's RFC 4180 files (see /tmp/outputs.md, "the run-folder contract") and
+// the one place that formats numbers for our own outputs, so that every file we
+// write has the same bytes on every run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scheduler/status.h"
+
+namespace qsim::reports {
+
+// A parsed CSV file: the header and the data rows, every row as wide as the
+// header (ParseCsv rejects ragged rows).
+struct CsvTable {
+  std::string path;  // for error messages
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+
+  // The index of column `name`, or -1.
+  int Column(std::string_view name) const;
+  // Checks that every name in `names` is a column; the error names the file.
+  Status RequireColumns(const std::vector<std::string>& names) const;
+};
+
+// Parses RFC 4180 text (fields quoted with '"' when they contain a comma,
+// quote or newline; "" inside quotes is one quote). `\r\n` is accepted too.
+// Errors say `path:line: ...`.
+StatusOr<CsvTable> ParseCsv(std::string_view text, const std::string& path);
+StatusOr<CsvTable> ReadCsvFile(const std::string& path);
+
+// Reads a whole file; NotFound when it does not exist.
+StatusOr<std::string> ReadTextFile(const std::string& path);
+// Writes `text` to `path` (truncating); the error names the path.
+Status WriteTextFile(const std::string& path, std::string_view text);
+
+// One field quoted as RFC 4180 asks (only when needed).
+std::string CsvField(std::string_view field);
+// A line of fields, comma separated, ending in '\n'.
+std::string CsvLine(const std::vector<std::string>& fields);
+
+// The stable text of a double: shortest of %.6g, "nan" / "inf" / "-inf"
+// spelled out; -0 prints as 0 so that an exact zero delta is always "0".
+std::string FormatNumber(double value);
+
+// Parses a number field; an empty field is nullopt (it "did not happen");
+// anything else that is not a whole-field number is an error.
+StatusOr<std::optional<double>> ParseNumberField(std::string_view field);
+
+}  // namespace qsim::reports

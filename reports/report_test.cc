@@ -1,0 +1,138 @@
+#include "reports/report.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "reports/csv.h"
+
+namespace qsim::reports {
+namespace {
+
+// A small run folder written by hand in the contract's format.
+class RunReportFolder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "qsim-report-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    Write("tasks.csv",
+          "task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,"
+          "wait_s,times_preempted,times_unassigned,provision_needed,start_priority\n"
+          "1,build,os:linux;pool:a,,0.000000,1.000000,2.000000,60.000000,completed,2.000000,0,0,0,1\n"
+          "2,build,os:linux,,5.000000,30.000000,31.000000,90.000000,completed,26.000000,1,0,0,1\n"
+          "3,test,\"os:linux,odd\",,10.000000,,,,unfinished,,0,0,0,\n"
+          "4,test,os:linux,,12.000000,13.000000,13.000000,70.000000,completed,1.000000,0,0,1,5\n");
+    Write("summary.csv",
+          "account,tasks,completed,preempted,failed,cancelled,lost,unfinished,wait_mean_s,wait_p50_s,"
+          "wait_p90_s,wait_p99_s,wait_max_s,throughput_per_hour,preemptions,wasted_bot_seconds,"
+          "busy_bot_seconds,busy_share,charge_share,utilisation,timeouts,invariant_violations\n"
+          "build,2,2,0,0,0,0,0,14,14,23.6,25.76,26,80,1,29,117,0.67,0.5,0.3,0,0\n"
+          "test,2,1,0,0,0,0,1,1,1,1,1,1,40,0,0,57,0.33,0.5,0.15,0,0\n"
+          "*,4,3,0,0,0,0,1,9.66667,2,21.2,25.52,26,120,1,29,174,1,1,0.45,0,0\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& name, const std::string& text) {
+    ASSERT_TRUE(WriteTextFile(dir_ + "/" + name, text).ok());
+  }
+  void WriteTimeseriesAndEvents() {
+    std::string ts = "time_s,series,account,priority,value\n";
+    for (int t = 0; t <= 90; t += 30) {
+      std::string time = std::to_string(t) + ".000000";
+      ts += time + ",queued,build,1," + std::to_string(t / 30) + "\n";
+      ts += time + ",queued,build,5,1\n";
+      ts += time + ",running,test,5,1\n";
+      ts += time + ",balance,build,0," + std::to_string(100 - t) + "\n";
+      ts += time + ",balance,build,1,-5.5\n";
+      ts += time + ",bots_idle,,,1\n";
+      ts += time + ",bots_busy,,,3\n";
+      ts += time + ",bots_dead,,,0\n";
+    }
+    Write("timeseries.csv", ts);
+    Write("events.csv",
+          "time_s,type,task,bot,account,priority,detail\n"
+          "1.000000,ASSIGNED,1,bot-1,build,1,\n"
+          "29.000000,PREEMPTED,2,bot-2,build,1,by 4\n"
+          "60.000000,COMPLETED,1,bot-1,build,1,BOT_IDLE\n");
+  }
+
+  std::string dir_;
+};
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
+  WriteTimeseriesAndEvents();
+  StatusOr<std::string> page = BuildRunReport(dir_);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "preemptions"}) {
+    EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
+  }
+  EXPECT_NE(page->find("[\"queued\",\"running\",\"bots\",\"balance-0\",\"wait-cdf\",\"preemptions\"]"),
+            std::string::npos);
+  // Self-contained: no links, no external scripts or fonts.
+  EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
+  EXPECT_EQ(page->find("https://"), std::string::npos);
+  EXPECT_EQ(page->find("src="), std::string::npos);
+  EXPECT_EQ(page->find("@import"), std::string::npos);
+  // Axes carry units; legends name the accounts and priorities.
+  EXPECT_NE(page->find(">simulated time (s)<"), std::string::npos);
+  EXPECT_NE(page->find("wait (s)"), std::string::npos);
+  EXPECT_NE(page->find(">P0</text>"), std::string::npos);
+  EXPECT_NE(page->find(">build (2)</text>"), std::string::npos);
+  // The summary table lists every account row.
+  EXPECT_EQ(Count(*page, "<td>build</td>"), 1);
+  EXPECT_EQ(Count(*page, "<td>*</td>"), 1);
+  EXPECT_EQ(page->find("not written"), std::string::npos);
+}
+
+TEST_F(RunReportFolder, ReportSaysWhenOptionalFilesAreMissing) {
+  StatusOr<std::string> page = BuildRunReport(dir_);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_NE(page->find("timeseries.csv was not written"), std::string::npos);
+  EXPECT_NE(page->find("events.csv was not written"), std::string::npos);
+  EXPECT_NE(page->find("id=\"wait-cdf\""), std::string::npos);
+  EXPECT_EQ(page->find("id=\"queued\""), std::string::npos);
+}
+
+TEST_F(RunReportFolder, ReportIsDeterministic) {
+  WriteTimeseriesAndEvents();
+  StatusOr<std::string> a = BuildRunReport(dir_);
+  StatusOr<std::string> b = BuildRunReport(dir_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+}
+
+TEST_F(RunReportFolder, CommandWritesReportHtml) {
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand(dir_, out, err), 0) << err.str();
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/report.html"));
+}
+
+TEST_F(RunReportFolder, BadNumberIsAnErrorNamingFileAndLine) {
+  Write("tasks.csv",
+        "task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,"
+        "wait_s,times_preempted,times_unassigned,provision_needed,start_priority\n"
+        "1,build,,,0.000000,,,,completed,soon,0,0,0,1\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand(dir_, out, err), 2);
+  EXPECT_NE(err.str().find("tasks.csv:2: column wait_s"), std::string::npos) << err.str();
+}
+
+TEST(RunReport, MissingFolderIsAnError) {
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand("/nonexistent/qsim-run", out, err), 2);
+  EXPECT_NE(err.str().find("summary.csv"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qsim::reports

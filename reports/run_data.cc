@@ -1,0 +1,61 @@
+#include "reports/run_data.h"
+
+#include <sys/stat.h>
+
+namespace qsim::reports {
+
+std::optional<double> RunSummary::Get(const std::string& account, const std::string& metric) const {
+  auto a = values.find(account);
+  if (a == values.end()) return std::nullopt;
+  auto m = a->second.find(metric);
+  if (m == a->second.end()) return std::nullopt;
+  return m->second;
+}
+
+std::string RunFile(const std::string& run_dir, const std::string& name) {
+  if (run_dir.empty() || run_dir.back() == '/') return run_dir + name;
+  return run_dir + "/" + name;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+StatusOr<std::optional<double>> NumberAt(const CsvTable& table, size_t row, int column) {
+  StatusOr<std::optional<double>> value = ParseNumberField(table.rows[row][column]);
+  if (!value.ok()) {
+    return InvalidArgument(table.path + ":" + std::to_string(row + 2) + ": column " +
+                           table.header[column] + ": " + value.status().message());
+  }
+  return value;
+}
+
+StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
+  StatusOr<CsvTable> table = ReadCsvFile(RunFile(run_dir, "summary.csv"));
+  if (!table.ok()) return table.status();
+  QSIM_RETURN_IF_ERROR(table->RequireColumns({"account"}));
+  int account_column = table->Column("account");
+  RunSummary summary;
+  for (size_t c = 0; c < table->header.size(); ++c) {
+    if (static_cast<int>(c) != account_column) summary.metrics.push_back(table->header[c]);
+  }
+  for (size_t r = 0; r < table->rows.size(); ++r) {
+    const std::string& account = table->rows[r][account_column];
+    if (summary.values.count(account) > 0) {
+      return InvalidArgument(table->path + ":" + std::to_string(r + 2) + ": account \"" + account +
+                             "\" appears twice");
+    }
+    summary.accounts.push_back(account);
+    auto& row = summary.values[account];
+    for (size_t c = 0; c < table->header.size(); ++c) {
+      if (static_cast<int>(c) == account_column) continue;
+      StatusOr<std::optional<double>> value = NumberAt(*table, r, static_cast<int>(c));
+      if (!value.ok()) return value.status();
+      row[table->header[c]] = *value;
+    }
+  }
+  return summary;
+}
+
+}  // namespace qsim::reports

@@ -1,0 +1,39 @@
+// Reading a run folder (the run-folder contract in reports/README.md) into
+// plain values for the report and compare code.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/csv.h"
+#include "scheduler/status.h"
+
+namespace qsim::reports {
+
+// summary.csv: one row per account, then "*" for the whole fleet.
+struct RunSummary {
+  std::vector<std::string> metrics;   // every column but "account", in file order
+  std::vector<std::string> accounts;  // in file order
+  // values[account][metric]; nullopt = empty field (did not happen).
+  std::map<std::string, std::map<std::string, std::optional<double>>> values;
+
+  // nullopt when the account or metric is absent or the field was empty.
+  std::optional<double> Get(const std::string& account, const std::string& metric) const;
+  bool HasAccount(const std::string& account) const { return values.count(account) > 0; }
+};
+
+StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir);
+
+// Parses the numeric field `column` of row `row` (0-based data row) of
+// `table`; the error says file:line: column.
+StatusOr<std::optional<double>> NumberAt(const CsvTable& table, size_t row, int column);
+
+// A file of the run folder: `run_dir/name`.
+std::string RunFile(const std::string& run_dir, const std::string& name);
+
+// True when `path` names an existing regular file.
+bool FileExists(const std::string& path);
+
+}  // namespace qsim::reports

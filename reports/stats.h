@@ -1,0 +1,63 @@
+// Statistics for paired comparisons: pure functions, no I/O, no randomness.
+//
+// compare runs a baseline and a candidate on the same seeds, so each metric
+// yields paired differences d_i = candidate_i - baseline_i. We describe the
+// shift with the Hodges-Lehmann estimate (median of Walsh averages) and its
+// distribution-free interval, test it with the Wilcoxon signed-rank test, and
+// control the family-wise error across metrics with Holm-Bonferroni.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+namespace qsim::reports::stats {
+
+// The median of `values` (mean of the middle two for an even count).
+// REQUIRES: !values.empty().
+double Median(std::vector<double> values);
+
+// Up to this many non-zero differences the signed-rank p-value is exact.
+inline constexpr int kExactWilcoxonLimit = 50;
+
+struct WilcoxonResult {
+  int n_nonzero = 0;     // pairs left after dropping zero differences
+  double w_plus = 0;     // sum of the (mid)ranks of the positive differences
+  double p_value = 1;    // two-sided
+  bool exact = true;     // false: normal approximation
+};
+
+// The Wilcoxon signed-rank test of "the differences are symmetric about 0".
+// Zero differences are dropped (Wilcoxon's convention); tied |d| get midranks.
+// For n_nonzero <= kExactWilcoxonLimit the p-value is exact: the permutation
+// distribution of W+ over all 2^n sign patterns of the observed (mid)ranks,
+// so ties are handled exactly too. Beyond it: the normal approximation with
+// the tie-corrected variance n(n+1)(2n+1)/24 - sum(t^3 - t)/48 and a
+// continuity correction of 1/2. No pairs left: p = 1.
+WilcoxonResult WilcoxonSignedRank(const std::vector<double>& differences);
+
+struct ShiftEstimate {
+  double estimate = 0;           // Hodges-Lehmann: median of Walsh averages
+  std::optional<double> low;     // the interval, when n allows one at the
+  std::optional<double> high;    //   requested confidence
+};
+
+// The Hodges-Lehmann one-sample estimate of the shift of `differences` and
+// the Walsh-average interval (Hollander & Wolfe): with the M = n(n+1)/2 sorted
+// Walsh averages A_(1..M) and c the largest integer with P(W+ <= c) <=
+// (1 - confidence)/2 under the no-ties null, the interval is
+// [A_(c+1), A_(M-c)]. No such c (n too small): no interval.
+// Exact null distribution up to kExactWilcoxonLimit, normal beyond.
+// REQUIRES: !differences.empty(), 0 < confidence < 1.
+ShiftEstimate HodgesLehmann(const std::vector<double>& differences, double confidence = 0.95);
+
+// Holm-Bonferroni adjusted p-values, in the order given: sort ascending,
+// p_(i) * (m - i + 1) made monotone non-decreasing, capped at 1. A hypothesis
+// is rejected at level alpha when its adjusted p-value is <= alpha.
+std::vector<double> HolmAdjust(const std::vector<double>& p_values);
+
+// The smallest two-sided exact signed-rank p-value n pairs can give: 2 / 2^n
+// (all differences of one sign), capped at 1. When it exceeds alpha (or
+// alpha / m under Holm with m tests) no result can be significant.
+double SmallestTwoSidedP(int n);
+
+}  // namespace qsim::reports::stats

@@ -1,0 +1,301 @@
+#include "reports/svg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "reports/csv.h"
+
+namespace qsim::reports::svg {
+namespace {
+
+constexpr int kLeft = 70;
+constexpr int kRight = 170;  // room for the legend
+constexpr int kTop = 34;
+constexpr int kBottom = 46;
+
+// Coordinates with one decimal keep files small and bytes stable.
+std::string Coord(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", v);
+  return buffer;
+}
+
+std::string TickLabel(double v, double step) {
+  // Round to the step's precision so 0.30000000000000004 prints as 0.3.
+  double scale = std::pow(10.0, std::floor(std::log10(step)));
+  double rounded = std::round(v / scale) * scale;
+  if (std::fabs(rounded) < step * 1e-9) rounded = 0;
+  return FormatNumber(rounded);
+}
+
+std::string AxisTitle(const Axis& axis) {
+  if (axis.unit.empty()) return axis.label;
+  return axis.label + " (" + axis.unit + ")";
+}
+
+struct Range {
+  double lo;
+  double hi;
+};
+
+Range DataRange(const XyChart& chart, bool use_x) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -lo;
+  for (const Series& s : chart.series) {
+    for (double v : use_x ? s.x : s.y) {
+      if (!std::isfinite(v)) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  const Axis& axis = use_x ? chart.x : chart.y;
+  if (axis.min) lo = *axis.min;
+  if (axis.max) hi = *axis.max;
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (hi <= lo) {
+    double pad = lo == 0 ? 1 : std::fabs(lo) * 0.1;
+    return {lo - (axis.min ? 0 : pad), hi + pad};
+  }
+  return {lo, hi};
+}
+
+std::string SvgOpen(const std::string& id, int width, int height, const std::string& title) {
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"" + XmlEscape(id) +
+                    "\" data-chart=\"" + XmlEscape(id) + "\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
+                    std::to_string(width) + " " + std::to_string(height) +
+                    "\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n";
+  out += "<title>" + XmlEscape(title) + "</title>\n";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  out += "<text x=\"" + std::to_string(width / 2) + "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" +
+         XmlEscape(title) + "</text>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string PaletteColor(int index) {
+  // Tableau 10: distinct, readable on white.
+  static const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                         "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+  constexpr int kSize = sizeof kPalette / sizeof kPalette[0];
+  return kPalette[((index % kSize) + kSize) % kSize];
+}
+
+std::vector<double> NiceTicks(double lo, double hi, int target_count) {
+  std::vector<double> ticks;
+  if (!(hi > lo) || target_count < 1) return {lo};
+  double raw = (hi - lo) / target_count;
+  double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    step = m * magnitude;
+    if (step >= raw) break;
+  }
+  double first = std::ceil(lo / step - 1e-9) * step;
+  for (int i = 0;; ++i) {
+    double t = first + i * step;
+    if (t > hi + step * 1e-9) break;
+    ticks.push_back(t);
+  }
+  return ticks;
+}
+
+std::string RenderXyChart(const XyChart& chart) {
+  const int plot_w = chart.width - kLeft - kRight;
+  const int plot_h = chart.height - kTop - kBottom;
+  Range xr = DataRange(chart, true);
+  Range yr = DataRange(chart, false);
+  std::vector<double> xticks = NiceTicks(xr.lo, xr.hi, 8);
+  std::vector<double> yticks = NiceTicks(yr.lo, yr.hi, 5);
+  // Widen the range to whole ticks on y so the top line is labelled.
+  if (!chart.y.max && yticks.size() >= 2 && yticks.back() < yr.hi) {
+    yr.hi = yticks.back() + (yticks[1] - yticks[0]);
+    yticks.push_back(yr.hi);
+  }
+  auto px = [&](double x) { return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * plot_w; };
+  auto py = [&](double y) { return kTop + plot_h - (y - yr.lo) / (yr.hi - yr.lo) * plot_h; };
+
+  std::string out = SvgOpen(chart.id, chart.width, chart.height, chart.title);
+  // Grid, ticks and tick labels.
+  double xstep = xticks.size() >= 2 ? xticks[1] - xticks[0] : 1;
+  double ystep = yticks.size() >= 2 ? yticks[1] - yticks[0] : 1;
+  for (double t : yticks) {
+    std::string y = Coord(py(t));
+    out += "<line x1=\"" + std::to_string(kLeft) + "\" y1=\"" + y + "\" x2=\"" +
+           std::to_string(kLeft + plot_w) + "\" y2=\"" + y + "\" stroke=\"#e6e6e6\"/>\n";
+    out += "<text x=\"" + std::to_string(kLeft - 6) + "\" y=\"" + y +
+           "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + TickLabel(t, ystep) + "</text>\n";
+  }
+  for (double t : xticks) {
+    std::string x = Coord(px(t));
+    out += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop + plot_h) + "\" x2=\"" + x +
+           "\" y2=\"" + std::to_string(kTop + plot_h + 5) + "\" stroke=\"#333\"/>\n";
+    out += "<text x=\"" + x + "\" y=\"" + std::to_string(kTop + plot_h + 17) +
+           "\" text-anchor=\"middle\">" + TickLabel(t, xstep) + "</text>\n";
+  }
+  // Axes and their titles.
+  out += "<path d=\"M" + std::to_string(kLeft) + " " + std::to_string(kTop) + "V" +
+         std::to_string(kTop + plot_h) + "H" + std::to_string(kLeft + plot_w) +
+         "\" fill=\"none\" stroke=\"#333\"/>\n";
+  out += "<text x=\"" + std::to_string(kLeft + plot_w / 2) + "\" y=\"" +
+         std::to_string(chart.height - 8) + "\" text-anchor=\"middle\">" +
+         XmlEscape(AxisTitle(chart.x)) + "</text>\n";
+  out += "<text transform=\"translate(14 " + std::to_string(kTop + plot_h / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\">" + XmlEscape(AxisTitle(chart.y)) + "</text>\n";
+
+  bool any_point = false;
+  for (size_t i = 0; i < chart.series.size(); ++i) {
+    const Series& s = chart.series[i];
+    std::string color = PaletteColor(s.color >= 0 ? s.color : static_cast<int>(i));
+    size_t n = std::min(s.x.size(), s.y.size());
+    if (n > 0) any_point = true;
+    if (s.style == SeriesStyle::kPoints) {
+      out += "<g fill=\"" + color + "\" class=\"series\">\n";
+      for (size_t k = 0; k < n; ++k) {
+        if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
+        out += "<circle cx=\"" + Coord(px(s.x[k])) + "\" cy=\"" + Coord(py(s.y[k])) + "\" r=\"3.5\"/>\n";
+      }
+      out += "</g>\n";
+    } else if (n > 0) {
+      std::string d;
+      bool pen_down = false;
+      for (size_t k = 0; k < n; ++k) {
+        if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) {
+          pen_down = false;
+          continue;
+        }
+        std::string x = Coord(px(s.x[k]));
+        std::string y = Coord(py(s.y[k]));
+        if (!pen_down) {
+          d += "M" + x + " " + y;
+          pen_down = true;
+        } else if (s.style == SeriesStyle::kStep) {
+          d += "H" + x + "V" + y;
+        } else {
+          d += "L" + x + " " + y;
+        }
+      }
+      out += "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
+             "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+    }
+    // Legend entry.
+    int ly = kTop + 8 + static_cast<int>(i) * 16;
+    int lx = kLeft + plot_w + 14;
+    if (s.style == SeriesStyle::kPoints) {
+      out += "<circle cx=\"" + std::to_string(lx + 9) + "\" cy=\"" + std::to_string(ly) +
+             "\" r=\"3.5\" fill=\"" + color + "\"/>\n";
+    } else {
+      out += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(ly) + "\" x2=\"" +
+             std::to_string(lx + 18) + "\" y2=\"" + std::to_string(ly) + "\" stroke=\"" + color +
+             "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+    }
+    out += "<text x=\"" + std::to_string(lx + 24) + "\" y=\"" + std::to_string(ly) +
+           "\" dominant-baseline=\"middle\">" + XmlEscape(s.name) + "</text>\n";
+  }
+  if (!any_point) {
+    out += "<text x=\"" + std::to_string(kLeft + plot_w / 2) + "\" y=\"" +
+           std::to_string(kTop + plot_h / 2) + "\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+std::string RenderHeatmap(const Heatmap& map) {
+  constexpr int kCellW = 110;
+  constexpr int kCellH = 30;
+  constexpr int kMapTop = 40;
+  // Room for the longest row label at about 7 px a character.
+  size_t longest = 0;
+  for (const std::string& label : map.y_labels) longest = std::max(longest, label.size());
+  const int kMapLeft = std::max(150, 16 + 7 * static_cast<int>(longest));
+  int cols = static_cast<int>(map.x_labels.size());
+  int rows = static_cast<int>(map.y_labels.size());
+  int width = kMapLeft + std::max(1, cols) * kCellW + 120;
+  int height = kMapTop + std::max(1, rows) * kCellH + 50;
+  double extent = 0;
+  for (const auto& row : map.values) {
+    for (const auto& v : row) {
+      if (v && std::isfinite(*v)) extent = std::max(extent, std::fabs(*v));
+    }
+  }
+  if (extent == 0) extent = 1;
+  auto color = [&](double v) {
+    // White at 0, saturating to red (above) or blue (below) at |v| = extent.
+    double t = std::min(1.0, std::fabs(v) / extent);
+    int fade = static_cast<int>(std::lround(255 - t * 180));
+    char buffer[8];
+    if (v >= 0) {
+      std::snprintf(buffer, sizeof buffer, "#ff%02x%02x", fade, fade);
+    } else {
+      std::snprintf(buffer, sizeof buffer, "#%02x%02xff", fade, fade);
+    }
+    return std::string(buffer);
+  };
+  std::string out = SvgOpen(map.id, width, height, map.title);
+  for (int c = 0; c < cols; ++c) {
+    out += "<text x=\"" + std::to_string(kMapLeft + c * kCellW + kCellW / 2) + "\" y=\"" +
+           std::to_string(kMapTop - 6) + "\" text-anchor=\"middle\">" + XmlEscape(map.x_labels[c]) +
+           "</text>\n";
+  }
+  for (int r = 0; r < rows; ++r) {
+    int y = kMapTop + r * kCellH;
+    out += "<text x=\"" + std::to_string(kMapLeft - 6) + "\" y=\"" + std::to_string(y + kCellH / 2) +
+           "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + XmlEscape(map.y_labels[r]) +
+           "</text>\n";
+    for (int c = 0; c < cols; ++c) {
+      std::optional<double> v;
+      if (r < static_cast<int>(map.values.size()) && c < static_cast<int>(map.values[r].size())) {
+        v = map.values[r][c];
+      }
+      int x = kMapLeft + c * kCellW;
+      std::string fill = v && std::isfinite(*v) ? color(*v) : "#dddddd";
+      out += "<rect class=\"cell\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
+             "\" width=\"" + std::to_string(kCellW) + "\" height=\"" + std::to_string(kCellH) +
+             "\" fill=\"" + fill + "\" stroke=\"#ffffff\"/>\n";
+      std::string text = v ? FormatNumber(*v) : "n/a";
+      if (r < static_cast<int>(map.cell_text.size()) && c < static_cast<int>(map.cell_text[r].size()) &&
+          !map.cell_text[r][c].empty()) {
+        text = map.cell_text[r][c];
+      }
+      out += "<text x=\"" + std::to_string(x + kCellW / 2) + "\" y=\"" + std::to_string(y + kCellH / 2) +
+             "\" text-anchor=\"middle\" dominant-baseline=\"middle\">" + XmlEscape(text) + "</text>\n";
+    }
+  }
+  int bottom = kMapTop + std::max(1, rows) * kCellH;
+  out += "<text x=\"" + std::to_string(kMapLeft + std::max(1, cols) * kCellW / 2) + "\" y=\"" +
+         std::to_string(bottom + 20) + "\" text-anchor=\"middle\">" + XmlEscape(map.x_label) + "</text>\n";
+  out += "<text x=\"12\" y=\"" + std::to_string(kMapTop - 6) + "\">" + XmlEscape(map.y_label) + "</text>\n";
+  // Colour scale legend: three swatches with their values.
+  int lx = kMapLeft + std::max(1, cols) * kCellW + 16;
+  const double marks[] = {-extent, 0, extent};
+  for (int i = 0; i < 3; ++i) {
+    int y = kMapTop + i * 22;
+    out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
+           "\" width=\"16\" height=\"16\" fill=\"" + color(marks[i]) + "\" stroke=\"#999\"/>\n";
+    out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
+           "\" dominant-baseline=\"middle\">" + FormatNumber(marks[i]) +
+           (map.unit.empty() ? "" : " " + XmlEscape(map.unit)) + "</text>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+}  // namespace qsim::reports::svg

@@ -1,0 +1,72 @@
+// A small SVG writer: XY charts (lines, steps, points) and heatmaps with axes,
+// units, ticks and legends, as self-contained <svg> elements (no scripts, no
+// fonts, no external references) that an HTML page inlines. Output bytes are
+// a pure function of the input.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qsim::reports::svg {
+
+enum class SeriesStyle { kLine, kStep, kPoints };
+
+struct Series {
+  std::string name;  // legend text
+  std::vector<double> x;
+  std::vector<double> y;  // same length as x
+  SeriesStyle style = SeriesStyle::kLine;
+  bool dashed = false;
+  int color = -1;  // palette index; -1: the series' position
+};
+
+struct Axis {
+  std::string label;  // "time"
+  std::string unit;   // "h"; printed as "time (h)"
+  std::optional<double> min;  // fixed bounds; unset: from the data
+  std::optional<double> max;
+};
+
+struct XyChart {
+  std::string id;  // the element id, also data-chart="id"
+  std::string title;
+  Axis x;
+  Axis y;
+  std::vector<Series> series;
+  int width = 760;
+  int height = 300;
+};
+
+// Renders the chart; an empty chart (no points) still draws its axes and says
+// "no data".
+std::string RenderXyChart(const XyChart& chart);
+
+struct Heatmap {
+  std::string id;
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  std::vector<std::string> x_labels;  // columns
+  std::vector<std::string> y_labels;  // rows
+  // values[row][column]; unset: no value (drawn grey).
+  std::vector<std::vector<std::optional<double>>> values;
+  // Optional text in each cell (same shape as values), e.g. "+12% ~".
+  std::vector<std::vector<std::string>> cell_text;
+  std::string unit;  // of the colour scale
+};
+
+// Renders a heatmap on a diverging scale centred on 0 (blue below, red above).
+std::string RenderHeatmap(const Heatmap& map);
+
+// "Nice" tick positions (1, 2, 5 x 10^k steps) covering [lo, hi].
+std::vector<double> NiceTicks(double lo, double hi, int target_count);
+
+// Escapes &, <, >, " and ' for text and attribute values.
+std::string XmlEscape(std::string_view text);
+
+// The colour of palette entry `index` (cycles), as "#rrggbb".
+std::string PaletteColor(int index);
+
+}  // namespace qsim::reports::svg

@@ -1,0 +1,146 @@
+#include "reports/yaml_util.h"
+
+#include <cctype>
+#include <filesystem>
+#include <vector>
+
+#include "reports/csv.h"
+
+namespace qsim::reports {
+namespace {
+
+std::vector<std::string> SplitDots(const std::string& key) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (char c : key) {
+    if (c == '.') {
+      parts.push_back(part);
+      part.clear();
+    } else {
+      part.push_back(c);
+    }
+  }
+  parts.push_back(part);
+  return parts;
+}
+
+bool IsIndex(const std::string& s) {
+  if (s.empty() || s.size() > 9) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Where(const std::string& file, const YAML::Node& node) {
+  YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return file;
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+StatusOr<YAML::Node> LoadYamlText(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
+  StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  return LoadYamlText(*text, path);
+}
+
+YAML::Node DeepMerge(const YAML::Node& base, const YAML::Node& overlay) {
+  if (!base.IsMap() || !overlay.IsMap()) return YAML::Clone(overlay);
+  YAML::Node merged(YAML::NodeType::Map);
+  for (const auto& entry : base) {
+    const std::string key = entry.first.Scalar();
+    if (overlay[key]) {
+      merged[key] = DeepMerge(entry.second, overlay[key]);
+    } else {
+      merged[key] = YAML::Clone(entry.second);
+    }
+  }
+  for (const auto& entry : overlay) {
+    const std::string key = entry.first.Scalar();
+    if (!base[key]) merged[key] = YAML::Clone(entry.second);
+  }
+  return merged;
+}
+
+StatusOr<YAML::Node> SetDotted(const YAML::Node& root, const std::string& dotted_key,
+                               const std::string& value) {
+  std::vector<std::string> parts = SplitDots(dotted_key);
+  for (const std::string& part : parts) {
+    if (part.empty()) return InvalidArgument("key \"" + dotted_key + "\": empty part");
+  }
+  YAML::Node parsed_value;
+  try {
+    parsed_value = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("key \"" + dotted_key + "\": value \"" + value + "\": " + e.msg);
+  }
+  YAML::Node copy = YAML::Clone(root);
+  if (!copy.IsMap()) return InvalidArgument("key \"" + dotted_key + "\": the scenario is not a map");
+  // yaml-cpp nodes are handles: walking with a Node variable and assigning
+  // through it edits the tree in place.
+  std::vector<YAML::Node> path{copy};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node current = path.back();
+    const std::string& part = parts[i];
+    if (current.IsSequence()) {
+      if (!IsIndex(part) || std::stoul(part) >= current.size()) {
+        return InvalidArgument("key \"" + dotted_key + "\": \"" + part + "\" is not an index of the list");
+      }
+      path.push_back(current[std::stoul(part)]);
+      continue;
+    }
+    if (!current[part]) current[part] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node next = current[part];
+    if (!next.IsMap() && !next.IsSequence()) {
+      return InvalidArgument("key \"" + dotted_key + "\": \"" + part + "\" is a value, not a map or list");
+    }
+    path.push_back(next);
+  }
+  YAML::Node parent = path.back();
+  const std::string& leaf = parts.back();
+  if (parent.IsSequence()) {
+    if (!IsIndex(leaf) || std::stoul(leaf) >= parent.size()) {
+      return InvalidArgument("key \"" + dotted_key + "\": \"" + leaf + "\" is not an index of the list");
+    }
+    parent[std::stoul(leaf)] = parsed_value;
+  } else {
+    parent[leaf] = parsed_value;
+  }
+  return copy;
+}
+
+YAML::Node AnchorRelativePaths(const YAML::Node& scenario, const std::string& scenario_path) {
+  YAML::Node copy = YAML::Clone(scenario);
+  if (!copy.IsMap() || !copy["workloads"].IsSequence()) return copy;
+  std::error_code error;
+  std::filesystem::path base = std::filesystem::absolute(scenario_path, error).parent_path();
+  if (error) return copy;
+  for (YAML::Node workload : copy["workloads"]) {
+    if (!workload.IsMap() || !workload["arrivals"].IsMap()) continue;
+    YAML::Node file = workload["arrivals"]["file"];
+    if (!file.IsScalar() || file.Scalar().empty() || file.Scalar()[0] == '/') continue;
+    workload["arrivals"]["file"] = (base / file.Scalar()).lexically_normal().string();
+  }
+  return copy;
+}
+
+std::string EmitYaml(const YAML::Node& node) {
+  YAML::Emitter emitter;
+  emitter << node;
+  std::string text = emitter.c_str();
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  return text;
+}
+
+}  // namespace qsim::reports
