@@ -172,4 +172,16 @@ StatusOr<std::optional<double>> ParseNumberField(std::string_view field) {
   return std::optional<double>(value);
 }
 
+std::vector<std::string> SplitString(std::string_view text, char sep) {
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == sep) {
+      parts.emplace_back();
+    } else {
+      parts.back().push_back(c);
+    }
+  }
+  return parts;
+}
+
 }  // namespace qsim::reports

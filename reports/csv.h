@@ -50,4 +50,7 @@ std::string FormatNumber(double value);
 // anything else that is not a whole-field number is an error.
 StatusOr<std::optional<double>> ParseNumberField(std::string_view field);
 
+// Splits `text` at every `sep`, keeping empty parts ("a,,b" -> a, "", b).
+std::vector<std::string> SplitString(std::string_view text, char sep);
+
 }  // namespace qsim::reports

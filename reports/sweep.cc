@@ -19,21 +19,6 @@ namespace {
 
 constexpr const char* kShardPrefix = "shard: ";
 
-std::vector<std::string> Split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  for (char c : text) {
-    if (c == sep) {
-      parts.push_back(part);
-      part.clear();
-    } else {
-      part.push_back(c);
-    }
-  }
-  parts.push_back(part);
-  return parts;
-}
-
 std::string GridLine(const GridAxis& axis) {
   std::string line = "grid: " + axis.key + "=";
   for (size_t i = 0; i < axis.values.size(); ++i) line += (i ? "," : "") + axis.values[i];
@@ -54,7 +39,7 @@ std::string MetaText(const SweepOptions& o, const std::vector<GridAxis>& grid, s
 
 std::vector<GridAxis> GridFromMeta(const std::string& meta) {
   std::vector<GridAxis> grid;
-  for (const std::string& line : Split(meta, '\n')) {
+  for (const std::string& line : SplitString(meta, '\n')) {
     if (line.rfind("grid: ", 0) == 0) {
       StatusOr<GridAxis> axis = ParseGridAxis(line.substr(6));
       if (axis.ok()) grid.push_back(*axis);
@@ -168,7 +153,7 @@ StatusOr<GridAxis> ParseGridAxis(const std::string& text) {
   }
   GridAxis axis;
   axis.key = text.substr(0, eq);
-  axis.values = Split(text.substr(eq + 1), ',');
+  axis.values = SplitString(text.substr(eq + 1), ',');
   for (const std::string& v : axis.values) {
     if (v.empty()) return InvalidArgument("--grid \"" + text + "\": empty value");
   }
@@ -178,7 +163,7 @@ StatusOr<GridAxis> ParseGridAxis(const std::string& text) {
 }
 
 StatusOr<std::pair<int, int>> ParseShard(const std::string& text) {
-  std::vector<std::string> parts = Split(text, '/');
+  std::vector<std::string> parts = SplitString(text, '/');
   auto bad = [&] { return InvalidArgument("--shard \"" + text + "\": expected I/N with 0 <= I < N"); };
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) return bad();
   for (const std::string& p : parts) {
@@ -316,7 +301,7 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     if (!meta.ok()) return fail(meta.status().message() + " (not a sweep output folder?)");
     std::string stripped;
     std::string shard_text = "0/1";
-    for (const std::string& line : Split(*meta, '\n')) {
+    for (const std::string& line : SplitString(*meta, '\n')) {
       if (line.empty()) continue;
       if (line.rfind(kShardPrefix, 0) == 0) {
         shard_text = line.substr(std::string(kShardPrefix).size());

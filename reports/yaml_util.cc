@@ -9,21 +9,6 @@
 namespace qsim::reports {
 namespace {
 
-std::vector<std::string> SplitDots(const std::string& key) {
-  std::vector<std::string> parts;
-  std::string part;
-  for (char c : key) {
-    if (c == '.') {
-      parts.push_back(part);
-      part.clear();
-    } else {
-      part.push_back(c);
-    }
-  }
-  parts.push_back(part);
-  return parts;
-}
-
 bool IsIndex(const std::string& s) {
   if (s.empty() || s.size() > 9) return false;
   for (char c : s) {
@@ -75,7 +60,7 @@ YAML::Node DeepMerge(const YAML::Node& base, const YAML::Node& overlay) {
 
 StatusOr<YAML::Node> SetDotted(const YAML::Node& root, const std::string& dotted_key,
                                const std::string& value) {
-  std::vector<std::string> parts = SplitDots(dotted_key);
+  std::vector<std::string> parts = SplitString(dotted_key, '.');
   for (const std::string& part : parts) {
     if (part.empty()) return InvalidArgument("key \"" + dotted_key + "\": empty part");
   }

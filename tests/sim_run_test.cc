@@ -166,9 +166,9 @@ TEST(SimRun, MeanWaitMatchesErlangCAndLittlesLawHolds) {
   const uint64_t seed = 20240601;
   std::printf("Erlang C test seed: %llu\n", static_cast<unsigned long long>(seed));
   Scenario s = Parse(R"(
-duration: 40d
+duration: 100d
 warmup: 2h
-sample_interval: 1d
+sample_interval: 10d
 outputs: [tasks, summary]
 policy: {disable_preemption: true}
 accounts:

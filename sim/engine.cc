@@ -1,0 +1,145 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/lognormal_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+
+#include "sim/internal/check.h"
+
+namespace qsim::sim {
+
+namespace {
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+uint64_t StreamSeed(uint64_t run_seed, std::string_view name) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return SplitMix64(SplitMix64(run_seed) ^ h);
+}
+
+RandomStream::RandomStream(uint64_t run_seed, std::string_view name)
+    : gen_(StreamSeed(run_seed, name)) {}
+
+double RandomStream::Uniform01() { return boost::random::uniform_01<double>()(gen_); }
+
+bool RandomStream::Bernoulli(double p) {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  return boost::random::bernoulli_distribution<double>(p)(gen_);
+}
+
+double RandomStream::Exponential(double mean) {
+  return boost::random::exponential_distribution<double>(1.0 / mean)(gen_);
+}
+
+double RandomStream::Lognormal(double mu, double sigma) {
+  if (sigma == 0) return std::exp(mu);
+  // boost::random::lognormal_distribution (1.74) takes the underlying normal's parameters.
+  return boost::random::lognormal_distribution<double>(mu, sigma)(gen_);
+}
+
+double RandomStream::Uniform(double lo, double hi) {
+  if (hi <= lo) return lo;
+  return boost::random::uniform_real_distribution<double>(lo, hi)(gen_);
+}
+
+uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
+  return boost::random::uniform_int_distribution<uint64_t>(lo, hi)(gen_);
+}
+
+Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
+
+EventHandle Engine::Schedule(Time t, Handler fn) {
+  QSIM_SIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
+                 static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  uint64_t seq = next_seq_++;
+  slots_[slot].fn = std::move(fn);
+  slots_[slot].seq = seq;
+  heap_.push_back(Entry{ToMicros(t), seq, slot});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  return EventHandle{slot, seq};
+}
+
+bool Engine::Cancel(EventHandle* h) {
+  bool cancelled = false;
+  if (h->valid() && h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
+    // The heap entry stays and is skipped when popped: its seq no longer
+    // matches the slot's.
+    slots_[h->slot].fn = nullptr;
+    slots_[h->slot].seq = 0;
+    free_slots_.push_back(h->slot);
+    cancelled = true;
+  }
+  *h = EventHandle{};
+  return cancelled;
+}
+
+void Engine::PopAndRun() {
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
+  Entry e = heap_.back();
+  heap_.pop_back();
+  Slot& s = slots_[e.slot];
+  if (s.seq != e.seq) return;  // cancelled
+  QSIM_SIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
+                 static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
+  now_ = TimeFromMicros(e.time);
+  Handler fn = std::move(s.fn);
+  s.fn = nullptr;
+  s.seq = 0;
+  free_slots_.push_back(e.slot);
+  ++events_run_;
+  fn();
+}
+
+bool Engine::Step() {
+  if (heap_.empty()) return false;
+  PopAndRun();
+  return true;
+}
+
+void Engine::RunUntil(Time end, const std::function<void()>& on_progress, uint64_t progress_every) {
+  uint64_t next_report = events_run_ + progress_every;
+  while (!heap_.empty() && heap_.front().time <= ToMicros(end)) {
+    PopAndRun();
+    if (on_progress && events_run_ >= next_report) {
+      next_report = events_run_ + progress_every;
+      on_progress();
+    }
+  }
+  if (end > now_) now_ = end;
+}
+
+RandomStream& Engine::Stream(const std::string& name) {
+  auto it = streams_.find(name);
+  if (it == streams_.end()) {
+    it = streams_.emplace(name, std::make_unique<RandomStream>(seed_, name)).first;
+  }
+  return *it->second;
+}
+
+}  // namespace qsim::sim

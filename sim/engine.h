@@ -1,0 +1,113 @@
+// The simulator's discrete-event engine: one virtual clock, one event queue
+// and the run's named random streams. Nothing here reads the wall clock or a
+// global generator, and nothing is static, so two runs can share a process.
+//
+// Order is total: events run by (time, seq), where seq is handed out at
+// insertion, so two events at the same microsecond run in the order they were
+// scheduled. Cancellation goes through the handle Schedule returns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/random/mersenne_twister.hpp>
+
+#include "scheduler/time.h"
+
+namespace qsim::sim {
+
+// Identifies one scheduled event. A default handle refers to nothing;
+// cancelling it, or an event that already ran, does nothing.
+struct EventHandle {
+  uint32_t slot = 0;
+  uint64_t seq = 0;  // 0 = none
+  bool valid() const { return seq != 0; }
+};
+
+// A random stream for one purpose. Its seed depends only on the run seed and
+// the stream's name, never on when or by whom it was created.
+class RandomStream {
+ public:
+  RandomStream(uint64_t run_seed, std::string_view name);
+
+  double Uniform01();                        // [0, 1)
+  bool Bernoulli(double p);                  // true with probability p
+  double Exponential(double mean);           // mean > 0
+  double Lognormal(double mu, double sigma);  // of the underlying normal
+  double Uniform(double lo, double hi);      // [lo, hi)
+  uint64_t UniformInt(uint64_t lo, uint64_t hi);  // [lo, hi] inclusive
+
+ private:
+  boost::random::mt19937_64 gen_;
+};
+
+// Derives a stream seed from (run seed, name): FNV-1a over the name mixed
+// with the run seed through SplitMix64. Exposed for tests.
+uint64_t StreamSeed(uint64_t run_seed, std::string_view name);
+
+class Engine {
+ public:
+  using Handler = std::function<void()>;
+
+  Engine(uint64_t seed, Time start);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Time now() const { return now_; }
+  uint64_t seed() const { return seed_; }
+  uint64_t events_run() const { return events_run_; }
+  size_t pending() const { return heap_.size(); }
+
+  // Schedules `fn` at `t`. REQUIRES: t >= now() (checked: the clock never
+  // goes back).
+  EventHandle Schedule(Time t, Handler fn);
+  EventHandle After(Duration d, Handler fn) { return Schedule(now_ + d, std::move(fn)); }
+  // Cancels the event if it has not run yet; returns whether it did so.
+  // Clears `*h` either way.
+  bool Cancel(EventHandle* h);
+
+  // Runs the next event; false when the queue is empty.
+  bool Step();
+  // Runs every event with time <= end, then sets the clock to `end`.
+  // `on_progress` (may be empty) is called every `progress_every` events.
+  void RunUntil(Time end, const std::function<void()>& on_progress = {},
+                uint64_t progress_every = 1 << 20);
+
+  // The run's stream named `name`, created on first use. The reference stays
+  // valid for the engine's life.
+  RandomStream& Stream(const std::string& name);
+
+ private:
+  struct Entry {
+    int64_t time;
+    uint64_t seq;
+    uint32_t slot;
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+    }
+  };
+  struct Slot {
+    Handler fn;
+    uint64_t seq = 0;  // the live event's seq; 0 when free
+  };
+
+  void PopAndRun();
+
+  uint64_t seed_;
+  Time now_;
+  uint64_t next_seq_ = 1;
+  uint64_t events_run_ = 0;
+  std::vector<Entry> heap_;  // a binary heap under Later
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  std::map<std::string, std::unique_ptr<RandomStream>, std::less<>> streams_;
+};
+
+}  // namespace qsim::sim

@@ -1,0 +1,107 @@
+#include "sim/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+namespace qsim::sim {
+namespace {
+
+TEST(Engine, RunsEventsByTimeThenInsertionOrder) {
+  Engine e(1, TimeFromMicros(0));
+  std::vector<int> order;
+  e.Schedule(TimeFromMicros(20), [&] { order.push_back(3); });
+  e.Schedule(TimeFromMicros(10), [&] { order.push_back(1); });
+  e.Schedule(TimeFromMicros(10), [&] { order.push_back(2); });
+  e.Schedule(TimeFromMicros(20), [&] { order.push_back(4); });
+  while (e.Step()) {
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(e.now(), TimeFromMicros(20));
+  EXPECT_EQ(e.events_run(), 4u);
+}
+
+TEST(Engine, HandlersMayScheduleAtTheCurrentTimeAfterPeers) {
+  Engine e(1, TimeFromMicros(0));
+  std::vector<int> order;
+  e.Schedule(TimeFromMicros(5), [&] {
+    order.push_back(1);
+    e.After(Duration::zero(), [&] { order.push_back(3); });
+  });
+  e.Schedule(TimeFromMicros(5), [&] { order.push_back(2); });
+  while (e.Step()) {
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Engine, CancelledEventsDoNotRunAndStaleHandlesAreHarmless) {
+  Engine e(1, TimeFromMicros(0));
+  int ran = 0;
+  EventHandle a = e.Schedule(TimeFromMicros(1), [&] { ran += 1; });
+  EventHandle b = e.Schedule(TimeFromMicros(2), [&] { ran += 10; });
+  EventHandle a_copy = a;
+  EXPECT_TRUE(e.Cancel(&a));
+  EXPECT_FALSE(a.valid());
+  // The slot is reused by a new event; the stale copy must not cancel it.
+  EventHandle c = e.Schedule(TimeFromMicros(3), [&] { ran += 100; });
+  EXPECT_EQ(c.slot, a_copy.slot);
+  EXPECT_FALSE(e.Cancel(&a_copy));
+  while (e.Step()) {
+  }
+  EXPECT_EQ(ran, 110);
+  EXPECT_FALSE(e.Cancel(&b));  // already ran
+}
+
+TEST(Engine, RunUntilStopsAtTheEndAndSetsTheClock) {
+  Engine e(1, TimeFromMicros(0));
+  int ran = 0;
+  e.Schedule(TimeFromMicros(10), [&] { ++ran; });
+  e.Schedule(TimeFromMicros(11), [&] { ++ran; });
+  e.RunUntil(TimeFromMicros(10));
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(e.now(), TimeFromMicros(10));
+  EXPECT_EQ(e.pending(), 1u);
+}
+
+TEST(EngineDeathTest, SchedulingInThePastIsAnInternalError) {
+  Engine e(1, TimeFromMicros(100));
+  EXPECT_DEATH(e.Schedule(TimeFromMicros(99), [] {}), "before now");
+}
+
+TEST(RandomStream, SameSeedAndNameGiveTheSameSequence) {
+  Engine a(42, TimeFromMicros(0)), b(42, TimeFromMicros(0));
+  // Creation order must not matter: b creates another stream first.
+  b.Stream("faults/lost_acks").Uniform01();
+  RandomStream& x = a.Stream("arrivals/workload=build");
+  RandomStream& y = b.Stream("arrivals/workload=build");
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(x.Uniform01(), y.Uniform01());
+}
+
+TEST(RandomStream, DifferentNamesOrSeedsGiveDifferentSequences) {
+  EXPECT_NE(StreamSeed(1, "arrivals/workload=a"), StreamSeed(1, "arrivals/workload=b"));
+  EXPECT_NE(StreamSeed(1, "arrivals/workload=a"), StreamSeed(2, "arrivals/workload=a"));
+  RandomStream a(1, "x"), b(1, "y");
+  int same = 0;
+  for (int i = 0; i < 100; ++i) same += a.Uniform01() == b.Uniform01();
+  EXPECT_LT(same, 3);
+}
+
+TEST(RandomStream, ExponentialHasTheRequestedMean) {
+  RandomStream r(7, "test");
+  double sum = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) sum += r.Exponential(3.0);
+  EXPECT_NEAR(sum / n, 3.0, 0.03);
+}
+
+TEST(RandomStream, LognormalMedianIsExpMu) {
+  RandomStream r(7, "test");
+  std::vector<double> v;
+  for (int i = 0; i < 20001; ++i) v.push_back(r.Lognormal(std::log(60.0), 1.0));
+  std::nth_element(v.begin(), v.begin() + 10000, v.end());
+  EXPECT_NEAR(v[10000], 60.0, 3.0);
+}
+
+}  // namespace
+}  // namespace qsim::sim

@@ -1,0 +1,178 @@
+// The end of a run: per-task results, the per-account summary, and the
+// tasks.csv / summary.csv files of the run-folder contract.
+#include <algorithm>
+
+#include "sim/internal/world.h"
+
+namespace qsim::sim {
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kUnfinished: return "unfinished";
+    case Outcome::kCompleted: return "completed";
+    case Outcome::kPreempted: return "preempted";
+    case Outcome::kFailed: return "failed";
+    case Outcome::kCancelled: return "cancelled";
+    case Outcome::kLost: return "lost";
+  }
+  return "unfinished";
+}
+
+namespace {
+
+Duration Percentile(const std::vector<int64_t>& sorted, int64_t num, int64_t den) {
+  if (sorted.empty()) return Duration::zero();
+  int64_t n = static_cast<int64_t>(sorted.size());
+  int64_t rank = (num * n + den - 1) / den;  // nearest rank, 1-based
+  return Micros(sorted[std::clamp<int64_t>(rank, 1, n) - 1]);
+}
+
+void Summarise(std::vector<int64_t>& waits, __int128 wait_sum, AccountSummary* s) {
+  std::sort(waits.begin(), waits.end());
+  s->waits = static_cast<int64_t>(waits.size());
+  if (!waits.empty()) s->wait_mean = Micros(static_cast<int64_t>(wait_sum / static_cast<__int128>(waits.size())));
+  s->wait_p50 = Percentile(waits, 50, 100);
+  s->wait_p90 = Percentile(waits, 90, 100);
+  s->wait_p99 = Percentile(waits, 99, 100);
+  s->wait_max = waits.empty() ? Duration::zero() : Micros(waits.back());
+}
+
+}  // namespace
+
+void World::BuildResult(RunResult* r) {
+  r->seed = seed_;
+  r->events = engine_.events_run();
+  r->measured = scenario_.duration - scenario_.warmup;
+  double window_s = static_cast<double>(ToMicros(r->measured)) / 1e6;
+  r->mean_in_system = window_s > 0 ? area_ / window_s : 0;
+  r->violations = violations_;
+
+  r->tasks.resize(tasks_.size());
+  size_t n = accounts_.size();
+  std::vector<AccountSummary> sums(n + 1);
+  std::vector<std::vector<int64_t>> waits(n + 1);
+  std::vector<__int128> wait_sums(n + 1, 0);
+  auto offset = [this](Time t) { return t == kNever ? Duration(-1) : Since(t); };
+  for (uint32_t id = 0; id < tasks_.size(); ++id) {
+    const Task& t = tasks_[id];
+    TaskResult& out = r->tasks[id];
+    out.id = id;
+    out.account = accounts_[t.account].id;
+    out.enqueue = Since(t.enqueue);
+    out.first_assigned = offset(t.first_assigned);
+    out.start = offset(t.start);
+    out.end = t.state == TaskState::kDone ? offset(t.end) : Duration(-1);
+    out.outcome = t.state == TaskState::kDone ? t.outcome : Outcome::kUnfinished;
+    out.times_preempted = t.times_preempted;
+    out.times_unassigned = t.times_unassigned;
+    out.provision_needed = t.provision_needed;
+    out.start_priority = t.start == kNever ? -1 : t.start_priority;
+    if (!t.measured) continue;
+    for (size_t k : {static_cast<size_t>(t.account), n}) {
+      AccountSummary& s = sums[k];
+      ++s.tasks;
+      switch (out.outcome) {
+        case Outcome::kUnfinished: ++s.unfinished; break;
+        case Outcome::kCompleted: ++s.completed; break;
+        case Outcome::kPreempted: ++s.preempted; break;
+        case Outcome::kFailed: ++s.failed; break;
+        case Outcome::kCancelled: ++s.cancelled; break;
+        case Outcome::kLost: ++s.lost; break;
+      }
+      if (t.start != kNever) {
+        int64_t wait = ToMicros(t.start - t.enqueue);
+        waits[k].push_back(wait);
+        wait_sums[k] += wait;
+      }
+      s.preemptions += t.times_preempted;
+      s.wasted_bot_time += t.wasted;
+      s.timeouts += t.times_unassigned;
+    }
+  }
+  int64_t busy_total = 0;
+  double charge_total = 0;
+  for (const AccountState& a : accounts_) {
+    busy_total += a.busy_us;
+    charge_total += a.charge_sum;
+  }
+  int64_t available = static_cast<int64_t>(bots_.size()) * ToMicros(r->measured) - silent_us_;
+  double hours = window_s / 3600;
+  for (size_t k = 0; k <= n; ++k) {
+    AccountSummary& s = sums[k];
+    Summarise(waits[k], wait_sums[k], &s);
+    int64_t busy = k < n ? accounts_[k].busy_us : busy_total;
+    s.account = k < n ? accounts_[k].id : "*";
+    s.busy_bot_time = Micros(busy);
+    s.busy_share = busy_total > 0 ? static_cast<double>(busy) / static_cast<double>(busy_total) : 0;
+    double charge = k < n ? accounts_[k].charge_sum : charge_total;
+    s.charge_share = charge_total > 0 ? charge / charge_total : 0;
+    s.utilisation = available > 0 ? static_cast<double>(busy) / static_cast<double>(available) : 0;
+    s.throughput_per_hour = hours > 0 ? static_cast<double>(s.completed) / hours : 0;
+    s.invariant_violations = k < n ? accounts_[k].violations : fleet_violations_;
+  }
+  r->summary = std::move(sums);
+}
+
+Status World::WriteOutputs(RunResult* r) {
+  if (events_csv_) QSIM_RETURN_IF_ERROR(events_csv_->Close());
+  if (timeseries_csv_) QSIM_RETURN_IF_ERROR(timeseries_csv_->Close());
+  if (out_dir_.empty()) return Status::Ok();
+  {
+    auto open = CsvWriter::Open(out_dir_ + "/tasks.csv");
+    if (!open.ok()) return open.status();
+    CsvWriter& w = **open;
+    w.Raw("task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,wait_s,"
+          "times_preempted,times_unassigned,provision_needed,start_priority");
+    w.EndRow();
+    auto time = [&w](Duration d) {
+      if (d < Duration::zero()) w.Empty();
+      else w.Micros(ToMicros(d));
+    };
+    auto join = [](const LabelSet& labels) {
+      std::string out;
+      for (const std::string& l : labels) out += (out.empty() ? "" : ";") + l;
+      return out;
+    };
+    for (uint32_t id = 0; id < tasks_.size(); ++id) {
+      const TaskResult& t = r->tasks[id];
+      w.Raw(TaskName(id)).Field(t.account);
+      w.Field(join(label_sets_[tasks_[id].base_labels])).Field(join(label_sets_[tasks_[id].prov_labels]));
+      time(t.enqueue);
+      time(t.first_assigned);
+      time(t.start);
+      time(t.end);
+      w.Raw(OutcomeName(t.outcome));
+      time(t.start < Duration::zero() ? Duration(-1) : t.start - t.enqueue);
+      w.Field(t.times_preempted).Field(t.times_unassigned).Field(t.provision_needed ? 1 : 0);
+      if (t.start_priority < 0) w.Empty();
+      else w.Field(t.start_priority);
+      w.EndRow();
+    }
+    QSIM_RETURN_IF_ERROR(w.Close());
+  }
+  {
+    auto open = CsvWriter::Open(out_dir_ + "/summary.csv");
+    if (!open.ok()) return open.status();
+    CsvWriter& w = **open;
+    w.Raw("account,tasks,completed,preempted,failed,cancelled,lost,unfinished,wait_mean_s,wait_p50_s,wait_p90_s,"
+          "wait_p99_s,wait_max_s,throughput_per_hour,preemptions,wasted_bot_seconds,busy_bot_seconds,busy_share,"
+          "charge_share,utilisation,timeouts,invariant_violations");
+    w.EndRow();
+    for (const AccountSummary& s : r->summary) {
+      w.Field(s.account).Field(s.tasks).Field(s.completed).Field(s.preempted).Field(s.failed).Field(s.cancelled);
+      w.Field(s.lost).Field(s.unfinished);
+      for (Duration d : {s.wait_mean, s.wait_p50, s.wait_p90, s.wait_p99, s.wait_max}) {
+        if (s.waits == 0) w.Empty();
+        else w.Micros(ToMicros(d));
+      }
+      w.Float(s.throughput_per_hour).Field(s.preemptions).Micros(ToMicros(s.wasted_bot_time));
+      w.Micros(ToMicros(s.busy_bot_time)).Float(s.busy_share).Float(s.charge_share).Float(s.utilisation);
+      w.Field(s.timeouts).Field(s.invariant_violations);
+      w.EndRow();
+    }
+    QSIM_RETURN_IF_ERROR(w.Close());
+  }
+  return Status::Ok();
+}
+
+}  // namespace qsim::sim

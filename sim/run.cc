@@ -1,0 +1,148 @@
+// RunScenario and the `qsim run` / `qsim validate` commands.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "sim/internal/csv.h"
+#include "sim/internal/world.h"
+#include "sim/sim.h"
+
+namespace qsim::sim {
+
+StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  Outputs outputs = options.outputs.value_or(scenario.outputs);
+  if (!options.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) return InvalidArgument(options.out_dir + ": cannot create the output folder: " + ec.message());
+    Scenario resolved = scenario;
+    resolved.seed = seed;
+    resolved.outputs = outputs;
+    std::ofstream out(options.out_dir + "/scenario.resolved.yaml", std::ios::binary);
+    out << WriteResolvedScenario(resolved);
+    if (!out) return InvalidArgument(options.out_dir + "/scenario.resolved.yaml: cannot write");
+  }
+  RunResult result;
+  World world(scenario, seed, outputs, options.out_dir);
+  QSIM_RETURN_IF_ERROR(world.Run(options, &result));
+  return result;
+}
+
+namespace {
+
+std::string Secs(Duration d) {
+  // Human form: 6 decimals are noise on a terminal; keep 1.
+  int64_t ds = (ToMicros(d) + 50000) / 100000;
+  return std::to_string(ds / 10) + "." + std::to_string(ds % 10) + "s";
+}
+
+}  // namespace
+
+void PrintSummary(const Scenario& scenario, const RunResult& r, std::ostream& out) {
+  out << "scenario " << (scenario.name.empty() ? "(unnamed)" : scenario.name) << "  seed " << r.seed
+      << "  simulated " << FormatDuration(scenario.duration) << " (warm-up " << FormatDuration(scenario.warmup)
+      << ")  tasks " << r.tasks.size() << "  events " << r.events << "\n";
+  out << std::left << std::setw(14) << "account" << std::right << std::setw(8) << "tasks" << std::setw(10) << "complete"
+      << std::setw(8) << "preempt" << std::setw(7) << "failed" << std::setw(7) << "cancel" << std::setw(6) << "lost"
+      << std::setw(8) << "unfin" << std::setw(10) << "wait p50" << std::setw(10) << "p90" << std::setw(10) << "p99"
+      << std::setw(10) << "max" << std::setw(9) << "preempts" << std::setw(11) << "wasted_s" << std::setw(8)
+      << "busy%" << std::setw(9) << "charge%" << "\n";
+  for (const AccountSummary& s : r.summary) {
+    char busy[16], charge[16];
+    std::snprintf(busy, sizeof busy, "%.1f", 100 * s.busy_share);
+    std::snprintf(charge, sizeof charge, "%.1f", 100 * s.charge_share);
+    out << std::left << std::setw(14) << s.account << std::right << std::setw(8) << s.tasks << std::setw(10)
+        << s.completed << std::setw(8) << s.preempted << std::setw(7) << s.failed << std::setw(7) << s.cancelled
+        << std::setw(6) << s.lost << std::setw(8) << s.unfinished;
+    for (Duration d : {s.wait_p50, s.wait_p90, s.wait_p99, s.wait_max}) {
+      out << std::setw(10) << (s.waits ? Secs(d) : "-");
+    }
+    out << std::setw(9) << s.preemptions << std::setw(11) << Secs(s.wasted_bot_time) << std::setw(8) << busy
+        << std::setw(9) << charge << "\n";
+  }
+  const AccountSummary& fleet = r.summary.back();
+  char util[16];
+  std::snprintf(util, sizeof util, "%.1f", 100 * fleet.utilisation);
+  out << "fleet utilisation " << util << "%, timeouts " << fleet.timeouts << ", invariant violations "
+      << fleet.invariant_violations << "\n";
+  for (const std::string& v : r.violations) out << "INVARIANT VIOLATED: " << v << "\n";
+}
+
+int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds, std::ostream& out,
+               std::ostream& err) {
+  StatusOr<Scenario> loaded = LoadScenarioFile(args.scenario);
+  if (!loaded.ok()) {
+    err << loaded.status().message() << "\n";
+    return 2;
+  }
+  const Scenario& scenario = *loaded;
+  RunOptions options;
+  if (!args.outputs.empty()) {
+    Outputs o{false, false};
+    std::stringstream ss(args.outputs);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item == "timeseries") o.timeseries = true;
+      else if (item == "events") o.events = true;
+      else if (item != "tasks" && item != "summary") {
+        err << "--outputs: unknown output \"" << item << "\" (expected tasks, summary, timeseries, events)\n";
+        return 2;
+      }
+    }
+    options.outputs = o;
+  }
+  uint64_t seed = args.seed.value_or(scenario.seed);
+  options.out_dir = args.out_dir.empty() ? "runs/" + scenario.name + "-seed" + std::to_string(seed) : args.out_dir;
+  double wall_start = wall_seconds ? wall_seconds() : 0;
+  if (args.progress && wall_seconds) {
+    options.progress = [&err, &wall_seconds, wall_start](Duration now, Duration end, uint64_t events) {
+      double elapsed = wall_seconds() - wall_start;
+      double frac = ToMicros(end) > 0 ? static_cast<double>(ToMicros(now)) / static_cast<double>(ToMicros(end)) : 1;
+      double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+      char line[160];
+      std::snprintf(line, sizeof line, "\r  simulated %s / %s (%3.0f%%)  %.2fM events/s  ETA %.0fs   ",
+                    FormatDuration(Micros(ToMicros(now) / 1000000 * 1000000)).c_str(), FormatDuration(end).c_str(),
+                    100 * frac, elapsed > 0 ? static_cast<double>(events) / elapsed / 1e6 : 0.0, eta);
+      err << line << std::flush;
+    };
+  }
+  StatusOr<RunResult> result = RunScenario(scenario, seed, options);
+  if (args.progress) err << "\n";
+  if (!result.ok()) {
+    err << result.status().message() << "\n";
+    return 2;
+  }
+  if (!args.quiet) {
+    PrintSummary(scenario, *result, out);
+    out << "wrote " << options.out_dir << "\n";
+  }
+  if (args.on_written) {
+    int rc = args.on_written(options.out_dir);
+    if (rc != 0 && result->violations.empty()) return rc;
+  }
+  if (!result->violations.empty()) {
+    for (const std::string& v : result->violations) err << "invariant violated: " << v << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int ValidateCommand(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+  int status = 0;
+  for (const std::string& f : files) {
+    StatusOr<Scenario> s = LoadScenarioFile(f);
+    if (!s.ok()) {
+      err << s.status().message() << "\n";
+      status = 2;
+      continue;
+    }
+    out << f << ": ok (" << s->accounts.size() << " accounts, " << s->bots.size() << " bot groups, "
+        << s->workloads.size() << " workloads, " << FormatDuration(s->duration) << ")\n";
+  }
+  return status;
+}
+
+}  // namespace qsim::sim

@@ -1,0 +1,169 @@
+// A simulation scenario: what scenarios/README.md documents, as values. The
+// loader fills every default, so a Scenario is always complete; WriteResolved
+// writes it back as YAML that loads to the same Scenario.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scheduler/status.h"
+#include "scheduler/time.h"
+#include "scheduler/types.h"
+
+namespace qsim::sim {
+
+// A distribution of durations. Samples are whole microseconds.
+struct DurationDist {
+  enum class Kind { kConstant, kExponential, kLognormal, kUniform, kEmpirical };
+  Kind kind = Kind::kConstant;
+  Duration value{};   // constant
+  Duration mean{};    // exponential
+  Duration median{};  // lognormal: exp(mu)
+  double sigma = 0;   // lognormal: sigma of the underlying normal
+  Duration min{}, max{};         // uniform
+  std::vector<Duration> values;  // empirical: each equally likely
+};
+
+struct AccountSpec {
+  std::string id;
+  AccountConfig config;
+  // Balance at the start; empty = every level at its cap ("full").
+  std::vector<float> initial_balance;
+  bool initial_full = true;
+};
+
+struct Burst {
+  Duration at{};
+  int64_t count = 0;
+  Duration over{};  // the burst's tasks are spread evenly over this span
+};
+
+// One task of a replayed task log.
+struct ReplayTask {
+  Duration enqueue{};
+  std::string account;
+  LabelSet base_labels;
+  LabelSet provisionable_labels;
+  Duration duration{};
+};
+
+struct ArrivalSpec {
+  enum class Kind { kPoisson, kSchedule, kList, kReplay };
+  Kind kind = Kind::kPoisson;
+  double rate_per_hour = 0;       // poisson, schedule (base rate)
+  double diurnal_amplitude = 0;   // schedule: rate * (1 + A cos(2 pi (t - peak) / 24h))
+  Duration diurnal_peak = Hours(14);
+  std::vector<Burst> bursts;      // schedule
+  std::vector<Duration> times;    // list
+  std::string file;               // replay: the path as written
+  std::string resolved_file;      // replay: the path opened
+  std::vector<ReplayTask> replay; // replay: loaded rows, by enqueue time
+};
+
+struct WorkloadSpec {
+  std::string name;
+  std::string account;  // "" only for replay (the log names accounts)
+  LabelSet base_labels;
+  LabelSet provisionable_labels;
+  std::vector<std::string> tags;
+  ArrivalSpec arrivals;
+  DurationDist duration;
+  double cancel_fraction = 0;   // of tasks cancelled if still pending after cancel_after
+  Duration cancel_after = Minutes(30);
+};
+
+struct LabelChange {
+  Duration at{};
+  LabelSet labels;
+  std::optional<LabelSet> provisionable_labels;
+};
+
+struct BotGroupSpec {
+  std::string name;
+  int64_t count = 0;
+  LabelSet labels;
+  LabelSet provisionable_labels;  // the state at start (e.g. the installed image)
+  Duration poll_interval = Seconds(10);
+  Duration provision_time{};
+  Duration abort_time = Seconds(5);
+  std::vector<LabelChange> label_changes;
+};
+
+struct DispatcherSpec {
+  enum class Preempted { kRequeue, kFail };
+  Duration batch_window = Seconds(1);
+  bool long_poll = false;
+  Duration cancellation_poll_interval = Seconds(10);
+  Duration renotify_interval = Minutes(1);
+  Duration bot_death_timeout = Minutes(5);
+  Preempted preempted = Preempted::kRequeue;
+  int64_t bot_death_retries = 1;
+};
+
+struct ScheduledOutage {
+  Duration at{};
+  std::string group;
+  int64_t count = 0;
+  Duration downtime{};
+};
+
+// Bot deaths (task killed) or flaps (bot silent, task survives).
+struct OutageSpec {
+  double rate_per_bot_day = 0;
+  DurationDist downtime;
+  std::vector<ScheduledOutage> scheduled;
+};
+
+struct FaultsSpec {
+  double lost_ack_probability = 0;
+  double lost_assignment_probability = 0;
+  double delay_probability = 0;
+  DurationDist delay;
+  double task_error_probability = 0;
+  Duration task_error_after = Seconds(30);
+  OutageSpec bot_deaths;
+  OutageSpec bot_flaps;
+  std::vector<Duration> restart_at;
+  Duration restart_every{};  // 0 = none
+};
+
+struct Outputs {
+  bool timeseries = true;
+  bool events = true;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source_path;  // the file it was loaded from ("" if from text)
+  uint64_t seed = 1;
+  Duration duration = Hours(24);
+  Duration warmup{};
+  Duration sample_interval = Minutes(5);
+  Outputs outputs;
+  Policy policy;
+  std::vector<AccountSpec> accounts;  // sorted by id
+  std::vector<BotGroupSpec> bots;
+  std::vector<WorkloadSpec> workloads;
+  DispatcherSpec dispatcher;
+  FaultsSpec faults;
+  std::string expect_yaml;  // top-level `expect:` as flow YAML, "" if absent (reports owns it)
+  std::string gate_yaml;    // top-level `gate:`, likewise
+};
+
+// Loads and validates a scenario. Errors read
+// "file:line:column: key.path: message".
+StatusOr<Scenario> LoadScenarioFile(const std::string& path);
+// Same, from text; `file` names it in errors and `base_dir` resolves replay files.
+StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file,
+                                 const std::string& base_dir);
+
+// The scenario with every default written out; loads back to an equal Scenario.
+std::string WriteResolvedScenario(const Scenario& scenario);
+
+// "90s", "10m", "1500ms": the largest unit that divides the duration.
+std::string FormatDuration(Duration d);
+
+}  // namespace qsim::sim

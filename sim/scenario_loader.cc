@@ -1,0 +1,838 @@
+// The scenario loader: YAML text -> a validated, complete Scenario. yaml-cpp
+// exceptions stop here; every error names file, line, column and key path.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+
+namespace {
+
+std::string Join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+std::string Index(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::string Describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "\"" + n.Scalar() + "\"";
+}
+
+// Parses "[-]digits[.digits][unit]" into microseconds exactly. A bare number
+// is seconds. nullopt when malformed, overflowing or finer than 1 us.
+std::optional<Duration> ParseDurationText(std::string_view s) {
+  bool neg = false;
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  size_t int_begin = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  std::string_view int_part = s.substr(int_begin, i - int_begin);
+  std::string_view frac_part;
+  if (i < s.size() && s[i] == '.') {
+    size_t fb = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    frac_part = s.substr(fb, i - fb);
+  }
+  if (int_part.empty() && frac_part.empty()) return std::nullopt;
+  std::string_view unit = s.substr(i);
+  int64_t scale;
+  if (unit.empty() || unit == "s") scale = 1000000;
+  else if (unit == "us") scale = 1;
+  else if (unit == "ms") scale = 1000;
+  else if (unit == "m") scale = 60LL * 1000000;
+  else if (unit == "h") scale = 3600LL * 1000000;
+  else if (unit == "d") scale = 86400LL * 1000000;
+  else return std::nullopt;
+  if (int_part.size() > 12 || frac_part.size() > 12) return std::nullopt;
+  int64_t whole = 0;
+  for (char c : int_part) whole = whole * 10 + (c - '0');
+  int64_t frac = 0, denom = 1;
+  for (char c : frac_part) {
+    frac = frac * 10 + (c - '0');
+    denom *= 10;
+  }
+  if (whole > std::numeric_limits<int64_t>::max() / scale) return std::nullopt;
+  // frac * scale can reach 1e12 * 8.64e10: use 128-bit arithmetic.
+  __int128 f = static_cast<__int128>(frac) * scale;
+  if (f % denom != 0) return std::nullopt;
+  int64_t us = whole * scale + static_cast<int64_t>(f / denom);
+  return Micros(neg ? -us : us);
+}
+
+class Loader {
+ public:
+  Loader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  Status Error(const YAML::Node& at, const std::string& path, const std::string& msg) const {
+    return ErrorAt(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, msg);
+  }
+  Status ErrorAt(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
+    std::string loc = file_;
+    if (m.line >= 0) loc += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return InvalidArgument(loc + ": " + (path.empty() ? "" : path + ": ") + msg);
+  }
+
+  // `n` must be a mapping whose keys are all in `allowed`, without repeats.
+  Status CheckMap(const YAML::Node& n, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) const {
+    if (!n.IsMap()) return Error(n, path, "expected a mapping, got " + Describe(n));
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) return Error(it->first, path, "keys must be plain strings");
+      const std::string& key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return Error(it->first, Join(path, key), "unknown key (expected one of: " + list + ")");
+      }
+      if (!seen.insert(key).second) return Error(it->first, Join(path, key), "duplicate key");
+    }
+    return Status::Ok();
+  }
+
+  // Each Read* leaves *out unchanged when the key is absent.
+  Status ReadString(const YAML::Node& map, const char* key, const std::string& path, std::string* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    if (!v.IsScalar()) return Error(v, Join(path, key), "expected a string, got " + Describe(v));
+    *out = v.Scalar();
+    return Status::Ok();
+  }
+
+  Status ReadDouble(const YAML::Node& v, const std::string& path, double* out) const {
+    double d;
+    if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
+      return Error(v, path, "expected a finite number, got " + Describe(v));
+    }
+    *out = d;
+    return Status::Ok();
+  }
+  Status ReadDouble(const YAML::Node& map, const char* key, const std::string& path, double* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    return ReadDouble(v, Join(path, key), out);
+  }
+  // A number >= min (and <= max).
+  Status ReadDoubleIn(const YAML::Node& map, const char* key, const std::string& path, double* out,
+                      double min, double max = std::numeric_limits<double>::infinity()) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    QSIM_RETURN_IF_ERROR(ReadDouble(v, Join(path, key), out));
+    if (*out < min || *out > max) {
+      std::ostringstream m;
+      m << "must be ";
+      if (max == std::numeric_limits<double>::infinity()) m << ">= " << min;
+      else m << "between " << min << " and " << max;
+      m << ", got " << v.Scalar();
+      return Error(v, Join(path, key), m.str());
+    }
+    return Status::Ok();
+  }
+  Status ReadFloat(const YAML::Node& v, const std::string& path, float* out, bool nonneg) const {
+    double d = 0;
+    QSIM_RETURN_IF_ERROR(ReadDouble(v, path, &d));
+    if (std::fabs(d) > std::numeric_limits<float>::max()) return Error(v, path, "out of float32 range, got " + v.Scalar());
+    if (nonneg && d < 0) return Error(v, path, "must be >= 0, got " + v.Scalar());
+    *out = static_cast<float>(d);
+    return Status::Ok();
+  }
+
+  Status ReadInt(const YAML::Node& v, const std::string& path, int64_t* out, int64_t min,
+                 int64_t max = std::numeric_limits<int64_t>::max()) const {
+    int64_t i;
+    if (!v.IsScalar() || !YAML::convert<int64_t>::decode(v, i)) {
+      return Error(v, path, "expected an integer, got " + Describe(v));
+    }
+    if (i < min || i > max) {
+      std::string range = max == std::numeric_limits<int64_t>::max()
+                              ? ">= " + std::to_string(min)
+                              : "between " + std::to_string(min) + " and " + std::to_string(max);
+      return Error(v, path, "must be " + range + ", got " + v.Scalar());
+    }
+    *out = i;
+    return Status::Ok();
+  }
+  Status ReadInt(const YAML::Node& map, const char* key, const std::string& path, int64_t* out,
+                 int64_t min, int64_t max = std::numeric_limits<int64_t>::max()) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    return ReadInt(v, Join(path, key), out, min, max);
+  }
+
+  Status ReadBool(const YAML::Node& map, const char* key, const std::string& path, bool* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    bool b;
+    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) {
+      return Error(v, Join(path, key), "expected true or false, got " + Describe(v));
+    }
+    *out = b;
+    return Status::Ok();
+  }
+
+  Status ReadDuration(const YAML::Node& v, const std::string& path, Duration* out,
+                      Duration min = Duration::zero()) const {
+    std::optional<Duration> d;
+    if (v.IsScalar()) d = ParseDurationText(v.Scalar());
+    if (!d) {
+      return Error(v, path, "expected a duration such as 30s, 1.5m, 2h or 500ms, got " + Describe(v));
+    }
+    if (*d < min) return Error(v, path, "must be >= " + FormatDuration(min) + ", got " + v.Scalar());
+    *out = *d;
+    return Status::Ok();
+  }
+  Status ReadDuration(const YAML::Node& map, const char* key, const std::string& path, Duration* out,
+                      Duration min = Duration::zero()) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    return ReadDuration(v, Join(path, key), out, min);
+  }
+
+  Status ReadStringList(const YAML::Node& map, const char* key, const std::string& path,
+                        std::vector<std::string>* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    std::string p = Join(path, key);
+    if (!v.IsSequence()) return Error(v, p, "expected a list of strings, got " + Describe(v));
+    out->clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].IsScalar() || v[i].Scalar().empty()) {
+        return Error(v[i], Index(p, i), "expected a non-empty string, got " + Describe(v[i]));
+      }
+      out->push_back(v[i].Scalar());
+    }
+    return Status::Ok();
+  }
+  Status ReadLabels(const YAML::Node& map, const char* key, const std::string& path, LabelSet* out) const {
+    std::vector<std::string> raw = *out;
+    QSIM_RETURN_IF_ERROR(ReadStringList(map, key, path, &raw));
+    *out = MakeLabelSet(std::move(raw));
+    return Status::Ok();
+  }
+
+  Status Require(const YAML::Node& map, const char* key, const std::string& path) const {
+    if (!map[key].IsDefined()) return Error(map, Join(path, key), "required key is missing");
+    return Status::Ok();
+  }
+
+  Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out, Duration min_value) const;
+  Status ReadPolicy(const YAML::Node& v, const std::string& path, Policy* out) const;
+  Status ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path, AccountSpec* out) const;
+  Status ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* out) const;
+  Status ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* out) const;
+  Status ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* out) const;
+  Status ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* out) const;
+  Status ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* out) const;
+  Status ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* out) const;
+  Status ReadFaults(const YAML::Node& v, const std::string& path, FaultsSpec* out) const;
+  Status ReadScenario(const YAML::Node& root, Scenario* out) const;
+
+ private:
+  std::string file_;
+  std::string base_dir_;
+};
+
+Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out,
+                        Duration min_value) const {
+  if (v.IsScalar()) {  // shorthand: a constant
+    out->kind = DurationDist::Kind::kConstant;
+    return ReadDuration(v, path, &out->value, min_value);
+  }
+  if (!v.IsMap()) return Error(v, path, "expected a duration or a mapping with `dist:`, got " + Describe(v));
+  QSIM_RETURN_IF_ERROR(Require(v, "dist", path));
+  std::string dist;
+  QSIM_RETURN_IF_ERROR(ReadString(v, "dist", path, &dist));
+  const Duration tiny = std::max(min_value, Micros(1));
+  if (dist == "constant") {
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "value"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "value", path));
+    out->kind = DurationDist::Kind::kConstant;
+    return ReadDuration(v, "value", path, &out->value, min_value);
+  }
+  if (dist == "exponential") {
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "mean"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "mean", path));
+    out->kind = DurationDist::Kind::kExponential;
+    return ReadDuration(v, "mean", path, &out->mean, tiny);
+  }
+  if (dist == "lognormal") {
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "median", "sigma"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "median", path));
+    QSIM_RETURN_IF_ERROR(Require(v, "sigma", path));
+    out->kind = DurationDist::Kind::kLognormal;
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "median", path, &out->median, tiny));
+    return ReadDoubleIn(v, "sigma", path, &out->sigma, 0, 10);
+  }
+  if (dist == "uniform") {
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "min", "max"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "min", path));
+    QSIM_RETURN_IF_ERROR(Require(v, "max", path));
+    out->kind = DurationDist::Kind::kUniform;
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "min", path, &out->min, min_value));
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "max", path, &out->max, min_value));
+    if (out->max < out->min) return Error(v["max"], Join(path, "max"), "must be >= min");
+    return Status::Ok();
+  }
+  if (dist == "empirical") {
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "values"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "values", path));
+    out->kind = DurationDist::Kind::kEmpirical;
+    YAML::Node vals = v["values"];
+    std::string p = Join(path, "values");
+    if (!vals.IsSequence() || vals.size() == 0) {
+      return Error(vals, p, "expected a non-empty list of durations, got " + Describe(vals));
+    }
+    out->values.clear();
+    for (size_t i = 0; i < vals.size(); ++i) {
+      Duration d{};
+      QSIM_RETURN_IF_ERROR(ReadDuration(vals[i], Index(p, i), &d, min_value));
+      out->values.push_back(d);
+    }
+    return Status::Ok();
+  }
+  return Error(v["dist"], Join(path, "dist"),
+               "unknown distribution \"" + dist + "\" (expected constant, exponential, lognormal, uniform or empirical)");
+}
+
+Status Loader::ReadPolicy(const YAML::Node& v, const std::string& path, Policy* p) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"disable_preemption", "bot_expiration", "worker_queue_timeout", "max_queue_age",
+                                 "promote_threshold", "demote_threshold", "enforce_fanout",
+                                 "enforce_per_label_limits", "skip_stale_pairs", "preempt_once_per_worker",
+                                 "match_sort_cutoff"}));
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "disable_preemption", path, &p->disable_preemption));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "bot_expiration", path, &p->bot_expiration, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "worker_queue_timeout", path, &p->worker_queue_timeout, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "max_queue_age", path, &p->max_queue_age, Micros(1)));
+  if (v["promote_threshold"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadFloat(v["promote_threshold"], Join(path, "promote_threshold"), &p->promote_threshold, false));
+  }
+  if (v["demote_threshold"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadFloat(v["demote_threshold"], Join(path, "demote_threshold"), &p->demote_threshold, false));
+  }
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "enforce_fanout", path, &p->enforce_fanout));
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "enforce_per_label_limits", path, &p->enforce_per_label_limits));
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "skip_stale_pairs", path, &p->skip_stale_pairs));
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "preempt_once_per_worker", path, &p->preempt_once_per_worker));
+  QSIM_RETURN_IF_ERROR(ReadInt(v, "match_sort_cutoff", path, &p->match_sort_cutoff, 0));
+  if (p->demote_threshold > p->promote_threshold) {
+    return Error(v, Join(path, "demote_threshold"), "must be <= promote_threshold");
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path,
+                           AccountSpec* a) const {
+  if (!key.IsScalar() || key.Scalar().empty()) return Error(key, path, "account ids must be non-empty strings");
+  a->id = key.Scalar();
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"charge_rate", "max_charge_seconds", "max_fanout", "per_label_task_limits",
+                                 "disable_free_tasks", "description", "initial_balance"}));
+  AccountConfig& c = a->config;
+  if (YAML::Node r = v["charge_rate"]; r.IsDefined()) {
+    std::string p = Join(path, "charge_rate");
+    if (r.IsScalar()) {
+      QSIM_RETURN_IF_ERROR(ReadFloat(r, p, &c.charge_rate[0], true));
+    } else {
+      if (!r.IsSequence() || r.size() == 0 || r.size() > kNumPriorities) {
+        return Error(r, p, "expected a list of 1 to 5 numbers (one per priority), got " + Describe(r));
+      }
+      for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], Index(p, i), &c.charge_rate[i], true));
+    }
+  }
+  if (v["max_charge_seconds"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadFloat(v["max_charge_seconds"], Join(path, "max_charge_seconds"), &c.max_charge_seconds, true));
+  }
+  int64_t fanout = c.max_fanout;
+  QSIM_RETURN_IF_ERROR(ReadInt(v, "max_fanout", path, &fanout, 0, std::numeric_limits<int32_t>::max()));
+  c.max_fanout = static_cast<int32_t>(fanout);
+  if (YAML::Node l = v["per_label_task_limits"]; l.IsDefined()) {
+    std::string p = Join(path, "per_label_task_limits");
+    if (!l.IsMap()) return Error(l, p, "expected a mapping label-prefix: limit, got " + Describe(l));
+    std::set<std::string> seen;
+    for (auto it = l.begin(); it != l.end(); ++it) {
+      std::string prefix = it->first.Scalar();
+      if (prefix.empty()) return Error(it->first, p, "label prefixes must be non-empty");
+      if (!seen.insert(prefix).second) return Error(it->first, Join(p, prefix), "duplicate key");
+      int64_t limit;
+      QSIM_RETURN_IF_ERROR(ReadInt(it->second, Join(p, prefix), &limit, 0, std::numeric_limits<int32_t>::max()));
+      c.per_label_task_limits[prefix] = static_cast<int32_t>(limit);
+    }
+  }
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "disable_free_tasks", path, &c.disable_free_tasks));
+  QSIM_RETURN_IF_ERROR(ReadString(v, "description", path, &c.description));
+  if (YAML::Node b = v["initial_balance"]; b.IsDefined()) {
+    std::string p = Join(path, "initial_balance");
+    if (b.IsScalar() && (b.Scalar() == "full" || b.Scalar() == "empty")) {
+      a->initial_full = b.Scalar() == "full";
+      a->initial_balance.clear();
+    } else if (b.IsSequence() && b.size() <= kNumPriorities) {
+      a->initial_full = false;
+      a->initial_balance.assign(b.size(), 0);
+      for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], Index(p, i), &a->initial_balance[i], false));
+    } else {
+      return Error(b, p, "expected full, empty or a list of up to 5 numbers, got " + Describe(b));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* a) const {
+  a->resolved_file = a->file;
+  if (!a->file.empty() && a->file[0] != '/' && !base_dir_.empty()) a->resolved_file = base_dir_ + "/" + a->file;
+  // Absolute, so the resolved scenario in a run folder still finds the log.
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(a->resolved_file, ec);
+  if (!ec) a->resolved_file = abs.lexically_normal().string();
+  std::ifstream in(a->resolved_file);
+  if (!in) return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
+  static constexpr std::string_view kHeader = "enqueue_s,account,base_labels,provisionable_labels,duration_s";
+  std::string line;
+  int line_no = 0;
+  auto row_error = [&](size_t column, const std::string& msg) {
+    return InvalidArgument(a->resolved_file + ":" + std::to_string(line_no) + ":" + std::to_string(column) + ": " +
+                           path + ": " + msg);
+  };
+  a->replay.clear();
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line != kHeader) return row_error(1, "expected the header \"" + std::string(kHeader) + "\"");
+      continue;
+    }
+    if (line.empty()) continue;
+    std::vector<std::string> fields;
+    std::vector<size_t> columns;
+    size_t start = 0;
+    while (true) {
+      size_t comma = line.find(',', start);
+      columns.push_back(start + 1);
+      fields.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (fields.size() != 5) return row_error(1, "expected 5 fields, got " + std::to_string(fields.size()));
+    ReplayTask t;
+    auto enq = ParseDurationText(fields[0]);
+    if (!enq || *enq < Duration::zero() || fields[0].empty() || !std::isdigit(static_cast<unsigned char>(fields[0].back()))) {
+      return row_error(columns[0], "enqueue_s: expected seconds >= 0, got \"" + fields[0] + "\"");
+    }
+    t.enqueue = *enq;
+    t.account = fields[1];
+    if (t.account.empty()) return row_error(columns[1], "account: must not be empty");
+    auto split = [](const std::string& s) {
+      std::vector<std::string> out;
+      size_t b = 0;
+      while (b <= s.size() && !s.empty()) {
+        size_t e = s.find(';', b);
+        std::string part = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
+        if (!part.empty()) out.push_back(part);
+        if (e == std::string::npos) break;
+        b = e + 1;
+      }
+      return MakeLabelSet(std::move(out));
+    };
+    t.base_labels = split(fields[2]);
+    t.provisionable_labels = split(fields[3]);
+    auto dur = ParseDurationText(fields[4]);
+    if (!dur || *dur <= Duration::zero() || !std::isdigit(static_cast<unsigned char>(fields[4].back()))) {
+      return row_error(columns[4], "duration_s: expected seconds > 0, got \"" + fields[4] + "\"");
+    }
+    t.duration = *dur;
+    a->replay.push_back(std::move(t));
+  }
+  if (line_no == 0) return row_error(1, "empty file (expected the header)");
+  std::stable_sort(a->replay.begin(), a->replay.end(),
+                   [](const ReplayTask& x, const ReplayTask& y) { return x.enqueue < y.enqueue; });
+  return Status::Ok();
+}
+
+Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* a) const {
+  if (!v.IsMap()) return Error(v, path, "expected a mapping with `kind:`, got " + Describe(v));
+  QSIM_RETURN_IF_ERROR(Require(v, "kind", path));
+  std::string kind;
+  QSIM_RETURN_IF_ERROR(ReadString(v, "kind", path, &kind));
+  if (kind == "poisson") {
+    a->kind = ArrivalSpec::Kind::kPoisson;
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "rate_per_hour"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "rate_per_hour", path));
+    return ReadDoubleIn(v, "rate_per_hour", path, &a->rate_per_hour, 0);
+  }
+  if (kind == "schedule") {
+    a->kind = ArrivalSpec::Kind::kSchedule;
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "rate_per_hour", "diurnal_amplitude", "diurnal_peak", "bursts"}));
+    QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "rate_per_hour", path, &a->rate_per_hour, 0));
+    QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "diurnal_amplitude", path, &a->diurnal_amplitude, 0, 1));
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "diurnal_peak", path, &a->diurnal_peak));
+    if (YAML::Node b = v["bursts"]; b.IsDefined()) {
+      std::string p = Join(path, "bursts");
+      if (!b.IsSequence()) return Error(b, p, "expected a list, got " + Describe(b));
+      for (size_t i = 0; i < b.size(); ++i) {
+        std::string bp = Index(p, i);
+        Burst burst;
+        QSIM_RETURN_IF_ERROR(CheckMap(b[i], bp, {"at", "count", "over"}));
+        QSIM_RETURN_IF_ERROR(Require(b[i], "at", bp));
+        QSIM_RETURN_IF_ERROR(Require(b[i], "count", bp));
+        QSIM_RETURN_IF_ERROR(ReadDuration(b[i], "at", bp, &burst.at));
+        QSIM_RETURN_IF_ERROR(ReadInt(b[i], "count", bp, &burst.count, 0, 100000000));
+        QSIM_RETURN_IF_ERROR(ReadDuration(b[i], "over", bp, &burst.over));
+        a->bursts.push_back(burst);
+      }
+    }
+    return Status::Ok();
+  }
+  if (kind == "list") {
+    a->kind = ArrivalSpec::Kind::kList;
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "times"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "times", path));
+    YAML::Node t = v["times"];
+    std::string p = Join(path, "times");
+    if (!t.IsSequence()) return Error(t, p, "expected a list of durations, got " + Describe(t));
+    for (size_t i = 0; i < t.size(); ++i) {
+      Duration d{};
+      QSIM_RETURN_IF_ERROR(ReadDuration(t[i], Index(p, i), &d));
+      a->times.push_back(d);
+    }
+    std::stable_sort(a->times.begin(), a->times.end());
+    return Status::Ok();
+  }
+  if (kind == "replay") {
+    a->kind = ArrivalSpec::Kind::kReplay;
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file"}));
+    QSIM_RETURN_IF_ERROR(Require(v, "file", path));
+    QSIM_RETURN_IF_ERROR(ReadString(v, "file", path, &a->file));
+    return ReadReplay(v["file"], Join(path, "file"), a);
+  }
+  return Error(v["kind"], Join(path, "kind"),
+               "unknown arrival kind \"" + kind + "\" (expected poisson, schedule, list or replay)");
+}
+
+Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* w) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"name", "account", "base_labels", "provisionable_labels", "tags", "arrivals",
+                                 "duration", "cancel"}));
+  QSIM_RETURN_IF_ERROR(ReadString(v, "name", path, &w->name));
+  QSIM_RETURN_IF_ERROR(ReadString(v, "account", path, &w->account));
+  QSIM_RETURN_IF_ERROR(ReadLabels(v, "base_labels", path, &w->base_labels));
+  QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &w->provisionable_labels));
+  QSIM_RETURN_IF_ERROR(ReadStringList(v, "tags", path, &w->tags));
+  QSIM_RETURN_IF_ERROR(Require(v, "arrivals", path));
+  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), &w->arrivals));
+  bool replay = w->arrivals.kind == ArrivalSpec::Kind::kReplay;
+  if (!replay) {
+    QSIM_RETURN_IF_ERROR(Require(v, "account", path));
+    QSIM_RETURN_IF_ERROR(Require(v, "duration", path));
+  } else if (v["duration"].IsDefined() || v["account"].IsDefined()) {
+    const char* k = v["account"].IsDefined() ? "account" : "duration";
+    return Error(v[k], Join(path, k), "not allowed with replay arrivals (the task log gives it)");
+  }
+  if (v["duration"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadDist(v["duration"], Join(path, "duration"), &w->duration, Micros(1)));
+  }
+  if (YAML::Node c = v["cancel"]; c.IsDefined()) {
+    std::string p = Join(path, "cancel");
+    QSIM_RETURN_IF_ERROR(CheckMap(c, p, {"fraction", "after"}));
+    QSIM_RETURN_IF_ERROR(ReadDoubleIn(c, "fraction", p, &w->cancel_fraction, 0, 1));
+    QSIM_RETURN_IF_ERROR(ReadDuration(c, "after", p, &w->cancel_after));
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* g) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"group", "count", "labels", "provisionable_labels", "poll_interval",
+                                 "provision_time", "abort_time", "label_changes"}));
+  QSIM_RETURN_IF_ERROR(Require(v, "group", path));
+  QSIM_RETURN_IF_ERROR(Require(v, "count", path));
+  QSIM_RETURN_IF_ERROR(ReadString(v, "group", path, &g->name));
+  if (g->name.empty() || g->name.find_first_of(" ,;\"") != std::string::npos) {
+    return Error(v["group"], Join(path, "group"), "must be non-empty, without spaces, commas, semicolons or quotes");
+  }
+  QSIM_RETURN_IF_ERROR(ReadInt(v, "count", path, &g->count, 1, 10000000));
+  QSIM_RETURN_IF_ERROR(ReadLabels(v, "labels", path, &g->labels));
+  QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &g->provisionable_labels));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "poll_interval", path, &g->poll_interval, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "provision_time", path, &g->provision_time));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "abort_time", path, &g->abort_time));
+  if (YAML::Node lc = v["label_changes"]; lc.IsDefined()) {
+    std::string p = Join(path, "label_changes");
+    if (!lc.IsSequence()) return Error(lc, p, "expected a list, got " + Describe(lc));
+    for (size_t i = 0; i < lc.size(); ++i) {
+      std::string cp = Index(p, i);
+      LabelChange c;
+      QSIM_RETURN_IF_ERROR(CheckMap(lc[i], cp, {"at", "labels", "provisionable_labels"}));
+      QSIM_RETURN_IF_ERROR(Require(lc[i], "at", cp));
+      QSIM_RETURN_IF_ERROR(Require(lc[i], "labels", cp));
+      QSIM_RETURN_IF_ERROR(ReadDuration(lc[i], "at", cp, &c.at));
+      QSIM_RETURN_IF_ERROR(ReadLabels(lc[i], "labels", cp, &c.labels));
+      if (lc[i]["provisionable_labels"].IsDefined()) {
+        LabelSet prov;
+        QSIM_RETURN_IF_ERROR(ReadLabels(lc[i], "provisionable_labels", cp, &prov));
+        c.provisionable_labels = prov;
+      }
+      g->label_changes.push_back(std::move(c));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* d) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"batch_window", "long_poll", "cancellation_poll_interval", "renotify_interval",
+                                 "bot_death_timeout", "preempted", "bot_death_retries"}));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "batch_window", path, &d->batch_window));
+  QSIM_RETURN_IF_ERROR(ReadBool(v, "long_poll", path, &d->long_poll));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "cancellation_poll_interval", path, &d->cancellation_poll_interval, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "renotify_interval", path, &d->renotify_interval, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "bot_death_timeout", path, &d->bot_death_timeout, Micros(1)));
+  if (YAML::Node p = v["preempted"]; p.IsDefined()) {
+    std::string s;
+    QSIM_RETURN_IF_ERROR(ReadString(v, "preempted", path, &s));
+    if (s == "requeue") d->preempted = DispatcherSpec::Preempted::kRequeue;
+    else if (s == "fail") d->preempted = DispatcherSpec::Preempted::kFail;
+    else return Error(p, Join(path, "preempted"), "expected requeue or fail, got \"" + s + "\"");
+  }
+  return ReadInt(v, "bot_death_retries", path, &d->bot_death_retries, 0, 1000);
+}
+
+Status Loader::ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* o) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"rate_per_bot_day", "downtime", "scheduled"}));
+  QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "rate_per_bot_day", path, &o->rate_per_bot_day, 0));
+  if (v["downtime"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDist(v["downtime"], Join(path, "downtime"), &o->downtime, Duration::zero()));
+  if (YAML::Node s = v["scheduled"]; s.IsDefined()) {
+    std::string p = Join(path, "scheduled");
+    if (!s.IsSequence()) return Error(s, p, "expected a list, got " + Describe(s));
+    for (size_t i = 0; i < s.size(); ++i) {
+      std::string sp = Index(p, i);
+      ScheduledOutage so;
+      QSIM_RETURN_IF_ERROR(CheckMap(s[i], sp, {"at", "group", "count", "downtime"}));
+      for (const char* k : {"at", "group", "count", "downtime"}) QSIM_RETURN_IF_ERROR(Require(s[i], k, sp));
+      QSIM_RETURN_IF_ERROR(ReadDuration(s[i], "at", sp, &so.at));
+      QSIM_RETURN_IF_ERROR(ReadString(s[i], "group", sp, &so.group));
+      QSIM_RETURN_IF_ERROR(ReadInt(s[i], "count", sp, &so.count, 1));
+      QSIM_RETURN_IF_ERROR(ReadDuration(s[i], "downtime", sp, &so.downtime));
+      o->scheduled.push_back(so);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSpec* f) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                {"lost_acks", "lost_assignments", "delayed_notifications", "task_errors",
+                                 "bot_deaths", "bot_flaps", "scheduler_restarts"}));
+  auto probability = [&](const char* key, double* out, std::initializer_list<std::string_view> extra) -> Status {
+    YAML::Node n = v[key];
+    if (!n.IsDefined()) return Status::Ok();
+    std::string p = Join(path, key);
+    std::vector<std::string_view> allowed{"probability"};
+    allowed.insert(allowed.end(), extra.begin(), extra.end());
+    if (!n.IsMap()) return Error(n, p, "expected a mapping, got " + Describe(n));
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (std::find(allowed.begin(), allowed.end(), it->first.Scalar()) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return Error(it->first, Join(p, it->first.Scalar()), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    QSIM_RETURN_IF_ERROR(Require(n, "probability", p));
+    return ReadDoubleIn(n, "probability", p, out, 0, 1);
+  };
+  QSIM_RETURN_IF_ERROR(probability("lost_acks", &f->lost_ack_probability, {}));
+  QSIM_RETURN_IF_ERROR(probability("lost_assignments", &f->lost_assignment_probability, {}));
+  QSIM_RETURN_IF_ERROR(probability("delayed_notifications", &f->delay_probability, {"delay"}));
+  if (YAML::Node d = v["delayed_notifications"]; d.IsDefined()) {
+    std::string p = Join(path, "delayed_notifications");
+    QSIM_RETURN_IF_ERROR(Require(d, "delay", p));
+    QSIM_RETURN_IF_ERROR(ReadDist(d["delay"], Join(p, "delay"), &f->delay, Duration::zero()));
+  }
+  QSIM_RETURN_IF_ERROR(probability("task_errors", &f->task_error_probability, {"after"}));
+  if (YAML::Node d = v["task_errors"]; d.IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadDuration(d, "after", Join(path, "task_errors"), &f->task_error_after));
+  }
+  if (v["bot_deaths"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_deaths"], Join(path, "bot_deaths"), &f->bot_deaths));
+  if (v["bot_flaps"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_flaps"], Join(path, "bot_flaps"), &f->bot_flaps));
+  if (YAML::Node r = v["scheduler_restarts"]; r.IsDefined()) {
+    std::string p = Join(path, "scheduler_restarts");
+    QSIM_RETURN_IF_ERROR(CheckMap(r, p, {"at", "every"}));
+    if (YAML::Node at = r["at"]; at.IsDefined()) {
+      std::string ap = Join(p, "at");
+      if (!at.IsSequence()) return Error(at, ap, "expected a list of durations, got " + Describe(at));
+      for (size_t i = 0; i < at.size(); ++i) {
+        Duration d{};
+        QSIM_RETURN_IF_ERROR(ReadDuration(at[i], Index(ap, i), &d));
+        f->restart_at.push_back(d);
+      }
+      std::sort(f->restart_at.begin(), f->restart_at.end());
+    }
+    QSIM_RETURN_IF_ERROR(ReadDuration(r, "every", p, &f->restart_every));
+  }
+  return Status::Ok();
+}
+
+Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(root, "",
+                                {"name", "description", "seed", "duration", "warmup", "sample_interval", "outputs",
+                                 "policy", "accounts", "bots", "workloads", "dispatcher", "faults", "expect",
+                                 "gate"}));
+  QSIM_RETURN_IF_ERROR(ReadString(root, "name", "", &s->name));
+  QSIM_RETURN_IF_ERROR(ReadString(root, "description", "", &s->description));
+  int64_t seed = static_cast<int64_t>(s->seed);
+  QSIM_RETURN_IF_ERROR(ReadInt(root, "seed", "", &seed, 0));
+  s->seed = static_cast<uint64_t>(seed);
+  QSIM_RETURN_IF_ERROR(Require(root, "duration", ""));
+  QSIM_RETURN_IF_ERROR(ReadDuration(root, "duration", "", &s->duration, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(root, "warmup", "", &s->warmup));
+  if (s->warmup >= s->duration) return Error(root["warmup"], "warmup", "must be shorter than duration");
+  QSIM_RETURN_IF_ERROR(ReadDuration(root, "sample_interval", "", &s->sample_interval, Micros(1)));
+  if (YAML::Node o = root["outputs"]; o.IsDefined()) {
+    if (!o.IsSequence()) return Error(o, "outputs", "expected a list, got " + Describe(o));
+    s->outputs = Outputs{false, false};
+    for (size_t i = 0; i < o.size(); ++i) {
+      std::string name = o[i].IsScalar() ? o[i].Scalar() : "";
+      if (name == "timeseries") s->outputs.timeseries = true;
+      else if (name == "events") s->outputs.events = true;
+      else if (name != "tasks" && name != "summary") {
+        return Error(o[i], Index("outputs", i), "expected tasks, summary, timeseries or events, got " + Describe(o[i]));
+      }
+    }
+  }
+  if (root["policy"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadPolicy(root["policy"], "policy", &s->policy));
+
+  QSIM_RETURN_IF_ERROR(Require(root, "accounts", ""));
+  YAML::Node accounts = root["accounts"];
+  if (!accounts.IsMap() || accounts.size() == 0) {
+    return Error(accounts, "accounts", "expected a non-empty mapping of account id to settings, got " + Describe(accounts));
+  }
+  std::set<std::string> account_ids;
+  for (auto it = accounts.begin(); it != accounts.end(); ++it) {
+    AccountSpec a;
+    std::string p = Join("accounts", it->first.IsScalar() ? it->first.Scalar() : "?");
+    QSIM_RETURN_IF_ERROR(ReadAccount(it->first, it->second, p, &a));
+    if (!account_ids.insert(a.id).second) return Error(it->first, p, "duplicate key");
+    s->accounts.push_back(std::move(a));
+  }
+  std::sort(s->accounts.begin(), s->accounts.end(),
+            [](const AccountSpec& x, const AccountSpec& y) { return x.id < y.id; });
+
+  QSIM_RETURN_IF_ERROR(Require(root, "bots", ""));
+  YAML::Node bots = root["bots"];
+  if (!bots.IsSequence() || bots.size() == 0) {
+    return Error(bots, "bots", "expected a non-empty list of bot groups, got " + Describe(bots));
+  }
+  std::set<std::string> groups;
+  for (size_t i = 0; i < bots.size(); ++i) {
+    BotGroupSpec g;
+    QSIM_RETURN_IF_ERROR(ReadBotGroup(bots[i], Index("bots", i), &g));
+    if (!groups.insert(g.name).second) return Error(bots[i]["group"], Index("bots", i) + ".group", "duplicate group name \"" + g.name + "\"");
+    s->bots.push_back(std::move(g));
+  }
+
+  if (YAML::Node w = root["workloads"]; w.IsDefined()) {
+    if (!w.IsSequence()) return Error(w, "workloads", "expected a list, got " + Describe(w));
+    std::set<std::string> names;
+    std::map<std::string, int> per_account;
+    for (size_t i = 0; i < w.size(); ++i) {
+      std::string p = Index("workloads", i);
+      WorkloadSpec wl;
+      QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], p, &wl));
+      if (!wl.account.empty() && !account_ids.count(wl.account)) {
+        return Error(w[i]["account"], p + ".account", "account \"" + wl.account + "\" is not defined under accounts");
+      }
+      for (const ReplayTask& t : wl.arrivals.replay) {
+        if (!account_ids.count(t.account)) {
+          return Error(w[i]["arrivals"]["file"], p + ".arrivals.file",
+                       "the task log names account \"" + t.account + "\", which is not defined under accounts");
+        }
+      }
+      if (wl.name.empty()) {
+        std::string base = wl.account.empty() ? "replay" : wl.account;
+        int n = ++per_account[base];
+        wl.name = n == 1 ? base : base + "-" + std::to_string(n);
+      }
+      if (!names.insert(wl.name).second) {
+        return Error(w[i], p + ".name", "duplicate workload name \"" + wl.name + "\" (set `name:`)");
+      }
+      s->workloads.push_back(std::move(wl));
+    }
+  }
+  if (root["dispatcher"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDispatcher(root["dispatcher"], "dispatcher", &s->dispatcher));
+  if (root["faults"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadFaults(root["faults"], "faults", &s->faults));
+    for (const char* kind : {"bot_deaths", "bot_flaps"}) {
+      const OutageSpec& o = std::string(kind) == "bot_deaths" ? s->faults.bot_deaths : s->faults.bot_flaps;
+      for (size_t i = 0; i < o.scheduled.size(); ++i) {
+        if (!groups.count(o.scheduled[i].group)) {
+          YAML::Node n = root["faults"][kind]["scheduled"][i]["group"];
+          return Error(n, "faults." + std::string(kind) + ".scheduled[" + std::to_string(i) + "].group",
+                       "bot group \"" + o.scheduled[i].group + "\" is not defined under bots");
+        }
+      }
+    }
+  }
+  for (const char* key : {"expect", "gate"}) {
+    if (YAML::Node n = root[key]; n.IsDefined()) {
+      YAML::Emitter e;
+      e.SetSeqFormat(YAML::Flow);
+      e.SetMapFormat(YAML::Flow);
+      e << n;
+      (std::string(key) == "expect" ? s->expect_yaml : s->gate_yaml) = e.c_str();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {
+  Loader loader(file, base_dir);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) return loader.Error(root, "", "expected a mapping at the top level, got " + Describe(root));
+  Scenario s;
+  s.source_path = file;
+  try {
+    QSIM_RETURN_IF_ERROR(loader.ReadScenario(root, &s));
+    if (s.name.empty()) {
+      // Unnamed: the file's stem names it (and its default output folder).
+      size_t slash = file.find_last_of('/');
+      std::string stem = slash == std::string::npos ? file : file.substr(slash + 1);
+      s.name = stem.substr(0, stem.find('.'));
+    }
+  } catch (const YAML::Exception& e) {
+    return loader.ErrorAt(e.mark, "", e.msg);
+  }
+  return s;
+}
+
+StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument(path + ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (dir.empty()) dir = "/";
+  return ParseScenario(ss.str(), path, dir);
+}
+
+}  // namespace qsim::sim

@@ -1,0 +1,240 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string SourceDir() {
+  const char* d = std::getenv("QSIM_SOURCE_DIR");
+  return d ? d : ".";
+}
+
+// Writes `text` to a fresh temp file and loads it, as `qsim validate` does.
+StatusOr<Scenario> LoadText(const std::string& text, const std::string& name = "bad.yaml") {
+  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path file = dir / name;
+  std::ofstream(file) << text;
+  return LoadScenarioFile(file.string());
+}
+
+const char* kHead =
+    "duration: 1h\n"
+    "accounts:\n"
+    "  a: {charge_rate: [1]}\n"
+    "bots:\n"
+    "  - {group: g, count: 2}\n";
+
+TEST(ScenarioLoader, MinimalScenarioGetsEveryDefault) {
+  StatusOr<Scenario> s = LoadText(std::string(kHead) +
+                                  "workloads:\n"
+                                  "  - {account: a, arrivals: {kind: poisson, rate_per_hour: 10}, duration: 1m}\n",
+                                  "mini.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->name, "mini");
+  EXPECT_EQ(s->duration, Hours(1));
+  EXPECT_EQ(s->seed, 1u);
+  EXPECT_EQ(s->policy, Policy{});
+  ASSERT_EQ(s->bots.size(), 1u);
+  EXPECT_EQ(s->bots[0].poll_interval, Seconds(10));
+  EXPECT_EQ(s->dispatcher.batch_window, Seconds(1));
+  ASSERT_EQ(s->workloads.size(), 1u);
+  EXPECT_EQ(s->workloads[0].name, "a");
+  EXPECT_EQ(s->workloads[0].duration.kind, DurationDist::Kind::kConstant);
+  EXPECT_EQ(s->workloads[0].duration.value, Minutes(1));
+  EXPECT_TRUE(s->accounts[0].initial_full);
+}
+
+TEST(ScenarioLoader, DurationsAreExactMicroseconds) {
+  StatusOr<Scenario> s = LoadText(
+      "duration: 1.5h\nwarmup: 0.000001s\nsample_interval: 250ms\naccounts: {a: {}}\nbots: [{group: g, count: 1}]\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->duration, Minutes(90));
+  EXPECT_EQ(s->warmup, Micros(1));
+  EXPECT_EQ(s->sample_interval, Millis(250));
+  EXPECT_EQ(FormatDuration(Minutes(90)), "90m");
+  EXPECT_EQ(FormatDuration(Millis(1500)), "1500ms");
+}
+
+TEST(ScenarioLoader, ResolvedScenarioLoadsBackToTheSameText) {
+  std::string text = std::string(kHead) +
+                     "seed: 9\n"
+                     "expect: {completed_min: 5, note: \"x, y\"}\n"
+                     "policy: {promote_threshold: 123.25, enforce_fanout: true}\n"
+                     "workloads:\n"
+                     "  - account: a\n"
+                     "    base_labels: [os:linux]\n"
+                     "    arrivals: {kind: schedule, rate_per_hour: 7.1, diurnal_amplitude: 0.3, bursts: [{at: 1m, count: 3}]}\n"
+                     "    duration: {dist: lognormal, median: 1m, sigma: 0.7}\n"
+                     "faults: {bot_deaths: {rate_per_bot_day: 0.5, downtime: {dist: exponential, mean: 10m}}}\n";
+  StatusOr<Scenario> s = LoadText(text, "resolved_src.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  std::string once = WriteResolvedScenario(*s);
+  StatusOr<Scenario> again = LoadText(once, "resolved_src.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << once;
+  EXPECT_EQ(WriteResolvedScenario(*again), once);
+  EXPECT_EQ(again->policy.promote_threshold, 123.25f);
+  EXPECT_NE(once.find("expect: {"), std::string::npos);
+}
+
+TEST(ScenarioLoader, EveryShippedScenarioIsValid) {
+  int n = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(SourceDir()) / "scenarios")) {
+    if (entry.path().extension() != ".yaml") continue;
+    StatusOr<Scenario> s = LoadScenarioFile(entry.path().string());
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    if (s.ok()) {
+      // And its resolved form is a fixed point.
+      std::string once = WriteResolvedScenario(*s);
+      fs::path tmp = fs::temp_directory_path() / ("qsim_resolved_" + std::to_string(::getpid()) + ".yaml");
+      std::ofstream(tmp) << once;
+      StatusOr<Scenario> again = LoadScenarioFile(tmp.string());
+      ASSERT_TRUE(again.ok()) << entry.path() << ": " << again.status().message();
+      again->name = s->name;
+      EXPECT_EQ(WriteResolvedScenario(*again), once) << entry.path();
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 9);
+}
+
+TEST(ScenarioLoader, TheReadmeExampleIsValid) {
+  std::ifstream in(fs::path(SourceDir()) / "scenarios" / "README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string readme = ss.str();
+  size_t begin = readme.find("```yaml\n");
+  ASSERT_NE(begin, std::string::npos);
+  begin += 8;
+  size_t end = readme.find("```", begin);
+  StatusOr<Scenario> s = ParseScenario(readme.substr(begin, end - begin), "README.md", ".");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->accounts[0].config.per_label_task_limits.at("pool:"), 5);
+  EXPECT_EQ(s->faults.restart_at, std::vector<Duration>{Hours(6)});
+}
+
+struct BadCase {
+  const char* name;
+  std::string text;
+  std::string expected;  // the whole "file:line:column: path: message" prefix or a distinctive part
+};
+
+std::vector<BadCase> BadCases() {
+  std::string h = kHead;
+  std::string wl = "workloads:\n  - {account: a, arrivals: {kind: poisson, rate_per_hour: 10}, duration: 1m}\n";
+  return {
+      {"unknown_top_key", "duration: 1h\nfoo: 1\n", "bad.yaml:2:1: foo: unknown key (expected one of: name,"},
+      {"missing_duration", "accounts: {a: {}}\nbots: [{group: g, count: 1}]\n",
+       "bad.yaml:1:1: duration: required key is missing"},
+      {"duration_wrong_type", "duration: soon\n", "bad.yaml:1:11: duration: expected a duration such as 30s"},
+      {"negative_rate",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: poisson, rate_per_hour: -5}\n    duration: 1m\n",
+       "bad.yaml:8:46: workloads[0].arrivals.rate_per_hour: must be >= 0, got -5"},
+      {"empty_bot_group", "duration: 1h\naccounts: {a: {}}\nbots:\n  - group: g\n    count: 0\n",
+       "bad.yaml:5:12: bots[0].count: must be between 1 and 10000000, got 0"},
+      {"undefined_account",
+       h + "workloads:\n  - account: nope\n    arrivals: {kind: poisson, rate_per_hour: 1}\n    duration: 1m\n",
+       "bad.yaml:7:14: workloads[0].account: account \"nope\" is not defined under accounts"},
+      {"too_many_charge_rates", "duration: 1h\naccounts:\n  a: {charge_rate: [1, 2, 3, 4, 5, 6]}\n",
+       "bad.yaml:3:20: accounts.a.charge_rate: expected a list of 1 to 5 numbers"},
+      {"negative_charge_rate", "duration: 1h\naccounts:\n  a:\n    charge_rate: [1, -1]\n",
+       "bad.yaml:4:22: accounts.a.charge_rate[1]: must be >= 0, got -1"},
+      {"no_bots", "duration: 1h\naccounts: {a: {}}\nbots: []\n",
+       "bad.yaml:3:7: bots: expected a non-empty list of bot groups, got a list"},
+      {"unknown_bot_key", "duration: 1h\naccounts: {a: {}}\nbots:\n  - group: g\n    count: 1\n    colour: red\n",
+       "bad.yaml:6:5: bots[0].colour: unknown key"},
+      {"warmup_too_long", "duration: 1h\nwarmup: 2h\n", "bad.yaml:2:9: warmup: must be shorter than duration"},
+      {"probability_above_one", h + "faults:\n  lost_acks: {probability: 1.5}\n",
+       "bad.yaml:7:28: faults.lost_acks.probability: must be between 0 and 1, got 1.5"},
+      {"unknown_distribution",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: poisson, rate_per_hour: 1}\n    duration: {dist: gamma}\n",
+       "bad.yaml:9:22: workloads[0].duration.dist: unknown distribution \"gamma\""},
+      {"uniform_max_below_min",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: poisson, rate_per_hour: 1}\n"
+           "    duration: {dist: uniform, min: 5m, max: 1m}\n",
+       "bad.yaml:9:45: workloads[0].duration.max: must be >= min"},
+      {"broken_yaml", "duration: 1h\naccounts: {a: [1, 2}\n", "bad.yaml:2:"},
+      {"duplicate_key", "duration: 1h\nduration: 2h\n", "bad.yaml:2:1: duration: duplicate key"},
+      {"bad_preempted_policy", h + "dispatcher:\n  preempted: maybe\n",
+       "bad.yaml:7:14: dispatcher.preempted: expected requeue or fail, got \"maybe\""},
+      {"bool_wrong_type", h + "policy:\n  disable_preemption: sometimes\n",
+       "bad.yaml:7:23: policy.disable_preemption: expected true or false, got \"sometimes\""},
+      {"unknown_output", h + "outputs: [tasks, pdf]\n",
+       "bad.yaml:6:18: outputs[1]: expected tasks, summary, timeseries or events, got \"pdf\""},
+      {"outage_group_undefined",
+       h + "faults:\n  bot_deaths:\n    scheduled: [{at: 1m, group: x, count: 1, downtime: 1m}]\n",
+       "bad.yaml:8:33: faults.bot_deaths.scheduled[0].group: bot group \"x\" is not defined under bots"},
+      {"negative_seed", "seed: -3\nduration: 1h\n", "bad.yaml:1:7: seed: must be >= 0, got -3"},
+      {"accounts_not_mapping", "duration: 1h\naccounts: [a, b]\n",
+       "bad.yaml:2:11: accounts: expected a non-empty mapping of account id to settings, got a list"},
+      {"unknown_arrival_kind", h + "workloads:\n  - account: a\n    arrivals: {kind: bursty}\n    duration: 1m\n",
+       "bad.yaml:8:22: workloads[0].arrivals.kind: unknown arrival kind \"bursty\""},
+      {"missing_replay_file", h + "workloads:\n  - arrivals: {kind: replay, file: nowhere.csv}\n",
+       "bad.yaml:7:36: workloads[0].arrivals.file: cannot open replay file"},
+      {"diurnal_amplitude_too_big",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: schedule, rate_per_hour: 1, diurnal_amplitude: 2}\n"
+           "    duration: 1m\n",
+       "bad.yaml:8:69: workloads[0].arrivals.diurnal_amplitude: must be between 0 and 1, got 2"},
+      {"duplicate_group", "duration: 1h\naccounts: {a: {}}\nbots:\n  - {group: g, count: 1}\n  - {group: g, count: 1}\n",
+       "bad.yaml:5:13: bots[1].group: duplicate group name \"g\""},
+      {"fanout_not_integer", "duration: 1h\naccounts:\n  a: {max_fanout: 1.5}\n",
+       "bad.yaml:3:19: accounts.a.max_fanout: expected an integer, got \"1.5\""},
+      {"top_level_list", "- duration: 1h\n", "bad.yaml:1:1: expected a mapping at the top level, got a list"},
+      {"zero_poll_interval", "duration: 1h\naccounts: {a: {}}\nbots:\n  - {group: g, count: 1, poll_interval: 0s}\n",
+       "bad.yaml:4:41: bots[0].poll_interval: must be >= 1us, got 0s"},
+      {"list_workload_needs_account",
+       h + "workloads:\n  - arrivals: {kind: list, times: [1m]}\n    duration: 1m\n",
+       "bad.yaml:7:5: workloads[0].account: required key is missing"},
+      {"duration_too_fine", "duration: 0.0000001s\n",
+       "bad.yaml:1:11: duration: expected a duration such as 30s"},
+      {"label_not_string", h + "workloads:\n  - account: a\n    base_labels: [[x]]\n    arrivals: {kind: list, times: []}\n"
+                               "    duration: 1m\n",
+       "bad.yaml:8:19: workloads[0].base_labels[0]: expected a non-empty string, got a list"},
+  };
+}
+
+TEST(ScenarioLoader, RejectsMalformedScenariosWithLocation) {
+  std::vector<BadCase> cases = BadCases();
+  ASSERT_GE(cases.size(), 20u);
+  for (const BadCase& c : cases) {
+    StatusOr<Scenario> s = LoadText(c.text);
+    ASSERT_FALSE(s.ok()) << c.name << " was accepted";
+    const std::string m = s.status().message();
+    // The message starts with the temp dir's path; compare from the file name.
+    size_t at = m.find("bad.yaml:");
+    ASSERT_NE(at, std::string::npos) << c.name << ": " << m;
+    EXPECT_EQ(m.substr(at, c.expected.size()), c.expected) << c.name << ": " << m;
+  }
+}
+
+TEST(ScenarioLoader, ReplayRowErrorsNameTheLogLineAndColumn) {
+  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "log.csv") << "enqueue_s,account,base_labels,provisionable_labels,duration_s\n"
+                                    "1.5,a,os:linux,,60\n"
+                                    "2,a,os:linux,,-3\n";
+  StatusOr<Scenario> s = LoadText(std::string(kHead) + "workloads:\n  - arrivals: {kind: replay, file: log.csv}\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("log.csv:3:15: workloads[0].arrivals.file: duration_s: expected seconds > 0"),
+            std::string::npos)
+      << s.status().message();
+  std::ofstream(dir / "log.csv") << "enqueue_s,account,base_labels,provisionable_labels,duration_s\n"
+                                    "1.5,zz,os:linux,,60\n";
+  s = LoadText(std::string(kHead) + "workloads:\n  - arrivals: {kind: replay, file: log.csv}\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("names account \"zz\", which is not defined"), std::string::npos)
+      << s.status().message();
+}
+
+}  // namespace
+}  // namespace qsim::sim

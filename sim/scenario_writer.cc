@@ -1,0 +1,219 @@
+// Writes a Scenario back as YAML with every default filled in. Numbers are
+// written in their shortest round-trip form, so loading the text gives the
+// same values and writing it again gives the same bytes.
+#include <charconv>
+#include <sstream>
+
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+
+std::string FormatDuration(Duration d) {
+  int64_t us = ToMicros(d);
+  if (us == 0) return "0s";
+  struct Unit {
+    int64_t scale;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{86400000000LL, "d"}, {3600000000LL, "h"}, {60000000LL, "m"},
+                                    {1000000LL, "s"},     {1000LL, "ms"},       {1, "us"}};
+  for (const Unit& u : kUnits) {
+    if (us % u.scale == 0) return std::to_string(us / u.scale) + u.name;
+  }
+  return std::to_string(us) + "us";
+}
+
+namespace {
+
+template <typename F>
+std::string Num(F v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string StringList(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + Quote(v[i]);
+  return out + "]";
+}
+
+std::string DurationList(const std::vector<Duration>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + FormatDuration(v[i]);
+  return out + "]";
+}
+
+std::string Dist(const DurationDist& d) {
+  switch (d.kind) {
+    case DurationDist::Kind::kConstant:
+      return "{dist: constant, value: " + FormatDuration(d.value) + "}";
+    case DurationDist::Kind::kExponential:
+      return "{dist: exponential, mean: " + FormatDuration(d.mean) + "}";
+    case DurationDist::Kind::kLognormal:
+      return "{dist: lognormal, median: " + FormatDuration(d.median) + ", sigma: " + Num(d.sigma) + "}";
+    case DurationDist::Kind::kUniform:
+      return "{dist: uniform, min: " + FormatDuration(d.min) + ", max: " + FormatDuration(d.max) + "}";
+    case DurationDist::Kind::kEmpirical:
+      return "{dist: empirical, values: " + DurationList(d.values) + "}";
+  }
+  return "";
+}
+
+const char* Bool(bool b) { return b ? "true" : "false"; }
+
+void WriteOutage(std::ostringstream& o, const char* key, const OutageSpec& s) {
+  o << "  " << key << ":\n";
+  o << "    rate_per_bot_day: " << Num(s.rate_per_bot_day) << "\n";
+  o << "    downtime: " << Dist(s.downtime) << "\n";
+  o << "    scheduled: [";
+  for (size_t i = 0; i < s.scheduled.size(); ++i) {
+    const ScheduledOutage& so = s.scheduled[i];
+    o << (i ? ", " : "") << "{at: " << FormatDuration(so.at) << ", group: " << Quote(so.group)
+      << ", count: " << so.count << ", downtime: " << FormatDuration(so.downtime) << "}";
+  }
+  o << "]\n";
+}
+
+}  // namespace
+
+std::string WriteResolvedScenario(const Scenario& s) {
+  std::ostringstream o;
+  o << "# Resolved by qsim run: every default written out. `qsim run` on this file repeats the run.\n";
+  o << "name: " << Quote(s.name) << "\n";
+  o << "description: " << Quote(s.description) << "\n";
+  o << "seed: " << s.seed << "\n";
+  o << "duration: " << FormatDuration(s.duration) << "\n";
+  o << "warmup: " << FormatDuration(s.warmup) << "\n";
+  o << "sample_interval: " << FormatDuration(s.sample_interval) << "\n";
+  o << "outputs: [tasks, summary" << (s.outputs.timeseries ? ", timeseries" : "")
+    << (s.outputs.events ? ", events" : "") << "]\n";
+  const Policy& p = s.policy;
+  o << "policy:\n"
+    << "  disable_preemption: " << Bool(p.disable_preemption) << "\n"
+    << "  bot_expiration: " << FormatDuration(p.bot_expiration) << "\n"
+    << "  worker_queue_timeout: " << FormatDuration(p.worker_queue_timeout) << "\n"
+    << "  max_queue_age: " << FormatDuration(p.max_queue_age) << "\n"
+    << "  promote_threshold: " << Num(p.promote_threshold) << "\n"
+    << "  demote_threshold: " << Num(p.demote_threshold) << "\n"
+    << "  enforce_fanout: " << Bool(p.enforce_fanout) << "\n"
+    << "  enforce_per_label_limits: " << Bool(p.enforce_per_label_limits) << "\n"
+    << "  skip_stale_pairs: " << Bool(p.skip_stale_pairs) << "\n"
+    << "  preempt_once_per_worker: " << Bool(p.preempt_once_per_worker) << "\n"
+    << "  match_sort_cutoff: " << p.match_sort_cutoff << "\n";
+  o << "accounts:\n";
+  for (const AccountSpec& a : s.accounts) {
+    const AccountConfig& c = a.config;
+    o << "  " << Quote(a.id) << ":\n";
+    o << "    charge_rate: [";
+    for (int i = 0; i < kNumPriorities; ++i) o << (i ? ", " : "") << Num(c.charge_rate[i]);
+    o << "]\n";
+    o << "    max_charge_seconds: " << Num(c.max_charge_seconds) << "\n";
+    o << "    max_fanout: " << c.max_fanout << "\n";
+    o << "    per_label_task_limits: {";
+    bool first = true;
+    for (const auto& [prefix, limit] : c.per_label_task_limits) {
+      o << (first ? "" : ", ") << Quote(prefix) << ": " << limit;
+      first = false;
+    }
+    o << "}\n";
+    o << "    disable_free_tasks: " << Bool(c.disable_free_tasks) << "\n";
+    o << "    description: " << Quote(c.description) << "\n";
+    if (a.initial_full) {
+      o << "    initial_balance: full\n";
+    } else {
+      o << "    initial_balance: [";
+      for (size_t i = 0; i < a.initial_balance.size(); ++i) o << (i ? ", " : "") << Num(a.initial_balance[i]);
+      o << "]\n";
+    }
+  }
+  o << "bots:\n";
+  for (const BotGroupSpec& g : s.bots) {
+    o << "  - group: " << Quote(g.name) << "\n"
+      << "    count: " << g.count << "\n"
+      << "    labels: " << StringList(g.labels) << "\n"
+      << "    provisionable_labels: " << StringList(g.provisionable_labels) << "\n"
+      << "    poll_interval: " << FormatDuration(g.poll_interval) << "\n"
+      << "    provision_time: " << FormatDuration(g.provision_time) << "\n"
+      << "    abort_time: " << FormatDuration(g.abort_time) << "\n"
+      << "    label_changes: [";
+    for (size_t i = 0; i < g.label_changes.size(); ++i) {
+      const LabelChange& c = g.label_changes[i];
+      o << (i ? ", " : "") << "{at: " << FormatDuration(c.at) << ", labels: " << StringList(c.labels);
+      if (c.provisionable_labels) o << ", provisionable_labels: " << StringList(*c.provisionable_labels);
+      o << "}";
+    }
+    o << "]\n";
+  }
+  o << "workloads:" << (s.workloads.empty() ? " []" : "") << "\n";
+  for (const WorkloadSpec& w : s.workloads) {
+    const ArrivalSpec& a = w.arrivals;
+    o << "  - name: " << Quote(w.name) << "\n";
+    if (a.kind != ArrivalSpec::Kind::kReplay) o << "    account: " << Quote(w.account) << "\n";
+    o << "    base_labels: " << StringList(w.base_labels) << "\n"
+      << "    provisionable_labels: " << StringList(w.provisionable_labels) << "\n"
+      << "    tags: " << StringList(w.tags) << "\n";
+    switch (a.kind) {
+      case ArrivalSpec::Kind::kPoisson:
+        o << "    arrivals: {kind: poisson, rate_per_hour: " << Num(a.rate_per_hour) << "}\n";
+        break;
+      case ArrivalSpec::Kind::kSchedule:
+        o << "    arrivals:\n      kind: schedule\n      rate_per_hour: " << Num(a.rate_per_hour)
+          << "\n      diurnal_amplitude: " << Num(a.diurnal_amplitude)
+          << "\n      diurnal_peak: " << FormatDuration(a.diurnal_peak) << "\n      bursts: [";
+        for (size_t i = 0; i < a.bursts.size(); ++i) {
+          o << (i ? ", " : "") << "{at: " << FormatDuration(a.bursts[i].at) << ", count: " << a.bursts[i].count
+            << ", over: " << FormatDuration(a.bursts[i].over) << "}";
+        }
+        o << "]\n";
+        break;
+      case ArrivalSpec::Kind::kList:
+        o << "    arrivals: {kind: list, times: " << DurationList(a.times) << "}\n";
+        break;
+      case ArrivalSpec::Kind::kReplay:
+        // The resolved path, so the file loads from wherever the run folder is.
+        o << "    arrivals: {kind: replay, file: " << Quote(a.resolved_file) << "}\n";
+        break;
+    }
+    if (a.kind != ArrivalSpec::Kind::kReplay) o << "    duration: " << Dist(w.duration) << "\n";
+    o << "    cancel: {fraction: " << Num(w.cancel_fraction) << ", after: " << FormatDuration(w.cancel_after) << "}\n";
+  }
+  const DispatcherSpec& d = s.dispatcher;
+  o << "dispatcher:\n"
+    << "  batch_window: " << FormatDuration(d.batch_window) << "\n"
+    << "  long_poll: " << Bool(d.long_poll) << "\n"
+    << "  cancellation_poll_interval: " << FormatDuration(d.cancellation_poll_interval) << "\n"
+    << "  renotify_interval: " << FormatDuration(d.renotify_interval) << "\n"
+    << "  bot_death_timeout: " << FormatDuration(d.bot_death_timeout) << "\n"
+    << "  preempted: " << (d.preempted == DispatcherSpec::Preempted::kRequeue ? "requeue" : "fail") << "\n"
+    << "  bot_death_retries: " << d.bot_death_retries << "\n";
+  const FaultsSpec& f = s.faults;
+  o << "faults:\n"
+    << "  lost_acks: {probability: " << Num(f.lost_ack_probability) << "}\n"
+    << "  lost_assignments: {probability: " << Num(f.lost_assignment_probability) << "}\n"
+    << "  delayed_notifications: {probability: " << Num(f.delay_probability) << ", delay: " << Dist(f.delay) << "}\n"
+    << "  task_errors: {probability: " << Num(f.task_error_probability)
+    << ", after: " << FormatDuration(f.task_error_after) << "}\n";
+  WriteOutage(o, "bot_deaths", f.bot_deaths);
+  WriteOutage(o, "bot_flaps", f.bot_flaps);
+  o << "  scheduler_restarts: {at: " << DurationList(f.restart_at) << ", every: " << FormatDuration(f.restart_every)
+    << "}\n";
+  if (!s.expect_yaml.empty()) o << "expect: " << s.expect_yaml << "\n";
+  if (!s.gate_yaml.empty()) o << "gate: " << s.gate_yaml << "\n";
+  return o.str();
+}
+
+}  // namespace qsim::sim

@@ -1,0 +1,101 @@
+// qsim's simulator, start here. RunScenario runs one scenario with one seed
+// against the real scheduler and reconciler and returns its results (and
+// writes the run folder of sim/README.md when RunOptions::out_dir is set).
+// Everything a run needs is owned by the run, so runs can share a process.
+//
+// RunCommand and ValidateCommand are the `qsim run` / `qsim validate`
+// subcommands as library functions: they return the exit status (0 ok,
+// 1 invariant violations, 2 bad input).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scheduler/status.h"
+#include "scheduler/time.h"
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+
+enum class Outcome { kUnfinished, kCompleted, kPreempted, kFailed, kCancelled, kLost };
+const char* OutcomeName(Outcome o);  // "completed", ...
+
+// One task's fate. Times are offsets from the scenario start; Duration(-1)
+// means "did not happen".
+struct TaskResult {
+  int64_t id = 0;
+  std::string account;
+  Duration enqueue{};
+  Duration first_assigned{-1};
+  Duration start{-1};  // start of execution of the last run (after provisioning)
+  Duration end{-1};
+  Outcome outcome = Outcome::kUnfinished;
+  int32_t times_preempted = 0;
+  int32_t times_unassigned = 0;
+  bool provision_needed = false;
+  int32_t start_priority = -1;
+};
+
+// One row of summary.csv (account "*" = the whole fleet).
+struct AccountSummary {
+  std::string account;
+  int64_t tasks = 0, completed = 0, preempted = 0, failed = 0, cancelled = 0, lost = 0, unfinished = 0;
+  int64_t waits = 0;  // tasks with a wait
+  Duration wait_mean{}, wait_p50{}, wait_p90{}, wait_p99{}, wait_max{};
+  double throughput_per_hour = 0;
+  int64_t preemptions = 0;
+  Duration wasted_bot_time{};
+  Duration busy_bot_time{};
+  double busy_share = 0, charge_share = 0, utilisation = 0;
+  int64_t timeouts = 0;
+  int64_t invariant_violations = 0;
+};
+
+struct RunResult {
+  uint64_t seed = 0;
+  std::vector<TaskResult> tasks;           // by id
+  std::vector<AccountSummary> summary;     // by account id, then "*"
+  std::vector<std::string> violations;     // "t=12.000000s: bot linux-00003 ...", in order found
+  uint64_t events = 0;                     // engine events run
+  Duration measured{};                     // the window after warm-up
+  // Time-average number of measured tasks in the system (queued or running)
+  // over the window, for Little's law.
+  double mean_in_system = 0;
+};
+
+struct RunOptions {
+  std::string out_dir;                    // "" = write no files
+  std::optional<Outputs> outputs;         // overrides the scenario's selection
+  // Called now and then with (simulated now, end, events run so far).
+  std::function<void(Duration now, Duration end, uint64_t events)> progress;
+};
+
+StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options);
+
+// The human summary printed by `qsim run`.
+void PrintSummary(const Scenario& scenario, const RunResult& result, std::ostream& out);
+
+struct RunArgs {
+  std::string scenario;
+  std::optional<uint64_t> seed;
+  std::string out_dir;        // "" = runs/<scenario name>-seed<N>
+  bool quiet = false;
+  bool progress = false;      // draw a progress line on `err` (the CLI sets it for terminals)
+  std::string outputs;        // "" = the scenario's; else "tasks,summary,..."
+  // Called with the run folder once it is written (the CLI hangs the report
+  // page on it); its non-zero return becomes the exit status if the run was ok.
+  std::function<int(const std::string& out_dir)> on_written;
+};
+
+// `qsim run`. `wall_seconds` reads a wall clock for the progress line's
+// events/s (the library itself never does).
+int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds, std::ostream& out,
+               std::ostream& err);
+// `qsim validate FILE...`.
+int ValidateCommand(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
+
+}  // namespace qsim::sim
