@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "scheduler/internal/events_util.h"
@@ -325,7 +326,9 @@ void Pass::MatchIdle(Priority p) {
 
 void Pass::Reprioritise(Priority p) {
   const Policy& policy = s_.policy;
-  std::vector<Worker*> busy;  // gathered once, only if some account qualifies
+  // Runs by account, each in worker-id order; gathered once, only if some
+  // account qualifies.
+  std::map<std::string_view, std::vector<Worker*>> busy_by_account;
   bool gathered = false;
   for (auto& [account, balance] : s_.balances) {
     const float b = balance[p];
@@ -334,13 +337,16 @@ void Pass::Reprioritise(Priority p) {
     if (!demote && !promote) continue;
     if (!gathered) {
       for (auto& [id, w] : s_.workers) {
-        if (w->run) busy.push_back(w.get());
+        if (w->run) busy_by_account[w->run->request->account].push_back(w.get());
       }
       gathered = true;
     }
+    static const std::vector<Worker*> kNone;
+    auto found = busy_by_account.find(account);
+    const std::vector<Worker*>& busy = found == busy_by_account.end() ? kNone : found->second;
     std::vector<Worker*> at_p;
     for (Worker* w : busy) {
-      if (w->run->request->account == account && w->run->priority == p) at_p.push_back(w);
+      if (w->run->priority == p) at_p.push_back(w);
     }
     const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(at_p.size());
     std::vector<Worker*> moving;
@@ -354,7 +360,7 @@ void Pass::Reprioritise(Priority p) {
       to = p + 1;
     } else if (promote && room > 0) {
       for (Worker* w : busy) {
-        if (w->run->request->account == account && w->run->priority > p) moving.push_back(w);
+        if (w->run->priority > p) moving.push_back(w);
       }
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
         return BalanceLess(b->run->cost, a->run->cost);
