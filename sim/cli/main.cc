@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -131,7 +132,11 @@ int main(int argc, char** argv) {
     if (*run_seed_opt) run_args.seed = run_seed;
     run_args.progress = !run_args.quiet && isatty(STDOUT_FILENO);
     if (!run_no_report) {
-      run_args.on_written = [](const std::string& dir) { return qsim::reports::RunReportCommand(dir, std::cout, std::cerr); };
+      // --quiet silences the report's "wrote ..." line too; errors still go to stderr.
+      run_args.on_written = [quiet = run_args.quiet](const std::string& dir) {
+        std::ostringstream discarded;
+        return qsim::reports::RunReportCommand(dir, quiet ? discarded : std::cout, std::cerr);
+      };
     }
     auto wall = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
     return qsim::sim::RunCommand(run_args, wall, std::cout, std::cerr);
