@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "reports/run_data.h"
+#include "reports/time_scale.h"
 
 namespace qsim::reports {
 
@@ -38,6 +39,24 @@ svg::Series CdfSeries(const std::string& name, std::vector<double> values, doubl
     s.y.push_back(1);
   }
   return s;
+}
+
+svg::XyChart WaitCdfChart(const std::string& id, const std::string& title,
+                          const std::vector<std::pair<std::string, std::vector<double>>>& series,
+                          bool dash_last) {
+  double max_wait = 0;
+  for (const auto& [name, values] : series) {
+    for (double w : values) max_wait = std::max(max_wait, w);
+  }
+  const TimeScale scale = ChooseTimeScale(max_wait);
+  svg::XyChart chart;
+  chart.id = id;
+  chart.title = title;
+  chart.x = {"wait", scale.unit, 0.0, std::nullopt};
+  chart.y = {"fraction of started tasks", "", 0.0, 1.0};
+  for (const auto& [name, values] : series) chart.series.push_back(CdfSeries(name, values, scale.divisor));
+  if (dash_last && !chart.series.empty()) chart.series.back().dashed = true;
+  return chart;
 }
 
 }  // namespace qsim::reports

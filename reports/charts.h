@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reports/csv.h"
@@ -17,5 +18,12 @@ StatusOr<std::map<std::string, std::vector<double>>> WaitsByAccount(const CsvTab
 // A step CDF of `values` (any order) in units of `divisor` seconds; long
 // inputs are thinned to about 1000 steps at evenly spaced ranks.
 svg::Series CdfSeries(const std::string& name, std::vector<double> values, double divisor);
+
+// A wait-time CDF chart with one series per (name, waits in seconds); the
+// time unit is chosen from the largest wait. The last series is dashed when
+// `dash_last` (a pooled or candidate series drawn over the others).
+svg::XyChart WaitCdfChart(const std::string& id, const std::string& title,
+                          const std::vector<std::pair<std::string, std::vector<double>>>& series,
+                          bool dash_last);
 
 }  // namespace qsim::reports

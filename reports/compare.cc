@@ -350,19 +350,8 @@ StatusOr<std::string> BuildCompareHtml(const CompareResult& result, const std::v
       for (const auto& [account, values] : *waits) pooled[side].insert(pooled[side].end(), values.begin(), values.end());
     }
   }
-  double max_wait = 0;
-  for (const auto& v : pooled) {
-    for (double w : v) max_wait = std::max(max_wait, w);
-  }
-  TimeScale scale = ChooseTimeScale(max_wait);
-  svg::XyChart cdf;
-  cdf.id = "compare-wait-cdf";
-  cdf.title = "Wait time CDF: baseline vs candidate";
-  cdf.x = {"wait", scale.unit, 0.0, std::nullopt};
-  cdf.y = {"fraction of started tasks", "", 0.0, 1.0};
-  cdf.series.push_back(CdfSeries("baseline", pooled[0], scale.divisor));
-  cdf.series.push_back(CdfSeries("candidate", pooled[1], scale.divisor));
-  cdf.series.back().dashed = true;
+  svg::XyChart cdf = WaitCdfChart("compare-wait-cdf", "Wait time CDF: baseline vs candidate",
+                                  {{"baseline", pooled[0]}, {"candidate", pooled[1]}}, true);
   page.AddChart(cdf.id, svg::RenderXyChart(cdf));
 
   page.AddHeading("Per-seed values, whole fleet");

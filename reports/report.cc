@@ -137,20 +137,15 @@ void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeScale& sca
 Status AddWaitCdf(HtmlPage& page, const CsvTable& tasks) {
   StatusOr<std::map<std::string, std::vector<double>>> waits = WaitsByAccount(tasks);
   if (!waits.ok()) return waits.status();
-  std::vector<double> all;
-  for (const auto& [account, values] : *waits) all.insert(all.end(), values.begin(), values.end());
-  double max_wait = all.empty() ? 0 : *std::max_element(all.begin(), all.end());
-  TimeScale scale = ChooseTimeScale(max_wait);
-  svg::XyChart chart;
-  chart.id = "wait-cdf";
-  chart.title = "Wait time (start - enqueue), cumulative distribution";
-  chart.x = {"wait", scale.unit, 0.0, std::nullopt};
-  chart.y = {"fraction of started tasks", "", 0.0, 1.0};
-  for (auto& [account, values] : *waits) chart.series.push_back(CdfSeries(account, values, scale.divisor));
-  if (waits->size() > 1) {
-    chart.series.push_back(CdfSeries("all", all, scale.divisor));
-    chart.series.back().dashed = true;
+  std::vector<std::pair<std::string, std::vector<double>>> series(waits->begin(), waits->end());
+  const bool pooled = waits->size() > 1;
+  if (pooled) {
+    std::vector<double> all;
+    for (const auto& [account, values] : *waits) all.insert(all.end(), values.begin(), values.end());
+    series.emplace_back("all", std::move(all));
   }
+  svg::XyChart chart =
+      WaitCdfChart("wait-cdf", "Wait time (start - enqueue), cumulative distribution", series, pooled);
   page.AddChart("wait-cdf", svg::RenderXyChart(chart));
   return Status::Ok();
 }
