@@ -10,10 +10,9 @@
 // prefix whose base labels the worker holds, in (quality desc, list order).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <map>
-#include <set>
 #include <string>
-#include <string_view>
 #include <tuple>
 
 #include "scheduler/internal/events_util.h"
@@ -74,6 +73,11 @@ class Pass {
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
   // --- steps ---
   void MatchIdle(Priority p);
+  void MatchIdleByWorker(Priority p);
+  void MatchIdleByRequest(Priority p, bool provision_step);
+  bool Qualifies(const Request& r, const Worker& w, bool provision_step) const;
+  void Place(Priority p, Worker& w, Request* r, bool provision_match);
+  std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
   void Preempt(Priority p);
   void MoveThrottled(Priority p);
@@ -94,7 +98,6 @@ class Pass {
   uint64_t pass_ = 0;
   std::vector<SchedulerAssignment> out_;
   Level levels_[kNumPriorities + 1];
-  std::vector<Worker*> idle_;
   std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<uint32_t> mark_;
   uint32_t stamp_ = 0;
@@ -107,9 +110,6 @@ std::vector<SchedulerAssignment> Pass::Run() {
   pass_ = ++s_.pass_number;
   InitCounters();
   Prioritise();
-  for (auto& [id, w] : s_.workers) {
-    if (w->idle()) idle_.push_back(w.get());
-  }
   mark_.assign(s_.labels.size(), 0);
 
   for (Priority p = 0; p < kNumPriorities; ++p) {
@@ -130,9 +130,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
 
 void Pass::InitCounters() {
   if (!s_.policy.enforce_fanout && !s_.policy.enforce_per_label_limits) return;
-  for (auto& [id, w] : s_.workers) {
-    if (w->run) CountStart(*w->run->request, *w, +1);
-  }
+  for (Worker* w : s_.busy) CountStart(*w->run->request, *w, +1);
 }
 
 void Pass::Prioritise() {
@@ -289,85 +287,186 @@ std::unique_ptr<Request> Pass::TakeQueued(Request* r) {
   return s_.queued.Remove(r);
 }
 
+void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
+  s_.StartRun(w, TakeQueued(r), p, Balance{});
+  CountStart(*r, w, +1);
+  out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p, s_.last_update,
+                                     !provision_match});
+  if (events_) {
+    TaskEvent e = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
+    e.priority = p;
+    e.provision_required = !provision_match;
+    Emit(e);
+  }
+}
+
 void Pass::MatchIdle(Priority p) {
-  std::erase_if(idle_, [](const Worker* w) { return !w->idle(); });
   Level& level = levels_[p];
-  if (idle_.empty() || level.requests.empty()) return;
+  if (s_.idle.empty() || level.requests.empty()) return;
+  // Below the cutoff every match list is sorted by quality, which the
+  // request-driven walk relies on.
+  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff) {
+    MatchIdleByWorker(p);
+    return;
+  }
+  MatchIdleByRequest(p, true);
+  MatchIdleByRequest(p, false);
+}
 
-  // Step 1: every idle worker's match list, once, before any placement.
-  std::vector<std::vector<Match>> matches(idle_.size());
-  for (size_t i = 0; i < idle_.size(); ++i) ComputeMatches(level, *idle_[i], matches[i]);
-
-  // Steps 2 and 3: provision matches first, then any match.
+// Spec §5 as written: every idle worker's match list, once, before any
+// placement; then provision matches first, then any match.
+void Pass::MatchIdleByWorker(Priority p) {
+  Level& level = levels_[p];
+  const std::vector<Worker*> idle(s_.idle.begin(), s_.idle.end());
+  std::vector<std::vector<Match>> matches(idle.size());
+  for (size_t i = 0; i < idle.size(); ++i) ComputeMatches(level, *idle[i], matches[i]);
   for (bool provision_step : {true, false}) {
-    for (size_t i = 0; i < idle_.size(); ++i) {
-      Worker& w = *idle_[i];
+    for (size_t i = 0; i < idle.size(); ++i) {
+      Worker& w = *idle[i];
       if (!w.idle()) continue;
       for (const Match& m : matches[i]) {
         Request* r = level.requests[m.position];
         if (r->placed_in_pass == pass_) continue;
         if (provision_step && !m.provision_match) continue;
         if (Blocked(*r, w, p)) continue;
-        s_.StartRun(w, TakeQueued(r), p, Balance{});
-        CountStart(*r, w, +1);
-        out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p,
-                                           s_.last_update, !m.provision_match});
-        if (events_) {
-          TaskEvent e = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
-          e.priority = p;
-          e.provision_required = !m.provision_match;
-          Emit(e);
-        }
+        Place(p, w, r, m.provision_match);
         break;
       }
     }
   }
 }
 
+bool Pass::Qualifies(const Request& r, const Worker& w, bool provision_step) const {
+  if (s_.policy.skip_stale_pairs && r.examined_time > w.modified_time) return false;
+  const auto& held = w.label_ids;
+  if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
+  return !provision_step ||
+         std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end());
+}
+
+// The same result as MatchIdleByWorker for one step, found from the requests'
+// side: each unplaced request walks, in id order, the idle workers holding
+// its rarest label, and stops once placed. Merging these walks visits, in id
+// order, exactly the idle workers with a non-empty match list, and at each one
+// exactly its unplaced matches (a match list holds a request only if the
+// worker holds all of its labels, the key label among them). Idle workers no
+// request wants are never touched, which is most of them in a large fleet.
+void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
+  Level& level = levels_[p];
+  struct Walk {
+    const WorkerSet* workers;
+    WorkerSet::const_iterator at;
+    uint32_t position;
+  };
+  std::vector<Walk> walks;
+  // Min-heap of (rank of the worker a walk is at, walk index).
+  using Entry = std::pair<uint64_t, uint32_t>;
+  std::vector<Entry> heap;
+  auto later = [](const Entry& a, const Entry& b) { return a > b; };
+  auto advance = [&](uint32_t k) {
+    Walk& walk = walks[k];
+    const Request& r = *level.requests[walk.position];
+    while (walk.at != walk.workers->end() && !Qualifies(r, **walk.at, provision_step)) ++walk.at;
+    if (walk.at == walk.workers->end()) return;
+    heap.emplace_back((*walk.at)->rank, k);
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+
+  for (uint32_t pos = 0; pos < level.requests.size(); ++pos) {
+    const Request& r = *level.requests[pos];
+    if (r.placed_in_pass == pass_) continue;
+    const WorkerSet* key = &s_.idle;
+    auto consider = [&](const std::vector<LabelId>& ids) {
+      for (LabelId l : ids) {
+        if (s_.idle_with_label[l].size() < key->size()) key = &s_.idle_with_label[l];
+      }
+    };
+    consider(r.base_ids);
+    if (provision_step) consider(r.provisionable_ids);
+    walks.push_back(Walk{key, key->begin(), pos});
+    advance(static_cast<uint32_t>(walks.size() - 1));
+  }
+
+  std::vector<uint32_t> here;
+  while (!heap.empty()) {
+    const uint64_t rank = heap.front().first;
+    Worker& w = **walks[heap.front().second].at;
+    here.clear();
+    while (!heap.empty() && heap.front().first == rank) {
+      here.push_back(heap.front().second);
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
+    }
+    // The worker's match list: quality first, then list order.
+    std::sort(here.begin(), here.end(), [&](uint32_t a, uint32_t b) {
+      const Request& ra = *level.requests[walks[a].position];
+      const Request& rb = *level.requests[walks[b].position];
+      if (ra.base_ids.size() != rb.base_ids.size()) return ra.base_ids.size() > rb.base_ids.size();
+      return walks[a].position < walks[b].position;
+    });
+    std::optional<uint32_t> taken;
+    for (uint32_t k : here) {
+      if (!Blocked(*level.requests[walks[k].position], w, p)) {
+        taken = k;
+        break;
+      }
+    }
+    // Move the other walks past `w` before it leaves the idle sets.
+    for (uint32_t k : here) {
+      if (taken == k) continue;
+      ++walks[k].at;
+      advance(k);
+    }
+    if (taken) {
+      Request* r = level.requests[walks[*taken].position];
+      Place(p, w, r, provision_step || std::includes(w.label_ids.begin(), w.label_ids.end(),
+                                                      r->provisionable_ids.begin(),
+                                                      r->provisionable_ids.end()));
+    }
+  }
+}
+
+std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
+  std::vector<Worker*> out;
+  for (Worker* w : s_.busy) {
+    if (w->run->request->account_slot == slot && w->run->priority >= lowest) out.push_back(w);
+  }
+  std::sort(out.begin(), out.end(), ByRank());
+  return out;
+}
+
 void Pass::Reprioritise(Priority p) {
   const Policy& policy = s_.policy;
-  // Runs by account, each in worker-id order; gathered once, only if some
-  // account qualifies.
-  std::map<std::string_view, std::vector<Worker*>> busy_by_account;
-  bool gathered = false;
   for (auto& [account, balance] : s_.balances) {
     const float b = balance[p];
     const bool demote = b < policy.demote_threshold;
     const bool promote = b > policy.promote_threshold;
     if (!demote && !promote) continue;
-    if (!gathered) {
-      for (auto& [id, w] : s_.workers) {
-        if (w->run) busy_by_account[w->run->request->account].push_back(w.get());
-      }
-      gathered = true;
-    }
-    static const std::vector<Worker*> kNone;
-    auto found = busy_by_account.find(account);
-    const std::vector<Worker*>& busy = found == busy_by_account.end() ? kNone : found->second;
-    std::vector<Worker*> at_p;
-    for (Worker* w : busy) {
-      if (w->run->priority == p) at_p.push_back(w);
-    }
-    const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(at_p.size());
+    auto slot = s_.account_slot_by_name.find(account);
+    if (slot == s_.account_slot_by_name.end()) continue;  // never had a request: no runs
+    const auto& runs = s_.RunsOf(slot->second);
+    int32_t below = 0;
+    for (int q = p + 1; q <= kFreeBucket; ++q) below += runs[q];
+    const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(runs[p]);
     std::vector<Worker*> moving;
     Priority to = p;
+    // Candidates in worker-id order and stable sorts: ties keep that order.
     if (demote && room < 0) {
-      moving = std::move(at_p);
+      for (Worker* w : RunsOfAccount(slot->second, p)) {
+        if (w->run->priority == p) moving.push_back(w);
+      }
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
         return BalanceLess(a->run->cost, b->run->cost);
       });
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
       to = p + 1;
-    } else if (promote && room > 0) {
-      for (Worker* w : busy) {
-        if (w->run->priority > p) moving.push_back(w);
-      }
+    } else if (promote && room > 0 && below > 0) {
+      moving = RunsOfAccount(slot->second, p + 1);
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
         return BalanceLess(b->run->cost, a->run->cost);
       });
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(static_cast<double>(room)))));
     }
-    // `busy` is in worker-id order and the sorts are stable: ties keep it.
     for (Worker* w : moving) {
       if (events_) {
         TaskEvent e = WorkerEvent(s_, EventType::kReprioritized, s_.last_update, *w->run->request, *w);
@@ -375,7 +474,7 @@ void Pass::Reprioritise(Priority p) {
         e.new_priority = to;
         Emit(e);
       }
-      w->run->priority = to;
+      s_.SetRunPriority(*w, to);
     }
   }
 }
@@ -386,16 +485,30 @@ void Pass::Preempt(Priority p) {
                                         [&](const Request* r) { return r->placed_in_pass != pass_; });
   if (!any_unplaced) return;
 
-  std::vector<Worker*> candidates;
-  std::set<std::string> banned;
-  for (auto& [id, w] : s_.workers) {
-    if (w->run && w->run->priority > p) {
-      candidates.push_back(w.get());
-      banned.insert(w->run->request->account);
-    }
+  // Accounts with a run below this level may not preempt at it.
+  std::vector<char> banned(s_.account_slots.size(), 0);
+  bool any_below = false;
+  for (uint32_t slot = 0; slot < banned.size(); ++slot) {
+    const auto& runs = s_.RunsOf(slot);
+    for (int q = p + 1; q <= kFreeBucket; ++q) banned[slot] |= runs[q] > 0;
+    any_below |= banned[slot] != 0;
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {
-    return BalanceLess(a->run->cost, b->run->cost);
+  if (!any_below) return;
+  if (std::all_of(level.requests.begin(), level.requests.end(), [&](const Request* r) {
+        return r->placed_in_pass == pass_ || banned[r->account_slot];
+      })) {
+    return;
+  }
+
+  std::vector<Worker*> candidates;
+  for (Worker* w : s_.busy) {
+    if (w->run->priority > p) candidates.push_back(w);
+  }
+  // Cheapest first; ties in worker-id order.
+  std::sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {
+    if (BalanceLess(a->run->cost, b->run->cost)) return true;
+    if (BalanceLess(b->run->cost, a->run->cost)) return false;
+    return a->rank < b->rank;
   });
 
   std::vector<Match> matches;
@@ -403,7 +516,7 @@ void Pass::Preempt(Priority p) {
     ComputeMatches(level, *w, matches);
     for (const Match& m : matches) {
       Request* r = level.requests[m.position];
-      if (r->placed_in_pass == pass_ || banned.count(r->account)) continue;
+      if (r->placed_in_pass == pass_ || banned[r->account_slot]) continue;
       if (Blocked(*r, *w, p)) continue;
       auto balance = s_.balances.find(r->account);
       const Balance zero{};

@@ -35,12 +35,68 @@ Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
   return it == running.end() ? nullptr : it->second;
 }
 
-void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
+void Scheduler::Impl::GrowLabelIndexes() {
+  workers_with_label.resize(labels.size(), 0);
+  idle_with_label.resize(labels.size());
+}
+
+void Scheduler::Impl::IndexIdle(Worker& w) {
+  idle.insert(&w);
+  for (auto l : w.label_ids) idle_with_label[l].insert(&w);
+  idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
+}
+
+void Scheduler::Impl::UnindexIdle(Worker& w) {
+  idle.erase(&w);
+  for (auto l : w.label_ids) idle_with_label[l].erase(&w);
+}
+
+void Scheduler::Impl::CountRun(const Worker& w, int delta) {
+  const uint32_t slot = w.run->request->account_slot;
+  if (runs_at.size() <= slot) runs_at.resize(slot + 1, std::array<int32_t, kNumPriorities + 1>{});
+  runs_at[slot][w.run->priority] += delta;
+}
+
+const std::array<int32_t, kNumPriorities + 1>& Scheduler::Impl::RunsOf(uint32_t account_slot) const {
+  static const std::array<int32_t, kNumPriorities + 1> kNone{};
+  return account_slot < runs_at.size() ? runs_at[account_slot] : kNone;
+}
+
+void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
+  CountRun(w, -1);
+  w.run->priority = p;
+  CountRun(w, +1);
+}
+
+void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
   for (auto id : w.label_ids) --workers_with_label[id];
   w.label_ids = labels.InternAll(new_labels);
-  workers_with_label.resize(labels.size(), 0);
+  GrowLabelIndexes();
   for (auto id : w.label_ids) ++workers_with_label[id];
   w.labels = std::move(new_labels);
+}
+
+void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
+  // Only known workers come here, and every known idle worker is indexed.
+  if (w.idle()) UnindexIdle(w);
+  InternWorkerLabels(w, std::move(new_labels));
+  if (w.idle()) IndexIdle(w);
+}
+
+void Scheduler::Impl::AssignRank(std::map<std::string, std::unique_ptr<Worker>>::iterator it) {
+  // Ranks are spaced so a new worker usually fits between its neighbours;
+  // when it does not, all are renumbered, which keeps their order and so
+  // every set ordered by rank.
+  constexpr uint64_t kGap = uint64_t{1} << 32;
+  const uint64_t lo = it == workers.begin() ? 0 : std::prev(it)->second->rank;
+  const auto next = std::next(it);
+  const uint64_t hi = next == workers.end() ? lo + 2 * kGap : next->second->rank;
+  if (hi - lo >= 2) {
+    it->second->rank = lo + (hi - lo) / 2;
+    return;
+  }
+  uint64_t rank = 0;
+  for (auto& [id, w] : workers) w->rank = rank += kGap;
 }
 
 Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
@@ -49,9 +105,10 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   w->id = id;
   w->confirmed_time = confirmed;
   w->modified_time = modified;
-  SetWorkerLabels(*w, std::move(worker_labels));
+  InternWorkerLabels(*w, std::move(worker_labels));
   Worker& ref = *w;
-  workers.emplace(id, std::move(w));
+  AssignRank(workers.emplace(id, std::move(w)).first);
+  IndexIdle(ref);
   return ref;
 }
 
@@ -59,20 +116,55 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
   auto it = workers.find(id);
   if (it == workers.end()) return;
   Worker& w = *it->second;
-  if (w.run) running.erase(w.run->request->id);
+  if (w.run) {
+    running.erase(w.run->request->id);
+    CountRun(w, -1);
+    Worker* last = busy.back();
+    busy[w.busy_slot] = last;
+    last->busy_slot = w.busy_slot;
+    busy.pop_back();
+  } else {
+    UnindexIdle(w);
+  }
   for (auto l : w.label_ids) --workers_with_label[l];
   workers.erase(it);
 }
 
+void Scheduler::Impl::RemoveExpiredWorkers() {
+  const Time cutoff = last_update - policy.bot_expiration;
+  if (idle_confirmed_floor >= cutoff) return;
+  std::vector<std::string> expired;
+  Time floor = Time::max();
+  for (Worker* w : idle) {
+    if (w->confirmed_time < cutoff) {
+      expired.push_back(w->id);
+    } else {
+      floor = std::min(floor, w->confirmed_time);
+    }
+  }
+  for (const auto& id : expired) RemoveWorker(id);
+  idle_confirmed_floor = floor;
+}
+
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
+  UnindexIdle(w);
   running[r->id] = &w;
   w.run = Run{std::move(r), p, cost};
+  CountRun(w, +1);
+  w.busy_slot = static_cast<uint32_t>(busy.size());
+  busy.push_back(&w);
 }
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
+  CountRun(w, -1);
+  Worker* last = busy.back();
+  busy[w.busy_slot] = last;
+  last->busy_slot = w.busy_slot;
+  busy.pop_back();
   std::unique_ptr<Request> r = std::move(w.run->request);
   running.erase(r->id);
   w.run.reset();
+  IndexIdle(w);
   return r;
 }
 
@@ -84,7 +176,7 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   r->provisionable_labels = MakeLabelSet(spec.provisionable_labels);
   r->base_ids = labels.InternAll(r->base_labels);
   r->provisionable_ids = labels.InternAll(r->provisionable_labels);
-  workers_with_label.resize(labels.size(), 0);
+  GrowLabelIndexes();
   r->enqueue_time = spec.enqueue_time;
   r->confirmed_time = confirmed;
   r->examined_time = Time{};
@@ -186,25 +278,20 @@ void Scheduler::UpdateTime(Time t) {
   const float elapsed =
       static_cast<float>(static_cast<double>(whole_seconds) + static_cast<double>(nanos) / 1e9);
 
-  // Runs per (account, level); only configured accounts use the counts.
-  std::map<std::string, std::array<int, kNumPriorities>> running_counts;
-  for (auto& [id, w] : s.workers) {
-    if (!w->run || w->run->priority >= kFreeBucket) continue;
+  for (Worker* w : s.busy) {
     const Priority p = w->run->priority;
-    w->run->cost[p] += elapsed;
-    auto [it, inserted] = running_counts.try_emplace(w->run->request->account);
-    if (inserted) it->second.fill(0);
-    ++it->second[p];
+    if (p < kFreeBucket) w->run->cost[p] += elapsed;
   }
 
   // Balances exist only for configured accounts (AddAccount/DeleteAccount
   // keep the two maps in step), so §2 step 3 has nothing to drop.
   for (auto& [account, config] : s.accounts) {
     Balance& balance = s.balances[account];
-    auto counts = running_counts.find(account);
+    auto slot = s.account_slot_by_name.find(account);
+    static const std::array<int32_t, kNumPriorities + 1> kNone{};
+    const auto& counts = slot == s.account_slot_by_name.end() ? kNone : s.RunsOf(slot->second);
     for (int p = 0; p < kNumPriorities; ++p) {
-      const int n = counts == running_counts.end() ? 0 : counts->second[p];
-      float v = balance[p] - elapsed * static_cast<float>(n);
+      float v = balance[p] - elapsed * static_cast<float>(counts[p]);
       const float cap = config.charge_rate[p] * config.max_charge_seconds;
       if (v < cap) {
         v += elapsed * config.charge_rate[p];
@@ -214,16 +301,7 @@ void Scheduler::UpdateTime(Time t) {
     }
   }
   s.last_update = t;
-
-  for (auto it = s.workers.begin(); it != s.workers.end();) {
-    Worker& w = *it->second;
-    if (w.idle() && s.last_update - w.confirmed_time > s.policy.bot_expiration) {
-      for (auto l : w.label_ids) --s.workers_with_label[l];
-      it = s.workers.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  s.RemoveExpiredWorkers();
 }
 
 Time Scheduler::last_update() const { return impl_->last_update; }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,11 @@ struct Run {
 
 struct Worker {
   std::string id;
+  // Orders workers exactly as their ids do, as an integer (see
+  // Impl::AssignRank); never written out.
+  uint64_t rank = 0;
+  // Position in Impl::busy while running.
+  uint32_t busy_slot = 0;
   LabelSet labels;
   std::vector<internal::LabelId> label_ids;  // sorted
   Time confirmed_time{};
@@ -90,6 +96,12 @@ struct Worker {
     return std::max(confirmed_time, run->request->confirmed_time);
   }
 };
+
+// Workers in id order, compared by rank.
+struct ByRank {
+  bool operator()(const Worker* a, const Worker* b) const { return a->rank < b->rank; }
+};
+using WorkerSet = std::set<Worker*, ByRank>;
 
 // One candidate of a worker's match list: a position in a level's ordered
 // list, its quality and whether it is also a provision match.
@@ -110,6 +122,19 @@ struct Scheduler::Impl {
   // request id -> the worker running it. Lookup only.
   std::unordered_map<std::string, Worker*> running;
 
+  // Indexes kept in step with `workers` by the helpers below, so that a pass
+  // and UpdateTime touch the workers that matter instead of walking them all.
+  // Idle workers in id order, all and by label.
+  WorkerSet idle;
+  std::vector<WorkerSet> idle_with_label;
+  // Running workers, contiguous, in no particular order.
+  std::vector<Worker*> busy;
+  // Runs by account slot and priority (kFreeBucket included).
+  std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
+  // No idle worker was confirmed before this: UpdateTime looks for expired
+  // workers only once it is older than the expiration.
+  Time idle_confirmed_floor = Time::max();
+
   internal::LabelTable labels;
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
@@ -127,11 +152,22 @@ struct Scheduler::Impl {
   Worker* FindWorker(const std::string& id) const;
   Worker* RunningWorkerOf(const std::string& request) const;
   void SetWorkerLabels(Worker& w, LabelSet labels);
+  void SetRunPriority(Worker& w, Priority p);
+  const std::array<int32_t, kNumPriorities + 1>& RunsOf(uint32_t account_slot) const;
+  void GrowLabelIndexes();
   void RemoveWorker(const std::string& id);  // and its run
   void StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost);
   std::unique_ptr<Request> EndRun(Worker& w);  // the request, no longer running
   std::unique_ptr<Request> MakeRequest(const RequestSpec& spec, Time confirmed);
   Worker& AddWorker(const std::string& id, LabelSet labels, Time confirmed, Time modified);
+  void RemoveExpiredWorkers();
+
+ private:
+  void InternWorkerLabels(Worker& w, LabelSet labels);
+  void AssignRank(std::map<std::string, std::unique_ptr<Worker>>::iterator it);
+  void IndexIdle(Worker& w);
+  void UnindexIdle(Worker& w);
+  void CountRun(const Worker& w, int delta);
 };
 
 }  // namespace qsim
