@@ -21,30 +21,6 @@
 namespace qsim::internal {
 namespace {
 
-// Spec §5 (R1): (examined, enqueue, id), ascending, ids byte-wise.
-bool RequestOrder(const Request* a, const Request* b) {
-  if (a->examined_time != b->examined_time) return a->examined_time < b->examined_time;
-  if (a->enqueue_time != b->enqueue_time) return a->enqueue_time < b->enqueue_time;
-  if (a->id_prefix != b->id_prefix) return a->id_prefix < b->id_prefix;
-  return a->id < b->id;
-}
-
-// RequestOrder's key, copied out of the request so a sort reads contiguous
-// memory instead of chasing pointers.
-struct SortKey {
-  Time examined;
-  Time enqueue;
-  uint64_t id_prefix;
-  Request* request;
-
-  bool operator<(const SortKey& o) const {
-    if (examined != o.examined) return examined < o.examined;
-    if (enqueue != o.enqueue) return enqueue < o.enqueue;
-    if (id_prefix != o.id_prefix) return id_prefix < o.id_prefix;
-    return request->id < o.request->id;
-  }
-};
-
 // A level's ordered request list and its label index.
 struct Level {
   std::vector<Request*> requests;
@@ -75,7 +51,8 @@ class Pass {
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
   void MatchIdleByRequest(Priority p, bool provision_step);
-  bool Qualifies(const Request& r, const Worker& w, bool provision_step) const;
+  bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
+  bool Fresh(const Request& r, const Worker& w) const;
   void Place(Priority p, Worker& w, Request* r, bool provision_match);
   std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
@@ -120,11 +97,13 @@ std::vector<SchedulerAssignment> Pass::Run() {
   }
   MatchIdle(kFreeBucket);
 
+  std::vector<Request*> examined;
   for (const Level& level : levels_) {
     for (Request* r : level.requests) {
-      if (r->placed_in_pass != pass_) r->examined_time = s_.last_update;
+      if (r->placed_in_pass != pass_) examined.push_back(r);
     }
   }
+  s_.queued.MarkExamined(examined, s_.last_update);
   return std::move(out_);
 }
 
@@ -145,18 +124,12 @@ void Pass::Prioritise() {
     auto config = s_.accounts.find(account);
     free_allowed[slot] = config == s_.accounts.end() || !config->second.disable_free_tasks;
   }
-  std::vector<SortKey> keys[kNumPriorities + 1];
+  // The queue is kept in list order, so each level comes out sorted.
   for (Request* r : s_.queued.all()) {
     Priority p = level_of_slot[r->account_slot];
     if (p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
     if (p == kFreeBucket && !free_allowed[r->account_slot]) continue;
-    keys[p].push_back(SortKey{r->examined_time, r->enqueue_time, r->id_prefix, r});
-  }
-  for (int p = 0; p <= kNumPriorities; ++p) {
-    std::sort(keys[p].begin(), keys[p].end());
-    auto& requests = levels_[p].requests;
-    requests.reserve(keys[p].size());
-    for (const SortKey& k : keys[p]) requests.push_back(k.request);
+    levels_[p].requests.push_back(r);
   }
 }
 
@@ -336,93 +309,123 @@ void Pass::MatchIdleByWorker(Priority p) {
   }
 }
 
-bool Pass::Qualifies(const Request& r, const Worker& w, bool provision_step) const {
-  if (s_.policy.skip_stale_pairs && r.examined_time > w.modified_time) return false;
+bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
   const auto& held = w.label_ids;
   if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
   return !provision_step ||
          std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end());
 }
 
+bool Pass::Fresh(const Request& r, const Worker& w) const {
+  return !s_.policy.skip_stale_pairs || r.examined_time <= w.modified_time;
+}
+
 // The same result as MatchIdleByWorker for one step, found from the requests'
-// side: each unplaced request walks, in id order, the idle workers holding
-// its rarest label, and stops once placed. Merging these walks visits, in id
-// order, exactly the idle workers with a non-empty match list, and at each one
-// exactly its unplaced matches (a match list holds a request only if the
-// worker holds all of its labels, the key label among them). Idle workers no
-// request wants are never touched, which is most of them in a large fleet.
+// side. Requests with the same labels form a group; each group walks, in id
+// order, the idle workers holding its rarest label, skipping those that do not
+// hold all of its labels or are stale for all of its unplaced requests, and
+// stops once they are all placed. Merging the walks visits, in id order,
+// exactly the idle workers with a non-empty match list; at each, a group's
+// unplaced requests fresh for that worker are a prefix of the group (the list
+// is ordered by examined time first), so the worker's match list is the merge
+// of those prefixes by (quality desc, list order). Idle workers no request
+// wants are never touched, and a backlog of thousands of like requests costs
+// one walk, not thousands.
 void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
   Level& level = levels_[p];
-  struct Walk {
-    const WorkerSet* workers;
+  struct Group {
+    std::vector<uint32_t> members;  // positions, ascending
+    size_t first = 0;               // members before it are placed
+    const WorkerSet* workers = nullptr;
     WorkerSet::const_iterator at;
-    uint32_t position;
   };
-  std::vector<Walk> walks;
-  // Min-heap of (rank of the worker a walk is at, walk index).
-  using Entry = std::pair<uint64_t, uint32_t>;
-  std::vector<Entry> heap;
-  auto later = [](const Entry& a, const Entry& b) { return a > b; };
-  auto advance = [&](uint32_t k) {
-    Walk& walk = walks[k];
-    const Request& r = *level.requests[walk.position];
-    while (walk.at != walk.workers->end() && !Qualifies(r, **walk.at, provision_step)) ++walk.at;
-    if (walk.at == walk.workers->end()) return;
-    heap.emplace_back((*walk.at)->rank, k);
-    std::push_heap(heap.begin(), heap.end(), later);
-  };
-
+  std::vector<Group> groups;
+  std::vector<uint32_t> group_of(s_.signatures.size(), UINT32_MAX);
   for (uint32_t pos = 0; pos < level.requests.size(); ++pos) {
     const Request& r = *level.requests[pos];
     if (r.placed_in_pass == pass_) continue;
-    const WorkerSet* key = &s_.idle;
+    uint32_t& g = group_of[provision_step ? r.signature : r.base_signature];
+    if (g == UINT32_MAX) {
+      g = static_cast<uint32_t>(groups.size());
+      groups.emplace_back();
+    }
+    groups[g].members.push_back(pos);
+  }
+
+  // Min-heap of (rank of the worker a group's walk is at, group).
+  using Entry = std::pair<uint64_t, uint32_t>;
+  std::vector<Entry> heap;
+  auto later = [](const Entry& a, const Entry& b) { return a > b; };
+  auto request_at = [&](const Group& g, size_t k) -> Request& { return *level.requests[g.members[k]]; };
+  auto advance = [&](uint32_t gi) {
+    Group& g = groups[gi];
+    while (g.first < g.members.size() && request_at(g, g.first).placed_in_pass == pass_) ++g.first;
+    if (g.first == g.members.size()) return;
+    const Request& r = request_at(g, g.first);  // the group's earliest examined
+    while (g.at != g.workers->end() && !(Fresh(r, **g.at) && HoldsLabels(r, **g.at, provision_step))) ++g.at;
+    if (g.at == g.workers->end()) return;
+    heap.emplace_back((*g.at)->rank, gi);
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+  for (uint32_t gi = 0; gi < groups.size(); ++gi) {
+    Group& g = groups[gi];
+    const Request& r = request_at(g, 0);
+    g.workers = &s_.idle;
     auto consider = [&](const std::vector<LabelId>& ids) {
       for (LabelId l : ids) {
-        if (s_.idle_with_label[l].size() < key->size()) key = &s_.idle_with_label[l];
+        if (s_.idle_with_label[l].size() < g.workers->size()) g.workers = &s_.idle_with_label[l];
       }
     };
     consider(r.base_ids);
     if (provision_step) consider(r.provisionable_ids);
-    walks.push_back(Walk{key, key->begin(), pos});
-    advance(static_cast<uint32_t>(walks.size() - 1));
+    g.at = g.workers->begin();
+    advance(gi);
   }
 
   std::vector<uint32_t> here;
+  std::vector<size_t> next;  // per group in `here`: its next candidate member
   while (!heap.empty()) {
     const uint64_t rank = heap.front().first;
-    Worker& w = **walks[heap.front().second].at;
+    Worker& w = **groups[heap.front().second].at;
     here.clear();
     while (!heap.empty() && heap.front().first == rank) {
       here.push_back(heap.front().second);
       std::pop_heap(heap.begin(), heap.end(), later);
       heap.pop_back();
     }
-    // The worker's match list: quality first, then list order.
-    std::sort(here.begin(), here.end(), [&](uint32_t a, uint32_t b) {
-      const Request& ra = *level.requests[walks[a].position];
-      const Request& rb = *level.requests[walks[b].position];
-      if (ra.base_ids.size() != rb.base_ids.size()) return ra.base_ids.size() > rb.base_ids.size();
-      return walks[a].position < walks[b].position;
-    });
-    std::optional<uint32_t> taken;
-    for (uint32_t k : here) {
-      if (!Blocked(*level.requests[walks[k].position], w, p)) {
-        taken = k;
-        break;
+    // Walk the worker's match list in order until a request is not blocked.
+    next.assign(here.size(), 0);
+    for (size_t i = 0; i < here.size(); ++i) next[i] = groups[here[i]].first;
+    Request* taken = nullptr;
+    while (!taken) {
+      std::optional<size_t> best;
+      for (size_t i = 0; i < here.size(); ++i) {
+        const Group& g = groups[here[i]];
+        while (next[i] < g.members.size() && request_at(g, next[i]).placed_in_pass == pass_) ++next[i];
+        if (next[i] == g.members.size() || !Fresh(request_at(g, next[i]), w)) continue;
+        if (!best) {
+          best = i;
+          continue;
+        }
+        const Request& a = request_at(g, next[i]);
+        const Request& b = request_at(groups[here[*best]], next[*best]);
+        const bool better = a.base_ids.size() != b.base_ids.size()
+                                ? a.base_ids.size() > b.base_ids.size()
+                                : g.members[next[i]] < groups[here[*best]].members[next[*best]];
+        if (better) best = i;
+      }
+      if (!best) break;
+      Request& candidate = request_at(groups[here[*best]], next[*best]);
+      if (Blocked(candidate, w, p)) {
+        ++next[*best];
+      } else {
+        taken = &candidate;
       }
     }
-    // Move the other walks past `w` before it leaves the idle sets.
-    for (uint32_t k : here) {
-      if (taken == k) continue;
-      ++walks[k].at;
-      advance(k);
-    }
-    if (taken) {
-      Request* r = level.requests[walks[*taken].position];
-      Place(p, w, r, provision_step || std::includes(w.label_ids.begin(), w.label_ids.end(),
-                                                      r->provisionable_ids.begin(),
-                                                      r->provisionable_ids.end()));
-    }
+    // Move the walks past `w` before it leaves the idle sets.
+    for (uint32_t gi : here) ++groups[gi].at;
+    if (taken) Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
+    for (uint32_t gi : here) advance(gi);
   }
 }
 
@@ -579,7 +582,7 @@ void Pass::MoveThrottled(Priority p) {
   // Keep the free bucket in list order (the stale-pair prefix relies on it;
   // the reference appended here and left FIFO order as a TODO).
   auto& free = levels_[kFreeBucket].requests;
-  std::sort(free.begin(), free.end(), RequestOrder);
+  std::sort(free.begin(), free.end(), ExaminationOrder);
   levels_[kFreeBucket].indexed = false;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "scheduler/internal/events_util.h"
 #include "scheduler/internal/pass.h"
@@ -186,7 +187,16 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
     r->id_prefix = (r->id_prefix << 8) | c;
   }
   r->account_slot = AccountSlot(r->account);
+  r->base_signature = Signature(r->base_ids);
+  std::vector<internal::LabelId> all = r->base_ids;
+  all.push_back(std::numeric_limits<internal::LabelId>::max());  // separates the two lists
+  all.insert(all.end(), r->provisionable_ids.begin(), r->provisionable_ids.end());
+  r->signature = Signature(std::move(all));
   return r;
+}
+
+uint32_t Scheduler::Impl::Signature(std::vector<internal::LabelId> ids) {
+  return signatures.try_emplace(std::move(ids), static_cast<uint32_t>(signatures.size())).first->second;
 }
 
 uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
@@ -196,8 +206,50 @@ uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
   return it->second;
 }
 
+bool ExaminationOrder(const Request* a, const Request* b) {
+  if (a->examined_time != b->examined_time) return a->examined_time < b->examined_time;
+  if (a->enqueue_time != b->enqueue_time) return a->enqueue_time < b->enqueue_time;
+  if (a->id_prefix != b->id_prefix) return a->id_prefix < b->id_prefix;
+  return a->id < b->id;
+}
+
+void RequestQueue::Add(std::unique_ptr<Request> r) {
+  ordered_.insert(std::upper_bound(ordered_.begin(), ordered_.end(), r.get(), ExaminationOrder), r.get());
+  std::string id = r->id;
+  by_id_.emplace(std::move(id), std::move(r));
+}
+
+std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
+  ordered_.erase(std::lower_bound(ordered_.begin(), ordered_.end(), r, ExaminationOrder));
+  auto node = by_id_.extract(r->id);
+  return std::move(node.mapped());
+}
+
+void RequestQueue::MarkExamined(const std::vector<Request*>& requests, Time t) {
+  for (Request* r : requests) r->examined_time = t;
+  // The list is now a few ascending runs: the requests just examined keep
+  // their (enqueue, id) order within each former examined-time cohort.
+  // Merging adjacent runs costs about one pass over the list per doubling.
+  std::vector<size_t> bounds{0};
+  for (size_t i = 1; i < ordered_.size(); ++i) {
+    if (ExaminationOrder(ordered_[i], ordered_[i - 1])) bounds.push_back(i);
+  }
+  bounds.push_back(ordered_.size());
+  while (bounds.size() > 2) {
+    std::vector<size_t> merged{0};
+    for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
+      std::inplace_merge(ordered_.begin() + static_cast<ptrdiff_t>(bounds[k]),
+                         ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
+                         ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]), ExaminationOrder);
+      merged.push_back(bounds[k + 2]);
+    }
+    if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
+    bounds = std::move(merged);
+  }
+}
+
 std::vector<const Request*> RequestQueue::SortedById() const {
-  std::vector<const Request*> out(all_.begin(), all_.end());
+  std::vector<const Request*> out(ordered_.begin(), ordered_.end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;
 }

@@ -34,39 +34,41 @@ struct Request {
   // string compare, unless two ids share them.
   uint64_t id_prefix = 0;
   uint32_t account_slot = 0;  // the account's interned slot (see Impl::account_slots)
-  uint32_t queue_slot = 0;    // position in RequestQueue::all(), while queued
+  // Interned label sets (Impl::signatures): requests with equal sets match
+  // the same workers. `base_signature` covers the base labels, `signature`
+  // base and provisionable ones.
+  uint32_t base_signature = 0;
+  uint32_t signature = 0;
 };
 
-// Queued requests: found by id, and walked as one contiguous list (in no
-// particular order: the pass sorts what it reads).
+// Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
+// id) ascending, ids byte-wise.
+bool ExaminationOrder(const Request* a, const Request* b);
+
+// Queued requests: found by id, and kept in examination order. A pass used to
+// sort the whole queue; with a standing backlog of thousands that sort was
+// most of the pass, while the order barely changes between passes (see
+// MarkExamined).
 class RequestQueue {
  public:
   Request* Find(const std::string& id) const {
     auto it = by_id_.find(id);
     return it == by_id_.end() ? nullptr : it->second.get();
   }
-  void Add(std::unique_ptr<Request> r) {
-    r->queue_slot = static_cast<uint32_t>(all_.size());
-    all_.push_back(r.get());
-    std::string id = r->id;
-    by_id_.emplace(std::move(id), std::move(r));
-  }
-  std::unique_ptr<Request> Remove(Request* r) {
-    Request* last = all_.back();
-    all_[r->queue_slot] = last;
-    last->queue_slot = r->queue_slot;
-    all_.pop_back();
-    auto node = by_id_.extract(r->id);
-    return std::move(node.mapped());
-  }
-  const std::vector<Request*>& all() const { return all_; }
-  size_t size() const { return all_.size(); }
+  void Add(std::unique_ptr<Request> r);
+  std::unique_ptr<Request> Remove(Request* r);
+  // Sets the examined time of `requests` (all queued) to `t` and restores
+  // the order.
+  void MarkExamined(const std::vector<Request*>& requests, Time t);
+  // In examination order.
+  const std::vector<Request*>& all() const { return ordered_; }
+  size_t size() const { return ordered_.size(); }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
  private:
   std::unordered_map<std::string, std::unique_ptr<Request>> by_id_;  // lookup only
-  std::vector<Request*> all_;
+  std::vector<Request*> ordered_;
 };
 
 struct Run {
@@ -136,6 +138,9 @@ struct Scheduler::Impl {
   Time idle_confirmed_floor = Time::max();
 
   internal::LabelTable labels;
+  // Label-id lists -> signature ids (see Request). Lookup only.
+  std::map<std::vector<internal::LabelId>, uint32_t> signatures;
+  uint32_t Signature(std::vector<internal::LabelId> ids);
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
   std::vector<uint32_t> workers_with_label;
