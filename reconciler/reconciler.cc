@@ -76,12 +76,15 @@ proto::ReconcilerState State::ToProto() const {
 StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time t, EventSink* events,
                                                      std::span<const IdleWorker> workers) {
   // Validate everything before touching any state.
-  std::set<std::string_view> seen;
+  std::vector<std::string_view> ids;
+  ids.reserve(workers.size());
   for (const IdleWorker& w : workers) {
     QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
-    if (!seen.insert(w.id).second) {
-      return InvalidArgument("AssignTasks: worker " + w.id + " given more than once");
-    }
+    ids.push_back(w.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    return InvalidArgument("AssignTasks: worker " + std::string(*twice) + " given more than once");
   }
 
   // 1. Time out assignments never acknowledged, in ascending worker id.

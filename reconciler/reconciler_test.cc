@@ -262,5 +262,17 @@ TEST(ReconcilerProto, MalformedState_DataLoss) {
   EXPECT_EQ(State::NewFromProto(dup_error).status().code(), StatusCode::kDataLoss);
 }
 
+TEST(ReconcilerAssignTasks, WorkerGivenTwice_RejectedBeforeAnyChange) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart)).ok());
+  auto twice = state.AssignTasks(s, kStart + Seconds(1), nullptr, Workers({{"w2", {}}, {"w1", {}}, {"w2", {}}}));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.status().message().find("worker w2 given more than once"), std::string::npos);
+  EXPECT_EQ(s.NumWorkers(), 0u);
+  EXPECT_EQ(s.NumQueued(), 1u);
+}
+
 }  // namespace
 }  // namespace qsim::reconciler

@@ -109,7 +109,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
 
 void Pass::InitCounters() {
   if (!s_.policy.enforce_fanout && !s_.policy.enforce_per_label_limits) return;
-  for (Worker* w : s_.busy) CountStart(*w->run->request, *w, +1);
+  for (const qsim::Run& run : s_.runs) CountStart(*run.request, *run.worker, +1);
 }
 
 void Pass::Prioritise() {
@@ -125,9 +125,10 @@ void Pass::Prioritise() {
     free_allowed[slot] = config == s_.accounts.end() || !config->second.disable_free_tasks;
   }
   // The queue is kept in list order, so each level comes out sorted.
+  const bool fanout = s_.policy.enforce_fanout;
   for (Request* r : s_.queued.all()) {
     Priority p = level_of_slot[r->account_slot];
-    if (p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+    if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
     if (p == kFreeBucket && !free_allowed[r->account_slot]) continue;
     levels_[p].requests.push_back(r);
   }
@@ -340,12 +341,22 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
     WorkerSet::const_iterator at;
   };
   std::vector<Group> groups;
-  std::vector<uint32_t> group_of(s_.signatures.size(), UINT32_MAX);
+  // Per signature: its group, or kNoWorker when some label it needs is held
+  // by no idle worker (typical of a backlog), so its requests are passed over.
+  constexpr uint32_t kUnseen = UINT32_MAX, kNoWorker = UINT32_MAX - 1;
+  std::vector<uint32_t> group_of(s_.signatures.size(), kUnseen);
   for (uint32_t pos = 0; pos < level.requests.size(); ++pos) {
     const Request& r = *level.requests[pos];
     if (r.placed_in_pass == pass_) continue;
     uint32_t& g = group_of[provision_step ? r.signature : r.base_signature];
-    if (g == UINT32_MAX) {
+    if (g == kNoWorker) continue;
+    if (g == kUnseen) {
+      auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
+      if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
+          (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
+        g = kNoWorker;
+        continue;
+      }
       g = static_cast<uint32_t>(groups.size());
       groups.emplace_back();
     }
@@ -431,8 +442,8 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
 
 std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
   std::vector<Worker*> out;
-  for (Worker* w : s_.busy) {
-    if (w->run->request->account_slot == slot && w->run->priority >= lowest) out.push_back(w);
+  for (const qsim::Run& run : s_.runs) {
+    if (run.request->account_slot == slot && run.priority >= lowest) out.push_back(run.worker);
   }
   std::sort(out.begin(), out.end(), ByRank());
   return out;
@@ -504,8 +515,8 @@ void Pass::Preempt(Priority p) {
   }
 
   std::vector<Worker*> candidates;
-  for (Worker* w : s_.busy) {
-    if (w->run->priority > p) candidates.push_back(w);
+  for (const qsim::Run& run : s_.runs) {
+    if (run.priority > p) candidates.push_back(run.worker);
   }
   // Cheapest first; ties in worker-id order.
   std::sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {

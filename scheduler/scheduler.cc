@@ -27,8 +27,8 @@ bool Finite(float v) { return std::isfinite(v); }
 // ---------------------------------------------------------------- Impl helpers
 
 Worker* Scheduler::Impl::FindWorker(const std::string& id) const {
-  auto it = workers.find(id);
-  return it == workers.end() ? nullptr : it->second.get();
+  auto it = worker_by_id.find(id);
+  return it == worker_by_id.end() ? nullptr : it->second;
 }
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
@@ -109,6 +109,7 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   InternWorkerLabels(*w, std::move(worker_labels));
   Worker& ref = *w;
   AssignRank(workers.emplace(id, std::move(w)).first);
+  worker_by_id.emplace(id, &ref);
   IndexIdle(ref);
   return ref;
 }
@@ -120,14 +121,12 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
   if (w.run) {
     running.erase(w.run->request->id);
     CountRun(w, -1);
-    Worker* last = busy.back();
-    busy[w.busy_slot] = last;
-    last->busy_slot = w.busy_slot;
-    busy.pop_back();
+    ReleaseRun(w);
   } else {
     UnindexIdle(w);
   }
   for (auto l : w.label_ids) --workers_with_label[l];
+  worker_by_id.erase(id);
   workers.erase(it);
 }
 
@@ -150,21 +149,26 @@ void Scheduler::Impl::RemoveExpiredWorkers() {
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
   UnindexIdle(w);
   running[r->id] = &w;
-  w.run = Run{std::move(r), p, cost};
+  runs.push_back(Run{std::move(r), p, cost, &w});
+  w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
   CountRun(w, +1);
-  w.busy_slot = static_cast<uint32_t>(busy.size());
-  busy.push_back(&w);
+}
+
+void Scheduler::Impl::ReleaseRun(Worker& w) {
+  const uint32_t slot = w.run.slot();
+  if (slot + 1 != runs.size()) {
+    runs[slot] = std::move(runs.back());
+    runs[slot].worker->run = RunHandle(&runs, slot);
+  }
+  runs.pop_back();
+  w.run = RunHandle();
 }
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
   CountRun(w, -1);
-  Worker* last = busy.back();
-  busy[w.busy_slot] = last;
-  last->busy_slot = w.busy_slot;
-  busy.pop_back();
   std::unique_ptr<Request> r = std::move(w.run->request);
   running.erase(r->id);
-  w.run.reset();
+  ReleaseRun(w);
   IndexIdle(w);
   return r;
 }
@@ -330,9 +334,8 @@ void Scheduler::UpdateTime(Time t) {
   const float elapsed =
       static_cast<float>(static_cast<double>(whole_seconds) + static_cast<double>(nanos) / 1e9);
 
-  for (Worker* w : s.busy) {
-    const Priority p = w->run->priority;
-    if (p < kFreeBucket) w->run->cost[p] += elapsed;
+  for (Run& run : s.runs) {
+    if (run.priority < kFreeBucket) run.cost[run.priority] += elapsed;
   }
 
   // Balances exist only for configured accounts (AddAccount/DeleteAccount
@@ -381,20 +384,24 @@ Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events)
   return Status::Ok();
 }
 
-Status Scheduler::MarkIdle(const std::string& worker, std::vector<std::string> labels, Time t,
+Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                            EventSink* events) {
   Impl& s = *impl_;
   if (worker.empty()) return InvalidArgument("MarkIdle: worker id must not be empty");
-  LabelSet label_set = MakeLabelSet(std::move(labels));
   Worker* w = s.FindWorker(worker);
   if (!w) {
-    s.AddWorker(worker, std::move(label_set), t, s.last_update);
+    s.AddWorker(worker, MakeLabelSet(labels), t, s.last_update);
     return Status::Ok();
   }
   if (t < w->latest_confirmed()) return Status::Ok();
-  if (w->labels != label_set) {
-    s.SetWorkerLabels(*w, std::move(label_set));
-    w->modified_time = s.last_update;
+  // A bot reports the same labels poll after poll, usually in one order:
+  // compare before building a sorted set.
+  if (labels != w->labels) {
+    LabelSet label_set = MakeLabelSet(labels);
+    if (w->labels != label_set) {
+      s.SetWorkerLabels(*w, std::move(label_set));
+      w->modified_time = s.last_update;
+    }
   }
   Confirm(w->confirmed_time, t);
   if (w->run) {

@@ -116,7 +116,7 @@ class Scheduler {
 
   // --- notifications (spec §4) ---
   Status AddRequest(const RequestSpec& request, Time t, EventSink* events);
-  Status MarkIdle(const std::string& worker, std::vector<std::string> labels, Time t,
+  Status MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                   EventSink* events);
   Status NotifyTaskRunning(const std::string& request, const std::string& worker, Time t,
                            EventSink* events);

@@ -71,10 +71,29 @@ class RequestQueue {
   std::vector<Request*> ordered_;
 };
 
+struct Worker;
+
 struct Run {
   std::unique_ptr<Request> request;
   Priority priority = 0;
   Balance cost{};
+  Worker* worker = nullptr;
+};
+
+// A worker's way to its run. Runs live contiguously in Impl::runs, because
+// UpdateTime charges every one of them every pass and a large fleet runs
+// thousands; a worker holds its run's index into that table.
+class RunHandle {
+ public:
+  RunHandle() = default;
+  RunHandle(std::vector<Run>* table, uint32_t slot) : table_(table), slot_(slot) {}
+  explicit operator bool() const { return table_ != nullptr; }
+  Run* operator->() const { return &(*table_)[slot_]; }
+  uint32_t slot() const { return slot_; }
+
+ private:
+  std::vector<Run>* table_ = nullptr;
+  uint32_t slot_ = 0;
 };
 
 struct Worker {
@@ -82,15 +101,13 @@ struct Worker {
   // Orders workers exactly as their ids do, as an integer (see
   // Impl::AssignRank); never written out.
   uint64_t rank = 0;
-  // Position in Impl::busy while running.
-  uint32_t busy_slot = 0;
   LabelSet labels;
   std::vector<internal::LabelId> label_ids;  // sorted
   Time confirmed_time{};
   Time modified_time{};
-  std::optional<Run> run;
+  RunHandle run;  // empty while idle
 
-  bool idle() const { return !run.has_value(); }
+  bool idle() const { return !run; }
   // Spec §1: its confirmed time if idle, else the later of its own and its
   // running request's confirmed time.
   Time latest_confirmed() const {
@@ -121,6 +138,8 @@ struct Scheduler::Impl {
 
   RequestQueue queued;
   std::map<std::string, std::unique_ptr<Worker>> workers;
+  // The same workers, for lookup only.
+  std::unordered_map<std::string, Worker*> worker_by_id;
   // request id -> the worker running it. Lookup only.
   std::unordered_map<std::string, Worker*> running;
 
@@ -129,8 +148,8 @@ struct Scheduler::Impl {
   // Idle workers in id order, all and by label.
   WorkerSet idle;
   std::vector<WorkerSet> idle_with_label;
-  // Running workers, contiguous, in no particular order.
-  std::vector<Worker*> busy;
+  // Every run, contiguous, in no particular order (see RunHandle).
+  std::vector<Run> runs;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
   // No idle worker was confirmed before this: UpdateTime looks for expired
@@ -173,6 +192,7 @@ struct Scheduler::Impl {
   void IndexIdle(Worker& w);
   void UnindexIdle(Worker& w);
   void CountRun(const Worker& w, int delta);
+  void ReleaseRun(Worker& w);
 };
 
 }  // namespace qsim
