@@ -26,9 +26,9 @@ bool Finite(float v) { return std::isfinite(v); }
 
 // ---------------------------------------------------------------- Impl helpers
 
-Worker* Scheduler::Impl::FindWorker(const std::string& id) const {
+Worker* Scheduler::Impl::FindWorker(const std::string& id) {
   auto it = worker_by_id.find(id);
-  return it == worker_by_id.end() ? nullptr : it->second;
+  return it == worker_by_id.end() ? nullptr : &it->second;
 }
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
@@ -84,7 +84,7 @@ void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
   if (w.idle()) IndexIdle(w);
 }
 
-void Scheduler::Impl::AssignRank(std::map<std::string, std::unique_ptr<Worker>>::iterator it) {
+void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator it) {
   // Ranks are spaced so a new worker usually fits between its neighbours;
   // when it does not, all are renumbered, which keeps their order and so
   // every set ordered by rank.
@@ -102,22 +102,20 @@ void Scheduler::Impl::AssignRank(std::map<std::string, std::unique_ptr<Worker>>:
 
 Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
                                    Time modified) {
-  auto w = std::make_unique<Worker>();
-  w->id = id;
-  w->confirmed_time = confirmed;
-  w->modified_time = modified;
-  InternWorkerLabels(*w, std::move(worker_labels));
-  Worker& ref = *w;
-  AssignRank(workers.emplace(id, std::move(w)).first);
-  worker_by_id.emplace(id, &ref);
-  IndexIdle(ref);
-  return ref;
+  Worker& w = worker_by_id.try_emplace(id).first->second;
+  w.id = id;
+  w.confirmed_time = confirmed;
+  w.modified_time = modified;
+  InternWorkerLabels(w, std::move(worker_labels));
+  AssignRank(workers.emplace(w.id, &w).first);
+  IndexIdle(w);
+  return w;
 }
 
 void Scheduler::Impl::RemoveWorker(const std::string& id) {
-  auto it = workers.find(id);
-  if (it == workers.end()) return;
-  Worker& w = *it->second;
+  auto it = worker_by_id.find(id);
+  if (it == worker_by_id.end()) return;
+  Worker& w = it->second;
   if (w.run) {
     running.erase(w.run->request->id);
     CountRun(w, -1);
@@ -126,8 +124,8 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
     UnindexIdle(w);
   }
   for (auto l : w.label_ids) --workers_with_label[l];
-  worker_by_id.erase(id);
-  workers.erase(it);
+  workers.erase(w.id);
+  worker_by_id.erase(it);  // last: `id` may be this worker's own
 }
 
 void Scheduler::Impl::RemoveExpiredWorkers() {

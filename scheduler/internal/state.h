@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -137,9 +138,11 @@ struct Scheduler::Impl {
   Time last_update{};
 
   RequestQueue queued;
-  std::map<std::string, std::unique_ptr<Worker>> workers;
-  // The same workers, for lookup only.
-  std::unordered_map<std::string, Worker*> worker_by_id;
+  // Workers by id, owned here; each lives in its hash node, so a poll's
+  // lookup lands on the worker itself. Lookup only.
+  std::unordered_map<std::string, Worker> worker_by_id;
+  // The same workers in id order (keys view Worker::id).
+  std::map<std::string_view, Worker*> workers;
   // request id -> the worker running it. Lookup only.
   std::unordered_map<std::string, Worker*> running;
 
@@ -173,7 +176,7 @@ struct Scheduler::Impl {
   uint32_t AccountSlot(const std::string& account);
 
   // --- helpers shared by the .cc files ---
-  Worker* FindWorker(const std::string& id) const;
+  Worker* FindWorker(const std::string& id);
   Worker* RunningWorkerOf(const std::string& request) const;
   void SetWorkerLabels(Worker& w, LabelSet labels);
   void SetRunPriority(Worker& w, Priority p);
@@ -188,7 +191,7 @@ struct Scheduler::Impl {
 
  private:
   void InternWorkerLabels(Worker& w, LabelSet labels);
-  void AssignRank(std::map<std::string, std::unique_ptr<Worker>>::iterator it);
+  void AssignRank(std::map<std::string_view, Worker*>::iterator it);
   void IndexIdle(Worker& w);
   void UnindexIdle(Worker& w);
   void CountRun(const Worker& w, int delta);
