@@ -508,15 +508,27 @@ void Pass::Preempt(Priority p) {
     any_below |= banned[slot] != 0;
   }
   if (!any_below) return;
-  if (std::all_of(level.requests.begin(), level.requests.end(), [&](const Request* r) {
-        return r->placed_in_pass == pass_ || banned[r->account_slot];
-      })) {
-    return;
-  }
 
+  // The requests that may preempt, one per label set: the first in list
+  // order, so the earliest examined. A running worker can do anything here
+  // only if it holds one's labels and is not stale for it; the others are
+  // dropped before the sort, as they would find nothing.
+  std::vector<const Request*> wanted;
+  std::vector<char> seen(s_.signatures.size(), 0);
+  for (const Request* r : level.requests) {
+    if (r->placed_in_pass == pass_ || banned[r->account_slot] || seen[r->base_signature]) continue;
+    seen[r->base_signature] = 1;
+    wanted.push_back(r);
+  }
+  if (wanted.empty()) return;
   std::vector<Worker*> candidates;
   for (const qsim::Run& run : s_.runs) {
-    if (run.priority > p) candidates.push_back(run.worker);
+    if (run.priority <= p) continue;
+    const Worker& w = *run.worker;
+    if (std::any_of(wanted.begin(), wanted.end(),
+                    [&](const Request* r) { return Fresh(*r, w) && HoldsLabels(*r, w, false); })) {
+      candidates.push_back(run.worker);
+    }
   }
   // Cheapest first; ties in worker-id order.
   std::sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {
