@@ -408,14 +408,8 @@ void World::Flush() {
     }
   }
   if (!flush_bots_.empty()) {
-    flush_workers_.resize(flush_bots_.size());
-    for (size_t i = 0; i < flush_bots_.size(); ++i) {
-      flush_workers_[i].id = bots_[flush_bots_[i]].id;
-      flush_workers_[i].labels = bots_[flush_bots_[i]].all;
-    }
     refunded_accounts_.clear();
-    std::vector<reconciler::Assignment> assignments = channel_->AssignTasks(
-        engine_.now(), std::span<const reconciler::IdleWorker>(flush_workers_.data(), flush_workers_.size()));
+    std::vector<reconciler::Assignment> assignments = AssignFlushBots();
     for (const reconciler::Assignment& a : assignments) {
       auto it = bot_index_.find(a.worker);
       int64_t task = ParseTaskName(a.request);
@@ -455,6 +449,23 @@ void World::Flush() {
   parked_ = std::move(still_parked);
   for (const reconciler::TaskAbsentRequest& r : after_flush_) channel_->NotifyTaskAbsent(r);
   after_flush_.clear();
+}
+
+std::vector<reconciler::Assignment> World::AssignFlushBots() {
+  size_t n = flush_bots_.size();
+  // flush_workers_ never shrinks, so each slot keeps its id's buffer from
+  // flush to flush and the id copies below do not allocate.
+  if (flush_workers_.size() < n) flush_workers_.resize(n);
+  // The label vectors are lent rather than copied: swapped in for the call
+  // and swapped back before anything else can look at the bots.
+  for (size_t i = 0; i < n; ++i) {
+    flush_workers_[i].id = bots_[flush_bots_[i]].id;
+    flush_workers_[i].labels.swap(bots_[flush_bots_[i]].all);
+  }
+  std::vector<reconciler::Assignment> assignments =
+      channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(flush_workers_.data(), n));
+  for (size_t i = 0; i < n; ++i) flush_workers_[i].labels.swap(bots_[flush_bots_[i]].all);
+  return assignments;
 }
 
 void World::Claim(uint32_t b, uint32_t id) {

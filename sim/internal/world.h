@@ -67,7 +67,9 @@ class World final : public EventSink, public ErrorReporter {
     std::string id;
     uint32_t group = 0;
     LabelSet base, prov;
-    std::vector<std::string> all;  // base and prov, sorted: what the bot reports when polling
+    // base and prov, sorted: what the bot reports when polling (lent to
+    // flush_workers_ for the length of an AssignTasks call).
+    std::vector<std::string> all;
     BotState state = BotState::kIdle;
     int32_t task = -1;
     bool parked = false;       // long poll: waiting to be answered when work appears
@@ -109,6 +111,8 @@ class World final : public EventSink, public ErrorReporter {
   void Poll(uint32_t b);
   void RequestFlush();
   void Flush();
+  // Offers the bots in flush_bots_ to the scheduler as idle workers.
+  std::vector<reconciler::Assignment> AssignFlushBots();
   void Claim(uint32_t b, uint32_t task_id);
   void ProvisionDone(uint32_t b);
   void StartExecution(uint32_t b);
@@ -171,7 +175,7 @@ class World final : public EventSink, public ErrorReporter {
   std::vector<uint32_t> batch_;
   std::vector<uint32_t> parked_;
   std::vector<uint32_t> flush_bots_;
-  std::vector<reconciler::IdleWorker> flush_workers_;
+  std::vector<reconciler::IdleWorker> flush_workers_;  // scratch for AssignFlushBots; only grows
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;
