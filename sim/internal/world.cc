@@ -31,6 +31,17 @@ bool HasAll(const LabelSet& have, const LabelSet& want) {
   return std::includes(have.begin(), have.end(), want.begin(), want.end());
 }
 
+// Writes "t%08u" into *out without printf: names are formatted for every
+// notification, and nine characters fit the string's inline buffer.
+void FormatTaskName(uint32_t id, std::string* out) {
+  char digits[10];
+  char* end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+  size_t n = static_cast<size_t>(end - digits);
+  out->assign(1, 't');
+  if (n < 8) out->append(8 - n, '0');
+  out->append(digits, n);
+}
+
 }  // namespace
 
 World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, const std::string& out_dir)
@@ -140,7 +151,12 @@ Status World::Setup() {
   }
   in_flush_.assign(bots_.size(), 0);
 
-  // Workloads.
+  // Workloads. Per-task streams are looked up once here, not per task.
+  cancel_rngs_.assign(s.workloads.size(), nullptr);
+  for (uint32_t w = 0; w < s.workloads.size(); ++w) {
+    if (s.workloads[w].cancel_fraction > 0) cancel_rngs_[w] = &engine_.Stream("cancel/workload=" + s.workloads[w].name);
+  }
+  if (f.task_error_probability > 0) task_error_rng_ = &engine_.Stream("faults/task_errors");
   for (uint32_t w = 0; w < s.workloads.size(); ++w) ScheduleArrivals(w);
 
   // Dispatcher activities and sampling.
@@ -291,9 +307,9 @@ void World::ScheduleArrivals(uint32_t w) {
 // ---------------------------------------------------------------- workload
 
 std::string World::TaskName(uint32_t id) const {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "t%08u", id);
-  return buf;
+  std::string name;
+  FormatTaskName(id, &name);
+  return name;
 }
 
 int64_t World::ParseTaskName(const std::string& name) const {
@@ -315,17 +331,17 @@ void World::CreateTask(uint32_t workload, uint32_t account, uint32_t base, uint3
   t.prov_labels = prov;
   t.measured = t.enqueue >= window_start_;
   tasks_.push_back(t);
-  pending_.insert(id);
+  pending_.Insert(id);
   ++accounts_[account].pending;
   ChangeInSystem(+1);
   NotifyWaiting(id);
 
   const WorkloadSpec& w = scenario_.workloads[workload];
-  if (w.cancel_fraction > 0 && engine_.Stream("cancel/workload=" + w.name).Bernoulli(w.cancel_fraction)) {
+  if (w.cancel_fraction > 0 && cancel_rngs_[workload]->Bernoulli(w.cancel_fraction)) {
     engine_.After(w.cancel_after, [this, id] { CancelTask(id); });
   }
   const FaultsSpec& f = scenario_.faults;
-  if (f.task_error_probability > 0 && engine_.Stream("faults/task_errors").Bernoulli(f.task_error_probability)) {
+  if (f.task_error_probability > 0 && task_error_rng_->Bernoulli(f.task_error_probability)) {
     engine_.After(f.task_error_after, [this, id] { RaiseTaskError(id); });
   }
   if (scenario_.dispatcher.long_poll && !parked_.empty()) RequestFlush();
@@ -333,12 +349,14 @@ void World::CreateTask(uint32_t workload, uint32_t account, uint32_t base, uint3
 
 void World::NotifyWaiting(uint32_t id) {
   const Task& t = tasks_[id];
-  reconciler::TaskWaitingRequest r;
+  // Assigning into the one reused request keeps its strings' and vectors'
+  // buffers, so notifying allocates nothing once they have grown.
+  reconciler::TaskWaitingRequest& r = waiting_request_;
   r.account = accounts_[t.account].id;
   r.base_labels = label_sets_[t.base_labels];
   r.provisionable_labels = label_sets_[t.prov_labels];
   r.enqueue_time = t.enqueue;
-  r.request = TaskName(id);
+  FormatTaskName(id, &r.request);
   r.tags = scenario_.workloads[t.workload].tags;
   r.time = engine_.now();
   channel_->NotifyTaskWaiting(r);
@@ -346,7 +364,7 @@ void World::NotifyWaiting(uint32_t id) {
 
 void World::EndTask(Task& t, uint32_t id, Outcome outcome, Time end) {
   if (t.state == TaskState::kPending) {
-    pending_.erase(id);
+    pending_.Erase(id);
     --accounts_[t.account].pending;
   }
   t.state = TaskState::kDone;
@@ -490,7 +508,7 @@ void World::Claim(uint32_t b, uint32_t id) {
     bot.poll = engine_.After(scenario_.bots[bot.group].poll_interval, [this, b] { bots_[b].poll = {}; Poll(b); });
     return;
   }
-  pending_.erase(id);
+  pending_.Erase(id);
   --accounts_[t.account].pending;
   t.state = TaskState::kRunning;
   t.bot = static_cast<int32_t>(b);
@@ -586,7 +604,7 @@ void World::AbortDone(uint32_t b) {
     ReleaseBot(b, now);
     t.state = TaskState::kPending;
     t.bot = -1;
-    pending_.insert(id);
+    pending_.Insert(id);
     ++accounts_[t.account].pending;
     NotifyWaiting(id);
     Poll(b);
@@ -632,7 +650,7 @@ void World::PollCancellations() {
 }
 
 void World::Renotify() {
-  for (uint32_t id : pending_) NotifyWaiting(id);
+  pending_.ForEach([this](uint32_t id) { NotifyWaiting(id); });
 }
 
 // ---------------------------------------------------------------- outages
@@ -676,7 +694,7 @@ void World::TaskLost(uint32_t id) {
   if (t.deaths <= scenario_.dispatcher.bot_death_retries) {
     t.state = TaskState::kPending;
     t.bot = -1;
-    pending_.insert(id);
+    pending_.Insert(id);
     ++accounts_[t.account].pending;
     NotifyWaiting(id);
     if (scenario_.dispatcher.long_poll && !parked_.empty()) RequestFlush();
@@ -841,7 +859,7 @@ void World::CheckAccounting() {
     switch (t.state) {
       case TaskState::kPending:
         ++pending;
-        if (!pending_.count(id)) Violation(at + TaskName(id) + " is pending but not in the queue", t.account);
+        if (!pending_.Contains(id)) Violation(at + TaskName(id) + " is pending but not in the queue", t.account);
         break;
       case TaskState::kRunning:
         if (t.bot < 0 || bots_[t.bot].task != static_cast<int32_t>(id)) {

@@ -18,6 +18,7 @@
 #include "sim/engine.h"
 #include "sim/faults/channel.h"
 #include "sim/internal/csv.h"
+#include "sim/internal/id_set.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 
@@ -165,7 +166,12 @@ class World final : public EventSink, public ErrorReporter {
   std::vector<AccountState> accounts_;
   std::map<std::string, uint32_t> account_index_;
   std::vector<Task> tasks_;
-  std::set<uint32_t> pending_;  // ordered: renotify goes by id
+  std::vector<RandomStream*> cancel_rngs_;  // by workload; null when it cancels nothing
+  RandomStream* task_error_rng_ = nullptr;   // null when no task errors are drawn
+  // Scratch for NotifyWaiting, reused so its buffers are. The channel takes
+  // it by reference and copies whatever it keeps.
+  reconciler::TaskWaitingRequest waiting_request_;
+  IdSet pending_;  // ordered: renotify goes by id
   std::vector<Bot> bots_;
   std::vector<std::vector<uint32_t>> group_bots_;
   std::unordered_map<std::string, uint32_t> bot_index_;  // lookups only; order never escapes
