@@ -471,19 +471,21 @@ void World::Flush() {
 
 std::vector<reconciler::Assignment> World::AssignFlushBots() {
   size_t n = flush_bots_.size();
-  // flush_workers_ never shrinks, so each slot keeps its id's buffer from
-  // flush to flush and the id copies below do not allocate.
   if (flush_workers_.size() < n) flush_workers_.resize(n);
-  // The label vectors are lent rather than copied: swapped in for the call
-  // and swapped back before anything else can look at the bots.
-  for (size_t i = 0; i < n; ++i) {
-    flush_workers_[i].id = bots_[flush_bots_[i]].id;
-    flush_workers_[i].labels.swap(bots_[flush_bots_[i]].all);
-  }
+  // Each bot's id and labels are lent, not copied: swapped into its slot for
+  // the call and swapped back before anything else can look at the bots
+  // (what AssignTasks calls back, OnEvent and ReportLibraryError, never reads
+  // a bot). Copying meant a cold read of every id's heap buffer per poll.
+  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
   std::vector<reconciler::Assignment> assignments =
       channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(flush_workers_.data(), n));
-  for (size_t i = 0; i < n; ++i) flush_workers_[i].labels.swap(bots_[flush_bots_[i]].all);
+  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
   return assignments;
+}
+
+void World::SwapReport(uint32_t b, size_t slot) {
+  bots_[b].id.swap(flush_workers_[slot].id);
+  bots_[b].all.swap(flush_workers_[slot].labels);
 }
 
 void World::Claim(uint32_t b, uint32_t id) {

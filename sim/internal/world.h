@@ -68,8 +68,8 @@ class World final : public EventSink, public ErrorReporter {
     std::string id;
     uint32_t group = 0;
     LabelSet base, prov;
-    // base and prov, sorted: what the bot reports when polling (lent to
-    // flush_workers_ for the length of an AssignTasks call).
+    // base and prov, sorted: what the bot reports when polling. `id` and
+    // `all` are lent to flush_workers_ for the length of an AssignTasks call.
     std::vector<std::string> all;
     BotState state = BotState::kIdle;
     int32_t task = -1;
@@ -114,6 +114,9 @@ class World final : public EventSink, public ErrorReporter {
   void Flush();
   // Offers the bots in flush_bots_ to the scheduler as idle workers.
   std::vector<reconciler::Assignment> AssignFlushBots();
+  // Swaps bot b's id and labels with flush_workers_[slot]'s; a second call
+  // undoes it.
+  void SwapReport(uint32_t b, size_t slot);
   void Claim(uint32_t b, uint32_t task_id);
   void ProvisionDone(uint32_t b);
   void StartExecution(uint32_t b);
@@ -181,7 +184,7 @@ class World final : public EventSink, public ErrorReporter {
   std::vector<uint32_t> batch_;
   std::vector<uint32_t> parked_;
   std::vector<uint32_t> flush_bots_;
-  std::vector<reconciler::IdleWorker> flush_workers_;  // scratch for AssignFlushBots; only grows
+  std::vector<reconciler::IdleWorker> flush_workers_;  // AssignFlushBots' slots; empty between calls
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;
