@@ -26,10 +26,7 @@ bool Finite(float v) { return std::isfinite(v); }
 
 // ---------------------------------------------------------------- Impl helpers
 
-Worker* Scheduler::Impl::FindWorker(const std::string& id) {
-  auto it = worker_by_id.find(id);
-  return it == worker_by_id.end() ? nullptr : &it->second;
-}
+Worker* Scheduler::Impl::FindWorker(const std::string& id) { return worker_by_id.Find(id); }
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
   auto it = running.find(request);
@@ -102,8 +99,9 @@ void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator i
 
 Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
                                    Time modified) {
-  Worker& w = worker_by_id.try_emplace(id).first->second;
-  w.id = id;
+  auto added = std::make_unique<Worker>();
+  added->id = id;
+  Worker& w = worker_by_id.Insert(std::move(added));
   w.confirmed_time = confirmed;
   w.modified_time = modified;
   InternWorkerLabels(w, std::move(worker_labels));
@@ -113,9 +111,9 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
 }
 
 void Scheduler::Impl::RemoveWorker(const std::string& id) {
-  auto it = worker_by_id.find(id);
-  if (it == worker_by_id.end()) return;
-  Worker& w = it->second;
+  Worker* found = worker_by_id.Find(id);
+  if (!found) return;
+  Worker& w = *found;
   if (w.run) {
     running.erase(w.run->request->id);
     CountRun(w, -1);
@@ -125,7 +123,7 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
   }
   for (auto l : w.label_ids) --workers_with_label[l];
   workers.erase(w.id);
-  worker_by_id.erase(it);  // last: `id` may be this worker's own
+  worker_by_id.Remove(w);  // last: `id` may be this worker's own
 }
 
 void Scheduler::Impl::RemoveExpiredWorkers() {
@@ -217,14 +215,12 @@ bool ExaminationOrder(const Request* a, const Request* b) {
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
   ordered_.insert(std::upper_bound(ordered_.begin(), ordered_.end(), r.get(), ExaminationOrder), r.get());
-  std::string id = r->id;
-  by_id_.emplace(std::move(id), std::move(r));
+  by_id_.Insert(std::move(r));
 }
 
 std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   ordered_.erase(std::lower_bound(ordered_.begin(), ordered_.end(), r, ExaminationOrder));
-  auto node = by_id_.extract(r->id);
-  return std::move(node.mapped());
+  return by_id_.Remove(*r);
 }
 
 void RequestQueue::MarkExamined(const std::vector<Request*>& requests, Time t) {

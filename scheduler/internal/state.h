@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scheduler/internal/id_index.h"
 #include "scheduler/internal/label_table.h"
 #include "scheduler/scheduler.h"
 
@@ -43,6 +44,7 @@ struct Request {
   std::vector<internal::LabelId> provisionable_ids;  // sorted
   Time confirmed_time{};
   std::vector<std::string> tags;
+  internal::IdIndexHook index_hook;  // in RequestQueue, while queued
 };
 
 // Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
@@ -55,10 +57,7 @@ bool ExaminationOrder(const Request* a, const Request* b);
 // MarkExamined).
 class RequestQueue {
  public:
-  Request* Find(const std::string& id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : it->second.get();
-  }
+  Request* Find(const std::string& id) const { return by_id_.Find(id); }
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
   // Sets the examined time of `requests` (all queued) to `t` and restores
@@ -71,7 +70,7 @@ class RequestQueue {
   std::vector<const Request*> SortedById() const;
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<Request>> by_id_;  // lookup only
+  internal::IdIndex<Request> by_id_;  // lookup only
   std::vector<Request*> ordered_;
 };
 
@@ -110,6 +109,7 @@ struct Worker {
   Time confirmed_time{};
   Time modified_time{};
   RunHandle run;  // empty while idle
+  internal::IdIndexHook index_hook;  // in Impl::worker_by_id
 
   bool idle() const { return !run; }
   // Spec §1: its confirmed time if idle, else the later of its own and its
@@ -141,9 +141,8 @@ struct Scheduler::Impl {
   Time last_update{};
 
   RequestQueue queued;
-  // Workers by id, owned here; each lives in its hash node, so a poll's
-  // lookup lands on the worker itself. Lookup only.
-  std::unordered_map<std::string, Worker> worker_by_id;
+  // Workers by id, owned here. Lookup only.
+  internal::IdIndex<Worker> worker_by_id;
   // The same workers in id order (keys view Worker::id).
   std::map<std::string_view, Worker*> workers;
   // request id -> the worker running it. Lookup only.

@@ -1,0 +1,78 @@
+// Owning id -> object index for the scheduler's workers and queued requests.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/intrusive/unordered_set.hpp>
+
+namespace qsim::internal {
+
+// The hook an indexed object carries (as a member named `index_hook`).
+using IdIndexHook = boost::intrusive::unordered_set_member_hook<
+    boost::intrusive::link_mode<boost::intrusive::normal_link>, boost::intrusive::store_hash<true>>;
+
+// Objects of type T (with `std::string id` and `IdIndexHook index_hook`),
+// owned and found by id. Every poll looks a worker up by id, tens of millions
+// of times in a long run: std::unordered_map's buckets point at the node
+// *before* a bucket's first node, so a lookup there misses the cache on an
+// unrelated node before reaching the one it wants. Here the buckets point at
+// the objects, and a lookup misses once, on the object the caller reads next.
+// Iteration order is unspecified: never iterate this where order can reach
+// an output.
+template <typename T>
+class IdIndex {
+ public:
+  IdIndex() : set_(typename Set::bucket_traits(Buckets(kInitialBuckets), kInitialBuckets)) {}
+  IdIndex(const IdIndex&) = delete;
+  IdIndex& operator=(const IdIndex&) = delete;
+  ~IdIndex() { set_.clear_and_dispose(std::default_delete<T>()); }
+
+  T* Find(const std::string& id) const {
+    auto it = set_.find(id);
+    return it == set_.end() ? nullptr : const_cast<T*>(&*it);
+  }
+  // REQUIRES: no object with x->id is indexed (callers look up first).
+  T& Insert(std::unique_ptr<T> x) {
+    if (set_.size() >= buckets_.size()) Grow();
+    T& ref = *x.release();
+    set_.insert(ref);
+    return ref;
+  }
+  // REQUIRES: `x` is indexed here.
+  std::unique_ptr<T> Remove(T& x) {
+    set_.erase(set_.iterator_to(x));
+    return std::unique_ptr<T>(&x);
+  }
+  size_t size() const { return set_.size(); }
+
+ private:
+  struct IdOf {
+    using type = std::string;
+    const std::string& operator()(const T& x) const { return x.id; }
+  };
+  using Set = boost::intrusive::unordered_set<
+      T, boost::intrusive::member_hook<T, IdIndexHook, &T::index_hook>,
+      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<std::hash<std::string>>,
+      boost::intrusive::store_hash<true>, boost::intrusive::power_2_buckets<true>>;
+  using Bucket = typename Set::bucket_type;
+  static constexpr size_t kInitialBuckets = 64;
+
+  Bucket* Buckets(size_t n) {
+    buckets_ = std::vector<Bucket>(n);
+    return buckets_.data();
+  }
+  void Grow() {
+    std::vector<Bucket> bigger(buckets_.size() * 2);
+    set_.rehash(typename Set::bucket_traits(bigger.data(), bigger.size()));
+    buckets_.swap(bigger);
+  }
+
+  std::vector<Bucket> buckets_;  // must outlive set_: declared first
+  Set set_;
+};
+
+}  // namespace qsim::internal
