@@ -4,7 +4,9 @@
 #include "reconciler/reconciler.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "proto/state.pb.h"
@@ -25,6 +27,25 @@ Status RequireId(const std::string& id, const char* what) {
   return Status::Ok();
 }
 
+// Every poll batch is checked, so the common case sorts hashes, not strings;
+// only a hash collision pays for the string sort that names the smallest
+// repeated id.
+Status RequireDistinct(std::span<const IdleWorker> workers) {
+  std::vector<size_t> hashes;
+  hashes.reserve(workers.size());
+  for (const IdleWorker& w : workers) hashes.push_back(std::hash<std::string>{}(w.id));
+  std::sort(hashes.begin(), hashes.end());
+  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return Status::Ok();
+  std::vector<std::string_view> ids;
+  ids.reserve(workers.size());
+  for (const IdleWorker& w : workers) ids.push_back(w.id);
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    return InvalidArgument("AssignTasks: worker " + std::string(*twice) + " given more than once");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 State State::New() { return State(); }
@@ -39,7 +60,7 @@ StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
       return DataLoss(where + " (worker " + q.worker() + "): empty task_to_assign");
     }
     WorkerQueue queue{q.task_to_assign(), q.task_to_abort(), TimeFromMicros(q.enqueue_us())};
-    if (!state.worker_queues_.emplace(q.worker(), std::move(queue)).second) {
+    if (!state.worker_queues_.Set(q.worker(), std::move(queue))) {
       return DataLoss(where + ": duplicate worker " + q.worker());
     }
   }
@@ -58,7 +79,7 @@ StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
 proto::ReconcilerState State::ToProto() const {
   // Both maps are ordered, so the repeated fields come out sorted by key.
   proto::ReconcilerState p;
-  for (const auto& [worker, q] : worker_queues_) {
+  for (const auto& [worker, q] : worker_queues_.map()) {
     proto::WorkerQueue* out = p.add_worker_queues();
     out->set_worker(worker);
     out->set_task_to_assign(q.task_to_assign);
@@ -76,16 +97,8 @@ proto::ReconcilerState State::ToProto() const {
 StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time t, EventSink* events,
                                                      std::span<const IdleWorker> workers) {
   // Validate everything before touching any state.
-  std::vector<std::string_view> ids;
-  ids.reserve(workers.size());
-  for (const IdleWorker& w : workers) {
-    QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
-    ids.push_back(w.id);
-  }
-  std::sort(ids.begin(), ids.end());
-  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
-    return InvalidArgument("AssignTasks: worker " + std::string(*twice) + " given more than once");
-  }
+  for (const IdleWorker& w : workers) QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
+  QSIM_RETURN_IF_ERROR(RequireDistinct(workers));
 
   // 1. Time out assignments never acknowledged, in ascending worker id.
   const Duration timeout = scheduler.policy().worker_queue_timeout;
@@ -94,7 +107,7 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
       // The worker may have been removed or reassigned since; the reference
       // only logs this error, and so the timeout still drops the queue.
       scheduler.Unassign(it->second.task_to_assign, it->first, t, events).IgnoreError();
-      it = worker_queues_.erase(it);
+      it = worker_queues_.Erase(it);
     } else {
       ++it;
     }
@@ -110,12 +123,12 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
     if (it != worker_queues_.end() && scheduler.IsAssigned(it->second.task_to_assign, w.id)) continue;
     // The ids were checked above, the only error MarkIdle reports.
     scheduler.MarkIdle(w.id, w.labels, t, events).IgnoreError();
-    if (it != worker_queues_.end()) worker_queues_.erase(it);
+    if (it != worker_queues_.end()) worker_queues_.Erase(it);
   }
 
   // 4. Later assignments to one worker (the preemption quirk) replace earlier ones.
   for (SchedulerAssignment& a : scheduler.RunOnce(events)) {
-    worker_queues_[a.worker] = WorkerQueue{std::move(a.request), std::move(a.task_to_abort), a.time};
+    worker_queues_.Set(a.worker, WorkerQueue{std::move(a.request), std::move(a.task_to_abort), a.time});
   }
 
   // 5.
@@ -152,7 +165,7 @@ Status State::NotifyTaskRunning(Scheduler& scheduler, EventSink* events, const T
   // Whatever the bot runs now supersedes its pending assignment, unless this
   // news is older than the assignment.
   auto it = worker_queues_.find(r.worker);
-  if (it != worker_queues_.end() && r.time >= it->second.enqueue_time) worker_queues_.erase(it);
+  if (it != worker_queues_.end() && r.time >= it->second.enqueue_time) worker_queues_.Erase(it);
   return Status::Ok();
 }
 
@@ -162,7 +175,7 @@ Status State::NotifyTaskAbsent(Scheduler& scheduler, EventSink* events, const Ta
   QSIM_RETURN_IF_ERROR(scheduler.NotifyTaskAbsent(r.request, r.time, events));
   // The task to abort is gone, so the abort is done; the reference drops the
   // queue even if the bot has not yet picked up the new task (a quirk).
-  std::erase_if(worker_queues_, [&](const auto& entry) {
+  worker_queues_.EraseIf([&](const auto& entry) {
     return entry.second.task_to_abort == r.request && entry.second.enqueue_time < r.time;
   });
   task_errors_.erase(r.request);
@@ -180,7 +193,7 @@ Status State::AddTaskError(const std::string& request, const std::string& messag
 
 std::vector<Cancellation> State::Cancellations() const {
   std::vector<Cancellation> result;
-  for (const auto& [worker, q] : worker_queues_) {
+  for (const auto& [worker, q] : worker_queues_.map()) {
     if (!q.task_to_abort.empty()) result.push_back(Cancellation{worker, q.task_to_abort, ""});
   }
   for (const auto& [request, message] : task_errors_) {

@@ -9,9 +9,12 @@
 // NotifyTaskAbsent / AddTaskError, and Cancellations() to find what to abort.
 #pragma once
 
+#include <iterator>
 #include <map>
 #include <span>
 #include <string>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "scheduler/scheduler.h"
@@ -72,6 +75,39 @@ struct WorkerQueue {
   bool operator==(const WorkerQueue&) const = default;
 };
 
+// Pending assignments by worker id. Ordered, because timeouts, aborts and
+// snapshots visit them by worker id; with a set of the ids beside, because
+// every poll looks its worker up and almost none has one, and a miss in the
+// set costs a hash where a miss in the map cost a dozen string compares.
+class WorkerQueueTable {
+ public:
+  using Map = std::map<std::string, WorkerQueue>;
+  const Map& map() const { return map_; }
+  Map::iterator begin() { return map_.begin(); }
+  Map::iterator end() { return map_.end(); }
+  Map::iterator find(const std::string& worker) {
+    return ids_.contains(worker) ? map_.find(worker) : map_.end();
+  }
+  // Adds or replaces; true if it added.
+  bool Set(const std::string& worker, WorkerQueue q) {
+    auto [it, added] = map_.insert_or_assign(worker, std::move(q));
+    if (added) ids_.insert(worker);
+    return added;
+  }
+  Map::iterator Erase(Map::iterator it) {
+    ids_.erase(it->first);
+    return map_.erase(it);
+  }
+  template <typename Pred>
+  void EraseIf(Pred pred) {
+    for (auto it = map_.begin(); it != map_.end();) it = pred(*it) ? Erase(it) : std::next(it);
+  }
+
+ private:
+  Map map_;
+  std::unordered_set<std::string> ids_;  // the keys of map_
+};
+
 }  // namespace qsim::reconciler
 
 namespace qsim::proto {
@@ -104,11 +140,11 @@ class State {
   // Aborts (by worker id), then task errors (by request id).
   std::vector<Cancellation> Cancellations() const;
 
-  const std::map<std::string, WorkerQueue>& worker_queues() const { return worker_queues_; }
+  const std::map<std::string, WorkerQueue>& worker_queues() const { return worker_queues_.map(); }
   const std::map<std::string, std::string>& task_errors() const { return task_errors_; }
 
  private:
-  std::map<std::string, WorkerQueue> worker_queues_;  // by worker id
+  WorkerQueueTable worker_queues_;
   std::map<std::string, std::string> task_errors_;    // request id -> message
 };
 
