@@ -334,12 +334,30 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // one walk, not thousands.
 void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
   Level& level = levels_[p];
+  // A walk over idle workers in id order: one cursor per label class that
+  // holds all the group's labels, merged by rank; or, in a fleet with too
+  // many classes, one cursor over the holders of the group's rarest label,
+  // whose workers must then be checked for the other labels. A cursor only
+  // ever rests on its group's current worker or beyond it, so no cursor is
+  // left on a worker when it is placed and leaves the idle sets (see below).
+  struct Cursor {
+    WorkerSet::const_iterator at, end;
+  };
   struct Group {
     std::vector<uint32_t> members;  // positions, ascending
     size_t first = 0;               // members before it are placed
-    const WorkerSet* workers = nullptr;
-    WorkerSet::const_iterator at;
+    std::vector<Cursor> cursors;
+    bool check_labels = false;
+    // The cursor at the lowest rank, or nullptr once every cursor has ended.
+    Cursor* current() {
+      Cursor* best = nullptr;
+      for (Cursor& c : cursors) {
+        if (c.at != c.end && (!best || (*c.at)->rank < (*best->at)->rank)) best = &c;
+      }
+      return best;
+    }
   };
+  constexpr size_t kMaxClassCursors = 16;
   std::vector<Group> groups;
   // Per signature: its group, or kNoWorker when some label it needs is held
   // by no idle worker (typical of a backlog), so its requests are passed over.
@@ -373,23 +391,40 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
     while (g.first < g.members.size() && request_at(g, g.first).placed_in_pass == pass_) ++g.first;
     if (g.first == g.members.size()) return;
     const Request& r = request_at(g, g.first);  // the group's earliest examined
-    while (g.at != g.workers->end() && !(Fresh(r, **g.at) && HoldsLabels(r, **g.at, provision_step))) ++g.at;
-    if (g.at == g.workers->end()) return;
-    heap.emplace_back((*g.at)->rank, gi);
+    Cursor* c = g.current();
+    while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, provision_step)))) {
+      ++c->at;
+      c = g.current();
+    }
+    if (!c) return;
+    heap.emplace_back((*c->at)->rank, gi);
     std::push_heap(heap.begin(), heap.end(), later);
   };
   for (uint32_t gi = 0; gi < groups.size(); ++gi) {
     Group& g = groups[gi];
     const Request& r = request_at(g, 0);
-    g.workers = &s_.idle;
-    auto consider = [&](const std::vector<LabelId>& ids) {
-      for (LabelId l : ids) {
-        if (s_.idle_with_label[l].size() < g.workers->size()) g.workers = &s_.idle_with_label[l];
+    for (uint32_t cls = 0; cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors; ++cls) {
+      const WorkerSet& in_class = s_.idle_in_class[cls];
+      const auto& held = *s_.class_labels[cls];
+      if (in_class.empty() || !std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end()) ||
+          (provision_step && !std::includes(held.begin(), held.end(), r.provisionable_ids.begin(),
+                                            r.provisionable_ids.end()))) {
+        continue;
       }
-    };
-    consider(r.base_ids);
-    if (provision_step) consider(r.provisionable_ids);
-    g.at = g.workers->begin();
+      g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
+    }
+    if (g.cursors.size() > kMaxClassCursors) {
+      const WorkerSet* rarest = &s_.idle;
+      auto consider = [&](const std::vector<LabelId>& ids) {
+        for (LabelId l : ids) {
+          if (s_.idle_with_label[l].size() < rarest->size()) rarest = &s_.idle_with_label[l];
+        }
+      };
+      consider(r.base_ids);
+      if (provision_step) consider(r.provisionable_ids);
+      g.cursors.assign(1, Cursor{rarest->begin(), rarest->end()});
+      g.check_labels = true;
+    }
     advance(gi);
   }
 
@@ -397,7 +432,7 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
   std::vector<size_t> next;  // per group in `here`: its next candidate member
   while (!heap.empty()) {
     const uint64_t rank = heap.front().first;
-    Worker& w = **groups[heap.front().second].at;
+    Worker& w = **groups[heap.front().second].current()->at;
     here.clear();
     while (!heap.empty() && heap.front().first == rank) {
       here.push_back(heap.front().second);
@@ -434,7 +469,7 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
       }
     }
     // Move the walks past `w` before it leaves the idle sets.
-    for (uint32_t gi : here) ++groups[gi].at;
+    for (uint32_t gi : here) ++groups[gi].current()->at;
     if (taken) Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
     for (uint32_t gi : here) advance(gi);
   }

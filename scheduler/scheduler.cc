@@ -40,12 +40,14 @@ void Scheduler::Impl::GrowLabelIndexes() {
 
 void Scheduler::Impl::IndexIdle(Worker& w) {
   idle.insert(&w);
+  idle_in_class[w.label_class].insert(&w);
   for (auto l : w.label_ids) idle_with_label[l].insert(&w);
   idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
 }
 
 void Scheduler::Impl::UnindexIdle(Worker& w) {
   idle.erase(&w);
+  idle_in_class[w.label_class].erase(&w);
   for (auto l : w.label_ids) idle_with_label[l].erase(&w);
 }
 
@@ -69,6 +71,12 @@ void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
 void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
   for (auto id : w.label_ids) --workers_with_label[id];
   w.label_ids = labels.InternAll(new_labels);
+  auto [cls, added] = worker_classes.try_emplace(w.label_ids, static_cast<uint32_t>(class_labels.size()));
+  if (added) {
+    class_labels.push_back(&cls->first);
+    idle_in_class.emplace_back();
+  }
+  w.label_class = cls->second;
   GrowLabelIndexes();
   for (auto id : w.label_ids) ++workers_with_label[id];
   w.labels = std::move(new_labels);

@@ -106,6 +106,7 @@ struct Worker {
   uint64_t rank = 0;
   LabelSet labels;
   std::vector<internal::LabelId> label_ids;  // sorted
+  uint32_t label_class = 0;  // the interned label_ids (Impl::worker_classes)
   Time confirmed_time{};
   Time modified_time{};
   RunHandle run;  // empty while idle
@@ -153,6 +154,10 @@ struct Scheduler::Impl {
   // Idle workers in id order, all and by label.
   WorkerSet idle;
   std::vector<WorkerSet> idle_with_label;
+  // Idle workers in id order by label class: workers with equal label sets
+  // form a class, and a fleet has few, so a request's candidates are the
+  // union of the classes holding all its labels.
+  std::vector<WorkerSet> idle_in_class;
   // Every run, contiguous, in no particular order (see RunHandle).
   std::vector<Run> runs;
   // Runs by account slot and priority (kFreeBucket included).
@@ -165,6 +170,9 @@ struct Scheduler::Impl {
   // Label-id lists -> signature ids (see Request). Lookup only.
   std::map<std::vector<internal::LabelId>, uint32_t> signatures;
   uint32_t Signature(std::vector<internal::LabelId> ids);
+  // Label-id lists -> worker class ids, and back. Lookup only.
+  std::map<std::vector<internal::LabelId>, uint32_t> worker_classes;
+  std::vector<const std::vector<internal::LabelId>*> class_labels;
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
   std::vector<uint32_t> workers_with_label;
