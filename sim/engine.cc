@@ -80,8 +80,7 @@ EventHandle Engine::Schedule(Time t, Handler fn) {
   uint64_t seq = next_seq_++;
   slots_[slot].fn = std::move(fn);
   slots_[slot].seq = seq;
-  heap_.push_back(Entry{ToMicros(t), seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  heap_.push(Entry{ToMicros(t), seq, slot});
   return EventHandle{slot, seq};
 }
 
@@ -100,9 +99,8 @@ bool Engine::Cancel(EventHandle* h) {
 }
 
 void Engine::PopAndRun() {
-  std::pop_heap(heap_.begin(), heap_.end(), Later{});
-  Entry e = heap_.back();
-  heap_.pop_back();
+  const Entry e = heap_.top();
+  heap_.pop();
   Slot& s = slots_[e.slot];
   if (s.seq != e.seq) return;  // cancelled
   QSIM_SIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
@@ -124,7 +122,7 @@ bool Engine::Step() {
 
 void Engine::RunUntil(Time end, const std::function<void()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
-  while (!heap_.empty() && heap_.front().time <= ToMicros(end)) {
+  while (!heap_.empty() && heap_.top().time <= ToMicros(end)) {
     PopAndRun();
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;
