@@ -107,7 +107,14 @@ void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator i
 
 Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
                                    Time modified) {
-  auto added = std::make_unique<Worker>();
+  std::unique_ptr<Worker> added;
+  if (spare_workers.empty()) {
+    added = std::make_unique<Worker>();
+  } else {
+    added = std::move(spare_workers.back());
+    spare_workers.pop_back();
+    *added = Worker();
+  }
   added->id = id;
   Worker& w = worker_by_id.Insert(std::move(added));
   w.confirmed_time = confirmed;
@@ -131,7 +138,7 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
   }
   for (auto l : w.label_ids) --workers_with_label[l];
   workers.erase(w.id);
-  worker_by_id.Remove(w);  // last: `id` may be this worker's own
+  spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
 }
 
 void Scheduler::Impl::RemoveExpiredWorkers() {

@@ -144,6 +144,10 @@ struct Scheduler::Impl {
   RequestQueue queued;
   // Workers by id, owned here. Lookup only.
   internal::IdIndex<Worker> worker_by_id;
+  // Removed workers, for reuse: a worker leaves and comes back with every task
+  // it finishes, and reusing the object keeps the fleet's workers in the few
+  // megabytes they first took instead of scattered over the whole heap.
+  std::vector<std::unique_ptr<Worker>> spare_workers;
   // The same workers in id order (keys view Worker::id).
   std::map<std::string_view, Worker*> workers;
   // request id -> the worker running it. Lookup only.
