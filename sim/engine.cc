@@ -66,9 +66,7 @@ uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
 
 Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
 
-EventHandle Engine::Schedule(Time t, Handler fn) {
-  QSIM_SIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
-                 static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
+EventHandle Engine::Store(Handler fn, uint64_t* seq) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -77,11 +75,58 @@ EventHandle Engine::Schedule(Time t, Handler fn) {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
-  uint64_t seq = next_seq_++;
+  *seq = next_seq_++;
   slots_[slot].fn = std::move(fn);
-  slots_[slot].seq = seq;
-  heap_.push(Entry{ToMicros(t), seq, slot});
-  return EventHandle{slot, seq};
+  slots_[slot].seq = *seq;
+  return EventHandle{slot, *seq};
+}
+
+EventHandle Engine::Schedule(Time t, Handler fn) {
+  QSIM_SIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
+                 static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
+  uint64_t seq;
+  EventHandle h = Store(std::move(fn), &seq);
+  heap_.push(Entry{ToMicros(t), seq, h.slot});
+  return h;
+}
+
+EventHandle Engine::After(Duration d, Handler fn) {
+  for (Fifo& f : fifos_) {
+    if (f.delay != d.count()) continue;
+    uint64_t seq;
+    EventHandle h = Store(std::move(fn), &seq);
+    f.entries.push_back(Entry{ToMicros(now_ + d), seq, h.slot});
+    return h;
+  }
+  return Schedule(now_ + d, std::move(fn));
+}
+
+void Engine::UseFifoFor(Duration d) {
+  QSIM_SIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));
+  for (const Fifo& f : fifos_) {
+    if (f.delay == d.count()) return;
+  }
+  fifos_.push_back(Fifo{d.count(), {}});
+}
+
+size_t Engine::pending() const {
+  size_t n = heap_.size();
+  for (const Fifo& f : fifos_) n += f.entries.size();
+  return n;
+}
+
+bool Engine::Next(Fifo** from) {
+  const Entry* best = heap_.empty() ? nullptr : &heap_.top();
+  *from = nullptr;
+  for (Fifo& f : fifos_) {
+    if (f.entries.empty()) continue;
+    const Entry& e = f.entries.front();
+    if (!best || Later{}(*best, e)) {
+      best = &e;
+      *from = &f;
+    }
+  }
+  return best != nullptr;
 }
 
 bool Engine::Cancel(EventHandle* h) {
@@ -98,9 +143,15 @@ bool Engine::Cancel(EventHandle* h) {
   return cancelled;
 }
 
-void Engine::PopAndRun() {
-  const Entry e = heap_.top();
-  heap_.pop();
+void Engine::PopAndRun(Fifo* from) {
+  Entry e;
+  if (from) {
+    e = from->entries.front();
+    from->entries.pop_front();
+  } else {
+    e = heap_.top();
+    heap_.pop();
+  }
   Slot& s = slots_[e.slot];
   if (s.seq != e.seq) return;  // cancelled
   QSIM_SIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
@@ -115,15 +166,17 @@ void Engine::PopAndRun() {
 }
 
 bool Engine::Step() {
-  if (heap_.empty()) return false;
-  PopAndRun();
+  Fifo* from;
+  if (!Next(&from)) return false;
+  PopAndRun(from);
   return true;
 }
 
 void Engine::RunUntil(Time end, const std::function<void()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
-  while (!heap_.empty() && heap_.top().time <= ToMicros(end)) {
-    PopAndRun();
+  Fifo* from;
+  while (Next(&from) && (from ? from->entries.front() : heap_.top()).time <= ToMicros(end)) {
+    PopAndRun(from);
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;
       on_progress();

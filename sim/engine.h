@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,12 +63,17 @@ class Engine {
   Time now() const { return now_; }
   uint64_t seed() const { return seed_; }
   uint64_t events_run() const { return events_run_; }
-  size_t pending() const { return heap_.size(); }
+  size_t pending() const;
 
   // Schedules `fn` at `t`. REQUIRES: t >= now() (checked: the clock never
   // goes back).
   EventHandle Schedule(Time t, Handler fn);
-  EventHandle After(Duration d, Handler fn) { return Schedule(now_ + d, std::move(fn)); }
+  EventHandle After(Duration d, Handler fn);
+  // Declares `d` a delay the caller schedules with again and again (a poll
+  // interval, a batching window): After(d, ...) events then go to a FIFO of
+  // their own instead of the heap, which is exact (the clock never goes back,
+  // so a FIFO of equal delays is in time order) and much cheaper.
+  void UseFifoFor(Duration d);
   // Cancels the event if it has not run yet; returns whether it did so.
   // Clears `*h` either way.
   bool Cancel(EventHandle* h);
@@ -99,7 +105,15 @@ class Engine {
     uint64_t seq = 0;  // the live event's seq; 0 when free
   };
 
-  void PopAndRun();
+  struct Fifo {
+    int64_t delay;
+    std::deque<Entry> entries;
+  };
+  // Where the next event waits: the heap (nullptr) or a FIFO; false when no
+  // event is left.
+  bool Next(Fifo** from);
+  void PopAndRun(Fifo* from);
+  EventHandle Store(Handler fn, uint64_t* seq);
 
   uint64_t seed_;
   Time now_;
@@ -108,6 +122,7 @@ class Engine {
   // A 4-ary heap: half the depth of a binary one, and a node's children
   // share cache lines; popping is most of an event's cost on a large fleet.
   boost::heap::d_ary_heap<Entry, boost::heap::arity<4>, boost::heap::compare<Later>> heap_;
+  std::vector<Fifo> fifos_;  // few: one per declared delay
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   std::map<std::string, std::unique_ptr<RandomStream>, std::less<>> streams_;

@@ -64,6 +64,40 @@ TEST(Engine, RunUntilStopsAtTheEndAndSetsTheClock) {
   EXPECT_EQ(e.pending(), 1u);
 }
 
+// The same schedule run with and without FIFOs for its fixed delays must
+// give the same order: a FIFO only changes where an event waits.
+std::vector<int> RunMixedSchedule(bool use_fifos) {
+  Engine e(1, TimeFromMicros(0));
+  if (use_fifos) {
+    e.UseFifoFor(Duration(10));
+    e.UseFifoFor(Duration(0));
+  }
+  std::vector<int> order;
+  EventHandle cancelled;
+  e.Schedule(TimeFromMicros(10), [&] { order.push_back(1); });
+  e.After(Duration(10), [&] {
+    order.push_back(2);
+    e.After(Duration(0), [&] { order.push_back(5); });
+    e.After(Duration(10), [&] { order.push_back(7); });
+    e.Schedule(TimeFromMicros(20), [&] { order.push_back(8); });
+  });
+  cancelled = e.After(Duration(10), [&] { order.push_back(-1); });
+  e.Schedule(TimeFromMicros(10), [&] { order.push_back(3); });
+  e.After(Duration(10), [&] { order.push_back(4); });
+  e.After(Duration(15), [&] { order.push_back(6); });
+  e.Cancel(&cancelled);
+  EXPECT_EQ(e.pending(), 6u);  // the cancelled entry still waits, to be skipped
+  while (e.Step()) {
+  }
+  EXPECT_EQ(e.now(), TimeFromMicros(20));
+  return order;
+}
+
+TEST(Engine, FifosForFixedDelaysKeepTheOrderOfTimeThenInsertion) {
+  EXPECT_EQ(RunMixedSchedule(false), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(RunMixedSchedule(true), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
 TEST(EngineDeathTest, SchedulingInThePastIsAnInternalError) {
   Engine e(1, TimeFromMicros(100));
   EXPECT_DEATH(e.Schedule(TimeFromMicros(99), [] {}), "before now");

@@ -51,7 +51,11 @@ World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, co
       out_dir_(out_dir),
       end_(kStart + scenario.duration),
       window_start_(kStart + scenario.warmup),
-      engine_(seed, kStart) {}
+      engine_(seed, kStart) {
+  // The delays scheduled once per poll: each gets its own event FIFO.
+  engine_.UseFifoFor(scenario.dispatcher.batch_window);
+  for (const auto& group : scenario.bots) engine_.UseFifoFor(group.poll_interval);
+}
 
 World::~World() = default;
 
