@@ -53,6 +53,7 @@ class Pass {
   void MatchIdleByRequest(Priority p, bool provision_step);
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
   bool Fresh(const Request& r, const Worker& w) const;
+  bool ManyLabelSets(const Level& level) const;
   void Place(Priority p, Worker& w, Request* r, bool provision_match);
   std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
@@ -279,7 +280,8 @@ void Pass::MatchIdle(Priority p) {
   if (s_.idle.empty() || level.requests.empty()) return;
   // Below the cutoff every match list is sorted by quality, which the
   // request-driven walk relies on.
-  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff) {
+  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff ||
+      ManyLabelSets(level)) {
     MatchIdleByWorker(p);
     return;
   }
@@ -308,6 +310,21 @@ void Pass::MatchIdleByWorker(Priority p) {
       }
     }
   }
+}
+
+// The request-driven walk pays per label set (each walks its candidate
+// workers), the worker-driven one per idle worker: with many distinct label
+// sets, as when every request draws its own labels, the latter is cheaper.
+bool Pass::ManyLabelSets(const Level& level) const {
+  constexpr size_t kMaxLabelSets = 64;
+  std::vector<char> seen(s_.signatures.size(), 0);
+  size_t distinct = 0;
+  for (const Request* r : level.requests) {
+    if (seen[r->signature]) continue;
+    seen[r->signature] = 1;
+    if (++distinct > kMaxLabelSets) return true;
+  }
+  return false;
 }
 
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
@@ -357,7 +374,9 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
       return best;
     }
   };
-  constexpr size_t kMaxClassCursors = 16;
+  // Past these, a group walks the holders of its rarest label instead:
+  // finding its classes would cost more than the walk saves.
+  constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
   std::vector<Group> groups;
   // Per signature: its group, or kNoWorker when some label it needs is held
   // by no idle worker (typical of a backlog), so its requests are passed over.
@@ -403,7 +422,9 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
   for (uint32_t gi = 0; gi < groups.size(); ++gi) {
     Group& g = groups[gi];
     const Request& r = request_at(g, 0);
-    for (uint32_t cls = 0; cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors; ++cls) {
+    const bool by_class = s_.class_labels.size() <= kMaxClasses;
+    for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
+         ++cls) {
       const WorkerSet& in_class = s_.idle_in_class[cls];
       const auto& held = *s_.class_labels[cls];
       if (in_class.empty() || !std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end()) ||
@@ -413,7 +434,7 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
       }
       g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
     }
-    if (g.cursors.size() > kMaxClassCursors) {
+    if (!by_class || g.cursors.size() > kMaxClassCursors) {
       const WorkerSet* rarest = &s_.idle;
       auto consider = [&](const std::vector<LabelId>& ids) {
         for (LabelId l : ids) {

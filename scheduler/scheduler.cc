@@ -229,12 +229,28 @@ bool ExaminationOrder(const Request* a, const Request* b) {
 }
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
-  ordered_.insert(std::upper_bound(ordered_.begin(), ordered_.end(), r.get(), ExaminationOrder), r.get());
+  arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
 }
 
+const std::vector<Request*>& RequestQueue::all() {
+  if (!arrivals_.empty()) {
+    std::sort(arrivals_.begin(), arrivals_.end(), ExaminationOrder);
+    const size_t settled = ordered_.size();
+    ordered_.insert(ordered_.end(), arrivals_.begin(), arrivals_.end());
+    std::inplace_merge(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(settled), ordered_.end(),
+                       ExaminationOrder);
+    arrivals_.clear();
+  }
+  return ordered_;
+}
+
 std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
-  ordered_.erase(std::lower_bound(ordered_.begin(), ordered_.end(), r, ExaminationOrder));
+  if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
+    arrivals_.erase(it);
+  } else {
+    ordered_.erase(std::lower_bound(ordered_.begin(), ordered_.end(), r, ExaminationOrder));
+  }
   return by_id_.Remove(*r);
 }
 
@@ -263,6 +279,7 @@ void RequestQueue::MarkExamined(const std::vector<Request*>& requests, Time t) {
 
 std::vector<const Request*> RequestQueue::SortedById() const {
   std::vector<const Request*> out(ordered_.begin(), ordered_.end());
+  out.insert(out.end(), arrivals_.begin(), arrivals_.end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;
 }

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container_hash/hash.hpp>
+
 #include "scheduler/internal/id_index.h"
 #include "scheduler/internal/label_table.h"
 #include "scheduler/scheduler.h"
@@ -58,20 +60,24 @@ bool ExaminationOrder(const Request* a, const Request* b);
 class RequestQueue {
  public:
   Request* Find(const std::string& id) const { return by_id_.Find(id); }
+  // Queues `r`; it joins the examination order at the next all().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
   // Sets the examined time of `requests` (all queued) to `t` and restores
   // the order.
   void MarkExamined(const std::vector<Request*>& requests, Time t);
-  // In examination order.
-  const std::vector<Request*>& all() const { return ordered_; }
-  size_t size() const { return ordered_.size(); }
+  // In examination order, the requests added since the last call merged in.
+  const std::vector<Request*>& all();
+  size_t size() const { return ordered_.size() + arrivals_.size(); }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
  private:
   internal::IdIndex<Request> by_id_;  // lookup only
   std::vector<Request*> ordered_;
+  // Added since all() last ran, in no order: a burst of arrivals is sorted
+  // and merged once, instead of each shifting the whole queue.
+  std::vector<Request*> arrivals_;
 };
 
 struct Worker;
@@ -172,10 +178,12 @@ struct Scheduler::Impl {
 
   internal::LabelTable labels;
   // Label-id lists -> signature ids (see Request). Lookup only.
-  std::map<std::vector<internal::LabelId>, uint32_t> signatures;
+  std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
+      signatures;
   uint32_t Signature(std::vector<internal::LabelId> ids);
   // Label-id lists -> worker class ids, and back. Lookup only.
-  std::map<std::vector<internal::LabelId>, uint32_t> worker_classes;
+  std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
+      worker_classes;
   std::vector<const std::vector<internal::LabelId>*> class_labels;
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
