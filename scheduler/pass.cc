@@ -419,10 +419,10 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
     heap.emplace_back((*c->at)->rank, gi);
     std::push_heap(heap.begin(), heap.end(), later);
   };
+  const bool by_class = s_.class_labels.size() <= kMaxClasses;
   for (uint32_t gi = 0; gi < groups.size(); ++gi) {
     Group& g = groups[gi];
     const Request& r = request_at(g, 0);
-    const bool by_class = s_.class_labels.size() <= kMaxClasses;
     for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
          ++cls) {
       const WorkerSet& in_class = s_.idle_in_class[cls];

@@ -66,7 +66,7 @@ uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
 
 Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
 
-EventHandle Engine::Store(Handler fn, uint64_t* seq) {
+EventHandle Engine::Store(Handler fn) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -75,27 +75,25 @@ EventHandle Engine::Store(Handler fn, uint64_t* seq) {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
-  *seq = next_seq_++;
+  const uint64_t seq = next_seq_++;
   slots_[slot].fn = std::move(fn);
-  slots_[slot].seq = *seq;
-  return EventHandle{slot, *seq};
+  slots_[slot].seq = seq;
+  return EventHandle{slot, seq};
 }
 
 EventHandle Engine::Schedule(Time t, Handler fn) {
   QSIM_SIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
                  static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
-  uint64_t seq;
-  EventHandle h = Store(std::move(fn), &seq);
-  heap_.push(Entry{ToMicros(t), seq, h.slot});
+  const EventHandle h = Store(std::move(fn));
+  heap_.push(Entry{ToMicros(t), h.seq, h.slot});
   return h;
 }
 
 EventHandle Engine::After(Duration d, Handler fn) {
   for (Fifo& f : fifos_) {
     if (f.delay != d.count()) continue;
-    uint64_t seq;
-    EventHandle h = Store(std::move(fn), &seq);
-    f.entries.push_back(Entry{ToMicros(now_ + d), seq, h.slot});
+    const EventHandle h = Store(std::move(fn));
+    f.entries.push_back(Entry{ToMicros(now_ + d), h.seq, h.slot});
     return h;
   }
   return Schedule(now_ + d, std::move(fn));

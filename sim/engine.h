@@ -113,7 +113,7 @@ class Engine {
   // event is left.
   bool Next(Fifo** from);
   void PopAndRun(Fifo* from);
-  EventHandle Store(Handler fn, uint64_t* seq);
+  EventHandle Store(Handler fn);  // takes a slot and the next sequence number
 
   uint64_t seed_;
   Time now_;

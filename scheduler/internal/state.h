@@ -63,8 +63,8 @@ class RequestQueue {
   // Queues `r`; it joins the examination order at the next all().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
-  // Sets the examined time of `requests` (all queued) to `t` and restores
-  // the order.
+  // Sets the examined time of `requests` (all in all()'s list, as a pass
+  // reads it) to `t` and restores the order.
   void MarkExamined(const std::vector<Request*>& requests, Time t);
   // In examination order, the requests added since the last call merged in.
   const std::vector<Request*>& all();
