@@ -366,8 +366,11 @@ void Scheduler::UpdateTime(Time t) {
 
   // Balances exist only for configured accounts (AddAccount/DeleteAccount
   // keep the two maps in step), so §2 step 3 has nothing to drop.
+  // AddAccount, DeleteAccount and the snapshot reader key `balances` exactly
+  // as `accounts`, so the two maps are walked in step.
+  auto next_balance = s.balances.begin();
   for (auto& [account, config] : s.accounts) {
-    Balance& balance = s.balances[account];
+    Balance& balance = (next_balance++)->second;
     auto slot = s.account_slot_by_name.find(account);
     static const std::array<int32_t, kNumPriorities + 1> kNone{};
     const auto& counts = slot == s.account_slot_by_name.end() ? kNone : s.RunsOf(slot->second);

@@ -65,23 +65,25 @@ class World final : public EventSink, public ErrorReporter {
   };
 
   struct Bot {
+    // What every poll reads comes first, to share a cache line or two.
     std::string id;
-    uint32_t group = 0;
-    LabelSet base, prov;
     // base and prov, sorted: what the bot reports when polling. `id` and
     // `all` are lent to flush_workers_ for the length of an AssignTasks call.
     std::vector<std::string> all;
     BotState state = BotState::kIdle;
-    int32_t task = -1;
     bool parked = false;       // long poll: waiting to be answered when work appears
     bool silent = false;       // dead or flapping: unreachable
     bool task_killed = false;  // a death killed its task; the dispatcher does not know yet
     bool aborting = false;
+    int32_t task = -1;
+    uint32_t group = 0;
+    EventHandle poll;
+    EventHandle run, detect, ret;
+    LabelSet base, prov;
     AbortReason abort_reason = AbortReason::kPreempt;
     Deferred deferred = Deferred::kNone;  // a report the bot could not send while silent
     Time deferred_time{};
     Time silent_since{};
-    EventHandle poll, run, detect, ret;
   };
 
   struct AccountState {
