@@ -364,10 +364,9 @@ void Scheduler::UpdateTime(Time t) {
     if (run.priority < kFreeBucket) run.cost[run.priority] += elapsed;
   }
 
-  // Balances exist only for configured accounts (AddAccount/DeleteAccount
-  // keep the two maps in step), so §2 step 3 has nothing to drop.
   // AddAccount, DeleteAccount and the snapshot reader key `balances` exactly
-  // as `accounts`, so the two maps are walked in step.
+  // as `accounts`: §2 step 3 has nothing to drop, and the two maps are
+  // walked in step.
   auto next_balance = s.balances.begin();
   for (auto& [account, config] : s.accounts) {
     Balance& balance = (next_balance++)->second;

@@ -113,7 +113,7 @@ size_t Engine::pending() const {
   return n;
 }
 
-bool Engine::Next(Fifo** from) {
+const Engine::Entry* Engine::Next(Fifo** from) {
   const Entry* best = heap_.empty() ? nullptr : &heap_.top();
   *from = nullptr;
   for (Fifo& f : fifos_) {
@@ -124,7 +124,7 @@ bool Engine::Next(Fifo** from) {
       *from = &f;
     }
   }
-  return best != nullptr;
+  return best;
 }
 
 bool Engine::Cancel(EventHandle* h) {
@@ -173,7 +173,7 @@ bool Engine::Step() {
 void Engine::RunUntil(Time end, const std::function<void()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
   Fifo* from;
-  while (Next(&from) && (from ? from->entries.front() : heap_.top()).time <= ToMicros(end)) {
+  for (const Entry* next = Next(&from); next && next->time <= ToMicros(end); next = Next(&from)) {
     PopAndRun(from);
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;

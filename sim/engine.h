@@ -109,9 +109,9 @@ class Engine {
     int64_t delay;
     std::deque<Entry> entries;
   };
-  // Where the next event waits: the heap (nullptr) or a FIFO; false when no
-  // event is left.
-  bool Next(Fifo** from);
+  // The next event, or nullptr when none is left; `*from` says where it
+  // waits: a FIFO, or the heap (nullptr).
+  const Entry* Next(Fifo** from);
   void PopAndRun(Fifo* from);
   EventHandle Store(Handler fn);  // takes a slot and the next sequence number
 
