@@ -27,13 +27,10 @@ Status RequireId(const std::string& id, const char* what) {
   return Status::Ok();
 }
 
-// Every poll batch is checked, so the common case sorts hashes, not strings;
-// only a hash collision pays for the string sort that names the smallest
-// repeated id.
-Status RequireDistinct(std::span<const IdleWorker> workers) {
-  std::vector<size_t> hashes;
-  hashes.reserve(workers.size());
-  for (const IdleWorker& w : workers) hashes.push_back(std::hash<std::string>{}(w.id));
+// Every poll batch is checked, so the common case sorts the ids' hashes (which
+// AssignTasks needs anyway), not the strings; only a hash collision pays for
+// the string sort that names the smallest repeated id.
+Status RequireDistinct(std::span<const IdleWorker> workers, std::vector<size_t> hashes) {
   std::sort(hashes.begin(), hashes.end());
   if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return Status::Ok();
   std::vector<std::string_view> ids;
@@ -48,6 +45,41 @@ Status RequireDistinct(std::span<const IdleWorker> workers) {
 
 }  // namespace
 
+void WorkerQueueTable::Set(const std::string& worker, WorkerQueue q) {
+  auto it = map_.find(worker);
+  if (it == map_.end()) {
+    Add(worker, std::move(q));
+    return;
+  }
+  Count(it->second, -1);
+  Count(q, +1);
+  earliest_enqueue_ = std::min(earliest_enqueue_, q.enqueue_time);
+  it->second = std::move(q);
+}
+
+bool WorkerQueueTable::Add(const std::string& worker, WorkerQueue q) {
+  auto [it, added] = map_.try_emplace(worker, std::move(q));
+  if (!added) return false;
+  const size_t hash = Hash(worker);
+  hashes_.insert(std::upper_bound(hashes_.begin(), hashes_.end(), hash), hash);
+  Count(it->second, +1);
+  earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
+  return true;
+}
+
+WorkerQueueTable::const_iterator WorkerQueueTable::Erase(const_iterator it) {
+  hashes_.erase(std::lower_bound(hashes_.begin(), hashes_.end(), Hash(it->first)));
+  Count(it->second, -1);
+  return map_.erase(it);
+}
+
+void WorkerQueueTable::EraseAbortsOf(const std::string& request, Time t) {
+  if (with_abort_ == 0) return;
+  for (auto it = map_.cbegin(); it != map_.cend();) {
+    it = it->second.task_to_abort == request && it->second.enqueue_time < t ? Erase(it) : std::next(it);
+  }
+}
+
 State State::New() { return State(); }
 
 StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
@@ -60,7 +92,7 @@ StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
       return DataLoss(where + " (worker " + q.worker() + "): empty task_to_assign");
     }
     WorkerQueue queue{q.task_to_assign(), q.task_to_abort(), TimeFromMicros(q.enqueue_us())};
-    if (!state.worker_queues_.Set(q.worker(), std::move(queue))) {
+    if (!state.worker_queues_.Add(q.worker(), std::move(queue))) {
       return DataLoss(where + ": duplicate worker " + q.worker());
     }
   }
@@ -98,28 +130,28 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
                                                      std::span<const IdleWorker> workers) {
   // Validate everything before touching any state.
   for (const IdleWorker& w : workers) QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
-  QSIM_RETURN_IF_ERROR(RequireDistinct(workers));
+  std::vector<size_t> hashes;
+  hashes.reserve(workers.size());
+  for (const IdleWorker& w : workers) hashes.push_back(WorkerQueueTable::Hash(w.id));
+  QSIM_RETURN_IF_ERROR(RequireDistinct(workers, hashes));
 
   // 1. Time out assignments never acknowledged, in ascending worker id.
-  const Duration timeout = scheduler.policy().worker_queue_timeout;
-  for (auto it = worker_queues_.begin(); it != worker_queues_.end();) {
-    if (t - it->second.enqueue_time >= timeout) {
-      // The worker may have been removed or reassigned since; the reference
-      // only logs this error, and so the timeout still drops the queue.
-      scheduler.Unassign(it->second.task_to_assign, it->first, t, events).IgnoreError();
-      it = worker_queues_.Erase(it);
-    } else {
-      ++it;
-    }
-  }
+  worker_queues_.EraseExpired(t, scheduler.policy().worker_queue_timeout,
+                              [&](const std::string& worker, const WorkerQueue& q) {
+                                // The worker may have been removed or reassigned
+                                // since; the reference only logs this error, and
+                                // so the timeout still drops the queue.
+                                scheduler.Unassign(q.task_to_assign, worker, t, events).IgnoreError();
+                              });
 
   // 2.
   scheduler.UpdateTime(t);
 
   // 3. A worker holding a valid pending assignment is just told it again; any
   // other polling worker is idle, whatever the scheduler believed.
-  for (const IdleWorker& w : workers) {
-    auto it = worker_queues_.find(w.id);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const IdleWorker& w = workers[i];
+    auto it = worker_queues_.find(w.id, hashes[i]);
     if (it != worker_queues_.end() && scheduler.IsAssigned(it->second.task_to_assign, w.id)) continue;
     // The ids were checked above, the only error MarkIdle reports.
     scheduler.MarkIdle(w.id, w.labels, t, events).IgnoreError();
@@ -133,8 +165,9 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
 
   // 5.
   std::vector<Assignment> result;
-  for (const IdleWorker& w : workers) {
-    auto it = worker_queues_.find(w.id);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const IdleWorker& w = workers[i];
+    auto it = worker_queues_.find(w.id, hashes[i]);
     if (it == worker_queues_.end()) continue;
     // Judged against the labels the bot just reported, which may be newer than
     // what the scheduler used. A request the scheduler no longer knows has no
@@ -175,9 +208,7 @@ Status State::NotifyTaskAbsent(Scheduler& scheduler, EventSink* events, const Ta
   QSIM_RETURN_IF_ERROR(scheduler.NotifyTaskAbsent(r.request, r.time, events));
   // The task to abort is gone, so the abort is done; the reference drops the
   // queue even if the bot has not yet picked up the new task (a quirk).
-  worker_queues_.EraseIf([&](const auto& entry) {
-    return entry.second.task_to_abort == r.request && entry.second.enqueue_time < r.time;
-  });
+  worker_queues_.EraseAbortsOf(r.request, r.time);
   task_errors_.erase(r.request);
   return Status::Ok();
 }

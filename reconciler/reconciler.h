@@ -9,11 +9,11 @@
 // NotifyTaskAbsent / AddTaskError, and Cancellations() to find what to abort.
 #pragma once
 
-#include <iterator>
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -76,36 +76,58 @@ struct WorkerQueue {
 };
 
 // Pending assignments by worker id. Ordered, because timeouts, aborts and
-// snapshots visit them by worker id; with a set of the ids beside, because
-// every poll looks its worker up and almost none has one, and a miss in the
-// set costs a hash where a miss in the map cost a dozen string compares.
+// snapshots visit them by worker id. Every poll looks its worker up and
+// almost none has an entry, so the keys' hashes are kept beside, sorted: a
+// caller that has hashed the id already learns of a miss without hashing it
+// again or comparing a string. Two more summaries let the scans that run on
+// every poll batch and every finished task skip a table with nothing for them.
 class WorkerQueueTable {
  public:
   using Map = std::map<std::string, WorkerQueue>;
+  using const_iterator = Map::const_iterator;
+  static size_t Hash(const std::string& worker) { return std::hash<std::string>{}(worker); }
+
   const Map& map() const { return map_; }
-  Map::iterator begin() { return map_.begin(); }
-  Map::iterator end() { return map_.end(); }
-  Map::iterator find(const std::string& worker) {
-    return ids_.contains(worker) ? map_.find(worker) : map_.end();
+  const_iterator end() const { return map_.end(); }
+  // `hash` is Hash(worker).
+  const_iterator find(const std::string& worker, size_t hash) const {
+    return std::binary_search(hashes_.begin(), hashes_.end(), hash) ? map_.find(worker) : map_.end();
   }
-  // Adds or replaces; true if it added.
-  bool Set(const std::string& worker, WorkerQueue q) {
-    auto [it, added] = map_.insert_or_assign(worker, std::move(q));
-    if (added) ids_.insert(worker);
-    return added;
+  const_iterator find(const std::string& worker) const { return find(worker, Hash(worker)); }
+  // Adds or replaces.
+  void Set(const std::string& worker, WorkerQueue q);
+  // Adds; false (and no change) if `worker` already has an entry.
+  bool Add(const std::string& worker, WorkerQueue q);
+  const_iterator Erase(const_iterator it);
+
+  // Calls expired(worker, queue) and erases, in ascending worker id, every
+  // entry whose assignment has waited `timeout` or longer at `t`.
+  template <typename Fn>
+  void EraseExpired(Time t, Duration timeout, Fn expired) {
+    if (map_.empty() || t - earliest_enqueue_ < timeout) return;
+    earliest_enqueue_ = Time::max();
+    for (auto it = map_.cbegin(); it != map_.cend();) {
+      if (t - it->second.enqueue_time >= timeout) {
+        expired(it->first, it->second);
+        it = Erase(it);
+      } else {
+        earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
+        ++it;
+      }
+    }
   }
-  Map::iterator Erase(Map::iterator it) {
-    ids_.erase(it->first);
-    return map_.erase(it);
-  }
-  template <typename Pred>
-  void EraseIf(Pred pred) {
-    for (auto it = map_.begin(); it != map_.end();) it = pred(*it) ? Erase(it) : std::next(it);
-  }
+  // Erases, in ascending worker id, every entry that aborts `request` and was
+  // made before `t`.
+  void EraseAbortsOf(const std::string& request, Time t);
 
  private:
+  void Count(const WorkerQueue& q, int delta) { with_abort_ += q.task_to_abort.empty() ? 0 : delta; }
+
   Map map_;
-  std::unordered_set<std::string> ids_;  // the keys of map_
+  std::vector<size_t> hashes_;  // Hash() of every key, sorted; repeats kept
+  // No entry's enqueue time is earlier (a bound, made exact by EraseExpired).
+  Time earliest_enqueue_ = Time::max();
+  size_t with_abort_ = 0;  // entries with a task to abort
 };
 
 }  // namespace qsim::reconciler

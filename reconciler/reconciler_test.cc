@@ -274,5 +274,64 @@ TEST(ReconcilerAssignTasks, WorkerGivenTwice_RejectedBeforeAnyChange) {
   EXPECT_EQ(s.NumQueued(), 1u);
 }
 
+// The table skips its scans on summaries (the earliest enqueue time, the
+// number of aborts); these check the summaries stay right as entries are
+// replaced, erased and partly expired.
+std::vector<std::string> Keys(const WorkerQueueTable& table) {
+  std::vector<std::string> keys;
+  for (const auto& [worker, q] : table.map()) keys.push_back(worker);
+  return keys;
+}
+
+TEST(WorkerQueueTable, EraseExpired_FindsEveryExpiredEntryAfterPartialScansAndReplacements) {
+  WorkerQueueTable table;
+  table.Set("b", WorkerQueue{"t1", "", kStart + Minutes(5)});
+  table.Set("a", WorkerQueue{"t2", "", kStart + Minutes(1)});
+  table.Set("c", WorkerQueue{"t3", "", kStart + Minutes(3)});
+  std::vector<std::string> expired;
+  auto record = [&](const std::string& worker, const WorkerQueue&) { expired.push_back(worker); };
+  // Nothing is ten minutes old yet.
+  table.EraseExpired(kStart + Minutes(10), Minutes(10), record);
+  EXPECT_TRUE(expired.empty());
+  // Only "a" is; the scan leaves b and c.
+  table.EraseExpired(kStart + Minutes(11), Minutes(10), record);
+  EXPECT_EQ(expired, std::vector<std::string>{"a"});
+  // Replacing "b" with an older enqueue time must still let it expire.
+  table.Set("b", WorkerQueue{"t4", "", kStart});
+  table.EraseExpired(kStart + Minutes(12), Minutes(10), record);
+  EXPECT_EQ(expired, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Keys(table), std::vector<std::string>{"c"});
+  table.EraseExpired(kStart + Minutes(13), Minutes(10), record);
+  EXPECT_EQ(expired, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(table.map().empty());
+}
+
+TEST(WorkerQueueTable, EraseAbortsOf_FollowsReplacedAndErasedAborts) {
+  WorkerQueueTable table;
+  table.Set("w1", WorkerQueue{"t1", "old", kStart});
+  table.Set("w2", WorkerQueue{"t2", "old", kStart});
+  // w1's abort is replaced by a plain assignment: only w2 still aborts "old".
+  table.Set("w1", WorkerQueue{"t3", "", kStart});
+  table.EraseAbortsOf("old", kStart + Seconds(1));
+  EXPECT_EQ(Keys(table), std::vector<std::string>{"w1"});
+  // A plain assignment gains an abort again.
+  table.Set("w1", WorkerQueue{"t4", "t3", kStart});
+  table.EraseAbortsOf("t3", kStart);  // not strictly before: kept
+  EXPECT_EQ(Keys(table), std::vector<std::string>{"w1"});
+  table.EraseAbortsOf("t3", kStart + Seconds(1));
+  EXPECT_TRUE(table.map().empty());
+}
+
+TEST(WorkerQueueTable, Find_WithOrWithoutTheCallersHash) {
+  WorkerQueueTable table;
+  EXPECT_TRUE(table.Add("w1", WorkerQueue{"t1", "", kStart}));
+  EXPECT_FALSE(table.Add("w1", WorkerQueue{"t2", "", kStart}));
+  EXPECT_EQ(table.find("w1")->second.task_to_assign, "t1");
+  EXPECT_EQ(table.find("w1", WorkerQueueTable::Hash("w1"))->second.task_to_assign, "t1");
+  EXPECT_EQ(table.find("w2"), table.end());
+  table.Erase(table.find("w1"));
+  EXPECT_EQ(table.find("w1"), table.end());
+}
+
 }  // namespace
 }  // namespace qsim::reconciler
