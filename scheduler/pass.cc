@@ -174,7 +174,8 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     std::fill(mark_.begin(), mark_.end(), 0);
     stamp_ = 1;
   }
-  for (LabelId l : w.label_ids) mark_[l] = stamp_;
+  const std::vector<LabelId>& held = s_.LabelIdsOf(w);
+  for (LabelId l : held) mark_[l] = stamp_;
   auto holds_all = [&](const std::vector<LabelId>& ids) {
     for (LabelId l : ids) {
       if (mark_[l] != stamp_) return false;
@@ -191,7 +192,7 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     }
   };
   scan(static_cast<uint32_t>(s_.labels.size()));
-  for (LabelId l : w.label_ids) scan(l);
+  for (LabelId l : held) scan(l);
   if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
   } else {
@@ -224,10 +225,10 @@ bool Pass::FanoutExhausted(const Request& r) const {
   return running >= config->second.max_fanout;
 }
 
-// The label of `w` that starts with `prefix`, if any (the first in order).
-const std::string* LabelWithPrefix(const Worker& w, const std::string& prefix) {
-  auto it = std::lower_bound(w.labels.begin(), w.labels.end(), prefix);
-  if (it != w.labels.end() && it->compare(0, prefix.size(), prefix) == 0) return &*it;
+// The label in `labels` (sorted) that starts with `prefix`, if any (the first).
+const std::string* LabelWithPrefix(const LabelSet& labels, const std::string& prefix) {
+  auto it = std::lower_bound(labels.begin(), labels.end(), prefix);
+  if (it != labels.end() && it->compare(0, prefix.size(), prefix) == 0) return &*it;
   return nullptr;
 }
 
@@ -237,7 +238,7 @@ void Pass::CountStart(const Request& r, const Worker& w, int delta) {
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    if (const std::string* label = LabelWithPrefix(w, prefix)) {
+    if (const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix)) {
       label_running_[{r.account, prefix, *label}] += delta;
     }
   }
@@ -249,7 +250,7 @@ bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return false;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    const std::string* label = LabelWithPrefix(w, prefix);
+    const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix);
     if (!label) continue;
     auto it = label_running_.find({r.account, prefix, *label});
     if (it != label_running_.end() && it->second >= limit) return true;
@@ -328,7 +329,7 @@ bool Pass::ManyLabelSets(const Level& level) const {
 }
 
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
-  const auto& held = w.label_ids;
+  const auto& held = s_.LabelIdsOf(w);
   if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
   return !provision_step ||
          std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end());
@@ -369,7 +370,7 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
     Cursor* current() {
       Cursor* best = nullptr;
       for (Cursor& c : cursors) {
-        if (c.at != c.end && (!best || (*c.at)->rank < (*best->at)->rank)) best = &c;
+        if (c.at != c.end && (!best || c.at.rank() < best->at.rank())) best = &c;
       }
       return best;
     }
@@ -416,7 +417,7 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
       c = g.current();
     }
     if (!c) return;
-    heap.emplace_back((*c->at)->rank, gi);
+    heap.emplace_back(c->at.rank(), gi);
     std::push_heap(heap.begin(), heap.end(), later);
   };
   const bool by_class = s_.class_labels.size() <= kMaxClasses;

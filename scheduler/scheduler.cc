@@ -41,14 +41,14 @@ void Scheduler::Impl::GrowLabelIndexes() {
 void Scheduler::Impl::IndexIdle(Worker& w) {
   idle.insert(&w);
   idle_in_class[w.label_class].insert(&w);
-  for (auto l : w.label_ids) idle_with_label[l].insert(&w);
+  for (auto l : LabelIdsOf(w)) idle_with_label[l].insert(&w);
   idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
 }
 
 void Scheduler::Impl::UnindexIdle(Worker& w) {
   idle.erase(&w);
   idle_in_class[w.label_class].erase(&w);
-  for (auto l : w.label_ids) idle_with_label[l].erase(&w);
+  for (auto l : LabelIdsOf(w)) idle_with_label[l].erase(&w);
 }
 
 void Scheduler::Impl::CountRun(const Worker& w, int delta) {
@@ -69,17 +69,19 @@ void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
 }
 
 void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
-  for (auto id : w.label_ids) --workers_with_label[id];
-  w.label_ids = labels.InternAll(new_labels);
-  auto [cls, added] = worker_classes.try_emplace(w.label_ids, static_cast<uint32_t>(class_labels.size()));
+  if (w.label_class != Worker::kNoClass) {
+    for (auto id : LabelIdsOf(w)) --workers_with_label[id];
+  }
+  auto [cls, added] =
+      worker_classes.try_emplace(labels.InternAll(new_labels), static_cast<uint32_t>(class_labels.size()));
   if (added) {
     class_labels.push_back(&cls->first);
+    class_label_names.push_back(std::move(new_labels));
     idle_in_class.emplace_back();
   }
   w.label_class = cls->second;
   GrowLabelIndexes();
-  for (auto id : w.label_ids) ++workers_with_label[id];
-  w.labels = std::move(new_labels);
+  for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
 }
 
 void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
@@ -103,6 +105,9 @@ void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator i
   }
   uint64_t rank = 0;
   for (auto& [id, w] : workers) w->rank = rank += kGap;
+  idle.RefreshRanks();
+  for (WorkerSet& set : idle_with_label) set.RefreshRanks();
+  for (WorkerSet& set : idle_in_class) set.RefreshRanks();
 }
 
 Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
@@ -136,7 +141,7 @@ void Scheduler::Impl::RemoveWorker(const std::string& id) {
   } else {
     UnindexIdle(w);
   }
-  for (auto l : w.label_ids) --workers_with_label[l];
+  for (auto l : LabelIdsOf(w)) --workers_with_label[l];
   workers.erase(w.id);
   spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
 }
@@ -424,9 +429,9 @@ Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::str
   if (t < w->latest_confirmed()) return Status::Ok();
   // A bot reports the same labels poll after poll, usually in one order:
   // compare before building a sorted set.
-  if (labels != w->labels) {
+  if (const LabelSet& current = s.LabelsOf(*w); labels != current) {
     LabelSet label_set = MakeLabelSet(labels);
-    if (w->labels != label_set) {
+    if (current != label_set) {
       s.SetWorkerLabels(*w, std::move(label_set));
       w->modified_time = s.last_update;
     }
@@ -550,8 +555,8 @@ RequestView ViewOf(const Request& r) {
                      r.enqueue_time, r.confirmed_time, r.examined_time, r.tags};
 }
 
-WorkerView ViewOf(const Worker& w) {
-  WorkerView v{w.id, w.labels, w.confirmed_time, w.modified_time, std::nullopt};
+WorkerView ViewOf(const Scheduler::Impl& s, const Worker& w) {
+  WorkerView v{w.id, s.LabelsOf(w), w.confirmed_time, w.modified_time, std::nullopt};
   if (w.run) v.run = RunView{w.run->request->id, w.run->priority, w.run->cost};
   return v;
 }
@@ -565,14 +570,14 @@ std::optional<RequestView> Scheduler::GetRequest(const std::string& request) con
 }
 
 std::optional<WorkerView> Scheduler::GetWorker(const std::string& worker) const {
-  if (Worker* w = impl_->FindWorker(worker)) return ViewOf(*w);
+  if (Worker* w = impl_->FindWorker(worker)) return ViewOf(*impl_, *w);
   return std::nullopt;
 }
 
 std::vector<WorkerView> Scheduler::Workers() const {
   std::vector<WorkerView> out;
   out.reserve(impl_->workers.size());
-  for (const auto& [id, w] : impl_->workers) out.push_back(ViewOf(*w));
+  for (const auto& [id, w] : impl_->workers) out.push_back(ViewOf(*impl_, *w));
   return out;
 }
 

@@ -319,6 +319,37 @@ TEST(SchedulerPass, HigherQualityFirstThenListOrder) {
   EXPECT_EQ(out[0].worker, "w") << "idle workers in ascending id";
 }
 
+TEST(SchedulerPass, IdOrderSurvivesRenumberingOfWorkers) {
+  // Each id sorts just before "b" and after the previous one, so each new
+  // worker halves the gap between its neighbours' ranks until the scheduler
+  // must renumber them all; the idle sets must follow.
+  Fixture f;
+  std::vector<std::string> ids = {"a"};
+  for (int i = 0; i < 40; ++i) ids.push_back(ids.back() + "0");
+  ids.push_back("b");
+  f.Idle("a");
+  f.Idle("b");
+  for (size_t i = 1; i + 1 < ids.size(); ++i) f.Idle(ids[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    f.Queue(Req("r" + std::to_string(100 + i), "", {}, {}, kT0 + Seconds(static_cast<int64_t>(i))));
+  }
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(out[i].worker, ids[i]) << i;
+    EXPECT_EQ(out[i].request, "r" + std::to_string(100 + i)) << i;
+  }
+  // Every worker left the idle sets when it was placed.
+  f.Queue(Req("late", "", {}, {}, kT0));
+  EXPECT_TRUE(f.Pass().empty());
+  // Only idle workers expire: every busy one is still there, still running.
+  f.s.UpdateTime(kT0 + f.s.policy().bot_expiration + Seconds(1));
+  for (const std::string& id : ids) {
+    ASSERT_NE(f.s.GetWorker(id), std::nullopt) << id;
+    EXPECT_TRUE(f.s.GetWorker(id)->run.has_value()) << id;
+  }
+}
+
 TEST(SchedulerPass, ProvisionRequiredWhenWorkerLacksProvisionableLabel) {
   Fixture f;
   f.Queue(Req("r", "", {"pool"}, {"img:a"}));

@@ -21,7 +21,7 @@ inline TaskEvent WorkerEvent(const Scheduler::Impl& s, EventType type, Time t, c
                              const Worker& w) {
   TaskEvent e = RequestEvent(s, type, t, r);
   e.worker = w.id;
-  e.worker_labels = w.labels;
+  e.worker_labels = s.LabelsOf(w);
   if (w.run) e.cost = w.run->cost;
   return e;
 }

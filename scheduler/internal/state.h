@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <iterator>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -106,13 +108,14 @@ class RunHandle {
 };
 
 struct Worker {
+  static constexpr uint32_t kNoClass = UINT32_MAX;
   std::string id;
   // Orders workers exactly as their ids do, as an integer (see
   // Impl::AssignRank); never written out.
   uint64_t rank = 0;
-  LabelSet labels;
-  std::vector<internal::LabelId> label_ids;  // sorted
-  uint32_t label_class = 0;  // the interned label_ids (Impl::worker_classes)
+  // The worker's labels, interned: workers with equal label sets share a
+  // class (Impl::worker_classes), which holds the labels for all of them.
+  uint32_t label_class = kNoClass;
   Time confirmed_time{};
   Time modified_time{};
   RunHandle run;  // empty while idle
@@ -131,7 +134,64 @@ struct Worker {
 struct ByRank {
   bool operator()(const Worker* a, const Worker* b) const { return a->rank < b->rank; }
 };
-using WorkerSet = std::set<Worker*, ByRank>;
+
+// A set of workers in id order. Each element keeps its worker's rank, so
+// finding, adding and removing compare ranks held in the tree's own nodes
+// instead of reading a worker (a likely cache miss) at every level.
+class WorkerSet {
+  struct Entry {
+    // Mutable so RefreshRanks can follow a renumbering, which keeps the order.
+    mutable uint64_t rank;
+    Worker* worker;
+    bool operator<(const Entry& other) const { return rank < other.rank; }
+  };
+  using Set = std::set<Entry>;
+
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::bidirectional_iterator_tag;
+    using value_type = Worker*;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Worker* const*;
+    using reference = Worker* const&;
+
+    const_iterator() = default;
+    explicit const_iterator(Set::const_iterator it) : it_(it) {}
+    reference operator*() const { return it_->worker; }
+    // The worker's rank, without reading the worker.
+    uint64_t rank() const { return it_->rank; }
+    const_iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    const_iterator operator++(int) { return const_iterator(it_++); }
+    const_iterator& operator--() {
+      --it_;
+      return *this;
+    }
+    const_iterator operator--(int) { return const_iterator(it_--); }
+    bool operator==(const const_iterator&) const = default;
+
+   private:
+    Set::const_iterator it_;
+  };
+
+  void insert(Worker* w) { set_.insert(Entry{w->rank, w}); }
+  // REQUIRES: the ranks are current (see RefreshRanks).
+  void erase(const Worker* w) { set_.erase(Entry{w->rank, nullptr}); }
+  bool empty() const { return set_.empty(); }
+  size_t size() const { return set_.size(); }
+  const_iterator begin() const { return const_iterator(set_.begin()); }
+  const_iterator end() const { return const_iterator(set_.end()); }
+  // After the workers were renumbered in the same order.
+  void RefreshRanks() {
+    for (const Entry& e : set_) e.rank = e.worker->rank;
+  }
+
+ private:
+  Set set_;
+};
 
 // One candidate of a worker's match list: a position in a level's ordered
 // list, its quality and whether it is also a provision match.
@@ -185,6 +245,12 @@ struct Scheduler::Impl {
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       worker_classes;
   std::vector<const std::vector<internal::LabelId>*> class_labels;
+  // By class: the labels themselves, sorted. A fleet has few classes, so
+  // these stay in cache where a per-worker copy would be read from memory on
+  // every poll.
+  std::vector<LabelSet> class_label_names;
+  const std::vector<internal::LabelId>& LabelIdsOf(const Worker& w) const { return *class_labels[w.label_class]; }
+  const LabelSet& LabelsOf(const Worker& w) const { return class_label_names[w.label_class]; }
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
   std::vector<uint32_t> workers_with_label;
