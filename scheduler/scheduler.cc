@@ -26,7 +26,7 @@ bool Finite(float v) { return std::isfinite(v); }
 
 // ---------------------------------------------------------------- Impl helpers
 
-Worker* Scheduler::Impl::FindWorker(const std::string& id) { return worker_by_id.Find(id); }
+Worker* Scheduler::Impl::FindWorker(std::string_view id) { return worker_by_id.Find(id); }
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
   auto it = running.find(request);
@@ -130,7 +130,7 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   return w;
 }
 
-void Scheduler::Impl::RemoveWorker(const std::string& id) {
+void Scheduler::Impl::RemoveWorker(std::string_view id) {
   Worker* found = worker_by_id.Find(id);
   if (!found) return;
   Worker& w = *found;
@@ -480,7 +480,7 @@ Status Scheduler::NotifyTaskRunning(const std::string& request, const std::strin
   }
   const Request& r = runner ? *runner->run->request : *queued;
   if (t < r.confirmed_time) return Status::Ok();
-  if (runner && runner->id == worker) {
+  if (runner && std::string_view(runner->id) == worker) {
     Confirm(runner->run->request->confirmed_time, t);
     Confirm(runner->confirmed_time, t);
     return Status::Ok();
@@ -523,7 +523,7 @@ Status Scheduler::Unassign(const std::string& request, const std::string& worker
                            EventSink* events) {
   Impl& s = *impl_;
   Worker* w = s.RunningWorkerOf(request);
-  if (!w || w->id != worker) {
+  if (!w || std::string_view(w->id) != worker) {
     return FailedPrecondition("Unassign: request \"" + request + "\" is not running on worker \"" +
                               worker + "\"");
   }
@@ -545,7 +545,7 @@ std::vector<SchedulerAssignment> Scheduler::RunOnce(EventSink* events) {
 
 bool Scheduler::IsAssigned(const std::string& request, const std::string& worker) const {
   Worker* w = impl_->RunningWorkerOf(request);
-  return w && w->id == worker;
+  return w && std::string_view(w->id) == worker;
 }
 
 namespace {

@@ -5,18 +5,27 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <boost/container/string.hpp>
 #include <boost/intrusive/unordered_set.hpp>
 
 namespace qsim::internal {
 
-// The hook an indexed object carries (as a member named `index_hook`).
-using IdIndexHook = boost::intrusive::unordered_set_member_hook<
-    boost::intrusive::link_mode<boost::intrusive::normal_link>, boost::intrusive::store_hash<true>>;
+// The hook an indexed object carries (as a member named `index_hook`): one
+// pointer. No stored hash: telling a bucket's objects apart reads each id,
+// which for an InlineId is in the object the link already led to.
+using IdIndexHook =
+    boost::intrusive::unordered_set_member_hook<boost::intrusive::link_mode<boost::intrusive::normal_link>>;
 
-// Objects of type T (with `std::string id` and `IdIndexHook index_hook`),
-// owned and found by id. Every poll looks a worker up by id, tens of millions
+// An id whose characters sit inside the object for up to 22 of them (where
+// std::string keeps 15): typical bot ids such as "linux-small-0042" would
+// otherwise cost each lookup a read of a separate heap block.
+using InlineId = boost::container::string;
+
+// Objects of type T (with an `id` viewable as a std::string_view and
+// `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker up by id, tens of millions
 // of times in a long run: std::unordered_map's buckets point at the node
 // *before* a bucket's first node, so a lookup there misses the cache on an
 // unrelated node before reaching the one it wants. Here the buckets point at
@@ -31,7 +40,7 @@ class IdIndex {
   IdIndex& operator=(const IdIndex&) = delete;
   ~IdIndex() { set_.clear_and_dispose(std::default_delete<T>()); }
 
-  T* Find(const std::string& id) const {
+  T* Find(std::string_view id) const {
     auto it = set_.find(id);
     return it == set_.end() ? nullptr : const_cast<T*>(&*it);
   }
@@ -51,13 +60,13 @@ class IdIndex {
 
  private:
   struct IdOf {
-    using type = std::string;
-    const std::string& operator()(const T& x) const { return x.id; }
+    using type = std::string_view;
+    std::string_view operator()(const T& x) const { return std::string_view(x.id.data(), x.id.size()); }
   };
   using Set = boost::intrusive::unordered_set<
       T, boost::intrusive::member_hook<T, IdIndexHook, &T::index_hook>,
-      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<std::hash<std::string>>,
-      boost::intrusive::store_hash<true>, boost::intrusive::power_2_buckets<true>>;
+      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<std::hash<std::string_view>>,
+      boost::intrusive::power_2_buckets<true>>;
   using Bucket = typename Set::bucket_type;
   static constexpr size_t kInitialBuckets = 64;
 
