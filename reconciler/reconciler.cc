@@ -60,15 +60,14 @@ void WorkerQueueTable::Set(const std::string& worker, WorkerQueue q) {
 bool WorkerQueueTable::Add(const std::string& worker, WorkerQueue q) {
   auto [it, added] = map_.try_emplace(worker, std::move(q));
   if (!added) return false;
-  const size_t hash = Hash(worker);
-  hashes_.insert(std::upper_bound(hashes_.begin(), hashes_.end(), hash), hash);
+  hashes_.insert(Hash(worker));
   Count(it->second, +1);
   earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
   return true;
 }
 
 WorkerQueueTable::const_iterator WorkerQueueTable::Erase(const_iterator it) {
-  hashes_.erase(std::lower_bound(hashes_.begin(), hashes_.end(), Hash(it->first)));
+  hashes_.erase(hashes_.find(Hash(it->first)));
   Count(it->second, -1);
   return map_.erase(it);
 }

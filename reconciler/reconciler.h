@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -77,9 +78,9 @@ struct WorkerQueue {
 
 // Pending assignments by worker id. Ordered, because timeouts, aborts and
 // snapshots visit them by worker id. Every poll looks its worker up and
-// almost none has an entry, so the keys' hashes are kept beside, sorted: a
-// caller that has hashed the id already learns of a miss without hashing it
-// again or comparing a string. Two more summaries let the scans that run on
+// almost none has an entry, so the keys' hashes are kept beside, in a hash
+// set of their own: a caller that has hashed the id already learns of a miss
+// without hashing it again or comparing a string. Two more summaries let the scans that run on
 // every poll batch and every finished task skip a table with nothing for them.
 class WorkerQueueTable {
  public:
@@ -91,7 +92,7 @@ class WorkerQueueTable {
   const_iterator end() const { return map_.end(); }
   // `hash` is Hash(worker).
   const_iterator find(const std::string& worker, size_t hash) const {
-    return std::binary_search(hashes_.begin(), hashes_.end(), hash) ? map_.find(worker) : map_.end();
+    return hashes_.find(hash) != hashes_.end() ? map_.find(worker) : map_.end();
   }
   const_iterator find(const std::string& worker) const { return find(worker, Hash(worker)); }
   // Adds or replaces.
@@ -124,7 +125,8 @@ class WorkerQueueTable {
   void Count(const WorkerQueue& q, int delta) { with_abort_ += q.task_to_abort.empty() ? 0 : delta; }
 
   Map map_;
-  std::vector<size_t> hashes_;  // Hash() of every key, sorted; repeats kept
+  // Hash() of every key, repeats kept. Lookup only: its order never escapes.
+  std::unordered_multiset<size_t> hashes_;
   // No entry's enqueue time is earlier (a bound, made exact by EraseExpired).
   Time earliest_enqueue_ = Time::max();
   size_t with_abort_ = 0;  // entries with a task to abort
