@@ -233,6 +233,35 @@ bool ExaminationOrder(const Request* a, const Request* b) {
   return a->id < b->id;
 }
 
+namespace {
+
+// Merges the sorted neighbours [first, mid) and [mid, last) in examination
+// order. Usually one side is a handful of requests (this pass's arrivals, or
+// the few examined out of step) and the other the whole backlog: each of the
+// few is then placed by binary search, which reads O(log n) backlog requests
+// where a linear merge reads them all. The order is strict (ids are unique),
+// so either way gives the same list.
+void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::iterator mid,
+                 std::vector<Request*>::iterator last) {
+  constexpr std::ptrdiff_t kFew = 8;
+  if (mid - first <= kFew) {
+    // Right to left, each joins the sorted tail after it.
+    for (auto i = mid; i != first;) {
+      --i;
+      std::rotate(i, i + 1, std::lower_bound(i + 1, last, *i, ExaminationOrder));
+    }
+  } else if (last - mid <= kFew) {
+    // Left to right, each joins the sorted head before it.
+    for (auto j = mid; j != last; ++j) {
+      std::rotate(std::upper_bound(first, j, *j, ExaminationOrder), j, j + 1);
+    }
+  } else {
+    std::inplace_merge(first, mid, last, ExaminationOrder);
+  }
+}
+
+}  // namespace
+
 void RequestQueue::Add(std::unique_ptr<Request> r) {
   arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
@@ -243,8 +272,7 @@ const std::vector<Request*>& RequestQueue::all() {
     std::sort(arrivals_.begin(), arrivals_.end(), ExaminationOrder);
     const size_t settled = ordered_.size();
     ordered_.insert(ordered_.end(), arrivals_.begin(), arrivals_.end());
-    std::inplace_merge(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(settled), ordered_.end(),
-                       ExaminationOrder);
+    MergeSorted(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(settled), ordered_.end());
     arrivals_.clear();
   }
   return ordered_;
@@ -272,9 +300,9 @@ void RequestQueue::MarkExamined(const std::vector<Request*>& requests, Time t) {
   while (bounds.size() > 2) {
     std::vector<size_t> merged{0};
     for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
-      std::inplace_merge(ordered_.begin() + static_cast<ptrdiff_t>(bounds[k]),
-                         ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
-                         ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]), ExaminationOrder);
+      MergeSorted(ordered_.begin() + static_cast<ptrdiff_t>(bounds[k]),
+                  ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
+                  ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]));
       merged.push_back(bounds[k + 2]);
     }
     if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
