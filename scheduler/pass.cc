@@ -86,6 +86,7 @@ class Pass {
 
 std::vector<SchedulerAssignment> Pass::Run() {
   pass_ = ++s_.pass_number;
+  s_.RefreshAccountIndex();
   InitCounters();
   Prioritise();
   mark_.assign(s_.labels.size(), 0);
@@ -119,11 +120,9 @@ void Pass::Prioritise() {
   std::vector<int> level_of_slot(s_.account_slots.size());
   std::vector<char> free_allowed(s_.account_slots.size());
   for (size_t slot = 0; slot < s_.account_slots.size(); ++slot) {
-    const std::string& account = s_.account_slots[slot];
-    auto balance = s_.balances.find(account);
-    level_of_slot[slot] = balance == s_.balances.end() ? kFreeBucket : BestPriority(balance->second);
-    auto config = s_.accounts.find(account);
-    free_allowed[slot] = config == s_.accounts.end() || !config->second.disable_free_tasks;
+    const Scheduler::Impl::SlotAccount& a = s_.slot_accounts[slot];
+    level_of_slot[slot] = a.balance ? BestPriority(*a.balance) : kFreeBucket;
+    free_allowed[slot] = !a.config || !a.config->disable_free_tasks;
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
@@ -508,22 +507,26 @@ std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
 
 void Pass::Reprioritise(Priority p) {
   const Policy& policy = s_.policy;
+  // `accounts` and `balances` have the same keys (see UpdateTime).
+  auto next_config = s_.accounts.begin();
+  auto next_slot = s_.slot_of_account.begin();
   for (auto& [account, balance] : s_.balances) {
+    const AccountConfig& config = (next_config++)->second;
+    const uint32_t slot = *next_slot++;
     const float b = balance[p];
     const bool demote = b < policy.demote_threshold;
     const bool promote = b > policy.promote_threshold;
     if (!demote && !promote) continue;
-    auto slot = s_.account_slot_by_name.find(account);
-    if (slot == s_.account_slot_by_name.end()) continue;  // never had a request: no runs
-    const auto& runs = s_.RunsOf(slot->second);
+    if (slot == Scheduler::Impl::kNoSlot) continue;  // never had a request: no runs
+    const auto& runs = s_.RunsOf(slot);
     int32_t below = 0;
     for (int q = p + 1; q <= kFreeBucket; ++q) below += runs[q];
-    const float room = s_.accounts.at(account).charge_rate[p] - static_cast<float>(runs[p]);
+    const float room = config.charge_rate[p] - static_cast<float>(runs[p]);
     std::vector<Worker*> moving;
     Priority to = p;
     // Candidates in worker-id order and stable sorts: ties keep that order.
     if (demote && room < 0) {
-      for (Worker* w : RunsOfAccount(slot->second, p)) {
+      for (Worker* w : RunsOfAccount(slot, p)) {
         if (w->run->priority == p) moving.push_back(w);
       }
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
@@ -532,7 +535,7 @@ void Pass::Reprioritise(Priority p) {
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
       to = p + 1;
     } else if (promote && room > 0 && below > 0) {
-      moving = RunsOfAccount(slot->second, p + 1);
+      moving = RunsOfAccount(slot, p + 1);
       std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
         return BalanceLess(b->run->cost, a->run->cost);
       });
@@ -601,9 +604,9 @@ void Pass::Preempt(Priority p) {
       Request* r = level.requests[m.position];
       if (r->placed_in_pass == pass_ || banned[r->account_slot]) continue;
       if (Blocked(*r, *w, p)) continue;
-      auto balance = s_.balances.find(r->account);
       const Balance zero{};
-      const Balance& have = balance == s_.balances.end() ? zero : balance->second;
+      const Balance* balance = s_.slot_accounts[r->account_slot].balance;
+      const Balance& have = balance ? *balance : zero;
       const Balance cost = w->run->cost;
       if (!BalanceLess(cost, have)) continue;
 

@@ -125,7 +125,8 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   w.confirmed_time = confirmed;
   w.modified_time = modified;
   InternWorkerLabels(w, std::move(worker_labels));
-  AssignRank(workers.emplace(w.id, &w).first);
+  w.in_id_order = workers.emplace(w.id, &w).first;
+  AssignRank(w.in_id_order);
   IndexIdle(w);
   return w;
 }
@@ -142,7 +143,7 @@ void Scheduler::Impl::RemoveWorker(std::string_view id) {
     UnindexIdle(w);
   }
   for (auto l : LabelIdsOf(w)) --workers_with_label[l];
-  workers.erase(w.id);
+  workers.erase(w.in_id_order);
   spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
 }
 
@@ -222,8 +223,30 @@ uint32_t Scheduler::Impl::Signature(std::vector<internal::LabelId> ids) {
 uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
   auto [it, inserted] =
       account_slot_by_name.try_emplace(account, static_cast<uint32_t>(account_slots.size()));
-  if (inserted) account_slots.push_back(account);
+  if (inserted) {
+    account_slots.push_back(account);
+    account_index_stale = true;
+  }
   return it->second;
+}
+
+void Scheduler::Impl::RefreshAccountIndex() {
+  if (!account_index_stale) return;
+  account_index_stale = false;
+  slot_accounts.assign(account_slots.size(), SlotAccount{});
+  for (size_t slot = 0; slot < account_slots.size(); ++slot) {
+    if (auto config = accounts.find(account_slots[slot]); config != accounts.end()) {
+      slot_accounts[slot].config = &config->second;
+    }
+    if (auto balance = balances.find(account_slots[slot]); balance != balances.end()) {
+      slot_accounts[slot].balance = &balance->second;
+    }
+  }
+  slot_of_account.clear();
+  for (const auto& [account, config] : accounts) {
+    auto slot = account_slot_by_name.find(account);
+    slot_of_account.push_back(slot == account_slot_by_name.end() ? kNoSlot : slot->second);
+  }
 }
 
 bool ExaminationOrder(const Request* a, const Request* b) {
@@ -366,6 +389,7 @@ Status Scheduler::AddAccount(const std::string& account, const AccountConfig& co
   Balance b{};
   std::copy(initial_balance.begin(), initial_balance.end(), b.begin());
   impl_->balances[account] = b;
+  impl_->account_index_stale = true;
   return Status::Ok();
 }
 
@@ -373,6 +397,7 @@ Status Scheduler::DeleteAccount(const std::string& account) {
   if (account.empty()) return InvalidArgument("DeleteAccount: account id must not be empty");
   impl_->accounts.erase(account);
   impl_->balances.erase(account);
+  impl_->account_index_stale = true;
   return Status::Ok();
 }
 
@@ -400,12 +425,14 @@ void Scheduler::UpdateTime(Time t) {
   // AddAccount, DeleteAccount and the snapshot reader key `balances` exactly
   // as `accounts`: §2 step 3 has nothing to drop, and the two maps are
   // walked in step.
+  s.RefreshAccountIndex();
   auto next_balance = s.balances.begin();
+  auto next_slot = s.slot_of_account.begin();
   for (auto& [account, config] : s.accounts) {
     Balance& balance = (next_balance++)->second;
-    auto slot = s.account_slot_by_name.find(account);
+    const uint32_t slot = *next_slot++;
     static const std::array<int32_t, kNumPriorities + 1> kNone{};
-    const auto& counts = slot == s.account_slot_by_name.end() ? kNone : s.RunsOf(slot->second);
+    const auto& counts = slot == Impl::kNoSlot ? kNone : s.RunsOf(slot);
     for (int p = 0; p < kNumPriorities; ++p) {
       float v = balance[p] - elapsed * static_cast<float>(counts[p]);
       const float cap = config.charge_rate[p] * config.max_charge_seconds;

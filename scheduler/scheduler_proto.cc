@@ -133,6 +133,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
         ReadBalance(b.balance(), "snapshot: balance of \"" + b.account() + "\"", s.balances[b.account()]));
   }
   for (const auto& [id, c] : s.accounts) s.balances.try_emplace(id, Balance{});
+  s.account_index_stale = true;
 
   std::set<std::string> request_ids;
   auto read_request = [&](const proto::Request& in) -> StatusOr<std::unique_ptr<Request>> {

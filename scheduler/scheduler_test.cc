@@ -350,6 +350,29 @@ TEST(SchedulerPass, IdOrderSurvivesRenumberingOfWorkers) {
   }
 }
 
+TEST(SchedulerPass, SeesAccountsAddedAndDeletedAfterTheirRequestsArrived) {
+  // A pass reads accounts through an index of request slots; adding or
+  // deleting an account after its requests arrived must reach the next pass.
+  Fixture f;
+  f.Queue(Req("r1", "a"));
+  EXPECT_TRUE(f.Pass().empty());  // no idle worker yet; "a" is unknown
+  ASSERT_TRUE(f.s.AddAccount("a", Rates({1, 0, 0, 0, 0}, 100), std::vector<float>{10}).ok());
+  f.Idle("w1");
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].priority, 0);
+  ASSERT_TRUE(f.s.DeleteAccount("a").ok());
+  f.Queue(Req("r2", "a"));
+  f.Idle("w2");
+  out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].request, "r2");
+  EXPECT_EQ(out[0].priority, kFreeBucket);
+  // And the deleted account's running request is no longer charged.
+  f.s.UpdateTime(kT0 + Seconds(10));
+  EXPECT_EQ(f.s.GetBalance("a"), std::nullopt);
+}
+
 TEST(SchedulerPass, ProvisionRequiredWhenWorkerLacksProvisionableLabel) {
   Fixture f;
   f.Queue(Req("r", "", {"pool"}, {"img:a"}));

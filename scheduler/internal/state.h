@@ -125,6 +125,8 @@ struct alignas(64) Worker {
   // Impl::AssignRank); never written out.
   uint64_t rank = 0;
   Time modified_time{};
+  // Its entry in Impl::workers, so leaving costs no search by id.
+  std::map<std::string_view, Worker*>::iterator in_id_order;
 
   bool idle() const { return !run; }
   // Spec §1: its confirmed time if idle, else the later of its own and its
@@ -267,6 +269,19 @@ struct Scheduler::Impl {
   std::unordered_map<std::string, uint32_t> account_slot_by_name;
   std::vector<std::string> account_slots;
   uint32_t AccountSlot(const std::string& account);
+
+  // Every pass and time update reads each account's config, balance and
+  // runs; these let them do it without looking names up. Rebuilt by
+  // RefreshAccountIndex after accounts or slots change (which set the flag).
+  struct SlotAccount {
+    const AccountConfig* config = nullptr;  // nullptr: not configured
+    Balance* balance = nullptr;             // nullptr: not configured
+  };
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  std::vector<SlotAccount> slot_accounts;  // by slot
+  std::vector<uint32_t> slot_of_account;   // by configured account, in id order; kNoSlot: no request yet
+  bool account_index_stale = true;
+  void RefreshAccountIndex();
 
   // --- helpers shared by the .cc files ---
   Worker* FindWorker(std::string_view id);
