@@ -50,10 +50,16 @@ class Pass {
   // --- steps ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
-  void MatchIdleByRequest(Priority p, bool provision_step);
+  // A level's requests with equal label sets, as chains through their
+  // positions: first[g] is group g's first position, next[pos] the member
+  // after pos (kEnd after the last). Groups are in order of first member.
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  struct LabelSetGroups {
+    std::vector<uint32_t> first, last, next;
+  };
+  void MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped);
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
   bool Fresh(const Request& r, const Worker& w) const;
-  bool ManyLabelSets(const Level& level) const;
   void Place(Priority p, Worker& w, Request* r, bool provision_match);
   std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
@@ -280,13 +286,44 @@ void Pass::MatchIdle(Priority p) {
   if (s_.idle.empty() || level.requests.empty()) return;
   // Below the cutoff every match list is sorted by quality, which the
   // request-driven walk relies on.
-  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff ||
-      ManyLabelSets(level)) {
+  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff) {
     MatchIdleByWorker(p);
     return;
   }
-  MatchIdleByRequest(p, true);
-  MatchIdleByRequest(p, false);
+  // One walk over the level groups its requests for both steps: by all their
+  // labels for the provision step, by base labels for the other. The
+  // request-driven walk pays per label set (each walks its candidate
+  // workers), the worker-driven one per idle worker: with many distinct label
+  // sets, as when every request draws its own labels, the latter is cheaper.
+  constexpr size_t kMaxLabelSets = 64;
+  constexpr uint32_t kUnseen = UINT32_MAX;
+  const auto n = static_cast<uint32_t>(level.requests.size());
+  LabelSetGroups by_all, by_base;
+  by_all.next.assign(n, kEnd);
+  by_base.next.assign(n, kEnd);
+  std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
+  auto join = [](LabelSetGroups& groups, uint32_t& g, uint32_t pos) {
+    if (g == kUnseen) {
+      g = static_cast<uint32_t>(groups.first.size());
+      groups.first.push_back(pos);
+      groups.last.push_back(pos);
+      return;
+    }
+    groups.next[groups.last[g]] = pos;
+    groups.last[g] = pos;
+  };
+  for (uint32_t pos = 0; pos < n; ++pos) {
+    const Request& r = *level.requests[pos];
+    uint32_t& a = all_group[r.signature];
+    if (a == kUnseen && by_all.first.size() == kMaxLabelSets) {
+      MatchIdleByWorker(p);
+      return;
+    }
+    join(by_all, a, pos);
+    join(by_base, base_group[r.base_signature], pos);
+  }
+  MatchIdleByRequest(p, true, by_all);
+  MatchIdleByRequest(p, false, by_base);
 }
 
 // Spec §5 as written: every idle worker's match list, once, before any
@@ -312,21 +349,6 @@ void Pass::MatchIdleByWorker(Priority p) {
   }
 }
 
-// The request-driven walk pays per label set (each walks its candidate
-// workers), the worker-driven one per idle worker: with many distinct label
-// sets, as when every request draws its own labels, the latter is cheaper.
-bool Pass::ManyLabelSets(const Level& level) const {
-  constexpr size_t kMaxLabelSets = 64;
-  std::vector<char> seen(s_.signatures.size(), 0);
-  size_t distinct = 0;
-  for (const Request* r : level.requests) {
-    if (seen[r->signature]) continue;
-    seen[r->signature] = 1;
-    if (++distinct > kMaxLabelSets) return true;
-  }
-  return false;
-}
-
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
   const auto& held = s_.LabelIdsOf(w);
   if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
@@ -349,7 +371,7 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // of those prefixes by (quality desc, list order). Idle workers no request
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
-void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
+void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped) {
   Level& level = levels_[p];
   // A walk over idle workers in id order: one cursor per label class that
   // holds all the group's labels, merged by rank; or, in a fleet with too
@@ -377,27 +399,24 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step) {
   // Past these, a group walks the holders of its rarest label instead:
   // finding its classes would cost more than the walk saves.
   constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
+  // A group some of whose labels no idle worker holds (typical of a
+  // backlog) is passed over, as is one whose requests were all placed.
   std::vector<Group> groups;
-  // Per signature: its group, or kNoWorker when some label it needs is held
-  // by no idle worker (typical of a backlog), so its requests are passed over.
-  constexpr uint32_t kUnseen = UINT32_MAX, kNoWorker = UINT32_MAX - 1;
-  std::vector<uint32_t> group_of(s_.signatures.size(), kUnseen);
-  for (uint32_t pos = 0; pos < level.requests.size(); ++pos) {
+  for (uint32_t head : grouped.first) {
+    auto placed = [&](uint32_t pos) { return level.requests[pos]->placed_in_pass == pass_; };
+    uint32_t pos = head;
+    while (pos != kEnd && placed(pos)) pos = grouped.next[pos];
+    if (pos == kEnd) continue;
     const Request& r = *level.requests[pos];
-    if (r.placed_in_pass == pass_) continue;
-    uint32_t& g = group_of[provision_step ? r.signature : r.base_signature];
-    if (g == kNoWorker) continue;
-    if (g == kUnseen) {
-      auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
-      if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
-          (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
-        g = kNoWorker;
-        continue;
-      }
-      g = static_cast<uint32_t>(groups.size());
-      groups.emplace_back();
+    auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
+    if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
+        (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
+      continue;
     }
-    groups[g].members.push_back(pos);
+    groups.emplace_back();
+    for (; pos != kEnd; pos = grouped.next[pos]) {
+      if (!placed(pos)) groups.back().members.push_back(pos);
+    }
   }
 
   // Min-heap of (rank of the worker a group's walk is at, group).
