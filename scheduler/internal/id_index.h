@@ -25,8 +25,8 @@ using IdIndexHook =
 using InlineId = boost::container::string;
 
 // Objects of type T (with an `id` viewable as a std::string_view and
-// `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker up by id, tens of millions
-// of times in a long run: std::unordered_map's buckets point at the node
+// `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker
+// up by id, tens of millions of times in a long run: std::unordered_map's buckets point at the node
 // *before* a bucket's first node, so a lookup there misses the cache on an
 // unrelated node before reaching the one it wants. Here the buckets point at
 // the objects, and a lookup misses once, on the object the caller reads next.
