@@ -517,8 +517,8 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGro
 
 std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
   std::vector<Worker*> out;
-  for (const qsim::Run& run : s_.runs) {
-    if (run.request->account_slot == slot && run.priority >= lowest) out.push_back(run.worker);
+  for (uint32_t i = s_.run_begin[lowest]; i < s_.runs.size(); ++i) {
+    if (s_.runs[i].request->account_slot == slot) out.push_back(s_.runs[i].worker);
   }
   std::sort(out.begin(), out.end(), ByRank());
   return out;
@@ -601,8 +601,8 @@ void Pass::Preempt(Priority p) {
   }
   if (wanted.empty()) return;
   std::vector<Worker*> candidates;
-  for (const qsim::Run& run : s_.runs) {
-    if (run.priority <= p) continue;
+  for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
+    const qsim::Run& run = s_.runs[i];
     const Worker& w = *run.worker;
     if (std::any_of(wanted.begin(), wanted.end(),
                     [&](const Request* r) { return Fresh(*r, w) && HoldsLabels(*r, w, false); })) {

@@ -64,8 +64,36 @@ const std::array<int32_t, kNumPriorities + 1>& Scheduler::Impl::RunsOf(uint32_t 
 
 void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
   CountRun(w, -1);
+  MoveRunToGroup(w.run.slot(), w.run->priority, p);
   w.run->priority = p;
   CountRun(w, +1);
+}
+
+void Scheduler::Impl::SwapRuns(uint32_t a, uint32_t b) {
+  if (a == b) return;
+  std::swap(runs[a], runs[b]);
+  runs[a].worker->run = RunHandle(&runs, a);
+  runs[b].worker->run = RunHandle(&runs, b);
+}
+
+// Moves the run at `slot` from priority group `from` to group `to` (group
+// kFreeBucket + 1 is the end of the table) one boundary at a time: across
+// each, it trades places with the neighbouring group's edge run. Returns its
+// new slot.
+uint32_t Scheduler::Impl::MoveRunToGroup(uint32_t slot, int from, int to) {
+  for (int g = from; g < to; ++g) {  // become the last of g, then the first of g + 1
+    const uint32_t last = run_begin[g + 1] - 1;
+    SwapRuns(slot, last);
+    slot = last;
+    --run_begin[g + 1];
+  }
+  for (int g = from; g > to; --g) {  // become the first of g, then the last of g - 1
+    const uint32_t first = run_begin[g];
+    SwapRuns(slot, first);
+    slot = first;
+    ++run_begin[g];
+  }
+  return slot;
 }
 
 void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
@@ -168,15 +196,12 @@ void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p
   running[r->id] = &w;
   runs.push_back(Run{std::move(r), p, cost, &w});
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
 }
 
 void Scheduler::Impl::ReleaseRun(Worker& w) {
-  const uint32_t slot = w.run.slot();
-  if (slot + 1 != runs.size()) {
-    runs[slot] = std::move(runs.back());
-    runs[slot].worker->run = RunHandle(&runs, slot);
-  }
+  MoveRunToGroup(w.run.slot(), w.run->priority, kFreeBucket + 1);  // now the last
   runs.pop_back();
   w.run = RunHandle();
 }
@@ -418,8 +443,8 @@ void Scheduler::UpdateTime(Time t) {
   const float elapsed =
       static_cast<float>(static_cast<double>(whole_seconds) + static_cast<double>(nanos) / 1e9);
 
-  for (Run& run : s.runs) {
-    if (run.priority < kFreeBucket) run.cost[run.priority] += elapsed;
+  for (Priority p = 0; p < kNumPriorities; ++p) {
+    for (uint32_t i = s.run_begin[p]; i < s.run_begin[p + 1]; ++i) s.runs[i].cost[p] += elapsed;
   }
 
   // AddAccount, DeleteAccount and the snapshot reader key `balances` exactly

@@ -235,8 +235,12 @@ struct Scheduler::Impl {
   // form a class, and a fleet has few, so a request's candidates are the
   // union of the classes holding all its labels.
   std::vector<WorkerSet> idle_in_class;
-  // Every run, contiguous, in no particular order (see RunHandle).
+  // Every run, contiguous (see RunHandle), grouped by priority: group q
+  // (kFreeBucket included) is [run_begin[q], run_begin[q + 1]). UpdateTime
+  // charges a priority's runs as one stretch, and the preemption scan starts
+  // at the priority it needs. Order within a group means nothing.
   std::vector<Run> runs;
+  std::array<uint32_t, kNumPriorities + 2> run_begin{};
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
   // No idle worker was confirmed before this: UpdateTime looks for expired
@@ -304,6 +308,8 @@ struct Scheduler::Impl {
   void UnindexIdle(Worker& w);
   void CountRun(const Worker& w, int delta);
   void ReleaseRun(Worker& w);
+  void SwapRuns(uint32_t a, uint32_t b);
+  uint32_t MoveRunToGroup(uint32_t slot, int from, int to);
 };
 
 }  // namespace qsim
