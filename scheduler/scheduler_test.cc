@@ -454,6 +454,22 @@ TEST(SchedulerPass, DemoteAtThresholdMovesCheapestRunsDown) {
     }
   }
   EXPECT_EQ(demoted, 2);
+  // From now on each run is charged at its new priority, and only there.
+  f.s.UpdateTime(kT0 + Seconds(1010));
+  int at_0 = 0, at_1 = 0;
+  for (const char* w : {"w1", "w2", "w3"}) {
+    const RunView run = *f.s.GetWorker(w)->run;
+    if (run.priority == 0) {
+      EXPECT_EQ(run.cost, (Balance{1010, 0, 0, 0, 0})) << w;
+      ++at_0;
+    } else {
+      EXPECT_EQ(run.priority, 1) << w;
+      EXPECT_EQ(run.cost, (Balance{1000, 10, 0, 0, 0})) << w;
+      ++at_1;
+    }
+  }
+  EXPECT_EQ(at_0, 1);
+  EXPECT_EQ(at_1, 2);
 }
 
 TEST(SchedulerPass, DemoteThresholdSwitch) {
