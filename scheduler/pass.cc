@@ -105,13 +105,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
   }
   MatchIdle(kFreeBucket);
 
-  std::vector<Request*> examined;
-  for (const Level& level : levels_) {
-    for (Request* r : level.requests) {
-      if (r->placed_in_pass != pass_) examined.push_back(r);
-    }
-  }
-  s_.queued.MarkExamined(examined, s_.last_update);
+  s_.queued.MarkExamined(pass_, s_.last_update);
   return std::move(out_);
 }
 
@@ -136,6 +130,7 @@ void Pass::Prioritise() {
     Priority p = level_of_slot[r->account_slot];
     if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
     if (p == kFreeBucket && !free_allowed[r->account_slot]) continue;
+    r->listed_in_pass = pass_;
     levels_[p].requests.push_back(r);
   }
 }

@@ -54,6 +54,7 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
     // A pass examines most of the list (sometimes all, sometimes a few) and
     // places some, which leave.
     now += Seconds(1);
+    const uint64_t pass = static_cast<uint64_t>(round) + 1;
     std::vector<Request*> examined;
     const int keep_one_in = std::vector<int>{1, 2, 40}[rng() % 3];
     const std::vector<Request*> listed = queue.all();  // Remove changes all()
@@ -62,10 +63,11 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
         members.erase(std::find(members.begin(), members.end(), r));
         queue.Remove(r);
       } else if (rng() % keep_one_in == 0) {
+        r->listed_in_pass = pass;
         examined.push_back(r);
       }
     }
-    queue.MarkExamined(examined, now);
+    queue.MarkExamined(pass, now);
     for (Request* r : examined) EXPECT_EQ(r->examined_time, now);
     ExpectSorted(queue, members);
     ASSERT_EQ(queue.size(), members.size());

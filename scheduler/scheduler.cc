@@ -335,14 +335,16 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   return by_id_.Remove(*r);
 }
 
-void RequestQueue::MarkExamined(const std::vector<Request*>& requests, Time t) {
-  for (Request* r : requests) r->examined_time = t;
-  // The list is now a few ascending runs: the requests just examined keep
-  // their (enqueue, id) order within each former examined-time cohort.
-  // Merging adjacent runs costs about one pass over the list per doubling.
+void RequestQueue::MarkExamined(uint64_t pass, Time t) {
+  // Once marked, the list is a few ascending runs: the requests just
+  // examined keep their (enqueue, id) order within each former examined-time
+  // cohort. One walk marks them and finds where the runs start (each request
+  // is compared with its already marked predecessor); merging adjacent runs
+  // then costs about one pass over the list per doubling.
   std::vector<size_t> bounds{0};
-  for (size_t i = 1; i < ordered_.size(); ++i) {
-    if (ExaminationOrder(ordered_[i], ordered_[i - 1])) bounds.push_back(i);
+  for (size_t i = 0; i < ordered_.size(); ++i) {
+    if (ordered_[i]->listed_in_pass == pass) ordered_[i]->examined_time = t;
+    if (i > 0 && ExaminationOrder(ordered_[i], ordered_[i - 1])) bounds.push_back(i);
   }
   bounds.push_back(ordered_.size());
   while (bounds.size() > 2) {

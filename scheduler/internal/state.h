@@ -32,7 +32,9 @@ struct alignas(64) Request {
   // The first 8 bytes of `id`, big-endian: orders ids byte-wise without a
   // string compare, unless two ids share them.
   uint64_t id_prefix = 0;
-  // The pass number in which this request was placed; pass-local bookkeeping.
+  // The pass numbers in which this request was put on a level's list, and
+  // placed; pass-local bookkeeping.
+  uint64_t listed_in_pass = 0;
   uint64_t placed_in_pass = 0;
   uint32_t account_slot = 0;  // the account's interned slot (see Impl::account_slots)
   // Interned label sets (Impl::signatures): requests with equal sets match
@@ -66,9 +68,10 @@ class RequestQueue {
   // Queues `r`; it joins the examination order at the next all().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
-  // Sets the examined time of `requests` (all in all()'s list, as a pass
-  // reads it) to `t` and restores the order.
-  void MarkExamined(const std::vector<Request*>& requests, Time t);
+  // Sets the examined time of the requests listed in pass `pass` (see
+  // Request::listed_in_pass; the pass read them from all()) to `t` and
+  // restores the order.
+  void MarkExamined(uint64_t pass, Time t);
   // In examination order, the requests added since the last call merged in.
   const std::vector<Request*>& all();
   size_t size() const { return ordered_.size() + arrivals_.size(); }
