@@ -180,7 +180,7 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
 
 Status State::NotifyTaskWaiting(Scheduler& scheduler, EventSink* events, const TaskWaitingRequest& r) {
   QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskWaiting: request"));
-  RequestSpec spec;
+  RequestSpec& spec = waiting_spec_;
   spec.id = r.request;
   spec.account = r.account;
   spec.base_labels = r.base_labels;

@@ -170,6 +170,11 @@ class State {
  private:
   WorkerQueueTable worker_queues_;
   std::map<std::string, std::string> task_errors_;    // request id -> message
+  // What NotifyTaskWaiting hands the scheduler, reused: a dispatcher
+  // re-notifies every pending task again and again, and assigning into the
+  // same strings and vectors allocates nothing once they have grown. Holds
+  // no state between calls.
+  RequestSpec waiting_spec_;
 };
 
 }  // namespace qsim::reconciler
