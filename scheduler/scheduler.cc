@@ -78,9 +78,8 @@ void Scheduler::Impl::SwapRuns(uint32_t a, uint32_t b) {
 
 // Moves the run at `slot` from priority group `from` to group `to` (group
 // kFreeBucket + 1 is the end of the table) one boundary at a time: across
-// each, it trades places with the neighbouring group's edge run. Returns its
-// new slot.
-uint32_t Scheduler::Impl::MoveRunToGroup(uint32_t slot, int from, int to) {
+// each, it trades places with the neighbouring group's edge run.
+void Scheduler::Impl::MoveRunToGroup(uint32_t slot, int from, int to) {
   for (int g = from; g < to; ++g) {  // become the last of g, then the first of g + 1
     const uint32_t last = run_begin[g + 1] - 1;
     SwapRuns(slot, last);
@@ -93,7 +92,6 @@ uint32_t Scheduler::Impl::MoveRunToGroup(uint32_t slot, int from, int to) {
     slot = first;
     ++run_begin[g];
   }
-  return slot;
 }
 
 void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {

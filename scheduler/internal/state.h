@@ -312,7 +312,7 @@ struct Scheduler::Impl {
   void CountRun(const Worker& w, int delta);
   void ReleaseRun(Worker& w);
   void SwapRuns(uint32_t a, uint32_t b);
-  uint32_t MoveRunToGroup(uint32_t slot, int from, int to);
+  void MoveRunToGroup(uint32_t slot, int from, int to);
 };
 
 }  // namespace qsim
