@@ -80,8 +80,9 @@ struct WorkerQueue {
 // snapshots visit them by worker id. Every poll looks its worker up and
 // almost none has an entry, so the keys' hashes are kept beside, in a hash
 // set of their own: a caller that has hashed the id already learns of a miss
-// without hashing it again or comparing a string. Two more summaries let the scans that run on
-// every poll batch and every finished task skip a table with nothing for them.
+// without hashing it again or comparing a string. Two more summaries let the
+// scans that run on every poll batch and every finished task skip a table
+// with nothing for them.
 class WorkerQueueTable {
  public:
   using Map = std::map<std::string, WorkerQueue>;

@@ -55,7 +55,7 @@ class Pass {
   // after pos (kEnd after the last). Groups are in order of first member.
   static constexpr uint32_t kEnd = UINT32_MAX;
   struct LabelSetGroups {
-    std::vector<uint32_t> first, last, next;
+    std::vector<uint32_t> first, next;
   };
   void MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped);
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
@@ -297,15 +297,16 @@ void Pass::MatchIdle(Priority p) {
   by_all.next.assign(n, kEnd);
   by_base.next.assign(n, kEnd);
   std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
-  auto join = [](LabelSetGroups& groups, uint32_t& g, uint32_t pos) {
+  std::vector<uint32_t> all_last, base_last;  // by group: its last member so far
+  auto join = [](LabelSetGroups& groups, std::vector<uint32_t>& last, uint32_t& g, uint32_t pos) {
     if (g == kUnseen) {
       g = static_cast<uint32_t>(groups.first.size());
       groups.first.push_back(pos);
-      groups.last.push_back(pos);
+      last.push_back(pos);
       return;
     }
-    groups.next[groups.last[g]] = pos;
-    groups.last[g] = pos;
+    groups.next[last[g]] = pos;
+    last[g] = pos;
   };
   for (uint32_t pos = 0; pos < n; ++pos) {
     const Request& r = *level.requests[pos];
@@ -314,8 +315,8 @@ void Pass::MatchIdle(Priority p) {
       MatchIdleByWorker(p);
       return;
     }
-    join(by_all, a, pos);
-    join(by_base, base_group[r.base_signature], pos);
+    join(by_all, all_last, a, pos);
+    join(by_base, base_last, base_group[r.base_signature], pos);
   }
   MatchIdleByRequest(p, true, by_all);
   MatchIdleByRequest(p, false, by_base);
