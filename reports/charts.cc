@@ -7,16 +7,26 @@
 
 namespace qsim::reports {
 
-StatusOr<std::map<std::string, std::vector<double>>> WaitsByAccount(const CsvTable& tasks) {
-  QSIM_RETURN_IF_ERROR(tasks.RequireColumns({"account", "wait_s"}));
-  int c_account = tasks.Column("account"), c_wait = tasks.Column("wait_s");
-  std::map<std::string, std::vector<double>> waits;
-  for (size_t r = 0; r < tasks.rows.size(); ++r) {
-    StatusOr<std::optional<double>> wait = NumberAt(tasks, r, c_wait);
+StatusOr<TaskWaits> ReadTaskWaits(const std::string& tasks_path) {
+  StatusOr<CsvReader> tasks = CsvReader::Open(tasks_path);
+  if (!tasks.ok()) return tasks.status();
+  QSIM_RETURN_IF_ERROR(tasks->RequireColumns({"account", "wait_s", "enqueue_s", "end_s"}));
+  const int c_account = tasks->Column("account"), c_wait = tasks->Column("wait_s");
+  const int time_columns[] = {tasks->Column("enqueue_s"), tasks->Column("end_s")};
+  TaskWaits waits;
+  for (;;) {
+    StatusOr<bool> more = tasks->Next();
+    if (!more.ok()) return more.status();
+    if (!*more) return waits;
+    for (int c : time_columns) {
+      StatusOr<std::optional<double>> t = tasks->NumberAt(c);
+      if (!t.ok()) return t.status();
+      if (*t) waits.last_time = std::max(waits.last_time, **t);
+    }
+    StatusOr<std::optional<double>> wait = tasks->NumberAt(c_wait);
     if (!wait.ok()) return wait.status();
-    if (*wait) waits[tasks.rows[r][c_account]].push_back(**wait);
+    if (*wait) waits.by_account[tasks->row()[c_account]].push_back(**wait);
   }
-  return waits;
 }
 
 svg::Series CdfSeries(const std::string& name, std::vector<double> values, double divisor) {

@@ -12,8 +12,13 @@
 
 namespace qsim::reports {
 
-// Wait times (wait_s) of the started tasks of a tasks.csv, by account.
-StatusOr<std::map<std::string, std::vector<double>>> WaitsByAccount(const CsvTable& tasks);
+// What the report and comparison pages take from a run's tasks.csv, read in
+// one streaming pass (the file of a week-long run holds a million rows).
+struct TaskWaits {
+  std::map<std::string, std::vector<double>> by_account;  // wait_s of the started tasks
+  double last_time = 0;                                   // the largest enqueue_s or end_s
+};
+StatusOr<TaskWaits> ReadTaskWaits(const std::string& tasks_path);
 
 // A step CDF of `values` (any order) in units of `divisor` seconds; long
 // inputs are thinned to about 1000 steps at evenly spaced ranks.

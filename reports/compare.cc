@@ -343,11 +343,11 @@ StatusOr<std::string> BuildCompareHtml(const CompareResult& result, const std::v
   const std::vector<std::string>* dirs[2] = {&base_dirs, &cand_dirs};
   for (int side = 0; side < 2; ++side) {
     for (const std::string& dir : *dirs[side]) {
-      StatusOr<CsvTable> tasks = ReadCsvFile(RunFile(dir, "tasks.csv"));
-      if (!tasks.ok()) return tasks.status();
-      StatusOr<std::map<std::string, std::vector<double>>> waits = WaitsByAccount(*tasks);
+      StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(dir, "tasks.csv"));
       if (!waits.ok()) return waits.status();
-      for (const auto& [account, values] : *waits) pooled[side].insert(pooled[side].end(), values.begin(), values.end());
+      for (const auto& [account, values] : waits->by_account) {
+        pooled[side].insert(pooled[side].end(), values.begin(), values.end());
+      }
     }
   }
   svg::XyChart cdf = WaitCdfChart("compare-wait-cdf", "Wait time CDF: baseline vs candidate",

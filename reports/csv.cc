@@ -9,101 +9,151 @@
 
 namespace qsim::reports {
 
-int CsvTable::Column(std::string_view name) const {
+namespace {
+
+int ColumnOf(const std::vector<std::string>& header, std::string_view name) {
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == name) return static_cast<int>(i);
   }
   return -1;
 }
 
-Status CsvTable::RequireColumns(const std::vector<std::string>& names) const {
+Status RequireColumnsOf(const std::vector<std::string>& header, const std::string& path,
+                        const std::vector<std::string>& names) {
   for (const std::string& name : names) {
-    if (Column(name) < 0) return InvalidArgument(path + ":1: missing column \"" + name + "\"");
+    if (ColumnOf(header, name) < 0) return InvalidArgument(path + ":1: missing column \"" + name + "\"");
   }
   return Status::Ok();
 }
 
-StatusOr<CsvTable> ParseCsv(std::string_view text, const std::string& path) {
+StatusOr<CsvTable> ReadAll(CsvReader& reader) {
   CsvTable table;
-  table.path = path;
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string field;
-  bool in_quotes = false;
-  bool field_was_quoted = false;
-  int line = 1;
-  int record_line = 1;
-  auto end_field = [&] {
-    record.push_back(std::move(field));
-    field.clear();
-    field_was_quoted = false;
+  table.path = reader.path();
+  table.header = reader.header();
+  for (;;) {
+    StatusOr<bool> more = reader.Next();
+    if (!more.ok()) return more.status();
+    if (!*more) return table;
+    table.rows.push_back(reader.row());
+  }
+}
+
+}  // namespace
+
+int CsvTable::Column(std::string_view name) const { return ColumnOf(header, name); }
+
+Status CsvTable::RequireColumns(const std::vector<std::string>& names) const {
+  return RequireColumnsOf(header, path, names);
+}
+
+CsvReader::CsvReader(std::unique_ptr<std::istream> in, std::string path)
+    : in_(std::move(in)), path_(std::move(path)) {}
+
+StatusOr<CsvReader> CsvReader::Open(const std::string& path) {
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) return NotFound(path + ": cannot open for reading");
+  CsvReader reader(std::move(in), path);
+  StatusOr<bool> header = reader.ReadRecord(reader.header_);
+  if (!header.ok()) return header.status();
+  if (!*header) return InvalidArgument(path + ":1: empty file, expected a header line");
+  return reader;
+}
+
+StatusOr<CsvReader> CsvReader::FromText(std::string_view text, const std::string& path) {
+  CsvReader reader(std::make_unique<std::istringstream>(std::string(text)), path);
+  StatusOr<bool> header = reader.ReadRecord(reader.header_);
+  if (!header.ok()) return header.status();
+  if (!*header) return InvalidArgument(path + ":1: empty file, expected a header line");
+  return reader;
+}
+
+int CsvReader::Column(std::string_view name) const { return ColumnOf(header_, name); }
+
+Status CsvReader::RequireColumns(const std::vector<std::string>& names) const {
+  return RequireColumnsOf(header_, path_, names);
+}
+
+StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>& fields) {
+  std::streambuf& in = *in_->rdbuf();
+  constexpr auto kEnd = std::char_traits<char>::eof();
+  if (in.sgetc() == kEnd) return false;
+  row_line_ = line_;
+  size_t count = 0;
+  // Fields are overwritten in place so that a row's strings keep their
+  // capacity from one row to the next.
+  auto field = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    std::string& f = fields[count];
+    f.clear();
+    return f;
   };
-  auto end_record = [&] {
-    end_field();
-    records.push_back(std::move(record));
-    record.clear();
+  std::string* current = &field();
+  bool quoted = false;
+  auto error = [&](const std::string& what) {
+    return InvalidArgument(path_ + ":" + std::to_string(line_) + ": " + what);
   };
-  std::vector<int> record_lines;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_quotes) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          in_quotes = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field.push_back(c);
-      }
-      continue;
+  for (;;) {
+    int c = in.sbumpc();
+    if (c == kEnd || c == '\n') {
+      if (c == '\n') ++line_;
+      break;
     }
     switch (c) {
       case '"':
-        if (!field.empty() || field_was_quoted) {
-          return InvalidArgument(path + ":" + std::to_string(line) + ": stray quote inside a field");
+        if (!current->empty() || quoted) return error("stray quote inside a field");
+        quoted = true;
+        for (;;) {
+          int q = in.sbumpc();
+          if (q == kEnd) return error("unterminated quoted field");
+          if (q == '"') {
+            if (in.sgetc() != '"') break;
+            in.sbumpc();
+          } else if (q == '\n') {
+            ++line_;
+          }
+          current->push_back(static_cast<char>(q));
         }
-        in_quotes = true;
-        field_was_quoted = true;
         break;
       case ',':
-        end_field();
+        ++count;
+        current = &field();
+        quoted = false;
         break;
       case '\r':
-        if (i + 1 < text.size() && text[i + 1] == '\n') break;
-        field.push_back(c);
-        break;
-      case '\n':
-        record_lines.push_back(record_line);
-        end_record();
-        ++line;
-        record_line = line;
-        break;
+        if (in.sgetc() == '\n') break;
+        [[fallthrough]];
       default:
-        if (field_was_quoted) {
-          return InvalidArgument(path + ":" + std::to_string(line) + ": text after a closing quote");
-        }
-        field.push_back(c);
+        if (quoted) return error("text after a closing quote");
+        current->push_back(static_cast<char>(c));
     }
   }
-  if (in_quotes) return InvalidArgument(path + ":" + std::to_string(line) + ": unterminated quoted field");
-  if (!field.empty() || field_was_quoted || !record.empty()) {
-    record_lines.push_back(record_line);
-    end_record();
+  fields.resize(count + 1);
+  return true;
+}
+
+StatusOr<bool> CsvReader::Next() {
+  StatusOr<bool> more = ReadRecord(row_);
+  if (!more.ok() || !*more) return more;
+  if (row_.size() != header_.size()) {
+    return InvalidArgument(path_ + ":" + std::to_string(row_line_) + ": " + std::to_string(row_.size()) +
+                           " fields, the header has " + std::to_string(header_.size()));
   }
-  if (records.empty()) return InvalidArgument(path + ":1: empty file, expected a header line");
-  table.header = std::move(records[0]);
-  for (size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() != table.header.size()) {
-      return InvalidArgument(path + ":" + std::to_string(record_lines[r]) + ": " +
-                             std::to_string(records[r].size()) + " fields, the header has " +
-                             std::to_string(table.header.size()));
-    }
-    table.rows.push_back(std::move(records[r]));
+  return true;
+}
+
+StatusOr<std::optional<double>> CsvReader::NumberAt(int column) const {
+  StatusOr<std::optional<double>> value = ParseNumberField(row_[column]);
+  if (!value.ok()) {
+    return InvalidArgument(path_ + ":" + std::to_string(row_line_) + ": column " + header_[column] + ": " +
+                           value.status().message());
   }
-  return table;
+  return value;
+}
+
+StatusOr<CsvTable> ParseCsv(std::string_view text, const std::string& path) {
+  StatusOr<CsvReader> reader = CsvReader::FromText(text, path);
+  if (!reader.ok()) return reader.status();
+  return ReadAll(*reader);
 }
 
 StatusOr<std::string> ReadTextFile(const std::string& path) {
@@ -125,9 +175,9 @@ Status WriteTextFile(const std::string& path, std::string_view text) {
 }
 
 StatusOr<CsvTable> ReadCsvFile(const std::string& path) {
-  StatusOr<std::string> text = ReadTextFile(path);
-  if (!text.ok()) return text.status();
-  return ParseCsv(*text, path);
+  StatusOr<CsvReader> reader = CsvReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  return ReadAll(*reader);
 }
 
 std::string CsvField(std::string_view field) {

@@ -30,6 +30,36 @@ TEST(ReportsCsv, UnterminatedQuoteIsAnError) {
   EXPECT_FALSE(ParseCsv("", "t.csv").ok());
 }
 
+TEST(ReportsCsv, ReaderStreamsRowsWithTheirStartLines) {
+  StatusOr<CsvReader> r = CsvReader::FromText("a,b\n1,\"two\nlines\"\n3,4", "t.csv");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->header(), (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(*r->Next());
+  EXPECT_EQ(r->row(), (std::vector<std::string>{"1", "two\nlines"}));
+  EXPECT_EQ(r->row_line(), 2);
+  ASSERT_TRUE(*r->Next());
+  EXPECT_EQ(r->row(), (std::vector<std::string>{"3", "4"}));
+  EXPECT_EQ(r->row_line(), 4);
+  EXPECT_EQ(**r->NumberAt(r->Column("b")), 4);
+  StatusOr<bool> end = r->Next();
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(*end);
+}
+
+TEST(ReportsCsv, ReaderErrorsNameFileLineAndColumn) {
+  StatusOr<CsvReader> r = CsvReader::FromText("a,b\n1,x\n1,2,3\n", "t.csv");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(*r->Next());
+  EXPECT_EQ(r->NumberAt(1).status().message(), "t.csv:2: column b: \"x\" is not a number");
+  EXPECT_EQ(r->Next().status().message(), "t.csv:3: 3 fields, the header has 2");
+  EXPECT_EQ(CsvReader::FromText("a\n\"x\"y\n", "t.csv")->Next().status().message(),
+            "t.csv:2: text after a closing quote");
+  EXPECT_EQ(CsvReader::FromText("a\nx\"y\n", "t.csv")->Next().status().message(),
+            "t.csv:2: stray quote inside a field");
+  EXPECT_EQ(CsvReader::FromText("", "t.csv").status().message(), "t.csv:1: empty file, expected a header line");
+  EXPECT_EQ(CsvReader::Open("/nonexistent/t.csv").status().code(), StatusCode::kNotFound);
+}
+
 TEST(ReportsCsv, WritesFieldsQuotedOnlyWhenNeeded) {
   EXPECT_EQ(CsvLine({"a", "b,c", "say \"x\"", ""}), "a,\"b,c\",\"say \"\"x\"\"\",\n");
   StatusOr<CsvTable> back = ParseCsv("h1,h2,h3,h4\n" + CsvLine({"a", "b,c", "say \"x\"", ""}), "t");

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reports/charts.h"
 #include "reports/csv.h"
 
 namespace qsim::reports {
@@ -126,6 +127,25 @@ TEST_F(RunReportFolder, BadNumberIsAnErrorNamingFileAndLine) {
   std::ostringstream out, err;
   EXPECT_EQ(RunReportCommand(dir_, out, err), 2);
   EXPECT_NE(err.str().find("tasks.csv:2: column wait_s"), std::string::npos) << err.str();
+}
+
+TEST_F(RunReportFolder, TaskWaitsAreReadByAccountWithTheLastTime) {
+  StatusOr<TaskWaits> waits = ReadTaskWaits(dir_ + "/tasks.csv");
+  ASSERT_TRUE(waits.ok()) << waits.status().message();
+  EXPECT_EQ(waits->by_account.at("build"), (std::vector<double>{2, 26}));
+  EXPECT_EQ(waits->by_account.at("test"), (std::vector<double>{1}));
+  EXPECT_EQ(waits->last_time, 90);
+}
+
+TEST_F(RunReportFolder, BadTaskTimeIsAnErrorNotSkipped) {
+  Write("tasks.csv",
+        "task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,"
+        "wait_s,times_preempted,times_unassigned,provision_needed,start_priority\n"
+        "1,build,,,0.000000,,,,unfinished,,0,0,0,\n"
+        "2,build,,,0.000000,,,later,completed,1.0,0,0,0,1\n");
+  StatusOr<TaskWaits> waits = ReadTaskWaits(dir_ + "/tasks.csv");
+  ASSERT_FALSE(waits.ok());
+  EXPECT_EQ(waits.status().message(), dir_ + "/tasks.csv:3: column end_s: \"later\" is not a number");
 }
 
 TEST(RunReport, MissingFolderIsAnError) {
