@@ -544,15 +544,15 @@ void Pass::Reprioritise(Priority p) {
       for (Worker* w : RunsOfAccount(slot, p)) {
         if (w->run->priority == p) moving.push_back(w);
       }
-      std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
-        return BalanceLess(a->run->cost, b->run->cost);
+      std::stable_sort(moving.begin(), moving.end(), [this](const Worker* a, const Worker* b) {
+        return BalanceLess(s_.CostOf(*a), s_.CostOf(*b));
       });
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
       to = p + 1;
     } else if (promote && room > 0 && below > 0) {
       moving = RunsOfAccount(slot, p + 1);
-      std::stable_sort(moving.begin(), moving.end(), [](const Worker* a, const Worker* b) {
-        return BalanceLess(b->run->cost, a->run->cost);
+      std::stable_sort(moving.begin(), moving.end(), [this](const Worker* a, const Worker* b) {
+        return BalanceLess(s_.CostOf(*b), s_.CostOf(*a));
       });
       moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(static_cast<double>(room)))));
     }
@@ -606,9 +606,10 @@ void Pass::Preempt(Priority p) {
     }
   }
   // Cheapest first; ties in worker-id order.
-  std::sort(candidates.begin(), candidates.end(), [](const Worker* a, const Worker* b) {
-    if (BalanceLess(a->run->cost, b->run->cost)) return true;
-    if (BalanceLess(b->run->cost, a->run->cost)) return false;
+  std::sort(candidates.begin(), candidates.end(), [this](const Worker* a, const Worker* b) {
+    const Balance cost_a = s_.CostOf(*a), cost_b = s_.CostOf(*b);
+    if (BalanceLess(cost_a, cost_b)) return true;
+    if (BalanceLess(cost_b, cost_a)) return false;
     return a->rank < b->rank;
   });
 
@@ -622,7 +623,7 @@ void Pass::Preempt(Priority p) {
       const Balance zero{};
       const Balance* balance = s_.slot_accounts[r->account_slot].balance;
       const Balance& have = balance ? *balance : zero;
-      const Balance cost = w->run->cost;
+      const Balance cost = s_.CostOf(*w);
       if (!BalanceLess(cost, have)) continue;
 
       const Request& victim = *w->run->request;

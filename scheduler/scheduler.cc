@@ -62,6 +62,12 @@ const std::array<int32_t, kNumPriorities + 1>& Scheduler::Impl::RunsOf(uint32_t 
   return account_slot < runs_at.size() ? runs_at[account_slot] : kNone;
 }
 
+Balance Scheduler::Impl::CostOf(const Worker& w) const {
+  Balance cost;
+  for (int p = 0; p < kNumPriorities; ++p) cost[p] = run_cost[p][w.run.slot()];
+  return cost;
+}
+
 void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
   CountRun(w, -1);
   MoveRunToGroup(w.run.slot(), w.run->priority, p);
@@ -72,6 +78,7 @@ void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
 void Scheduler::Impl::SwapRuns(uint32_t a, uint32_t b) {
   if (a == b) return;
   std::swap(runs[a], runs[b]);
+  for (std::vector<float>& cost : run_cost) std::swap(cost[a], cost[b]);
   runs[a].worker->run = RunHandle(&runs, a);
   runs[b].worker->run = RunHandle(&runs, b);
 }
@@ -192,7 +199,8 @@ void Scheduler::Impl::RemoveExpiredWorkers() {
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
   UnindexIdle(w);
   running[r->id] = &w;
-  runs.push_back(Run{std::move(r), p, cost, &w});
+  runs.push_back(Run{std::move(r), p, &w});
+  for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
   MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
@@ -201,6 +209,7 @@ void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p
 void Scheduler::Impl::ReleaseRun(Worker& w) {
   MoveRunToGroup(w.run.slot(), w.run->priority, kFreeBucket + 1);  // now the last
   runs.pop_back();
+  for (std::vector<float>& cost : run_cost) cost.pop_back();
   w.run = RunHandle();
 }
 
@@ -444,7 +453,8 @@ void Scheduler::UpdateTime(Time t) {
       static_cast<float>(static_cast<double>(whole_seconds) + static_cast<double>(nanos) / 1e9);
 
   for (Priority p = 0; p < kNumPriorities; ++p) {
-    for (uint32_t i = s.run_begin[p]; i < s.run_begin[p + 1]; ++i) s.runs[i].cost[p] += elapsed;
+    float* cost = s.run_cost[p].data();
+    for (uint32_t i = s.run_begin[p]; i < s.run_begin[p + 1]; ++i) cost[i] += elapsed;
   }
 
   // AddAccount, DeleteAccount and the snapshot reader key `balances` exactly
@@ -637,7 +647,7 @@ RequestView ViewOf(const Request& r) {
 
 WorkerView ViewOf(const Scheduler::Impl& s, const Worker& w) {
   WorkerView v{w.id, s.LabelsOf(w), w.confirmed_time, w.modified_time, std::nullopt};
-  if (w.run) v.run = RunView{w.run->request->id, w.run->priority, w.run->cost};
+  if (w.run) v.run = RunView{w.run->request->id, w.run->priority, s.CostOf(w)};
   return v;
 }
 

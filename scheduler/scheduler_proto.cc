@@ -96,7 +96,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
       proto::Run& run = *out.mutable_run();
       WriteRequest(*w->run->request, *run.mutable_request());
       run.set_priority(w->run->priority);
-      for (float c : w->run->cost) run.add_cost(c);
+      for (float c : s.CostOf(*w)) run.add_cost(c);
     }
   }
   for (const auto& [account, b] : s.balances) {

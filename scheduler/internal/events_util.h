@@ -22,7 +22,7 @@ inline TaskEvent WorkerEvent(const Scheduler::Impl& s, EventType type, Time t, c
   TaskEvent e = RequestEvent(s, type, t, r);
   e.worker = w.id;
   e.worker_labels = s.LabelsOf(w);
-  if (w.run) e.cost = w.run->cost;
+  if (w.run) e.cost = s.CostOf(w);
   return e;
 }
 

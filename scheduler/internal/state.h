@@ -91,8 +91,8 @@ struct Worker;
 struct Run {
   std::unique_ptr<Request> request;
   Priority priority = 0;
-  Balance cost{};
   Worker* worker = nullptr;
+  // What it has cost so far is kept apart, in Impl::run_cost.
 };
 
 // A worker's way to its run. Runs live contiguously in Impl::runs, because
@@ -244,6 +244,11 @@ struct Scheduler::Impl {
   // at the priority it needs. Order within a group means nothing.
   std::vector<Run> runs;
   std::array<uint32_t, kNumPriorities + 2> run_begin{};
+  // What each run has cost, by priority: run_cost[p][slot], slots as in
+  // `runs`. Apart from the runs so that UpdateTime charges a priority group
+  // as one pass over contiguous floats: thousands of runs then fit in L1.
+  std::array<std::vector<float>, kNumPriorities> run_cost;
+  Balance CostOf(const Worker& w) const;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
   // No idle worker was confirmed before this: UpdateTime looks for expired
