@@ -260,7 +260,7 @@ bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
 
 std::unique_ptr<Request> Pass::TakeQueued(Request* r) {
   r->placed_in_pass = pass_;
-  return s_.queued.Remove(r);
+  return s_.queued.Take(r);
 }
 
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {

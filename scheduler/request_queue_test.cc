@@ -58,10 +58,19 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
     std::vector<Request*> examined;
     const int keep_one_in = std::vector<int>{1, 2, 40}[rng() % 3];
     const std::vector<Request*> listed = queue.all();  // Remove changes all()
+    // Taken requests stay in the list until MarkExamined, so they must live
+    // until then (a pass keeps them as runs).
+    std::vector<std::unique_ptr<Request>> taken;
     for (Request* r : listed) {
       if (rng() % 10 == 0 && members.size() > 5) {
         members.erase(std::find(members.begin(), members.end(), r));
-        queue.Remove(r);
+        if (rng() % 2 == 0) {
+          queue.Remove(r);
+        } else {
+          taken.push_back(queue.Take(r));
+          EXPECT_EQ(queue.Find(r->id), nullptr);
+        }
+        ASSERT_EQ(queue.size(), members.size());
       } else if (rng() % keep_one_in == 0) {
         r->listed_in_pass = pass;
         examined.push_back(r);
@@ -69,6 +78,7 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
     }
     queue.MarkExamined(pass, now);
     for (Request* r : examined) EXPECT_EQ(r->examined_time, now);
+    for (const auto& r : taken) EXPECT_FALSE(r->taken);
     ExpectSorted(queue, members);
     ASSERT_EQ(queue.size(), members.size());
   }

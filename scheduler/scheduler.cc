@@ -333,6 +333,12 @@ const std::vector<Request*>& RequestQueue::all() {
   return ordered_;
 }
 
+std::unique_ptr<Request> RequestQueue::Take(Request* r) {
+  r->taken = true;
+  ++taken_;
+  return by_id_.Remove(*r);
+}
+
 std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
     arrivals_.erase(it);
@@ -348,11 +354,20 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t) {
   // cohort. One walk marks them and finds where the runs start (each request
   // is compared with its already marked predecessor); merging adjacent runs
   // then costs about one pass over the list per doubling.
+  // The same walk closes the gaps of the taken requests.
   std::vector<size_t> bounds{0};
-  for (size_t i = 0; i < ordered_.size(); ++i) {
-    if (ordered_[i]->listed_in_pass == pass) ordered_[i]->examined_time = t;
-    if (i > 0 && ExaminationOrder(ordered_[i], ordered_[i - 1])) bounds.push_back(i);
+  size_t kept = 0;
+  for (Request* r : ordered_) {
+    if (r->taken) {
+      r->taken = false;
+      continue;
+    }
+    if (r->listed_in_pass == pass) r->examined_time = t;
+    if (kept > 0 && ExaminationOrder(r, ordered_[kept - 1])) bounds.push_back(kept);
+    ordered_[kept++] = r;
   }
+  ordered_.resize(kept);
+  taken_ = 0;
   bounds.push_back(ordered_.size());
   while (bounds.size() > 2) {
     std::vector<size_t> merged{0};
@@ -368,7 +383,9 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t) {
 }
 
 std::vector<const Request*> RequestQueue::SortedById() const {
-  std::vector<const Request*> out(ordered_.begin(), ordered_.end());
+  std::vector<const Request*> out;
+  out.reserve(size());
+  std::copy_if(ordered_.begin(), ordered_.end(), std::back_inserter(out), [](const Request* r) { return !r->taken; });
   out.insert(out.end(), arrivals_.begin(), arrivals_.end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;

@@ -42,6 +42,7 @@ struct alignas(64) Request {
   // base and provisionable ones.
   uint32_t base_signature = 0;
   uint32_t signature = 0;
+  bool taken = false;  // see RequestQueue::Take
 
   std::string id;
   std::string account;
@@ -68,13 +69,19 @@ class RequestQueue {
   // Queues `r`; it joins the examination order at the next all().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
+  // Remove for a pass, which takes requests from a list in examination
+  // order: `r` leaves the index (and size()) now, but the list only at the
+  // next MarkExamined, in its walk, instead of each costing a shift of the
+  // backlog. `r` must outlive that call.
+  std::unique_ptr<Request> Take(Request* r);
   // Sets the examined time of the requests listed in pass `pass` (see
-  // Request::listed_in_pass; the pass read them from all()) to `t` and
-  // restores the order.
+  // Request::listed_in_pass; the pass read them from all()) to `t`, drops
+  // the taken ones, and restores the order.
   void MarkExamined(uint64_t pass, Time t);
   // In examination order, the requests added since the last call merged in.
+  // Not between a Take and the next MarkExamined.
   const std::vector<Request*>& all();
-  size_t size() const { return ordered_.size() + arrivals_.size(); }
+  size_t size() const { return ordered_.size() + arrivals_.size() - taken_; }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
@@ -84,6 +91,7 @@ class RequestQueue {
   // Added since all() last ran, in no order: a burst of arrivals is sorted
   // and merged once, instead of each shifting the whole queue.
   std::vector<Request*> arrivals_;
+  size_t taken_ = 0;  // still in ordered_, dropped by MarkExamined
 };
 
 struct Worker;
