@@ -26,7 +26,7 @@ class CsvWriter {
 
   CsvWriter& Field(std::string_view s);  // quoted if it holds a comma, quote or newline
   CsvWriter& Field(int64_t v);
-  CsvWriter& Micros(int64_t us) { return Raw(FormatMicros(us)); }
+  CsvWriter& Micros(int64_t us);
   CsvWriter& Float(double v) { return Raw(FormatFloat(v)); }
   CsvWriter& Empty() { return Raw(""); }
   CsvWriter& Raw(std::string_view s);  // written as is (caller knows it needs no quotes)
@@ -35,6 +35,7 @@ class CsvWriter {
 
  private:
   explicit CsvWriter(std::FILE* f, std::string path) : f_(f), path_(std::move(path)) {}
+  void Separate();  // the comma before every field but a row's first
   void Flush();
   std::FILE* f_;
   std::string path_;
