@@ -52,15 +52,15 @@ CsvReader::CsvReader(std::unique_ptr<std::istream> in, std::string path)
 StatusOr<CsvReader> CsvReader::Open(const std::string& path) {
   auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*in) return NotFound(path + ": cannot open for reading");
-  CsvReader reader(std::move(in), path);
-  StatusOr<bool> header = reader.ReadRecord(reader.header_);
-  if (!header.ok()) return header.status();
-  if (!*header) return InvalidArgument(path + ":1: empty file, expected a header line");
-  return reader;
+  return StartReading(std::move(in), path);
 }
 
 StatusOr<CsvReader> CsvReader::FromText(std::string_view text, const std::string& path) {
-  CsvReader reader(std::make_unique<std::istringstream>(std::string(text)), path);
+  return StartReading(std::make_unique<std::istringstream>(std::string(text)), path);
+}
+
+StatusOr<CsvReader> CsvReader::StartReading(std::unique_ptr<std::istream> in, const std::string& path) {
+  CsvReader reader(std::move(in), path);
   StatusOr<bool> header = reader.ReadRecord(reader.header_);
   if (!header.ok()) return header.status();
   if (!*header) return InvalidArgument(path + ":1: empty file, expected a header line");

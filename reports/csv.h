@@ -58,6 +58,8 @@ class CsvReader {
 
  private:
   CsvReader(std::unique_ptr<std::istream> in, std::string path);
+  // Reads the header.
+  static StatusOr<CsvReader> StartReading(std::unique_ptr<std::istream> in, const std::string& path);
   // Reads one record into `fields`; false when the input had none left.
   StatusOr<bool> ReadRecord(std::vector<std::string>& fields);
 
