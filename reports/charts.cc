@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "reports/run_data.h"
+#include "reports/csv.h"
 #include "reports/time_scale.h"
 
 namespace qsim::reports {

@@ -6,7 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "reports/csv.h"
 #include "reports/svg.h"
 #include "scheduler/status.h"
 
