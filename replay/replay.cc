@@ -10,6 +10,7 @@
 
 #include "proto/state.pb.h"
 #include "reconciler/reconciler.h"
+#include "reconciler/restart.h"
 #include "replay/trace_parse_internal.h"
 #include "scheduler/scheduler.h"
 
@@ -199,23 +200,8 @@ class Replayer {
   // Writes both states to bytes, drops the live objects and continues with
   // the ones read back, as a restarted service would.
   Diff Roundtrip() {
-    std::string scheduler_bytes;
-    std::string reconciler_bytes;
-    if (!scheduler_.ToProto().SerializeToString(&scheduler_bytes) ||
-        !state_.ToProto().SerializeToString(&reconciler_bytes)) {
-      return std::string("roundtrip: expected the state to serialize, actual failure");
-    }
-    ::qsim::proto::SchedulerSnapshot snapshot;
-    ::qsim::proto::ReconcilerState reconciler_state;
-    if (!snapshot.ParseFromString(scheduler_bytes) || !reconciler_state.ParseFromString(reconciler_bytes)) {
-      return std::string("roundtrip: expected the bytes to parse, actual failure");
-    }
-    StatusOr<Scheduler> scheduler = Scheduler::NewFromProto(snapshot);
-    if (!scheduler.ok()) return "roundtrip: expected the scheduler to restore, actual " + scheduler.status().message();
-    StatusOr<reconciler::State> state = reconciler::State::NewFromProto(reconciler_state);
-    if (!state.ok()) return "roundtrip: expected the reconciler to restore, actual " + state.status().message();
-    scheduler_ = std::move(scheduler).value();
-    state_ = std::move(state).value();
+    Status restarted = reconciler::RestartThroughBytes(scheduler_, state_);
+    if (!restarted.ok()) return "roundtrip: expected the state to restore, actual " + restarted.message();
     return std::nullopt;
   }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "replay/trace.pb.h"
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::replay::internal {
 

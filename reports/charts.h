@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "reports/svg.h"
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

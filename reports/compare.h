@@ -11,7 +11,7 @@
 
 #include "reports/expectations.h"
 #include "reports/run_data.h"
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

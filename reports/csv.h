@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

@@ -4,7 +4,7 @@
 #include <ostream>
 #include <string>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "reports/csv.h"
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

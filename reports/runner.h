@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

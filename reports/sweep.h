@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

@@ -7,7 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::reports {
 

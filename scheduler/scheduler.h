@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "scheduler/events.h"
-#include "scheduler/status.h"
-#include "scheduler/time.h"
+#include "base/status.h"
+#include "base/time.h"
 #include "scheduler/types.h"
 
 namespace qsim {

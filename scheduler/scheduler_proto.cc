@@ -2,9 +2,12 @@
 // read back with every reference checked, so a damaged snapshot is an error,
 // never a crash.
 #include <set>
+#include <string>
+#include <type_traits>
 
 #include "proto/state.pb.h"
 #include "scheduler/internal/state.h"
+#include "scheduler/policy_schema.h"
 #include "scheduler/scheduler.h"
 
 namespace qsim {
@@ -31,33 +34,47 @@ void WriteRequest(const Request& r, proto::Request& out) {
   for (const auto& t : r.tags) out.add_tags(t);
 }
 
+// Through reflection on the schema's proto names, so that a switch is listed
+// once (scheduler/policy_schema.h). Every switch is written; a missing one
+// reads as its default.
 void WritePolicy(const Policy& p, proto::Policy& out) {
-  out.set_disable_preemption(p.disable_preemption);
-  out.set_bot_expiration_us(ToMicros(p.bot_expiration));
-  out.set_worker_queue_timeout_us(ToMicros(p.worker_queue_timeout));
-  out.set_max_queue_age_us(ToMicros(p.max_queue_age));
-  out.set_promote_threshold(p.promote_threshold);
-  out.set_demote_threshold(p.demote_threshold);
-  out.set_enforce_fanout(p.enforce_fanout);
-  out.set_enforce_per_label_limits(p.enforce_per_label_limits);
-  out.set_skip_stale_pairs(p.skip_stale_pairs);
-  out.set_preempt_once_per_worker(p.preempt_once_per_worker);
-  out.set_match_sort_cutoff(p.match_sort_cutoff);
+  const google::protobuf::Reflection& reflection = *out.GetReflection();
+  ForEachPolicyField(p, [&](PolicyFieldName name, const auto& value) {
+    const google::protobuf::FieldDescriptor* field = out.GetDescriptor()->FindFieldByName(std::string(name.proto));
+    QSIM_CHECK(field != nullptr, "policy switch %s has no proto field", std::string(name.proto).c_str());
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      reflection.SetBool(&out, field, value);
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      reflection.SetInt64(&out, field, ToMicros(value));
+    } else if constexpr (std::is_same_v<T, float>) {
+      reflection.SetFloat(&out, field, value);
+    } else {
+      static_assert(std::is_same_v<T, int64_t>);
+      reflection.SetInt64(&out, field, value);
+    }
+  });
 }
 
 Policy ReadPolicy(const proto::Policy& in) {
   Policy p;
-  if (in.has_disable_preemption()) p.disable_preemption = in.disable_preemption();
-  if (in.has_bot_expiration_us()) p.bot_expiration = Micros(in.bot_expiration_us());
-  if (in.has_worker_queue_timeout_us()) p.worker_queue_timeout = Micros(in.worker_queue_timeout_us());
-  if (in.has_max_queue_age_us()) p.max_queue_age = Micros(in.max_queue_age_us());
-  if (in.has_promote_threshold()) p.promote_threshold = in.promote_threshold();
-  if (in.has_demote_threshold()) p.demote_threshold = in.demote_threshold();
-  if (in.has_enforce_fanout()) p.enforce_fanout = in.enforce_fanout();
-  if (in.has_enforce_per_label_limits()) p.enforce_per_label_limits = in.enforce_per_label_limits();
-  if (in.has_skip_stale_pairs()) p.skip_stale_pairs = in.skip_stale_pairs();
-  if (in.has_preempt_once_per_worker()) p.preempt_once_per_worker = in.preempt_once_per_worker();
-  if (in.has_match_sort_cutoff()) p.match_sort_cutoff = in.match_sort_cutoff();
+  const google::protobuf::Reflection& reflection = *in.GetReflection();
+  ForEachPolicyField(p, [&](PolicyFieldName name, auto& value) {
+    const google::protobuf::FieldDescriptor* field = in.GetDescriptor()->FindFieldByName(std::string(name.proto));
+    QSIM_CHECK(field != nullptr, "policy switch %s has no proto field", std::string(name.proto).c_str());
+    if (!reflection.HasField(in, field)) return;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      value = reflection.GetBool(in, field);
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      value = Micros(reflection.GetInt64(in, field));
+    } else if constexpr (std::is_same_v<T, float>) {
+      value = reflection.GetFloat(in, field);
+    } else {
+      static_assert(std::is_same_v<T, int64_t>);
+      value = reflection.GetInt64(in, field);
+    }
+  });
   return p;
 }
 

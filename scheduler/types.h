@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/time.h"
+#include "base/time.h"
 
 namespace qsim {
 

@@ -10,7 +10,7 @@
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
 
-#include "sim/internal/check.h"
+#include "base/check.h"
 
 namespace qsim::sim {
 
@@ -82,7 +82,7 @@ EventHandle Engine::Store(Handler fn) {
 }
 
 EventHandle Engine::Schedule(Time t, Handler fn) {
-  QSIM_SIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
+  QSIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
                  static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
   const EventHandle h = Store(std::move(fn));
   heap_.push(Entry{ToMicros(t), h.seq, h.slot});
@@ -100,7 +100,7 @@ EventHandle Engine::After(Duration d, Handler fn) {
 }
 
 void Engine::UseFifoFor(Duration d) {
-  QSIM_SIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));
+  QSIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));
   for (const Fifo& f : fifos_) {
     if (f.delay == d.count()) return;
   }
@@ -152,7 +152,7 @@ void Engine::PopAndRun(Fifo* from) {
   }
   Slot& s = slots_[e.slot];
   if (s.seq != e.seq) return;  // cancelled
-  QSIM_SIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
+  QSIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
                  static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
   now_ = TimeFromMicros(e.time);
   Handler fn = std::move(s.fn);

@@ -19,7 +19,7 @@
 #include <boost/heap/d_ary_heap.hpp>
 #include <boost/random/mersenne_twister.hpp>
 
-#include "scheduler/time.h"
+#include "base/time.h"
 
 namespace qsim::sim {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/status.h"
-#include "scheduler/time.h"
+#include "base/status.h"
+#include "base/time.h"
 #include "scheduler/types.h"
 
 namespace qsim::sim {

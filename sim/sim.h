@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/status.h"
-#include "scheduler/time.h"
+#include "base/status.h"
+#include "base/time.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {

@@ -13,6 +13,7 @@
 
 #include "proto/state.pb.h"
 #include "reconciler/reconciler.h"
+#include "reconciler/restart.h"
 
 namespace qsim {
 namespace {
@@ -42,19 +43,8 @@ struct Twin {
   RecordingEventSink sink;
 
   void RoundTrip() {
-    std::string s_bytes, r_bytes;
-    ASSERT_TRUE(scheduler.ToProto().SerializeToString(&s_bytes));
-    ASSERT_TRUE(state.ToProto().SerializeToString(&r_bytes));
-    proto::SchedulerSnapshot s_proto;
-    proto::ReconcilerState r_proto;
-    ASSERT_TRUE(s_proto.ParseFromString(s_bytes));
-    ASSERT_TRUE(r_proto.ParseFromString(r_bytes));
-    auto s = Scheduler::NewFromProto(s_proto);
-    auto r = reconciler::State::NewFromProto(r_proto);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    scheduler = std::move(*s);
-    state = std::move(*r);
+    Status restarted = reconciler::RestartThroughBytes(scheduler, state);
+    ASSERT_TRUE(restarted.ok()) << restarted.message();
   }
 };
 

@@ -1,5 +1,7 @@
 #include "sim/faults/channel.h"
 
+#include "reconciler/restart.h"
+
 #include "proto/state.pb.h"
 #include "sim/internal/sample.h"
 
@@ -40,27 +42,7 @@ std::vector<reconciler::Assignment> ReconcilerHost::AssignTasks(Time t,
 
 std::vector<reconciler::Cancellation> ReconcilerHost::Cancellations() { return state_.Cancellations(); }
 
-Status ReconcilerHost::Restart() {
-  proto::SchedulerSnapshot snapshot = scheduler_.ToProto();
-  proto::ReconcilerState rstate = state_.ToProto();
-  // Through bytes, as a real restart reads them back from storage.
-  std::string sbytes, rbytes;
-  if (!snapshot.SerializeToString(&sbytes) || !rstate.SerializeToString(&rbytes)) {
-    return Internal("scheduler restart: cannot serialize the state");
-  }
-  proto::SchedulerSnapshot snapshot2;
-  proto::ReconcilerState rstate2;
-  if (!snapshot2.ParseFromString(sbytes) || !rstate2.ParseFromString(rbytes)) {
-    return Internal("scheduler restart: cannot parse the serialized state");
-  }
-  StatusOr<Scheduler> s = Scheduler::NewFromProto(snapshot2);
-  if (!s.ok()) return s.status().WithContext("scheduler restart");
-  StatusOr<reconciler::State> st = reconciler::State::NewFromProto(rstate2);
-  if (!st.ok()) return st.status().WithContext("reconciler restart");
-  scheduler_ = std::move(s).value();
-  state_ = std::move(st).value();
-  return Status::Ok();
-}
+Status ReconcilerHost::Restart() { return reconciler::RestartThroughBytes(scheduler_, state_); }
 
 void LostAcks::NotifyTaskRunning(const reconciler::TaskRunningRequest& r) {
   if (rng_->Bernoulli(p_)) {

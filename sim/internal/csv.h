@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "scheduler/status.h"
+#include "base/status.h"
 
 namespace qsim::sim {
 

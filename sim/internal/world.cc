@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "sim/internal/check.h"
+#include "base/check.h"
 #include "sim/internal/sample.h"
 
 namespace qsim::sim {

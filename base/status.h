@@ -4,10 +4,11 @@
 // uses these; exceptions from third-party libraries stop at their adapters.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "base/check.h"
 
 namespace qsim {
 
@@ -18,7 +19,9 @@ enum class StatusCode {
   kFailedPrecondition,
   kDataLoss,         // a persistent form that cannot be read back
   kInternal,         // an invariant of qsim itself was broken
+  kIoError,          // the environment failed us: a write, a full disk, a child process
 };
+
 
 class [[nodiscard]] Status {
  public:
@@ -53,28 +56,50 @@ inline Status FailedPrecondition(std::string message) {
 }
 inline Status DataLoss(std::string message) { return Status(StatusCode::kDataLoss, std::move(message)); }
 inline Status Internal(std::string message) { return Status(StatusCode::kInternal, std::move(message)); }
+inline Status IoError(std::string message) { return Status(StatusCode::kIoError, std::move(message)); }
+
+// The exit status a command reports for a non-ok Status: 2 for input the user
+// can fix (bad input, a missing input file), 3 when the environment failed
+// (a write, a full disk, a child process), 4 for a bug in qsim. 1 is kept for
+// "the check or comparison ran and failed", which is not an error at all.
+inline int ExitStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kDataLoss: return 2;
+    case StatusCode::kIoError: return 3;
+    case StatusCode::kInternal: return 4;
+  }
+  return 4;
+}
 
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
   StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   StatusOr(Status status) : value_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!std::get<Status>(value_).ok() && "StatusOr needs a non-ok Status or a value");
+    QSIM_CHECK(!std::get<Status>(value_).ok(), "StatusOr made from an ok Status (it needs a value)");
   }
 
   bool ok() const { return std::holds_alternative<T>(value_); }
   Status status() const { return ok() ? Status() : std::get<Status>(value_); }
 
-  // REQUIRES: ok().
-  T& value() & { return std::get<T>(value_); }
-  const T& value() const& { return std::get<T>(value_); }
-  T&& value() && { return std::get<T>(std::move(value_)); }
+  // REQUIRES: ok(). Reading the value of an error is a bug in the caller,
+  // checked in every build type: it names the error that was ignored.
+  T& value() & { CheckHasValue(); return std::get<T>(value_); }
+  const T& value() const& { CheckHasValue(); return std::get<T>(value_); }
+  T&& value() && { CheckHasValue(); return std::get<T>(std::move(value_)); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
  private:
+  void CheckHasValue() const {
+    QSIM_CHECK(ok(), "value() of a StatusOr holding an error: %s", std::get<Status>(value_).message().c_str());
+  }
   std::variant<Status, T> value_;
 };
 
