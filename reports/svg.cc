@@ -1,11 +1,11 @@
 #include "reports/svg.h"
+#include "runfolder/csv.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-#include "reports/csv.h"
 
 namespace qsim::reports::svg {
 namespace {
@@ -27,7 +27,7 @@ std::string TickLabel(double v, double step) {
   double scale = std::pow(10.0, std::floor(std::log10(step)));
   double rounded = std::round(v / scale) * scale;
   if (std::fabs(rounded) < step * 1e-9) rounded = 0;
-  return FormatNumber(rounded);
+  return runfolder::FormatNumber(rounded);
 }
 
 std::string AxisTitle(const Axis& axis) {
@@ -270,7 +270,7 @@ std::string RenderHeatmap(const Heatmap& map) {
       out += "<rect class=\"cell\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
              "\" width=\"" + std::to_string(kCellW) + "\" height=\"" + std::to_string(kCellH) +
              "\" fill=\"" + fill + "\" stroke=\"#ffffff\"/>\n";
-      std::string text = v ? FormatNumber(*v) : "n/a";
+      std::string text = v ? runfolder::FormatNumber(*v) : "n/a";
       if (r < static_cast<int>(map.cell_text.size()) && c < static_cast<int>(map.cell_text[r].size()) &&
           !map.cell_text[r][c].empty()) {
         text = map.cell_text[r][c];
@@ -291,7 +291,7 @@ std::string RenderHeatmap(const Heatmap& map) {
     out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
            "\" width=\"16\" height=\"16\" fill=\"" + color(marks[i]) + "\" stroke=\"#999\"/>\n";
     out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
-           "\" dominant-baseline=\"middle\">" + FormatNumber(marks[i]) +
+           "\" dominant-baseline=\"middle\">" + runfolder::FormatNumber(marks[i]) +
            (map.unit.empty() ? "" : " " + XmlEscape(map.unit)) + "</text>\n";
   }
   out += "</svg>\n";
