@@ -2,14 +2,29 @@
 # `git describe --always --dirty`, or FALLBACK when SRC is not a git checkout.
 # Run at every build; OUT is rewritten only when its text changes, so an
 # unchanged version recompiles nothing.
+set(describe "${FALLBACK}")
+# Only SRC's own checkout counts: a source tree unpacked inside some other
+# git repository takes the fallback.
 execute_process(
-  COMMAND git -C "${SRC}" describe --always --dirty
-  OUTPUT_VARIABLE describe
+  COMMAND git -C "${SRC}" rev-parse --show-toplevel
+  OUTPUT_VARIABLE toplevel
   RESULT_VARIABLE result
   OUTPUT_STRIP_TRAILING_WHITESPACE
   ERROR_QUIET)
-if(NOT result EQUAL 0 OR describe STREQUAL "")
-  set(describe "${FALLBACK}")
+if(result EQUAL 0)
+  file(REAL_PATH "${SRC}" src_real)
+  file(REAL_PATH "${toplevel}" top_real)
+  if(src_real STREQUAL top_real)
+    execute_process(
+      COMMAND git -C "${SRC}" describe --always --dirty
+      OUTPUT_VARIABLE git_describe
+      RESULT_VARIABLE result
+      OUTPUT_STRIP_TRAILING_WHITESPACE
+      ERROR_QUIET)
+    if(result EQUAL 0 AND NOT git_describe STREQUAL "")
+      set(describe "${git_describe}")
+    endif()
+  endif()
 endif()
 if(BUILD_TYPE STREQUAL "")
   set(BUILD_TYPE "unspecified")
