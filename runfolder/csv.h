@@ -113,7 +113,8 @@ class CsvReader {
   const std::vector<std::string>& row() const { return row_; }
   // The line the current row starts on (rows may span lines inside quotes).
   int row_line() const { return row_line_; }
-  // Where field `i` of the current row starts: its line and 1-based column.
+  // Where field `i` of the current row starts: its line and 1-based column
+  // (of the opening quote, for a quoted field). REQUIRES: i < row().size().
   std::pair<int, int> FieldPosition(size_t i) const { return positions_[i]; }
   // Field `column` of the current row as a number (nullopt when empty); the
   // error says `path:line: column NAME: ...`.
