@@ -115,8 +115,9 @@ void JudgeScenario(const SmokeScenario& s, const SimRun& run, const SimRunResult
       actual = "(empty)";
     }
     (ok ? tally.passed : tally.failed)++;
-    out << (ok ? "PASS " : "FAIL ") << Padded(s.path, name_width) << "  " << Padded(e.metric + "[" + e.account + "]", 28)
-        << "  expected " << Padded(e.Describe(), 14) << "  actual " << actual << "\n";
+    out << (ok ? "PASS " : "FAIL ") << Padded(s.path, name_width) << "  "
+        << Padded(e.metric + "[" + e.account + "]", 28) << "  expected " << Padded(e.Describe(), 14) << "  actual "
+        << actual << "\n";
   }
   if (!run_error.empty()) err << "qsim check: " << s.path << ": " << LogTail(result.log_path) << "\n";
 }

@@ -57,7 +57,8 @@ class ReportsCommands : public ::testing::Test {
 };
 
 TEST_F(ReportsCommands, ReportReadsARealRunFolder) {
-  std::vector<SimRunResult> results = app::ChildProcessRunner(kQsim)({{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
+  std::vector<SimRunResult> results =
+      app::ChildProcessRunner(kQsim)({{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
   ASSERT_EQ(results[0].exit_code, 0) << LogTail(results[0].log_path);
   EXPECT_FALSE(std::filesystem::exists(Path("run/report.html")));  // --no-report
   StatusOr<std::string> page = BuildRunReport(Path("run"));

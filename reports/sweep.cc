@@ -311,7 +311,9 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
   std::vector<std::vector<std::string>> rows;
   for (const std::string& dir : shard_dirs) {
     StatusOr<std::string> meta = runfolder::ReadTextFile(RunFile(dir, "sweep.meta"));
-    if (!meta.ok()) return fail(Status(meta.status().code(), meta.status().message() + " (not a sweep output folder?)"));
+    if (!meta.ok()) {
+      return fail(Status(meta.status().code(), meta.status().message() + " (not a sweep output folder?)"));
+    }
     std::string stripped;
     std::string shard_text = "0/1";
     for (const std::string& line : SplitString(*meta, '\n')) {
@@ -323,12 +325,18 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
       }
     }
     if (common_meta.empty()) common_meta = stripped;
-    if (stripped != common_meta) return fail(InvalidArgument(dir + ": its sweep.meta describes a different sweep than " + shard_dirs[0]));
+    if (stripped != common_meta) {
+      return fail(InvalidArgument(dir + ": its sweep.meta describes a different sweep than " + shard_dirs[0]));
+    }
     StatusOr<std::pair<int, int>> shard = ParseShard(shard_text);
     if (!shard.ok()) return fail(InvalidArgument(dir + "/sweep.meta: " + shard.status().message()));
-    if (shard_count >= 0 && shard->second != shard_count) return fail(InvalidArgument(dir + ": shard count differs from the others"));
+    if (shard_count >= 0 && shard->second != shard_count) {
+      return fail(InvalidArgument(dir + ": shard count differs from the others"));
+    }
     shard_count = shard->second;
-    if (!seen_shards.insert(shard->first).second) return fail(InvalidArgument(dir + ": shard " + shard_text + " given twice"));
+    if (!seen_shards.insert(shard->first).second) {
+      return fail(InvalidArgument(dir + ": shard " + shard_text + " given twice"));
+    }
     StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(dir, "sweep.csv"));
     if (!table.ok()) return fail(table.status());
     if (header.empty()) header = table->header;
@@ -336,10 +344,13 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     for (auto& row : table->rows) rows.push_back(std::move(row));
   }
   if (static_cast<int>(seen_shards.size()) != shard_count) {
-    return fail(InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) + " shards"));
+    return fail(InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
+                                " shards"));
   }
   std::vector<GridAxis> grid = GridFromMeta(common_meta);
-  if (SweepHeader(grid) != header) return fail(InvalidArgument("sweep.csv columns do not match the grid in sweep.meta"));
+  if (SweepHeader(grid) != header) {
+    return fail(InvalidArgument("sweep.csv columns do not match the grid in sweep.meta"));
+  }
   size_t total = GridPoints(grid).size();
   // Rows of one point are contiguous and ordered within their shard; a
   // stable sort by point index interleaves the shards back into grid order.
@@ -351,7 +362,8 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     points[std::stoul(row[0])] = 1;
   }
   if (points.size() != total) {
-    return fail(InvalidArgument("the shards hold " + std::to_string(points.size()) + " of " + std::to_string(total) + " points"));
+    return fail(InvalidArgument("the shards hold " + std::to_string(points.size()) + " of " + std::to_string(total) +
+                                " points"));
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [](const auto& a, const auto& b) { return std::stoul(a[0]) < std::stoul(b[0]); });
