@@ -399,13 +399,15 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
   std::error_code ec;
   std::filesystem::path abs = std::filesystem::absolute(a->resolved_file, ec);
   if (!ec) a->resolved_file = abs.lexically_normal().string();
-  if (!std::ifstream(a->resolved_file)) return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
   static constexpr std::string_view kHeader = "enqueue_s,account,base_labels,provisionable_labels,duration_s";
   auto error_at = [&](int line, int column, const std::string& msg) {
     return InvalidArgument(a->resolved_file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                            path + ": " + msg);
   };
   StatusOr<runfolder::CsvReader> reader = runfolder::CsvReader::Open(a->resolved_file, {.skip_blank_lines = true});
+  if (!reader.ok() && reader.status().code() == StatusCode::kNotFound) {
+    return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
+  }
   if (!reader.ok()) return reader.status();  // located: file:line: what
   std::string header;
   for (const std::string& h : reader->header()) header += (header.empty() ? "" : ",") + h;
