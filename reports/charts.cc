@@ -2,17 +2,23 @@
 
 #include <algorithm>
 
-#include "reports/csv.h"
 #include "reports/time_scale.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
 
 namespace qsim::reports {
 
 StatusOr<TaskWaits> ReadTaskWaits(const std::string& tasks_path) {
-  StatusOr<CsvReader> tasks = CsvReader::Open(tasks_path);
+  StatusOr<runfolder::CsvReader> tasks = runfolder::CsvReader::Open(tasks_path);
   if (!tasks.ok()) return tasks.status();
-  QSIM_RETURN_IF_ERROR(tasks->RequireColumns({"account", "wait_s", "enqueue_s", "end_s"}));
-  const int c_account = tasks->Column("account"), c_wait = tasks->Column("wait_s");
-  const int time_columns[] = {tasks->Column("enqueue_s"), tasks->Column("end_s")};
+  // Column names checked against the writer's list at compile time.
+  constexpr std::string_view kAccount = runfolder::Column(runfolder::kTasksColumns, "account");
+  constexpr std::string_view kWaitS = runfolder::Column(runfolder::kTasksColumns, "wait_s");
+  constexpr std::string_view kEnqueueS = runfolder::Column(runfolder::kTasksColumns, "enqueue_s");
+  constexpr std::string_view kEndS = runfolder::Column(runfolder::kTasksColumns, "end_s");
+  QSIM_RETURN_IF_ERROR(tasks->RequireColumns({kAccount, kWaitS, kEnqueueS, kEndS}));
+  const int c_account = tasks->Column(kAccount), c_wait = tasks->Column(kWaitS);
+  const int time_columns[] = {tasks->Column(kEnqueueS), tasks->Column(kEndS)};
   TaskWaits waits;
   for (;;) {
     StatusOr<bool> more = tasks->Next();

@@ -1,5 +1,6 @@
 // compare, sweep/merge and check end to end, against the real simulator
-// (the qsim binary built from this tree runs each scenario).
+// (the application's runner starts the qsim binary built from this tree for
+// each scenario), and with fake runners for the failure paths.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -8,12 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include "app/child_runner.h"
 #include "reports/check.h"
 #include "reports/compare.h"
-#include "reports/csv.h"
 #include "reports/report.h"
 #include "reports/runner.h"
 #include "reports/sweep.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
@@ -33,10 +36,10 @@ class ReportsCommands : public ::testing::Test {
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   void Write(const std::string& name, const std::string& text) const {
-    ASSERT_TRUE(WriteTextFile(Path(name), text).ok());
+    ASSERT_TRUE(runfolder::WriteTextFile(Path(name), text).ok());
   }
   std::string Read(const std::string& path) const {
-    StatusOr<std::string> text = ReadTextFile(path);
+    StatusOr<std::string> text = runfolder::ReadTextFile(path);
     EXPECT_TRUE(text.ok()) << path;
     return text.ok() ? *text : "";
   }
@@ -46,7 +49,7 @@ class ReportsCommands : public ::testing::Test {
     o.seeds = 8;
     o.jobs = 2;
     o.out_dir = Path(out);
-    o.qsim_binary = kQsim;
+    o.runner = app::ChildProcessRunner(kQsim);
     return o;
   }
 
@@ -54,7 +57,8 @@ class ReportsCommands : public ::testing::Test {
 };
 
 TEST_F(ReportsCommands, ReportReadsARealRunFolder) {
-  std::vector<SimRunResult> results = RunSimulations(kQsim, {{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
+  std::vector<SimRunResult> results =
+      app::ChildProcessRunner(kQsim)({{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
   ASSERT_EQ(results[0].exit_code, 0) << LogTail(results[0].log_path);
   EXPECT_FALSE(std::filesystem::exists(Path("run/report.html")));  // --no-report
   StatusOr<std::string> page = BuildRunReport(Path("run"));
@@ -72,7 +76,7 @@ TEST_F(ReportsCommands, CompareScenarioWithItselfHasNoRegressionAndZeroDeltas) {
   std::ostringstream out, err;
   ASSERT_EQ(RunCompareCommand(o, out, err), 0) << err.str() << out.str();
   EXPECT_NE(out.str().find("verdict: no regression"), std::string::npos) << out.str();
-  StatusOr<CsvTable> csv = ReadCsvFile(Path("self/compare.csv"));
+  StatusOr<runfolder::CsvTable> csv = runfolder::ReadCsvFile(Path("self/compare.csv"));
   ASSERT_TRUE(csv.ok()) << csv.status().message();
   ASSERT_FALSE(csv->rows.empty());
   int delta = csv->Column("delta"), verdict = csv->Column("verdict"), pairs = csv->Column("pairs");
@@ -94,7 +98,7 @@ TEST_F(ReportsCommands, CompareAgainstHalfTheBotsDetectsWaitRegressions) {
   o.variant = Path("half.yaml");
   std::ostringstream out, err;
   ASSERT_EQ(RunCompareCommand(o, out, err), 1) << err.str() << out.str();
-  StatusOr<CsvTable> csv = ReadCsvFile(Path("half/compare.csv"));
+  StatusOr<runfolder::CsvTable> csv = runfolder::ReadCsvFile(Path("half/compare.csv"));
   ASSERT_TRUE(csv.ok());
   int regressions = 0;
   for (const auto& row : csv->rows) {
@@ -125,7 +129,7 @@ TEST_F(ReportsCommands, ShardedSweepMergesToTheUnshardedBytes) {
   o.grid = {"policy.disable_preemption=false,true", "dispatcher.batch_window=1s,5s"};
   o.seeds = 3;
   o.jobs = 2;
-  o.qsim_binary = kQsim;
+  o.runner = app::ChildProcessRunner(kQsim);
   std::ostringstream out, err;
   o.out_dir = Path("full");
   int full_code = RunSweepCommand(o, out, err);
@@ -144,7 +148,7 @@ TEST_F(ReportsCommands, ShardedSweepMergesToTheUnshardedBytes) {
     EXPECT_TRUE(full == Read(Path("merged/") + file)) << file << " differs";
   }
   // Four points, each with every account x metric row.
-  StatusOr<CsvTable> csv = ReadCsvFile(Path("full/sweep.csv"));
+  StatusOr<runfolder::CsvTable> csv = runfolder::ReadCsvFile(Path("full/sweep.csv"));
   ASSERT_TRUE(csv.ok());
   EXPECT_EQ(csv->rows.front()[0], "0");
   EXPECT_EQ(csv->rows.back()[0], "3");
@@ -163,7 +167,7 @@ TEST_F(ReportsCommands, ShardedSweepMergesToTheUnshardedBytes) {
 TEST_F(ReportsCommands, CheckPassesOnTheSmokeSet) {
   CheckOptions o;
   o.paths = {kSmoke};
-  o.qsim_binary = kQsim;
+  o.runner = app::ChildProcessRunner(kQsim);
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckCommand(o, out, err), 0) << out.str() << err.str();
   std::string text = out.str();
@@ -182,7 +186,7 @@ TEST_F(ReportsCommands, CheckFailsWhenAnExpectationIsNotMet) {
                            "expect:\n  - {metric: lost, equals: 0}\n  - {metric: completed, account: ci, max: 10}\n");
   CheckOptions o;
   o.paths = {Path("strict.yaml")};
-  o.qsim_binary = kQsim;
+  o.runner = app::ChildProcessRunner(kQsim);
   o.out_dir = Path("runs");
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckCommand(o, out, err), 1);
@@ -196,7 +200,7 @@ TEST_F(ReportsCommands, CheckRejectsInvalidExpectationsWithTheirPosition) {
   Write("bad.yaml", "name: x\nexpect:\n  - {metric: lost, equals: 0}\n  - {metric: lots, max: 1}\n");
   CheckOptions o;
   o.paths = {Path("bad.yaml")};
-  o.qsim_binary = kQsim;
+  o.runner = app::ChildProcessRunner(kQsim);
   std::ostringstream out, err;
   EXPECT_EQ(RunCheckCommand(o, out, err), 2);
   EXPECT_NE(err.str().find(Path("bad.yaml") + ":4:14: expect[1].metric: unknown metric \"lots\""),
@@ -210,12 +214,61 @@ TEST_F(ReportsCommands, CheckReportsAFailedRun) {
   Write("norun.yaml", "name: x\nbots: 3\nexpect:\n  - {metric: lost, equals: 0}\n");
   CheckOptions o;
   o.paths = {Path("norun.yaml")};
-  o.qsim_binary = kQsim;
+  o.runner = app::ChildProcessRunner(kQsim);
   o.out_dir = Path("runs");
   std::ostringstream out, err;
-  EXPECT_EQ(RunCheckCommand(o, out, err), 1);
+  // The run's own status (2: its scenario is bad input) is check's status.
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);
   EXPECT_NE(out.str().find("actual run failed (exit 2"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("0 passed, 1 failed"), std::string::npos);
+}
+
+// A runner that runs nothing and reports every run as exited with `code`.
+SimRunner FailingRunner(int code, const std::string& log_dir) {
+  return [code, log_dir](const std::vector<SimRun>& runs, int) {
+    std::vector<SimRunResult> results;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      std::string log = log_dir + "/fake-" + std::to_string(i) + ".log";
+      EXPECT_TRUE(runfolder::WriteTextFile(log, "fake run failed\n").ok());
+      results.push_back({code, log});
+    }
+    return results;
+  };
+}
+
+TEST_F(ReportsCommands, ARunThatCannotStartIsAnEnvironmentFailure) {
+  CompareOptions o = Compare("cmp");
+  o.variant = kSmoke + "/quickstart.yaml";
+  o.runner = FailingRunner(-1, dir_);
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 3) << err.str();
+  EXPECT_NE(err.str().find("failed (exit -1)"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("fake run failed"), std::string::npos) << err.str();
+
+  CheckOptions c;
+  c.paths = {kSmoke + "/quickstart.yaml"};
+  c.out_dir = Path("check");
+  c.runner = FailingRunner(-1, dir_);
+  std::ostringstream cout_, cerr_;
+  EXPECT_EQ(RunCheckCommand(c, cout_, cerr_), 3) << cerr_.str();
+  EXPECT_NE(cout_.str().find("FAIL "), std::string::npos);
+}
+
+TEST_F(ReportsCommands, ARunRejectingItsScenarioIsBadInput) {
+  CompareOptions o = Compare("cmp");
+  o.variant = kSmoke + "/quickstart.yaml";
+  o.runner = FailingRunner(2, dir_);
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 2) << err.str();
+}
+
+TEST_F(ReportsCommands, AnUnwritableOutputFolderIsAnEnvironmentFailure) {
+  Write("file", "not a folder");
+  CompareOptions o = Compare("file/cmp");
+  o.variant = kSmoke + "/quickstart.yaml";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 3) << err.str();
+  EXPECT_NE(err.str().find(Path("file/cmp")), std::string::npos) << err.str();
 }
 
 }  // namespace

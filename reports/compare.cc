@@ -1,23 +1,26 @@
 #include "reports/compare.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include "reports/charts.h"
-#include "reports/csv.h"
 #include "reports/html.h"
 #include "reports/runner.h"
 #include "reports/stats.h"
 #include "reports/svg.h"
 #include "reports/time_scale.h"
 #include "reports/yaml_util.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
 
-std::string Num(const std::optional<double>& v) { return v ? FormatNumber(*v) : ""; }
+std::string Num(const std::optional<double>& v) { return v ? runfolder::FormatNumber(*v) : ""; }
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -41,7 +44,7 @@ std::string JsonString(const std::string& s) {
 }
 
 std::string JsonNumber(const std::optional<double>& v) {
-  return v && std::isfinite(*v) ? FormatNumber(*v) : "null";
+  return v && std::isfinite(*v) ? runfolder::FormatNumber(*v) : "null";
 }
 
 const Gate* FindGate(const std::vector<Gate>& gates, const std::string& account, const std::string& metric) {
@@ -85,93 +88,133 @@ const std::vector<std::string>& ExactMetrics() {
   return kMetrics;
 }
 
+namespace {
+
+// Every account of either side, sorted as summary files list them ("*" last).
+std::vector<std::string> AllAccounts(const std::vector<RunSummary>& baseline,
+                                     const std::vector<RunSummary>& candidate) {
+  std::vector<std::string> accounts;
+  for (const std::vector<RunSummary>* side : {&baseline, &candidate}) {
+    for (const RunSummary& s : *side) {
+      for (const std::string& a : s.accounts) {
+        if (std::find(accounts.begin(), accounts.end(), a) == accounts.end()) accounts.push_back(a);
+      }
+    }
+  }
+  std::stable_sort(accounts.begin(), accounts.end(), [](const std::string& a, const std::string& b) {
+    if ((a == "*") != (b == "*")) return b == "*";
+    return a < b;
+  });
+  return accounts;
+}
+
+// One metric of one account over the first `seeds` pairs: medians, and the
+// exact total difference or the Hodges-Lehmann shift and signed-rank p.
+CompareRow CompareMetric(const std::vector<RunSummary>& baseline, const std::vector<RunSummary>& candidate,
+                         int seeds, const std::string& account, const std::string& metric, bool exact,
+                         double alpha) {
+  CompareRow row;
+  row.account = account;
+  row.metric = metric;
+  row.exact = exact;
+  std::vector<double> base, cand, diffs;
+  for (int i = 0; i < seeds; ++i) {
+    std::optional<double> b = baseline[i].Get(account, metric);
+    std::optional<double> c = candidate[i].Get(account, metric);
+    if (!b || !c) continue;
+    base.push_back(*b);
+    cand.push_back(*c);
+    diffs.push_back(*c - *b);
+  }
+  row.pairs = static_cast<int>(diffs.size());
+  if (row.pairs == 0) return row;
+  row.baseline_median = stats::Median(base);
+  row.candidate_median = stats::Median(cand);
+  if (exact) {
+    double total = 0;
+    bool differs = false;
+    for (double d : diffs) {
+      total += d;
+      differs = differs || d != 0;
+    }
+    row.delta = total;
+    row.significant = differs;
+  } else {
+    stats::ShiftEstimate shift = stats::HodgesLehmann(diffs, 1 - alpha);
+    row.delta = shift.estimate;
+    row.ci_low = shift.low;
+    row.ci_high = shift.high;
+    row.p_value = stats::WilcoxonSignedRank(diffs).p_value;
+  }
+  return row;
+}
+
+// Holm within each family: gated rows decide, the others are exploratory.
+// Returns the family sizes {gated, ungated}.
+std::array<int, 2> AdjustByFamily(std::vector<CompareRow>& rows, double alpha) {
+  std::array<int, 2> family_size = {0, 0};
+  for (bool gated : {true, false}) {
+    std::vector<size_t> members;
+    std::vector<double> ps;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].p_value && !rows[i].gate.empty() == gated) {
+        members.push_back(i);
+        ps.push_back(*rows[i].p_value);
+      }
+    }
+    family_size[gated ? 0 : 1] = static_cast<int>(members.size());
+    std::vector<double> adjusted = stats::HolmAdjust(ps);
+    for (size_t k = 0; k < members.size(); ++k) {
+      rows[members[k]].p_holm = adjusted[k];
+      rows[members[k]].significant = adjusted[k] <= alpha;
+    }
+  }
+  return family_size;
+}
+
+// Warnings when the number of seed pairs cannot reach significance.
+void WarnAboutPower(const std::array<int, 2>& family_size, CompareResult& result) {
+  const double alpha = result.alpha;
+  double best_p = stats::SmallestTwoSidedP(result.seeds);
+  std::string pairs = "with " + std::to_string(result.seeds) + " seed pairs";
+  if (best_p > alpha) {
+    result.warnings.push_back(pairs + " the smallest achievable two-sided p is " + runfolder::FormatNumber(best_p) +
+                              " > alpha = " + runfolder::FormatNumber(alpha) +
+                              ": no difference can be significant; use --seeds " +
+                              std::to_string(SeedsNeeded(std::max(1, family_size[0]), alpha)) + " or more");
+    return;
+  }
+  const char* names[2] = {"gated", "ungated"};
+  for (int f = 0; f < 2; ++f) {
+    int m = family_size[f];
+    if (m == 0 || best_p * m <= alpha) continue;
+    result.warnings.push_back(pairs + " and " + std::to_string(m) + " " + names[f] + " tests, Holm needs p <= " +
+                              runfolder::FormatNumber(alpha / m) + " but the smallest achievable p is " +
+                              runfolder::FormatNumber(best_p) + ": " + names[f] +
+                              " metrics cannot be significant; use --seeds " + std::to_string(SeedsNeeded(m, alpha)) +
+                              " or more");
+  }
+}
+
+}  // namespace
+
 CompareResult CompareSummaries(const std::vector<RunSummary>& baseline,
                                const std::vector<RunSummary>& candidate, const std::vector<Gate>& gates,
                                double alpha) {
   CompareResult result;
   result.alpha = alpha;
   result.seeds = static_cast<int>(std::min(baseline.size(), candidate.size()));
-  std::vector<std::string> accounts;
-  auto add_accounts = [&](const std::vector<RunSummary>& side) {
-    for (const RunSummary& s : side) {
-      for (const std::string& a : s.accounts) {
-        if (std::find(accounts.begin(), accounts.end(), a) == accounts.end()) accounts.push_back(a);
-      }
-    }
-  };
-  add_accounts(baseline);
-  add_accounts(candidate);
-  // Summary files list accounts sorted with "*" last; keep that shape when
-  // the candidate adds accounts.
-  std::stable_sort(accounts.begin(), accounts.end(), [](const std::string& a, const std::string& b) {
-    if ((a == "*") != (b == "*")) return b == "*";
-    return a < b;
-  });
-
+  std::vector<std::string> accounts = AllAccounts(baseline, candidate);
   for (const std::string& account : accounts) {
     for (bool exact : {false, true}) {
       for (const std::string& metric : exact ? ExactMetrics() : StatisticalMetrics()) {
-        CompareRow row;
-        row.account = account;
-        row.metric = metric;
-        row.exact = exact;
-        std::vector<double> base, cand, diffs;
-        for (int i = 0; i < result.seeds; ++i) {
-          std::optional<double> b = baseline[i].Get(account, metric);
-          std::optional<double> c = candidate[i].Get(account, metric);
-          if (!b || !c) continue;
-          base.push_back(*b);
-          cand.push_back(*c);
-          diffs.push_back(*c - *b);
-        }
-        row.pairs = static_cast<int>(diffs.size());
-        if (row.pairs > 0) {
-          row.baseline_median = stats::Median(base);
-          row.candidate_median = stats::Median(cand);
-          if (exact) {
-            double total = 0;
-            bool differs = false;
-            for (double d : diffs) {
-              total += d;
-              differs = differs || d != 0;
-            }
-            row.delta = total;
-            row.significant = differs;
-          } else {
-            stats::ShiftEstimate shift = stats::HodgesLehmann(diffs, 1 - alpha);
-            row.delta = shift.estimate;
-            row.ci_low = shift.low;
-            row.ci_high = shift.high;
-            row.p_value = stats::WilcoxonSignedRank(diffs).p_value;
-          }
-        }
+        CompareRow row = CompareMetric(baseline, candidate, result.seeds, account, metric, exact, alpha);
         if (const Gate* gate = FindGate(gates, account, metric)) row.gate = gate->Describe();
         result.rows.push_back(std::move(row));
       }
     }
   }
-
-  // Holm within each family: gated rows decide, the others are exploratory.
-  int family_size[2] = {0, 0};  // [gated, ungated]
-  for (bool gated : {true, false}) {
-    std::vector<size_t> members;
-    std::vector<double> ps;
-    for (size_t i = 0; i < result.rows.size(); ++i) {
-      const CompareRow& row = result.rows[i];
-      if (row.p_value && !row.gate.empty() == gated) {
-        members.push_back(i);
-        ps.push_back(*row.p_value);
-      }
-    }
-    family_size[gated ? 0 : 1] = static_cast<int>(members.size());
-    std::vector<double> adjusted = stats::HolmAdjust(ps);
-    for (size_t k = 0; k < members.size(); ++k) {
-      CompareRow& row = result.rows[members[k]];
-      row.p_holm = adjusted[k];
-      row.significant = adjusted[k] <= alpha;
-    }
-  }
-
+  std::array<int, 2> family_size = AdjustByFamily(result.rows, alpha);
   for (CompareRow& row : result.rows) {
     if (const Gate* gate = FindGate(gates, row.account, row.metric)) {
       JudgeGate(*gate, row);
@@ -184,26 +227,7 @@ CompareResult CompareSummaries(const std::vector<RunSummary>& baseline,
                                 "\", which no run has: nothing to check");
     }
   }
-
-  double best_p = stats::SmallestTwoSidedP(result.seeds);
-  std::string pairs = "with " + std::to_string(result.seeds) + " seed pairs";
-  if (best_p > alpha) {
-    result.warnings.push_back(pairs + " the smallest achievable two-sided p is " + FormatNumber(best_p) +
-                              " > alpha = " + FormatNumber(alpha) +
-                              ": no difference can be significant; use --seeds " +
-                              std::to_string(SeedsNeeded(std::max(1, family_size[0]), alpha)) + " or more");
-  } else {
-    const char* names[2] = {"gated", "ungated"};
-    for (int f = 0; f < 2; ++f) {
-      int m = family_size[f];
-      if (m == 0 || best_p * m <= alpha) continue;
-      result.warnings.push_back(pairs + " and " + std::to_string(m) + " " + names[f] + " tests, Holm needs p <= " +
-                                FormatNumber(alpha / m) + " but the smallest achievable p is " +
-                                FormatNumber(best_p) + ": " + names[f] +
-                                " metrics cannot be significant; use --seeds " +
-                                std::to_string(SeedsNeeded(m, alpha)) + " or more");
-    }
-  }
+  WarnAboutPower(family_size, result);
   return result;
 }
 
@@ -232,7 +256,7 @@ std::vector<std::string> CompareCsvFields(const CompareRow& row) {
 std::string CompareText(const CompareResult& result) {
   std::vector<std::vector<std::string>> table;
   table.push_back({"account", "metric", "baseline", "candidate", "delta",
-                   FormatNumber(100 * (1 - result.alpha)) + "% interval", "p(holm)", "", "gate", "verdict"});
+                   runfolder::FormatNumber(100 * (1 - result.alpha)) + "% interval", "p(holm)", "", "gate", "verdict"});
   for (const CompareRow& row : result.rows) {
     std::vector<std::string> f = CompareCsvFields(row);
     std::string interval = row.ci_low ? "[" + Num(row.ci_low) + ", " + Num(row.ci_high) + "]" : "";
@@ -253,7 +277,7 @@ std::string CompareText(const CompareResult& result) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     text += line + "\n";
   }
-  text += "seeds: " + std::to_string(result.seeds) + " pairs; alpha " + FormatNumber(result.alpha) +
+  text += "seeds: " + std::to_string(result.seeds) + " pairs; alpha " + runfolder::FormatNumber(result.alpha) +
           "; delta = Hodges-Lehmann shift (exact rows: candidate total - baseline total); "
           "~ = not significant after Holm\n";
   for (const std::string& w : result.warnings) text += "warning: " + w + "\n";
@@ -266,7 +290,7 @@ std::string CompareText(const CompareResult& result) {
 
 std::string CompareJson(const CompareResult& result) {
   std::string json = "{\n  \"seeds\": " + std::to_string(result.seeds) + ",\n  \"alpha\": " +
-                     FormatNumber(result.alpha) + ",\n  \"regression\": " +
+                     runfolder::FormatNumber(result.alpha) + ",\n  \"regression\": " +
                      (result.regression ? "true" : "false") + ",\n  \"warnings\": [";
   for (size_t i = 0; i < result.warnings.size(); ++i) {
     json += (i ? ", " : "") + JsonString(result.warnings[i]);
@@ -296,16 +320,12 @@ std::vector<uint64_t> SeedList(uint64_t first_seed, int count) {
   return seeds;
 }
 
-StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<std::string>& run_dirs,
-                                                const std::vector<int>& exit_codes,
-                                                const std::vector<std::string>& logs) {
+StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<SimRun>& runs,
+                                                const std::vector<SimRunResult>& results) {
   std::vector<RunSummary> summaries;
-  for (size_t i = 0; i < run_dirs.size(); ++i) {
-    if (exit_codes[i] != 0 && exit_codes[i] != 1) {
-      return Internal("the run into " + run_dirs[i] + " failed (exit " + std::to_string(exit_codes[i]) +
-                      "); its log " + logs[i] + " ends:\n" + LogTail(logs[i]));
-    }
-    StatusOr<RunSummary> s = ReadRunSummary(run_dirs[i]);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!results[i].WroteOutputs()) return RunFailure(runs[i], results[i]);
+    StatusOr<RunSummary> s = ReadRunSummary(runs[i].out_dir);
     if (!s.ok()) return s.status();
     summaries.push_back(std::move(*s));
   }
@@ -343,7 +363,7 @@ StatusOr<std::string> BuildCompareHtml(const CompareResult& result, const std::v
   const std::vector<std::string>* dirs[2] = {&base_dirs, &cand_dirs};
   for (int side = 0; side < 2; ++side) {
     for (const std::string& dir : *dirs[side]) {
-      StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(dir, "tasks.csv"));
+      StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(dir, runfolder::kTasksFile));
       if (!waits.ok()) return waits.status();
       for (const auto& [account, values] : waits->by_account) {
         pooled[side].insert(pooled[side].end(), values.begin(), values.end());
@@ -388,73 +408,94 @@ StatusOr<std::string> BuildCompareHtml(const CompareResult& result, const std::v
 
 }  // namespace
 
+namespace {
+
+Status CheckCompareOptions(const CompareOptions& options) {
+  if (options.candidate.empty() == options.variant.empty()) {
+    return InvalidArgument("give either a candidate scenario or --variant OVERLAY.yaml (exactly one)");
+  }
+  if (options.seeds < 1) return InvalidArgument("--seeds must be >= 1");
+  if (!(options.alpha > 0 && options.alpha < 1)) return InvalidArgument("--alpha must be in (0, 1)");
+  if (!options.runner) return Internal("compare: no simulation runner");
+  return Status::Ok();
+}
+
+// The candidate scenario's path: the given file, or OUT/candidate.yaml, the
+// variant overlay deep-merged onto the baseline.
+StatusOr<std::string> CandidateScenario(const CompareOptions& options) {
+  if (options.variant.empty()) return options.candidate;
+  StatusOr<YAML::Node> base = LoadYamlFile(options.baseline);
+  if (!base.ok()) return base.status();
+  StatusOr<YAML::Node> overlay = LoadYamlFile(options.variant);
+  if (!overlay.ok()) return overlay.status();
+  if (!overlay->IsMap()) return InvalidArgument(Where(options.variant, *overlay) + ": the overlay must be a map");
+  std::string path = RunFile(options.out_dir, "candidate.yaml");
+  YAML::Node merged = AnchorRelativePaths(DeepMerge(*base, *overlay), options.baseline);
+  QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(path, EmitYaml(merged)));
+  return path;
+}
+
+// Both sides' run folders, seed by seed: out_dir/{baseline,candidate}/seed-S.
+std::vector<SimRun> CompareRuns(const CompareOptions& options, const std::string& candidate_path,
+                                const std::vector<uint64_t>& seeds) {
+  std::vector<SimRun> runs;
+  for (const auto& [side, scenario] : {std::pair<std::string, std::string>{"baseline", options.baseline},
+                                       {"candidate", candidate_path}}) {
+    for (uint64_t seed : seeds) {
+      runs.push_back({scenario, seed, RunFile(options.out_dir, side + "/seed-" + std::to_string(seed))});
+    }
+  }
+  return runs;
+}
+
+std::vector<std::string> OutDirs(const std::vector<SimRun>& runs) {
+  std::vector<std::string> dirs;
+  for (const SimRun& run : runs) dirs.push_back(run.out_dir);
+  return dirs;
+}
+
+Status WriteCompareOutputs(const CompareOptions& options, const CompareResult& result,
+                           const std::vector<RunSummary>& base, const std::vector<RunSummary>& cand,
+                           const std::vector<SimRun>& runs, const std::vector<uint64_t>& seeds) {
+  std::string csv = runfolder::CsvLine(CompareCsvHeader());
+  for (const CompareRow& row : result.rows) csv += runfolder::CsvLine(CompareCsvFields(row));
+  QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(RunFile(options.out_dir, "compare.csv"), csv));
+  QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(RunFile(options.out_dir, "compare.json"), CompareJson(result)));
+  std::vector<std::string> dirs = OutDirs(runs);
+  const size_t n = seeds.size();
+  StatusOr<std::string> html = BuildCompareHtml(
+      result, base, cand, std::vector<std::string>(dirs.begin(), dirs.begin() + n),
+      std::vector<std::string>(dirs.begin() + n, dirs.end()), seeds,
+      "qsim compare: " + options.baseline + " vs " +
+          (options.variant.empty() ? options.candidate : options.baseline + " + " + options.variant));
+  if (!html.ok()) return html.status();
+  return runfolder::WriteTextFile(RunFile(options.out_dir, "compare.html"), *html);
+}
+
+}  // namespace
+
 int RunCompareCommand(const CompareOptions& options, std::ostream& out, std::ostream& err) {
   auto fail = [&](const Status& s) {
     err << "qsim compare: " << s.message() << "\n";
-    return 2;
+    return ExitStatusFor(s.code());
   };
-  if (options.candidate.empty() == options.variant.empty()) {
-    return fail(InvalidArgument("give either a candidate scenario or --variant OVERLAY.yaml (exactly one)"));
-  }
-  if (options.seeds < 1) return fail(InvalidArgument("--seeds must be >= 1"));
-  if (!(options.alpha > 0 && options.alpha < 1)) return fail(InvalidArgument("--alpha must be in (0, 1)"));
-  Status made = MakeDirectories(options.out_dir);
-  if (!made.ok()) return fail(made);
-
-  std::string candidate_path = options.candidate;
-  if (!options.variant.empty()) {
-    StatusOr<YAML::Node> base = LoadYamlFile(options.baseline);
-    if (!base.ok()) return fail(base.status());
-    StatusOr<YAML::Node> overlay = LoadYamlFile(options.variant);
-    if (!overlay.ok()) return fail(overlay.status());
-    if (!overlay->IsMap()) return fail(InvalidArgument(Where(options.variant, *overlay) + ": the overlay must be a map"));
-    candidate_path = RunFile(options.out_dir, "candidate.yaml");
-    YAML::Node merged = AnchorRelativePaths(DeepMerge(*base, *overlay), options.baseline);
-    Status written = WriteTextFile(candidate_path, EmitYaml(merged));
-    if (!written.ok()) return fail(written);
-  }
-  StatusOr<std::vector<Gate>> gates = ResolveGates(options.gates, {options.baseline, candidate_path});
+  if (Status s = CheckCompareOptions(options); !s.ok()) return fail(s);
+  if (Status s = runfolder::MakeDirectories(options.out_dir); !s.ok()) return fail(s);
+  StatusOr<std::string> candidate_path = CandidateScenario(options);
+  if (!candidate_path.ok()) return fail(candidate_path.status());
+  StatusOr<std::vector<Gate>> gates = ResolveGates(options.gates, {options.baseline, *candidate_path});
   if (!gates.ok()) return fail(gates.status());
 
   std::vector<uint64_t> seeds = SeedList(options.first_seed, options.seeds);
-  std::vector<SimRun> runs;
-  std::vector<std::string> base_dirs, cand_dirs;
-  for (uint64_t seed : seeds) {
-    base_dirs.push_back(RunFile(options.out_dir, "baseline/seed-" + std::to_string(seed)));
-    runs.push_back({options.baseline, seed, base_dirs.back()});
-  }
-  for (uint64_t seed : seeds) {
-    cand_dirs.push_back(RunFile(options.out_dir, "candidate/seed-" + std::to_string(seed)));
-    runs.push_back({candidate_path, seed, cand_dirs.back()});
-  }
-  std::vector<SimRunResult> results = RunSimulations(options.qsim_binary, runs, options.jobs);
-  std::vector<int> codes;
-  std::vector<std::string> logs;
-  for (const SimRunResult& r : results) {
-    codes.push_back(r.exit_code);
-    logs.push_back(r.log_path);
-  }
-  size_t n = seeds.size();
-  StatusOr<std::vector<RunSummary>> base = ReadSummaries(
-      base_dirs, std::vector<int>(codes.begin(), codes.begin() + n), std::vector<std::string>(logs.begin(), logs.begin() + n));
-  if (!base.ok()) return fail(base.status());
-  StatusOr<std::vector<RunSummary>> cand = ReadSummaries(
-      cand_dirs, std::vector<int>(codes.begin() + n, codes.end()), std::vector<std::string>(logs.begin() + n, logs.end()));
-  if (!cand.ok()) return fail(cand.status());
+  std::vector<SimRun> runs = CompareRuns(options, *candidate_path, seeds);
+  StatusOr<std::vector<RunSummary>> summaries = ReadSummaries(runs, options.runner(runs, options.jobs));
+  if (!summaries.ok()) return fail(summaries.status());
+  const size_t n = seeds.size();
+  std::vector<RunSummary> base(summaries->begin(), summaries->begin() + n);
+  std::vector<RunSummary> cand(summaries->begin() + n, summaries->end());
 
-  CompareResult result = CompareSummaries(*base, *cand, *gates, options.alpha);
-  std::string csv = CsvLine(CompareCsvHeader());
-  for (const CompareRow& row : result.rows) csv += CsvLine(CompareCsvFields(row));
-  Status s = WriteTextFile(RunFile(options.out_dir, "compare.csv"), csv);
-  if (s.ok()) s = WriteTextFile(RunFile(options.out_dir, "compare.json"), CompareJson(result));
-  if (!s.ok()) return fail(s);
-  StatusOr<std::string> html = BuildCompareHtml(result, *base, *cand, base_dirs, cand_dirs, seeds,
-                                                "qsim compare: " + options.baseline + " vs " +
-                                                    (options.variant.empty() ? options.candidate
-                                                                             : options.baseline + " + " + options.variant));
-  if (!html.ok()) return fail(html.status());
-  s = WriteTextFile(RunFile(options.out_dir, "compare.html"), *html);
-  if (!s.ok()) return fail(s);
+  CompareResult result = CompareSummaries(base, cand, *gates, options.alpha);
+  if (Status s = WriteCompareOutputs(options, result, base, cand, runs, seeds); !s.ok()) return fail(s);
   out << CompareText(result);
   out << "wrote " << RunFile(options.out_dir, "compare.csv") << ", compare.json, compare.html\n";
   return result.regression ? 1 : 0;

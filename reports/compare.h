@@ -11,6 +11,7 @@
 
 #include "reports/expectations.h"
 #include "reports/run_data.h"
+#include "reports/runner.h"
 #include "base/status.h"
 
 namespace qsim::reports {
@@ -72,11 +73,12 @@ struct CompareOptions {
   int jobs = 2;
   std::string out_dir = "compare-out";
   double alpha = 0.05;
-  std::string qsim_binary = "/proc/self/exe";
+  SimRunner runner;  // REQUIRED
 };
 
 // Runs both sides, writes compare.csv, compare.json and compare.html into
-// out_dir, prints the table. Returns 0 (no regression), 1 (regression) or 2.
+// out_dir, prints the table. Returns 0 (no regression), 1 (regression), or
+// ExitStatusFor the error (2 bad input, 3 a failed write or run, 4 a bug).
 int RunCompareCommand(const CompareOptions& options, std::ostream& out, std::ostream& err);
 
 // --- shared with sweep ---
@@ -84,11 +86,10 @@ int RunCompareCommand(const CompareOptions& options, std::ostream& out, std::ost
 // The seeds first_seed .. first_seed + count - 1.
 std::vector<uint64_t> SeedList(uint64_t first_seed, int count);
 
-// Reads the summaries of finished runs; an error names the failed run and the
-// end of its log.
-StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<std::string>& run_dirs,
-                                                const std::vector<int>& exit_codes,
-                                                const std::vector<std::string>& logs);
+// Reads the summaries of finished runs, in order; an error names the first
+// failed run and the end of its log (RunFailure).
+StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<SimRun>& runs,
+                                                const std::vector<SimRunResult>& results);
 
 // The gates that apply: those of `gates_file` if given, else the scenario's
 // `gate:` section(s) in order, else DefaultGates().

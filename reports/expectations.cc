@@ -5,8 +5,9 @@
 #include <cstdlib>
 #include <set>
 
-#include "reports/csv.h"
 #include "reports/yaml_util.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
 
 namespace qsim::reports {
 namespace {
@@ -18,7 +19,7 @@ std::string Error(const std::string& file, const YAML::Node& node, const std::st
 
 StatusOr<double> ParseNumber(const std::string& file, const YAML::Node& node, const std::string& field) {
   if (!node.IsScalar()) return InvalidArgument(Error(file, node, field, "expected a number"));
-  StatusOr<std::optional<double>> value = ParseNumberField(node.Scalar());
+  StatusOr<std::optional<double>> value = runfolder::ParseNumberField(node.Scalar());
   if (!value.ok() || !*value || !std::isfinite(**value)) {
     return InvalidArgument(Error(file, node, field, "expected a number, got \"" + node.Scalar() + "\""));
   }
@@ -33,7 +34,7 @@ StatusOr<Tolerance> ParseTolerance(const std::string& file, const YAML::Node& no
     tolerance.relative = true;
     text.pop_back();
   }
-  StatusOr<std::optional<double>> value = ParseNumberField(text);
+  StatusOr<std::optional<double>> value = runfolder::ParseNumberField(text);
   if (!value.ok() || !*value || !std::isfinite(**value)) {
     return InvalidArgument(
         Error(file, node, field, "expected a number or a percentage like 10%, got \"" + node.Scalar() + "\""));
@@ -89,20 +90,16 @@ StatusOr<YAML::Node> Section(const YAML::Node& root, const std::string& file, co
 }  // namespace
 
 const std::vector<std::string>& SummaryMetrics() {
-  static const std::vector<std::string> kMetrics = {
-      "tasks",          "completed",          "preempted",   "failed",          "cancelled",
-      "lost",           "unfinished",         "wait_mean_s", "wait_p50_s",      "wait_p90_s",
-      "wait_p99_s",     "wait_max_s",         "throughput_per_hour",           "preemptions",
-      "wasted_bot_seconds", "busy_bot_seconds", "busy_share", "charge_share",   "utilisation",
-      "timeouts",       "invariant_violations"};
+  static const std::vector<std::string> kMetrics(runfolder::kSummaryColumns.begin() + 1,
+                                                 runfolder::kSummaryColumns.end());
   return kMetrics;
 }
 
 std::string Expectation::Describe() const {
-  if (equals) return "== " + FormatNumber(*equals);
-  if (min && max) return "in [" + FormatNumber(*min) + ", " + FormatNumber(*max) + "]";
-  if (min) return ">= " + FormatNumber(*min);
-  return "<= " + FormatNumber(max.value_or(0));
+  if (equals) return "== " + runfolder::FormatNumber(*equals);
+  if (min && max) return "in [" + runfolder::FormatNumber(*min) + ", " + runfolder::FormatNumber(*max) + "]";
+  if (min) return ">= " + runfolder::FormatNumber(*min);
+  return "<= " + runfolder::FormatNumber(max.value_or(0));
 }
 
 bool Expectation::Holds(double actual) const {
@@ -117,7 +114,7 @@ double Tolerance::Allowed(double baseline_median) const {
 }
 
 std::string Tolerance::Describe() const {
-  return relative ? FormatNumber(amount * 100) + "%" : FormatNumber(amount);
+  return relative ? runfolder::FormatNumber(amount * 100) + "%" : runfolder::FormatNumber(amount);
 }
 
 std::string Gate::Describe() const {

@@ -7,11 +7,13 @@
 #include <utility>
 
 #include "reports/charts.h"
-#include "reports/csv.h"
 #include "reports/html.h"
 #include "reports/run_data.h"
 #include "reports/svg.h"
 #include "reports/time_scale.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
@@ -27,12 +29,18 @@ struct Timeseries {
 };
 
 StatusOr<Timeseries> LoadTimeseries(const std::string& path) {
-  StatusOr<CsvTable> table = ReadCsvFile(path);
+  StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(path);
   if (!table.ok()) return table.status();
-  QSIM_RETURN_IF_ERROR(table->RequireColumns({"time_s", "series", "account", "priority", "value"}));
-  int c_time = table->Column("time_s"), c_series = table->Column("series");
-  int c_account = table->Column("account"), c_priority = table->Column("priority");
-  int c_value = table->Column("value");
+  // Column names checked against the writer's list at compile time.
+  constexpr std::string_view kTimeS = runfolder::Column(runfolder::kTimeseriesColumns, "time_s");
+  constexpr std::string_view kSeries = runfolder::Column(runfolder::kTimeseriesColumns, "series");
+  constexpr std::string_view kAccount = runfolder::Column(runfolder::kTimeseriesColumns, "account");
+  constexpr std::string_view kPriority = runfolder::Column(runfolder::kTimeseriesColumns, "priority");
+  constexpr std::string_view kValue = runfolder::Column(runfolder::kTimeseriesColumns, "value");
+  QSIM_RETURN_IF_ERROR(table->RequireColumns({kTimeS, kSeries, kAccount, kPriority, kValue}));
+  int c_time = table->Column(kTimeS), c_series = table->Column(kSeries);
+  int c_account = table->Column(kAccount), c_priority = table->Column(kPriority);
+  int c_value = table->Column(kValue);
   Timeseries ts;
   for (size_t r = 0; r < table->rows.size(); ++r) {
     StatusOr<std::optional<double>> time = NumberAt(*table, r, c_time);
@@ -152,10 +160,14 @@ void AddWaitCdf(HtmlPage& page, TaskWaits waits) {
 // events.csv is read a row at a time: with every output selected, a long run
 // writes millions of events, and only the preemptions are charted.
 Status AddPreemptionChart(HtmlPage& page, const std::string& events_path, double end_time) {
-  StatusOr<CsvReader> events = CsvReader::Open(events_path);
+  StatusOr<runfolder::CsvReader> events = runfolder::CsvReader::Open(events_path);
   if (!events.ok()) return events.status();
-  QSIM_RETURN_IF_ERROR(events->RequireColumns({"time_s", "type", "account"}));
-  int c_time = events->Column("time_s"), c_type = events->Column("type"), c_account = events->Column("account");
+  // Column names checked against the writer's list at compile time.
+  constexpr std::string_view kTimeS = runfolder::Column(runfolder::kEventsColumns, "time_s");
+  constexpr std::string_view kType = runfolder::Column(runfolder::kEventsColumns, "type");
+  constexpr std::string_view kAccount = runfolder::Column(runfolder::kEventsColumns, "account");
+  QSIM_RETURN_IF_ERROR(events->RequireColumns({kTimeS, kType, kAccount}));
+  int c_time = events->Column(kTimeS), c_type = events->Column(kType), c_account = events->Column(kAccount);
   std::map<std::string, std::vector<double>> times;
   for (;;) {
     StatusOr<bool> more = events->Next();
@@ -197,9 +209,9 @@ Status AddPreemptionChart(HtmlPage& page, const std::string& events_path, double
 StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   StatusOr<RunSummary> summary = ReadRunSummary(run_dir);
   if (!summary.ok()) return summary.status();
-  StatusOr<CsvTable> summary_table = ReadCsvFile(RunFile(run_dir, "summary.csv"));
+  StatusOr<runfolder::CsvTable> summary_table = runfolder::ReadCsvFile(RunFile(run_dir, runfolder::kSummaryFile));
   if (!summary_table.ok()) return summary_table.status();
-  StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(run_dir, "tasks.csv"));
+  StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(run_dir, runfolder::kTasksFile));
   if (!waits.ok()) return waits.status();
 
   HtmlPage page("qsim run report: " + run_dir);
@@ -208,7 +220,7 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   page.AddHeading("Summary");
   page.AddTable(summary_table->header, summary_table->rows);
 
-  std::string ts_path = RunFile(run_dir, "timeseries.csv");
+  std::string ts_path = RunFile(run_dir, runfolder::kTimeseriesFile);
   double end_time = waits->last_time;
   if (FileExists(ts_path)) {
     StatusOr<Timeseries> ts = LoadTimeseries(ts_path);
@@ -234,7 +246,7 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   AddWaitCdf(page, std::move(*waits));
 
   page.AddHeading("Preemptions");
-  std::string events_path = RunFile(run_dir, "events.csv");
+  std::string events_path = RunFile(run_dir, runfolder::kEventsFile);
   if (FileExists(events_path)) {
     QSIM_RETURN_IF_ERROR(AddPreemptionChart(page, events_path, end_time));
   } else {
@@ -242,9 +254,9 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
                    "available; the per-account totals are in the summary table.");
   }
 
-  std::string resolved = RunFile(run_dir, "scenario.resolved.yaml");
+  std::string resolved = RunFile(run_dir, runfolder::kResolvedScenarioFile);
   if (FileExists(resolved)) {
-    StatusOr<std::string> text = ReadTextFile(resolved);
+    StatusOr<std::string> text = runfolder::ReadTextFile(resolved);
     if (!text.ok()) return text.status();
     page.AddHeading("Resolved scenario");
     page.AddPreformatted(*text);
@@ -256,13 +268,13 @@ int RunReportCommand(const std::string& run_dir, std::ostream& out, std::ostream
   StatusOr<std::string> page = BuildRunReport(run_dir);
   if (!page.ok()) {
     err << "qsim report: " << page.status().message() << "\n";
-    return 2;
+    return ExitStatusFor(page.status().code());
   }
-  std::string path = RunFile(run_dir, "report.html");
-  Status written = WriteTextFile(path, *page);
+  std::string path = RunFile(run_dir, runfolder::kReportFile);
+  Status written = runfolder::WriteTextFile(path, *page);
   if (!written.ok()) {
     err << "qsim report: " << written.message() << "\n";
-    return 2;
+    return ExitStatusFor(written.code());
   }
   out << "wrote " << path << "\n";
   return 0;

@@ -12,7 +12,8 @@ namespace qsim::reports {
 // timeseries.csv and events.csv used when present, the page says when not).
 StatusOr<std::string> BuildRunReport(const std::string& run_dir);
 
-// Writes run_dir/report.html. Returns 0, or 2 after printing the error to `err`.
+// Writes run_dir/report.html. Returns 0, or ExitStatusFor the error after
+// printing it to `err` (2 a missing or malformed run folder, 3 a failed write).
 int RunReportCommand(const std::string& run_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace qsim::reports

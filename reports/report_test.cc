@@ -9,7 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "reports/charts.h"
-#include "reports/csv.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
@@ -39,7 +40,7 @@ class RunReportFolder : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Write(const std::string& name, const std::string& text) {
-    ASSERT_TRUE(WriteTextFile(dir_ + "/" + name, text).ok());
+    ASSERT_TRUE(runfolder::WriteTextFile(dir_ + "/" + name, text).ok());
   }
   void WriteTimeseriesAndEvents() {
     std::string ts = "time_s,series,account,priority,value\n";

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "runfolder/columns.h"
+
 namespace qsim::reports {
 
 std::optional<double> RunSummary::Get(const std::string& account, const std::string& metric) const {
@@ -12,9 +14,9 @@ std::optional<double> RunSummary::Get(const std::string& account, const std::str
   return m->second;
 }
 
-std::string RunFile(const std::string& run_dir, const std::string& name) {
-  if (run_dir.empty() || run_dir.back() == '/') return run_dir + name;
-  return run_dir + "/" + name;
+std::string RunFile(const std::string& run_dir, std::string_view name) {
+  if (run_dir.empty() || run_dir.back() == '/') return run_dir + std::string(name);
+  return run_dir + "/" + std::string(name);
 }
 
 bool FileExists(const std::string& path) {
@@ -22,8 +24,8 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-StatusOr<std::optional<double>> NumberAt(const CsvTable& table, size_t row, int column) {
-  StatusOr<std::optional<double>> value = ParseNumberField(table.rows[row][column]);
+StatusOr<std::optional<double>> NumberAt(const runfolder::CsvTable& table, size_t row, int column) {
+  StatusOr<std::optional<double>> value = runfolder::ParseNumberField(table.rows[row][column]);
   if (!value.ok()) {
     return InvalidArgument(table.path + ":" + std::to_string(row + 2) + ": column " +
                            table.header[column] + ": " + value.status().message());
@@ -32,9 +34,9 @@ StatusOr<std::optional<double>> NumberAt(const CsvTable& table, size_t row, int 
 }
 
 StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
-  StatusOr<CsvTable> table = ReadCsvFile(RunFile(run_dir, "summary.csv"));
+  StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(run_dir, runfolder::kSummaryFile));
   if (!table.ok()) return table.status();
-  QSIM_RETURN_IF_ERROR(table->RequireColumns({"account"}));
+  QSIM_RETURN_IF_ERROR(table->RequireColumns({runfolder::Column(runfolder::kSummaryColumns, "account")}));
   int account_column = table->Column("account");
   RunSummary summary;
   for (size_t c = 0; c < table->header.size(); ++c) {

@@ -5,10 +5,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "reports/csv.h"
 #include "base/status.h"
+#include "runfolder/csv.h"
 
 namespace qsim::reports {
 
@@ -28,10 +29,10 @@ StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir);
 
 // Parses the numeric field `column` of row `row` (0-based data row) of
 // `table`; the error says file:line: column.
-StatusOr<std::optional<double>> NumberAt(const CsvTable& table, size_t row, int column);
+StatusOr<std::optional<double>> NumberAt(const runfolder::CsvTable& table, size_t row, int column);
 
 // A file of the run folder: `run_dir/name`.
-std::string RunFile(const std::string& run_dir, const std::string& name);
+std::string RunFile(const std::string& run_dir, std::string_view name);
 
 // True when `path` names an existing regular file.
 bool FileExists(const std::string& path);

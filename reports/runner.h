@@ -1,9 +1,11 @@
-// Runs the simulator as child processes (`qsim run ...`), a bounded number at
-// a time. Separate processes keep runs independent (no shared state, a crash
-// stays in its run) and use every core.
+// How reports/ gets simulations run: an injected SimRunner. reports never
+// starts processes or re-executes itself; the application supplies the runner
+// (app/child_runner.h runs `qsim run` as child processes), and tests may
+// supply a fake.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,29 +17,29 @@ namespace qsim::reports {
 struct SimRun {
   std::string scenario_path;
   std::optional<uint64_t> seed;  // unset: the scenario's own seed
-  std::string out_dir;           // the run folder; created (with parents) first
+  std::string out_dir;           // the run folder; the runner creates it (with parents)
 };
 
 struct SimRunResult {
-  // The child's exit status; -1 when it could not be started or was killed by
-  // a signal. `qsim run` exits 0, or 1 with invariant violations (outputs
-  // written in both cases).
+  // The exit status `qsim run` would give: 0, or 1 with invariant violations
+  // (the run folder is written in both cases), 2 bad input, 3 an environment
+  // failure, 4 a bug; -1 when the run could not be started or was killed.
   int exit_code = -1;
-  std::string log_path;  // the child's stdout and stderr: out_dir + ".log"
+  std::string log_path;  // what the run printed (stdout and stderr)
 
   bool WroteOutputs() const { return exit_code == 0 || exit_code == 1; }
 };
 
-// Runs `qsim_binary run --quiet --no-report [--seed S] --out DIR SCENARIO` for
-// each run, at most `parallel` at a time, and waits for all. Results are in
-// the order of `runs`.
-std::vector<SimRunResult> RunSimulations(const std::string& qsim_binary, const std::vector<SimRun>& runs,
-                                         int parallel);
+// Runs every run of `runs`, at most `parallel` at a time, and returns their
+// results in the order of `runs`. Commands REQUIRE a runner to be set.
+using SimRunner = std::function<std::vector<SimRunResult>(const std::vector<SimRun>& runs, int parallel)>;
+
+// Why a run that did not write its outputs failed, as a Status whose code
+// follows its exit status (2 bad input, 4 a bug, otherwise an environment
+// failure), naming the run folder and the end of its log.
+Status RunFailure(const SimRun& run, const SimRunResult& result);
 
 // The last lines of a run's log, for error messages.
 std::string LogTail(const std::string& log_path, int max_lines = 5);
-
-// Creates `dir` and its parents; the error names the directory.
-Status MakeDirectories(const std::string& dir);
 
 }  // namespace qsim::reports

@@ -1,11 +1,11 @@
 #include "reports/svg.h"
+#include "runfolder/csv.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-#include "reports/csv.h"
 
 namespace qsim::reports::svg {
 namespace {
@@ -27,7 +27,7 @@ std::string TickLabel(double v, double step) {
   double scale = std::pow(10.0, std::floor(std::log10(step)));
   double rounded = std::round(v / scale) * scale;
   if (std::fabs(rounded) < step * 1e-9) rounded = 0;
-  return FormatNumber(rounded);
+  return runfolder::FormatNumber(rounded);
 }
 
 std::string AxisTitle(const Axis& axis) {
@@ -118,101 +118,129 @@ std::vector<double> NiceTicks(double lo, double hi, int target_count) {
   return ticks;
 }
 
-std::string RenderXyChart(const XyChart& chart) {
-  const int plot_w = chart.width - kLeft - kRight;
-  const int plot_h = chart.height - kTop - kBottom;
-  Range xr = DataRange(chart, true);
-  Range yr = DataRange(chart, false);
-  std::vector<double> xticks = NiceTicks(xr.lo, xr.hi, 8);
-  std::vector<double> yticks = NiceTicks(yr.lo, yr.hi, 5);
-  // Widen the range to whole ticks on y so the top line is labelled.
-  if (!chart.y.max && yticks.size() >= 2 && yticks.back() < yr.hi) {
-    yr.hi = yticks.back() + (yticks[1] - yticks[0]);
-    yticks.push_back(yr.hi);
-  }
-  auto px = [&](double x) { return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * plot_w; };
-  auto py = [&](double y) { return kTop + plot_h - (y - yr.lo) / (yr.hi - yr.lo) * plot_h; };
+namespace {
 
-  std::string out = SvgOpen(chart.id, chart.width, chart.height, chart.title);
-  // Grid, ticks and tick labels.
+// The plot area of an XY chart and the data -> pixel mapping.
+struct PlotArea {
+  int w = 0, h = 0;
+  Range xr, yr;
+  double X(double x) const { return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * w; }
+  double Y(double y) const { return kTop + h - (y - yr.lo) / (yr.hi - yr.lo) * h; }
+};
+
+// Grid lines, ticks, tick labels, the axes and their titles.
+std::string XyAxes(const XyChart& chart, const PlotArea& plot, const std::vector<double>& xticks,
+                   const std::vector<double>& yticks) {
+  std::string out;
   double xstep = xticks.size() >= 2 ? xticks[1] - xticks[0] : 1;
   double ystep = yticks.size() >= 2 ? yticks[1] - yticks[0] : 1;
   for (double t : yticks) {
-    std::string y = Coord(py(t));
+    std::string y = Coord(plot.Y(t));
     out += "<line x1=\"" + std::to_string(kLeft) + "\" y1=\"" + y + "\" x2=\"" +
-           std::to_string(kLeft + plot_w) + "\" y2=\"" + y + "\" stroke=\"#e6e6e6\"/>\n";
+           std::to_string(kLeft + plot.w) + "\" y2=\"" + y + "\" stroke=\"#e6e6e6\"/>\n";
     out += "<text x=\"" + std::to_string(kLeft - 6) + "\" y=\"" + y +
            "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + TickLabel(t, ystep) + "</text>\n";
   }
   for (double t : xticks) {
-    std::string x = Coord(px(t));
-    out += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop + plot_h) + "\" x2=\"" + x +
-           "\" y2=\"" + std::to_string(kTop + plot_h + 5) + "\" stroke=\"#333\"/>\n";
-    out += "<text x=\"" + x + "\" y=\"" + std::to_string(kTop + plot_h + 17) +
+    std::string x = Coord(plot.X(t));
+    out += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop + plot.h) + "\" x2=\"" + x +
+           "\" y2=\"" + std::to_string(kTop + plot.h + 5) + "\" stroke=\"#333\"/>\n";
+    out += "<text x=\"" + x + "\" y=\"" + std::to_string(kTop + plot.h + 17) +
            "\" text-anchor=\"middle\">" + TickLabel(t, xstep) + "</text>\n";
   }
-  // Axes and their titles.
   out += "<path d=\"M" + std::to_string(kLeft) + " " + std::to_string(kTop) + "V" +
-         std::to_string(kTop + plot_h) + "H" + std::to_string(kLeft + plot_w) +
+         std::to_string(kTop + plot.h) + "H" + std::to_string(kLeft + plot.w) +
          "\" fill=\"none\" stroke=\"#333\"/>\n";
-  out += "<text x=\"" + std::to_string(kLeft + plot_w / 2) + "\" y=\"" +
+  out += "<text x=\"" + std::to_string(kLeft + plot.w / 2) + "\" y=\"" +
          std::to_string(chart.height - 8) + "\" text-anchor=\"middle\">" +
          XmlEscape(AxisTitle(chart.x)) + "</text>\n";
-  out += "<text transform=\"translate(14 " + std::to_string(kTop + plot_h / 2) +
+  out += "<text transform=\"translate(14 " + std::to_string(kTop + plot.h / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + XmlEscape(AxisTitle(chart.y)) + "</text>\n";
+  return out;
+}
 
+// One series' points or line; non-finite values are skipped (a line lifts
+// its pen over them).
+std::string XySeries(const Series& s, const std::string& color, const PlotArea& plot) {
+  size_t n = std::min(s.x.size(), s.y.size());
+  if (s.style == SeriesStyle::kPoints) {
+    std::string out = "<g fill=\"" + color + "\" class=\"series\">\n";
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
+      out += "<circle cx=\"" + Coord(plot.X(s.x[k])) + "\" cy=\"" + Coord(plot.Y(s.y[k])) + "\" r=\"3.5\"/>\n";
+    }
+    return out + "</g>\n";
+  }
+  if (n == 0) return "";
+  std::string d;
+  bool pen_down = false;
+  for (size_t k = 0; k < n; ++k) {
+    if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) {
+      pen_down = false;
+      continue;
+    }
+    std::string x = Coord(plot.X(s.x[k]));
+    std::string y = Coord(plot.Y(s.y[k]));
+    if (!pen_down) {
+      d += "M" + x + " " + y;
+      pen_down = true;
+    } else if (s.style == SeriesStyle::kStep) {
+      d += "H" + x + "V" + y;
+    } else {
+      d += "L" + x + " " + y;
+    }
+  }
+  return "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
+         "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+}
+
+// The legend entry of series number `i`, right of the plot.
+std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, const PlotArea& plot) {
+  std::string out;
+  int ly = kTop + 8 + static_cast<int>(i) * 16;
+  int lx = kLeft + plot.w + 14;
+  if (s.style == SeriesStyle::kPoints) {
+    out += "<circle cx=\"" + std::to_string(lx + 9) + "\" cy=\"" + std::to_string(ly) +
+           "\" r=\"3.5\" fill=\"" + color + "\"/>\n";
+  } else {
+    out += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(ly) + "\" x2=\"" +
+           std::to_string(lx + 18) + "\" y2=\"" + std::to_string(ly) + "\" stroke=\"" + color +
+           "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+  }
+  out += "<text x=\"" + std::to_string(lx + 24) + "\" y=\"" + std::to_string(ly) +
+         "\" dominant-baseline=\"middle\">" + XmlEscape(s.name) + "</text>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string RenderXyChart(const XyChart& chart) {
+  PlotArea plot;
+  plot.w = chart.width - kLeft - kRight;
+  plot.h = chart.height - kTop - kBottom;
+  plot.xr = DataRange(chart, true);
+  plot.yr = DataRange(chart, false);
+  std::vector<double> xticks = NiceTicks(plot.xr.lo, plot.xr.hi, 8);
+  std::vector<double> yticks = NiceTicks(plot.yr.lo, plot.yr.hi, 5);
+  // Widen the range to whole ticks on y so the top line is labelled.
+  if (!chart.y.max && yticks.size() >= 2 && yticks.back() < plot.yr.hi) {
+    plot.yr.hi = yticks.back() + (yticks[1] - yticks[0]);
+    yticks.push_back(plot.yr.hi);
+  }
+
+  std::string out = SvgOpen(chart.id, chart.width, chart.height, chart.title);
+  out += XyAxes(chart, plot, xticks, yticks);
   bool any_point = false;
   for (size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
     std::string color = PaletteColor(s.color >= 0 ? s.color : static_cast<int>(i));
-    size_t n = std::min(s.x.size(), s.y.size());
-    if (n > 0) any_point = true;
-    if (s.style == SeriesStyle::kPoints) {
-      out += "<g fill=\"" + color + "\" class=\"series\">\n";
-      for (size_t k = 0; k < n; ++k) {
-        if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
-        out += "<circle cx=\"" + Coord(px(s.x[k])) + "\" cy=\"" + Coord(py(s.y[k])) + "\" r=\"3.5\"/>\n";
-      }
-      out += "</g>\n";
-    } else if (n > 0) {
-      std::string d;
-      bool pen_down = false;
-      for (size_t k = 0; k < n; ++k) {
-        if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) {
-          pen_down = false;
-          continue;
-        }
-        std::string x = Coord(px(s.x[k]));
-        std::string y = Coord(py(s.y[k]));
-        if (!pen_down) {
-          d += "M" + x + " " + y;
-          pen_down = true;
-        } else if (s.style == SeriesStyle::kStep) {
-          d += "H" + x + "V" + y;
-        } else {
-          d += "L" + x + " " + y;
-        }
-      }
-      out += "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
-             "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
-    }
-    // Legend entry.
-    int ly = kTop + 8 + static_cast<int>(i) * 16;
-    int lx = kLeft + plot_w + 14;
-    if (s.style == SeriesStyle::kPoints) {
-      out += "<circle cx=\"" + std::to_string(lx + 9) + "\" cy=\"" + std::to_string(ly) +
-             "\" r=\"3.5\" fill=\"" + color + "\"/>\n";
-    } else {
-      out += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(ly) + "\" x2=\"" +
-             std::to_string(lx + 18) + "\" y2=\"" + std::to_string(ly) + "\" stroke=\"" + color +
-             "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
-    }
-    out += "<text x=\"" + std::to_string(lx + 24) + "\" y=\"" + std::to_string(ly) +
-           "\" dominant-baseline=\"middle\">" + XmlEscape(s.name) + "</text>\n";
+    if (std::min(s.x.size(), s.y.size()) > 0) any_point = true;
+    out += XySeries(s, color, plot);
+    out += XyLegendEntry(s, color, i, plot);
   }
   if (!any_point) {
-    out += "<text x=\"" + std::to_string(kLeft + plot_w / 2) + "\" y=\"" +
-           std::to_string(kTop + plot_h / 2) + "\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n";
+    out += "<text x=\"" + std::to_string(kLeft + plot.w / 2) + "\" y=\"" +
+           std::to_string(kTop + plot.h / 2) + "\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n";
   }
   out += "</svg>\n";
   return out;
@@ -270,7 +298,7 @@ std::string RenderHeatmap(const Heatmap& map) {
       out += "<rect class=\"cell\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
              "\" width=\"" + std::to_string(kCellW) + "\" height=\"" + std::to_string(kCellH) +
              "\" fill=\"" + fill + "\" stroke=\"#ffffff\"/>\n";
-      std::string text = v ? FormatNumber(*v) : "n/a";
+      std::string text = v ? runfolder::FormatNumber(*v) : "n/a";
       if (r < static_cast<int>(map.cell_text.size()) && c < static_cast<int>(map.cell_text[r].size()) &&
           !map.cell_text[r][c].empty()) {
         text = map.cell_text[r][c];
@@ -291,7 +319,7 @@ std::string RenderHeatmap(const Heatmap& map) {
     out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
            "\" width=\"16\" height=\"16\" fill=\"" + color(marks[i]) + "\" stroke=\"#999\"/>\n";
     out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
-           "\" dominant-baseline=\"middle\">" + FormatNumber(marks[i]) +
+           "\" dominant-baseline=\"middle\">" + runfolder::FormatNumber(marks[i]) +
            (map.unit.empty() ? "" : " " + XmlEscape(map.unit)) + "</text>\n";
   }
   out += "</svg>\n";

@@ -7,12 +7,13 @@
 #include <set>
 
 #include "reports/compare.h"
-#include "reports/csv.h"
 #include "reports/html.h"
 #include "reports/run_data.h"
 #include "reports/runner.h"
 #include "reports/svg.h"
 #include "reports/yaml_util.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
@@ -30,7 +31,7 @@ std::string MetaText(const SweepOptions& o, const std::vector<GridAxis>& grid, s
   std::string meta = "scenario: " + o.scenario + "\n";
   meta += "seeds: " + std::to_string(o.seeds) + "\n";
   meta += "first_seed: " + std::to_string(o.first_seed) + "\n";
-  meta += "alpha: " + FormatNumber(o.alpha) + "\n";
+  meta += "alpha: " + runfolder::FormatNumber(o.alpha) + "\n";
   meta += "gates: " + (o.gates.empty() ? std::string("(the scenario's gate: section, else the defaults)") : o.gates) + "\n";
   for (const GridAxis& axis : grid) meta += GridLine(axis) + "\n";
   meta += "points: " + std::to_string(points) + "\n";
@@ -104,8 +105,8 @@ std::string SweepHtml(const std::string& meta, const std::vector<GridAxis>& grid
       size_t point = std::stoul(row[0]);
       size_t r = point / columns, c = point % columns;
       if (r >= map.values.size()) continue;
-      StatusOr<std::optional<double>> base = ParseNumberField(row[c_base]);
-      StatusOr<std::optional<double>> delta = ParseNumberField(row[c_delta]);
+      StatusOr<std::optional<double>> base = runfolder::ParseNumberField(row[c_base]);
+      StatusOr<std::optional<double>> delta = runfolder::ParseNumberField(row[c_delta]);
       std::string mark = row[c_sig] == "*" ? " *" : " ~";
       if (row[c_verdict] == "REGRESSION") mark += " !";
       if (base.ok() && delta.ok() && *base && *delta && **base != 0) {
@@ -116,7 +117,7 @@ std::string SweepHtml(const std::string& meta, const std::vector<GridAxis>& grid
         std::snprintf(text, sizeof text, "%+.3g%%", percent);
         map.cell_text[r][c] = (percent == 0 ? std::string("0%") : std::string(text)) + mark;
       } else {
-        map.cell_text[r][c] = "n/a" + (delta.ok() && *delta ? " (" + FormatNumber(**delta) + ")" : std::string());
+        map.cell_text[r][c] = "n/a" + (delta.ok() && *delta ? " (" + runfolder::FormatNumber(**delta) + ")" : std::string());
       }
     }
     page.AddChart(map.id, svg::RenderHeatmap(map));
@@ -128,13 +129,13 @@ std::string SweepHtml(const std::string& meta, const std::vector<GridAxis>& grid
 
 Status WriteSweepOutputs(const std::string& out_dir, const std::string& meta, const std::vector<GridAxis>& grid,
                          const std::vector<std::vector<std::string>>& rows) {
-  QSIM_RETURN_IF_ERROR(MakeDirectories(out_dir));
+  QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(out_dir));
   std::vector<std::string> header = SweepHeader(grid);
-  std::string csv = CsvLine(header);
-  for (const auto& row : rows) csv += CsvLine(row);
-  QSIM_RETURN_IF_ERROR(WriteTextFile(RunFile(out_dir, "sweep.csv"), csv));
-  QSIM_RETURN_IF_ERROR(WriteTextFile(RunFile(out_dir, "sweep.meta"), meta));
-  return WriteTextFile(RunFile(out_dir, "sweep.html"), SweepHtml(meta, grid, header, rows));
+  std::string csv = runfolder::CsvLine(header);
+  for (const auto& row : rows) csv += runfolder::CsvLine(row);
+  QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(RunFile(out_dir, "sweep.csv"), csv));
+  QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(RunFile(out_dir, "sweep.meta"), meta));
+  return runfolder::WriteTextFile(RunFile(out_dir, "sweep.html"), SweepHtml(meta, grid, header, rows));
 }
 
 bool AnyRegression(const std::vector<std::vector<std::string>>& rows) {
@@ -189,73 +190,85 @@ std::vector<std::vector<std::string>> GridPoints(const std::vector<GridAxis>& gr
   return points;
 }
 
+namespace {
+
+// The --grid options as axes; a key given twice is an error.
+StatusOr<std::vector<GridAxis>> ParseGrid(const std::vector<std::string>& texts) {
+  std::vector<GridAxis> grid;
+  std::set<std::string> keys;
+  for (const std::string& text : texts) {
+    StatusOr<GridAxis> axis = ParseGridAxis(text);
+    if (!axis.ok()) return axis.status();
+    if (!keys.insert(axis->key).second) return InvalidArgument("--grid key \"" + axis->key + "\" given twice");
+    grid.push_back(*axis);
+  }
+  return grid;
+}
+
+// Writes the scenario of each point in `mine` to OUT/points/point-P.yaml
+// (the baseline with the point's grid values set) and returns the files.
+StatusOr<std::vector<std::string>> WritePointScenarios(const SweepOptions& o, const YAML::Node& base,
+                                                       const std::vector<GridAxis>& grid,
+                                                       const std::vector<std::vector<std::string>>& points,
+                                                       const std::vector<size_t>& mine) {
+  std::vector<std::string> files;
+  if (!mine.empty()) QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(RunFile(o.out_dir, "points")));
+  for (size_t p : mine) {
+    YAML::Node scenario = base;
+    for (size_t k = 0; k < grid.size(); ++k) {
+      StatusOr<YAML::Node> set = SetDotted(scenario, grid[k].key, points[p][k]);
+      if (!set.ok()) return Status(set.status()).WithContext(o.scenario);
+      scenario = *set;
+    }
+    files.push_back(RunFile(o.out_dir, "points/point-" + std::to_string(p) + ".yaml"));
+    QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(files.back(), EmitYaml(AnchorRelativePaths(scenario, o.scenario))));
+  }
+  return files;
+}
+
+}  // namespace
+
 int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err) {
   auto fail = [&](const Status& s) {
     err << "qsim sweep: " << s.message() << "\n";
-    return 2;
+    return ExitStatusFor(s.code());
   };
   if (o.grid.empty()) return fail(InvalidArgument("give at least one --grid KEY=V1,V2,..."));
   if (o.seeds < 1) return fail(InvalidArgument("--seeds must be >= 1"));
+  if (!o.runner) return fail(Internal("sweep: no simulation runner"));
   StatusOr<std::pair<int, int>> shard = ParseShard(o.shard);
   if (!shard.ok()) return fail(shard.status());
   const auto [shard_index, shards] = *shard;
-  std::vector<GridAxis> grid;
-  for (const std::string& text : o.grid) {
-    StatusOr<GridAxis> axis = ParseGridAxis(text);
-    if (!axis.ok()) return fail(axis.status());
-    grid.push_back(*axis);
-  }
-  std::set<std::string> keys;
-  for (const GridAxis& axis : grid) {
-    if (!keys.insert(axis.key).second) return fail(InvalidArgument("--grid key \"" + axis.key + "\" given twice"));
-  }
+  StatusOr<std::vector<GridAxis>> grid_or = ParseGrid(o.grid);
+  if (!grid_or.ok()) return fail(grid_or.status());
+  const std::vector<GridAxis>& grid = *grid_or;
   StatusOr<YAML::Node> base = LoadYamlFile(o.scenario);
   if (!base.ok()) return fail(base.status());
   StatusOr<std::vector<Gate>> gates = ResolveGates(o.gates, {o.scenario});
   if (!gates.ok()) return fail(gates.status());
-  Status made = MakeDirectories(o.out_dir);
+  Status made = runfolder::MakeDirectories(o.out_dir);
   if (!made.ok()) return fail(made);
 
   std::vector<std::vector<std::string>> points = GridPoints(grid);
   std::vector<size_t> mine;
-  std::vector<std::string> point_files;
   for (size_t p = 0; p < points.size(); ++p) {
-    if (!InShard(p, shard_index, shards)) continue;
-    YAML::Node scenario = *base;
-    for (size_t k = 0; k < grid.size(); ++k) {
-      StatusOr<YAML::Node> set = SetDotted(scenario, grid[k].key, points[p][k]);
-      if (!set.ok()) return fail(Status(set.status()).WithContext(o.scenario));
-      scenario = *set;
-    }
-    std::string file = RunFile(o.out_dir, "points/point-" + std::to_string(p) + ".yaml");
-    Status s = MakeDirectories(RunFile(o.out_dir, "points"));
-    if (s.ok()) s = WriteTextFile(file, EmitYaml(AnchorRelativePaths(scenario, o.scenario)));
-    if (!s.ok()) return fail(s);
-    mine.push_back(p);
-    point_files.push_back(file);
+    if (InShard(p, shard_index, shards)) mine.push_back(p);
   }
+  StatusOr<std::vector<std::string>> point_files = WritePointScenarios(o, *base, grid, points, mine);
+  if (!point_files.ok()) return fail(point_files.status());
 
   std::vector<uint64_t> seeds = SeedList(o.first_seed, o.seeds);
   std::vector<SimRun> runs;
-  std::vector<std::string> dirs;
   for (uint64_t seed : seeds) {
-    dirs.push_back(RunFile(o.out_dir, "runs/baseline/seed-" + std::to_string(seed)));
-    runs.push_back({o.scenario, seed, dirs.back()});
+    runs.push_back({o.scenario, seed, RunFile(o.out_dir, "runs/baseline/seed-" + std::to_string(seed))});
   }
   for (size_t i = 0; i < mine.size(); ++i) {
     for (uint64_t seed : seeds) {
-      dirs.push_back(RunFile(o.out_dir, "runs/point-" + std::to_string(mine[i]) + "/seed-" + std::to_string(seed)));
-      runs.push_back({point_files[i], seed, dirs.back()});
+      runs.push_back({(*point_files)[i], seed,
+                      RunFile(o.out_dir, "runs/point-" + std::to_string(mine[i]) + "/seed-" + std::to_string(seed))});
     }
   }
-  std::vector<SimRunResult> results = RunSimulations(o.qsim_binary, runs, o.jobs);
-  std::vector<int> codes;
-  std::vector<std::string> logs;
-  for (const SimRunResult& r : results) {
-    codes.push_back(r.exit_code);
-    logs.push_back(r.log_path);
-  }
-  StatusOr<std::vector<RunSummary>> summaries = ReadSummaries(dirs, codes, logs);
+  StatusOr<std::vector<RunSummary>> summaries = ReadSummaries(runs, o.runner(runs, o.jobs));
   if (!summaries.ok()) return fail(summaries.status());
   size_t n = seeds.size();
   std::vector<RunSummary> baseline(summaries->begin(), summaries->begin() + n);
@@ -286,19 +299,21 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
 
 int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::string& out_dir, std::ostream& out,
                     std::ostream& err) {
-  auto fail = [&](const std::string& message) {
-    err << "qsim merge: " << message << "\n";
-    return 2;
+  auto fail = [&](const Status& s) {
+    err << "qsim merge: " << s.message() << "\n";
+    return ExitStatusFor(s.code());
   };
-  if (shard_dirs.empty()) return fail("give the shard output folders");
+  if (shard_dirs.empty()) return fail(InvalidArgument("give the shard output folders"));
   std::string common_meta;
   int shard_count = -1;
   std::set<int> seen_shards;
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   for (const std::string& dir : shard_dirs) {
-    StatusOr<std::string> meta = ReadTextFile(RunFile(dir, "sweep.meta"));
-    if (!meta.ok()) return fail(meta.status().message() + " (not a sweep output folder?)");
+    StatusOr<std::string> meta = runfolder::ReadTextFile(RunFile(dir, "sweep.meta"));
+    if (!meta.ok()) {
+      return fail(Status(meta.status().code(), meta.status().message() + " (not a sweep output folder?)"));
+    }
     std::string stripped;
     std::string shard_text = "0/1";
     for (const std::string& line : SplitString(*meta, '\n')) {
@@ -310,40 +325,50 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
       }
     }
     if (common_meta.empty()) common_meta = stripped;
-    if (stripped != common_meta) return fail(dir + ": its sweep.meta describes a different sweep than " + shard_dirs[0]);
+    if (stripped != common_meta) {
+      return fail(InvalidArgument(dir + ": its sweep.meta describes a different sweep than " + shard_dirs[0]));
+    }
     StatusOr<std::pair<int, int>> shard = ParseShard(shard_text);
-    if (!shard.ok()) return fail(dir + "/sweep.meta: " + shard.status().message());
-    if (shard_count >= 0 && shard->second != shard_count) return fail(dir + ": shard count differs from the others");
+    if (!shard.ok()) return fail(InvalidArgument(dir + "/sweep.meta: " + shard.status().message()));
+    if (shard_count >= 0 && shard->second != shard_count) {
+      return fail(InvalidArgument(dir + ": shard count differs from the others"));
+    }
     shard_count = shard->second;
-    if (!seen_shards.insert(shard->first).second) return fail(dir + ": shard " + shard_text + " given twice");
-    StatusOr<CsvTable> table = ReadCsvFile(RunFile(dir, "sweep.csv"));
-    if (!table.ok()) return fail(table.status().message());
+    if (!seen_shards.insert(shard->first).second) {
+      return fail(InvalidArgument(dir + ": shard " + shard_text + " given twice"));
+    }
+    StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(dir, "sweep.csv"));
+    if (!table.ok()) return fail(table.status());
     if (header.empty()) header = table->header;
-    if (table->header != header) return fail(table->path + ": header differs from the other shards");
+    if (table->header != header) return fail(InvalidArgument(table->path + ": header differs from the other shards"));
     for (auto& row : table->rows) rows.push_back(std::move(row));
   }
   if (static_cast<int>(seen_shards.size()) != shard_count) {
-    return fail("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) + " shards");
+    return fail(InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
+                                " shards"));
   }
   std::vector<GridAxis> grid = GridFromMeta(common_meta);
-  if (SweepHeader(grid) != header) return fail("sweep.csv columns do not match the grid in sweep.meta");
+  if (SweepHeader(grid) != header) {
+    return fail(InvalidArgument("sweep.csv columns do not match the grid in sweep.meta"));
+  }
   size_t total = GridPoints(grid).size();
   // Rows of one point are contiguous and ordered within their shard; a
   // stable sort by point index interleaves the shards back into grid order.
   std::map<size_t, int> points;
   for (const auto& row : rows) {
     if (row[0].empty() || row[0].find_first_not_of("0123456789") != std::string::npos || std::stoul(row[0]) >= total) {
-      return fail("sweep.csv: bad point index \"" + row[0] + "\"");
+      return fail(InvalidArgument("sweep.csv: bad point index \"" + row[0] + "\""));
     }
     points[std::stoul(row[0])] = 1;
   }
   if (points.size() != total) {
-    return fail("the shards hold " + std::to_string(points.size()) + " of " + std::to_string(total) + " points");
+    return fail(InvalidArgument("the shards hold " + std::to_string(points.size()) + " of " + std::to_string(total) +
+                                " points"));
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [](const auto& a, const auto& b) { return std::stoul(a[0]) < std::stoul(b[0]); });
   Status s = WriteSweepOutputs(out_dir, common_meta, grid, rows);
-  if (!s.ok()) return fail(s.message());
+  if (!s.ok()) return fail(s);
   out << "merged " << shard_dirs.size() << " shards (" << total << " points) into " << RunFile(out_dir, "sweep.csv")
       << "\n";
   return AnyRegression(rows) ? 1 : 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "reports/runner.h"
 
 namespace qsim::reports {
 
@@ -45,15 +46,16 @@ struct SweepOptions {
   std::string out_dir = "sweep-out";
   std::string gates;  // optional gate file
   double alpha = 0.05;
-  std::string qsim_binary = "/proc/self/exe";
+  SimRunner runner;  // REQUIRED
 };
 
 // Runs the baseline and the shard's points, writes sweep.csv, sweep.html and
-// sweep.meta into out_dir. Returns 0 (no gated regression), 1 or 2.
+// sweep.meta into out_dir. Returns 0 (no gated regression), 1, or ExitStatusFor
+// the error.
 int RunSweepCommand(const SweepOptions& options, std::ostream& out, std::ostream& err);
 
 // Joins the outputs of all shards of one sweep into out_dir. Returns 0, 1 (a
-// point regressed) or 2 (inconsistent or incomplete shards).
+// point regressed), 2 (inconsistent or incomplete shards) or 3 (a failed write).
 int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::string& out_dir, std::ostream& out,
                     std::ostream& err);
 

@@ -1,10 +1,11 @@
 #include "reports/yaml_util.h"
+#include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 #include <cctype>
 #include <filesystem>
 #include <vector>
 
-#include "reports/csv.h"
 
 namespace qsim::reports {
 namespace {
@@ -35,7 +36,7 @@ StatusOr<YAML::Node> LoadYamlText(const std::string& text, const std::string& fi
 }
 
 StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
-  StatusOr<std::string> text = ReadTextFile(path);
+  StatusOr<std::string> text = runfolder::ReadTextFile(path);
   if (!text.ok()) return text.status();
   return LoadYamlText(*text, path);
 }
@@ -126,6 +127,18 @@ std::string EmitYaml(const YAML::Node& node) {
   std::string text = emitter.c_str();
   if (text.empty() || text.back() != '\n') text.push_back('\n');
   return text;
+}
+
+std::vector<std::string> SplitString(std::string_view text, char sep) {
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == sep) {
+      parts.emplace_back();
+    } else {
+      parts.back().push_back(c);
+    }
+  }
+  return parts;
 }
 
 }  // namespace qsim::reports

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -38,5 +40,8 @@ YAML::Node AnchorRelativePaths(const YAML::Node& scenario, const std::string& sc
 
 // Block-style YAML text of `node`, ending in a newline.
 std::string EmitYaml(const YAML::Node& node);
+
+// Splits `text` at every `sep`, keeping empty parts ("a,,b" -> a, "", b).
+std::vector<std::string> SplitString(std::string_view text, char sep);
 
 }  // namespace qsim::reports

@@ -1,12 +1,11 @@
 // RunScenario and the `qsim run` / `qsim validate` commands.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 
-#include "sim/internal/csv.h"
+#include "runfolder/columns.h"
+#include "runfolder/files.h"
 #include "sim/internal/world.h"
 #include "sim/sim.h"
 
@@ -15,15 +14,12 @@ namespace qsim::sim {
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
   Outputs outputs = options.outputs.value_or(scenario.outputs);
   if (!options.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.out_dir, ec);
-    if (ec) return InvalidArgument(options.out_dir + ": cannot create the output folder: " + ec.message());
+    QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));
     Scenario resolved = scenario;
     resolved.seed = seed;
     resolved.outputs = outputs;
-    std::ofstream out(options.out_dir + "/scenario.resolved.yaml", std::ios::binary);
-    out << WriteResolvedScenario(resolved);
-    if (!out) return InvalidArgument(options.out_dir + "/scenario.resolved.yaml: cannot write");
+    QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(
+        options.out_dir + "/" + std::string(runfolder::kResolvedScenarioFile), WriteResolvedScenario(resolved)));
   }
   RunResult result;
   World world(scenario, seed, outputs, options.out_dir);
@@ -76,7 +72,7 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   StatusOr<Scenario> loaded = LoadScenarioFile(args.scenario);
   if (!loaded.ok()) {
     err << loaded.status().message() << "\n";
-    return 2;
+    return ExitStatusFor(loaded.status().code());
   }
   const Scenario& scenario = *loaded;
   RunOptions options;
@@ -113,7 +109,7 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   if (args.progress) err << "\n";
   if (!result.ok()) {
     err << result.status().message() << "\n";
-    return 2;
+    return ExitStatusFor(result.status().code());
   }
   if (!args.quiet) {
     PrintSummary(scenario, *result, out);

@@ -12,6 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "runfolder/csv.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -398,43 +399,37 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
   std::error_code ec;
   std::filesystem::path abs = std::filesystem::absolute(a->resolved_file, ec);
   if (!ec) a->resolved_file = abs.lexically_normal().string();
-  std::ifstream in(a->resolved_file);
-  if (!in) return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
   static constexpr std::string_view kHeader = "enqueue_s,account,base_labels,provisionable_labels,duration_s";
-  std::string line;
-  int line_no = 0;
-  auto row_error = [&](size_t column, const std::string& msg) {
-    return InvalidArgument(a->resolved_file + ":" + std::to_string(line_no) + ":" + std::to_string(column) + ": " +
+  auto error_at = [&](int line, int column, const std::string& msg) {
+    return InvalidArgument(a->resolved_file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                            path + ": " + msg);
   };
+  StatusOr<runfolder::CsvReader> reader = runfolder::CsvReader::Open(a->resolved_file, {.skip_blank_lines = true});
+  if (!reader.ok() && reader.status().code() == StatusCode::kNotFound) {
+    return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
+  }
+  if (!reader.ok()) return reader.status();  // located: file:line: what
+  std::string header;
+  for (const std::string& h : reader->header()) header += (header.empty() ? "" : ",") + h;
+  if (header != kHeader) return error_at(1, 1, "expected the header \"" + std::string(kHeader) + "\"");
   a->replay.clear();
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1) {
-      if (line != kHeader) return row_error(1, "expected the header \"" + std::string(kHeader) + "\"");
-      continue;
-    }
-    if (line.empty()) continue;
-    std::vector<std::string> fields;
-    std::vector<size_t> columns;
-    size_t start = 0;
-    while (true) {
-      size_t comma = line.find(',', start);
-      columns.push_back(start + 1);
-      fields.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    if (fields.size() != 5) return row_error(1, "expected 5 fields, got " + std::to_string(fields.size()));
+  for (;;) {
+    StatusOr<bool> more = reader->Next();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    const std::vector<std::string>& fields = reader->row();
+    auto row_error = [&](size_t field, const std::string& msg) {
+      auto [line, column] = reader->FieldPosition(field);
+      return error_at(line, column, msg);
+    };
     ReplayTask t;
     auto enq = ParseDurationText(fields[0]);
     if (!enq || *enq < Duration::zero() || fields[0].empty() || !std::isdigit(static_cast<unsigned char>(fields[0].back()))) {
-      return row_error(columns[0], "enqueue_s: expected seconds >= 0, got \"" + fields[0] + "\"");
+      return row_error(0, "enqueue_s: expected seconds >= 0, got \"" + fields[0] + "\"");
     }
     t.enqueue = *enq;
     t.account = fields[1];
-    if (t.account.empty()) return row_error(columns[1], "account: must not be empty");
+    if (t.account.empty()) return row_error(1, "account: must not be empty");
     auto split = [](const std::string& s) {
       std::vector<std::string> out;
       size_t b = 0;
@@ -451,12 +446,11 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
     t.provisionable_labels = split(fields[3]);
     auto dur = ParseDurationText(fields[4]);
     if (!dur || *dur <= Duration::zero() || !std::isdigit(static_cast<unsigned char>(fields[4].back()))) {
-      return row_error(columns[4], "duration_s: expected seconds > 0, got \"" + fields[4] + "\"");
+      return row_error(4, "duration_s: expected seconds > 0, got \"" + fields[4] + "\"");
     }
     t.duration = *dur;
     a->replay.push_back(std::move(t));
   }
-  if (line_no == 0) return row_error(1, "empty file (expected the header)");
   std::stable_sort(a->replay.begin(), a->replay.end(),
                    [](const ReplayTask& x, const ReplayTask& y) { return x.enqueue < y.enqueue; });
   return Status::Ok();

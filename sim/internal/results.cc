@@ -118,12 +118,10 @@ Status World::WriteOutputs(RunResult* r) {
   if (timeseries_csv_) QSIM_RETURN_IF_ERROR(timeseries_csv_->Close());
   if (out_dir_.empty()) return Status::Ok();
   {
-    auto open = CsvWriter::Open(out_dir_ + "/tasks.csv");
+    auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kTasksFile));
     if (!open.ok()) return open.status();
     CsvWriter& w = **open;
-    w.Raw("task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,wait_s,"
-          "times_preempted,times_unassigned,provision_needed,start_priority");
-    w.EndRow();
+    w.Header(runfolder::kTasksColumns);
     auto time = [&w](Duration d) {
       if (d < Duration::zero()) w.Empty();
       else w.Micros(ToMicros(d));
@@ -151,13 +149,10 @@ Status World::WriteOutputs(RunResult* r) {
     QSIM_RETURN_IF_ERROR(w.Close());
   }
   {
-    auto open = CsvWriter::Open(out_dir_ + "/summary.csv");
+    auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kSummaryFile));
     if (!open.ok()) return open.status();
     CsvWriter& w = **open;
-    w.Raw("account,tasks,completed,preempted,failed,cancelled,lost,unfinished,wait_mean_s,wait_p50_s,wait_p90_s,"
-          "wait_p99_s,wait_max_s,throughput_per_hour,preemptions,wasted_bot_seconds,busy_bot_seconds,busy_share,"
-          "charge_share,utilisation,timeouts,invariant_violations");
-    w.EndRow();
+    w.Header(runfolder::kSummaryColumns);
     for (const AccountSummary& s : r->summary) {
       w.Field(s.account).Field(s.tasks).Field(s.completed).Field(s.preempted).Field(s.failed).Field(s.cancelled);
       w.Field(s.lost).Field(s.unfinished);

@@ -847,8 +847,8 @@ void World::CheckBalances() {
       float allowed = a.allowance[p];
       if (b > allowed + 1e-6f * std::max(1.0f, std::fabs(allowed))) {
         Violation("t=" + FormatMicros(ToMicros(Since(engine_.now()))) + ": account " + a.id + " balance[" +
-                      std::to_string(p) + "] = " + FormatFloat(b) + " exceeds its cap " + FormatFloat(a.cap[p]) +
-                      " beyond refunds (" + FormatFloat(allowed) + ")",
+                      std::to_string(p) + "] = " + FormatNumber(b) + " exceeds its cap " + FormatNumber(a.cap[p]) +
+                      " beyond refunds (" + FormatNumber(allowed) + ")",
                   static_cast<int32_t>(&a - accounts_.data()));
       }
       // Above the cap, a balance can only fall until the next refund.
@@ -941,18 +941,16 @@ void World::TakeSample() {
 Status World::Run(const RunOptions& options, RunResult* result) {
   if (!out_dir_.empty()) {
     if (outputs_.events) {
-      auto w = CsvWriter::Open(out_dir_ + "/events.csv");
+      auto w = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kEventsFile));
       if (!w.ok()) return w.status();
       events_csv_ = std::move(w).value();
-      events_csv_->Raw("time_s,type,task,bot,account,priority,detail");
-      events_csv_->EndRow();
+      events_csv_->Header(runfolder::kEventsColumns);
     }
     if (outputs_.timeseries) {
-      auto w = CsvWriter::Open(out_dir_ + "/timeseries.csv");
+      auto w = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kTimeseriesFile));
       if (!w.ok()) return w.status();
       timeseries_csv_ = std::move(w).value();
-      timeseries_csv_->Raw("time_s,series,account,priority,value");
-      timeseries_csv_->EndRow();
+      timeseries_csv_->Header(runfolder::kTimeseriesColumns);
     }
   }
   QSIM_RETURN_IF_ERROR(Setup());

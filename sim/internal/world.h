@@ -15,14 +15,19 @@
 #include <vector>
 
 #include "reconciler/reconciler.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
 #include "sim/engine.h"
 #include "sim/faults/channel.h"
-#include "sim/internal/csv.h"
 #include "sim/internal/id_set.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 
 namespace qsim::sim {
+
+using runfolder::CsvWriter;
+using runfolder::FormatMicros;
+using runfolder::FormatNumber;
 
 inline constexpr Time kNever = TimeFromMicros(INT64_MIN);
 // Simulated time 0: a fixed, realistic epoch (2023-11-14), so no time

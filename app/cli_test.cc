@@ -1,0 +1,71 @@
+// The qsim binary as a user meets it: --version, an unknown command, and the
+// exit status of a run whose output folder cannot be written.
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "runfolder/files.h"
+
+namespace qsim::app {
+namespace {
+
+struct Ran {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `qsim ARGS` through the shell (the arguments are ours, no quoting needed).
+Ran RunQsim(const std::string& args) {
+  Ran ran;
+  std::string command = std::string(QSIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return ran;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) ran.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return ran;
+}
+
+TEST(QsimCli, VersionNamesTheSourceVersionAndBuildType) {
+  Ran ran = RunQsim("--version");
+  EXPECT_EQ(ran.exit_code, 0) << ran.output;
+  ASSERT_EQ(ran.output.rfind("qsim ", 0), 0u) << ran.output;
+  EXPECT_NE(ran.output.find(std::string("(") + QSIM_BUILD_TYPE + " build)\n"), std::string::npos) << ran.output;
+  // Something between "qsim " and the build type: a git description or the project version.
+  EXPECT_GT(ran.output.find(" ("), 5u) << ran.output;
+}
+
+TEST(QsimCli, UnknownCommandIsNamedAndExitsTwo) {
+  Ran ran = RunQsim("frobnicate --seed 3");
+  EXPECT_EQ(ran.exit_code, 2);
+  EXPECT_EQ(ran.output, "qsim: unknown command \"frobnicate\"; see qsim --help\n");
+}
+
+TEST(QsimCli, UsageErrorsExitTwo) {
+  EXPECT_EQ(RunQsim("").exit_code, 2);
+  EXPECT_EQ(RunQsim("run --no-such-flag x.yaml").exit_code, 2);
+  EXPECT_EQ(RunQsim("run /nonexistent/scenario.yaml").exit_code, 2);
+}
+
+TEST(QsimCli, UnwritableOutputFolderExitsThreeNamingThePathAndReason) {
+  std::string dir = ::testing::TempDir() + "qsim-cli-test";
+  std::filesystem::create_directories(dir);
+  std::string blocker = dir + "/not-a-folder";
+  ASSERT_TRUE(runfolder::WriteTextFile(blocker, "a file where the run folder's parent should be").ok());
+  Ran ran = RunQsim("run " + std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke/quickstart.yaml --quiet --out " +
+                    blocker + "/run");
+  EXPECT_EQ(ran.exit_code, 3) << ran.output;
+  EXPECT_NE(ran.output.find(blocker + "/run"), std::string::npos) << ran.output;
+  EXPECT_NE(ran.output.find("Not a directory"), std::string::npos) << ran.output;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace qsim::app

@@ -1,0 +1,222 @@
+// qsim's command line: the one translation unit that includes CLI11 (it is
+// slow to compile). Each Add* function below registers one subcommand: its
+// options, and a callback that calls the library function doing the work and
+// keeps its exit status. Exit statuses (base/status.h, ExitStatusFor): 0 ok,
+// 1 a check or comparison failed, 2 bad input or usage, 3 the environment
+// failed (a write, a child process), 4 a bug in qsim.
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/child_runner.h"
+#include "app/version.h"
+#include "bench/bench_commands.h"
+#include "replay/replay.h"
+#include "reports/check.h"
+#include "reports/compare.h"
+#include "reports/report.h"
+#include "reports/sweep.h"
+#include "sim/sim.h"
+
+namespace qsim::app {
+namespace {
+
+constexpr int kUsageError = 2;
+
+void AddReplay(CLI::App& app, int& status) {
+  struct Args {
+    std::vector<std::string> files;
+    bool verbose = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd =
+      app.add_subcommand("replay", "Replay conformance traces (JSON Lines) against the scheduler and reconciler");
+  cmd->add_option("traces", args->files, "Trace files (.jsonl)")->required();
+  cmd->add_flag("-v,--verbose", args->verbose, "Print a line for every passing trace too");
+  cmd->callback([args, &status] { status = RunReplayCommand(args->files, args->verbose, std::cout, std::cerr); });
+}
+
+void AddBench(CLI::App& app, int& status) {
+  CLI::App* bench = app.add_subcommand("bench", "Time the scheduler on the reference profiler's workloads");
+  bench->require_subcommand(1);
+  auto seed = std::make_shared<uint64_t>(1);
+  CLI::App* profiler = bench->add_subcommand(
+      "profiler", "Workload 1: 100 iterations of 1,000 tasks + 50 workers, UpdateTime, RunOnce");
+  profiler->add_option("--seed", *seed, "Seed of the workload generator")->capture_default_str();
+  profiler->callback([seed, &status] { status = bench::RunProfilerBench(*seed, std::cout); });
+  CLI::App* large = bench->add_subcommand(
+      "large-pass", "Workload 2: one RunOnce over 5,000 idle workers x 100,000 queued tasks");
+  large->add_option("--seed", *seed, "Seed of the workload generator")->capture_default_str();
+  large->callback([seed, &status] { status = bench::RunLargePassBench(*seed, std::cout); });
+}
+
+void AddRun(CLI::App& app, int& status) {
+  struct Args {
+    sim::RunArgs run;
+    uint64_t seed = 0;
+    bool no_report = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a scenario and write its run folder");
+  cmd->add_option("scenario", args->run.scenario, "Scenario file (.yaml)")->required();
+  CLI::Option* seed = cmd->add_option("--seed", args->seed, "Seed (default: the scenario's)");
+  cmd->add_option("--out", args->run.out_dir, "Run folder (default: runs/<name>-seed<N>)");
+  cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
+  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
+  cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
+  cmd->callback([args, seed, &status] {
+    sim::RunArgs run = args->run;
+    if (*seed) run.seed = args->seed;
+    run.progress = !run.quiet && isatty(STDOUT_FILENO);
+    if (!args->no_report) {
+      // --quiet silences the report's "wrote ..." line too; errors still go to stderr.
+      run.on_written = [quiet = run.quiet](const std::string& dir) {
+        std::ostringstream discarded;
+        return reports::RunReportCommand(dir, quiet ? discarded : std::cout, std::cerr);
+      };
+    }
+    auto wall = [] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    };
+    status = sim::RunCommand(run, wall, std::cout, std::cerr);
+  });
+}
+
+void AddValidate(CLI::App& app, int& status) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd =
+      app.add_subcommand("validate", "Check scenarios: schema and sanity errors with file:line:column");
+  cmd->add_option("scenarios", *files, "Scenario files (.yaml)")->required();
+  cmd->callback([files, &status] { status = sim::ValidateCommand(*files, std::cout, std::cerr); });
+}
+
+void AddReport(CLI::App& app, int& status) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("report", "Write RUN_DIR/report.html from a run folder");
+  cmd->add_option("run_dir", *dir, "A folder written by qsim run")->required();
+  cmd->callback([dir, &status] { status = reports::RunReportCommand(*dir, std::cout, std::cerr); });
+}
+
+void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
+  struct Args {
+    reports::CompareOptions options;
+    std::vector<std::string> scenarios;
+  };
+  auto args = std::make_shared<Args>();
+  reports::CompareOptions& o = args->options;
+  CLI::App* cmd = app.add_subcommand(
+      "compare", "Compare a baseline and a candidate (or --variant overlay) over paired seeds");
+  cmd->add_option("scenarios", args->scenarios, "BASELINE.yaml [CANDIDATE.yaml]")->required()->expected(1, 2);
+  cmd->add_option("--variant", o.variant, "Overlay YAML deep-merged onto the baseline");
+  cmd->add_option("--seeds", o.seeds, "Number of paired seeds")->capture_default_str();
+  cmd->add_option("--first-seed", o.first_seed, "The first seed")->capture_default_str();
+  cmd->add_option("--jobs,-j", o.jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--out", o.out_dir, "Output folder")->capture_default_str();
+  cmd->add_option("--gates", o.gates, "YAML file whose gate: section replaces the scenario's");
+  cmd->add_option("--alpha", o.alpha, "Family-wise significance level")->capture_default_str();
+  cmd->callback([args, runner, &status] {
+    reports::CompareOptions options = args->options;
+    options.baseline = args->scenarios[0];
+    if (args->scenarios.size() > 1) options.candidate = args->scenarios[1];
+    options.runner = runner;
+    status = reports::RunCompareCommand(options, std::cout, std::cerr);
+  });
+}
+
+void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
+  auto o = std::make_shared<reports::SweepOptions>();
+  CLI::App* cmd = app.add_subcommand("sweep", "Compare a grid of scenario variants against the scenario");
+  cmd->add_option("scenario", o->scenario, "The baseline scenario")->required();
+  cmd->add_option("--grid", o->grid, "KEY=V1,V2,... (dotted scenario key); repeatable")
+      ->required()
+      ->allow_extra_args(false);  // one KEY=... per --grid, so the scenario may follow
+  cmd->add_option("--shard", o->shard, "I/N: run only this share of the points (0 <= I < N)");
+  cmd->add_option("--seeds", o->seeds, "Number of paired seeds")->capture_default_str();
+  cmd->add_option("--first-seed", o->first_seed, "The first seed")->capture_default_str();
+  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--out", o->out_dir, "Output folder")->capture_default_str();
+  cmd->add_option("--gates", o->gates, "YAML file whose gate: section replaces the scenario's");
+  cmd->add_option("--alpha", o->alpha, "Family-wise significance level per point")->capture_default_str();
+  cmd->callback([o, runner, &status] {
+    o->runner = runner;
+    status = reports::RunSweepCommand(*o, std::cout, std::cerr);
+  });
+}
+
+void AddMerge(CLI::App& app, int& status) {
+  struct Args {
+    std::vector<std::string> dirs;
+    std::string out;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("merge", "Join the output folders of sweep shards");
+  cmd->add_option("dirs", args->dirs, "Shard output folders")->required();
+  cmd->add_option("--out", args->out, "Output folder")->required();
+  cmd->callback([args, &status] { status = reports::RunMergeCommand(args->dirs, args->out, std::cout, std::cerr); });
+}
+
+void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
+  auto o = std::make_shared<reports::CheckOptions>();
+  CLI::App* cmd = app.add_subcommand("check", "The smoke gate: run scenarios and check their expect: entries");
+  cmd->add_option("paths", o->paths, "Scenario files or folders")->required();
+  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--out", o->out_dir, "Keep the runs in this folder (default: a temporary one)");
+  cmd->callback([o, runner, &status] {
+    o->runner = runner;
+    status = reports::RunCheckCommand(*o, std::cout, std::cerr);
+  });
+}
+
+// The first argument when it looks like a command but names none of `app`'s
+// subcommands ("" otherwise): CLI11's own message would not name it.
+std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return "";
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->check_name(argv[1])) return "";
+  }
+  return argv[1];
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"qsim: a discrete-event fleet simulator for quota-scheduled task dispatch"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for every subcommand");
+  app.set_version_flag("--version", VersionLine(), "Print the version and build type");
+
+  int status = 0;
+  const reports::SimRunner runner = ChildProcessRunner(SelfExecutable(argv[0]));
+  AddRun(app, status);
+  AddValidate(app, status);
+  AddReport(app, status);
+  AddCompare(app, runner, status);
+  AddSweep(app, runner, status);
+  AddMerge(app, status);
+  AddCheck(app, runner, status);
+  AddReplay(app, status);
+  AddBench(app, status);
+
+  if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
+    std::cerr << "qsim: unknown command \"" << unknown << "\"; see qsim --help\n";
+    return kUsageError;
+  }
+  try {
+    app.parse(argc, argv);  // runs the chosen subcommand's callback
+  } catch (const CLI::ParseError& e) {
+    // CLI11 uses codes >= 100 for parse errors; qsim promises 2 for bad usage.
+    int code = app.exit(e);
+    return e.get_exit_code() == 0 ? code : kUsageError;
+  }
+  return status;
+}
+
+}  // namespace
+}  // namespace qsim::app
+
+int main(int argc, char** argv) { return qsim::app::Main(argc, argv); }

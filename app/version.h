@@ -1,0 +1,12 @@
+// What `qsim --version` prints: the source version (`git describe --always
+// --dirty` of the checkout at build time, else the project version) and the
+// build type, e.g. "qsim a51f559-dirty (RelWithDebInfo build)".
+#pragma once
+
+#include <string>
+
+namespace qsim::app {
+
+std::string VersionLine();
+
+}  // namespace qsim::app

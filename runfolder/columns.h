@@ -1,0 +1,50 @@
+// The files of a run folder and their columns, listed once: the simulator
+// writes these headers and reports/ reads by these names. docs/run-folder.md
+// says what every column means, its unit and when it is empty.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace qsim::runfolder {
+
+inline constexpr std::string_view kTasksFile = "tasks.csv";
+inline constexpr std::string_view kSummaryFile = "summary.csv";
+inline constexpr std::string_view kTimeseriesFile = "timeseries.csv";
+inline constexpr std::string_view kEventsFile = "events.csv";
+inline constexpr std::string_view kResolvedScenarioFile = "scenario.resolved.yaml";
+inline constexpr std::string_view kReportFile = "report.html";
+
+// One row per task, by id.
+inline constexpr std::array<std::string_view, 14> kTasksColumns = {
+    "task",  "account",  "base_labels", "provisionable_labels", "enqueue_s",        "first_assigned_s",
+    "start_s", "end_s",  "outcome",     "wait_s",               "times_preempted",  "times_unassigned",
+    "provision_needed", "start_priority"};
+
+// One row per account by id, then "*" (the whole fleet).
+inline constexpr std::array<std::string_view, 22> kSummaryColumns = {
+    "account",          "tasks",           "completed",           "preempted",   "failed",
+    "cancelled",        "lost",            "unfinished",          "wait_mean_s", "wait_p50_s",
+    "wait_p90_s",       "wait_p99_s",      "wait_max_s",          "throughput_per_hour",
+    "preemptions",      "wasted_bot_seconds", "busy_bot_seconds", "busy_share",  "charge_share",
+    "utilisation",      "timeouts",        "invariant_violations"};
+
+// One row per sample, series and (account, priority).
+inline constexpr std::array<std::string_view, 5> kTimeseriesColumns = {"time_s", "series", "account", "priority",
+                                                                       "value"};
+
+// One row per scheduler event.
+inline constexpr std::array<std::string_view, 7> kEventsColumns = {"time_s",  "type",     "task",  "bot",
+                                                                   "account", "priority", "detail"};
+
+// `name` when it is one of `columns`; naming any other column is a compile
+// error, so a reader cannot ask for a column the writer does not write.
+template <size_t N>
+consteval std::string_view Column(const std::array<std::string_view, N>& columns, std::string_view name) {
+  for (std::string_view c : columns) {
+    if (c == name) return c;
+  }
+  throw "not a column of this file";  // not a constant expression: the call fails to compile
+}
+
+}  // namespace qsim::runfolder
