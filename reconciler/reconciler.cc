@@ -45,40 +45,6 @@ Status RequireDistinct(std::span<const IdleWorker> workers, std::vector<size_t> 
 
 }  // namespace
 
-void WorkerQueueTable::Set(const std::string& worker, WorkerQueue q) {
-  auto it = map_.find(worker);
-  if (it == map_.end()) {
-    Add(worker, std::move(q));
-    return;
-  }
-  Count(it->second, -1);
-  Count(q, +1);
-  earliest_enqueue_ = std::min(earliest_enqueue_, q.enqueue_time);
-  it->second = std::move(q);
-}
-
-bool WorkerQueueTable::Add(const std::string& worker, WorkerQueue q) {
-  auto [it, added] = map_.try_emplace(worker, std::move(q));
-  if (!added) return false;
-  hashes_.insert(Hash(worker));
-  Count(it->second, +1);
-  earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
-  return true;
-}
-
-WorkerQueueTable::const_iterator WorkerQueueTable::Erase(const_iterator it) {
-  hashes_.erase(hashes_.find(Hash(it->first)));
-  Count(it->second, -1);
-  return map_.erase(it);
-}
-
-void WorkerQueueTable::EraseAbortsOf(const std::string& request, Time t) {
-  if (with_abort_ == 0) return;
-  for (auto it = map_.cbegin(); it != map_.cend();) {
-    it = it->second.task_to_abort == request && it->second.enqueue_time < t ? Erase(it) : std::next(it);
-  }
-}
-
 State State::New() { return State(); }
 
 StatusOr<State> State::NewFromProto(const proto::ReconcilerState& p) {
@@ -131,7 +97,7 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
   for (const IdleWorker& w : workers) QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
   std::vector<size_t> hashes;
   hashes.reserve(workers.size());
-  for (const IdleWorker& w : workers) hashes.push_back(WorkerQueueTable::Hash(w.id));
+  for (const IdleWorker& w : workers) hashes.push_back(QueueTable::Hash(w.id));
   QSIM_RETURN_IF_ERROR(RequireDistinct(workers, hashes));
 
   // 1. Time out assignments never acknowledged, in ascending worker id.

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "proto/state.pb.h"
+#include "reconciler/internal/worker_queue_table.h"
 
 namespace qsim::reconciler {
 namespace {
+
+using WorkerQueueTable = internal::WorkerQueueTable<WorkerQueue>;
 
 constexpr Time kStart = TimeFromMicros(1700000000000000);
 
