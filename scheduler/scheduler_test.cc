@@ -634,6 +634,79 @@ TEST(SchedulerPolicy, PerLabelLimitSkipsWorkersAtTheLimit) {
   }
 }
 
+// spec-derived/per-label-limit-multivalued-key.jsonl: a worker holding two
+// values of a limited key is at the limit when either value is.
+TEST(SchedulerPolicy, PerLabelLimitChecksEveryValueOfTheWorker) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  p.disable_preemption = true;
+  f.s.SetPolicy(p);
+  AccountConfig c = Rates({1, 0, 0, 0, 0}, 60);
+  c.per_label_task_limits["os:"] = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c, std::vector<float>{60}).ok());
+  f.Queue(Req("t1", "a"), kT0 + Seconds(1));
+  f.s.UpdateTime(kT0 + Seconds(2));
+  f.Idle("w1", {"os:ubuntu"}, kT0 + Seconds(2));
+  ASSERT_EQ(f.Pass().size(), 1u);
+  f.Queue(Req("t2", "a"), kT0 + Seconds(3));
+  f.s.UpdateTime(kT0 + Seconds(4));
+  f.Idle("w2", {"os:linux", "os:ubuntu"}, kT0 + Seconds(4));
+  EXPECT_TRUE(f.Pass().empty());  // os:linux is free, but os:ubuntu is at 1
+  EXPECT_EQ(f.s.QueuedRequests(), std::vector<std::string>{"t2"});
+  // Another account is not limited by a's runs.
+  ASSERT_TRUE(f.s.AddAccount("b", c, std::vector<float>{60}).ok());
+  f.Queue(Req("t3", "b"), kT0 + Seconds(5));
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].request, "t3");
+}
+
+// spec-derived/per-label-limit-multivalued-key-random-s200074.jsonl, the
+// other way round: a run counts under every value of its worker, free-bucket
+// runs included, so a single-valued worker sees it.
+TEST(SchedulerPolicy, PerLabelLimitCountsARunUnderEveryValueOfItsWorker) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  f.s.SetPolicy(p);
+  AccountConfig c;  // no quota: everything runs in the free bucket
+  c.per_label_task_limits["os:"] = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c).ok());
+  f.Queue(Req("t002", "a"));
+  f.Queue(Req("t028", "a"));
+  f.Idle("bot-4", {"os:win", "os:ubuntu", "pool:try"});
+  auto first = f.Pass();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].request, "t002");
+  EXPECT_EQ(first[0].priority, kFreeBucket);
+  f.Idle("bot-3", {"os:win", "pool:ci"});
+  EXPECT_TRUE(f.Pass().empty());  // one task of a already runs on an os:win worker
+  f.Idle("bot-5", {"os:mac"});
+  auto third = f.Pass();
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].worker, "bot-5");
+}
+
+// A limit of 0 keeps the account off every worker holding the prefix, as in
+// the original (its count of a value never run under is 0, and 0 >= 0).
+TEST(SchedulerPolicy, PerLabelLimitOfZeroBarsTheAccountFromThePrefix) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  f.s.SetPolicy(p);
+  AccountConfig c;
+  c.per_label_task_limits["gpu:"] = 0;
+  ASSERT_TRUE(f.s.AddAccount("a", c).ok());
+  f.Queue(Req("r1", "a"));
+  f.Idle("w1", {"gpu:nvidia", "os:linux"});
+  EXPECT_TRUE(f.Pass().empty());
+  f.Idle("w2", {"os:linux"});
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].worker, "w2");
+}
+
 TEST(SchedulerPolicy, MatchSortCutoffLeavesLongListsInListOrder) {
   for (int64_t cutoff : {int64_t{50000}, int64_t{2}}) {
     Fixture f;

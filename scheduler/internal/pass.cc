@@ -124,8 +124,11 @@ class Pass {
   std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<uint32_t> mark_;
   uint32_t stamp_ = 0;
+  // Running tasks by fanout group: every run counts, free-bucket ones
+  // included (docs/historic-switches.md).
   std::map<std::string, int64_t> fanout_running_;
-  // (account, prefix, label) -> running tasks, for per-label limits.
+  // (account, prefix, label) -> running tasks, for per-label limits. A run
+  // counts under every label of its worker that starts with the prefix.
   std::map<std::tuple<std::string, std::string, std::string>, int32_t> label_running_;
 };
 
@@ -264,11 +267,14 @@ bool Pass::FanoutExhausted(const Request& r) const {
   return running >= config->second.max_fanout;
 }
 
-// The label in `labels` (sorted) that starts with `prefix`, if any (the first).
-const std::string* LabelWithPrefix(const LabelSet& labels, const std::string& prefix) {
-  auto it = std::lower_bound(labels.begin(), labels.end(), prefix);
-  if (it != labels.end() && it->compare(0, prefix.size(), prefix) == 0) return &*it;
-  return nullptr;
+// The labels in `labels` (sorted) that start with `prefix`: a worker may hold
+// several values of one key (os:linux and os:ubuntu), and each counts.
+std::pair<LabelSet::const_iterator, LabelSet::const_iterator> LabelsWithPrefix(const LabelSet& labels,
+                                                                              const std::string& prefix) {
+  auto first = std::lower_bound(labels.begin(), labels.end(), prefix);
+  auto last = first;
+  while (last != labels.end() && last->compare(0, prefix.size(), prefix) == 0) ++last;
+  return {first, last};
 }
 
 void Pass::CountStart(const Request& r, const Worker& w, int delta) {
@@ -277,22 +283,25 @@ void Pass::CountStart(const Request& r, const Worker& w, int delta) {
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    if (const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix)) {
-      label_running_[{r.account, prefix, *label}] += delta;
-    }
+    auto [first, last] = LabelsWithPrefix(s_.LabelsOf(w), prefix);
+    for (auto label = first; label != last; ++label) label_running_[{r.account, prefix, *label}] += delta;
   }
 }
 
+// Per-label limits (policy.enforce_per_label_limits): a worker is at a limit
+// for an account when any of its values for a limited prefix is.
 bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
   if (p != kFreeBucket && FanoutExhausted(r)) return true;
   if (!s_.policy.enforce_per_label_limits) return false;
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return false;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix);
-    if (!label) continue;
-    auto it = label_running_.find({r.account, prefix, *label});
-    if (it != label_running_.end() && it->second >= limit) return true;
+    auto [first, last] = LabelsWithPrefix(s_.LabelsOf(w), prefix);
+    for (auto label = first; label != last; ++label) {
+      // A limit of 0 bars the account from every worker with the prefix.
+      auto it = label_running_.find({r.account, prefix, *label});
+      if ((it == label_running_.end() ? 0 : it->second) >= limit) return true;
+    }
   }
   return false;
 }
