@@ -634,6 +634,39 @@ TEST(SchedulerPolicy, PerLabelLimitSkipsWorkersAtTheLimit) {
   }
 }
 
+// spec-derived/fanout-free-bucket-run-counts.jsonl, settled the other way
+// (docs/historic-switches.md): every running task of a group counts against
+// max_fanout, free-bucket runs included, as in the original; the group's next
+// request is not paid even though none of its running tasks is.
+TEST(SchedulerPolicy, FanoutCountsTheGroupsFreeBucketRuns) {
+  Fixture f;
+  Policy p;
+  p.enforce_fanout = true;
+  p.disable_preemption = true;
+  f.s.SetPolicy(p);
+  AccountConfig c = Rates({1, 0, 0, 0, 0}, 60);
+  c.max_fanout = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c, std::vector<float>{-100}).ok());
+  f.Queue(Req("t1", "a"), kT0 + Seconds(1));
+  f.s.UpdateTime(kT0 + Seconds(10));
+  f.Idle("w1", {"os:linux"}, kT0 + Seconds(10));
+  auto first = f.Pass();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].priority, kFreeBucket);  // the balance is negative
+  f.s.UpdateTime(kT0 + Seconds(200));
+  EXPECT_EQ(f.s.GetBalance("a")->at(0), 60);  // paid for again
+  f.Queue(Req("t2", "a"), kT0 + Seconds(200));
+  f.Queue(Req("u1", "a", {"os:linux"}), kT0 + Seconds(200));  // another group
+  f.Idle("w2", {"os:linux"}, kT0 + Seconds(200));
+  f.Idle("w3", {"os:linux"}, kT0 + Seconds(200));
+  auto second = f.Pass();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].request, "u1");  // better quality: w2 takes it first
+  EXPECT_EQ(second[0].priority, 0);
+  EXPECT_EQ(second[1].request, "t2");
+  EXPECT_EQ(second[1].priority, kFreeBucket);  // t1's free-bucket run filled the group
+}
+
 // spec-derived/per-label-limit-multivalued-key.jsonl: a worker holding two
 // values of a limited key is at the limit when either value is.
 TEST(SchedulerPolicy, PerLabelLimitChecksEveryValueOfTheWorker) {
