@@ -98,8 +98,11 @@ class State {
   // Times out stale pending assignments, updates the scheduler's time, marks
   // the given workers idle (unless they hold a valid pending assignment), runs
   // one pass, and returns one assignment per given worker that now has one,
-  // in the order of `workers`. Errors (nothing changed): an empty or repeated
-  // worker id.
+  // in the order of `workers`. Each entry of `workers` is one poll: a worker
+  // given twice is handled twice, in turn (when it is marked idle, the pass
+  // sees its last entry's labels), and each entry gets its answer, judged
+  // against that entry's labels (docs/historic-switches.md). Error (nothing
+  // changed): an empty worker id.
   StatusOr<std::vector<Assignment>> AssignTasks(Scheduler& scheduler, Time t, EventSink* events,
                                                 std::span<const IdleWorker> workers);
 
