@@ -27,57 +27,7 @@ Status RequireId(const std::string& id, const char* what) {
   return Status::Ok();
 }
 
-// Every poll batch is checked, so the common case sorts the ids' hashes (which
-// AssignTasks needs anyway), not the strings; only a hash collision pays for
-// the string sort that names the smallest repeated id.
-Status RequireDistinct(std::span<const IdleWorker> workers, std::vector<size_t> hashes) {
-  std::sort(hashes.begin(), hashes.end());
-  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return Status::Ok();
-  std::vector<std::string_view> ids;
-  ids.reserve(workers.size());
-  for (const IdleWorker& w : workers) ids.push_back(w.id);
-  std::sort(ids.begin(), ids.end());
-  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
-    return InvalidArgument("AssignTasks: worker " + std::string(*twice) + " given more than once");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-void WorkerQueueTable::Set(const std::string& worker, WorkerQueue q) {
-  auto it = map_.find(worker);
-  if (it == map_.end()) {
-    Add(worker, std::move(q));
-    return;
-  }
-  Count(it->second, -1);
-  Count(q, +1);
-  earliest_enqueue_ = std::min(earliest_enqueue_, q.enqueue_time);
-  it->second = std::move(q);
-}
-
-bool WorkerQueueTable::Add(const std::string& worker, WorkerQueue q) {
-  auto [it, added] = map_.try_emplace(worker, std::move(q));
-  if (!added) return false;
-  hashes_.insert(Hash(worker));
-  Count(it->second, +1);
-  earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
-  return true;
-}
-
-WorkerQueueTable::const_iterator WorkerQueueTable::Erase(const_iterator it) {
-  hashes_.erase(hashes_.find(Hash(it->first)));
-  Count(it->second, -1);
-  return map_.erase(it);
-}
-
-void WorkerQueueTable::EraseAbortsOf(const std::string& request, Time t) {
-  if (with_abort_ == 0) return;
-  for (auto it = map_.cbegin(); it != map_.cend();) {
-    it = it->second.task_to_abort == request && it->second.enqueue_time < t ? Erase(it) : std::next(it);
-  }
-}
 
 State State::New() { return State(); }
 
@@ -127,12 +77,12 @@ proto::ReconcilerState State::ToProto() const {
 
 StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time t, EventSink* events,
                                                      std::span<const IdleWorker> workers) {
-  // Validate everything before touching any state.
+  // Validate everything before touching any state. A worker may be given
+  // more than once: each entry is one poll (see the header).
   for (const IdleWorker& w : workers) QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
   std::vector<size_t> hashes;
   hashes.reserve(workers.size());
-  for (const IdleWorker& w : workers) hashes.push_back(WorkerQueueTable::Hash(w.id));
-  QSIM_RETURN_IF_ERROR(RequireDistinct(workers, hashes));
+  for (const IdleWorker& w : workers) hashes.push_back(QueueTable::Hash(w.id));
 
   // 1. Time out assignments never acknowledged, in ascending worker id.
   worker_queues_.EraseExpired(t, scheduler.policy().worker_queue_timeout,
@@ -147,7 +97,8 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
   scheduler.UpdateTime(t);
 
   // 3. A worker holding a valid pending assignment is just told it again; any
-  // other polling worker is idle, whatever the scheduler believed.
+  // other polling worker is idle, whatever the scheduler believed. A repeated
+  // worker is handled again here, after its first entry.
   for (size_t i = 0; i < workers.size(); ++i) {
     const IdleWorker& w = workers[i];
     auto it = worker_queues_.find(w.id, hashes[i]);

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "proto/state.pb.h"
+#include "reconciler/internal/worker_queue_table.h"
 
 namespace qsim::reconciler {
 namespace {
+
+using WorkerQueueTable = internal::WorkerQueueTable<WorkerQueue>;
 
 constexpr Time kStart = TimeFromMicros(1700000000000000);
 
@@ -153,14 +156,12 @@ TEST(ReconcilerAssignTasks, TimedOutQueueWithStaleTask_DroppedAndErrorIgnored) {
   EXPECT_TRUE(sink.events.empty());
 }
 
-TEST(ReconcilerAssignTasks, EmptyOrRepeatedWorkerId_ErrorAndStateUnchanged) {
+TEST(ReconcilerAssignTasks, EmptyWorkerId_ErrorAndStateUnchanged) {
   Scheduler s = Scheduler::New(kStart);
   State state = StateWith({{"w1", "gone", "", kStart}});
   RecordingEventSink sink;
-  auto empty = state.AssignTasks(s, kStart + Hours(1), &sink, Workers({{"", {}}}));
+  auto empty = state.AssignTasks(s, kStart + Hours(1), &sink, Workers({{"w2", {}}, {"", {}}}));
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
-  auto repeated = state.AssignTasks(s, kStart + Hours(1), &sink, Workers({{"w2", {}}, {"w2", {}}}));
-  EXPECT_EQ(repeated.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(state.worker_queues().size(), 1u);  // not timed out
   EXPECT_EQ(s.last_update(), kStart);           // time not moved
   EXPECT_EQ(s.NumWorkers(), 0u);
@@ -262,14 +263,54 @@ TEST(ReconcilerProto, MalformedState_DataLoss) {
   EXPECT_EQ(State::NewFromProto(dup_error).status().code(), StatusCode::kDataLoss);
 }
 
-TEST(ReconcilerAssignTasks, WorkerGivenTwice_RejectedBeforeAnyChange) {
+// spec-derived/duplicate-worker-in-one-assign-tasks.jsonl: the same worker
+// twice in one call, labels in another order, nothing queued. Each entry is
+// one poll: accepted, no events, no assignments.
+TEST(ReconcilerAssignTasks, WorkerGivenTwiceWithNothingQueued_AcceptedWithoutEvents) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  RecordingEventSink sink;
+  auto got = state.AssignTasks(s, kStart + Seconds(1), &sink,
+                               Workers({{"bot-006", {"gpu:nvidia", "pool:ci", "os:mac"}},
+                                        {"bot-006", {"os:mac", "pool:ci", "gpu:nvidia"}}}));
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(got->empty());
+  EXPECT_TRUE(sink.events.empty());
+  ASSERT_EQ(s.NumWorkers(), 1u);
+  EXPECT_EQ(s.GetWorker("bot-006")->labels, (LabelSet{"gpu:nvidia", "os:mac", "pool:ci"}));
+}
+
+// A worker given twice gets an answer per entry, in argument order, each
+// judged against that entry's labels; the scheduler saw the last entry's
+// labels, and placed the request once.
+TEST(ReconcilerAssignTasks, WorkerGivenTwice_OneAssignmentPerEntryLastLabelsWin) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  RecordingEventSink sink;
+  ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart, {"img:b"})).ok());
+  auto got = state.AssignTasks(s, kStart + Seconds(1), &sink,
+                               Workers({{"w1", {"img:a"}}, {"w0", {}}, {"w1", {"img:b"}}}));
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, (std::vector<Assignment>{{"w1", "r1", true}, {"w1", "r1", false}}));
+  EXPECT_EQ(s.GetWorker("w1")->labels, LabelSet{"img:b"});
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].type, EventType::kAssigned);
+  EXPECT_FALSE(sink.events[0].provision_required);
+  EXPECT_EQ(state.worker_queues().size(), 1u);
+  // Polling twice again: both entries are told the pending assignment again.
+  got = state.AssignTasks(s, kStart + Seconds(2), &sink, Workers({{"w1", {"img:b"}}, {"w1", {"img:b"}}}));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, (std::vector<Assignment>{{"w1", "r1", false}, {"w1", "r1", false}}));
+  EXPECT_EQ(sink.events.size(), 1u);
+}
+
+TEST(ReconcilerAssignTasks, EmptyWorkerIdAmongRepeats_ErrorAndStateUnchanged) {
   Scheduler s = Scheduler::New(kStart);
   State state = State::New();
   ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting("r1", kStart)).ok());
-  auto twice = state.AssignTasks(s, kStart + Seconds(1), nullptr, Workers({{"w2", {}}, {"w1", {}}, {"w2", {}}}));
-  ASSERT_FALSE(twice.ok());
-  EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(twice.status().message().find("worker w2 given more than once"), std::string::npos);
+  auto got = state.AssignTasks(s, kStart + Seconds(1), nullptr, Workers({{"w2", {}}, {"w2", {}}, {"", {}}}));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.NumWorkers(), 0u);
   EXPECT_EQ(s.NumQueued(), 1u);
 }

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/internal/state.h"
+#include "scheduler/internal/request_queue.h"
 
-namespace qsim {
+namespace qsim::internal {
 namespace {
 
 constexpr Time kT0 = TimeFromMicros(1700000000000000);
@@ -85,4 +85,4 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
 }
 
 }  // namespace
-}  // namespace qsim
+}  // namespace qsim::internal

@@ -11,6 +11,10 @@
 #include "scheduler/scheduler.h"
 
 namespace qsim {
+
+using internal::Request;
+using internal::Worker;
+
 namespace {
 
 template <typename Field>

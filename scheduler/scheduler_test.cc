@@ -634,6 +634,112 @@ TEST(SchedulerPolicy, PerLabelLimitSkipsWorkersAtTheLimit) {
   }
 }
 
+// spec-derived/fanout-free-bucket-run-counts.jsonl, settled the other way
+// (docs/historic-switches.md): every running task of a group counts against
+// max_fanout, free-bucket runs included, as in the original; the group's next
+// request is not paid even though none of its running tasks is.
+TEST(SchedulerPolicy, FanoutCountsTheGroupsFreeBucketRuns) {
+  Fixture f;
+  Policy p;
+  p.enforce_fanout = true;
+  p.disable_preemption = true;
+  f.s.SetPolicy(p);
+  AccountConfig c = Rates({1, 0, 0, 0, 0}, 60);
+  c.max_fanout = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c, std::vector<float>{-100}).ok());
+  f.Queue(Req("t1", "a"), kT0 + Seconds(1));
+  f.s.UpdateTime(kT0 + Seconds(10));
+  f.Idle("w1", {"os:linux"}, kT0 + Seconds(10));
+  auto first = f.Pass();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].priority, kFreeBucket);  // the balance is negative
+  f.s.UpdateTime(kT0 + Seconds(200));
+  EXPECT_EQ(f.s.GetBalance("a")->at(0), 60);  // paid for again
+  f.Queue(Req("t2", "a"), kT0 + Seconds(200));
+  f.Queue(Req("u1", "a", {"os:linux"}), kT0 + Seconds(200));  // another group
+  f.Idle("w2", {"os:linux"}, kT0 + Seconds(200));
+  f.Idle("w3", {"os:linux"}, kT0 + Seconds(200));
+  auto second = f.Pass();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].request, "u1");  // better quality: w2 takes it first
+  EXPECT_EQ(second[0].priority, 0);
+  EXPECT_EQ(second[1].request, "t2");
+  EXPECT_EQ(second[1].priority, kFreeBucket);  // t1's free-bucket run filled the group
+}
+
+// spec-derived/per-label-limit-multivalued-key.jsonl: a worker holding two
+// values of a limited key is at the limit when either value is.
+TEST(SchedulerPolicy, PerLabelLimitChecksEveryValueOfTheWorker) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  p.disable_preemption = true;
+  f.s.SetPolicy(p);
+  AccountConfig c = Rates({1, 0, 0, 0, 0}, 60);
+  c.per_label_task_limits["os:"] = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c, std::vector<float>{60}).ok());
+  f.Queue(Req("t1", "a"), kT0 + Seconds(1));
+  f.s.UpdateTime(kT0 + Seconds(2));
+  f.Idle("w1", {"os:ubuntu"}, kT0 + Seconds(2));
+  ASSERT_EQ(f.Pass().size(), 1u);
+  f.Queue(Req("t2", "a"), kT0 + Seconds(3));
+  f.s.UpdateTime(kT0 + Seconds(4));
+  f.Idle("w2", {"os:linux", "os:ubuntu"}, kT0 + Seconds(4));
+  EXPECT_TRUE(f.Pass().empty());  // os:linux is free, but os:ubuntu is at 1
+  EXPECT_EQ(f.s.QueuedRequests(), std::vector<std::string>{"t2"});
+  // Another account is not limited by a's runs.
+  ASSERT_TRUE(f.s.AddAccount("b", c, std::vector<float>{60}).ok());
+  f.Queue(Req("t3", "b"), kT0 + Seconds(5));
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].request, "t3");
+}
+
+// spec-derived/per-label-limit-multivalued-key-random-s200074.jsonl, the
+// other way round: a run counts under every value of its worker, free-bucket
+// runs included, so a single-valued worker sees it.
+TEST(SchedulerPolicy, PerLabelLimitCountsARunUnderEveryValueOfItsWorker) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  f.s.SetPolicy(p);
+  AccountConfig c;  // no quota: everything runs in the free bucket
+  c.per_label_task_limits["os:"] = 1;
+  ASSERT_TRUE(f.s.AddAccount("a", c).ok());
+  f.Queue(Req("t002", "a"));
+  f.Queue(Req("t028", "a"));
+  f.Idle("bot-4", {"os:win", "os:ubuntu", "pool:try"});
+  auto first = f.Pass();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].request, "t002");
+  EXPECT_EQ(first[0].priority, kFreeBucket);
+  f.Idle("bot-3", {"os:win", "pool:ci"});
+  EXPECT_TRUE(f.Pass().empty());  // one task of a already runs on an os:win worker
+  f.Idle("bot-5", {"os:mac"});
+  auto third = f.Pass();
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].worker, "bot-5");
+}
+
+// A limit of 0 keeps the account off every worker holding the prefix, as in
+// the original (its count of a value never run under is 0, and 0 >= 0).
+TEST(SchedulerPolicy, PerLabelLimitOfZeroBarsTheAccountFromThePrefix) {
+  Fixture f;
+  Policy p;
+  p.enforce_per_label_limits = true;
+  f.s.SetPolicy(p);
+  AccountConfig c;
+  c.per_label_task_limits["gpu:"] = 0;
+  ASSERT_TRUE(f.s.AddAccount("a", c).ok());
+  f.Queue(Req("r1", "a"));
+  f.Idle("w1", {"gpu:nvidia", "os:linux"});
+  EXPECT_TRUE(f.Pass().empty());
+  f.Idle("w2", {"os:linux"});
+  auto out = f.Pass();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].worker, "w2");
+}
+
 TEST(SchedulerPolicy, MatchSortCutoffLeavesLongListsInListOrder) {
   for (int64_t cutoff : {int64_t{50000}, int64_t{2}}) {
     Fixture f;

@@ -1,5 +1,6 @@
-// The scheduler's internal state (the Impl behind scheduler.h). Included only
-// by scheduler/*.cc.
+// The scheduler's internal state (the Impl behind scheduler.h): workers,
+// runs and the indexes kept in step with them. Internal to scheduler/:
+// included by its .cc files and its tests only.
 #pragma once
 
 #include <array>
@@ -19,80 +20,11 @@
 
 #include "scheduler/internal/id_index.h"
 #include "scheduler/internal/label_table.h"
+#include "scheduler/internal/request_queue.h"
 #include "scheduler/scheduler.h"
 
 namespace qsim {
-
-struct alignas(64) Request {
-  // What every pass reads for every queued request comes first, on one cache
-  // line (hence the alignment): with a backlog of thousands, those reads are
-  // the pass.
-  Time examined_time{};
-  Time enqueue_time{};
-  // The first 8 bytes of `id`, big-endian: orders ids byte-wise without a
-  // string compare, unless two ids share them.
-  uint64_t id_prefix = 0;
-  // The pass numbers in which this request was put on a level's list, and
-  // placed; pass-local bookkeeping.
-  uint64_t listed_in_pass = 0;
-  uint64_t placed_in_pass = 0;
-  uint32_t account_slot = 0;  // the account's interned slot (see Impl::account_slots)
-  // Interned label sets (Impl::signatures): requests with equal sets match
-  // the same workers. `base_signature` covers the base labels, `signature`
-  // base and provisionable ones.
-  uint32_t base_signature = 0;
-  uint32_t signature = 0;
-  bool taken = false;  // see RequestQueue::Take
-
-  std::string id;
-  std::string account;
-  LabelSet base_labels;
-  LabelSet provisionable_labels;
-  std::vector<internal::LabelId> base_ids;  // sorted
-  std::vector<internal::LabelId> provisionable_ids;  // sorted
-  Time confirmed_time{};
-  std::vector<std::string> tags;
-  internal::IdIndexHook index_hook;  // in RequestQueue, while queued
-};
-
-// Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
-// id) ascending, ids byte-wise.
-bool ExaminationOrder(const Request* a, const Request* b);
-
-// Queued requests: found by id, and kept in examination order. A pass used to
-// sort the whole queue; with a standing backlog of thousands that sort was
-// most of the pass, while the order barely changes between passes (see
-// MarkExamined).
-class RequestQueue {
- public:
-  Request* Find(std::string_view id) const { return by_id_.Find(id); }
-  // Queues `r`; it joins the examination order at the next all().
-  void Add(std::unique_ptr<Request> r);
-  std::unique_ptr<Request> Remove(Request* r);
-  // Remove for a pass, which takes requests from a list in examination
-  // order: `r` leaves the index (and size()) now, but the list only at the
-  // next MarkExamined, in its walk, instead of each costing a shift of the
-  // backlog. `r` must outlive that call.
-  std::unique_ptr<Request> Take(Request* r);
-  // Sets the examined time of the requests listed in pass `pass` (see
-  // Request::listed_in_pass; the pass read them from all()) to `t`, drops
-  // the taken ones, and restores the order.
-  void MarkExamined(uint64_t pass, Time t);
-  // In examination order, the requests added since the last call merged in.
-  // Not between a Take and the next MarkExamined.
-  const std::vector<Request*>& all();
-  size_t size() const { return ordered_.size() + arrivals_.size() - taken_; }
-  // By id: for outputs, whose order must not depend on history.
-  std::vector<const Request*> SortedById() const;
-
- private:
-  internal::IdIndex<Request> by_id_;  // lookup only
-  std::vector<Request*> ordered_;
-  // Added since all() last ran, in no order: a burst of arrivals is sorted
-  // and merged once, instead of each shifting the whole queue.
-  std::vector<Request*> arrivals_;
-  size_t taken_ = 0;  // still in ordered_, dropped by MarkExamined
-};
+namespace internal {
 
 struct Worker;
 
@@ -125,8 +57,8 @@ class RunHandle {
 // the confirmed time and the labels' class), so a poll misses once.
 struct alignas(64) Worker {
   static constexpr uint32_t kNoClass = UINT32_MAX;
-  internal::IdIndexHook index_hook;  // in Impl::worker_by_id
-  internal::InlineId id;
+  IdIndexHook index_hook;  // in Impl::worker_by_id
+  InlineId id;
   RunHandle run;  // empty while idle
   Time confirmed_time{};
   // The worker's labels, interned: workers with equal label sets share a
@@ -219,44 +151,46 @@ struct Match {
   bool provision_match;
 };
 
+}  // namespace internal
+
 struct Scheduler::Impl {
   Policy policy;
   std::map<std::string, AccountConfig> accounts;
   std::map<std::string, Balance> balances;
   Time last_update{};
 
-  RequestQueue queued;
+  internal::RequestQueue queued;
   // Workers by id, owned here. Lookup only.
-  internal::IdIndex<Worker> worker_by_id;
+  internal::IdIndex<internal::Worker> worker_by_id;
   // Removed workers, for reuse: a worker leaves and comes back with every task
   // it finishes, and reusing the object keeps the fleet's workers in the few
   // megabytes they first took instead of scattered over the whole heap.
-  std::vector<std::unique_ptr<Worker>> spare_workers;
+  std::vector<std::unique_ptr<internal::Worker>> spare_workers;
   // The same workers in id order (keys view Worker::id).
-  std::map<std::string_view, Worker*> workers;
+  std::map<std::string_view, internal::Worker*> workers;
   // request id -> the worker running it. Lookup only.
-  std::unordered_map<std::string, Worker*> running;
+  std::unordered_map<std::string, internal::Worker*> running;
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
   // Idle workers in id order, all and by label.
-  WorkerSet idle;
-  std::vector<WorkerSet> idle_with_label;
+  internal::WorkerSet idle;
+  std::vector<internal::WorkerSet> idle_with_label;
   // Idle workers in id order by label class: workers with equal label sets
   // form a class, and a fleet has few, so a request's candidates are the
   // union of the classes holding all its labels.
-  std::vector<WorkerSet> idle_in_class;
+  std::vector<internal::WorkerSet> idle_in_class;
   // Every run, contiguous (see RunHandle), grouped by priority: group q
   // (kFreeBucket included) is [run_begin[q], run_begin[q + 1]). UpdateTime
   // charges a priority's runs as one stretch, and the preemption scan starts
   // at the priority it needs. Order within a group means nothing.
-  std::vector<Run> runs;
+  std::vector<internal::Run> runs;
   std::array<uint32_t, kNumPriorities + 2> run_begin{};
   // What each run has cost, by priority: run_cost[p][slot], slots as in
   // `runs`. Apart from the runs so that UpdateTime charges a priority group
   // as one pass over contiguous floats: thousands of runs then fit in L1.
   std::array<std::vector<float>, kNumPriorities> run_cost;
-  Balance CostOf(const Worker& w) const;
+  Balance CostOf(const internal::Worker& w) const;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
   // No idle worker was confirmed before this: UpdateTime looks for expired
@@ -276,8 +210,8 @@ struct Scheduler::Impl {
   // these stay in cache where a per-worker copy would be read from memory on
   // every poll.
   std::vector<LabelSet> class_label_names;
-  const std::vector<internal::LabelId>& LabelIdsOf(const Worker& w) const { return *class_labels[w.label_class]; }
-  const LabelSet& LabelsOf(const Worker& w) const { return class_label_names[w.label_class]; }
+  const std::vector<internal::LabelId>& LabelIdsOf(const internal::Worker& w) const { return *class_labels[w.label_class]; }
+  const LabelSet& LabelsOf(const internal::Worker& w) const { return class_label_names[w.label_class]; }
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
   std::vector<uint32_t> workers_with_label;
@@ -304,26 +238,26 @@ struct Scheduler::Impl {
   void RefreshAccountIndex();
 
   // --- helpers shared by the .cc files ---
-  Worker* FindWorker(std::string_view id);
-  Worker* RunningWorkerOf(const std::string& request) const;
-  void SetWorkerLabels(Worker& w, LabelSet labels);
-  void SetRunPriority(Worker& w, Priority p);
+  internal::Worker* FindWorker(std::string_view id);
+  internal::Worker* RunningWorkerOf(const std::string& request) const;
+  void SetWorkerLabels(internal::Worker& w, LabelSet labels);
+  void SetRunPriority(internal::Worker& w, Priority p);
   const std::array<int32_t, kNumPriorities + 1>& RunsOf(uint32_t account_slot) const;
   void GrowLabelIndexes();
   void RemoveWorker(std::string_view id);  // and its run
-  void StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost);
-  std::unique_ptr<Request> EndRun(Worker& w);  // the request, no longer running
-  std::unique_ptr<Request> MakeRequest(const RequestSpec& spec, Time confirmed);
-  Worker& AddWorker(const std::string& id, LabelSet labels, Time confirmed, Time modified);
+  void StartRun(internal::Worker& w, std::unique_ptr<internal::Request> r, Priority p, const Balance& cost);
+  std::unique_ptr<internal::Request> EndRun(internal::Worker& w);  // the request, no longer running
+  std::unique_ptr<internal::Request> MakeRequest(const RequestSpec& spec, Time confirmed);
+  internal::Worker& AddWorker(const std::string& id, LabelSet labels, Time confirmed, Time modified);
   void RemoveExpiredWorkers();
 
  private:
-  void InternWorkerLabels(Worker& w, LabelSet labels);
-  void AssignRank(std::map<std::string_view, Worker*>::iterator it);
-  void IndexIdle(Worker& w);
-  void UnindexIdle(Worker& w);
-  void CountRun(const Worker& w, int delta);
-  void ReleaseRun(Worker& w);
+  void InternWorkerLabels(internal::Worker& w, LabelSet labels);
+  void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
+  void IndexIdle(internal::Worker& w);
+  void UnindexIdle(internal::Worker& w);
+  void CountRun(const internal::Worker& w, int delta);
+  void ReleaseRun(internal::Worker& w);
   void SwapRuns(uint32_t a, uint32_t b);
   void MoveRunToGroup(uint32_t slot, int from, int to);
 };

@@ -47,7 +47,10 @@ class Pass {
   size_t StalePrefix(const Level& level, const Worker& w) const;
   void ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out);
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
-  // --- steps ---
+  bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
+  bool Fresh(const Request& r, const Worker& w) const;
+
+  // --- idle workers (§5 steps 1-3) ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
   // A level's requests with equal label sets, as chains through their
@@ -57,14 +60,50 @@ class Pass {
   struct LabelSetGroups {
     std::vector<uint32_t> first, next;
   };
+  // False (and the groups unfinished) once the level holds more label sets
+  // than the request-driven walk is worth.
+  bool GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const;
   void MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped);
-  bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
-  bool Fresh(const Request& r, const Worker& w) const;
+  // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
+  // workers in id order; it only ever rests on its group's current worker or
+  // beyond it, so no cursor is left on a worker when it is placed and leaves
+  // the idle sets.
+  struct Cursor {
+    WorkerSet::const_iterator at, end;
+  };
+  struct Group {
+    std::vector<uint32_t> members;  // positions, ascending
+    size_t first = 0;               // members before it are placed
+    std::vector<Cursor> cursors;
+    bool check_labels = false;      // the cursors may reach workers lacking some labels
+    // The cursor at the lowest rank, or nullptr once every cursor has ended.
+    Cursor* current();
+  };
+  struct Walk {
+    Level& level;
+    bool provision_step;
+    std::vector<Group> groups;
+    // Min-heap of (rank of the worker a group's walk is at, group).
+    std::vector<std::pair<uint64_t, uint32_t>> heap;
+    Request& RequestAt(const Group& g, size_t k) const { return *level.requests[g.members[k]]; }
+  };
+  std::vector<Group> CollectGroups(const Level& level, bool provision_step, const LabelSetGroups& grouped) const;
+  void StartCursors(Walk& walk, Group& g) const;
+  void Advance(Walk& walk, uint32_t gi) const;
+  Request* FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>& here, Priority p) const;
   void Place(Priority p, Worker& w, Request* r, bool provision_match);
+
+  // --- running workers (§5 steps 4-5) ---
   std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
   void Preempt(Priority p);
+  // Marks the accounts with a run below `p`; false if there are none.
+  bool BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const;
+  std::vector<Worker*> PreemptionCandidates(Priority p, const std::vector<char>& banned) const;
+  bool MayPreempt(const Request& r, const Worker& w, Priority p, const std::vector<char>& banned) const;
+  void PreemptWith(Priority p, Worker& w, Request* r, bool provision_match);
   void MoveThrottled(Priority p);
+
   // --- state changes ---
   std::unique_ptr<Request> TakeQueued(Request* r);
   void CountStart(const Request& r, const Worker& w, int delta);
@@ -85,8 +124,11 @@ class Pass {
   std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<uint32_t> mark_;
   uint32_t stamp_ = 0;
+  // Running tasks by fanout group: every run counts, free-bucket ones
+  // included (docs/historic-switches.md).
   std::map<std::string, int64_t> fanout_running_;
-  // (account, prefix, label) -> running tasks, for per-label limits.
+  // (account, prefix, label) -> running tasks, for per-label limits. A run
+  // counts under every label of its worker that starts with the prefix.
   std::map<std::tuple<std::string, std::string, std::string>, int32_t> label_running_;
 };
 
@@ -111,7 +153,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
 
 void Pass::InitCounters() {
   if (!s_.policy.enforce_fanout && !s_.policy.enforce_per_label_limits) return;
-  for (const qsim::Run& run : s_.runs) CountStart(*run.request, *run.worker, +1);
+  for (const internal::Run& run : s_.runs) CountStart(*run.request, *run.worker, +1);
 }
 
 void Pass::Prioritise() {
@@ -225,11 +267,14 @@ bool Pass::FanoutExhausted(const Request& r) const {
   return running >= config->second.max_fanout;
 }
 
-// The label in `labels` (sorted) that starts with `prefix`, if any (the first).
-const std::string* LabelWithPrefix(const LabelSet& labels, const std::string& prefix) {
-  auto it = std::lower_bound(labels.begin(), labels.end(), prefix);
-  if (it != labels.end() && it->compare(0, prefix.size(), prefix) == 0) return &*it;
-  return nullptr;
+// The labels in `labels` (sorted) that start with `prefix`: a worker may hold
+// several values of one key (os:linux and os:ubuntu), and each counts.
+std::pair<LabelSet::const_iterator, LabelSet::const_iterator> LabelsWithPrefix(const LabelSet& labels,
+                                                                              const std::string& prefix) {
+  auto first = std::lower_bound(labels.begin(), labels.end(), prefix);
+  auto last = first;
+  while (last != labels.end() && last->compare(0, prefix.size(), prefix) == 0) ++last;
+  return {first, last};
 }
 
 void Pass::CountStart(const Request& r, const Worker& w, int delta) {
@@ -238,22 +283,25 @@ void Pass::CountStart(const Request& r, const Worker& w, int delta) {
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    if (const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix)) {
-      label_running_[{r.account, prefix, *label}] += delta;
-    }
+    auto [first, last] = LabelsWithPrefix(s_.LabelsOf(w), prefix);
+    for (auto label = first; label != last; ++label) label_running_[{r.account, prefix, *label}] += delta;
   }
 }
 
+// Per-label limits (policy.enforce_per_label_limits): a worker is at a limit
+// for an account when any of its values for a limited prefix is.
 bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
   if (p != kFreeBucket && FanoutExhausted(r)) return true;
   if (!s_.policy.enforce_per_label_limits) return false;
   auto config = s_.accounts.find(r.account);
   if (config == s_.accounts.end()) return false;
   for (const auto& [prefix, limit] : config->second.per_label_task_limits) {
-    const std::string* label = LabelWithPrefix(s_.LabelsOf(w), prefix);
-    if (!label) continue;
-    auto it = label_running_.find({r.account, prefix, *label});
-    if (it != label_running_.end() && it->second >= limit) return true;
+    auto [first, last] = LabelsWithPrefix(s_.LabelsOf(w), prefix);
+    for (auto label = first; label != last; ++label) {
+      // A limit of 0 bars the account from every worker with the prefix.
+      auto it = label_running_.find({r.account, prefix, *label});
+      if ((it == label_running_.end() ? 0 : it->second) >= limit) return true;
+    }
   }
   return false;
 }
@@ -285,15 +333,24 @@ void Pass::MatchIdle(Priority p) {
     MatchIdleByWorker(p);
     return;
   }
-  // One walk over the level groups its requests for both steps: by all their
-  // labels for the provision step, by base labels for the other. The
-  // request-driven walk pays per label set (each walks its candidate
+  // The request-driven walk pays per label set (each walks its candidate
   // workers), the worker-driven one per idle worker: with many distinct label
   // sets, as when every request draws its own labels, the latter is cheaper.
+  LabelSetGroups by_all, by_base;
+  if (!GroupByLabelSets(level, by_all, by_base)) {
+    MatchIdleByWorker(p);
+    return;
+  }
+  MatchIdleByRequest(p, true, by_all);
+  MatchIdleByRequest(p, false, by_base);
+}
+
+// One walk over the level groups its requests for both steps: by all their
+// labels for the provision step, by base labels for the other.
+bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const {
   constexpr size_t kMaxLabelSets = 64;
   constexpr uint32_t kUnseen = UINT32_MAX;
   const auto n = static_cast<uint32_t>(level.requests.size());
-  LabelSetGroups by_all, by_base;
   by_all.next.assign(n, kEnd);
   by_base.next.assign(n, kEnd);
   std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
@@ -311,15 +368,11 @@ void Pass::MatchIdle(Priority p) {
   for (uint32_t pos = 0; pos < n; ++pos) {
     const Request& r = *level.requests[pos];
     uint32_t& a = all_group[r.signature];
-    if (a == kUnseen && by_all.first.size() == kMaxLabelSets) {
-      MatchIdleByWorker(p);
-      return;
-    }
+    if (a == kUnseen && by_all.first.size() == kMaxLabelSets) return false;
     join(by_all, all_last, a, pos);
     join(by_base, base_last, base_group[r.base_signature], pos);
   }
-  MatchIdleByRequest(p, true, by_all);
-  MatchIdleByRequest(p, false, by_base);
+  return true;
 }
 
 // Spec §5 as written: every idle worker's match list, once, before any
@@ -368,43 +421,51 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
 void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped) {
-  Level& level = levels_[p];
-  // A walk over idle workers in id order: one cursor per label class that
-  // holds all the group's labels, merged by rank; or, in a fleet with too
-  // many classes, one cursor over the holders of the group's rarest label,
-  // whose workers must then be checked for the other labels. A cursor only
-  // ever rests on its group's current worker or beyond it, so no cursor is
-  // left on a worker when it is placed and leaves the idle sets (see below).
-  struct Cursor {
-    WorkerSet::const_iterator at, end;
-  };
-  struct Group {
-    std::vector<uint32_t> members;  // positions, ascending
-    size_t first = 0;               // members before it are placed
-    std::vector<Cursor> cursors;
-    bool check_labels = false;
-    // The cursor at the lowest rank, or nullptr once every cursor has ended.
-    Cursor* current() {
-      Cursor* best = nullptr;
-      for (Cursor& c : cursors) {
-        if (c.at != c.end && (!best || c.at.rank() < best->at.rank())) best = &c;
-      }
-      return best;
+  Walk walk{levels_[p], provision_step, CollectGroups(levels_[p], provision_step, grouped), {}};
+  for (uint32_t gi = 0; gi < walk.groups.size(); ++gi) {
+    StartCursors(walk, walk.groups[gi]);
+    Advance(walk, gi);
+  }
+  auto later = [](const auto& a, const auto& b) { return a > b; };
+  std::vector<uint32_t> here;  // the groups whose walks are at the worker
+  while (!walk.heap.empty()) {
+    const uint64_t rank = walk.heap.front().first;
+    Worker& w = **walk.groups[walk.heap.front().second].current()->at;
+    here.clear();
+    while (!walk.heap.empty() && walk.heap.front().first == rank) {
+      here.push_back(walk.heap.front().second);
+      std::pop_heap(walk.heap.begin(), walk.heap.end(), later);
+      walk.heap.pop_back();
     }
-  };
-  // Past these, a group walks the holders of its rarest label instead:
-  // finding its classes would cost more than the walk saves.
-  constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
-  // A group some of whose labels no idle worker holds (typical of a
-  // backlog) is passed over, as is one whose requests were all placed.
+    Request* taken = FirstUnblocked(walk, w, here, p);
+    // Move the walks past `w` before it leaves the idle sets.
+    for (uint32_t gi : here) ++walk.groups[gi].current()->at;
+    if (taken) Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
+    for (uint32_t gi : here) Advance(walk, gi);
+  }
+}
+
+Pass::Cursor* Pass::Group::current() {
+  Cursor* best = nullptr;
+  for (Cursor& c : cursors) {
+    if (c.at != c.end && (!best || c.at.rank() < best->at.rank())) best = &c;
+  }
+  return best;
+}
+
+// The groups with an unplaced request whose labels some idle worker holds
+// (a group some of whose labels no idle worker holds, typical of a backlog,
+// is passed over), each with its unplaced members.
+std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_step,
+                                             const LabelSetGroups& grouped) const {
   std::vector<Group> groups;
+  auto placed = [&](uint32_t pos) { return level.requests[pos]->placed_in_pass == pass_; };
+  auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
   for (uint32_t head : grouped.first) {
-    auto placed = [&](uint32_t pos) { return level.requests[pos]->placed_in_pass == pass_; };
     uint32_t pos = head;
     while (pos != kEnd && placed(pos)) pos = grouped.next[pos];
     if (pos == kEnd) continue;
     const Request& r = *level.requests[pos];
-    auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
     if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
         (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
       continue;
@@ -414,100 +475,86 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGro
       if (!placed(pos)) groups.back().members.push_back(pos);
     }
   }
+  return groups;
+}
 
-  // Min-heap of (rank of the worker a group's walk is at, group).
-  using Entry = std::pair<uint64_t, uint32_t>;
-  std::vector<Entry> heap;
-  auto later = [](const Entry& a, const Entry& b) { return a > b; };
-  auto request_at = [&](const Group& g, size_t k) -> Request& { return *level.requests[g.members[k]]; };
-  auto advance = [&](uint32_t gi) {
-    Group& g = groups[gi];
-    while (g.first < g.members.size() && request_at(g, g.first).placed_in_pass == pass_) ++g.first;
-    if (g.first == g.members.size()) return;
-    const Request& r = request_at(g, g.first);  // the group's earliest examined
-    Cursor* c = g.current();
-    while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, provision_step)))) {
-      ++c->at;
-      c = g.current();
-    }
-    if (!c) return;
-    heap.emplace_back(c->at.rank(), gi);
-    std::push_heap(heap.begin(), heap.end(), later);
-  };
+// One cursor per label class that holds all the group's labels, merged by
+// rank; or, in a fleet with too many classes, one cursor over the holders of
+// the group's rarest label, whose workers must then be checked for the other
+// labels.
+void Pass::StartCursors(Walk& walk, Group& g) const {
+  // Past these, a group walks the holders of its rarest label instead:
+  // finding its classes would cost more than the walk saves.
+  constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
+  const Request& r = walk.RequestAt(g, 0);
   const bool by_class = s_.class_labels.size() <= kMaxClasses;
-  for (uint32_t gi = 0; gi < groups.size(); ++gi) {
-    Group& g = groups[gi];
-    const Request& r = request_at(g, 0);
-    for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
-         ++cls) {
-      const WorkerSet& in_class = s_.idle_in_class[cls];
-      const auto& held = *s_.class_labels[cls];
-      if (in_class.empty() || !std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end()) ||
-          (provision_step && !std::includes(held.begin(), held.end(), r.provisionable_ids.begin(),
-                                            r.provisionable_ids.end()))) {
+  for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
+       ++cls) {
+    const WorkerSet& in_class = s_.idle_in_class[cls];
+    const auto& held = *s_.class_labels[cls];
+    if (in_class.empty() || !std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end()) ||
+        (walk.provision_step &&
+         !std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end()))) {
+      continue;
+    }
+    g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
+  }
+  if (by_class && g.cursors.size() <= kMaxClassCursors) return;
+  const WorkerSet* rarest = &s_.idle;
+  auto consider = [&](const std::vector<LabelId>& ids) {
+    for (LabelId l : ids) {
+      if (s_.idle_with_label[l].size() < rarest->size()) rarest = &s_.idle_with_label[l];
+    }
+  };
+  consider(r.base_ids);
+  if (walk.provision_step) consider(r.provisionable_ids);
+  g.cursors.assign(1, Cursor{rarest->begin(), rarest->end()});
+  g.check_labels = true;
+}
+
+// Moves group `gi` to the next idle worker its earliest unplaced request may
+// use, and queues it there; a group with nothing left is dropped.
+void Pass::Advance(Walk& walk, uint32_t gi) const {
+  Group& g = walk.groups[gi];
+  while (g.first < g.members.size() && walk.RequestAt(g, g.first).placed_in_pass == pass_) ++g.first;
+  if (g.first == g.members.size()) return;
+  const Request& r = walk.RequestAt(g, g.first);  // the group's earliest examined
+  Cursor* c = g.current();
+  while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, walk.provision_step)))) {
+    ++c->at;
+    c = g.current();
+  }
+  if (!c) return;
+  walk.heap.emplace_back(c->at.rank(), gi);
+  std::push_heap(walk.heap.begin(), walk.heap.end(), [](const auto& a, const auto& b) { return a > b; });
+}
+
+// Walks `w`'s match list (the merge of the groups in `here`, by quality desc
+// then list order) until a request is not blocked; nullptr if none.
+Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>& here, Priority p) const {
+  std::vector<size_t> next(here.size());  // per group in `here`: its next candidate member
+  for (size_t i = 0; i < here.size(); ++i) next[i] = walk.groups[here[i]].first;
+  while (true) {
+    std::optional<size_t> best;
+    for (size_t i = 0; i < here.size(); ++i) {
+      const Group& g = walk.groups[here[i]];
+      while (next[i] < g.members.size() && walk.RequestAt(g, next[i]).placed_in_pass == pass_) ++next[i];
+      if (next[i] == g.members.size() || !Fresh(walk.RequestAt(g, next[i]), w)) continue;
+      if (!best) {
+        best = i;
         continue;
       }
-      g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
+      const Group& b_group = walk.groups[here[*best]];
+      const Request& a = walk.RequestAt(g, next[i]);
+      const Request& b = walk.RequestAt(b_group, next[*best]);
+      const bool better = a.base_ids.size() != b.base_ids.size() ? a.base_ids.size() > b.base_ids.size()
+                                                                 : g.members[next[i]] < b_group.members[next[*best]];
+      if (better) best = i;
     }
-    if (!by_class || g.cursors.size() > kMaxClassCursors) {
-      const WorkerSet* rarest = &s_.idle;
-      auto consider = [&](const std::vector<LabelId>& ids) {
-        for (LabelId l : ids) {
-          if (s_.idle_with_label[l].size() < rarest->size()) rarest = &s_.idle_with_label[l];
-        }
-      };
-      consider(r.base_ids);
-      if (provision_step) consider(r.provisionable_ids);
-      g.cursors.assign(1, Cursor{rarest->begin(), rarest->end()});
-      g.check_labels = true;
-    }
-    advance(gi);
-  }
-
-  std::vector<uint32_t> here;
-  std::vector<size_t> next;  // per group in `here`: its next candidate member
-  while (!heap.empty()) {
-    const uint64_t rank = heap.front().first;
-    Worker& w = **groups[heap.front().second].current()->at;
-    here.clear();
-    while (!heap.empty() && heap.front().first == rank) {
-      here.push_back(heap.front().second);
-      std::pop_heap(heap.begin(), heap.end(), later);
-      heap.pop_back();
-    }
-    // Walk the worker's match list in order until a request is not blocked.
-    next.assign(here.size(), 0);
-    for (size_t i = 0; i < here.size(); ++i) next[i] = groups[here[i]].first;
-    Request* taken = nullptr;
-    while (!taken) {
-      std::optional<size_t> best;
-      for (size_t i = 0; i < here.size(); ++i) {
-        const Group& g = groups[here[i]];
-        while (next[i] < g.members.size() && request_at(g, next[i]).placed_in_pass == pass_) ++next[i];
-        if (next[i] == g.members.size() || !Fresh(request_at(g, next[i]), w)) continue;
-        if (!best) {
-          best = i;
-          continue;
-        }
-        const Request& a = request_at(g, next[i]);
-        const Request& b = request_at(groups[here[*best]], next[*best]);
-        const bool better = a.base_ids.size() != b.base_ids.size()
-                                ? a.base_ids.size() > b.base_ids.size()
-                                : g.members[next[i]] < groups[here[*best]].members[next[*best]];
-        if (better) best = i;
-      }
-      if (!best) break;
-      Request& candidate = request_at(groups[here[*best]], next[*best]);
-      if (Blocked(candidate, w, p)) {
-        ++next[*best];
-      } else {
-        taken = &candidate;
-      }
-    }
-    // Move the walks past `w` before it leaves the idle sets.
-    for (uint32_t gi : here) ++groups[gi].current()->at;
-    if (taken) Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
-    for (uint32_t gi : here) advance(gi);
+    if (!best) return nullptr;
+    Request& candidate = walk.RequestAt(walk.groups[here[*best]], next[*best]);
+    if (!Blocked(candidate, w, p)) return &candidate;
+    ++next[*best];
   }
 }
 
@@ -573,17 +620,35 @@ void Pass::Preempt(Priority p) {
   const bool any_unplaced = std::any_of(level.requests.begin(), level.requests.end(),
                                         [&](const Request* r) { return r->placed_in_pass != pass_; });
   if (!any_unplaced) return;
+  std::vector<char> banned;
+  if (!BanAccountsRunningBelow(p, banned)) return;
+  std::vector<Match> matches;
+  for (Worker* w : PreemptionCandidates(p, banned)) {
+    ComputeMatches(level, *w, matches);
+    for (const Match& m : matches) {
+      Request* r = level.requests[m.position];
+      if (!MayPreempt(*r, *w, p, banned)) continue;
+      PreemptWith(p, *w, r, m.provision_match);
+      if (s_.policy.preempt_once_per_worker) break;
+    }
+  }
+}
 
-  // Accounts with a run below this level may not preempt at it.
-  std::vector<char> banned(s_.account_slots.size(), 0);
+bool Pass::BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const {
+  banned.assign(s_.account_slots.size(), 0);
   bool any_below = false;
   for (uint32_t slot = 0; slot < banned.size(); ++slot) {
     const auto& runs = s_.RunsOf(slot);
     for (int q = p + 1; q <= kFreeBucket; ++q) banned[slot] |= runs[q] > 0;
     any_below |= banned[slot] != 0;
   }
-  if (!any_below) return;
+  return any_below;
+}
 
+// The workers running below the level that some request could preempt,
+// cheapest first, ties in worker-id order.
+std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<char>& banned) const {
+  const Level& level = levels_[p];
   // The requests that may preempt, one per label set: the first in list
   // order, so the earliest examined. A running worker can do anything here
   // only if it holds one's labels and is not stale for it; the others are
@@ -595,71 +660,69 @@ void Pass::Preempt(Priority p) {
     seen[r->base_signature] = 1;
     wanted.push_back(r);
   }
-  if (wanted.empty()) return;
   std::vector<Worker*> candidates;
+  if (wanted.empty()) return candidates;
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
-    const qsim::Run& run = s_.runs[i];
+    const internal::Run& run = s_.runs[i];
     const Worker& w = *run.worker;
     if (std::any_of(wanted.begin(), wanted.end(),
                     [&](const Request* r) { return Fresh(*r, w) && HoldsLabels(*r, w, false); })) {
       candidates.push_back(run.worker);
     }
   }
-  // Cheapest first; ties in worker-id order.
   std::sort(candidates.begin(), candidates.end(), [this](const Worker* a, const Worker* b) {
     const Balance cost_a = s_.CostOf(*a), cost_b = s_.CostOf(*b);
     if (BalanceLess(cost_a, cost_b)) return true;
     if (BalanceLess(cost_b, cost_a)) return false;
     return a->rank < b->rank;
   });
+  return candidates;
+}
 
-  std::vector<Match> matches;
-  for (Worker* w : candidates) {
-    ComputeMatches(level, *w, matches);
-    for (const Match& m : matches) {
-      Request* r = level.requests[m.position];
-      if (r->placed_in_pass == pass_ || banned[r->account_slot]) continue;
-      if (Blocked(*r, *w, p)) continue;
-      const Balance zero{};
-      const Balance* balance = s_.slot_accounts[r->account_slot].balance;
-      const Balance& have = balance ? *balance : zero;
-      const Balance cost = s_.CostOf(*w);
-      if (!BalanceLess(cost, have)) continue;
+// Whether `r`, on `w`'s match list at level `p`, preempts it: not placed,
+// its account not banned nor limited, and its balance strictly above the
+// run's cost.
+bool Pass::MayPreempt(const Request& r, const Worker& w, Priority p, const std::vector<char>& banned) const {
+  if (r.placed_in_pass == pass_ || banned[r.account_slot]) return false;
+  if (Blocked(r, w, p)) return false;
+  const Balance zero{};
+  const Balance* balance = s_.slot_accounts[r.account_slot].balance;
+  return BalanceLess(s_.CostOf(w), balance ? *balance : zero);
+}
 
-      const Request& victim = *w->run->request;
-      if (events_) {
-        TaskEvent assigned = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, *w);
-        assigned.priority = p;
-        assigned.preempting = true;
-        assigned.provision_required = !m.provision_match;
-        assigned.preempted_task = victim.id;
-        assigned.preemption_cost = cost;
-        Emit(assigned);
-        TaskEvent preempted = WorkerEvent(s_, EventType::kPreempted, s_.last_update, victim, *w);
-        preempted.priority = w->run->priority;
-        preempted.preempting_task = r->id;
-        preempted.preempting_account = r->account;
-        preempted.preempting_priority = p;
-        Emit(preempted);
-      }
-      out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, w->id, r->id, victim.id, p,
-                                         s_.last_update, !m.provision_match});
-      if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
-        for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
-      }
-      if (auto charge = s_.balances.find(r->account); charge != s_.balances.end()) {
-        for (int i = 0; i < kNumPriorities; ++i) charge->second[i] -= cost[i];
-      }
-      CountStart(victim, *w, -1);
-      // The victim is forgotten (the dispatcher brings it back). It may have
-      // been placed earlier in this pass, so the level lists still point at
-      // it: keep it alive until the pass ends.
-      forgotten_.push_back(s_.EndRun(*w));
-      s_.StartRun(*w, TakeQueued(r), p, cost);
-      CountStart(*r, *w, +1);
-      if (s_.policy.preempt_once_per_worker) break;
-    }
+void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) {
+  const Balance cost = s_.CostOf(w);
+  const Request& victim = *w.run->request;
+  if (events_) {
+    TaskEvent assigned = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
+    assigned.priority = p;
+    assigned.preempting = true;
+    assigned.provision_required = !provision_match;
+    assigned.preempted_task = victim.id;
+    assigned.preemption_cost = cost;
+    Emit(assigned);
+    TaskEvent preempted = WorkerEvent(s_, EventType::kPreempted, s_.last_update, victim, w);
+    preempted.priority = w.run->priority;
+    preempted.preempting_task = r->id;
+    preempted.preempting_account = r->account;
+    preempted.preempting_priority = p;
+    Emit(preempted);
   }
+  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, w.id, r->id, victim.id, p, s_.last_update,
+                                     !provision_match});
+  if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
+    for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
+  }
+  if (auto charge = s_.balances.find(r->account); charge != s_.balances.end()) {
+    for (int i = 0; i < kNumPriorities; ++i) charge->second[i] -= cost[i];
+  }
+  CountStart(victim, w, -1);
+  // The victim is forgotten (the dispatcher brings it back). It may have
+  // been placed earlier in this pass, so the level lists still point at
+  // it: keep it alive until the pass ends.
+  forgotten_.push_back(s_.EndRun(w));
+  s_.StartRun(w, TakeQueued(r), p, cost);
+  CountStart(*r, w, +1);
 }
 
 void Pass::MoveThrottled(Priority p) {

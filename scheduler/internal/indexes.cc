@@ -1,0 +1,273 @@
+// Index upkeep: the Scheduler::Impl helpers that add, remove, start and end
+// workers and runs while keeping every index (idle sets, run table, label
+// classes, account slots) in step. The rest of the library changes the state
+// only through these.
+#include <algorithm>
+#include <limits>
+
+#include "scheduler/internal/state.h"
+
+namespace qsim {
+
+using internal::Request;
+using internal::Run;
+using internal::RunHandle;
+using internal::Worker;
+using internal::WorkerSet;
+
+Worker* Scheduler::Impl::FindWorker(std::string_view id) { return worker_by_id.Find(id); }
+
+Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
+  auto it = running.find(request);
+  return it == running.end() ? nullptr : it->second;
+}
+
+void Scheduler::Impl::GrowLabelIndexes() {
+  workers_with_label.resize(labels.size(), 0);
+  idle_with_label.resize(labels.size());
+}
+
+void Scheduler::Impl::IndexIdle(Worker& w) {
+  idle.insert(&w);
+  idle_in_class[w.label_class].insert(&w);
+  for (auto l : LabelIdsOf(w)) idle_with_label[l].insert(&w);
+  idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
+}
+
+void Scheduler::Impl::UnindexIdle(Worker& w) {
+  idle.erase(&w);
+  idle_in_class[w.label_class].erase(&w);
+  for (auto l : LabelIdsOf(w)) idle_with_label[l].erase(&w);
+}
+
+void Scheduler::Impl::CountRun(const Worker& w, int delta) {
+  const uint32_t slot = w.run->request->account_slot;
+  if (runs_at.size() <= slot) runs_at.resize(slot + 1, std::array<int32_t, kNumPriorities + 1>{});
+  runs_at[slot][w.run->priority] += delta;
+}
+
+const std::array<int32_t, kNumPriorities + 1>& Scheduler::Impl::RunsOf(uint32_t account_slot) const {
+  static const std::array<int32_t, kNumPriorities + 1> kNone{};
+  return account_slot < runs_at.size() ? runs_at[account_slot] : kNone;
+}
+
+Balance Scheduler::Impl::CostOf(const Worker& w) const {
+  Balance cost;
+  for (int p = 0; p < kNumPriorities; ++p) cost[p] = run_cost[p][w.run.slot()];
+  return cost;
+}
+
+void Scheduler::Impl::SetRunPriority(Worker& w, Priority p) {
+  CountRun(w, -1);
+  MoveRunToGroup(w.run.slot(), w.run->priority, p);
+  w.run->priority = p;
+  CountRun(w, +1);
+}
+
+void Scheduler::Impl::SwapRuns(uint32_t a, uint32_t b) {
+  if (a == b) return;
+  std::swap(runs[a], runs[b]);
+  for (std::vector<float>& cost : run_cost) std::swap(cost[a], cost[b]);
+  runs[a].worker->run = RunHandle(&runs, a);
+  runs[b].worker->run = RunHandle(&runs, b);
+}
+
+// Moves the run at `slot` from priority group `from` to group `to` (group
+// kFreeBucket + 1 is the end of the table) one boundary at a time: across
+// each, it trades places with the neighbouring group's edge run.
+void Scheduler::Impl::MoveRunToGroup(uint32_t slot, int from, int to) {
+  for (int g = from; g < to; ++g) {  // become the last of g, then the first of g + 1
+    const uint32_t last = run_begin[g + 1] - 1;
+    SwapRuns(slot, last);
+    slot = last;
+    --run_begin[g + 1];
+  }
+  for (int g = from; g > to; --g) {  // become the first of g, then the last of g - 1
+    const uint32_t first = run_begin[g];
+    SwapRuns(slot, first);
+    slot = first;
+    ++run_begin[g];
+  }
+}
+
+void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
+  if (w.label_class != Worker::kNoClass) {
+    for (auto id : LabelIdsOf(w)) --workers_with_label[id];
+  }
+  auto [cls, added] =
+      worker_classes.try_emplace(labels.InternAll(new_labels), static_cast<uint32_t>(class_labels.size()));
+  if (added) {
+    class_labels.push_back(&cls->first);
+    class_label_names.push_back(std::move(new_labels));
+    idle_in_class.emplace_back();
+  }
+  w.label_class = cls->second;
+  GrowLabelIndexes();
+  for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
+}
+
+void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
+  // Only known workers come here, and every known idle worker is indexed.
+  if (w.idle()) UnindexIdle(w);
+  InternWorkerLabels(w, std::move(new_labels));
+  if (w.idle()) IndexIdle(w);
+}
+
+void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator it) {
+  // Ranks are spaced so a new worker usually fits between its neighbours;
+  // when it does not, all are renumbered, which keeps their order and so
+  // every set ordered by rank.
+  constexpr uint64_t kGap = uint64_t{1} << 32;
+  const uint64_t lo = it == workers.begin() ? 0 : std::prev(it)->second->rank;
+  const auto next = std::next(it);
+  const uint64_t hi = next == workers.end() ? lo + 2 * kGap : next->second->rank;
+  if (hi - lo >= 2) {
+    it->second->rank = lo + (hi - lo) / 2;
+    return;
+  }
+  uint64_t rank = 0;
+  for (auto& [id, w] : workers) w->rank = rank += kGap;
+  idle.RefreshRanks();
+  for (WorkerSet& set : idle_with_label) set.RefreshRanks();
+  for (WorkerSet& set : idle_in_class) set.RefreshRanks();
+}
+
+Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels, Time confirmed,
+                                   Time modified) {
+  std::unique_ptr<Worker> added;
+  if (spare_workers.empty()) {
+    added = std::make_unique<Worker>();
+  } else {
+    added = std::move(spare_workers.back());
+    spare_workers.pop_back();
+    *added = Worker();
+  }
+  added->id = id;
+  Worker& w = worker_by_id.Insert(std::move(added));
+  w.confirmed_time = confirmed;
+  w.modified_time = modified;
+  InternWorkerLabels(w, std::move(worker_labels));
+  w.in_id_order = workers.emplace(w.id, &w).first;
+  AssignRank(w.in_id_order);
+  IndexIdle(w);
+  return w;
+}
+
+void Scheduler::Impl::RemoveWorker(std::string_view id) {
+  Worker* found = worker_by_id.Find(id);
+  if (!found) return;
+  Worker& w = *found;
+  if (w.run) {
+    running.erase(w.run->request->id);
+    CountRun(w, -1);
+    ReleaseRun(w);
+  } else {
+    UnindexIdle(w);
+  }
+  for (auto l : LabelIdsOf(w)) --workers_with_label[l];
+  workers.erase(w.in_id_order);
+  spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
+}
+
+void Scheduler::Impl::RemoveExpiredWorkers() {
+  const Time cutoff = last_update - policy.bot_expiration;
+  if (idle_confirmed_floor >= cutoff) return;
+  std::vector<std::string> expired;
+  Time floor = Time::max();
+  for (Worker* w : idle) {
+    if (w->confirmed_time < cutoff) {
+      expired.push_back(w->id);
+    } else {
+      floor = std::min(floor, w->confirmed_time);
+    }
+  }
+  for (const auto& id : expired) RemoveWorker(id);
+  idle_confirmed_floor = floor;
+}
+
+void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
+  UnindexIdle(w);
+  running[r->id] = &w;
+  runs.push_back(Run{std::move(r), p, &w});
+  for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
+  w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
+  CountRun(w, +1);
+}
+
+void Scheduler::Impl::ReleaseRun(Worker& w) {
+  MoveRunToGroup(w.run.slot(), w.run->priority, kFreeBucket + 1);  // now the last
+  runs.pop_back();
+  for (std::vector<float>& cost : run_cost) cost.pop_back();
+  w.run = RunHandle();
+}
+
+std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
+  CountRun(w, -1);
+  std::unique_ptr<Request> r = std::move(w.run->request);
+  running.erase(r->id);
+  ReleaseRun(w);
+  IndexIdle(w);
+  return r;
+}
+
+std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, Time confirmed) {
+  auto r = std::make_unique<Request>();
+  r->id = spec.id;
+  r->account = spec.account;
+  r->base_labels = MakeLabelSet(spec.base_labels);
+  r->provisionable_labels = MakeLabelSet(spec.provisionable_labels);
+  r->base_ids = labels.InternAll(r->base_labels);
+  r->provisionable_ids = labels.InternAll(r->provisionable_labels);
+  GrowLabelIndexes();
+  r->enqueue_time = spec.enqueue_time;
+  r->confirmed_time = confirmed;
+  r->examined_time = Time{};
+  r->tags = spec.tags;
+  for (size_t i = 0; i < 8; ++i) {
+    const unsigned char c = i < r->id.size() ? static_cast<unsigned char>(r->id[i]) : 0;
+    r->id_prefix = (r->id_prefix << 8) | c;
+  }
+  r->account_slot = AccountSlot(r->account);
+  r->base_signature = Signature(r->base_ids);
+  std::vector<internal::LabelId> all = r->base_ids;
+  all.push_back(std::numeric_limits<internal::LabelId>::max());  // separates the two lists
+  all.insert(all.end(), r->provisionable_ids.begin(), r->provisionable_ids.end());
+  r->signature = Signature(std::move(all));
+  return r;
+}
+
+uint32_t Scheduler::Impl::Signature(std::vector<internal::LabelId> ids) {
+  return signatures.try_emplace(std::move(ids), static_cast<uint32_t>(signatures.size())).first->second;
+}
+
+uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
+  auto [it, inserted] =
+      account_slot_by_name.try_emplace(account, static_cast<uint32_t>(account_slots.size()));
+  if (inserted) {
+    account_slots.push_back(account);
+    account_index_stale = true;
+  }
+  return it->second;
+}
+
+void Scheduler::Impl::RefreshAccountIndex() {
+  if (!account_index_stale) return;
+  account_index_stale = false;
+  slot_accounts.assign(account_slots.size(), SlotAccount{});
+  for (size_t slot = 0; slot < account_slots.size(); ++slot) {
+    if (auto config = accounts.find(account_slots[slot]); config != accounts.end()) {
+      slot_accounts[slot].config = &config->second;
+    }
+    if (auto balance = balances.find(account_slots[slot]); balance != balances.end()) {
+      slot_accounts[slot].balance = &balance->second;
+    }
+  }
+  slot_of_account.clear();
+  for (const auto& [account, config] : accounts) {
+    auto slot = account_slot_by_name.find(account);
+    slot_of_account.push_back(slot == account_slot_by_name.end() ? kNoSlot : slot->second);
+  }
+}
+
+}  // namespace qsim
