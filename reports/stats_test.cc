@@ -176,6 +176,35 @@ TEST(HodgesLehmann, NoIntervalWhenTooFewPairs) {
   EXPECT_EQ(*e.high, 6);
 }
 
+TEST(HodgesLehmann, KeepsZeroDifferences) {
+  // Unlike the test, zeros stay: n = 6, so c = 0 at 95% and an interval
+  // exists (with zeros dropped n = 1 would allow none). Walsh averages of
+  // {0,0,0,0,0,6}: 15 zeros, five 3s, one 6: median (11th of 21) 0.
+  ShiftEstimate e = HodgesLehmann({0, 0, 0, 6, 0, 0}, 0.95);
+  EXPECT_EQ(e.estimate, 0);
+  ASSERT_TRUE(e.low.has_value());
+  EXPECT_EQ(*e.low, 0);
+  EXPECT_EQ(*e.high, 6);
+}
+
+TEST(HodgesLehmann, TailProbabilityEqualToLevelStillGivesInterval) {
+  // confidence 0.5: tail (1 - 0.5)/2 = 0.25 exactly, and n = 2 has
+  // P(W+ <= 0) = 1/4: "<=" holds, c = 0, the interval spans all three Walsh
+  // averages -2, -1, 0.
+  ShiftEstimate e = HodgesLehmann({0, -2}, 0.5);
+  ASSERT_TRUE(e.low.has_value());
+  EXPECT_EQ(*e.low, -2);
+  EXPECT_EQ(*e.high, 0);
+}
+
+TEST(Holm, TiedPValuesGetEqualAdjustedValues) {
+  // Sorted 0.01, 0.01, 0.2: 0.03, then max(0.03, 0.02) = 0.03, then 0.2.
+  std::vector<double> adjusted = HolmAdjust({0.2, 0.01, 0.01});
+  EXPECT_DOUBLE_EQ(adjusted[0], 0.2);
+  EXPECT_DOUBLE_EQ(adjusted[1], 0.03);
+  EXPECT_DOUBLE_EQ(adjusted[2], 0.03);
+}
+
 TEST(Holm, AdjustsInSortedOrderAndStaysMonotone) {
   // Sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> 0.06.
   std::vector<double> adjusted = HolmAdjust({0.01, 0.04, 0.03, 0.005});

@@ -1,0 +1,91 @@
+// Runs reports/stats on cases read from stdin and prints the results, for
+// stats_oracle.py to compare against SciPy. One case per line:
+//
+//   W <id> <confidence> <d_1> ... <d_n>   signed-rank test and Hodges-Lehmann
+//   H <id> <p_1> ... <p_m>                Holm adjustment
+//
+// and one result line per case, numbers with 17 significant digits:
+//
+//   W <id> <n_nonzero> <w_plus> <p_value> <exact 0|1> <estimate> <low|-> <high|->
+//   H <id> <adjusted_1> ... <adjusted_m>
+//
+// Blank lines and lines starting with '#' are skipped. A malformed line is
+// reported as "stdin:<line>: <what>" and ends the run with status 2.
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "reports/stats.h"
+
+namespace {
+
+namespace stats = qsim::reports::stats;
+
+std::optional<double> ParseDouble(const std::string& token) {
+  double value = 0;
+  auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (error != std::errc() || end != token.data() + token.size()) return std::nullopt;
+  return value;
+}
+
+// Formats with 17 significant digits, enough to read back the same double.
+std::string Format(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+std::string FormatOptional(const std::optional<double>& value) {
+  return value.has_value() ? Format(*value) : "-";
+}
+
+}  // namespace
+
+int main() {
+  std::string line;
+  int line_number = 0;
+  while (std::getline(std::cin, line)) {
+    ++line_number;
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    std::string kind, id, token;
+    in >> kind >> id;
+    std::vector<double> values;
+    while (in >> token) {
+      std::optional<double> value = ParseDouble(token);
+      if (!value.has_value()) {
+        std::cerr << "stdin:" << line_number << ": not a number: \"" << token << "\"\n";
+        return 2;
+      }
+      values.push_back(*value);
+    }
+    if (kind == "W") {
+      if (values.size() < 2 || !(values[0] > 0 && values[0] < 1)) {
+        std::cerr << "stdin:" << line_number
+                  << ": W wants a confidence in (0, 1) and at least one difference\n";
+        return 2;
+      }
+      double confidence = values[0];
+      std::vector<double> differences(values.begin() + 1, values.end());
+      stats::WilcoxonResult test = stats::WilcoxonSignedRank(differences);
+      stats::ShiftEstimate shift = stats::HodgesLehmann(differences, confidence);
+      std::cout << "W " << id << ' ' << test.n_nonzero << ' ' << Format(test.w_plus) << ' '
+                << Format(test.p_value) << ' ' << (test.exact ? 1 : 0) << ' '
+                << Format(shift.estimate) << ' ' << FormatOptional(shift.low) << ' '
+                << FormatOptional(shift.high) << '\n';
+    } else if (kind == "H") {
+      std::cout << "H " << id;
+      for (double p : stats::HolmAdjust(values)) std::cout << ' ' << Format(p);
+      std::cout << '\n';
+    } else {
+      std::cerr << "stdin:" << line_number << ": unknown case kind \"" << kind
+                << "\" (want W or H)\n";
+      return 2;
+    }
+  }
+  return 0;
+}
