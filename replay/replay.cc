@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "proto/state.pb.h"
 #include "reconciler/reconciler.h"
 #include "reconciler/restart.h"
+#include "replay/trace_file_internal.h"
 #include "replay/trace_parse_internal.h"
 #include "scheduler/scheduler.h"
 
@@ -70,7 +68,7 @@ Diff CompareValues(const std::string& what, const Expected& expected, const Actu
       [](const auto& e) { return Show(T(e)); }, [](const auto& a) { return Show(a); });
 }
 
-// Balances and costs: exact float32 equality (see FORMAT.md "How to compare").
+// Balances and costs: exact float32 equality (docs/trace-format.md, "Comparing").
 Diff CompareFloats(const std::string& what, const google::protobuf::RepeatedField<float>& expected,
                    const Balance& actual) {
   return CompareValues(what, expected, actual);
@@ -350,22 +348,15 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const
 }
 
 TraceOutcome ReplayTraceFile(const std::string& path, const ReplayOptions& options) {
-  auto unreadable = [&](const std::string& why) {
+  StatusOr<std::string> text = internal::ReadTraceText(path);
+  if (!text.ok()) {
     TraceOutcome outcome;
     outcome.result = TraceOutcome::Result::kBadInput;
     outcome.name = path;
-    outcome.error = path + ": " + why;
+    outcome.error = text.status().message();
     return outcome;
-  };
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return unreadable("no such file");
-  if (std::filesystem::is_directory(path, ec)) return unreadable("is a directory, expected a trace file (.jsonl)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return unreadable("cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return unreadable("cannot read the file");
-  return ReplayTraceText(text.str(), path, options);
+  }
+  return ReplayTraceText(*text, path, options);
 }
 
 }  // namespace qsim::replay

@@ -2,10 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "replay/trace_file_internal.h"
 
 namespace qsim::replay {
 namespace {
@@ -221,6 +224,92 @@ TEST_F(RunReplayCommandTest, MissingOrMalformedFile_ExitTwo) {
   std::string malformed = Write("malformed.jsonl", Lines({kHeader, "{\"op\":"}));
   EXPECT_EQ(Run({malformed}), 2);
   EXPECT_THAT(err_.str(), HasSubstr(malformed + ":2: invalid JSON"));
+}
+
+// --- gzip-compressed traces ----------------------------------------------
+
+// `text` as gzip data, the way `gzip -9` writes it.
+std::string Gzip(const std::string& text) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, text.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(Gunzip, OneOrSeveralMembers_GiveTheText) {
+  const std::string text = Lines({kHeader, kConfig, kWaiting});
+  StatusOr<std::string> one = internal::Gunzip(Gzip(text), "t.jsonl.gz");
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(*one, text);
+  // gzip allows members one after another (`cat a.gz b.gz`).
+  StatusOr<std::string> two = internal::Gunzip(Gzip(text) + Gzip(kAck + "\n"), "t.jsonl.gz");
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(*two, text + kAck + "\n");
+}
+
+TEST(Gunzip, TruncatedData_ErrorNamesFileAndSaysTruncated) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  for (size_t keep : {size_t{0}, size_t{5}, gz.size() / 2, gz.size() - 4, gz.size() - 1}) {
+    StatusOr<std::string> text = internal::Gunzip(std::string_view(gz).substr(0, keep), "dir/t.jsonl.gz");
+    ASSERT_FALSE(text.ok()) << "kept " << keep << " of " << gz.size() << " bytes";
+    EXPECT_EQ(text.status().code(), StatusCode::kDataLoss);
+    EXPECT_THAT(text.status().message(), ::testing::StartsWith("dir/t.jsonl.gz: truncated gzip data: "))
+        << "kept " << keep;
+  }
+}
+
+TEST(Gunzip, CorruptData_ErrorNamesFileAndByte) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  // Every single-byte change past the 10-byte header is caught: by the
+  // deflate decoder, or at the latest by the CRC-32 or length trailer.
+  for (size_t at = 10; at < gz.size(); ++at) {
+    std::string bad = gz;
+    bad[at] = static_cast<char>(bad[at] ^ 0x55);
+    StatusOr<std::string> text = internal::Gunzip(bad, "t.jsonl.gz");
+    ASSERT_FALSE(text.ok()) << "byte " << at;
+    EXPECT_THAT(text.status().message(), ::testing::StartsWith("t.jsonl.gz: ")) << "byte " << at;
+  }
+  StatusOr<std::string> text = internal::Gunzip(gz + "junk", "t.jsonl.gz");
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(text.status().message(), ::testing::MatchesRegex("t.jsonl.gz: corrupt gzip data at byte [0-9]+: .+"));
+}
+
+TEST_F(RunReplayCommandTest, GzipTrace_ReplaysLikeThePlainOne) {
+  const std::string text = Lines({kHeader, kConfig, kWaiting, kAssign, kCheck});
+  std::string plain = Write("same.jsonl", text);
+  std::string gz = Write("same.jsonl.gz", Gzip(text));
+  EXPECT_EQ(Run({plain, gz}, /*verbose=*/true), 0);
+  EXPECT_EQ(out_.str(), "PASS tiny (4 ops)\nPASS tiny (4 ops)\n2 passed, 0 failed\n");
+  // Line numbers in errors count lines of the decompressed text.
+  std::string bad = Write("bad.jsonl.gz", Gzip(Lines({kHeader, kConfig, "{\"op\":"})));
+  EXPECT_EQ(Run({bad}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr(bad + ":3: invalid JSON"));
+}
+
+TEST_F(RunReplayCommandTest, CorruptOrTruncatedGzip_ExitTwoNamingTheFile) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  std::string truncated = Write("truncated.jsonl.gz", gz.substr(0, gz.size() / 2));
+  EXPECT_EQ(Run({truncated}), 2);
+  EXPECT_THAT(err_.str(), ::testing::StartsWith(truncated + ": truncated gzip data: "));
+  EXPECT_EQ(out_.str(), "0 passed, 1 failed\n");
+
+  std::string corrupt = gz;
+  corrupt[gz.size() - 6] = static_cast<char>(corrupt[gz.size() - 6] ^ 1);  // inside the CRC-32
+  std::string corrupt_path = Write("corrupt.jsonl.gz", corrupt);
+  EXPECT_EQ(Run({corrupt_path}), 2);
+  EXPECT_EQ(err_.str(), corrupt_path + ": corrupt gzip data at byte " + std::to_string(gz.size() - 4) +
+                            ": incorrect data check\n");
+
+  std::string not_gzip = Write("plain-text.jsonl.gz", Lines({kHeader, kConfig}));
+  EXPECT_EQ(Run({not_gzip}), 2);
+  EXPECT_THAT(err_.str(), ::testing::StartsWith(not_gzip + ": expected gzip data"));
 }
 
 }  // namespace
