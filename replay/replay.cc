@@ -132,8 +132,8 @@ Diff CallFailed(const Status& status) { return "result: expected success, actual
 // One scheduler + reconciler pair driven by a trace's ops.
 class Replayer {
  public:
-  explicit Replayer(int64_t start_us)
-      : scheduler_(Scheduler::New(TimeFromMicros(start_us))), state_(reconciler::State::New()) {}
+  Replayer(int64_t start_us, const Policy& policy)
+      : scheduler_(Scheduler::New(TimeFromMicros(start_us), policy)), state_(reconciler::State::New()) {}
 
   Diff Run(const TraceOp& op) {
     const TraceLine& l = op.fields;
@@ -151,6 +151,8 @@ class Replayer {
         std::copy(l.charge_rate().begin(), l.charge_rate().end(), config.charge_rate.begin());
         config.max_charge_seconds = l.max_charge_seconds();
         config.disable_free_tasks = l.disable_free_tasks();
+        config.max_fanout = l.max_fanout();
+        config.per_label_task_limits.insert(l.per_label_task_limits().begin(), l.per_label_task_limits().end());
         std::vector<float> initial(l.initial_balance().begin(), l.initial_balance().end());
         return Called(scheduler_.AddAccount(l.account(), config, initial), l);
       }
@@ -329,7 +331,7 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const
   }
   outcome.name = trace->name;
   outcome.ops = static_cast<int>(trace->ops.size());
-  Replayer replayer(trace->start_us);
+  Replayer replayer(trace->start_us, trace->policy);
   const int every = options.roundtrip_every_n_ops;
   for (size_t i = 0; i < trace->ops.size(); ++i) {
     const TraceOp& op = trace->ops[i];

@@ -2,7 +2,7 @@
 // gzip-compressed `.jsonl.gz`) against qsim's scheduler and reconciler and
 // reports the first difference.
 //
-// Each trace runs on a fresh Scheduler::New(start) +
+// Each trace runs on a fresh Scheduler::New(start, header policy) +
 // reconciler::State::New(); every op's inputs go to the matching call and its
 // outputs (returned lists, events, observable state) are compared with the
 // recorded ones. Replay stops at the first mismatch, since later lines depend
