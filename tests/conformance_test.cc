@@ -1,7 +1,13 @@
 // Replays the conformance traces kept in this repository against the
 // scheduler and reconciler: one test per trace, so a failure names the trace,
 // the line, the op and the first differing field.
-// The traces are tests/conformance/traces/*.jsonl.gz (README there).
+//
+// Two sets (tests/conformance/README.md):
+// - traces/: sessions recorded from the original implementation (gzip);
+// - spec-derived/: expectations taken from the spec, not from the original
+//   implementation, for the historic switches and API edges. Their tests
+//   start with "SpecDerived", so `ctest -R '^SpecDerived'` runs them alone
+//   and `ctest -E '^SpecDerived'` leaves them out.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -45,6 +51,8 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
+// --- Recorded from the original implementation ---------------------------
+
 TEST(ConformanceTraces, TraceSetPresent_AllTracesFound) {
   std::vector<std::string> files = TraceFiles(QSIM_TRACE_DIR);
   // 3 hand-written traces and 150 generated sessions.
@@ -74,6 +82,32 @@ TEST_P(ConformanceTrace, RoundTripEverySeventhOp_MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Traces, ConformanceTrace, ::testing::ValuesIn(TraceFiles(QSIM_TRACE_DIR)), TestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ConformanceTrace);
+
+// --- Derived from the spec ------------------------------------------------
+
+TEST(SpecDerivedTraces, TraceSetPresent_AllTracesFound) {
+  std::vector<std::string> files = TraceFiles(QSIM_SPEC_DERIVED_DIR);
+  EXPECT_EQ(files.size(), 4u) << "in " << QSIM_SPEC_DERIVED_DIR;
+}
+
+class SpecDerivedTrace : public ::testing::TestWithParam<std::string> {};
+
+// A failure prints the first differing line, op and field, as the recorded set does.
+TEST_P(SpecDerivedTrace, Replay_MatchesSpec) {
+  TraceOutcome outcome = ReplayTraceFile(GetParam());
+  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+}
+
+// The policy switches and account limits these traces set must survive the
+// persistent form as well.
+TEST_P(SpecDerivedTrace, RoundTripBeforeEveryOp_MatchesSpec) {
+  TraceOutcome outcome = ReplayTraceFile(GetParam(), ReplayOptions{.roundtrip_every_n_ops = 1});
+  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+}
+
+INSTANTIATE_TEST_SUITE_P(SpecDerived, SpecDerivedTrace, ::testing::ValuesIn(TraceFiles(QSIM_SPEC_DERIVED_DIR)),
+                         TestName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SpecDerivedTrace);
 
 }  // namespace
 }  // namespace qsim::replay
