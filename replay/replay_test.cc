@@ -246,7 +246,7 @@ std::string Gzip(const std::string& text) {
   return out;
 }
 
-TEST(Gunzip, OneOrSeveralMembers_GiveTheText) {
+TEST(TraceFile, GunzipOneOrSeveralMembers_GivesTheText) {
   const std::string text = Lines({kHeader, kConfig, kWaiting});
   StatusOr<std::string> one = internal::Gunzip(Gzip(text), "t.jsonl.gz");
   ASSERT_TRUE(one.ok()) << one.status().message();
@@ -257,7 +257,7 @@ TEST(Gunzip, OneOrSeveralMembers_GiveTheText) {
   EXPECT_EQ(*two, text + kAck + "\n");
 }
 
-TEST(Gunzip, TruncatedData_ErrorNamesFileAndSaysTruncated) {
+TEST(TraceFile, GunzipTruncatedData_ErrorNamesFileAndSaysTruncated) {
   const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
   for (size_t keep : {size_t{0}, size_t{5}, gz.size() / 2, gz.size() - 4, gz.size() - 1}) {
     StatusOr<std::string> text = internal::Gunzip(std::string_view(gz).substr(0, keep), "dir/t.jsonl.gz");
@@ -268,7 +268,7 @@ TEST(Gunzip, TruncatedData_ErrorNamesFileAndSaysTruncated) {
   }
 }
 
-TEST(Gunzip, CorruptData_ErrorNamesFileAndByte) {
+TEST(TraceFile, GunzipCorruptData_ErrorNamesFileAndByte) {
   const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
   // Every single-byte change past the 10-byte header is caught: by the
   // deflate decoder, or at the latest by the CRC-32 or length trailer.

@@ -67,7 +67,7 @@ class ConformanceTrace : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ConformanceTrace, Replay_MatchesReference) {
   TraceOutcome outcome = ReplayTraceFile(GetParam());
-  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+  if (outcome.result != TraceOutcome::Result::kPass) ADD_FAILURE() << outcome.Summary();
 }
 
 // The reference reproduces every line with a state round trip before every
@@ -77,7 +77,7 @@ TEST_P(ConformanceTrace, Replay_MatchesReference) {
 // seventh of that.
 TEST_P(ConformanceTrace, RoundTripEverySeventhOp_MatchesReference) {
   TraceOutcome outcome = ReplayTraceFile(GetParam(), ReplayOptions{.roundtrip_every_n_ops = 7});
-  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+  if (outcome.result != TraceOutcome::Result::kPass) ADD_FAILURE() << outcome.Summary();
 }
 
 INSTANTIATE_TEST_SUITE_P(Traces, ConformanceTrace, ::testing::ValuesIn(TraceFiles(QSIM_TRACE_DIR)), TestName);
@@ -95,14 +95,14 @@ class SpecDerivedTrace : public ::testing::TestWithParam<std::string> {};
 // A failure prints the first differing line, op and field, as the recorded set does.
 TEST_P(SpecDerivedTrace, Replay_MatchesSpec) {
   TraceOutcome outcome = ReplayTraceFile(GetParam());
-  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+  if (outcome.result != TraceOutcome::Result::kPass) ADD_FAILURE() << outcome.Summary();
 }
 
 // The policy switches and account limits these traces set must survive the
 // persistent form as well.
 TEST_P(SpecDerivedTrace, RoundTripBeforeEveryOp_MatchesSpec) {
   TraceOutcome outcome = ReplayTraceFile(GetParam(), ReplayOptions{.roundtrip_every_n_ops = 1});
-  EXPECT_EQ(outcome.result, TraceOutcome::Result::kPass) << outcome.Summary();
+  if (outcome.result != TraceOutcome::Result::kPass) ADD_FAILURE() << outcome.Summary();
 }
 
 INSTANTIATE_TEST_SUITE_P(SpecDerived, SpecDerivedTrace, ::testing::ValuesIn(TraceFiles(QSIM_SPEC_DERIVED_DIR)),
