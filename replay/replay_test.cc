@@ -418,6 +418,8 @@ TEST(TraceHeaderPolicy, BadValues_LocatedError) {
             "t.jsonl:1: field \"policy.match_sort_cutoff\": expected an integer >= 0, got 2.5");
   EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"max_queue_age_us":0})"), kConfig})),
             "t.jsonl:1: field \"policy.max_queue_age_us\": expected an integer >= 1 (microseconds), got 0");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":1e39})"), kConfig})),
+            "t.jsonl:1: field \"policy.promote_threshold\": expected a finite number, got 1e+39");
   EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":"high"})"), kConfig})),
             "t.jsonl:1: field \"policy.promote_threshold\": expected a finite number, got \"high\"");
   EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":-1000})"), kConfig})),

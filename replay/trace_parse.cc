@@ -12,6 +12,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <map>
 #include <set>
@@ -409,8 +410,10 @@ Status CheckAccountLimits(const LineChecker& c, const proto::TraceLine& line) {
 std::string DescribeJson(const google::protobuf::Value& v) {
   switch (v.kind_case()) {
     case google::protobuf::Value::kNumberValue: {
+      // The shorter form when it reads back to the same double (1e+39, not 9.9999999999999994e+38).
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
+      std::snprintf(buf, sizeof buf, "%.15g", v.number_value());
+      if (std::strtod(buf, nullptr) != v.number_value()) std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
       return buf;
     }
     case google::protobuf::Value::kStringValue: return "\"" + v.string_value() + "\"";
