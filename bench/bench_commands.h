@@ -1,7 +1,7 @@
 // The `qsim bench` commands: run a profiler workload (workload.h) once, time
 // it with the process's monotonic clock and print the figures as
 // `key=value` lines (units in the key), so scripts can compare them with
-// ../shared/bench/PROFILER_WORKLOAD.md. Each returns an exit status: 0 ok,
+// PROFILER_WORKLOAD.md (this folder). Each returns an exit status: 0 ok,
 // 1 the workload could not be built.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The two scheduler workloads of the Go reference's profiler
-// (../shared/bench/PROFILER_WORKLOAD.md), built by driving qsim::Scheduler
+// (PROFILER_WORKLOAD.md in this folder), built by driving qsim::Scheduler
 // directly: the iterated simulation (workload 1) and one pass over a large
 // static state (workload 2).
 //

@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "proto/state.pb.h"
 #include "reconciler/reconciler.h"
 #include "reconciler/restart.h"
+#include "replay/trace_file_internal.h"
 #include "replay/trace_parse_internal.h"
 #include "scheduler/scheduler.h"
 
@@ -70,7 +68,7 @@ Diff CompareValues(const std::string& what, const Expected& expected, const Actu
       [](const auto& e) { return Show(T(e)); }, [](const auto& a) { return Show(a); });
 }
 
-// Balances and costs: exact float32 equality (see FORMAT.md "How to compare").
+// Balances and costs: exact float32 equality (docs/trace-format.md, "Comparing").
 Diff CompareFloats(const std::string& what, const google::protobuf::RepeatedField<float>& expected,
                    const Balance& actual) {
   return CompareValues(what, expected, actual);
@@ -134,8 +132,8 @@ Diff CallFailed(const Status& status) { return "result: expected success, actual
 // One scheduler + reconciler pair driven by a trace's ops.
 class Replayer {
  public:
-  explicit Replayer(int64_t start_us)
-      : scheduler_(Scheduler::New(TimeFromMicros(start_us))), state_(reconciler::State::New()) {}
+  Replayer(int64_t start_us, const Policy& policy)
+      : scheduler_(Scheduler::New(TimeFromMicros(start_us), policy)), state_(reconciler::State::New()) {}
 
   Diff Run(const TraceOp& op) {
     const TraceLine& l = op.fields;
@@ -153,6 +151,8 @@ class Replayer {
         std::copy(l.charge_rate().begin(), l.charge_rate().end(), config.charge_rate.begin());
         config.max_charge_seconds = l.max_charge_seconds();
         config.disable_free_tasks = l.disable_free_tasks();
+        config.max_fanout = l.max_fanout();
+        config.per_label_task_limits.insert(l.per_label_task_limits().begin(), l.per_label_task_limits().end());
         std::vector<float> initial(l.initial_balance().begin(), l.initial_balance().end());
         return Called(scheduler_.AddAccount(l.account(), config, initial), l);
       }
@@ -331,7 +331,7 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const
   }
   outcome.name = trace->name;
   outcome.ops = static_cast<int>(trace->ops.size());
-  Replayer replayer(trace->start_us);
+  Replayer replayer(trace->start_us, trace->policy);
   const int every = options.roundtrip_every_n_ops;
   for (size_t i = 0; i < trace->ops.size(); ++i) {
     const TraceOp& op = trace->ops[i];
@@ -350,22 +350,15 @@ TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const
 }
 
 TraceOutcome ReplayTraceFile(const std::string& path, const ReplayOptions& options) {
-  auto unreadable = [&](const std::string& why) {
+  StatusOr<std::string> text = internal::ReadTraceText(path);
+  if (!text.ok()) {
     TraceOutcome outcome;
     outcome.result = TraceOutcome::Result::kBadInput;
     outcome.name = path;
-    outcome.error = path + ": " + why;
+    outcome.error = text.status().message();
     return outcome;
-  };
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return unreadable("no such file");
-  if (std::filesystem::is_directory(path, ec)) return unreadable("is a directory, expected a trace file (.jsonl)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return unreadable("cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return unreadable("cannot read the file");
-  return ReplayTraceText(text.str(), path, options);
+  }
+  return ReplayTraceText(*text, path, options);
 }
 
 }  // namespace qsim::replay

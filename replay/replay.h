@@ -1,10 +1,12 @@
-// Replays conformance traces (../shared/conformance/FORMAT.md) against
-// qsim's scheduler and reconciler and reports the first difference.
+// Replays conformance traces (docs/trace-format.md; plain `.jsonl` or
+// gzip-compressed `.jsonl.gz`) against qsim's scheduler and reconciler and
+// reports the first difference.
 //
-// Each trace runs on a fresh Scheduler::New(start) + reconciler::State::New();
-// every op's inputs go to the matching call and its outputs (returned lists,
-// events, observable state) are compared with the recorded ones. Replay stops
-// at the first mismatch, since later lines depend on earlier ones.
+// Each trace runs on a fresh Scheduler::New(start, header policy) +
+// reconciler::State::New(); every op's inputs go to the matching call and its
+// outputs (returned lists, events, observable state) are compared with the
+// recorded ones. Replay stops at the first mismatch, since later lines depend
+// on earlier ones.
 #pragma once
 
 #include <ostream>
@@ -42,7 +44,8 @@ struct ReplayOptions {
 
 // Replays trace text; `file` names it in input errors.
 TraceOutcome ReplayTraceText(std::string_view text, std::string_view file, const ReplayOptions& options = {});
-// Reads and replays one file (a missing or unreadable file is kBadInput).
+// Reads and replays one file, decompressing gzip data (a missing,
+// unreadable, corrupt or truncated file is kBadInput naming the file).
 TraceOutcome ReplayTraceFile(const std::string& path, const ReplayOptions& options = {});
 
 }  // namespace replay

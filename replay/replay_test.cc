@@ -2,10 +2,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
+
+#include "replay/trace_file_internal.h"
+#include "replay/trace_parse_internal.h"
+#include "scheduler/policy_schema.h"
 
 namespace qsim::replay {
 namespace {
@@ -221,6 +227,277 @@ TEST_F(RunReplayCommandTest, MissingOrMalformedFile_ExitTwo) {
   std::string malformed = Write("malformed.jsonl", Lines({kHeader, "{\"op\":"}));
   EXPECT_EQ(Run({malformed}), 2);
   EXPECT_THAT(err_.str(), HasSubstr(malformed + ":2: invalid JSON"));
+}
+
+// --- gzip-compressed traces ----------------------------------------------
+
+// `text` as gzip data, the way `gzip -9` writes it.
+std::string Gzip(const std::string& text) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, text.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(TraceFile, GunzipOneOrSeveralMembers_GivesTheText) {
+  const std::string text = Lines({kHeader, kConfig, kWaiting});
+  StatusOr<std::string> one = internal::Gunzip(Gzip(text), "t.jsonl.gz");
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(*one, text);
+  // gzip allows members one after another (`cat a.gz b.gz`).
+  StatusOr<std::string> two = internal::Gunzip(Gzip(text) + Gzip(kAck + "\n"), "t.jsonl.gz");
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(*two, text + kAck + "\n");
+}
+
+TEST(TraceFile, GunzipTruncatedData_ErrorNamesFileAndSaysTruncated) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  for (size_t keep : {size_t{0}, size_t{5}, gz.size() / 2, gz.size() - 4, gz.size() - 1}) {
+    StatusOr<std::string> text = internal::Gunzip(std::string_view(gz).substr(0, keep), "dir/t.jsonl.gz");
+    ASSERT_FALSE(text.ok()) << "kept " << keep << " of " << gz.size() << " bytes";
+    EXPECT_EQ(text.status().code(), StatusCode::kDataLoss);
+    EXPECT_THAT(text.status().message(), ::testing::StartsWith("dir/t.jsonl.gz: truncated gzip data: "))
+        << "kept " << keep;
+  }
+}
+
+TEST(TraceFile, GunzipCorruptData_ErrorNamesFileAndByte) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  // Every single-byte change past the 10-byte header is caught: by the
+  // deflate decoder, or at the latest by the CRC-32 or length trailer.
+  for (size_t at = 10; at < gz.size(); ++at) {
+    std::string bad = gz;
+    bad[at] = static_cast<char>(bad[at] ^ 0x55);
+    StatusOr<std::string> text = internal::Gunzip(bad, "t.jsonl.gz");
+    ASSERT_FALSE(text.ok()) << "byte " << at;
+    EXPECT_THAT(text.status().message(), ::testing::StartsWith("t.jsonl.gz: ")) << "byte " << at;
+  }
+  StatusOr<std::string> text = internal::Gunzip(gz + "junk", "t.jsonl.gz");
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(text.status().message(), ::testing::MatchesRegex("t.jsonl.gz: corrupt gzip data at byte [0-9]+: .+"));
+}
+
+TEST_F(RunReplayCommandTest, GzipTrace_ReplaysLikeThePlainOne) {
+  const std::string text = Lines({kHeader, kConfig, kWaiting, kAssign, kCheck});
+  std::string plain = Write("same.jsonl", text);
+  std::string gz = Write("same.jsonl.gz", Gzip(text));
+  EXPECT_EQ(Run({plain, gz}, /*verbose=*/true), 0);
+  EXPECT_EQ(out_.str(), "PASS tiny (4 ops)\nPASS tiny (4 ops)\n2 passed, 0 failed\n");
+  // Line numbers in errors count lines of the decompressed text.
+  std::string bad = Write("bad.jsonl.gz", Gzip(Lines({kHeader, kConfig, "{\"op\":"})));
+  EXPECT_EQ(Run({bad}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr(bad + ":3: invalid JSON"));
+}
+
+TEST_F(RunReplayCommandTest, CorruptOrTruncatedGzip_ExitTwoNamingTheFile) {
+  const std::string gz = Gzip(Lines({kHeader, kConfig, kWaiting, kAssign, kCheck}));
+  std::string truncated = Write("truncated.jsonl.gz", gz.substr(0, gz.size() / 2));
+  EXPECT_EQ(Run({truncated}), 2);
+  EXPECT_THAT(err_.str(), ::testing::StartsWith(truncated + ": truncated gzip data: "));
+  EXPECT_EQ(out_.str(), "0 passed, 1 failed\n");
+
+  std::string corrupt = gz;
+  corrupt[gz.size() - 6] = static_cast<char>(corrupt[gz.size() - 6] ^ 1);  // inside the CRC-32
+  std::string corrupt_path = Write("corrupt.jsonl.gz", corrupt);
+  EXPECT_EQ(Run({corrupt_path}), 2);
+  EXPECT_EQ(err_.str(), corrupt_path + ": corrupt gzip data at byte " + std::to_string(gz.size() - 4) +
+                            ": incorrect data check\n");
+
+  std::string not_gzip = Write("plain-text.jsonl.gz", Lines({kHeader, kConfig}));
+  EXPECT_EQ(Run({not_gzip}), 2);
+  EXPECT_THAT(err_.str(), ::testing::StartsWith(not_gzip + ": expected gzip data"));
+}
+
+// --- The header's policy and add_account's limits -------------------------
+
+// A header whose `policy` sets every switch of scheduler/policy_schema.h to
+// a value other than its default, built from the same list, so that a switch
+// added there is covered here without a change.
+Policy EverySwitchChanged() {
+  Policy p;
+  ForEachPolicyField(p, [](PolicyFieldName, auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      value = !value;
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      value = value + Seconds(7);
+    } else if constexpr (std::is_same_v<T, float>) {
+      value = value + 0.25f;
+    } else {
+      value = value + 3;
+    }
+  });
+  return p;
+}
+
+std::string PolicyJson(const Policy& p) {
+  std::string json;
+  ForEachPolicyField(p, [&](PolicyFieldName name, const auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    json += (json.empty() ? "{\"" : ",\"") + std::string(name.proto) + "\":";
+    if constexpr (std::is_same_v<T, bool>) {
+      json += value ? "true" : "false";
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      json += std::to_string(ToMicros(value));
+    } else if constexpr (std::is_same_v<T, float>) {
+      std::ostringstream s;
+      s << value;
+      json += s.str();
+    } else {
+      json += std::to_string(value);
+    }
+  });
+  return json + "}";
+}
+
+std::string WithPolicy(const std::string& policy_json) {
+  return Replace(kHeader, R"("description":"the reconciler example, shortened"})",
+                 R"("description":"the reconciler example, shortened","policy":)" + policy_json + "}");
+}
+
+StatusOr<internal::Trace> Parse(const std::string& text) { return internal::ParseTrace(text, "t.jsonl"); }
+
+TEST(TraceHeaderPolicy, NoPolicy_DefaultPolicy) {
+  StatusOr<internal::Trace> trace = Parse(Lines({kHeader, kConfig}));
+  ASSERT_TRUE(trace.ok()) << trace.status().message();
+  EXPECT_EQ(trace->policy, Policy());
+}
+
+TEST(TraceHeaderPolicy, EverySwitch_ReadOverTheDefaults) {
+  const Policy want = EverySwitchChanged();
+  ASSERT_NE(want, Policy());
+  StatusOr<internal::Trace> trace = Parse(Lines({WithPolicy(PolicyJson(want)), kConfig}));
+  ASSERT_TRUE(trace.ok()) << trace.status().message();
+  EXPECT_EQ(trace->policy, want);
+  ForEachPolicyField(want, [&](PolicyFieldName name, const auto& value) {
+    // Names the switch that differs, should the whole-struct comparison fail.
+    bool same = false;
+    ForEachPolicyField(trace->policy, [&](PolicyFieldName other, const auto& got) {
+      if constexpr (std::is_same_v<decltype(value), decltype(got)>) {
+        if (other.proto == name.proto) same = got == value;
+      }
+    });
+    EXPECT_TRUE(same) << name.proto;
+  });
+}
+
+TEST(TraceHeaderPolicy, SomeSwitches_OthersKeepDefaults) {
+  StatusOr<internal::Trace> trace = Parse(Lines(
+      {WithPolicy(R"({"enforce_fanout":true,"worker_queue_timeout_us":3600000000,"demote_threshold":-700.5})"),
+       kConfig}));
+  ASSERT_TRUE(trace.ok()) << trace.status().message();
+  Policy want;
+  want.enforce_fanout = true;
+  want.worker_queue_timeout = Hours(1);
+  want.demote_threshold = -700.5f;
+  EXPECT_EQ(trace->policy, want);
+}
+
+TEST(TraceHeaderPolicy, UnknownSwitch_LocatedError) {
+  EXPECT_THAT(BadInput(Lines({WithPolicy(R"({"enforce_fanout":true,"enforce_fanouts":true})"), kConfig})),
+              ::testing::StartsWith("t.jsonl:1: field \"policy.enforce_fanouts\": unknown field (the policy "
+                                    "switches are "));
+  // The YAML name of a duration is not the trace's name for it.
+  EXPECT_THAT(BadInput(Lines({WithPolicy(R"({"bot_expiration":5})"), kConfig})),
+              ::testing::StartsWith("t.jsonl:1: field \"policy.bot_expiration\": unknown field"));
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"skipStalePairs":true})"), kConfig})),
+            "t.jsonl:1: field \"policy.skipStalePairs\": unknown field");
+}
+
+TEST(TraceHeaderPolicy, BadValues_LocatedError) {
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"enforce_fanout":1})"), kConfig})),
+            "t.jsonl:1: field \"policy.enforce_fanout\": expected true or false, got 1");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"match_sort_cutoff":2.5})"), kConfig})),
+            "t.jsonl:1: field \"policy.match_sort_cutoff\": expected an integer >= 0, got 2.5");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"max_queue_age_us":0})"), kConfig})),
+            "t.jsonl:1: field \"policy.max_queue_age_us\": expected an integer >= 1 (microseconds), got 0");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":1e39})"), kConfig})),
+            "t.jsonl:1: field \"policy.promote_threshold\": expected a finite number, got 1e+39");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":"high"})"), kConfig})),
+            "t.jsonl:1: field \"policy.promote_threshold\": expected a finite number, got \"high\"");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"promote_threshold":-1000})"), kConfig})),
+            "t.jsonl:1: field \"policy.demote_threshold\": expected <= promote_threshold");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"([true])"), kConfig})),
+            "t.jsonl:1: field \"policy\": expected a single value, got a list");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"("strict")"), kConfig})),
+            "t.jsonl:1: field \"policy\": expected an object, got \"strict\"");
+  EXPECT_EQ(BadInput(Lines({WithPolicy(R"({"enforce_fanout":true,"enforce_fanout":false})"), kConfig})),
+            "t.jsonl:1: field \"policy.enforce_fanout\": expected once, given twice");
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("op":"config")", R"("op":"config","policy":{})")})),
+            "t.jsonl:2: field \"policy\": unexpected in op config");
+}
+
+const std::string kAddAccount =
+    R"({"op":"add_account","account":"A1","charge_rate":[1,0,0,0,0],"max_charge_seconds":60,)"
+    R"("disable_free_tasks":false,"initial_balance":[],"expect_events":[]})";
+
+TEST(TraceAccountLimits, Optional_ReadWhenGiven) {
+  std::string limited = Replace(kAddAccount, R"(,"expect_events")",
+                                R"(,"max_fanout":2,"per_label_task_limits":{"os:":1,"pool:":3},"expect_events")");
+  StatusOr<internal::Trace> trace = Parse(Lines({kHeader, kConfig, kAddAccount, limited}));
+  ASSERT_TRUE(trace.ok()) << trace.status().message();
+  EXPECT_FALSE(trace->ops[1].fields.has_max_fanout());
+  EXPECT_EQ(trace->ops[2].fields.max_fanout(), 2);
+  EXPECT_EQ(trace->ops[2].fields.per_label_task_limits().size(), 2u);
+  EXPECT_EQ(trace->ops[2].fields.per_label_task_limits().at("pool:"), 3);
+}
+
+TEST(TraceAccountLimits, BadValues_LocatedError) {
+  auto with = [](const std::string& fields) {
+    return Lines({kHeader, kConfig, Replace(kAddAccount, R"(,"expect_events")", fields + R"(,"expect_events")")});
+  };
+  EXPECT_EQ(BadInput(with(R"(,"max_fanout":-1)")),
+            "t.jsonl:3: field \"max_fanout\": expected an integer >= 0 (0 = no limit), got -1");
+  EXPECT_EQ(BadInput(with(R"(,"per_label_task_limits":{"os:":-2})")),
+            "t.jsonl:3: field \"per_label_task_limits.os:\": expected an integer >= 0, got -2");
+  EXPECT_EQ(BadInput(with(R"(,"per_label_task_limits":{"os:":1,"os:":2})")),
+            "t.jsonl:3: field \"per_label_task_limits.os:\": expected once, given twice");
+  EXPECT_EQ(BadInput(with(R"(,"per_label_task_limits":["os:"])")),
+            "t.jsonl:3: field \"per_label_task_limits\": expected an object, got a list");
+  EXPECT_EQ(BadInput(with(R"(,"per_label_task_limits":{"":1})")),
+            "t.jsonl:3: field \"per_label_task_limits\": expected non-empty label prefixes, got \"\"");
+  EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("op":"config")", R"("op":"config","max_fanout":1)")})),
+            "t.jsonl:2: field \"max_fanout\": unexpected in op config");
+}
+
+// The limits reach the scheduler and survive the persistent form: with
+// fanout enforced and a limit of 1, the second paid task of the same
+// (account, labels) group waits.
+TEST(TraceAccountLimits, FanoutLimit_ReachesTheScheduler) {
+  const std::string header = WithPolicy(R"({"enforce_fanout":true})");
+  // Free tasks disabled: a request over the limit would otherwise run in the free bucket.
+  const std::string account =
+      Replace(Replace(kAddAccount, R"(,"expect_events")", R"(,"max_fanout":1,"expect_events")"),
+              R"("disable_free_tasks":false)", R"("disable_free_tasks":true)");
+  auto waiting = [](const std::string& r, int64_t t) {
+    const std::string ts = std::to_string(t);
+    return R"({"op":"notify_waiting","t_us":)" + ts + R"(,"request":")" + r +
+           R"(","account":"A1","base_labels":[],"provisionable_labels":[],"enqueue_us":)" + ts +
+           R"(,"tags":[],"expect_events":[{"type":"ENQUEUED","t_us":)" + ts + R"(,"task":")" + r +
+           R"(","worker":"","account":"A1","tags":[]}]})";
+  };
+  const std::string assign =
+      R"({"op":"assign_tasks","t_us":1700000000003000,"workers":[{"id":"W1","labels":[]},{"id":"W2","labels":[]}],)"
+      R"("expect":[{"worker":"W1","request":"R1","provision_required":false}],"expect_events":[)"
+      R"({"type":"ASSIGNED","t_us":1700000000003000,"task":"R1","worker":"W1","account":"A1","priority":0,)"
+      R"("preempting":false,"provision_required":false,"preempted_task":"","preemption_cost":[]}]})";
+  const std::string text = Lines({header, Replace(kConfig, "false", "true"), Replace(account, "[]", "[60]"),
+                                  waiting("R1", 1700000000001000), waiting("R2", 1700000000002000), assign});
+  for (int every : {0, 1}) {
+    TraceOutcome outcome = ReplayTraceText(text, "t", ReplayOptions{.roundtrip_every_n_ops = every});
+    EXPECT_EQ(outcome.result, Result::kPass) << "round trip every " << every << ": " << outcome.Summary();
+  }
+  // Without the limit both tasks start, so the recorded expectation fails.
+  TraceOutcome unlimited = ReplayTraceText(Replace(text, R"("max_fanout":1,)", ""), "t");
+  ASSERT_EQ(unlimited.result, Result::kFail) << unlimited.Summary();
+  EXPECT_EQ(unlimited.line, 6);
 }
 
 }  // namespace

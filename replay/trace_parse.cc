@@ -1,6 +1,7 @@
 // Trace lines are parsed by protobuf's strict JSON parser (unknown fields,
-// wrong types and trailing text are errors), then checked against FORMAT.md:
-// every op has exactly the fields the format lists for it.
+// wrong types and trailing text are errors), then checked against
+// docs/trace-format.md: every op has exactly the fields the format lists for
+// it, plus the optional ones it allows.
 //
 // Scalars use proto3 `optional`, so a missing one is visible. A repeated
 // field cannot tell a missing list from `[]`, so a small scan of each line's
@@ -9,16 +10,23 @@
 // numbers written as strings ("17"), "NaN", leading zeros.
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "replay/trace_parse_internal.h"
 #include "scheduler/events.h"
+#include "scheduler/policy_schema.h"
 
 namespace qsim::replay::internal {
 namespace {
@@ -151,6 +159,7 @@ class LineScanner {
 };
 
 std::string ExpectedKind(const FieldDescriptor& f) {
+  if (f.is_map()) return "an object";
   if (f.is_repeated()) return "a list";
   switch (f.cpp_type()) {
     case FieldDescriptor::CPPTYPE_MESSAGE: return "an object";
@@ -182,9 +191,11 @@ class LineChecker {
                            "\": " + what);
   }
 
-  // `m` (found at `path`) must have exactly the fields `names`; `owner`
-  // describes it for an unexpected field ("op config", "an ENQUEUED event").
-  Status ExactFields(const Message& m, const std::string& path, Names names, const std::string& owner) const {
+  // `m` (found at `path`) must have exactly the fields `names`, and may have
+  // those in `optional`; `owner` describes it for an unexpected field ("op
+  // config", "an ENQUEUED event").
+  Status ExactFields(const Message& m, const std::string& path, Names names, const std::string& owner,
+                     Names optional = {}) const {
     const auto* descriptor = m.GetDescriptor();
     for (std::string_view name : names) {
       const FieldDescriptor* f = descriptor->FindFieldByName(std::string(name));
@@ -192,8 +203,10 @@ class LineChecker {
     }
     for (int i = 0; i < descriptor->field_count(); ++i) {
       const FieldDescriptor* f = descriptor->field(i);
-      if (std::find(names.begin(), names.end(), f->name()) != names.end()) {
-        if (f->is_repeated()) QSIM_RETURN_IF_ERROR(WrittenAsList(m, path, *f));
+      const bool listed = std::find(names.begin(), names.end(), f->name()) != names.end() ||
+                          std::find(optional.begin(), optional.end(), f->name()) != optional.end();
+      if (listed) {
+        if (f->is_repeated() && !f->is_map()) QSIM_RETURN_IF_ERROR(WrittenAsList(m, path, *f));
         continue;
       }
       if (Present(m, path, *f)) return Error(Join(path, f->name()), "unexpected in " + owner);
@@ -242,6 +255,11 @@ Status JsonError(std::string_view file, int line, const std::string& message) {
       return InvalidArgument(where + "field \"" + path + "\": expected " +
                              ExpectedKindForProtoType(message.substr(type + 10)) + ", got " + value);
     }
+  }
+  // A list where a map (an object) belongs: "...Cannot bind a list to map for field 'x'."
+  if (size_t pos = message.find("Cannot bind a list to map for field '"); pos != std::string::npos) {
+    std::string name = message.substr(pos + 37, message.find('\'', pos + 37) - pos - 37);
+    return InvalidArgument(where + "field \"" + name + "\": expected an object, got a list");
   }
   // "[(path) ]name: <what>": protobuf names the enclosing object, then the key.
   for (const auto& [marker, what] : {std::pair<std::string_view, std::string_view>{": Cannot find field.", "unknown field"},
@@ -371,6 +389,106 @@ Status CheckState(const LineChecker& c, const proto::TraceState& s) {
   return Status::Ok();
 }
 
+// add_account's optional limits: what Scheduler::AddAccount accepts, checked
+// here so that a bad value is an input error with a line, not a mismatch.
+Status CheckAccountLimits(const LineChecker& c, const proto::TraceLine& line) {
+  if (line.max_fanout() < 0) {
+    return c.Error("max_fanout", "expected an integer >= 0 (0 = no limit), got " + std::to_string(line.max_fanout()));
+  }
+  // Sorted, so that the first bad entry reported does not depend on the map's order.
+  const std::map<std::string, int32_t> limits(line.per_label_task_limits().begin(),
+                                              line.per_label_task_limits().end());
+  for (const auto& [prefix, limit] : limits) {
+    if (prefix.empty()) return c.Error("per_label_task_limits", "expected non-empty label prefixes, got \"\"");
+    if (limit < 0) {
+      return c.Error("per_label_task_limits." + prefix, "expected an integer >= 0, got " + std::to_string(limit));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string DescribeJson(const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kNumberValue: {
+      // The shorter form when it reads back to the same double (1e+39, not 9.9999999999999994e+38).
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.15g", v.number_value());
+      if (std::strtod(buf, nullptr) != v.number_value()) std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
+      return buf;
+    }
+    case google::protobuf::Value::kStringValue: return "\"" + v.string_value() + "\"";
+    case google::protobuf::Value::kBoolValue: return v.bool_value() ? "true" : "false";
+    case google::protobuf::Value::kStructValue: return "an object";
+    case google::protobuf::Value::kListValue: return "a list";
+    default: return "null";
+  }
+}
+
+// Reads the header's `policy` object over the defaults. Its keys are the
+// proto names of scheduler/policy_schema.h (durations in integer
+// microseconds, `_us`), so a switch added there is readable here with no
+// change. Every switch is optional; a key that names none is an error.
+Status ReadPolicy(const LineChecker& c, const google::protobuf::Struct& object, Policy* policy) {
+  std::set<std::string> known;
+  Status status = Status::Ok();
+  ForEachPolicyField(*policy, [&](PolicyFieldName name, auto& value) {
+    const std::string key(name.proto);
+    known.insert(key);
+    auto it = object.fields().find(key);
+    if (!status.ok() || it == object.fields().end()) return;
+    const std::string path = "policy." + key;
+    const google::protobuf::Value& v = it->second;
+    const bool number = v.kind_case() == google::protobuf::Value::kNumberValue;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (v.kind_case() != google::protobuf::Value::kBoolValue) {
+        status = c.Error(path, "expected true or false, got " + DescribeJson(v));
+        return;
+      }
+      value = v.bool_value();
+    } else if constexpr (std::is_same_v<T, float>) {
+      if (!number || !std::isfinite(static_cast<float>(v.number_value()))) {
+        status = c.Error(path, "expected a finite number, got " + DescribeJson(v));
+        return;
+      }
+      value = static_cast<float>(v.number_value());
+    } else {
+      // Duration (microseconds) or int64_t: an integer. JSON numbers reach
+      // us as doubles, exact up to 2^53, which no sensible value exceeds.
+      constexpr double kExact = 9007199254740992.0;  // 2^53
+      const double d = v.number_value();
+      const int64_t min = std::is_same_v<T, Duration> ? 1 : 0;
+      if (!number || d != std::floor(d) || d < static_cast<double>(min) || d > kExact) {
+        status = c.Error(path, "expected an integer >= " + std::to_string(min) +
+                                   (std::is_same_v<T, Duration> ? " (microseconds)" : "") + ", got " +
+                                   DescribeJson(v));
+        return;
+      }
+      if constexpr (std::is_same_v<T, Duration>) {
+        value = Micros(static_cast<int64_t>(d));
+      } else {
+        static_assert(std::is_same_v<T, int64_t>);
+        value = static_cast<int64_t>(d);
+      }
+    }
+  });
+  QSIM_RETURN_IF_ERROR(status);
+  // The object's own order is a hash map's: report the byte-wise first unknown key.
+  std::set<std::string> keys;
+  for (const auto& entry : object.fields()) keys.insert(entry.first);
+  for (const std::string& key : keys) {
+    if (known.count(key) == 0) {
+      std::string names;
+      for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+      return c.Error("policy." + key, "unknown field (the policy switches are " + names + ")");
+    }
+  }
+  if (policy->demote_threshold > policy->promote_threshold) {
+    return c.Error("policy.demote_threshold", "expected <= promote_threshold");
+  }
+  return Status::Ok();
+}
+
 Status CheckOp(const LineChecker& c, const proto::TraceLine& line, OpKind kind) {
   const std::string owner = "op " + line.op();
   switch (kind) {
@@ -385,9 +503,10 @@ Status CheckOp(const LineChecker& c, const proto::TraceLine& line, OpKind kind) 
       QSIM_RETURN_IF_ERROR(c.ExactFields(line, "",
                                          {"op", "account", "charge_rate", "max_charge_seconds", "disable_free_tasks",
                                           "initial_balance", "expect_events"},
-                                         owner));
+                                         owner, {"max_fanout", "per_label_task_limits"}));
       QSIM_RETURN_IF_ERROR(c.Size(line.charge_rate(), "charge_rate", 5, 5));
       QSIM_RETURN_IF_ERROR(c.Size(line.initial_balance(), "initial_balance", 0, 5));
+      QSIM_RETURN_IF_ERROR(CheckAccountLimits(c, line));
       break;
     case OpKind::kDeleteAccount:
       QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "account", "expect_events"}, owner));
@@ -486,7 +605,15 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
     } else {
       auto parsed = google::protobuf::util::JsonStringToMessage(
           google::protobuf::StringPiece(raw.data(), raw.size()), &line, options);
-      if (!parsed.ok()) return JsonError(file, line_number, std::string(parsed.message()));
+      if (!parsed.ok()) {
+        // A key given twice inside a map or the policy object stops protobuf
+        // itself; the scan names it with its full path.
+        const std::string message(parsed.message());
+        if (message.find("Repeated map key") != std::string::npos && !scan.problem().empty()) {
+          return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + scan.problem());
+        }
+        return JsonError(file, line_number, message);
+      }
       if (!scan.one_object()) return JsonError(file, line_number, "expected one JSON object");
     }
     if (!scan.problem().empty()) {
@@ -495,14 +622,17 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
     LineChecker checker(file, line_number, scan.TakeLists());
 
     if (line_number == 1) {
-      QSIM_RETURN_IF_ERROR(checker.ExactFields(
-          line, "", {"kind", "format", "name", "seed", "start_us", "reference", "description"}, "the header"));
+      QSIM_RETURN_IF_ERROR(checker.ExactFields(line, "",
+                                               {"kind", "format", "name", "seed", "start_us", "reference",
+                                                "description"},
+                                               "the header", {"policy"}));
       if (line.kind() != "header") return checker.Error("kind", "expected \"header\", got \"" + line.kind() + "\"");
       if (line.format() != kFormat) {
         return checker.Error("format", "expected \"" + std::string(kFormat) + "\", got \"" + line.format() + "\"");
       }
       trace.name = line.name();
       trace.start_us = line.start_us();
+      QSIM_RETURN_IF_ERROR(ReadPolicy(checker, line.policy(), &trace.policy));
       continue;
     }
 

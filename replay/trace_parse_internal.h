@@ -1,4 +1,4 @@
-// Reading a conformance trace (../shared/conformance/FORMAT.md) into checked
+// Reading a conformance trace (docs/trace-format.md) into checked
 // messages. Internal to replay/: only replay.cc includes it (and the tests).
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include "replay/trace.pb.h"
 #include "base/status.h"
+#include "scheduler/types.h"
 
 namespace qsim::replay::internal {
 
@@ -41,6 +42,8 @@ struct TraceOp {
 struct Trace {
   std::string name;  // the header's name
   int64_t start_us = 0;
+  // The header's `policy` over the defaults; Policy() when it has none.
+  Policy policy;
   std::vector<TraceOp> ops;
 };
 
