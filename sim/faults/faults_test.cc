@@ -1,6 +1,6 @@
 // The fault decorators alone, over a recording channel (a unit-level fake:
 // these tests are about the decorators, not the scheduler).
-#include "sim/faults/channel.h"
+#include "sim/faults/faults.h"
 
 #include <gtest/gtest.h>
 
