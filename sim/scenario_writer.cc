@@ -4,6 +4,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "scheduler/policy_schema.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -75,6 +76,12 @@ std::string Dist(const DurationDist& d) {
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
+// A policy switch's value as the loader reads it back.
+std::string Value(bool b) { return Bool(b); }
+std::string Value(Duration d) { return FormatDuration(d); }
+std::string Value(float f) { return Num(f); }
+std::string Value(int64_t i) { return std::to_string(i); }
+
 void WriteOutage(std::ostringstream& o, const char* key, const OutageSpec& s) {
   o << "  " << key << ":\n";
   o << "    rate_per_bot_day: " << Num(s.rate_per_bot_day) << "\n";
@@ -101,19 +108,11 @@ std::string WriteResolvedScenario(const Scenario& s) {
   o << "sample_interval: " << FormatDuration(s.sample_interval) << "\n";
   o << "outputs: [tasks, summary" << (s.outputs.timeseries ? ", timeseries" : "")
     << (s.outputs.events ? ", events" : "") << "]\n";
-  const Policy& p = s.policy;
-  o << "policy:\n"
-    << "  disable_preemption: " << Bool(p.disable_preemption) << "\n"
-    << "  bot_expiration: " << FormatDuration(p.bot_expiration) << "\n"
-    << "  worker_queue_timeout: " << FormatDuration(p.worker_queue_timeout) << "\n"
-    << "  max_queue_age: " << FormatDuration(p.max_queue_age) << "\n"
-    << "  promote_threshold: " << Num(p.promote_threshold) << "\n"
-    << "  demote_threshold: " << Num(p.demote_threshold) << "\n"
-    << "  enforce_fanout: " << Bool(p.enforce_fanout) << "\n"
-    << "  enforce_per_label_limits: " << Bool(p.enforce_per_label_limits) << "\n"
-    << "  skip_stale_pairs: " << Bool(p.skip_stale_pairs) << "\n"
-    << "  preempt_once_per_worker: " << Bool(p.preempt_once_per_worker) << "\n"
-    << "  match_sort_cutoff: " << p.match_sort_cutoff << "\n";
+  // Every switch of scheduler/policy_schema.h, in its order.
+  o << "policy:\n";
+  ForEachPolicyField(s.policy, [&o](PolicyFieldName name, const auto& value) {
+    o << "  " << name.yaml << ": " << Value(value) << "\n";
+  });
   o << "accounts:\n";
   for (const AccountSpec& a : s.accounts) {
     const AccountConfig& c = a.config;
