@@ -7,6 +7,7 @@
 // violations, events, samples) comes from the coordinator (World).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>

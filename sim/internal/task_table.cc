@@ -1,36 +1,11 @@
 #include "sim/internal/task_table.h"
 
-#include <charconv>
-
 namespace qsim::sim {
-
-void FormatTaskName(uint32_t id, std::string* out) {
-  char digits[10];
-  char* end = std::to_chars(digits, digits + sizeof digits, id).ptr;
-  size_t n = static_cast<size_t>(end - digits);
-  out->assign(1, 't');
-  if (n < 8) out->append(8 - n, '0');
-  out->append(digits, n);
-}
-
-std::string TaskName(uint32_t id) {
-  std::string name;
-  FormatTaskName(id, &name);
-  return name;
-}
 
 uint32_t TaskTable::InternLabels(const LabelSet& labels) {
   auto [it, inserted] = label_index_.emplace(labels, static_cast<uint32_t>(label_sets_.size()));
   if (inserted) label_sets_.push_back(labels);
   return it->second;
-}
-
-int64_t TaskTable::Parse(const std::string& name) const {
-  if (name.size() < 2 || name[0] != 't') return -1;
-  uint32_t id = 0;
-  auto r = std::from_chars(name.data() + 1, name.data() + name.size(), id);
-  if (r.ec != std::errc() || r.ptr != name.data() + name.size() || id >= tasks_.size()) return -1;
-  return id;
 }
 
 void TaskTable::Audit(const std::string& at, const std::function<int32_t(int32_t bot)>& bot_task,

@@ -7,6 +7,7 @@
 // Tasks are named t00000000, t00000001, ... by id.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -92,6 +93,29 @@ class TaskTable {
 };
 
 // ---------------------------------------------------------------- inline: the per-task hot path
+
+inline void FormatTaskName(uint32_t id, std::string* out) {
+  char digits[10];
+  char* end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+  size_t n = static_cast<size_t>(end - digits);
+  out->assign(1, 't');
+  if (n < 8) out->append(8 - n, '0');
+  out->append(digits, n);
+}
+
+inline std::string TaskName(uint32_t id) {
+  std::string name;
+  FormatTaskName(id, &name);
+  return name;
+}
+
+inline int64_t TaskTable::Parse(const std::string& name) const {
+  if (name.size() < 2 || name[0] != 't') return -1;
+  uint32_t id = 0;
+  auto r = std::from_chars(name.data() + 1, name.data() + name.size(), id);
+  if (r.ec != std::errc() || r.ptr != name.data() + name.size() || id >= tasks_.size()) return -1;
+  return id;
+}
 
 inline uint32_t TaskTable::Add(Time now, uint32_t workload, uint32_t account, uint32_t base, uint32_t prov,
                                Duration duration) {

@@ -29,7 +29,7 @@ Check CheckAccount(const Scenario& s, size_t i);
 // Group i, and that no group before it has its name.
 Check CheckBotGroup(const Scenario& s, size_t i);
 // Workload i: its accounts are among s.accounts, its name is not among the
-// workloads before it.
+// workloads before it. REQUIRES: s.accounts passed CheckAccount (sorted).
 Check CheckWorkload(const Scenario& s, size_t i);
 Check CheckDispatcher(const DispatcherSpec& d);
 // The faults; the scheduled outages' groups are among s.bots.
