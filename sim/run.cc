@@ -12,6 +12,7 @@
 namespace qsim::sim {
 
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  QSIM_RETURN_IF_ERROR(ValidateScenario(scenario));
   Outputs outputs = options.outputs.value_or(scenario.outputs);
   if (!options.out_dir.empty()) {
     QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));

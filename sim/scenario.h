@@ -1,6 +1,7 @@
 // A simulation scenario: what scenarios/README.md documents, as values. The
 // loader fills every default, so a Scenario is always complete; WriteResolved
-// writes it back as YAML that loads to the same Scenario.
+// writes it back as YAML that loads to the same Scenario. A Scenario built in
+// C++ is checked by ValidateScenario (RunScenario does so first).
 #pragma once
 
 #include <cstdint>
@@ -153,8 +154,17 @@ struct Scenario {
   std::string gate_yaml;    // top-level `gate:`, likewise
 };
 
-// Loads and validates a scenario. Errors read
-// "file:line:column: key.path: message".
+// Every semantic rule of a scenario: values in their ranges (no negative
+// rates or durations, probabilities in [0, 1], ...), at least one account
+// and one bot group, accounts sorted by id and unique, label sets sorted,
+// names unique, and every name a workload or fault refers to (account, bot
+// group) defined. Errors read "key.path: message", e.g.
+// "faults.bot_deaths.scheduled[0].group: bot group \"x\" is not defined under
+// bots" (prefixed by "source_path: " when it is set).
+Status ValidateScenario(const Scenario& scenario);
+
+// Loads and validates a scenario (syntax and types here, then the rules of
+// ValidateScenario). Errors read "file:line:column: key.path: message".
 StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 // Same, from text; `file` names it in errors and `base_dir` resolves replay files.
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file,

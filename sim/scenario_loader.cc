@@ -1,5 +1,8 @@
-// The scenario loader: YAML text -> a validated, complete Scenario. yaml-cpp
-// exceptions stop here; every error names file, line, column and key path.
+// The scenario loader: YAML text -> a validated, complete Scenario. The
+// loader checks syntax and types; the rules on values (ranges, names that
+// must be defined) are ValidateScenario's (internal/validate.h), run on each
+// section as it is read and located back in the file. yaml-cpp exceptions
+// stop here; every error names file, line, column and key path.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,12 +10,15 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
 #include "runfolder/csv.h"
+#include "scheduler/policy_schema.h"
+#include "sim/internal/validate.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -74,6 +80,8 @@ std::optional<Duration> ParseDurationText(std::string_view s) {
   return Micros(neg ? -us : us);
 }
 
+YAML::Node FindNode(const YAML::Node& root, const std::string& path);
+
 class Loader {
  public:
   Loader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
@@ -90,6 +98,9 @@ class Loader {
   // `n` must be a mapping whose keys are all in `allowed`, without repeats.
   Status CheckMap(const YAML::Node& n, const std::string& path,
                   std::initializer_list<std::string_view> allowed) const {
+    return CheckMap(n, path, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  }
+  Status CheckMap(const YAML::Node& n, const std::string& path, std::span<const std::string_view> allowed) const {
     if (!n.IsMap()) return Error(n, path, "expected a mapping, got " + Describe(n));
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
@@ -127,32 +138,17 @@ class Loader {
     if (!v.IsDefined()) return Status::Ok();
     return ReadDouble(v, Join(path, key), out);
   }
-  // A number >= min (and <= max).
-  Status ReadDoubleIn(const YAML::Node& map, const char* key, const std::string& path, double* out,
-                      double min, double max = std::numeric_limits<double>::infinity()) const {
-    YAML::Node v = map[key];
-    if (!v.IsDefined()) return Status::Ok();
-    QSIM_RETURN_IF_ERROR(ReadDouble(v, Join(path, key), out));
-    if (*out < min || *out > max) {
-      std::ostringstream m;
-      m << "must be ";
-      if (max == std::numeric_limits<double>::infinity()) m << ">= " << min;
-      else m << "between " << min << " and " << max;
-      m << ", got " << v.Scalar();
-      return Error(v, Join(path, key), m.str());
-    }
-    return Status::Ok();
-  }
-  Status ReadFloat(const YAML::Node& v, const std::string& path, float* out, bool nonneg) const {
+  Status ReadFloat(const YAML::Node& v, const std::string& path, float* out) const {
     double d = 0;
     QSIM_RETURN_IF_ERROR(ReadDouble(v, path, &d));
     if (std::fabs(d) > std::numeric_limits<float>::max()) return Error(v, path, "out of float32 range, got " + v.Scalar());
-    if (nonneg && d < 0) return Error(v, path, "must be >= 0, got " + v.Scalar());
     *out = static_cast<float>(d);
     return Status::Ok();
   }
 
-  Status ReadInt(const YAML::Node& v, const std::string& path, int64_t* out, int64_t min,
+  // An integer; [min, max] only narrows it to the type it is stored in.
+  Status ReadInt(const YAML::Node& v, const std::string& path, int64_t* out,
+                 int64_t min = std::numeric_limits<int64_t>::min(),
                  int64_t max = std::numeric_limits<int64_t>::max()) const {
     int64_t i;
     if (!v.IsScalar() || !YAML::convert<int64_t>::decode(v, i)) {
@@ -168,39 +164,40 @@ class Loader {
     return Status::Ok();
   }
   Status ReadInt(const YAML::Node& map, const char* key, const std::string& path, int64_t* out,
-                 int64_t min, int64_t max = std::numeric_limits<int64_t>::max()) const {
+                 int64_t min = std::numeric_limits<int64_t>::min(),
+                 int64_t max = std::numeric_limits<int64_t>::max()) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
     return ReadInt(v, Join(path, key), out, min, max);
   }
 
-  Status ReadBool(const YAML::Node& map, const char* key, const std::string& path, bool* out) const {
-    YAML::Node v = map[key];
-    if (!v.IsDefined()) return Status::Ok();
+  Status ReadBool(const YAML::Node& v, const std::string& path, bool* out) const {
     bool b;
     if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) {
-      return Error(v, Join(path, key), "expected true or false, got " + Describe(v));
+      return Error(v, path, "expected true or false, got " + Describe(v));
     }
     *out = b;
     return Status::Ok();
   }
+  Status ReadBool(const YAML::Node& map, const char* key, const std::string& path, bool* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    return ReadBool(v, Join(path, key), out);
+  }
 
-  Status ReadDuration(const YAML::Node& v, const std::string& path, Duration* out,
-                      Duration min = Duration::zero()) const {
+  Status ReadDuration(const YAML::Node& v, const std::string& path, Duration* out) const {
     std::optional<Duration> d;
     if (v.IsScalar()) d = ParseDurationText(v.Scalar());
     if (!d) {
       return Error(v, path, "expected a duration such as 30s, 1.5m, 2h or 500ms, got " + Describe(v));
     }
-    if (*d < min) return Error(v, path, "must be >= " + FormatDuration(min) + ", got " + v.Scalar());
     *out = *d;
     return Status::Ok();
   }
-  Status ReadDuration(const YAML::Node& map, const char* key, const std::string& path, Duration* out,
-                      Duration min = Duration::zero()) const {
+  Status ReadDuration(const YAML::Node& map, const char* key, const std::string& path, Duration* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    return ReadDuration(v, Join(path, key), out, min);
+    return ReadDuration(v, Join(path, key), out);
   }
 
   Status ReadStringList(const YAML::Node& map, const char* key, const std::string& path,
@@ -230,7 +227,7 @@ class Loader {
     return Status::Ok();
   }
 
-  Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out, Duration min_value) const;
+  Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out) const;
   Status ReadPolicy(const YAML::Node& v, const std::string& path, Policy* out) const;
   Status ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path, AccountSpec* out) const;
   Status ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* out) const;
@@ -240,53 +237,55 @@ class Loader {
   Status ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* out) const;
   Status ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* out) const;
   Status ReadFaults(const YAML::Node& v, const std::string& path, FaultsSpec* out) const;
+  Status ReadRunLength(const YAML::Node& root, Scenario* out) const;  // and outputs, policy
+  Status ReadAccounts(const YAML::Node& root, Scenario* out) const;
+  Status ReadBots(const YAML::Node& root, Scenario* out) const;
+  Status ReadWorkloads(const YAML::Node& root, Scenario* out) const;
   Status ReadScenario(const YAML::Node& root, Scenario* out) const;
+  // The problem, if any, at its key's place in the file.
+  Status Located(const YAML::Node& root, const Check& problem) const;
 
  private:
   std::string file_;
   std::string base_dir_;
 };
 
-Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out,
-                        Duration min_value) const {
+Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out) const {
   if (v.IsScalar()) {  // shorthand: a constant
     out->kind = DurationDist::Kind::kConstant;
-    return ReadDuration(v, path, &out->value, min_value);
+    return ReadDuration(v, path, &out->value);
   }
   if (!v.IsMap()) return Error(v, path, "expected a duration or a mapping with `dist:`, got " + Describe(v));
   QSIM_RETURN_IF_ERROR(Require(v, "dist", path));
   std::string dist;
   QSIM_RETURN_IF_ERROR(ReadString(v, "dist", path, &dist));
-  const Duration tiny = std::max(min_value, Micros(1));
   if (dist == "constant") {
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "value"}));
     QSIM_RETURN_IF_ERROR(Require(v, "value", path));
     out->kind = DurationDist::Kind::kConstant;
-    return ReadDuration(v, "value", path, &out->value, min_value);
+    return ReadDuration(v, "value", path, &out->value);
   }
   if (dist == "exponential") {
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "mean"}));
     QSIM_RETURN_IF_ERROR(Require(v, "mean", path));
     out->kind = DurationDist::Kind::kExponential;
-    return ReadDuration(v, "mean", path, &out->mean, tiny);
+    return ReadDuration(v, "mean", path, &out->mean);
   }
   if (dist == "lognormal") {
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "median", "sigma"}));
     QSIM_RETURN_IF_ERROR(Require(v, "median", path));
     QSIM_RETURN_IF_ERROR(Require(v, "sigma", path));
     out->kind = DurationDist::Kind::kLognormal;
-    QSIM_RETURN_IF_ERROR(ReadDuration(v, "median", path, &out->median, tiny));
-    return ReadDoubleIn(v, "sigma", path, &out->sigma, 0, 10);
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "median", path, &out->median));
+    return ReadDouble(v, "sigma", path, &out->sigma);
   }
   if (dist == "uniform") {
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "min", "max"}));
     QSIM_RETURN_IF_ERROR(Require(v, "min", path));
     QSIM_RETURN_IF_ERROR(Require(v, "max", path));
     out->kind = DurationDist::Kind::kUniform;
-    QSIM_RETURN_IF_ERROR(ReadDuration(v, "min", path, &out->min, min_value));
-    QSIM_RETURN_IF_ERROR(ReadDuration(v, "max", path, &out->max, min_value));
-    if (out->max < out->min) return Error(v["max"], Join(path, "max"), "must be >= min");
-    return Status::Ok();
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "min", path, &out->min));
+    return ReadDuration(v, "max", path, &out->max);
   }
   if (dist == "empirical") {
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"dist", "values"}));
@@ -300,7 +299,7 @@ Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDi
     out->values.clear();
     for (size_t i = 0; i < vals.size(); ++i) {
       Duration d{};
-      QSIM_RETURN_IF_ERROR(ReadDuration(vals[i], Index(p, i), &d, min_value));
+      QSIM_RETURN_IF_ERROR(ReadDuration(vals[i], Index(p, i), &d));
       out->values.push_back(d);
     }
     return Status::Ok();
@@ -309,31 +308,29 @@ Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDi
                "unknown distribution \"" + dist + "\" (expected constant, exponential, lognormal, uniform or empirical)");
 }
 
+// The switches and their keys are scheduler/policy_schema.h's.
 Status Loader::ReadPolicy(const YAML::Node& v, const std::string& path, Policy* p) const {
-  QSIM_RETURN_IF_ERROR(CheckMap(v, path,
-                                {"disable_preemption", "bot_expiration", "worker_queue_timeout", "max_queue_age",
-                                 "promote_threshold", "demote_threshold", "enforce_fanout",
-                                 "enforce_per_label_limits", "skip_stale_pairs", "preempt_once_per_worker",
-                                 "match_sort_cutoff"}));
-  QSIM_RETURN_IF_ERROR(ReadBool(v, "disable_preemption", path, &p->disable_preemption));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "bot_expiration", path, &p->bot_expiration, Micros(1)));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "worker_queue_timeout", path, &p->worker_queue_timeout, Micros(1)));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "max_queue_age", path, &p->max_queue_age, Micros(1)));
-  if (v["promote_threshold"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadFloat(v["promote_threshold"], Join(path, "promote_threshold"), &p->promote_threshold, false));
-  }
-  if (v["demote_threshold"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadFloat(v["demote_threshold"], Join(path, "demote_threshold"), &p->demote_threshold, false));
-  }
-  QSIM_RETURN_IF_ERROR(ReadBool(v, "enforce_fanout", path, &p->enforce_fanout));
-  QSIM_RETURN_IF_ERROR(ReadBool(v, "enforce_per_label_limits", path, &p->enforce_per_label_limits));
-  QSIM_RETURN_IF_ERROR(ReadBool(v, "skip_stale_pairs", path, &p->skip_stale_pairs));
-  QSIM_RETURN_IF_ERROR(ReadBool(v, "preempt_once_per_worker", path, &p->preempt_once_per_worker));
-  QSIM_RETURN_IF_ERROR(ReadInt(v, "match_sort_cutoff", path, &p->match_sort_cutoff, 0));
-  if (p->demote_threshold > p->promote_threshold) {
-    return Error(v, Join(path, "demote_threshold"), "must be <= promote_threshold");
-  }
-  return Status::Ok();
+  std::vector<std::string_view> keys;
+  ForEachPolicyField(*p, [&keys](PolicyFieldName name, const auto&) { keys.push_back(name.yaml); });
+  QSIM_RETURN_IF_ERROR(CheckMap(v, path, keys));
+  Status status;
+  ForEachPolicyField(*p, [&](PolicyFieldName name, auto& member) {
+    YAML::Node n = v[std::string(name.yaml)];
+    if (!status.ok() || !n.IsDefined()) return;
+    std::string key_path = Join(path, std::string(name.yaml));
+    using T = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      status = ReadBool(n, key_path, &member);
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      status = ReadDuration(n, key_path, &member);
+    } else if constexpr (std::is_same_v<T, float>) {
+      status = ReadFloat(n, key_path, &member);
+    } else {
+      static_assert(std::is_same_v<T, int64_t>, "a policy switch is bool, Duration, float or int64_t");
+      status = ReadInt(n, key_path, &member);
+    }
+  });
+  return status;
 }
 
 Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path,
@@ -347,19 +344,20 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
   if (YAML::Node r = v["charge_rate"]; r.IsDefined()) {
     std::string p = Join(path, "charge_rate");
     if (r.IsScalar()) {
-      QSIM_RETURN_IF_ERROR(ReadFloat(r, p, &c.charge_rate[0], true));
+      QSIM_RETURN_IF_ERROR(ReadFloat(r, p, &c.charge_rate[0]));
     } else {
       if (!r.IsSequence() || r.size() == 0 || r.size() > kNumPriorities) {
         return Error(r, p, "expected a list of 1 to 5 numbers (one per priority), got " + Describe(r));
       }
-      for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], Index(p, i), &c.charge_rate[i], true));
+      for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], Index(p, i), &c.charge_rate[i]));
     }
   }
   if (v["max_charge_seconds"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadFloat(v["max_charge_seconds"], Join(path, "max_charge_seconds"), &c.max_charge_seconds, true));
+    QSIM_RETURN_IF_ERROR(ReadFloat(v["max_charge_seconds"], Join(path, "max_charge_seconds"), &c.max_charge_seconds));
   }
   int64_t fanout = c.max_fanout;
-  QSIM_RETURN_IF_ERROR(ReadInt(v, "max_fanout", path, &fanout, 0, std::numeric_limits<int32_t>::max()));
+  QSIM_RETURN_IF_ERROR(ReadInt(v, "max_fanout", path, &fanout, std::numeric_limits<int32_t>::min(),
+                               std::numeric_limits<int32_t>::max()));
   c.max_fanout = static_cast<int32_t>(fanout);
   if (YAML::Node l = v["per_label_task_limits"]; l.IsDefined()) {
     std::string p = Join(path, "per_label_task_limits");
@@ -370,7 +368,8 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
       if (prefix.empty()) return Error(it->first, p, "label prefixes must be non-empty");
       if (!seen.insert(prefix).second) return Error(it->first, Join(p, prefix), "duplicate key");
       int64_t limit;
-      QSIM_RETURN_IF_ERROR(ReadInt(it->second, Join(p, prefix), &limit, 0, std::numeric_limits<int32_t>::max()));
+      QSIM_RETURN_IF_ERROR(ReadInt(it->second, Join(p, prefix), &limit, std::numeric_limits<int32_t>::min(),
+                                   std::numeric_limits<int32_t>::max()));
       c.per_label_task_limits[prefix] = static_cast<int32_t>(limit);
     }
   }
@@ -384,7 +383,7 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
     } else if (b.IsSequence() && b.size() <= kNumPriorities) {
       a->initial_full = false;
       a->initial_balance.assign(b.size(), 0);
-      for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], Index(p, i), &a->initial_balance[i], false));
+      for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], Index(p, i), &a->initial_balance[i]));
     } else {
       return Error(b, p, "expected full, empty or a list of up to 5 numbers, got " + Describe(b));
     }
@@ -465,13 +464,13 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
     a->kind = ArrivalSpec::Kind::kPoisson;
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "rate_per_hour"}));
     QSIM_RETURN_IF_ERROR(Require(v, "rate_per_hour", path));
-    return ReadDoubleIn(v, "rate_per_hour", path, &a->rate_per_hour, 0);
+    return ReadDouble(v, "rate_per_hour", path, &a->rate_per_hour);
   }
   if (kind == "schedule") {
     a->kind = ArrivalSpec::Kind::kSchedule;
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "rate_per_hour", "diurnal_amplitude", "diurnal_peak", "bursts"}));
-    QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "rate_per_hour", path, &a->rate_per_hour, 0));
-    QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "diurnal_amplitude", path, &a->diurnal_amplitude, 0, 1));
+    QSIM_RETURN_IF_ERROR(ReadDouble(v, "rate_per_hour", path, &a->rate_per_hour));
+    QSIM_RETURN_IF_ERROR(ReadDouble(v, "diurnal_amplitude", path, &a->diurnal_amplitude));
     QSIM_RETURN_IF_ERROR(ReadDuration(v, "diurnal_peak", path, &a->diurnal_peak));
     if (YAML::Node b = v["bursts"]; b.IsDefined()) {
       std::string p = Join(path, "bursts");
@@ -483,7 +482,7 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
         QSIM_RETURN_IF_ERROR(Require(b[i], "at", bp));
         QSIM_RETURN_IF_ERROR(Require(b[i], "count", bp));
         QSIM_RETURN_IF_ERROR(ReadDuration(b[i], "at", bp, &burst.at));
-        QSIM_RETURN_IF_ERROR(ReadInt(b[i], "count", bp, &burst.count, 0, 100000000));
+        QSIM_RETURN_IF_ERROR(ReadInt(b[i], "count", bp, &burst.count));
         QSIM_RETURN_IF_ERROR(ReadDuration(b[i], "over", bp, &burst.over));
         a->bursts.push_back(burst);
       }
@@ -536,12 +535,12 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, Worklo
     return Error(v[k], Join(path, k), "not allowed with replay arrivals (the task log gives it)");
   }
   if (v["duration"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadDist(v["duration"], Join(path, "duration"), &w->duration, Micros(1)));
+    QSIM_RETURN_IF_ERROR(ReadDist(v["duration"], Join(path, "duration"), &w->duration));
   }
   if (YAML::Node c = v["cancel"]; c.IsDefined()) {
     std::string p = Join(path, "cancel");
     QSIM_RETURN_IF_ERROR(CheckMap(c, p, {"fraction", "after"}));
-    QSIM_RETURN_IF_ERROR(ReadDoubleIn(c, "fraction", p, &w->cancel_fraction, 0, 1));
+    QSIM_RETURN_IF_ERROR(ReadDouble(c, "fraction", p, &w->cancel_fraction));
     QSIM_RETURN_IF_ERROR(ReadDuration(c, "after", p, &w->cancel_after));
   }
   return Status::Ok();
@@ -554,13 +553,10 @@ Status Loader::ReadBotGroup(const YAML::Node& v, const std::string& path, BotGro
   QSIM_RETURN_IF_ERROR(Require(v, "group", path));
   QSIM_RETURN_IF_ERROR(Require(v, "count", path));
   QSIM_RETURN_IF_ERROR(ReadString(v, "group", path, &g->name));
-  if (g->name.empty() || g->name.find_first_of(" ,;\"") != std::string::npos) {
-    return Error(v["group"], Join(path, "group"), "must be non-empty, without spaces, commas, semicolons or quotes");
-  }
-  QSIM_RETURN_IF_ERROR(ReadInt(v, "count", path, &g->count, 1, 10000000));
+  QSIM_RETURN_IF_ERROR(ReadInt(v, "count", path, &g->count));
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "labels", path, &g->labels));
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &g->provisionable_labels));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "poll_interval", path, &g->poll_interval, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "poll_interval", path, &g->poll_interval));
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "provision_time", path, &g->provision_time));
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "abort_time", path, &g->abort_time));
   if (YAML::Node lc = v["label_changes"]; lc.IsDefined()) {
@@ -591,9 +587,9 @@ Status Loader::ReadDispatcher(const YAML::Node& v, const std::string& path, Disp
                                  "bot_death_timeout", "preempted", "bot_death_retries"}));
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "batch_window", path, &d->batch_window));
   QSIM_RETURN_IF_ERROR(ReadBool(v, "long_poll", path, &d->long_poll));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "cancellation_poll_interval", path, &d->cancellation_poll_interval, Micros(1)));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "renotify_interval", path, &d->renotify_interval, Micros(1)));
-  QSIM_RETURN_IF_ERROR(ReadDuration(v, "bot_death_timeout", path, &d->bot_death_timeout, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "cancellation_poll_interval", path, &d->cancellation_poll_interval));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "renotify_interval", path, &d->renotify_interval));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "bot_death_timeout", path, &d->bot_death_timeout));
   if (YAML::Node p = v["preempted"]; p.IsDefined()) {
     std::string s;
     QSIM_RETURN_IF_ERROR(ReadString(v, "preempted", path, &s));
@@ -601,13 +597,13 @@ Status Loader::ReadDispatcher(const YAML::Node& v, const std::string& path, Disp
     else if (s == "fail") d->preempted = DispatcherSpec::Preempted::kFail;
     else return Error(p, Join(path, "preempted"), "expected requeue or fail, got \"" + s + "\"");
   }
-  return ReadInt(v, "bot_death_retries", path, &d->bot_death_retries, 0, 1000);
+  return ReadInt(v, "bot_death_retries", path, &d->bot_death_retries);
 }
 
 Status Loader::ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* o) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"rate_per_bot_day", "downtime", "scheduled"}));
-  QSIM_RETURN_IF_ERROR(ReadDoubleIn(v, "rate_per_bot_day", path, &o->rate_per_bot_day, 0));
-  if (v["downtime"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDist(v["downtime"], Join(path, "downtime"), &o->downtime, Duration::zero()));
+  QSIM_RETURN_IF_ERROR(ReadDouble(v, "rate_per_bot_day", path, &o->rate_per_bot_day));
+  if (v["downtime"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDist(v["downtime"], Join(path, "downtime"), &o->downtime));
   if (YAML::Node s = v["scheduled"]; s.IsDefined()) {
     std::string p = Join(path, "scheduled");
     if (!s.IsSequence()) return Error(s, p, "expected a list, got " + Describe(s));
@@ -618,7 +614,7 @@ Status Loader::ReadOutage(const YAML::Node& v, const std::string& path, OutageSp
       for (const char* k : {"at", "group", "count", "downtime"}) QSIM_RETURN_IF_ERROR(Require(s[i], k, sp));
       QSIM_RETURN_IF_ERROR(ReadDuration(s[i], "at", sp, &so.at));
       QSIM_RETURN_IF_ERROR(ReadString(s[i], "group", sp, &so.group));
-      QSIM_RETURN_IF_ERROR(ReadInt(s[i], "count", sp, &so.count, 1));
+      QSIM_RETURN_IF_ERROR(ReadInt(s[i], "count", sp, &so.count));
       QSIM_RETURN_IF_ERROR(ReadDuration(s[i], "downtime", sp, &so.downtime));
       o->scheduled.push_back(so);
     }
@@ -645,7 +641,7 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
       }
     }
     QSIM_RETURN_IF_ERROR(Require(n, "probability", p));
-    return ReadDoubleIn(n, "probability", p, out, 0, 1);
+    return ReadDouble(n, "probability", p, out);
   };
   QSIM_RETURN_IF_ERROR(probability("lost_acks", &f->lost_ack_probability, {}));
   QSIM_RETURN_IF_ERROR(probability("lost_assignments", &f->lost_assignment_probability, {}));
@@ -653,7 +649,7 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
   if (YAML::Node d = v["delayed_notifications"]; d.IsDefined()) {
     std::string p = Join(path, "delayed_notifications");
     QSIM_RETURN_IF_ERROR(Require(d, "delay", p));
-    QSIM_RETURN_IF_ERROR(ReadDist(d["delay"], Join(p, "delay"), &f->delay, Duration::zero()));
+    QSIM_RETURN_IF_ERROR(ReadDist(d["delay"], Join(p, "delay"), &f->delay));
   }
   QSIM_RETURN_IF_ERROR(probability("task_errors", &f->task_error_probability, {"after"}));
   if (YAML::Node d = v["task_errors"]; d.IsDefined()) {
@@ -679,21 +675,62 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
   return Status::Ok();
 }
 
-Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
-  QSIM_RETURN_IF_ERROR(CheckMap(root, "",
-                                {"name", "description", "seed", "duration", "warmup", "sample_interval", "outputs",
-                                 "policy", "accounts", "bots", "workloads", "dispatcher", "faults", "expect",
-                                 "gate"}));
+// The node at `path` ("workloads[0].arrivals.rate_per_hour") under `root`,
+// or its nearest ancestor present in the file (a defaulted key has no node).
+// Map keys may hold dots: the longest key the path continues with wins.
+YAML::Node FindNode(const YAML::Node& root, const std::string& path) {
+  YAML::Node cur;
+  cur.reset(root);  // reset, never operator=: assigning a Node writes into the tree
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      ++i;
+    } else if (path[i] == '[') {
+      size_t close = path.find(']', i);
+      size_t index = 0;
+      auto r = std::from_chars(path.data() + i + 1, path.data() + std::min(close, path.size()), index);
+      if (close == std::string::npos || r.ec != std::errc() || !cur.IsSequence() || index >= cur.size()) break;
+      const YAML::Node& seq = cur;
+      cur.reset(seq[index]);
+      i = close + 1;
+    } else {
+      if (!cur.IsMap()) break;
+      YAML::Node best;
+      size_t best_len = 0;
+      for (auto it = cur.begin(); it != cur.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        const std::string& key = it->first.Scalar();
+        size_t end = i + key.size();
+        if (key.size() > best_len && path.compare(i, key.size(), key) == 0 &&
+            (end == path.size() || path[end] == '.' || path[end] == '[')) {
+          best.reset(it->second);
+          best_len = key.size();
+        }
+      }
+      if (best_len == 0) break;
+      cur.reset(best);
+      i += best_len;
+    }
+  }
+  return cur;
+}
+
+Status Loader::Located(const YAML::Node& root, const Check& problem) const {
+  if (!problem) return Status::Ok();
+  return Error(FindNode(root, problem->path), problem->path, problem->message);
+}
+
+Status Loader::ReadRunLength(const YAML::Node& root, Scenario* s) const {
   QSIM_RETURN_IF_ERROR(ReadString(root, "name", "", &s->name));
   QSIM_RETURN_IF_ERROR(ReadString(root, "description", "", &s->description));
   int64_t seed = static_cast<int64_t>(s->seed);
   QSIM_RETURN_IF_ERROR(ReadInt(root, "seed", "", &seed, 0));
   s->seed = static_cast<uint64_t>(seed);
   QSIM_RETURN_IF_ERROR(Require(root, "duration", ""));
-  QSIM_RETURN_IF_ERROR(ReadDuration(root, "duration", "", &s->duration, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(root, "duration", "", &s->duration));
   QSIM_RETURN_IF_ERROR(ReadDuration(root, "warmup", "", &s->warmup));
-  if (s->warmup >= s->duration) return Error(root["warmup"], "warmup", "must be shorter than duration");
-  QSIM_RETURN_IF_ERROR(ReadDuration(root, "sample_interval", "", &s->sample_interval, Micros(1)));
+  QSIM_RETURN_IF_ERROR(ReadDuration(root, "sample_interval", "", &s->sample_interval));
+  QSIM_RETURN_IF_ERROR(Located(root, CheckRunLength(*s)));
   if (YAML::Node o = root["outputs"]; o.IsDefined()) {
     if (!o.IsSequence()) return Error(o, "outputs", "expected a list, got " + Describe(o));
     s->outputs = Outputs{false, false};
@@ -706,78 +743,84 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
       }
     }
   }
-  if (root["policy"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadPolicy(root["policy"], "policy", &s->policy));
+  if (root["policy"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadPolicy(root["policy"], "policy", &s->policy));
+    QSIM_RETURN_IF_ERROR(Located(root, CheckPolicy(s->policy)));
+  }
+  return Status::Ok();
+}
 
+Status Loader::ReadAccounts(const YAML::Node& root, Scenario* s) const {
   QSIM_RETURN_IF_ERROR(Require(root, "accounts", ""));
   YAML::Node accounts = root["accounts"];
   if (!accounts.IsMap() || accounts.size() == 0) {
     return Error(accounts, "accounts", "expected a non-empty mapping of account id to settings, got " + Describe(accounts));
   }
-  std::set<std::string> account_ids;
+  std::set<std::string> ids;
   for (auto it = accounts.begin(); it != accounts.end(); ++it) {
     AccountSpec a;
     std::string p = Join("accounts", it->first.IsScalar() ? it->first.Scalar() : "?");
     QSIM_RETURN_IF_ERROR(ReadAccount(it->first, it->second, p, &a));
-    if (!account_ids.insert(a.id).second) return Error(it->first, p, "duplicate key");
+    if (!ids.insert(a.id).second) return Error(it->first, p, "duplicate key");
     s->accounts.push_back(std::move(a));
   }
   std::sort(s->accounts.begin(), s->accounts.end(),
             [](const AccountSpec& x, const AccountSpec& y) { return x.id < y.id; });
+  for (size_t i = 0; i < s->accounts.size(); ++i) QSIM_RETURN_IF_ERROR(Located(root, CheckAccount(*s, i)));
+  return Status::Ok();
+}
 
+Status Loader::ReadBots(const YAML::Node& root, Scenario* s) const {
   QSIM_RETURN_IF_ERROR(Require(root, "bots", ""));
   YAML::Node bots = root["bots"];
   if (!bots.IsSequence() || bots.size() == 0) {
     return Error(bots, "bots", "expected a non-empty list of bot groups, got " + Describe(bots));
   }
-  std::set<std::string> groups;
   for (size_t i = 0; i < bots.size(); ++i) {
     BotGroupSpec g;
     QSIM_RETURN_IF_ERROR(ReadBotGroup(bots[i], Index("bots", i), &g));
-    if (!groups.insert(g.name).second) return Error(bots[i]["group"], Index("bots", i) + ".group", "duplicate group name \"" + g.name + "\"");
     s->bots.push_back(std::move(g));
+    QSIM_RETURN_IF_ERROR(Located(root, CheckBotGroup(*s, i)));
   }
+  return Status::Ok();
+}
 
-  if (YAML::Node w = root["workloads"]; w.IsDefined()) {
-    if (!w.IsSequence()) return Error(w, "workloads", "expected a list, got " + Describe(w));
-    std::set<std::string> names;
-    std::map<std::string, int> per_account;
-    for (size_t i = 0; i < w.size(); ++i) {
-      std::string p = Index("workloads", i);
-      WorkloadSpec wl;
-      QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], p, &wl));
-      if (!wl.account.empty() && !account_ids.count(wl.account)) {
-        return Error(w[i]["account"], p + ".account", "account \"" + wl.account + "\" is not defined under accounts");
-      }
-      for (const ReplayTask& t : wl.arrivals.replay) {
-        if (!account_ids.count(t.account)) {
-          return Error(w[i]["arrivals"]["file"], p + ".arrivals.file",
-                       "the task log names account \"" + t.account + "\", which is not defined under accounts");
-        }
-      }
-      if (wl.name.empty()) {
-        std::string base = wl.account.empty() ? "replay" : wl.account;
-        int n = ++per_account[base];
-        wl.name = n == 1 ? base : base + "-" + std::to_string(n);
-      }
-      if (!names.insert(wl.name).second) {
-        return Error(w[i], p + ".name", "duplicate workload name \"" + wl.name + "\" (set `name:`)");
-      }
-      s->workloads.push_back(std::move(wl));
+Status Loader::ReadWorkloads(const YAML::Node& root, Scenario* s) const {
+  YAML::Node w = root["workloads"];
+  if (!w.IsDefined()) return Status::Ok();
+  if (!w.IsSequence()) return Error(w, "workloads", "expected a list, got " + Describe(w));
+  std::map<std::string, int> per_account;
+  for (size_t i = 0; i < w.size(); ++i) {
+    WorkloadSpec wl;
+    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), &wl));
+    if (wl.name.empty()) {
+      // Unnamed: the account's id, then id-2, id-3, ...
+      std::string base = wl.account.empty() ? "replay" : wl.account;
+      int n = ++per_account[base];
+      wl.name = n == 1 ? base : base + "-" + std::to_string(n);
     }
+    s->workloads.push_back(std::move(wl));
+    QSIM_RETURN_IF_ERROR(Located(root, CheckWorkload(*s, i)));
   }
-  if (root["dispatcher"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDispatcher(root["dispatcher"], "dispatcher", &s->dispatcher));
+  return Status::Ok();
+}
+
+Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
+  QSIM_RETURN_IF_ERROR(CheckMap(root, "",
+                                {"name", "description", "seed", "duration", "warmup", "sample_interval", "outputs",
+                                 "policy", "accounts", "bots", "workloads", "dispatcher", "faults", "expect",
+                                 "gate"}));
+  QSIM_RETURN_IF_ERROR(ReadRunLength(root, s));
+  QSIM_RETURN_IF_ERROR(ReadAccounts(root, s));
+  QSIM_RETURN_IF_ERROR(ReadBots(root, s));
+  QSIM_RETURN_IF_ERROR(ReadWorkloads(root, s));
+  if (root["dispatcher"].IsDefined()) {
+    QSIM_RETURN_IF_ERROR(ReadDispatcher(root["dispatcher"], "dispatcher", &s->dispatcher));
+    QSIM_RETURN_IF_ERROR(Located(root, CheckDispatcher(s->dispatcher)));
+  }
   if (root["faults"].IsDefined()) {
     QSIM_RETURN_IF_ERROR(ReadFaults(root["faults"], "faults", &s->faults));
-    for (const char* kind : {"bot_deaths", "bot_flaps"}) {
-      const OutageSpec& o = std::string(kind) == "bot_deaths" ? s->faults.bot_deaths : s->faults.bot_flaps;
-      for (size_t i = 0; i < o.scheduled.size(); ++i) {
-        if (!groups.count(o.scheduled[i].group)) {
-          YAML::Node n = root["faults"][kind]["scheduled"][i]["group"];
-          return Error(n, "faults." + std::string(kind) + ".scheduled[" + std::to_string(i) + "].group",
-                       "bot group \"" + o.scheduled[i].group + "\" is not defined under bots");
-        }
-      }
-    }
+    QSIM_RETURN_IF_ERROR(Located(root, CheckFaults(*s)));
   }
   for (const char* key : {"expect", "gate"}) {
     if (YAML::Node n = root[key]; n.IsDefined()) {
@@ -788,7 +831,9 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
       (std::string(key) == "expect" ? s->expect_yaml : s->gate_yaml) = e.c_str();
     }
   }
-  return Status::Ok();
+  // Every rule once more on the whole: a section's rule may depend on a
+  // later one (none does today), and this is what RunScenario will check.
+  return Located(root, FindProblem(*s));
 }
 
 }  // namespace

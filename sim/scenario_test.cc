@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/policy_schema.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -123,6 +124,61 @@ TEST(ScenarioLoader, TheReadmeExampleIsValid) {
   EXPECT_EQ(s->faults.restart_at, std::vector<Duration>{Hours(6)});
 }
 
+// Moves one policy switch away from its default (thresholds stay ordered).
+struct Perturb {
+  void operator()(bool& b) const { b = !b; }
+  void operator()(Duration& d) const { d = d * 3 + Seconds(7); }
+  void operator()(float& f) const { f = f + 1.5f; }
+  void operator()(int64_t& i) const { i = i * 2 + 17; }
+};
+
+TEST(ScenarioLoader, EveryPolicySwitchSurvivesTheResolvedYamlRoundTrip) {
+  StatusOr<Scenario> base = LoadText(kHead, "policy_src.yaml");
+  ASSERT_TRUE(base.ok()) << base.status().message();
+  int fields = 0;
+  ForEachPolicyField(base->policy, [&fields](PolicyFieldName, auto&) { ++fields; });
+  ASSERT_GE(fields, 11);
+  Policy all;  // every switch moved at once, built up below
+  for (int k = 0; k < fields; ++k) {
+    Scenario s = *base;
+    std::string name;
+    int i = 0;
+    auto move_kth = [&](PolicyFieldName n, auto& member) {
+      if (i++ != k) return;
+      Perturb{}(member);
+      name = n.yaml;
+    };
+    ForEachPolicyField(s.policy, move_kth);
+    i = 0;
+    ForEachPolicyField(all, move_kth);
+    ASSERT_NE(s.policy, Policy{}) << name << " is not compared by Policy's ==";
+    std::string yaml = WriteResolvedScenario(s);
+    EXPECT_NE(yaml.find("\n  " + name + ": "), std::string::npos) << yaml;
+    StatusOr<Scenario> back = ParseScenario(yaml, "resolved.yaml", ".");
+    ASSERT_TRUE(back.ok()) << name << ": " << back.status().message();
+    EXPECT_EQ(back->policy, s.policy) << name << " did not survive the round trip";
+  }
+  Scenario s = *base;
+  s.policy = all;
+  StatusOr<Scenario> back = ParseScenario(WriteResolvedScenario(s), "resolved.yaml", ".");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->policy, all);
+  EXPECT_EQ(WriteResolvedScenario(*back), WriteResolvedScenario(s));
+}
+
+TEST(ScenarioLoader, UnknownPolicyKeyListsEverySwitch) {
+  StatusOr<Scenario> s = LoadText(std::string(kHead) + "policy: {preempt_always: true}\n");
+  ASSERT_FALSE(s.ok());
+  std::string expected;
+  const Policy defaults;
+  ForEachPolicyField(defaults, [&expected](PolicyFieldName n, const auto&) {
+    expected += (expected.empty() ? "" : ", ") + std::string(n.yaml);
+  });
+  EXPECT_NE(s.status().message().find("bad.yaml:6:10: policy.preempt_always: unknown key (expected one of: " + expected + ")"),
+            std::string::npos)
+      << s.status().message();
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -197,6 +253,24 @@ std::vector<BadCase> BadCases() {
        "bad.yaml:7:5: workloads[0].account: required key is missing"},
       {"duration_too_fine", "duration: 0.0000001s\n",
        "bad.yaml:1:11: duration: expected a duration such as 30s"},
+      {"negative_abort_time", "duration: 1h\naccounts: {a: {}}\nbots:\n  - {group: g, count: 1, abort_time: -5s}\n",
+       "bad.yaml:4:38: bots[0].abort_time: must be >= 0s, got -5s"},
+      {"sigma_too_large",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: poisson, rate_per_hour: 1}\n"
+           "    duration: {dist: lognormal, median: 1m, sigma: 11}\n",
+       "bad.yaml:9:52: workloads[0].duration.sigma: must be between 0 and 10, got 11"},
+      {"demote_above_promote", h + "policy: {promote_threshold: 5, demote_threshold: 6}\n",
+       "bad.yaml:6:50: policy.demote_threshold: must be <= promote_threshold"},
+      {"zero_policy_duration", h + "policy:\n  bot_expiration: 0s\n",
+       "bad.yaml:7:19: policy.bot_expiration: must be >= 1us, got 0s"},
+      {"too_many_retries", h + "dispatcher: {bot_death_retries: 5000}\n",
+       "bad.yaml:6:33: dispatcher.bot_death_retries: must be between 0 and 1000, got 5000"},
+      {"dotted_account_id", "duration: 1h\naccounts:\n  team.a: {charge_rate: [-2]}\nbots: [{group: g, count: 1}]\n",
+       "bad.yaml:3:26: accounts.team.a.charge_rate[0]: must be >= 0, got -2"},
+      {"duplicate_workload_name",
+       h + "workloads:\n  - {name: w, account: a, arrivals: {kind: list, times: []}, duration: 1m}\n"
+           "  - {name: w, account: a, arrivals: {kind: list, times: []}, duration: 1m}\n",
+       "bad.yaml:8:12: workloads[1].name: duplicate workload name \"w\""},
       {"label_not_string", h + "workloads:\n  - account: a\n    base_labels: [[x]]\n    arrivals: {kind: list, times: []}\n"
                                "    duration: 1m\n",
        "bad.yaml:8:19: workloads[0].base_labels[0]: expected a non-empty string, got a list"},

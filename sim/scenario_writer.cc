@@ -4,6 +4,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "scheduler/policy_schema.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -75,6 +76,12 @@ std::string Dist(const DurationDist& d) {
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
+// A policy switch's value as the loader reads it back.
+std::string Value(bool b) { return Bool(b); }
+std::string Value(Duration d) { return FormatDuration(d); }
+std::string Value(float f) { return Num(f); }
+std::string Value(int64_t i) { return std::to_string(i); }
+
 void WriteOutage(std::ostringstream& o, const char* key, const OutageSpec& s) {
   o << "  " << key << ":\n";
   o << "    rate_per_bot_day: " << Num(s.rate_per_bot_day) << "\n";
@@ -88,10 +95,7 @@ void WriteOutage(std::ostringstream& o, const char* key, const OutageSpec& s) {
   o << "]\n";
 }
 
-}  // namespace
-
-std::string WriteResolvedScenario(const Scenario& s) {
-  std::ostringstream o;
+void WriteTopLevel(std::ostringstream& o, const Scenario& s) {
   o << "# Resolved by qsim run: every default written out. `qsim run` on this file repeats the run.\n";
   o << "name: " << Quote(s.name) << "\n";
   o << "description: " << Quote(s.description) << "\n";
@@ -101,19 +105,17 @@ std::string WriteResolvedScenario(const Scenario& s) {
   o << "sample_interval: " << FormatDuration(s.sample_interval) << "\n";
   o << "outputs: [tasks, summary" << (s.outputs.timeseries ? ", timeseries" : "")
     << (s.outputs.events ? ", events" : "") << "]\n";
-  const Policy& p = s.policy;
-  o << "policy:\n"
-    << "  disable_preemption: " << Bool(p.disable_preemption) << "\n"
-    << "  bot_expiration: " << FormatDuration(p.bot_expiration) << "\n"
-    << "  worker_queue_timeout: " << FormatDuration(p.worker_queue_timeout) << "\n"
-    << "  max_queue_age: " << FormatDuration(p.max_queue_age) << "\n"
-    << "  promote_threshold: " << Num(p.promote_threshold) << "\n"
-    << "  demote_threshold: " << Num(p.demote_threshold) << "\n"
-    << "  enforce_fanout: " << Bool(p.enforce_fanout) << "\n"
-    << "  enforce_per_label_limits: " << Bool(p.enforce_per_label_limits) << "\n"
-    << "  skip_stale_pairs: " << Bool(p.skip_stale_pairs) << "\n"
-    << "  preempt_once_per_worker: " << Bool(p.preempt_once_per_worker) << "\n"
-    << "  match_sort_cutoff: " << p.match_sort_cutoff << "\n";
+}
+
+void WritePolicy(std::ostringstream& o, const Scenario& s) {
+  // Every switch of scheduler/policy_schema.h, in its order.
+  o << "policy:\n";
+  ForEachPolicyField(s.policy, [&o](PolicyFieldName name, const auto& value) {
+    o << "  " << name.yaml << ": " << Value(value) << "\n";
+  });
+}
+
+void WriteAccounts(std::ostringstream& o, const Scenario& s) {
   o << "accounts:\n";
   for (const AccountSpec& a : s.accounts) {
     const AccountConfig& c = a.config;
@@ -140,6 +142,9 @@ std::string WriteResolvedScenario(const Scenario& s) {
       o << "]\n";
     }
   }
+}
+
+void WriteBots(std::ostringstream& o, const Scenario& s) {
   o << "bots:\n";
   for (const BotGroupSpec& g : s.bots) {
     o << "  - group: " << Quote(g.name) << "\n"
@@ -158,6 +163,9 @@ std::string WriteResolvedScenario(const Scenario& s) {
     }
     o << "]\n";
   }
+}
+
+void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
   o << "workloads:" << (s.workloads.empty() ? " []" : "") << "\n";
   for (const WorkloadSpec& w : s.workloads) {
     const ArrivalSpec& a = w.arrivals;
@@ -191,6 +199,9 @@ std::string WriteResolvedScenario(const Scenario& s) {
     if (a.kind != ArrivalSpec::Kind::kReplay) o << "    duration: " << Dist(w.duration) << "\n";
     o << "    cancel: {fraction: " << Num(w.cancel_fraction) << ", after: " << FormatDuration(w.cancel_after) << "}\n";
   }
+}
+
+void WriteDispatcher(std::ostringstream& o, const Scenario& s) {
   const DispatcherSpec& d = s.dispatcher;
   o << "dispatcher:\n"
     << "  batch_window: " << FormatDuration(d.batch_window) << "\n"
@@ -200,6 +211,9 @@ std::string WriteResolvedScenario(const Scenario& s) {
     << "  bot_death_timeout: " << FormatDuration(d.bot_death_timeout) << "\n"
     << "  preempted: " << (d.preempted == DispatcherSpec::Preempted::kRequeue ? "requeue" : "fail") << "\n"
     << "  bot_death_retries: " << d.bot_death_retries << "\n";
+}
+
+void WriteFaults(std::ostringstream& o, const Scenario& s) {
   const FaultsSpec& f = s.faults;
   o << "faults:\n"
     << "  lost_acks: {probability: " << Num(f.lost_ack_probability) << "}\n"
@@ -213,6 +227,19 @@ std::string WriteResolvedScenario(const Scenario& s) {
     << "}\n";
   if (!s.expect_yaml.empty()) o << "expect: " << s.expect_yaml << "\n";
   if (!s.gate_yaml.empty()) o << "gate: " << s.gate_yaml << "\n";
+}
+
+}  // namespace
+
+std::string WriteResolvedScenario(const Scenario& s) {
+  std::ostringstream o;
+  WriteTopLevel(o, s);
+  WritePolicy(o, s);
+  WriteAccounts(o, s);
+  WriteBots(o, s);
+  WriteWorkloads(o, s);
+  WriteDispatcher(o, s);
+  WriteFaults(o, s);  // and expect:, gate:
   return o.str();
 }
 

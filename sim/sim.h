@@ -74,6 +74,9 @@ struct RunOptions {
   std::function<void(Duration now, Duration end, uint64_t events)> progress;
 };
 
+// Runs `scenario` with `seed`. Errors: the scenario breaks a rule of
+// ValidateScenario (scenario.h; nothing is run or written then), or the
+// output folder cannot be written.
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options);
 
 // The human summary printed by `qsim run`.

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -286,6 +288,148 @@ TEST(SimRun, PreemptedTasksFailWhenTheDispatcherSaysSo) {
   const AccountSummary& fleet = r.summary.back();
   EXPECT_EQ(fleet.preempted, fleet.preemptions);  // each preemption ends its task
 }
+
+// A small valid scenario built in C++, as a programmatic caller would.
+Scenario BuiltInCode() {
+  Scenario s;
+  s.name = "in-code";
+  s.duration = Hours(1);
+  AccountSpec a;
+  a.id = "a";
+  a.config.charge_rate[0] = 1;
+  a.config.max_charge_seconds = 3600;
+  s.accounts = {a};
+  BotGroupSpec g;
+  g.name = "g";
+  g.count = 3;
+  g.labels = MakeLabelSet({"os:linux"});
+  s.bots = {g};
+  WorkloadSpec w;
+  w.name = "w";
+  w.account = "a";
+  w.arrivals.kind = ArrivalSpec::Kind::kPoisson;
+  w.arrivals.rate_per_hour = 60;
+  w.duration.kind = DurationDist::Kind::kConstant;
+  w.duration.value = Minutes(1);
+  s.workloads = {w};
+  return s;
+}
+
+TEST(SimRun, AScenarioBuiltInCodeRuns) {
+  Scenario s = BuiltInCode();
+  ASSERT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s).message();
+  RunResult r = MustRun(s, 1);
+  EXPECT_GT(r.tasks.size(), 20u);
+  ExpectAccountedOnce(r);
+}
+
+struct InvalidCase {
+  const char* name;
+  std::function<void(Scenario&)> spoil;
+  std::string expected;  // the start of the message: "key.path: ..."
+};
+
+class SimInvalidScenario : public ::testing::TestWithParam<InvalidCase> {};
+
+// Every kind of bad value a C++ caller can put in a Scenario comes back as a
+// Status naming the field: no crash, no exception, no file written.
+TEST_P(SimInvalidScenario, RunScenarioReturnsAStatusNamingTheField) {
+  Scenario s = BuiltInCode();
+  GetParam().spoil(s);
+  fs::path out = TempDir(std::string("invalid_") + GetParam().name);
+  RunOptions o;
+  o.out_dir = out.string();
+  std::optional<StatusOr<RunResult>> r;
+  EXPECT_NO_THROW(r.emplace(RunScenario(s, 1, o)));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->ok()) << GetParam().name << " was accepted";
+  EXPECT_EQ(r->status().message().substr(0, GetParam().expected.size()), GetParam().expected)
+      << r->status().message();
+  EXPECT_EQ(ValidateScenario(s).message(), r->status().message());
+  EXPECT_FALSE(fs::exists(out)) << "an invalid scenario wrote its run folder";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, SimInvalidScenario,
+    ::testing::Values(
+        InvalidCase{"outage_unknown_group",
+                    [](Scenario& s) { s.faults.bot_deaths.scheduled.push_back({Minutes(5), "nope", 1, Minutes(1)}); },
+                    "faults.bot_deaths.scheduled[0].group: bot group \"nope\" is not defined under bots"},
+        InvalidCase{"flap_unknown_group",
+                    [](Scenario& s) { s.faults.bot_flaps.scheduled.push_back({Minutes(5), "G", 1, Minutes(1)}); },
+                    "faults.bot_flaps.scheduled[0].group: bot group \"G\" is not defined under bots"},
+        InvalidCase{"workload_unknown_account", [](Scenario& s) { s.workloads[0].account = "b"; },
+                    "workloads[0].account: account \"b\" is not defined under accounts"},
+        InvalidCase{"workload_without_account", [](Scenario& s) { s.workloads[0].account.clear(); },
+                    "workloads[0].account: must name an account"},
+        InvalidCase{"replay_unknown_account",
+                    [](Scenario& s) {
+                      s.workloads[0].account.clear();
+                      s.workloads[0].arrivals.kind = ArrivalSpec::Kind::kReplay;
+                      s.workloads[0].arrivals.replay.push_back({Minutes(1), "zz", {}, {}, Minutes(1)});
+                    },
+                    "workloads[0].arrivals.file: the task log names account \"zz\""},
+        InvalidCase{"replay_unsorted",
+                    [](Scenario& s) {
+                      s.workloads[0].arrivals.kind = ArrivalSpec::Kind::kReplay;
+                      s.workloads[0].arrivals.replay.push_back({Minutes(2), "a", {}, {}, Minutes(1)});
+                      s.workloads[0].arrivals.replay.push_back({Minutes(1), "a", {}, {}, Minutes(1)});
+                    },
+                    "workloads[0].arrivals.replay[1]: the log must be sorted by enqueue time"},
+        InvalidCase{"negative_rate", [](Scenario& s) { s.workloads[0].arrivals.rate_per_hour = -3; },
+                    "workloads[0].arrivals.rate_per_hour: must be >= 0, got -3"},
+        InvalidCase{"nan_rate", [](Scenario& s) { s.workloads[0].arrivals.rate_per_hour = std::nan(""); },
+                    "workloads[0].arrivals.rate_per_hour: expected a finite number"},
+        InvalidCase{"negative_task_duration", [](Scenario& s) { s.workloads[0].duration.value = Seconds(-1); },
+                    "workloads[0].duration: must be >= 1us, got -1s"},
+        InvalidCase{"empty_empirical",
+                    [](Scenario& s) { s.workloads[0].duration.kind = DurationDist::Kind::kEmpirical; },
+                    "workloads[0].duration.values: must hold at least one duration"},
+        InvalidCase{"no_bots", [](Scenario& s) { s.bots.clear(); }, "bots: must list at least one bot group"},
+        InvalidCase{"no_accounts", [](Scenario& s) { s.accounts.clear(); },
+                    "accounts: must define at least one account"},
+        InvalidCase{"empty_group", [](Scenario& s) { s.bots[0].count = 0; },
+                    "bots[0].count: must be between 1 and 10000000, got 0"},
+        InvalidCase{"duplicate_group", [](Scenario& s) { s.bots.push_back(s.bots[0]); },
+                    "bots[1].group: duplicate group name \"g\""},
+        InvalidCase{"zero_poll_interval", [](Scenario& s) { s.bots[0].poll_interval = Duration::zero(); },
+                    "bots[0].poll_interval: must be >= 1us, got 0s"},
+        InvalidCase{"negative_abort_time", [](Scenario& s) { s.bots[0].abort_time = Seconds(-5); },
+                    "bots[0].abort_time: must be >= 0s, got -5s"},
+        InvalidCase{"unsorted_labels", [](Scenario& s) { s.bots[0].labels = {"z", "a"}; },
+                    "bots[0].labels: must be sorted and without repeats"},
+        InvalidCase{"negative_label_change", [](Scenario& s) { s.bots[0].label_changes.push_back({Seconds(-1), {}, {}}); },
+                    "bots[0].label_changes[0].at: must be >= 0s, got -1s"},
+        InvalidCase{"probability_above_one", [](Scenario& s) { s.faults.lost_ack_probability = 1.5; },
+                    "faults.lost_acks.probability: must be between 0 and 1, got 1.5"},
+        InvalidCase{"negative_downtime",
+                    [](Scenario& s) {
+                      s.faults.bot_flaps.rate_per_bot_day = 1;
+                      s.faults.bot_flaps.downtime.value = Minutes(-1);
+                    },
+                    "faults.bot_flaps.downtime: must be >= 0s, got -1m"},
+        InvalidCase{"warmup_not_shorter", [](Scenario& s) { s.warmup = s.duration; },
+                    "warmup: must be shorter than duration"},
+        InvalidCase{"zero_sample_interval", [](Scenario& s) { s.sample_interval = Duration::zero(); },
+                    "sample_interval: must be >= 1us, got 0s"},
+        InvalidCase{"thresholds_crossed", [](Scenario& s) { s.policy.demote_threshold = s.policy.promote_threshold + 1; },
+                    "policy.demote_threshold: must be <= promote_threshold"},
+        InvalidCase{"negative_charge_rate", [](Scenario& s) { s.accounts[0].config.charge_rate[2] = -1; },
+                    "accounts.a.charge_rate[2]: must be >= 0, got -1"},
+        InvalidCase{"unsorted_accounts",
+                    [](Scenario& s) {
+                      AccountSpec b = s.accounts[0];
+                      b.id = "0";
+                      s.accounts.push_back(b);
+                    },
+                    "accounts: must be sorted by id"},
+        InvalidCase{"negative_batch_window", [](Scenario& s) { s.dispatcher.batch_window = Seconds(-1); },
+                    "dispatcher.batch_window: must be >= 0s, got -1s"},
+        InvalidCase{"negative_restart", [](Scenario& s) { s.faults.restart_at = {Minutes(-1)}; },
+                    "faults.scheduler_restarts.at[0]: must be >= 0s, got -1m"},
+        InvalidCase{"endless_duration", [](Scenario& s) { s.duration = Duration::max(); },
+                    "duration: must be <= 36500d"}),
+    [](const ::testing::TestParamInfo<InvalidCase>& info) { return std::string(info.param.name); });
 
 TEST(SimRun, CommandsReturnTheContractedExitCodes) {
   fs::path dir = TempDir("cmd");

@@ -2,7 +2,7 @@
 // tasks.csv / summary.csv files of the run-folder contract.
 #include <algorithm>
 
-#include "sim/internal/world.h"
+#include "sim/internal/recorder.h"
 
 namespace qsim::sim {
 
@@ -39,9 +39,9 @@ void Summarise(std::vector<int64_t>& waits, __int128 wait_sum, AccountSummary* s
 
 }  // namespace
 
-void World::BuildResult(RunResult* r) {
-  r->seed = seed_;
-  r->events = engine_.events_run();
+void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* r) const {
+  r->seed = seed;
+  r->events = events;
   r->measured = scenario_.duration - scenario_.warmup;
   double window_s = static_cast<double>(ToMicros(r->measured)) / 1e6;
   r->mean_in_system = window_s > 0 ? area_ / window_s : 0;
@@ -49,15 +49,16 @@ void World::BuildResult(RunResult* r) {
 
   r->tasks.resize(tasks_.size());
   size_t n = accounts_.size();
+  const std::vector<AccountSpec>& specs = scenario_.accounts;
   std::vector<AccountSummary> sums(n + 1);
   std::vector<std::vector<int64_t>> waits(n + 1);
   std::vector<__int128> wait_sums(n + 1, 0);
-  auto offset = [this](Time t) { return t == kNever ? Duration(-1) : Since(t); };
+  auto offset = [](Time t) { return t == kNever ? Duration(-1) : Since(t); };
   for (uint32_t id = 0; id < tasks_.size(); ++id) {
     const Task& t = tasks_[id];
     TaskResult& out = r->tasks[id];
     out.id = id;
-    out.account = accounts_[t.account].id;
+    out.account = specs[t.account].id;
     out.enqueue = Since(t.enqueue);
     out.first_assigned = offset(t.first_assigned);
     out.start = offset(t.start);
@@ -91,17 +92,17 @@ void World::BuildResult(RunResult* r) {
   }
   int64_t busy_total = 0;
   double charge_total = 0;
-  for (const AccountState& a : accounts_) {
+  for (const AccountMetrics& a : accounts_) {
     busy_total += a.busy_us;
     charge_total += a.charge_sum;
   }
-  int64_t available = static_cast<int64_t>(bots_.size()) * ToMicros(r->measured) - silent_us_;
+  int64_t available = static_cast<int64_t>(bots) * ToMicros(r->measured) - silent_us_;
   double hours = window_s / 3600;
   for (size_t k = 0; k <= n; ++k) {
     AccountSummary& s = sums[k];
     Summarise(waits[k], wait_sums[k], &s);
     int64_t busy = k < n ? accounts_[k].busy_us : busy_total;
-    s.account = k < n ? accounts_[k].id : "*";
+    s.account = k < n ? specs[k].id : "*";
     s.busy_bot_time = Micros(busy);
     s.busy_share = busy_total > 0 ? static_cast<double>(busy) / static_cast<double>(busy_total) : 0;
     double charge = k < n ? accounts_[k].charge_sum : charge_total;
@@ -113,61 +114,64 @@ void World::BuildResult(RunResult* r) {
   r->summary = std::move(sums);
 }
 
-Status World::WriteOutputs(RunResult* r) {
+Status Recorder::WriteOutputs(const RunResult& r) {
   if (events_csv_) QSIM_RETURN_IF_ERROR(events_csv_->Close());
   if (timeseries_csv_) QSIM_RETURN_IF_ERROR(timeseries_csv_->Close());
   if (out_dir_.empty()) return Status::Ok();
-  {
-    auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kTasksFile));
-    if (!open.ok()) return open.status();
-    CsvWriter& w = **open;
-    w.Header(runfolder::kTasksColumns);
-    auto time = [&w](Duration d) {
-      if (d < Duration::zero()) w.Empty();
+  QSIM_RETURN_IF_ERROR(WriteTasks(r));
+  return WriteSummary(r);
+}
+
+Status Recorder::WriteTasks(const RunResult& r) const {
+  auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kTasksFile));
+  if (!open.ok()) return open.status();
+  CsvWriter& w = **open;
+  w.Header(runfolder::kTasksColumns);
+  auto time = [&w](Duration d) {
+    if (d < Duration::zero()) w.Empty();
+    else w.Micros(ToMicros(d));
+  };
+  auto join = [](const LabelSet& labels) {
+    std::string out;
+    for (const std::string& l : labels) out += (out.empty() ? "" : ";") + l;
+    return out;
+  };
+  for (uint32_t id = 0; id < tasks_.size(); ++id) {
+    const TaskResult& t = r.tasks[id];
+    w.Raw(TaskName(id)).Field(t.account);
+    w.Field(join(tasks_.labels(tasks_[id].base_labels))).Field(join(tasks_.labels(tasks_[id].prov_labels)));
+    time(t.enqueue);
+    time(t.first_assigned);
+    time(t.start);
+    time(t.end);
+    w.Raw(OutcomeName(t.outcome));
+    time(t.start < Duration::zero() ? Duration(-1) : t.start - t.enqueue);
+    w.Field(t.times_preempted).Field(t.times_unassigned).Field(t.provision_needed ? 1 : 0);
+    if (t.start_priority < 0) w.Empty();
+    else w.Field(t.start_priority);
+    w.EndRow();
+  }
+  return w.Close();
+}
+
+Status Recorder::WriteSummary(const RunResult& r) const {
+  auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kSummaryFile));
+  if (!open.ok()) return open.status();
+  CsvWriter& w = **open;
+  w.Header(runfolder::kSummaryColumns);
+  for (const AccountSummary& s : r.summary) {
+    w.Field(s.account).Field(s.tasks).Field(s.completed).Field(s.preempted).Field(s.failed).Field(s.cancelled);
+    w.Field(s.lost).Field(s.unfinished);
+    for (Duration d : {s.wait_mean, s.wait_p50, s.wait_p90, s.wait_p99, s.wait_max}) {
+      if (s.waits == 0) w.Empty();
       else w.Micros(ToMicros(d));
-    };
-    auto join = [](const LabelSet& labels) {
-      std::string out;
-      for (const std::string& l : labels) out += (out.empty() ? "" : ";") + l;
-      return out;
-    };
-    for (uint32_t id = 0; id < tasks_.size(); ++id) {
-      const TaskResult& t = r->tasks[id];
-      w.Raw(TaskName(id)).Field(t.account);
-      w.Field(join(label_sets_[tasks_[id].base_labels])).Field(join(label_sets_[tasks_[id].prov_labels]));
-      time(t.enqueue);
-      time(t.first_assigned);
-      time(t.start);
-      time(t.end);
-      w.Raw(OutcomeName(t.outcome));
-      time(t.start < Duration::zero() ? Duration(-1) : t.start - t.enqueue);
-      w.Field(t.times_preempted).Field(t.times_unassigned).Field(t.provision_needed ? 1 : 0);
-      if (t.start_priority < 0) w.Empty();
-      else w.Field(t.start_priority);
-      w.EndRow();
     }
-    QSIM_RETURN_IF_ERROR(w.Close());
+    w.Float(s.throughput_per_hour).Field(s.preemptions).Micros(ToMicros(s.wasted_bot_time));
+    w.Micros(ToMicros(s.busy_bot_time)).Float(s.busy_share).Float(s.charge_share).Float(s.utilisation);
+    w.Field(s.timeouts).Field(s.invariant_violations);
+    w.EndRow();
   }
-  {
-    auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kSummaryFile));
-    if (!open.ok()) return open.status();
-    CsvWriter& w = **open;
-    w.Header(runfolder::kSummaryColumns);
-    for (const AccountSummary& s : r->summary) {
-      w.Field(s.account).Field(s.tasks).Field(s.completed).Field(s.preempted).Field(s.failed).Field(s.cancelled);
-      w.Field(s.lost).Field(s.unfinished);
-      for (Duration d : {s.wait_mean, s.wait_p50, s.wait_p90, s.wait_p99, s.wait_max}) {
-        if (s.waits == 0) w.Empty();
-        else w.Micros(ToMicros(d));
-      }
-      w.Float(s.throughput_per_hour).Field(s.preemptions).Micros(ToMicros(s.wasted_bot_time));
-      w.Micros(ToMicros(s.busy_bot_time)).Float(s.busy_share).Float(s.charge_share).Float(s.utilisation);
-      w.Field(s.timeouts).Field(s.invariant_violations);
-      w.EndRow();
-    }
-    QSIM_RETURN_IF_ERROR(w.Close());
-  }
-  return Status::Ok();
+  return w.Close();
 }
 
 }  // namespace qsim::sim

@@ -1,6 +1,6 @@
 // The fault decorators alone, over a recording channel (a unit-level fake:
 // these tests are about the decorators, not the scheduler).
-#include "sim/faults/channel.h"
+#include "sim/faults/faults.h"
 
 #include <gtest/gtest.h>
 
@@ -72,6 +72,34 @@ TEST(DelayedNotifications, DeliversLateWithTheOriginalTimestampAndCanReorder) {
   EXPECT_EQ(inner.absent[1].request, "old");
   EXPECT_EQ(inner.absent[1].time, TimeFromMicros(0));  // its own, older time
   EXPECT_EQ(engine.now(), TimeFromMicros(ToMicros(Seconds(10))));
+}
+
+TEST(BuildFaultStack, NoFaultLeavesTheRealChannelAlone) {
+  RecordingChannel real;
+  Engine engine(4, TimeFromMicros(0));
+  FaultStack stack = BuildFaultStack(&real, FaultsSpec{}, engine);
+  EXPECT_EQ(stack.top, &real);
+  EXPECT_TRUE(stack.decorators.empty());
+}
+
+TEST(BuildFaultStack, WrapsInTheFixedOrderWithTheOutermostOnTop) {
+  RecordingChannel real;
+  Engine engine(4, TimeFromMicros(0));
+  FaultsSpec f;
+  f.lost_ack_probability = 1;
+  f.lost_assignment_probability = 0.5;
+  f.delay_probability = 0.5;
+  FaultStack stack = BuildFaultStack(&real, f, engine);
+  ASSERT_EQ(stack.decorators.size(), 3u);
+  EXPECT_NE(dynamic_cast<LostAcks*>(stack.decorators[0].get()), nullptr);
+  EXPECT_NE(dynamic_cast<LostAssignments*>(stack.decorators[1].get()), nullptr);
+  EXPECT_NE(dynamic_cast<DelayedNotifications*>(stack.decorators[2].get()), nullptr);
+  EXPECT_EQ(stack.top, stack.decorators[2].get());
+  // Every ack goes through all three and is dropped by the innermost.
+  stack.top->NotifyTaskRunning({"t", "b", TimeFromMicros(0)});
+  while (engine.Step()) {
+  }
+  EXPECT_TRUE(real.running.empty());
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
-#include "sim/faults/channel.h"
+#include "sim/internal/reconciler_host.h"
 
 #include "reconciler/restart.h"
-
-#include "proto/state.pb.h"
-#include "sim/internal/sample.h"
 
 namespace qsim::sim {
 
@@ -43,52 +40,5 @@ std::vector<reconciler::Assignment> ReconcilerHost::AssignTasks(Time t,
 std::vector<reconciler::Cancellation> ReconcilerHost::Cancellations() { return state_.Cancellations(); }
 
 Status ReconcilerHost::Restart() { return reconciler::RestartThroughBytes(scheduler_, state_); }
-
-void LostAcks::NotifyTaskRunning(const reconciler::TaskRunningRequest& r) {
-  if (rng_->Bernoulli(p_)) {
-    ++dropped_;
-    return;
-  }
-  inner_->NotifyTaskRunning(r);
-}
-
-std::vector<reconciler::Assignment> LostAssignments::AssignTasks(Time t,
-                                                                 std::span<const reconciler::IdleWorker> workers) {
-  std::vector<reconciler::Assignment> all = inner_->AssignTasks(t, workers);
-  std::vector<reconciler::Assignment> kept;
-  kept.reserve(all.size());
-  for (reconciler::Assignment& a : all) {
-    if (rng_->Bernoulli(p_)) {
-      ++dropped_;
-      continue;
-    }
-    kept.push_back(std::move(a));
-  }
-  return kept;
-}
-
-bool DelayedNotifications::Delay(Duration* d) {
-  if (!rng_->Bernoulli(p_)) return false;
-  *d = Sample(delay_, *rng_);
-  return true;
-}
-
-void DelayedNotifications::NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) {
-  Duration d{};
-  if (!Delay(&d)) return inner_->NotifyTaskWaiting(r);
-  engine_->After(d, [this, r] { inner_->NotifyTaskWaiting(r); });
-}
-
-void DelayedNotifications::NotifyTaskRunning(const reconciler::TaskRunningRequest& r) {
-  Duration d{};
-  if (!Delay(&d)) return inner_->NotifyTaskRunning(r);
-  engine_->After(d, [this, r] { inner_->NotifyTaskRunning(r); });
-}
-
-void DelayedNotifications::NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) {
-  Duration d{};
-  if (!Delay(&d)) return inner_->NotifyTaskAbsent(r);
-  engine_->After(d, [this, r] { inner_->NotifyTaskAbsent(r); });
-}
 
 }  // namespace qsim::sim

@@ -1,66 +1,19 @@
-// The dispatcher <-> reconciler channel, and the faults that wrap it.
-//
-// The dispatcher speaks to the scheduler only through a Channel. The real one
-// (ReconcilerHost) owns the Scheduler and reconciler::State and calls their
-// seed API; each fault is a decorator around another Channel, in the manner
-// of LevelDB's EnvWrapper: the scheduler never knows it is being tested.
+// The faults that wrap the dispatcher <-> reconciler Channel, each a
+// decorator around another Channel in the manner of LevelDB's EnvWrapper: the
+// scheduler never knows it is being tested. BuildFaultStack is the one place
+// that decides which decorators a scenario gets, and in what order.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "reconciler/reconciler.h"
 #include "sim/engine.h"
+#include "sim/internal/channel.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
-
-class Channel {
- public:
-  virtual ~Channel() = default;
-  virtual void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) = 0;
-  virtual void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) = 0;
-  virtual void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) = 0;
-  virtual void AddTaskError(const std::string& request, const std::string& message) = 0;
-  virtual std::vector<reconciler::Assignment> AssignTasks(Time t, std::span<const reconciler::IdleWorker> workers) = 0;
-  virtual std::vector<reconciler::Cancellation> Cancellations() = 0;
-};
-
-// Receives errors the library returned (API misuse by the simulator: a bug,
-// counted as an invariant violation by the run).
-class ErrorReporter {
- public:
-  virtual ~ErrorReporter() = default;
-  virtual void ReportLibraryError(Time t, const std::string& what, const Status& status) = 0;
-};
-
-// The real channel: the scheduler and the reconciler state, with the run's
-// event sink.
-class ReconcilerHost final : public Channel {
- public:
-  ReconcilerHost(Scheduler scheduler, EventSink* sink, ErrorReporter* errors);
-
-  void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override;
-  void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) override;
-  void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) override;
-  void AddTaskError(const std::string& request, const std::string& message) override;
-  std::vector<reconciler::Assignment> AssignTasks(Time t, std::span<const reconciler::IdleWorker> workers) override;
-  std::vector<reconciler::Cancellation> Cancellations() override;
-
-  // A scheduler restart: both states go through their protobuf form and are
-  // read back. Continuing must be indistinguishable from not restarting.
-  Status Restart();
-
-  const Scheduler& scheduler() const { return scheduler_; }
-  const reconciler::State& state() const { return state_; }
-
- private:
-  Scheduler scheduler_;
-  reconciler::State state_;
-  EventSink* sink_;
-  ErrorReporter* errors_;
-};
 
 // Forwards everything to `inner`; faults override what they disturb.
 class ChannelDecorator : public Channel {
@@ -127,5 +80,17 @@ class DelayedNotifications final : public ChannelDecorator {
   DurationDist delay_;
   RandomStream* rng_;
 };
+
+// The channel the dispatcher talks to: `real` wrapped in the decorators the
+// scenario's faults switch on. Owns the decorators, not `real`.
+struct FaultStack {
+  std::vector<std::unique_ptr<Channel>> decorators;  // innermost first
+  Channel* top = nullptr;                            // the outermost; `real` when no fault is on
+};
+
+// Wraps `real` in a fixed order (lost acks, lost assignments, delayed
+// notifications), each decorator drawing from its own stream of `engine`
+// (`faults/lost_acks`, ...). `real` and `engine` must outlive the stack.
+FaultStack BuildFaultStack(Channel* real, const FaultsSpec& faults, Engine& engine);
 
 }  // namespace qsim::sim

@@ -1,0 +1,115 @@
+// Everything one run writes and measures: events.csv and timeseries.csv as
+// the run goes, busy and silent bot time, the time-average number of tasks
+// in the system, invariant violations, and at the end the RunResult with
+// tasks.csv and summary.csv. Internal to sim/.
+//
+// The recorder only reads the task table; what it is told (busy spans,
+// violations, events, samples) comes from the coordinator (World).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scheduler/events.h"
+#include "runfolder/columns.h"
+#include "runfolder/csv.h"
+#include "scheduler/scheduler.h"
+#include "sim/internal/task_table.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
+
+namespace qsim::sim {
+
+using runfolder::CsvWriter;
+using runfolder::FormatMicros;
+using runfolder::FormatNumber;
+
+// The fleet at one sampling instant.
+struct BotCounts {
+  int64_t idle = 0, busy = 0, dead = 0;
+};
+
+class Recorder {
+ public:
+  // `scenario` and `tasks` must outlive the recorder.
+  Recorder(const Scenario& scenario, const TaskTable& tasks);
+
+  // Opens events.csv and timeseries.csv under `out_dir` as `outputs` asks
+  // ("" = write no files) and writes their headers.
+  Status Open(const std::string& out_dir, const Outputs& outputs);
+
+  // --- measured within the window after the warm-up
+  void AddBusy(uint32_t account, Time from, Time to);
+  void AddSilent(Time from, Time to);
+  // The number of tasks in the system changes by `delta` at `now`.
+  void ChangeInSystem(Time now, int delta);
+
+  // An invariant violation, charged to `account` (-1: to the fleet only).
+  void Violation(const std::string& message, int32_t account = -1);
+
+  bool writes_events() const { return events_csv_ != nullptr; }
+  bool writes_timeseries() const { return timeseries_csv_ != nullptr; }
+  // One events.csv row. REQUIRES: writes_events().
+  void WriteEvent(const TaskEvent& e);
+  // The timeseries.csv rows of one sample. REQUIRES: writes_timeseries().
+  void WriteSample(Time now, const Scheduler& scheduler, const BotCounts& bots);
+
+  // Fills `result` from the task table and what was measured. `bots` is the
+  // fleet size, `events` the engine events run.
+  void BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* result) const;
+  // Closes the open files and writes tasks.csv and summary.csv.
+  Status WriteOutputs(const RunResult& result);
+
+ private:
+  struct AccountMetrics {
+    double charge_sum = 0;  // the sum of its charge rates
+    int64_t busy_us = 0;
+    int64_t violations = 0;
+  };
+
+  Status WriteTasks(const RunResult& result) const;
+  Status WriteSummary(const RunResult& result) const;
+
+  const Scenario& scenario_;
+  const TaskTable& tasks_;
+  Time window_start_;
+  Time end_;
+  std::string out_dir_;
+  std::vector<AccountMetrics> accounts_;
+  int64_t in_system_ = 0;
+  Time area_last_{};
+  double area_ = 0;        // task-seconds in the system within the window
+  int64_t silent_us_ = 0;  // bot time spent silent within the window
+  std::vector<std::string> violations_;  // the first 1000
+  int64_t fleet_violations_ = 0;
+  std::unique_ptr<CsvWriter> events_csv_;
+  std::unique_ptr<CsvWriter> timeseries_csv_;
+};
+
+// ---------------------------------------------------------------- inline: per-task bookkeeping
+
+inline void Recorder::AddBusy(uint32_t account, Time from, Time to) {
+  from = std::max(from, window_start_);
+  to = std::min(to, end_);
+  if (to > from) accounts_[account].busy_us += ToMicros(to - from);
+}
+
+inline void Recorder::AddSilent(Time from, Time to) {
+  from = std::max(from, window_start_);
+  to = std::min(to, end_);
+  if (to > from) silent_us_ += ToMicros(to - from);
+}
+
+inline void Recorder::ChangeInSystem(Time now, int delta) {
+  if (now > window_start_) {
+    Time from = std::max(area_last_, window_start_);
+    if (now > from) area_ += static_cast<double>(in_system_) * static_cast<double>(ToMicros(now - from)) / 1e6;
+  }
+  area_last_ = now;
+  in_system_ += delta;
+}
+
+}  // namespace qsim::sim

@@ -1,0 +1,42 @@
+// The semantic checks of a Scenario, section by section: every value in its
+// range, every name it refers to defined, nothing that would make a run
+// misbehave. ValidateScenario (scenario.h) runs them all; the YAML loader
+// runs each right after reading its section, and turns the problem's key path
+// into the file, line and column of that key. Internal to sim/.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+
+// What is wrong, and where: `path` is the scenario key path as the YAML has
+// it ("workloads[0].arrivals.rate_per_hour", "accounts.build.charge_rate[1]").
+struct Problem {
+  std::string path;
+  std::string message;
+};
+using Check = std::optional<Problem>;  // nullopt: nothing wrong
+
+// duration, warmup, sample_interval.
+Check CheckRunLength(const Scenario& s);
+Check CheckPolicy(const Policy& p);
+// Account i, and that it follows account i-1 in id order (ids are unique).
+Check CheckAccount(const Scenario& s, size_t i);
+// Group i, and that no group before it has its name.
+Check CheckBotGroup(const Scenario& s, size_t i);
+// Workload i: its accounts are among s.accounts, its name is not among the
+// workloads before it. REQUIRES: s.accounts passed CheckAccount (sorted).
+Check CheckWorkload(const Scenario& s, size_t i);
+Check CheckDispatcher(const DispatcherSpec& d);
+// The faults; the scheduled outages' groups are among s.bots.
+Check CheckFaults(const Scenario& s);
+
+// Every check above in that order, and that there is at least one account and
+// one bot group: the first problem found.
+Check FindProblem(const Scenario& s);
+
+}  // namespace qsim::sim

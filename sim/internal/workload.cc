@@ -1,0 +1,135 @@
+#include "sim/internal/workload.h"
+
+#include <cmath>
+
+#include "base/check.h"
+#include "sim/internal/sample.h"
+
+namespace qsim::sim {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+}  // namespace
+
+Workload::Workload(const Scenario& scenario, Engine& engine, TaskTable& tasks, ArrivalSink& sink)
+    : scenario_(scenario), engine_(engine), tasks_(tasks), sink_(sink), end_(kStart + scenario.duration) {
+  for (uint32_t a = 0; a < scenario.accounts.size(); ++a) account_index_[scenario.accounts[a].id] = a;
+  // Per-task streams are looked up once here, not per task.
+  cancel_rngs_.assign(scenario.workloads.size(), nullptr);
+  for (uint32_t w = 0; w < scenario.workloads.size(); ++w) {
+    if (scenario.workloads[w].cancel_fraction > 0) {
+      cancel_rngs_[w] = &engine.Stream("cancel/workload=" + scenario.workloads[w].name);
+    }
+  }
+}
+
+uint32_t Workload::AccountIndex(const std::string& id) const {
+  auto it = account_index_.find(id);
+  QSIM_CHECK(it != account_index_.end(), "account \"%s\" is not defined (ValidateScenario lets none through)",
+             id.c_str());
+  return it->second;
+}
+
+std::optional<Duration> Workload::DrawCancel(uint32_t w) {
+  const WorkloadSpec& spec = scenario_.workloads[w];
+  if (spec.cancel_fraction > 0 && cancel_rngs_[w]->Bernoulli(spec.cancel_fraction)) return spec.cancel_after;
+  return std::nullopt;
+}
+
+void Workload::Start() {
+  for (uint32_t w = 0; w < scenario_.workloads.size(); ++w) {
+    const WorkloadSpec& spec = scenario_.workloads[w];
+    RandomStream* arrivals = &engine_.Stream("arrivals/workload=" + spec.name);
+    RandomStream* durations = &engine_.Stream("durations/workload=" + spec.name);
+    Arrival shape;
+    shape.workload = w;
+    shape.account = spec.account.empty() ? 0 : AccountIndex(spec.account);
+    shape.base = tasks_.InternLabels(spec.base_labels);
+    shape.prov = tasks_.InternLabels(spec.provisionable_labels);
+    if (spec.arrivals.kind == ArrivalSpec::Kind::kReplay) {
+      StartReplay(w);
+    } else {
+      StartRandom(w, shape, arrivals, durations);
+    }
+  }
+}
+
+void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arrivals, RandomStream* durations) {
+  const ArrivalSpec& a = scenario_.workloads[w].arrivals;
+  auto make = [this, shape, durations] {
+    Arrival arrival = shape;
+    arrival.duration = std::max(Micros(1), Sample(scenario_.workloads[shape.workload].duration, *durations));
+    sink_.Arrive(arrival);
+  };
+  if (a.kind == ArrivalSpec::Kind::kList) {
+    for (Duration t : a.times) {
+      if (t <= scenario_.duration) engine_.Schedule(kStart + t, make);
+    }
+    return;
+  }
+  // Poisson, or a schedule: a diurnal curve and bursts.
+  double peak_rate = a.rate_per_hour * (1 + a.diurnal_amplitude);
+  if (peak_rate > 0) {
+    // Thinning: candidates at the peak rate, each kept with probability
+    // rate(t) / peak, all from the workload's own stream. One pending event
+    // per workload: each arrival schedules the next.
+    struct Next {
+      Workload* self;
+      const ArrivalSpec* a;
+      RandomStream* rng;
+      double peak_rate;
+      decltype(make) create;
+      void Arm() const {
+        Duration gap = Micros(std::max<int64_t>(1, std::llround(rng->Exponential(3600.0 / peak_rate) * 1e6)));
+        if (self->engine_.now() + gap > self->end_) return;
+        Next next = *this;
+        self->engine_.After(gap, [next] {
+          bool keep = true;
+          if (next.a->diurnal_amplitude > 0) {
+            double t = static_cast<double>(ToMicros(next.self->engine_.now() - kStart - next.a->diurnal_peak)) / 86400e6;
+            double rate = next.a->rate_per_hour * (1 + next.a->diurnal_amplitude * std::cos(2 * kPi * t));
+            keep = next.rng->Uniform01() * next.peak_rate < rate;
+          }
+          if (keep) next.create();
+          next.Arm();
+        });
+      }
+    };
+    Next{this, &a, arrivals, peak_rate, make}.Arm();
+  }
+  for (const Burst& burst : a.bursts) {
+    for (int64_t k = 0; k < burst.count; ++k) {
+      Duration at = burst.at + Micros(burst.count > 0 ? ToMicros(burst.over) * k / burst.count : 0);
+      if (at > scenario_.duration) break;
+      engine_.Schedule(kStart + at, make);
+    }
+  }
+}
+
+void Workload::StartReplay(uint32_t w) {
+  // One pending event at a time walks the log (sorted by enqueue time).
+  struct Next {
+    Workload* self;
+    uint32_t workload;
+    size_t i;
+    void Arm() const {
+      const std::vector<ReplayTask>& rows = self->scenario_.workloads[workload].arrivals.replay;
+      if (i >= rows.size() || rows[i].enqueue > self->scenario_.duration) return;
+      Next next = *this;
+      self->engine_.Schedule(kStart + rows[i].enqueue, [next] {
+        const ReplayTask& r = next.self->scenario_.workloads[next.workload].arrivals.replay[next.i];
+        Workload& wl = *next.self;
+        wl.sink_.Arrive({next.workload, wl.AccountIndex(r.account), wl.tasks_.InternLabels(r.base_labels),
+                         wl.tasks_.InternLabels(r.provisionable_labels), r.duration});
+        Next after = next;
+        ++after.i;
+        after.Arm();
+      });
+    }
+  };
+  Next{this, w, 0}.Arm();
+}
+
+}  // namespace qsim::sim

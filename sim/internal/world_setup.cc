@@ -1,0 +1,201 @@
+// The coordinator's wiring (the scheduler and its channel, the bots, the
+// periodic dispatcher activities, the fault drivers) and the run itself.
+// Event order is part of the output: Setup schedules in a fixed order, and
+// each activity keeps one pending event that schedules the next.
+#include <algorithm>
+#include <cmath>
+
+#include "sim/internal/sample.h"
+#include "sim/internal/world.h"
+
+namespace qsim::sim {
+
+World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, const std::string& out_dir)
+    : scenario_(scenario),
+      seed_(seed),
+      outputs_(outputs),
+      out_dir_(out_dir),
+      end_(kStart + scenario.duration),
+      engine_(seed, kStart),
+      tasks_(scenario.accounts.size(), kStart + scenario.warmup),
+      recorder_(scenario, tasks_),
+      audit_(scenario.accounts),
+      workload_(scenario, engine_, tasks_, *this) {
+  // The delays scheduled once per poll: each gets its own event FIFO.
+  engine_.UseFifoFor(scenario.dispatcher.batch_window);
+  for (const auto& group : scenario.bots) engine_.UseFifoFor(group.poll_interval);
+}
+
+World::~World() = default;
+
+// The scheduler with the scenario's accounts, the reconciler host around it,
+// and the fault decorators around that.
+Status World::ConnectScheduler() {
+  Scheduler scheduler = Scheduler::New(kStart, scenario_.policy);
+  for (const AccountSpec& a : scenario_.accounts) {
+    QSIM_RETURN_IF_ERROR(scheduler.AddAccount(a.id, a.config, InitialBalance(a)).WithContext("accounts." + a.id));
+  }
+  host_ = std::make_unique<ReconcilerHost>(std::move(scheduler), this, this);
+  faults_ = BuildFaultStack(host_.get(), scenario_.faults, engine_);
+  channel_ = faults_.top;
+  return Status::Ok();
+}
+
+// Every bot of every group, polling first at a random phase of its poll
+// interval (`bots/group=G/phase`), and the groups' label changes.
+void World::CreateBots() {
+  const Scenario& s = scenario_;
+  group_bots_.resize(s.bots.size());
+  for (uint32_t g = 0; g < s.bots.size(); ++g) {
+    const BotGroupSpec& spec = s.bots[g];
+    RandomStream& phase = engine_.Stream("bots/group=" + spec.name + "/phase");
+    int width = std::max<int>(5, static_cast<int>(std::to_string(spec.count).size()));
+    for (int64_t i = 0; i < spec.count; ++i) {
+      uint32_t b = static_cast<uint32_t>(bots_.size());
+      Bot bot;
+      std::string num = std::to_string(i + 1);
+      bot.id = spec.name + "-" + std::string(width - num.size(), '0') + num;
+      bot.group = g;
+      bot.base = spec.labels;
+      bot.prov = spec.provisionable_labels;
+      RecomputeBotLabels(bot);
+      bot_index_.emplace(bot.id, b);
+      bots_.push_back(std::move(bot));
+      group_bots_[g].push_back(b);
+      // Bots start polling spread over one poll interval, as a fleet does.
+      Duration offset = Micros(static_cast<int64_t>(phase.UniformInt(0, ToMicros(spec.poll_interval) - 1)));
+      bots_[b].poll = engine_.After(offset, [this, b] {
+        bots_[b].poll = {};
+        Poll(b);
+      });
+    }
+    for (const LabelChange& c : spec.label_changes) {
+      if (c.at > s.duration) continue;
+      engine_.Schedule(kStart + c.at, [this, g, &c] { ApplyLabelChange(g, c); });
+    }
+  }
+  in_flush_.assign(bots_.size(), 0);
+}
+
+void World::SchedulePeriodic(Duration interval, void (World::*fn)()) {
+  // Each firing schedules the next, so there is one pending event per
+  // periodic activity.
+  struct Tick {
+    World* w;
+    Duration interval;
+    void (World::*fn)();
+    void Fire() const {
+      (w->*fn)();
+      Tick next = *this;
+      if (w->engine_.now() + interval <= w->end_) w->engine_.After(interval, [next] { next.Fire(); });
+    }
+  };
+  Tick first{this, interval, fn};
+  engine_.After(interval, [first] { first.Fire(); });
+}
+
+// The dispatcher's periodic reads and re-sends, and sampling from time 0.
+void World::ScheduleDispatcher() {
+  SchedulePeriodic(scenario_.dispatcher.cancellation_poll_interval, &World::PollCancellations);
+  SchedulePeriodic(scenario_.dispatcher.renotify_interval, &World::Renotify);
+  engine_.Schedule(kStart, [this] { TakeSample(); });
+  SchedulePeriodic(scenario_.sample_interval, &World::TakeSample);
+}
+
+void World::ScheduleOutages(const OutageSpec& spec, bool kill, const std::string& stream) {
+  for (const ScheduledOutage& so : spec.scheduled) {
+    if (so.at > scenario_.duration) continue;
+    uint32_t g = 0;
+    while (scenario_.bots[g].name != so.group) ++g;  // ValidateScenario: the group exists
+    engine_.Schedule(kStart + so.at, [this, g, &so, kill] {
+      int64_t left = so.count;
+      for (uint32_t b : group_bots_[g]) {
+        if (left == 0) break;
+        if (bots_[b].silent) continue;
+        Outage(b, so.downtime, kill);
+        --left;
+      }
+    });
+  }
+  if (spec.rate_per_bot_day <= 0) return;
+  // Random outages: per group, exponential gaps at the group's rate, each
+  // hitting a random member (`STREAM/group=G`).
+  for (uint32_t g = 0; g < scenario_.bots.size(); ++g) {
+    RandomStream* rng = &engine_.Stream(stream + "/group=" + scenario_.bots[g].name);
+    double mean_s = 86400.0 / (spec.rate_per_bot_day * static_cast<double>(group_bots_[g].size()));
+    struct Next {
+      World* w;
+      uint32_t g;
+      RandomStream* rng;
+      double mean_s;
+      const OutageSpec* spec;
+      bool kill;
+      void Arm() const {
+        Duration gap = Micros(std::max<int64_t>(1, std::llround(rng->Exponential(mean_s) * 1e6)));
+        if (w->engine_.now() + gap > w->end_) return;
+        Next self = *this;
+        w->engine_.After(gap, [self] {
+          const auto& members = self.w->group_bots_[self.g];
+          uint32_t b = members[self.rng->UniformInt(0, members.size() - 1)];
+          Duration downtime = Sample(self.spec->downtime, *self.rng);
+          if (!self.w->bots_[b].silent) self.w->Outage(b, downtime, self.kill);
+          self.Arm();
+        });
+      }
+    };
+    Next{this, g, rng, mean_s, &spec, kill}.Arm();
+  }
+}
+
+void World::ScheduleRestarts() {
+  const FaultsSpec& f = scenario_.faults;
+  std::vector<Duration> restarts = f.restart_at;
+  if (f.restart_every > Duration::zero()) {
+    for (Duration t = f.restart_every; t <= scenario_.duration; t += f.restart_every) restarts.push_back(t);
+  }
+  for (Duration t : restarts) {
+    if (t <= scenario_.duration) engine_.Schedule(kStart + t, [this] { Restart(); });
+  }
+}
+
+Status World::Setup() {
+  QSIM_RETURN_IF_ERROR(ConnectScheduler());
+  CreateBots();
+  if (scenario_.faults.task_error_probability > 0) task_error_rng_ = &engine_.Stream("faults/task_errors");
+  workload_.Start();
+  ScheduleDispatcher();
+  ScheduleOutages(scenario_.faults.bot_deaths, true, "faults/bot_deaths");
+  ScheduleOutages(scenario_.faults.bot_flaps, false, "faults/bot_flaps");
+  ScheduleRestarts();
+  return Status::Ok();
+}
+
+// Closes the books at the end time: what is still silent or busy counts up
+// to the end.
+void World::CloseBooks() {
+  recorder_.ChangeInSystem(engine_.now(), 0);
+  for (Bot& bot : bots_) {
+    if (bot.silent) recorder_.AddSilent(bot.silent_since, end_);
+    if (bot.task >= 0 && !bot.task_killed) recorder_.AddBusy(tasks_[bot.task].account, tasks_[bot.task].claim, end_);
+  }
+  CheckBalances();
+  CheckAccounting();
+}
+
+Status World::Run(const RunOptions& options, RunResult* result) {
+  QSIM_RETURN_IF_ERROR(recorder_.Open(out_dir_, outputs_));
+  QSIM_RETURN_IF_ERROR(Setup());
+  std::function<void()> progress;
+  if (options.progress) {
+    progress = [this, &options] {
+      options.progress(Since(engine_.now()), scenario_.duration, engine_.events_run());
+    };
+  }
+  engine_.RunUntil(end_, progress, 1 << 18);
+  CloseBooks();
+  recorder_.BuildResult(seed_, engine_.events_run(), bots_.size(), result);
+  if (options.progress) options.progress(scenario_.duration, scenario_.duration, engine_.events_run());
+  return recorder_.WriteOutputs(*result);
+}
+
+}  // namespace qsim::sim

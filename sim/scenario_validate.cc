@@ -1,0 +1,329 @@
+// ValidateScenario: the semantic checks of a Scenario, shared by the YAML
+// loader and RunScenario (internal/validate.h).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "scheduler/policy_schema.h"
+#include "sim/internal/validate.h"
+#include "sim/scenario.h"
+
+namespace qsim::sim {
+
+namespace {
+
+// Far beyond any scenario, and far from overflowing the clock.
+constexpr Duration kMaxDuration = Hours(24 * 36500);
+
+std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+// The shortest text that reads back as `v`: what a scenario author wrote.
+template <typename F>
+std::string Num(F v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string Bound(double b) {
+  std::ostringstream m;
+  m << b;
+  return m.str();
+}
+
+Problem At(std::string path, std::string message) { return Problem{std::move(path), std::move(message)}; }
+
+template <typename F>
+Check NumberAtLeast(const std::string& path, F v, double min) {
+  if (!std::isfinite(v)) return At(path, "expected a finite number, got " + Num(v));
+  if (v < min) return At(path, "must be >= " + Bound(min) + ", got " + Num(v));
+  return std::nullopt;
+}
+
+Check NumberBetween(const std::string& path, double v, double min, double max) {
+  if (!std::isfinite(v)) return At(path, "expected a finite number, got " + Num(v));
+  if (v < min || v > max) return At(path, "must be between " + Bound(min) + " and " + Bound(max) + ", got " + Num(v));
+  return std::nullopt;
+}
+
+Check IntBetween(const std::string& path, int64_t v, int64_t min,
+                 int64_t max = std::numeric_limits<int64_t>::max()) {
+  if (v >= min && v <= max) return std::nullopt;
+  std::string range = max == std::numeric_limits<int64_t>::max()
+                          ? ">= " + std::to_string(min)
+                          : "between " + std::to_string(min) + " and " + std::to_string(max);
+  return At(path, "must be " + range + ", got " + std::to_string(v));
+}
+
+Check DurationAtLeast(const std::string& path, Duration d, Duration min = Duration::zero()) {
+  if (d < min) return At(path, "must be >= " + FormatDuration(min) + ", got " + FormatDuration(d));
+  if (d > kMaxDuration) return At(path, "must be <= " + FormatDuration(kMaxDuration) + ", got " + FormatDuration(d));
+  return std::nullopt;
+}
+
+// A label set as MakeLabelSet makes it: sorted, without repeats or empty labels.
+Check Labels(const std::string& path, const LabelSet& labels) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i].empty()) return At(Index(path, i), "expected a non-empty string");
+    if (i > 0 && labels[i] <= labels[i - 1]) {
+      return At(path, "must be sorted and without repeats (build it with MakeLabelSet)");
+    }
+  }
+  return std::nullopt;
+}
+
+// Draws of `d` must be >= `min`; a mean or median must be positive.
+Check Dist(const std::string& path, const DurationDist& d, Duration min) {
+  const Duration tiny = std::max(min, Micros(1));
+  switch (d.kind) {
+    case DurationDist::Kind::kConstant:
+      return DurationAtLeast(path, d.value, min);
+    case DurationDist::Kind::kExponential:
+      return DurationAtLeast(Join(path, "mean"), d.mean, tiny);
+    case DurationDist::Kind::kLognormal:
+      if (Check c = DurationAtLeast(Join(path, "median"), d.median, tiny)) return c;
+      return NumberBetween(Join(path, "sigma"), d.sigma, 0, 10);
+    case DurationDist::Kind::kUniform:
+      if (Check c = DurationAtLeast(Join(path, "min"), d.min, min)) return c;
+      if (Check c = DurationAtLeast(Join(path, "max"), d.max, min)) return c;
+      if (d.max < d.min) return At(Join(path, "max"), "must be >= min");
+      return std::nullopt;
+    case DurationDist::Kind::kEmpirical:
+      if (d.values.empty()) return At(Join(path, "values"), "must hold at least one duration");
+      for (size_t i = 0; i < d.values.size(); ++i) {
+        if (Check c = DurationAtLeast(Index(Join(path, "values"), i), d.values[i], min)) return c;
+      }
+      return std::nullopt;
+  }
+  return At(path, "unknown distribution kind");
+}
+
+// REQUIRES: s.accounts sorted by id (CheckAccount runs before any workload's
+// check), so a replay log's rows cost a binary search each.
+bool HasAccount(const Scenario& s, const std::string& id) {
+  auto it = std::lower_bound(s.accounts.begin(), s.accounts.end(), id,
+                             [](const AccountSpec& a, const std::string& key) { return a.id < key; });
+  return it != s.accounts.end() && it->id == id;
+}
+
+Check Arrivals(const Scenario& s, const ArrivalSpec& a, const std::string& path) {
+  switch (a.kind) {
+    case ArrivalSpec::Kind::kPoisson:
+    case ArrivalSpec::Kind::kSchedule:
+      if (Check c = NumberAtLeast(Join(path, "rate_per_hour"), a.rate_per_hour, 0)) return c;
+      if (Check c = NumberBetween(Join(path, "diurnal_amplitude"), a.diurnal_amplitude, 0, 1)) return c;
+      if (Check c = DurationAtLeast(Join(path, "diurnal_peak"), a.diurnal_peak)) return c;
+      for (size_t i = 0; i < a.bursts.size(); ++i) {
+        std::string bp = Index(Join(path, "bursts"), i);
+        if (Check c = DurationAtLeast(Join(bp, "at"), a.bursts[i].at)) return c;
+        if (Check c = IntBetween(Join(bp, "count"), a.bursts[i].count, 0, 100000000)) return c;
+        if (Check c = DurationAtLeast(Join(bp, "over"), a.bursts[i].over)) return c;
+      }
+      return std::nullopt;
+    case ArrivalSpec::Kind::kList:
+      for (size_t i = 0; i < a.times.size(); ++i) {
+        if (Check c = DurationAtLeast(Index(Join(path, "times"), i), a.times[i])) return c;
+      }
+      return std::nullopt;
+    case ArrivalSpec::Kind::kReplay:
+      for (size_t i = 0; i < a.replay.size(); ++i) {
+        const ReplayTask& t = a.replay[i];
+        std::string rp = Index(Join(path, "replay"), i);
+        if (!HasAccount(s, t.account)) {
+          return At(Join(path, "file"),
+                    "the task log names account \"" + t.account + "\", which is not defined under accounts");
+        }
+        if (Check c = DurationAtLeast(Join(rp, "enqueue"), t.enqueue)) return c;
+        if (i > 0 && t.enqueue < a.replay[i - 1].enqueue) return At(rp, "the log must be sorted by enqueue time");
+        if (Check c = DurationAtLeast(Join(rp, "duration"), t.duration, Micros(1))) return c;
+        if (Check c = Labels(Join(rp, "base_labels"), t.base_labels)) return c;
+        if (Check c = Labels(Join(rp, "provisionable_labels"), t.provisionable_labels)) return c;
+      }
+      return std::nullopt;
+  }
+  return At(Join(path, "kind"), "unknown arrival kind");
+}
+
+Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
+  if (Check c = NumberAtLeast(Join(path, "rate_per_bot_day"), o.rate_per_bot_day, 0)) return c;
+  if (Check c = Dist(Join(path, "downtime"), o.downtime, Duration::zero())) return c;
+  for (size_t i = 0; i < o.scheduled.size(); ++i) {
+    const ScheduledOutage& so = o.scheduled[i];
+    std::string sp = Index(Join(path, "scheduled"), i);
+    if (Check c = DurationAtLeast(Join(sp, "at"), so.at)) return c;
+    bool known = std::any_of(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
+    if (!known) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    if (Check c = IntBetween(Join(sp, "count"), so.count, 1)) return c;
+    if (Check c = DurationAtLeast(Join(sp, "downtime"), so.downtime)) return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Check CheckRunLength(const Scenario& s) {
+  if (Check c = DurationAtLeast("duration", s.duration, Micros(1))) return c;
+  if (Check c = DurationAtLeast("warmup", s.warmup)) return c;
+  if (s.warmup >= s.duration) return At("warmup", "must be shorter than duration");
+  return DurationAtLeast("sample_interval", s.sample_interval, Micros(1));
+}
+
+Check CheckPolicy(const Policy& policy) {
+  Check found;
+  // Every duration switch is a positive time span, every count >= 0.
+  ForEachPolicyField(policy, [&found](PolicyFieldName name, const auto& v) {
+    if (found) return;
+    std::string path = Join("policy", std::string(name.yaml));
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, Duration>) {
+      found = DurationAtLeast(path, v, Micros(1));
+    } else if constexpr (std::is_same_v<T, float>) {
+      if (!std::isfinite(v)) found = At(path, "expected a finite number, got " + Num(v));
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      found = IntBetween(path, v, 0);
+    }
+  });
+  if (found) return found;
+  if (policy.demote_threshold > policy.promote_threshold) {
+    return At("policy.demote_threshold", "must be <= promote_threshold");
+  }
+  return std::nullopt;
+}
+
+Check CheckAccount(const Scenario& s, size_t i) {
+  const AccountSpec& a = s.accounts[i];
+  if (a.id.empty()) return At(Index("accounts", i), "account ids must be non-empty strings");
+  std::string path = Join("accounts", a.id);
+  if (i > 0 && a.id == s.accounts[i - 1].id) return At(path, "duplicate account id");
+  if (i > 0 && a.id < s.accounts[i - 1].id) {
+    return At("accounts", "must be sorted by id (\"" + a.id + "\" comes after \"" + s.accounts[i - 1].id + "\")");
+  }
+  const AccountConfig& c = a.config;
+  for (int p = 0; p < kNumPriorities; ++p) {
+    if (Check e = NumberAtLeast(Index(Join(path, "charge_rate"), p), c.charge_rate[p], 0)) return e;
+  }
+  if (Check e = NumberAtLeast(Join(path, "max_charge_seconds"), c.max_charge_seconds, 0)) return e;
+  if (Check e = IntBetween(Join(path, "max_fanout"), c.max_fanout, 0)) return e;
+  for (const auto& [prefix, limit] : c.per_label_task_limits) {
+    std::string lp = Join(path, "per_label_task_limits");
+    if (prefix.empty()) return At(lp, "label prefixes must be non-empty");
+    if (Check e = IntBetween(Join(lp, prefix), limit, 0)) return e;
+  }
+  if (a.initial_balance.size() > kNumPriorities) {
+    return At(Join(path, "initial_balance"), "expected full, empty or a list of up to 5 numbers");
+  }
+  for (size_t p = 0; p < a.initial_balance.size(); ++p) {
+    if (!std::isfinite(a.initial_balance[p])) {
+      return At(Index(Join(path, "initial_balance"), p), "expected a finite number, got " + Num(a.initial_balance[p]));
+    }
+  }
+  return std::nullopt;
+}
+
+Check CheckBotGroup(const Scenario& s, size_t i) {
+  const BotGroupSpec& g = s.bots[i];
+  std::string path = Index("bots", i);
+  if (g.name.empty() || g.name.find_first_of(" ,;\"") != std::string::npos) {
+    return At(Join(path, "group"), "must be non-empty, without spaces, commas, semicolons or quotes");
+  }
+  for (size_t j = 0; j < i; ++j) {
+    if (s.bots[j].name == g.name) return At(Join(path, "group"), "duplicate group name \"" + g.name + "\"");
+  }
+  if (Check c = IntBetween(Join(path, "count"), g.count, 1, 10000000)) return c;
+  if (Check c = Labels(Join(path, "labels"), g.labels)) return c;
+  if (Check c = Labels(Join(path, "provisionable_labels"), g.provisionable_labels)) return c;
+  if (Check c = DurationAtLeast(Join(path, "poll_interval"), g.poll_interval, Micros(1))) return c;
+  if (Check c = DurationAtLeast(Join(path, "provision_time"), g.provision_time)) return c;
+  if (Check c = DurationAtLeast(Join(path, "abort_time"), g.abort_time)) return c;
+  for (size_t j = 0; j < g.label_changes.size(); ++j) {
+    const LabelChange& lc = g.label_changes[j];
+    std::string cp = Index(Join(path, "label_changes"), j);
+    if (Check c = DurationAtLeast(Join(cp, "at"), lc.at)) return c;
+    if (Check c = Labels(Join(cp, "labels"), lc.labels)) return c;
+    if (lc.provisionable_labels) {
+      if (Check c = Labels(Join(cp, "provisionable_labels"), *lc.provisionable_labels)) return c;
+    }
+  }
+  return std::nullopt;
+}
+
+Check CheckWorkload(const Scenario& s, size_t i) {
+  const WorkloadSpec& w = s.workloads[i];
+  std::string path = Index("workloads", i);
+  bool replay = w.arrivals.kind == ArrivalSpec::Kind::kReplay;
+  if (w.name.empty()) return At(Join(path, "name"), "must not be empty (it names the workload's random streams)");
+  for (size_t j = 0; j < i; ++j) {
+    if (s.workloads[j].name == w.name) {
+      return At(Join(path, "name"), "duplicate workload name \"" + w.name + "\" (set `name:`)");
+    }
+  }
+  if (w.account.empty() && !replay) return At(Join(path, "account"), "must name an account (only replay takes them from its log)");
+  if (!w.account.empty() && !HasAccount(s, w.account)) {
+    return At(Join(path, "account"), "account \"" + w.account + "\" is not defined under accounts");
+  }
+  if (Check c = Labels(Join(path, "base_labels"), w.base_labels)) return c;
+  if (Check c = Labels(Join(path, "provisionable_labels"), w.provisionable_labels)) return c;
+  if (Check c = Arrivals(s, w.arrivals, Join(path, "arrivals"))) return c;
+  if (!replay) {
+    if (Check c = Dist(Join(path, "duration"), w.duration, Micros(1))) return c;
+  }
+  if (Check c = NumberBetween(Join(path, "cancel.fraction"), w.cancel_fraction, 0, 1)) return c;
+  return DurationAtLeast(Join(path, "cancel.after"), w.cancel_after);
+}
+
+Check CheckDispatcher(const DispatcherSpec& d) {
+  if (Check c = DurationAtLeast("dispatcher.batch_window", d.batch_window)) return c;
+  if (Check c = DurationAtLeast("dispatcher.cancellation_poll_interval", d.cancellation_poll_interval, Micros(1))) {
+    return c;
+  }
+  if (Check c = DurationAtLeast("dispatcher.renotify_interval", d.renotify_interval, Micros(1))) return c;
+  if (Check c = DurationAtLeast("dispatcher.bot_death_timeout", d.bot_death_timeout, Micros(1))) return c;
+  return IntBetween("dispatcher.bot_death_retries", d.bot_death_retries, 0, 1000);
+}
+
+Check CheckFaults(const Scenario& s) {
+  const FaultsSpec& f = s.faults;
+  if (Check c = NumberBetween("faults.lost_acks.probability", f.lost_ack_probability, 0, 1)) return c;
+  if (Check c = NumberBetween("faults.lost_assignments.probability", f.lost_assignment_probability, 0, 1)) return c;
+  if (Check c = NumberBetween("faults.delayed_notifications.probability", f.delay_probability, 0, 1)) return c;
+  if (Check c = Dist("faults.delayed_notifications.delay", f.delay, Duration::zero())) return c;
+  if (Check c = NumberBetween("faults.task_errors.probability", f.task_error_probability, 0, 1)) return c;
+  if (Check c = DurationAtLeast("faults.task_errors.after", f.task_error_after)) return c;
+  if (Check c = Outages(s, f.bot_deaths, "faults.bot_deaths")) return c;
+  if (Check c = Outages(s, f.bot_flaps, "faults.bot_flaps")) return c;
+  for (size_t i = 0; i < f.restart_at.size(); ++i) {
+    if (Check c = DurationAtLeast(Index("faults.scheduler_restarts.at", i), f.restart_at[i])) return c;
+  }
+  return DurationAtLeast("faults.scheduler_restarts.every", f.restart_every);
+}
+
+Check FindProblem(const Scenario& s) {
+  if (Check c = CheckRunLength(s)) return c;
+  if (Check c = CheckPolicy(s.policy)) return c;
+  if (s.accounts.empty()) return At("accounts", "must define at least one account");
+  for (size_t i = 0; i < s.accounts.size(); ++i) {
+    if (Check c = CheckAccount(s, i)) return c;
+  }
+  if (s.bots.empty()) return At("bots", "must list at least one bot group");
+  for (size_t i = 0; i < s.bots.size(); ++i) {
+    if (Check c = CheckBotGroup(s, i)) return c;
+  }
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    if (Check c = CheckWorkload(s, i)) return c;
+  }
+  if (Check c = CheckDispatcher(s.dispatcher)) return c;
+  return CheckFaults(s);
+}
+
+Status ValidateScenario(const Scenario& scenario) {
+  Check c = FindProblem(scenario);
+  if (!c) return Status::Ok();
+  std::string where = scenario.source_path.empty() ? "" : scenario.source_path + ": ";
+  return InvalidArgument(where + c->path + ": " + c->message);
+}
+
+}  // namespace qsim::sim
