@@ -164,7 +164,7 @@ TEST(Workload, SmallProfilerRunHasTheWorkloadSizes) {
   EXPECT_EQ(again->running, r->running);
 }
 
-// The free-bucket pass of a fresh workload-2 state (spec §5), computed the
+// The free-bucket pass of a fresh workload-2 state (docs/scheduler.md §5), computed the
 // naive way: every request against every worker. Every request is unexamined
 // and enqueued at one time, so the level's order is by id; no account pays.
 struct NaiveAssignment {

@@ -1,4 +1,4 @@
-// The reconciler (spec §6). The reference keeps its queues in Go maps and so
+// The reconciler (docs/scheduler.md §6). The reference keeps its queues in Go maps and so
 // visits them in random order; here both maps are ordered by id, which gives
 // the canonical orders the traces record (timeouts by worker id, R7).
 #include "reconciler/reconciler.h"

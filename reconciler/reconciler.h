@@ -1,4 +1,4 @@
-// The reconciler: the seed API a pulling dispatcher calls (spec §6). It sits
+// The reconciler: the seed API a pulling dispatcher calls (docs/scheduler.md §6). It sits
 // on top of a Scheduler, keeps each worker's pending assignment until the bot
 // acknowledges it (or the worker queue timeout passes), and the task errors
 // to report as cancellations.

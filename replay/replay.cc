@@ -103,7 +103,7 @@ Diff CompareEvent(const TraceEvent& e, const TaskEvent& a, const std::string& p)
     case EventType::kReprioritized: {
       if (Diff d = Differ(p + ".old_priority", e.old_priority(), a.old_priority)) return d;
       // The reference writes p + 1 as the new priority of a promotion to p;
-      // qsim reports the true one (spec §8).
+      // qsim reports the true one (docs/scheduler.md §8).
       const bool promotion = e.old_priority() >= e.new_priority();
       const int expected = promotion ? e.new_priority() - 1 : e.new_priority();
       if (expected == a.new_priority) return std::nullopt;

@@ -1,4 +1,4 @@
-// Scheduler events (spec §8) and the sink that receives them. The scheduler
+// Scheduler events (docs/scheduler.md §8) and the sink that receives them. The scheduler
 // emits events synchronously, in the order the spec defines; a null sink
 // means "nobody listens" and costs nothing.
 #pragma once

@@ -1,4 +1,4 @@
-// The one list of the scheduler's policy switches (spec §9). Everything that
+// The one list of the scheduler's policy switches (docs/scheduler.md §9). Everything that
 // reads or writes a Policy walks this list: the scenario loader and the
 // resolved-scenario writer (by `yaml` name), the protobuf state (by `proto`
 // field name, through reflection) and the trace replayer's header. A new

@@ -94,7 +94,7 @@ std::optional<AccountConfig> Scheduler::GetAccountConfig(const std::string& acco
   return it->second;
 }
 
-// ---------------------------------------------------------------- time (spec §2)
+// ---------------------------------------------------------------- time (docs/scheduler.md §2)
 
 void Scheduler::UpdateTime(Time t) {
   Impl& s = *impl_;
@@ -137,7 +137,7 @@ void Scheduler::UpdateTime(Time t) {
 
 Time Scheduler::last_update() const { return impl_->last_update; }
 
-// ---------------------------------------------------------------- notifications (spec §4)
+// ---------------------------------------------------------------- notifications (docs/scheduler.md §4)
 
 Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events) {
   Impl& s = *impl_;

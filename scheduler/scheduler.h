@@ -1,4 +1,4 @@
-// The quota scheduler (../shared/spec/quotascheduler.md §1-§5, §7-§9).
+// The quota scheduler: its behaviour is written down in docs/scheduler.md.
 //
 // Start here: a Scheduler holds queued requests, workers and per-account
 // balances. Notifications (AddRequest, MarkIdle, NotifyTaskRunning,
@@ -42,7 +42,7 @@ struct RequestSpec {
 enum class AssignmentType { kIdleWorker, kPreemptWorker };
 
 // One decision of a pass. A pass may hold several for one worker (the
-// preemption quirk, spec §5): the last one wins.
+// preemption quirk, docs/scheduler.md §5): the last one wins.
 struct SchedulerAssignment {
   AssignmentType type = AssignmentType::kIdleWorker;
   std::string worker;
@@ -114,7 +114,7 @@ class Scheduler {
   void UpdateTime(Time t);
   Time last_update() const;
 
-  // --- notifications (spec §4) ---
+  // --- notifications (docs/scheduler.md §4) ---
   Status AddRequest(const RequestSpec& request, Time t, EventSink* events);
   Status MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                   EventSink* events);
@@ -127,7 +127,7 @@ class Scheduler {
   Status Unassign(const std::string& request, const std::string& worker, Time t,
                   EventSink* events);
 
-  // --- one scheduling pass (spec §5) ---
+  // --- one scheduling pass (docs/scheduler.md §5) ---
   std::vector<SchedulerAssignment> RunOnce(EventSink* events);
 
   // --- reads ---

@@ -1,4 +1,4 @@
-// Unit tests, one per rule of ../shared/spec/quotascheduler.md.
+// Unit tests, one per rule of docs/scheduler.md.
 #include "scheduler/scheduler.h"
 
 #include <gtest/gtest.h>

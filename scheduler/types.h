@@ -1,5 +1,5 @@
 // Value types of the quota scheduler: priorities, balances, account configs
-// and the policy switches. See ../shared/spec/quotascheduler.md §1 and §9.
+// and the policy switches. See docs/scheduler.md (data, policy switches).
 #pragma once
 
 #include <array>
@@ -38,7 +38,7 @@ struct AccountConfig {
   bool operator==(const AccountConfig&) const = default;
 };
 
-// The scheduler's policy switches (spec §9). The defaults reproduce the
+// The scheduler's policy switches (docs/scheduler.md §9). The defaults reproduce the
 // reference exactly.
 struct Policy {
   bool disable_preemption = false;

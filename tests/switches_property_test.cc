@@ -1,4 +1,4 @@
-// Property: under any combination of the policy switches (spec §9), with
+// Property: under any combination of the policy switches (docs/scheduler.md §9), with
 // random max_fanout and per_label_task_limits,
 //  1. restoring the scheduler and reconciler from their protobuf bytes
 //     (reconciler::RestartThroughBytes) before every call changes no output:

@@ -1,4 +1,4 @@
-// One scheduling pass (spec §5): prioritise, then for each level match idle
+// One scheduling pass (docs/scheduler.md §5): prioritise, then for each level match idle
 // workers (provision matches first), reprioritise and preempt; then the free
 // bucket; then mark what was looked at and not placed as examined.
 //

@@ -1,4 +1,4 @@
-// One scheduling pass (spec §5).
+// One scheduling pass (docs/scheduler.md §5).
 #pragma once
 
 #include <vector>

@@ -1,5 +1,5 @@
 // The request queue: queued requests by id, kept in examination order
-// (spec §5) between passes. See request_queue.h.
+// (docs/scheduler.md §5) between passes. See request_queue.h.
 #include "scheduler/internal/request_queue.h"
 
 #include <algorithm>

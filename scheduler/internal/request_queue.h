@@ -1,4 +1,4 @@
-// Queued requests (spec §1) and the order a pass reads them in (spec §5).
+// Queued requests (docs/scheduler.md §1) and the order a pass reads them in (docs/scheduler.md §5).
 // Internal to scheduler/: included by its .cc files and its tests only.
 #pragma once
 
