@@ -146,7 +146,7 @@ std::string Sig(double v, bool sign = false) {
     }
     return s;
   } else {
-    std::snprintf(buffer, sizeof buffer, sign ? "%+.2e" : "%.2e", v);
+    std::snprintf(buffer, sizeof buffer, sign ? "%+.3g" : "%.3g", v);
   }
   return buffer;
 }
@@ -170,8 +170,9 @@ Scale RowScale(const std::string& metric, double magnitude) {
   return {};
 }
 
+// A value, or with `sign` a change (fractions change in percentage points).
 std::string Scaled(const Scale& scale, double v, bool sign = false) {
-  return Sig(v / scale.divisor, sign) + scale.suffix;
+  return Sig(v / scale.divisor, sign) + (sign && scale.suffix == "%" ? " pp" : scale.suffix);
 }
 
 std::string Percent(double v) { return Sig(v, true) + "%"; }
@@ -260,9 +261,20 @@ CompareRow CompareMetric(const std::vector<RunSummary>& baseline, const std::vec
     row.p_value = stats::WilcoxonSignedRank(diffs).p_value;
     row.significant = row.ci_low && row.ci_high && (*row.ci_low > 0 || *row.ci_high < 0);
   }
-  row.delta_pct = PercentOf(row.delta, row.baseline_median);
-  row.ci_low_pct = PercentOf(row.ci_low, row.baseline_median);
-  row.ci_high_pct = PercentOf(row.ci_high, row.baseline_median);
+  if (exact) {
+    double base_total = 0;
+    for (double b : base) base_total += b;
+    row.delta_pct = PercentOf(row.delta, base_total);
+  } else if (std::none_of(base.begin(), base.end(), [](double b) { return b == 0; })) {
+    // The change in %: the same estimate and interval on the per-seed
+    // relative changes, so it never passes -100% for a positive metric.
+    std::vector<double> relative;
+    for (size_t i = 0; i < base.size(); ++i) relative.push_back(100 * (cand[i] - base[i]) / std::fabs(base[i]));
+    stats::ShiftEstimate pct = stats::HodgesLehmann(relative, 1 - alpha);
+    row.delta_pct = pct.estimate;
+    row.ci_low_pct = pct.low;
+    row.ci_high_pct = pct.high;
+  }
   if (row.significant && row.delta && *row.delta != 0) {
     bool higher = *row.delta > 0;
     row.direction = higher == (InfoFor(metric).better == Better::kHigher) ? "better" : "worse";
@@ -629,16 +641,22 @@ int CountVerdict(const CompareResult& result, const std::string& verdict) {
 std::vector<std::string> Footer(const CompareResult& result) {
   std::vector<std::string> lines;
   lines.push_back("change = Hodges-Lehmann estimate of the paired shift (" + result.candidate_name + " - " +
-                  result.baseline_name + "), % of the " + result.baseline_name +
-                  " median; interval = Walsh-average interval; p = raw Wilcoxon signed-rank p; * = interval "
-                  "excludes 0, ~ = it does not; exact rows: total over the seeds, != any seed differs");
-  lines.push_back("the verdict rests on the gated rows only (Holm across the " +
-                  std::to_string(result.rows.size() - std::count_if(result.rows.begin(), result.rows.end(),
-                                                                     [](const CompareRow& r) { return r.gate.empty(); })) +
-                  " gates at alpha " + runfolder::FormatNumber(result.decision_alpha) +
-                  "); ungated rows are exploratory, uncorrected: about 1 in " +
+                  result.baseline_name + "); % and interval = the same on per-seed % changes (in units when a " +
+                  result.baseline_name + " value is 0); p = raw Wilcoxon signed-rank p; * = the interval "
+                  "excludes 0, ~ = it does not; exact rows: total over the seeds, != any seed differs; "
+                  "docs/statistics.md");
+  int tested = 0, exact = 0;
+  for (const CompareRow& r : result.rows) {
+    if (r.gate.empty()) continue;
+    (r.exact ? exact : tested) += 1;
+  }
+  lines.push_back("the verdict rests on the gated rows only: " + std::to_string(tested) +
+                  " tested gate(s), Holm at alpha " + runfolder::FormatNumber(result.decision_alpha) + ", and " +
+                  std::to_string(exact) + " exact one(s); the " +
+                  std::to_string(result.rows.size() - tested - exact) +
+                  " ungated rows are exploratory, uncorrected: about 1 in " +
                   std::to_string(static_cast<int>(std::lround(1 / result.alpha))) +
-                  " of them shows * by chance alone");
+                  " unchanged metrics shows * by chance alone");
   if (!result.looks.empty()) {
     std::string looks;
     for (const Look& l : result.looks) {
