@@ -652,11 +652,13 @@ std::vector<std::string> Footer(const CompareResult& result) {
   }
   lines.push_back("the verdict rests on the gated rows only: " + std::to_string(tested) +
                   " tested gate(s), Holm at alpha " + runfolder::FormatNumber(result.decision_alpha) + ", and " +
-                  std::to_string(exact) + " exact one(s); the " +
-                  std::to_string(result.rows.size() - tested - exact) +
-                  " ungated rows are exploratory, uncorrected: about 1 in " +
-                  std::to_string(static_cast<int>(std::lround(1 / result.alpha))) +
-                  " unchanged metrics shows * by chance alone");
+                  std::to_string(exact) + " exact one(s)" +
+                  (result.rows.size() == static_cast<size_t>(tested + exact)
+                       ? std::string()
+                       : "; the " + std::to_string(result.rows.size() - tested - exact) +
+                             " ungated rows are exploratory, uncorrected: about 1 in " +
+                             std::to_string(static_cast<int>(std::lround(1 / result.alpha))) +
+                             " unchanged metrics shows * by chance alone"));
   if (!result.looks.empty()) {
     std::string looks;
     for (const Look& l : result.looks) {
@@ -1054,7 +1056,7 @@ Status CheckCompareOptions(const CompareOptions& options) {
   if (options.seeds < 1) return InvalidArgument("--seeds must be >= 1 or auto, got " + std::to_string(options.seeds));
   if (options.auto_seeds && options.max_seeds < options.seeds) {
     return InvalidArgument("--max-seeds (" + std::to_string(options.max_seeds) + ") must be >= the round size (" +
-                           std::to_string(options.seeds) + ")");
+                           std::to_string(options.seeds) + ", --round)");
   }
   if (options.jobs < 1) return InvalidArgument("--jobs must be >= 1");
   if (!(options.alpha > 0 && options.alpha < 1)) {

@@ -105,15 +105,16 @@ struct RowFilter {
 };
 
 // Compares per-seed summaries (baseline[i] and candidate[i] share a seed).
-// Rows: every account of the baseline's first summary (then any only the
-// candidate has) times StatisticalMetrics() then ExactMetrics(). Every row
-// gets its (1 - alpha) interval and raw p; only gated rows form a family
-// (Holm at `decision_alpha`, the confirmatory test); the others are
-// exploratory. A gated statistical row is a REGRESSION when its Holm p <=
-// decision_alpha and the shift is beyond the tolerance on the bad side; ok
-// when its (1 - decision_alpha) interval lies within the tolerance on the bad
-// side; otherwise INCONCLUSIVE. Exact rows: REGRESSION when any seed differs
-// and the total change is beyond the tolerance, else ok.
+// Rows: every account of either side ("*" last) times StatisticalMetrics()
+// then ExactMetrics(), less those `filter` drops (gated rows always stay).
+// Every statistical row gets its (1 - alpha) interval and raw p; `*` when the
+// interval excludes 0. Only gated rows decide (docs/statistics.md): each
+// gated statistical row is tested against its tolerance T (signed-rank p of
+// "shift = T"), Holm-adjusted within the gates; it is a REGRESSION when that
+// p <= decision_alpha and the estimate lies beyond T, ok when its (1 -
+// decision_alpha) interval lies within T, else INCONCLUSIVE. Exact rows:
+// REGRESSION when any seed differs and the total change is beyond T, else ok.
+// Ungated rows are exploratory: no correction, no verdict.
 CompareResult CompareSummaries(const std::vector<RunSummary>& baseline,
                                const std::vector<RunSummary>& candidate, const std::vector<Gate>& gates,
                                double alpha);

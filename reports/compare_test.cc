@@ -389,6 +389,26 @@ TEST(CompareSequentially, KeepsTheFalseAlarmRateAtAlphaUnderTheNull) {
   EXPECT_GT(naive_rate, any_rate);
 }
 
+// The other error: a true change exactly at the tolerance passed as ok.
+// Passing needs the whole interval within the tolerance at every look's
+// share of alpha, so it happens at most alpha / 2 of the time.
+TEST(CompareSequentially, RarelyPassesAChangeAtTheTolerance) {
+  const uint32_t kSeed = 77001;
+  const int kTrials = 1000;
+  const double alpha = 0.05;
+  int passed = 0;
+  for (int t = 0; t < kTrials; ++t) {
+    SyntheticPairs pairs(kSeed + t, 10);
+    StatusOr<CompareResult> r =
+        CompareSequentially(pairs.Source(), {MakeGate("wait_p99_s", "*", 10)}, alpha, 10, 40, RowFilter{});
+    ASSERT_TRUE(r.ok());
+    passed += r->ExitStatus() == 0;
+  }
+  const double rate = static_cast<double>(passed) / kTrials;
+  std::cout << "seed " << kSeed << ": a change at the tolerance passed " << rate << " of the time\n";
+  EXPECT_LE(rate, alpha / 2 + 3 * std::sqrt(alpha / 2 * (1 - alpha / 2) / kTrials));
+}
+
 TEST(CompareSequentially, StopsAsSoonAsEveryGateIsDecided) {
   // A clear regression: found at the first look.
   std::vector<Gate> gates = {MakeGate("wait_p99_s", "*", 0.1, true)};
