@@ -219,6 +219,23 @@ TEST_F(ReportsCommands, KeptRunsCompareAgainWithSavedAndShowProgress) {
   EXPECT_EQ(again.str(), out.str());  // the same rows, without re-running
   EXPECT_EQ(again_err.str(), "");
 
+  // On a terminal the progress is one line rewritten in place; --quiet
+  // silences it.
+  CompareOptions live = Compare("live");
+  live.candidate = live.baseline;
+  live.seeds = 2;
+  live.progress.wall_seconds = [&now] { return now += 1; };
+  live.progress.live = true;
+  std::ostringstream live_out, live_err;
+  RunCompareCommand(live, live_out, live_err);
+  EXPECT_NE(live_err.str().find("\rqsim compare: 2/4 runs"), std::string::npos) << live_err.str();
+  EXPECT_NE(live_err.str().find("\rqsim compare: 4/4 runs"), std::string::npos) << live_err.str();
+  live.quiet = true;
+  live.out_dir = Path("live-quiet");
+  std::ostringstream quiet_out, quiet_err;
+  RunCompareCommand(live, quiet_out, quiet_err);
+  EXPECT_EQ(quiet_err.str(), "");
+
   // A candidate folder with a seed missing is refused.
   std::filesystem::remove_all(Path("kept/candidate/seed-8"));
   std::ostringstream refused, refused_err;

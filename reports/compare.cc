@@ -337,7 +337,8 @@ double GateTestP(const Gate& gate, const CompareRow& row) {
     return shifted_p(-gate.max_decrease->Allowed(base));
   }
   if (gate.max_increase) return shifted_p(gate.max_increase->Allowed(base));
-  return shifted_p(-gate.max_decrease->Allowed(base));
+  if (gate.max_decrease) return shifted_p(-gate.max_decrease->Allowed(base));
+  return 1;  // a gate without a tolerance (ParseGates refuses those) never regresses
 }
 
 // Judges one gated row at `decision_alpha`; its p_holm is set.
