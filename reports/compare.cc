@@ -1181,7 +1181,13 @@ class PairRunner {
       }
       std::vector<SimRunResult> results = o_.runner(runs, o_.jobs);
       StatusOr<std::vector<RunSummary>> summaries = ReadSummaries(runs, results);
-      if (!summaries.ok()) return summaries.status();
+      if (!summaries.ok()) {
+        Status s = summaries.status();
+        if (o_.keep_runs || s.code() != StatusCode::kInvalidArgument) return s;
+        return Status(s.code(), s.message() + "\n(the run read OUT/*.lean.yaml, a copy of the scenario that writes "
+                                               "only tasks.csv and summary.csv; `qsim validate` on the original gives "
+                                               "its own line numbers)");
+      }
       for (size_t k = 0; k < runs.size(); ++k) {
         const int side = static_cast<int>(k) / n;
         QSIM_RETURN_IF_ERROR(AddWaits(runs[k].out_dir, waits_.side[side]));
