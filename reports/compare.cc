@@ -917,9 +917,10 @@ StatusOr<SavedSide> ReadSavedSide(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return NotFound(dir + ": no such folder");
   std::vector<std::string> folders;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory() && FileExists(RunFile(e.path().string(), "summary.csv"))) {
-      folders.push_back(e.path().string());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code is_dir_ec;
+    if (it->is_directory(is_dir_ec) && FileExists(RunFile(it->path().string(), "summary.csv"))) {
+      folders.push_back(it->path().string());
     }
   }
   if (ec) return IoError(dir + ": cannot list: " + ec.message());
@@ -1074,7 +1075,11 @@ std::vector<std::string> ScenarioAccounts(const std::string& path) {
   std::vector<std::string> accounts;
   StatusOr<YAML::Node> root = LoadYamlFile(path);
   if (!root.ok() || !(*root)["accounts"] || !(*root)["accounts"].IsMap()) return accounts;
-  for (const auto& kv : (*root)["accounts"]) accounts.push_back(kv.first.as<std::string>());
+  try {
+    for (const auto& kv : (*root)["accounts"]) accounts.push_back(kv.first.as<std::string>());
+  } catch (const YAML::Exception&) {
+    return {};  // not a plain map of names: the run itself will say what is wrong
+  }
   accounts.push_back("*");
   return accounts;
 }
