@@ -223,13 +223,14 @@ TEST_F(ReportsCommands, KeptRunsCompareAgainWithSavedAndShowProgress) {
   // silences it.
   CompareOptions live = Compare("live");
   live.candidate = live.baseline;
-  live.seeds = 2;
+  live.seeds = 3;
+  live.jobs = 1;  // batches of one seed: a line after every 2 runs
   live.progress.wall_seconds = [&now] { return now += 1; };
   live.progress.live = true;
   std::ostringstream live_out, live_err;
   RunCompareCommand(live, live_out, live_err);
-  EXPECT_NE(live_err.str().find("\rqsim compare: 2/4 runs"), std::string::npos) << live_err.str();
-  EXPECT_NE(live_err.str().find("\rqsim compare: 4/4 runs"), std::string::npos) << live_err.str();
+  EXPECT_NE(live_err.str().find("\rqsim compare: 2/6 runs"), std::string::npos) << live_err.str();
+  EXPECT_NE(live_err.str().find("\rqsim compare: 6/6 runs"), std::string::npos) << live_err.str();
   live.quiet = true;
   live.out_dir = Path("live-quiet");
   std::ostringstream quiet_out, quiet_err;

@@ -1172,7 +1172,7 @@ class PairRunner {
   StatusOr<std::pair<std::vector<RunSummary>, std::vector<RunSummary>>> Run(int from, int count) {
     std::pair<std::vector<RunSummary>, std::vector<RunSummary>> out;
     target_runs_ = done_runs_ + 2 * count;
-    const int chunk = std::max(1, o_.jobs / 2);
+    const int chunk = std::max(1, o_.jobs);  // seeds per batch (2 x jobs runs); progress and deletion between batches
     for (int start = from; start < from + count; start += chunk) {
       int n = std::min(chunk, from + count - start);
       std::vector<SimRun> runs;
