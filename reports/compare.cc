@@ -657,7 +657,7 @@ std::vector<std::string> Footer(const CompareResult& result) {
                   (result.rows.size() == static_cast<size_t>(tested + exact)
                        ? std::string()
                        : "; the " + std::to_string(result.rows.size() - tested - exact) +
-                             " ungated rows are exploratory, uncorrected: about 1 in " +
+                             " ungated row(s) are exploratory, uncorrected: about 1 in " +
                              std::to_string(static_cast<int>(std::lround(1 / result.alpha))) +
                              " unchanged metrics shows * by chance alone"));
   if (!result.looks.empty()) {
