@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <system_error>
+#include <tuple>
 
 #include "reports/charts.h"
 #include "reports/html.h"
@@ -1274,105 +1275,124 @@ StatusOr<std::vector<uint64_t>> PairSaved(const CompareOptions& o, SavedSide& ba
 
 }  // namespace
 
+namespace {
+
+// What the two ways of getting pairs (saved runs, or runs started here) give
+// the outputs.
+struct Compared {
+  CompareResult result;
+  std::vector<RunSummary> base, cand;
+  PooledWaits waits;
+  std::string title;
+};
+
+StatusOr<Compared> CompareSavedRuns(const CompareOptions& options) {
+  StatusOr<SavedSide> b = ReadSavedSide(options.saved_baseline);
+  if (!b.ok()) return b.status();
+  StatusOr<SavedSide> c = ReadSavedSide(options.saved_candidate);
+  if (!c.ok()) return c.status();
+  std::vector<std::string> warnings;
+  StatusOr<std::vector<uint64_t>> seeds = PairSaved(options, *b, *c, warnings);
+  if (!seeds.ok()) return seeds.status();
+  StatusOr<std::vector<Gate>> gates = ResolveGates(
+      options.gates, {RunFile(b->run_dirs[0], "scenario.resolved.yaml"), RunFile(c->run_dirs[0], "scenario.resolved.yaml")});
+  if (!gates.ok()) return gates.status();
+  std::vector<RunSummary> all = b->summaries;
+  all.insert(all.end(), c->summaries.begin(), c->summaries.end());
+  QSIM_RETURN_IF_ERROR(CheckRowFilter(options.filter, all));
+  QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));
+  Compared done;
+  for (size_t i = 0; i < seeds->size(); ++i) {
+    QSIM_RETURN_IF_ERROR(AddWaits(b->run_dirs[i], done.waits.side[0]));
+    QSIM_RETURN_IF_ERROR(AddWaits(c->run_dirs[i], done.waits.side[1]));
+  }
+  done.base = std::move(b->summaries);
+  done.cand = std::move(c->summaries);
+  done.result = CompareSummaries(done.base, done.cand, *gates, options.alpha, options.alpha, options.filter);
+  done.result.seed_list = *seeds;
+  done.result.warnings.insert(done.result.warnings.begin(), warnings.begin(), warnings.end());
+  done.title = "qsim compare --saved " + options.saved_baseline + " " + options.saved_candidate;
+  return done;
+}
+
+// Unknown --accounts fail before anything runs when the scenarios list theirs.
+Status CheckAccountsBeforeRunning(const CompareOptions& options, const std::string& candidate_path) {
+  std::vector<std::string> declared = ScenarioAccounts(options.baseline);
+  for (const std::string& a : ScenarioAccounts(candidate_path)) {
+    if (std::find(declared.begin(), declared.end(), a) == declared.end()) declared.push_back(a);
+  }
+  for (const std::string& a : options.filter.accounts) {
+    if (!declared.empty() && std::find(declared.begin(), declared.end(), a) == declared.end()) {
+      return InvalidArgument("--accounts: the scenarios have no account \"" + a + "\"");
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<Compared> CompareNewRuns(const CompareOptions& options, std::ostream& err) {
+  QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));
+  StatusOr<std::string> candidate_path = CandidateScenario(options);
+  if (!candidate_path.ok()) return candidate_path.status();
+  StatusOr<std::vector<Gate>> gates = ResolveGates(options.gates, {options.baseline, *candidate_path});
+  if (!gates.ok()) return gates.status();
+  QSIM_RETURN_IF_ERROR(CheckAccountsBeforeRunning(options, *candidate_path));
+  std::string run_scenario[2] = {options.baseline, *candidate_path};
+  if (!options.keep_runs) {
+    for (int side = 0; side < 2; ++side) {
+      StatusOr<std::string> lean = LeanScenario(run_scenario[side], options.out_dir, side ? "candidate" : "baseline");
+      if (!lean.ok()) return lean.status();
+      run_scenario[side] = *lean;
+    }
+  }
+  const int total = options.auto_seeds ? options.max_seeds : options.seeds;
+  const std::vector<uint64_t> seeds = SeedList(options.first_seed, total);
+  Progress progress(options.progress, options.quiet, err);
+  PairRunner runner(options, run_scenario[0], run_scenario[1], seeds, progress, 2 * total);
+  Compared done;
+  PairSource source = [&](int from, int count) {
+    auto pairs = runner.Run(from, count);
+    if (pairs.ok()) {
+      done.base.insert(done.base.end(), pairs->first.begin(), pairs->first.end());
+      done.cand.insert(done.cand.end(), pairs->second.begin(), pairs->second.end());
+    }
+    return pairs;
+  };
+  const int max_pairs = options.auto_seeds ? options.max_seeds : options.seeds;
+  StatusOr<CompareResult> result =
+      CompareSequentially(source, *gates, options.alpha, options.seeds, max_pairs, options.filter);
+  progress.Finish();
+  if (!result.ok()) return result.status();
+  done.result = std::move(*result);
+  if (!options.auto_seeds) done.result.looks.clear();  // one look at the full alpha: nothing sequential to report
+  done.result.seed_list = seeds;
+  QSIM_RETURN_IF_ERROR(CheckRowFilter(options.filter, done.base));
+  done.waits = runner.waits();
+  if (!options.keep_runs) {
+    std::error_code ec;  // empty by now; left alone if not
+    std::filesystem::remove(RunFile(options.out_dir, "baseline"), ec);
+    std::filesystem::remove(RunFile(options.out_dir, "candidate"), ec);
+  }
+  done.title = "qsim compare: " + options.baseline + " vs " +
+               (options.variant.empty() ? options.candidate : options.baseline + " + " + options.variant);
+  return done;
+}
+
+}  // namespace
+
 int RunCompareCommand(const CompareOptions& options, std::ostream& out, std::ostream& err) {
   auto fail = [&](const Status& s) {
     err << "qsim compare: " << s.message() << "\n";
     return ExitStatusFor(s.code());
   };
   if (Status s = CheckCompareOptions(options); !s.ok()) return fail(s);
-  const std::pair<std::string, std::string> names = *ParseNames(options.names);
   const bool saved = !options.saved_baseline.empty();
-
-  std::vector<RunSummary> base, cand;
-  std::vector<uint64_t> seeds;
-  std::vector<std::string> extra_warnings;
-  PooledWaits waits;
-  CompareResult result;
-  std::string title;
-  StatusOr<std::vector<Gate>> gates = std::vector<Gate>{};
-  if (saved) {
-    StatusOr<SavedSide> b = ReadSavedSide(options.saved_baseline);
-    if (!b.ok()) return fail(b.status());
-    StatusOr<SavedSide> c = ReadSavedSide(options.saved_candidate);
-    if (!c.ok()) return fail(c.status());
-    StatusOr<std::vector<uint64_t>> common = PairSaved(options, *b, *c, extra_warnings);
-    if (!common.ok()) return fail(common.status());
-    seeds = *common;
-    gates = ResolveGates(options.gates, {RunFile(b->run_dirs[0], "scenario.resolved.yaml"),
-                                         RunFile(c->run_dirs[0], "scenario.resolved.yaml")});
-    if (!gates.ok()) return fail(gates.status());
-    std::vector<RunSummary> all = b->summaries;
-    all.insert(all.end(), c->summaries.begin(), c->summaries.end());
-    if (Status s = CheckRowFilter(options.filter, all); !s.ok()) return fail(s);
-    if (Status s = runfolder::MakeDirectories(options.out_dir); !s.ok()) return fail(s);
-    for (size_t i = 0; i < seeds.size(); ++i) {
-      if (Status s = AddWaits(b->run_dirs[i], waits.side[0]); !s.ok()) return fail(s);
-      if (Status s = AddWaits(c->run_dirs[i], waits.side[1]); !s.ok()) return fail(s);
-    }
-    base.assign(b->summaries.begin(), b->summaries.begin() + seeds.size());
-    cand.assign(c->summaries.begin(), c->summaries.begin() + seeds.size());
-    result = CompareSummaries(base, cand, *gates, options.alpha, options.alpha, options.filter);
-    title = "qsim compare --saved " + options.saved_baseline + " " + options.saved_candidate;
-  } else {
-    if (Status s = runfolder::MakeDirectories(options.out_dir); !s.ok()) return fail(s);
-    StatusOr<std::string> candidate_path = CandidateScenario(options);
-    if (!candidate_path.ok()) return fail(candidate_path.status());
-    gates = ResolveGates(options.gates, {options.baseline, *candidate_path});
-    if (!gates.ok()) return fail(gates.status());
-    // Unknown accounts fail before anything runs when the scenarios list theirs.
-    std::vector<std::string> declared = ScenarioAccounts(options.baseline);
-    for (const std::string& a : ScenarioAccounts(*candidate_path)) {
-      if (std::find(declared.begin(), declared.end(), a) == declared.end()) declared.push_back(a);
-    }
-    for (const std::string& a : options.filter.accounts) {
-      if (!declared.empty() && std::find(declared.begin(), declared.end(), a) == declared.end()) {
-        return fail(InvalidArgument("--accounts: the scenarios have no account \"" + a + "\""));
-      }
-    }
-    std::string run_scenario[2] = {options.baseline, *candidate_path};
-    if (!options.keep_runs) {
-      for (int side = 0; side < 2; ++side) {
-        StatusOr<std::string> lean =
-            LeanScenario(run_scenario[side], options.out_dir, side ? "candidate" : "baseline");
-        if (!lean.ok()) return fail(lean.status());
-        run_scenario[side] = *lean;
-      }
-    }
-    const int total = options.auto_seeds ? options.max_seeds : options.seeds;
-    seeds = SeedList(options.first_seed, total);
-    Progress progress(options.progress, options.quiet, err);
-    PairRunner runner(options, run_scenario[0], run_scenario[1], seeds, progress, 2 * total);
-    PairSource source = [&](int from, int count) {
-      auto pairs = runner.Run(from, count);
-      if (pairs.ok()) {
-        base.insert(base.end(), pairs->first.begin(), pairs->first.end());
-        cand.insert(cand.end(), pairs->second.begin(), pairs->second.end());
-      }
-      return pairs;
-    };
-    StatusOr<CompareResult> r =
-        options.auto_seeds
-            ? CompareSequentially(source, *gates, options.alpha, options.seeds, options.max_seeds, options.filter)
-            : CompareSequentially(source, *gates, options.alpha, options.seeds, options.seeds, options.filter);
-    progress.Finish();
-    if (!r.ok()) return fail(r.status());
-    result = std::move(*r);
-    if (!options.auto_seeds) result.looks.clear();  // one look at full alpha: nothing sequential to report
-    if (Status s = CheckRowFilter(options.filter, base); !s.ok()) return fail(s);
-    waits = runner.waits();
-    if (!options.keep_runs) {
-      std::error_code ec;  // empty by now; left alone if not
-      std::filesystem::remove(RunFile(options.out_dir, "baseline"), ec);
-      std::filesystem::remove(RunFile(options.out_dir, "candidate"), ec);
-    }
-    title = "qsim compare: " + options.baseline + " vs " +
-            (options.variant.empty() ? options.candidate : options.baseline + " + " + options.variant);
+  StatusOr<Compared> done = saved ? CompareSavedRuns(options) : CompareNewRuns(options, err);
+  if (!done.ok()) return fail(done.status());
+  CompareResult& result = done->result;
+  std::tie(result.baseline_name, result.candidate_name) = *ParseNames(options.names);
+  if (Status s = WriteCompareOutputs(options, result, done->base, done->cand, done->waits, done->title); !s.ok()) {
+    return fail(s);
   }
-  result.seed_list = seeds;
-  result.baseline_name = names.first;
-  result.candidate_name = names.second;
-  result.warnings.insert(result.warnings.begin(), extra_warnings.begin(), extra_warnings.end());
-  if (Status s = WriteCompareOutputs(options, result, base, cand, waits, title); !s.ok()) return fail(s);
   out << FormatCompare(result, options.format);
   std::ostream& note = options.format == CompareFormat::kText ? out : err;
   if (options.format != CompareFormat::kText && options.format != CompareFormat::kMarkdown) {
