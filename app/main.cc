@@ -108,24 +108,79 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
   struct Args {
     reports::CompareOptions options;
     std::vector<std::string> scenarios;
+    std::vector<std::string> saved;
+    std::string seeds = "10";
+    int round = 10;
+    std::string accounts, metrics, format = "text";
   };
   auto args = std::make_shared<Args>();
   reports::CompareOptions& o = args->options;
   CLI::App* cmd = app.add_subcommand(
-      "compare", "Compare a baseline and a candidate (or --variant overlay) over paired seeds");
-  cmd->add_option("scenarios", args->scenarios, "BASELINE.yaml [CANDIDATE.yaml]")->required()->expected(1, 2);
+      "compare", "Compare a baseline and a candidate (or --variant overlay, or --saved runs) over paired seeds");
+  cmd->add_option("scenarios", args->scenarios, "BASELINE.yaml [CANDIDATE.yaml]")->expected(0, 2);
   cmd->add_option("--variant", o.variant, "Overlay YAML deep-merged onto the baseline");
-  cmd->add_option("--seeds", o.seeds, "Number of paired seeds")->capture_default_str();
+  cmd->add_option("--saved", args->saved, "BASE_DIR CAND_DIR: compare saved per-seed run folders, no runs")
+      ->expected(2);
+  cmd->add_flag("--allow-mismatch", o.allow_mismatch, "--saved: compare despite different seeds or scenarios");
+  cmd->add_option("--seeds", args->seeds, "Number of paired seeds, or auto (rounds until every gate is decided)")
+      ->capture_default_str();
+  cmd->add_option("--max-seeds", o.max_seeds, "--seeds auto: the most pairs")->capture_default_str();
+  cmd->add_option("--round", args->round, "--seeds auto: pairs per round")->capture_default_str();
   cmd->add_option("--first-seed", o.first_seed, "The first seed")->capture_default_str();
   cmd->add_option("--jobs,-j", o.jobs, "Runs at a time")->capture_default_str();
   cmd->add_option("--out", o.out_dir, "Output folder")->capture_default_str();
   cmd->add_option("--gates", o.gates, "YAML file whose gate: section replaces the scenario's");
-  cmd->add_option("--alpha", o.alpha, "Family-wise significance level")->capture_default_str();
+  cmd->add_option("--alpha", o.alpha, "Error rate of the gate decision (and 1 - interval level)")
+      ->capture_default_str();
+  cmd->add_option("--accounts", args->accounts, "Comma list: show only these accounts (gated rows always show)");
+  cmd->add_option("--metrics", args->metrics, "Comma list: show only these metrics (gated rows always show)");
+  cmd->add_option("--name", o.names, "BASE,CAND: labels for the two sides");
+  cmd->add_option("--format", args->format, "stdout format: text, md, csv or json")->capture_default_str();
+  cmd->add_flag("--keep-runs", o.keep_runs, "Keep every run folder, with all its outputs");
+  cmd->add_flag("--quiet", o.quiet, "No progress and no \"wrote\" line");
   cmd->callback([args, runner, &status] {
     reports::CompareOptions options = args->options;
-    options.baseline = args->scenarios[0];
+    auto usage = [&](const std::string& message) {
+      std::cerr << "qsim compare: " << message << "\n";
+      status = kUsageError;
+    };
+    if (args->scenarios.size() > 0) options.baseline = args->scenarios[0];
     if (args->scenarios.size() > 1) options.candidate = args->scenarios[1];
+    if (args->saved.size() == 2) {
+      options.saved_baseline = args->saved[0];
+      options.saved_candidate = args->saved[1];
+    }
+    if (args->seeds == "auto") {
+      options.auto_seeds = true;
+      options.seeds = args->round;
+    } else {
+      size_t used = 0;
+      try {
+        options.seeds = std::stoi(args->seeds, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != args->seeds.size()) return usage("--seeds: expected a number or auto, got \"" +
+                                                                args->seeds + "\"");
+    }
+    auto split = [](const std::string& list) {
+      std::vector<std::string> items;
+      std::stringstream in(list);
+      for (std::string item; std::getline(in, item, ',');) {
+        if (!item.empty()) items.push_back(item);
+      }
+      return items;
+    };
+    options.filter.accounts = split(args->accounts);
+    options.filter.metrics = split(args->metrics);
+    StatusOr<reports::CompareFormat> format = reports::ParseCompareFormat(args->format);
+    if (!format.ok()) return usage(format.status().message());
+    options.format = *format;
     options.runner = runner;
+    options.progress.wall_seconds = [] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    };
+    options.progress.live = isatty(STDERR_FILENO);
     status = reports::RunCompareCommand(options, std::cout, std::cerr);
   });
 }

@@ -74,6 +74,7 @@ inline int ExitStatusFor(StatusCode code) {
   }
   return 4;
 }
+inline constexpr int kExitInconclusive = 5;  // a gate could not be decided at this n
 
 template <typename T>
 class [[nodiscard]] StatusOr {

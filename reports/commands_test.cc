@@ -8,6 +8,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "app/child_runner.h"
 #include "reports/check.h"
@@ -76,10 +77,13 @@ TEST_F(ReportsCommands, CompareScenarioWithItselfHasNoRegressionAndZeroDeltas) {
   std::ostringstream out, err;
   ASSERT_EQ(RunCompareCommand(o, out, err), 0) << err.str() << out.str();
   EXPECT_NE(out.str().find("verdict: no regression"), std::string::npos) << out.str();
+  // The runs are read and removed: only compare's own files stay.
+  EXPECT_FALSE(std::filesystem::exists(Path("self/baseline/seed-1")));
+  EXPECT_FALSE(std::filesystem::exists(Path("self/baseline")));
   StatusOr<runfolder::CsvTable> csv = runfolder::ReadCsvFile(Path("self/compare.csv"));
   ASSERT_TRUE(csv.ok()) << csv.status().message();
   ASSERT_FALSE(csv->rows.empty());
-  int delta = csv->Column("delta"), verdict = csv->Column("verdict"), pairs = csv->Column("pairs");
+  int delta = csv->Column("change"), verdict = csv->Column("verdict"), pairs = csv->Column("n");
   for (const auto& row : csv->rows) {
     EXPECT_EQ(row[delta], "0") << row[0] << " " << row[1];
     EXPECT_NE(row[verdict], "REGRESSION");
@@ -121,6 +125,123 @@ TEST_F(ReportsCommands, CompareRejectsBadInput) {
   o.variant = Path("broken.yaml");
   EXPECT_EQ(RunCompareCommand(o, out, err), 2);
   EXPECT_NE(err.str().find("broken.yaml:2:1"), std::string::npos) << err.str();
+}
+
+TEST_F(ReportsCommands, CompareWithThreeSeedsIsInconclusiveAndSeedsAutoDecides) {
+  CompareOptions o = Compare("three");
+  o.candidate = o.baseline;
+  o.seeds = 3;
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), kExitInconclusive) << err.str() << out.str();
+  EXPECT_NE(out.str().find("verdict: INCONCLUSIVE"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("pairs would decide it"), std::string::npos) << out.str();
+
+  o.out_dir = Path("auto");
+  o.auto_seeds = true;
+  o.seeds = 6;  // the round
+  o.max_seeds = 24;
+  std::ostringstream auto_out, auto_err;
+  EXPECT_EQ(RunCompareCommand(o, auto_out, auto_err), 0) << auto_err.str() << auto_out.str();
+  EXPECT_NE(auto_out.str().find("--seeds auto: looks"), std::string::npos) << auto_out.str();
+  nlohmann::json json = nlohmann::json::parse(Read(Path("auto/compare.json")));
+  EXPECT_EQ(json["verdict"], "ok");
+  EXPECT_FALSE(json["looks"].empty());
+  EXPECT_LE(json["seeds"].get<int>(), 24);
+}
+
+TEST_F(ReportsCommands, CompareFormatsFiltersAndLabels) {
+  Write("half.yaml",
+        "bots:\n  - group: linux\n    count: 10\n    labels: [\"os:linux\", \"pool:ci\"]\n    poll_interval: 10s\n");
+  CompareOptions o = Compare("fmt");
+  o.variant = Path("half.yaml");
+  o.format = CompareFormat::kJson;
+  o.names = "twenty,ten";
+  o.filter.metrics = {"wait_p99_s"};
+  o.filter.accounts = {"ci"};
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 1) << err.str();
+  nlohmann::json json = nlohmann::json::parse(out.str());  // stdout is exactly the JSON
+  EXPECT_EQ(json["baseline_name"], "twenty");
+  EXPECT_EQ(json["exit_status"], 1);
+  for (const auto& row : json["rows"]) {
+    bool asked = row["account"] == "ci" && row["metric"] == "wait_p99_s";
+    EXPECT_TRUE(asked || row["gate"] != "") << row.dump();
+    EXPECT_EQ(row["baseline"]["values"].size(), 8u);
+  }
+
+  o.format = CompareFormat::kCsv;
+  o.out_dir = Path("fmt-csv");
+  std::ostringstream csv_out, csv_err;
+  EXPECT_EQ(RunCompareCommand(o, csv_out, csv_err), 1) << csv_err.str();
+  StatusOr<runfolder::CsvTable> csv = runfolder::ParseCsv(csv_out.str(), "stdout");
+  ASSERT_TRUE(csv.ok()) << csv.status().message();
+  EXPECT_EQ(csv->header, CompareFullCsvHeader());
+
+  o.format = CompareFormat::kMarkdown;
+  o.out_dir = Path("fmt-md");
+  std::ostringstream md_out, md_err;
+  EXPECT_EQ(RunCompareCommand(o, md_out, md_err), 1) << md_err.str();
+  EXPECT_NE(md_out.str().find("| account | metric | twenty median [min, max] | ten median [min, max] |"),
+            std::string::npos)
+      << md_out.str();
+
+  o.filter.accounts = {"nobody"};
+  o.out_dir = Path("fmt-bad");
+  std::ostringstream bad_out, bad_err;
+  EXPECT_EQ(RunCompareCommand(o, bad_out, bad_err), 2);
+  EXPECT_NE(bad_err.str().find("no account \"nobody\""), std::string::npos) << bad_err.str();
+  EXPECT_FALSE(std::filesystem::exists(Path("fmt-bad/baseline")));  // refused before running
+}
+
+TEST_F(ReportsCommands, KeptRunsCompareAgainWithSavedAndShowProgress) {
+  Write("half.yaml",
+        "bots:\n  - group: linux\n    count: 10\n    labels: [\"os:linux\", \"pool:ci\"]\n    poll_interval: 10s\n");
+  CompareOptions o = Compare("kept");
+  o.variant = Path("half.yaml");
+  o.keep_runs = true;
+  o.format = CompareFormat::kCsv;
+  double now = 0;
+  o.progress.wall_seconds = [&now] { return now += 4; };  // 4 s per reading of the clock
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompareCommand(o, out, err), 1) << err.str();
+  EXPECT_TRUE(std::filesystem::exists(Path("kept/baseline/seed-8/summary.csv")));
+  EXPECT_NE(err.str().find("16/16 runs"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("left"), std::string::npos) << err.str();
+
+  CompareOptions saved;
+  saved.saved_baseline = Path("kept/baseline");
+  saved.saved_candidate = Path("kept/candidate");
+  saved.out_dir = Path("again");
+  saved.format = CompareFormat::kCsv;
+  saved.quiet = true;
+  std::ostringstream again, again_err;
+  EXPECT_EQ(RunCompareCommand(saved, again, again_err), 1) << again_err.str();
+  EXPECT_EQ(again.str(), out.str());  // the same rows, without re-running
+  EXPECT_EQ(again_err.str(), "");
+
+  // On a terminal the progress is one line rewritten in place; --quiet
+  // silences it.
+  CompareOptions live = Compare("live");
+  live.candidate = live.baseline;
+  live.seeds = 3;
+  live.jobs = 1;  // batches of one seed: a line after every 2 runs
+  live.progress.wall_seconds = [&now] { return now += 1; };
+  live.progress.live = true;
+  std::ostringstream live_out, live_err;
+  RunCompareCommand(live, live_out, live_err);
+  EXPECT_NE(live_err.str().find("\rqsim compare: 2/6 runs"), std::string::npos) << live_err.str();
+  EXPECT_NE(live_err.str().find("\rqsim compare: 6/6 runs"), std::string::npos) << live_err.str();
+  live.quiet = true;
+  live.out_dir = Path("live-quiet");
+  std::ostringstream quiet_out, quiet_err;
+  RunCompareCommand(live, quiet_out, quiet_err);
+  EXPECT_EQ(quiet_err.str(), "");
+
+  // A candidate folder with a seed missing is refused.
+  std::filesystem::remove_all(Path("kept/candidate/seed-8"));
+  std::ostringstream refused, refused_err;
+  EXPECT_EQ(RunCompareCommand(saved, refused, refused_err), 2);
+  EXPECT_NE(refused_err.str().find("different seeds"), std::string::npos) << refused_err.str();
 }
 
 TEST_F(ReportsCommands, ShardedSweepMergesToTheUnshardedBytes) {
