@@ -61,6 +61,19 @@ class ReportsCommands : public ::testing::Test {
   std::string dir_;
 };
 
+// A runner that runs nothing and reports every run as exited with `code`.
+SimRunner FailingRunner(int code, const std::string& log_dir) {
+  return [code, log_dir](const std::vector<SimRun>& runs, int) {
+    std::vector<SimRunResult> results;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      std::string log = log_dir + "/fake-" + std::to_string(i) + ".log";
+      EXPECT_TRUE(runfolder::WriteTextFile(log, "fake run failed\n").ok());
+      results.push_back({code, log});
+    }
+    return results;
+  };
+}
+
 TEST_F(ReportsCommands, ReportReadsARealRunFolder) {
   std::vector<SimRunResult> results =
       app::ChildProcessRunner(kQsim)({{kSmoke + "/preemption.yaml", std::nullopt, Path("run")}}, 1);
@@ -454,6 +467,82 @@ TEST_F(ReportsCommands, CheckFailsWhenAnExpectationIsNotMet) {
   EXPECT_NE(out.str().find("\n1 passed, 1 failed\n"), std::string::npos) << out.str();
 }
 
+TEST_F(ReportsCommands, CheckWritesJunitWithTheFailuresNamed) {
+  std::string base = Read(kSmoke + "/quickstart.yaml");
+  Write("strict.yaml", base.substr(0, base.find("expect:")) +
+                           "expect:\n  - {metric: lost, equals: 0}\n  - {metric: completed, account: ci, max: 10}\n");
+  Write("norun.yaml", "name: x\nbots: 3\nexpect:\n  - {metric: lost, equals: 0}\n");
+  CheckOptions o;
+  o.paths = {Path("strict.yaml"), Path("norun.yaml")};
+  o.runner = app::ChildProcessRunner(kQsim);
+  o.out_dir = Path("runs");
+  o.junit = Path("junit.xml");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);  // the failed run's own status
+  boost::property_tree::ptree xml;
+  std::istringstream text(Read(Path("junit.xml")));
+  ASSERT_NO_THROW(boost::property_tree::read_xml(text, xml)) << text.str();
+  const auto& suites = xml.get_child("testsuites");
+  EXPECT_EQ(suites.get<int>("<xmlattr>.tests"), 3);
+  EXPECT_EQ(suites.get<int>("<xmlattr>.failures"), 1);
+  EXPECT_EQ(suites.get<int>("<xmlattr>.errors"), 1);
+  std::vector<std::string> names, failures, errors;
+  for (const auto& [tag, suite] : suites) {
+    if (tag != "testsuite") continue;
+    for (const auto& [case_tag, testcase] : suite) {
+      if (case_tag != "testcase") continue;
+      std::string name = testcase.get<std::string>("<xmlattr>.classname") + " " +
+                         testcase.get<std::string>("<xmlattr>.name");
+      names.push_back(name);
+      if (testcase.count("failure")) failures.push_back(name + ": " + testcase.get<std::string>("failure.<xmlattr>.message"));
+      if (testcase.count("error")) errors.push_back(name);
+    }
+  }
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(names[0], Path("strict") + " lost[*] == 0");
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].rfind(Path("strict") + " completed[ci] <= 10: expected <= 10, actual ", 0), 0u) << failures[0];
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], Path("norun") + " lost[*] == 0");
+  // The failing scenarios' runs are kept for a look.
+  EXPECT_TRUE(std::filesystem::exists(Path("runs/0-strict/summary.csv")));
+}
+
+TEST_F(ReportsCommands, CheckKeepsRunsOnlyWhenAsked) {
+  CheckOptions o;
+  o.paths = {kSmoke + "/quickstart.yaml"};
+  o.runner = app::ChildProcessRunner(kQsim);
+  o.out_dir = Path("lean");
+  std::ostringstream out, err;
+  ASSERT_EQ(RunCheckCommand(o, out, err), 0) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(Path("lean/0-quickstart")));  // passed: removed
+  o.out_dir = Path("kept");
+  o.keep_runs = true;
+  ASSERT_EQ(RunCheckCommand(o, out, err), 0) << err.str();
+  EXPECT_TRUE(std::filesystem::exists(Path("kept/0-quickstart/summary.csv")));
+  EXPECT_TRUE(std::filesystem::exists(Path("kept/0-quickstart/events.csv")));  // the scenario's full selection
+  EXPECT_NE(err.str().find("qsim check: the runs are in " + Path("kept")), std::string::npos) << err.str();
+}
+
+TEST_F(ReportsCommands, CheckRejectsBadOptionsNamingThem) {
+  CheckOptions o;
+  o.paths = {kSmoke + "/quickstart.yaml"};
+  o.runner = FailingRunner(0, dir_);
+  std::ostringstream out, err;
+  o.junit = Path("no/such/folder/junit.xml");
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);
+  EXPECT_NE(err.str().find("--junit " + Path("no/such/folder/junit.xml") + ": no folder"), std::string::npos)
+      << err.str();
+  o.junit = "";
+  o.jobs = 0;
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);
+  EXPECT_NE(err.str().find("--jobs must be >= 1, got 0"), std::string::npos) << err.str();
+  o.jobs = 1;
+  o.paths = {Path("missing.yaml")};
+  EXPECT_EQ(RunCheckCommand(o, out, err), 2);
+  EXPECT_NE(err.str().find(Path("missing.yaml") + ": no such file or folder"), std::string::npos) << err.str();
+}
+
 TEST_F(ReportsCommands, CheckRejectsInvalidExpectationsWithTheirPosition) {
   Write("bad.yaml", "name: x\nexpect:\n  - {metric: lost, equals: 0}\n  - {metric: lots, max: 1}\n");
   CheckOptions o;
@@ -479,19 +568,6 @@ TEST_F(ReportsCommands, CheckReportsAFailedRun) {
   EXPECT_EQ(RunCheckCommand(o, out, err), 2);
   EXPECT_NE(out.str().find("actual run failed (exit 2"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("0 passed, 1 failed"), std::string::npos);
-}
-
-// A runner that runs nothing and reports every run as exited with `code`.
-SimRunner FailingRunner(int code, const std::string& log_dir) {
-  return [code, log_dir](const std::vector<SimRun>& runs, int) {
-    std::vector<SimRunResult> results;
-    for (size_t i = 0; i < runs.size(); ++i) {
-      std::string log = log_dir + "/fake-" + std::to_string(i) + ".log";
-      EXPECT_TRUE(runfolder::WriteTextFile(log, "fake run failed\n").ok());
-      results.push_back({code, log});
-    }
-    return results;
-  };
 }
 
 TEST_F(ReportsCommands, ARunThatCannotStartIsAnEnvironmentFailure) {
