@@ -125,8 +125,9 @@ std::optional<double> ChangePercent(const CompareRow& row) {
 
 std::string FormatPercent(double percent) {
   if (percent == 0) return "0%";
-  char text[32];
-  std::snprintf(text, sizeof text, "%+.3g%%", percent);
+  char text[48];
+  // Three significant digits, but no exponent for large changes.
+  std::snprintf(text, sizeof text, std::fabs(percent) >= 1000 ? "%+.0f%%" : "%+.3g%%", percent);
   return text;
 }
 
