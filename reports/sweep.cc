@@ -328,6 +328,20 @@ void AddHeatmaps(HtmlPage& page, const SweepMeta& meta, const std::vector<PointR
   }
 }
 
+// The keys as legend entries have room for: the last part of each dotted key
+// ("batch_window"), or the whole key where that part is a list index or is
+// shared with another key.
+std::vector<std::string> ShortKeys(const std::vector<GridAxis>& grid) {
+  std::vector<std::string> names;
+  for (const GridAxis& axis : grid) names.push_back(axis.key.substr(axis.key.rfind('.') + 1));
+  const std::vector<std::string> last_parts = names;
+  for (size_t k = 0; k < grid.size(); ++k) {
+    bool numeric = names[k].find_first_not_of("0123456789") == std::string::npos;
+    if (numeric || std::count(last_parts.begin(), last_parts.end(), names[k]) > 1) names[k] = grid[k].key;
+  }
+  return names;
+}
+
 // Per account, metric and swept key: the change against the baseline (0) at
 // each value of the key, with its interval; one line per combination of the
 // other keys' values.
@@ -344,6 +358,7 @@ void AddLineCharts(HtmlPage& page, const SweepMeta& meta, const std::vector<Poin
     for (const CompareRow& row : p.result.rows) by_metric[{row.account, row.metric}][p.point] = &row;
   }
   std::vector<std::vector<std::string>> all_points = GridPoints(grid);
+  std::vector<std::string> short_keys = ShortKeys(grid);
   std::string level = runfolder::FormatNumber(100 * (1 - alpha));
   int index = 0;
   for (const std::string& account : accounts) {
@@ -366,7 +381,7 @@ void AddLineCharts(HtmlPage& page, const SweepMeta& meta, const std::vector<Poin
         for (size_t point = 0; point < all_points.size(); ++point) {
           std::string name;
           for (size_t k = 0; k < grid.size(); ++k) {
-            if (k != a) name += (name.empty() ? "" : ", ") + grid[k].key + "=" + all_points[point][k];
+            if (k != a) name += (name.empty() ? "" : ", ") + short_keys[k] + "=" + all_points[point][k];
           }
           if (name.empty()) name = "change";
           auto [it, added] = series_of.emplace(name, chart.series.size());
