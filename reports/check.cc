@@ -167,10 +167,8 @@ std::string JunitXml(const std::vector<SmokeScenario>& scenarios, const std::vec
   for (size_t i = 0; i < scenarios.size(); ++i) {
     int s_failures = 0, s_errors = 0;
     std::string cases;
-    std::string classname = scenarios[i].path;
-    if (classname.size() > 5 && classname.substr(classname.size() - 5) == ".yaml") {
-      classname.resize(classname.size() - 5);
-    }
+    // Without ".yaml": CI systems read dots in a class name as packages.
+    std::string classname = std::filesystem::path(scenarios[i].path).replace_extension().string();
     for (const Judged& j : judged[i]) {
       const Expectation& e = *j.expectation;
       std::string name = e.metric + "[" + e.account + "] " + e.Describe();

@@ -277,6 +277,14 @@ TEST_F(SweepWithFakeRuns, PrintsATableAndNamesTheFailingPointsAndMetrics) {
   std::string html = Read(Path("sweep/sweep.html"));
   EXPECT_NE(html.find("fill=\"#b2182b\""), std::string::npos);
   EXPECT_NE(html.find("fill=\"#f7f7f7\""), std::string::npos);
+  EXPECT_NE(html.find("not significant</text>"), std::string::npos);  // the legend, not a colour scale
+  // Each metric against each key, with intervals (10 seeds have them), one
+  // line per value of the other key, the grid values as x ticks.
+  EXPECT_NE(html.find("wait_p99_s [*] against slowdown"), std::string::npos);
+  EXPECT_NE(html.find("wait_p99_s [ci] against flavour"), std::string::npos);
+  EXPECT_NE(html.find("<path class=\"interval\""), std::string::npos);
+  EXPECT_NE(html.find(">flavour=a</text>"), std::string::npos);
+  EXPECT_NE(html.find("text-anchor=\"middle\">50</text>"), std::string::npos);
 }
 
 TEST_F(SweepWithFakeRuns, NoRegressionExitsZeroAndSaysSo) {

@@ -887,9 +887,12 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   if (!base.ok()) return fail(base.status());
   StatusOr<std::vector<Gate>> gates = ResolveGates(o.gates, {o.scenario});
   if (!gates.ok()) return fail(gates.status());
-  // A sweep.meta left from an earlier sweep would mark this one finished.
+  // Outputs left from an earlier sweep in this folder would pass for this
+  // one's (sweep.meta marks a finished shard).
   std::error_code ignored;
-  std::filesystem::remove(RunFile(o.out_dir, kMetaFile), ignored);
+  for (const char* file : {kMetaFile, kSummariesFile, kGatesFile, "sweep.csv", "sweep.json", "sweep.html"}) {
+    std::filesystem::remove(RunFile(o.out_dir, file), ignored);
+  }
   Status made = runfolder::MakeDirectories(o.out_dir);
   if (!made.ok()) return fail(made);
 
@@ -955,7 +958,7 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   });
   progress.Finish();
   if (!failure.ok()) {
-    err << "qsim sweep: the runs are kept in " << RunFile(o.out_dir, "runs") << "\n";
+    err << "qsim sweep: the runs not yet read are kept in " << RunFile(o.out_dir, "runs") << "\n";
     return fail(failure);
   }
   if (summaries.header.empty()) summaries.header = {"point", "seed", "account"};  // a shard with no runs
