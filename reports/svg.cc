@@ -276,6 +276,35 @@ std::string RenderXyChart(const XyChart& chart) {
   return out;
 }
 
+namespace {
+
+// The legend right of a heatmap at x = `lx`: its categories (cell_fill
+// maps) or three swatches of the colour scale with their values.
+template <typename ColorOf>
+std::string HeatmapLegend(const Heatmap& map, int lx, int top, double extent, const ColorOf& color) {
+  std::string out;
+  auto swatch = [&](int i, const std::string& fill, const std::string& text) {
+    int y = top + i * 22;
+    out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
+           "\" width=\"16\" height=\"16\" fill=\"" + fill + "\" stroke=\"#999\"/>\n";
+    out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
+           "\" dominant-baseline=\"middle\">" + text + "</text>\n";
+  };
+  if (!map.cell_fill.empty()) {
+    for (size_t i = 0; i < map.legend.size(); ++i) {
+      swatch(static_cast<int>(i), map.legend[i].first, XmlEscape(map.legend[i].second));
+    }
+    return out;
+  }
+  const double marks[] = {-extent, 0, extent};
+  for (int i = 0; i < 3; ++i) {
+    swatch(i, color(marks[i]), runfolder::FormatNumber(marks[i]) + (map.unit.empty() ? "" : " " + XmlEscape(map.unit)));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RenderHeatmap(const Heatmap& map) {
   constexpr int kCellW = 110;
   constexpr int kCellH = 30;
@@ -346,28 +375,7 @@ std::string RenderHeatmap(const Heatmap& map) {
   out += "<text x=\"" + std::to_string(kMapLeft + std::max(1, cols) * kCellW / 2) + "\" y=\"" +
          std::to_string(bottom + 20) + "\" text-anchor=\"middle\">" + XmlEscape(map.x_label) + "</text>\n";
   out += "<text x=\"12\" y=\"" + std::to_string(kMapTop - 6) + "\">" + XmlEscape(map.y_label) + "</text>\n";
-  // Colour scale legend: three swatches with their values.
-  int lx = kMapLeft + std::max(1, cols) * kCellW + 16;
-  if (!map.cell_fill.empty()) {
-    for (size_t i = 0; i < map.legend.size(); ++i) {
-      int y = kMapTop + static_cast<int>(i) * 22;
-      out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
-             "\" width=\"16\" height=\"16\" fill=\"" + map.legend[i].first + "\" stroke=\"#999\"/>\n";
-      out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
-             "\" dominant-baseline=\"middle\">" + XmlEscape(map.legend[i].second) + "</text>\n";
-    }
-    out += "</svg>\n";
-    return out;
-  }
-  const double marks[] = {-extent, 0, extent};
-  for (int i = 0; i < 3; ++i) {
-    int y = kMapTop + i * 22;
-    out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
-           "\" width=\"16\" height=\"16\" fill=\"" + color(marks[i]) + "\" stroke=\"#999\"/>\n";
-    out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
-           "\" dominant-baseline=\"middle\">" + runfolder::FormatNumber(marks[i]) +
-           (map.unit.empty() ? "" : " " + XmlEscape(map.unit)) + "</text>\n";
-  }
+  out += HeatmapLegend(map, kMapLeft + std::max(1, cols) * kCellW + 16, kMapTop, extent, color);
   out += "</svg>\n";
   return out;
 }

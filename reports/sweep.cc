@@ -607,6 +607,148 @@ StatusOr<ShardFolder> ReadShardFolder(const std::string& dir) {
   return f;
 }
 
+// The shard folders of one sweep, read and checked against each other: the
+// same sweep.meta (but for the shard line), gates and summary columns, every
+// shard of the N exactly once.
+StatusOr<std::vector<ShardFolder>> ReadShards(const std::vector<std::string>& dirs) {
+  std::vector<ShardFolder> folders;
+  std::map<int, std::string> seen_shards;
+  for (const std::string& dir : dirs) {
+    StatusOr<ShardFolder> f = ReadShardFolder(dir);
+    if (!f.ok()) return f.status();
+    if (!folders.empty()) {
+      const ShardFolder& first = folders.front();
+      if (f->meta != first.meta) {
+        return InvalidArgument(dir + ": its " + kMetaFile + " describes a different sweep than " + first.dir);
+      }
+      if (f->gates != first.gates) return InvalidArgument(dir + ": its " + kGatesFile + " differs from " + first.dir + "'s");
+      if (f->shards != first.shards) {
+        return InvalidArgument(dir + ": is shard " + std::to_string(f->shard) + "/" + std::to_string(f->shards) +
+                               " but " + first.dir + " is shard " + std::to_string(first.shard) + "/" +
+                               std::to_string(first.shards) + ": the shard counts differ");
+      }
+    }
+    for (const ShardFolder& other : folders) {
+      // A shard with no runs (more shards than runs) has no summary columns.
+      if (!f->summaries.rows.empty() && !other.summaries.rows.empty() &&
+          f->summaries.header != other.summaries.header) {
+        return InvalidArgument(f->summaries.path + ": columns differ from " + other.summaries.path);
+      }
+    }
+    auto [it, added] = seen_shards.emplace(f->shard, dir);
+    if (!added) {
+      return InvalidArgument(dir + ": shard " + std::to_string(f->shard) + "/" + std::to_string(f->shards) +
+                             " given twice (also " + it->second + ")");
+    }
+    folders.push_back(std::move(*f));
+  }
+  const int shard_count = folders.front().shards;
+  if (static_cast<int>(seen_shards.size()) != shard_count) {
+    std::string missing;
+    for (int i = 0; i < shard_count; ++i) {
+      if (!seen_shards.count(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    }
+    return InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
+                           " shards; missing shard " + missing);
+  }
+  return folders;
+}
+
+// Every run's summary rows from the shards, each run held by exactly one
+// shard, none missing; `holder` says which folder held each run.
+StatusOr<Summaries> CollectRuns(const std::vector<ShardFolder>& folders, const SweepMeta& meta,
+                                std::map<RunKey, std::string>& holder) {
+  const size_t points = GridPoints(meta.grid).size();
+  std::vector<uint64_t> seeds = SeedList(meta.first_seed, meta.seeds);
+  std::map<std::string, size_t> seed_index;
+  for (size_t i = 0; i < seeds.size(); ++i) seed_index[std::to_string(seeds[i])] = i;
+  Summaries all;
+  all.header = folders.front().summaries.header;
+  for (const ShardFolder& f : folders) {
+    if (!f.summaries.rows.empty()) all.header = f.summaries.header;
+    for (size_t r = 0; r < f.summaries.rows.size(); ++r) {
+      const std::vector<std::string>& row = f.summaries.rows[r];
+      std::string where = f.summaries.path + ":" + std::to_string(r + 2);
+      RunKey key;
+      if (row[0] != kBaselineLabel) {
+        if (row[0].empty() || row[0].size() > 9 || row[0].find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(row[0]) >= points) {
+          return InvalidArgument(where + ": bad point \"" + row[0] + "\"");
+        }
+        key.point = static_cast<long>(std::stoul(row[0]));
+      }
+      auto seed = seed_index.find(row[1]);
+      if (seed == seed_index.end()) return InvalidArgument(where + ": seed \"" + row[1] + "\" is not in the sweep");
+      key.seed_index = seed->second;
+      auto [it, added] = holder.emplace(key, f.dir);
+      if (!added && it->second != f.dir) {
+        return InvalidArgument(f.dir + " and " + it->second + " both hold point " + row[0] + " seed " + row[1] +
+                               ": overlapping shards");
+      }
+      all.runs[key].push_back(row);
+    }
+  }
+  for (long point = -1; point < static_cast<long>(points); ++point) {
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      if (!all.runs.count({point, s})) {
+        return InvalidArgument("no shard holds point " + PointField(point) + " seed " + std::to_string(seeds[s]) +
+                               " (an incomplete or mismatched shard)");
+      }
+    }
+  }
+  return all;
+}
+
+// Every point of the grid compared with the baseline; each distinct warning
+// is printed once.
+StatusOr<std::vector<PointResult>> ComparePoints(const Summaries& all, const std::map<RunKey, std::string>& holder,
+                                                 const SweepMeta& meta, const std::vector<Gate>& gates,
+                                                 const std::string& command, std::ostream& err) {
+  std::map<long, std::vector<RunSummary>> by_point;
+  for (const auto& [key, rows] : all.runs) {
+    StatusOr<RunSummary> s = SummaryFromRows(all.header, rows, holder.at(key) + "/" + kSummariesFile);
+    if (!s.ok()) return s.status();
+    by_point[key.point].push_back(std::move(*s));
+  }
+  std::vector<std::vector<std::string>> grid_points = GridPoints(meta.grid);
+  std::vector<PointResult> points;
+  std::set<std::string> warned;  // most warnings (too few seeds) repeat at every point
+  for (size_t p = 0; p < grid_points.size(); ++p) {
+    PointResult result;
+    result.point = p;
+    result.values = grid_points[p];
+    result.result = CompareSummaries(by_point[-1], by_point[static_cast<long>(p)], gates, meta.alpha);
+    for (const std::string& w : result.result.warnings) {
+      if (warned.insert(w).second) err << command << ": warning: " << w << "\n";
+    }
+    for (const CompareRow& row : result.result.rows) {
+      if (row.verdict == "REGRESSION") result.regressions.push_back(row.metric + "[" + row.account + "]");
+    }
+    points.push_back(std::move(result));
+  }
+  return points;
+}
+
+// Writes every output of a finished sweep into out_dir, sweep.meta last.
+Status WriteSweepOutputs(const std::string& out_dir, const std::string& meta_text, const SweepMeta& meta,
+                         const std::string& gates_text, const Summaries& all, const std::vector<PointResult>& points) {
+  std::string scenario;
+  for (const std::string& line : SplitString(meta_text, '\n')) {
+    if (line.rfind("scenario: ", 0) == 0) scenario = line.substr(10);
+  }
+  std::vector<std::string> header = SweepHeader(meta.grid);
+  std::vector<std::vector<std::string>> rows = CsvRows(points);
+  std::string csv = runfolder::CsvLine(header);
+  for (const auto& row : rows) csv += runfolder::CsvLine(row);
+  QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(out_dir));
+  QSIM_RETURN_IF_ERROR(WriteFile(out_dir, kSummariesFile, SummariesCsv(all)));
+  QSIM_RETURN_IF_ERROR(WriteFile(out_dir, kGatesFile, gates_text));
+  QSIM_RETURN_IF_ERROR(WriteFile(out_dir, "sweep.csv", csv));
+  QSIM_RETURN_IF_ERROR(WriteFile(out_dir, "sweep.json", SweepJson(scenario, meta, points)));
+  QSIM_RETURN_IF_ERROR(WriteFile(out_dir, "sweep.html", SweepHtml(meta_text, meta, points, header, rows)));
+  return WriteFile(out_dir, kMetaFile, meta_text);
+}
+
 // Reads the folders of a sweep's shards, checks they make one whole sweep,
 // computes every point against the baseline, writes everything the sweep
 // writes into out_dir, and prints the table. Shared by the unsharded sweep
@@ -617,143 +759,27 @@ int FinishSweep(const std::vector<std::string>& dirs, const std::string& out_dir
     err << command << ": " << s.message() << "\n";
     return ExitStatusFor(s.code());
   };
-  std::vector<ShardFolder> folders;
-  std::map<int, std::string> seen_shards;
-  for (const std::string& dir : dirs) {
-    StatusOr<ShardFolder> f = ReadShardFolder(dir);
-    if (!f.ok()) return fail(f.status());
-    if (!folders.empty()) {
-      const ShardFolder& first = folders.front();
-      if (f->meta != first.meta) {
-        return fail(InvalidArgument(dir + ": its " + kMetaFile + " describes a different sweep than " + first.dir));
-      }
-      if (f->gates != first.gates) {
-        return fail(InvalidArgument(dir + ": its " + kGatesFile + " differs from " + first.dir + "'s"));
-      }
-      if (f->shards != first.shards) {
-        return fail(InvalidArgument(dir + ": is shard " + std::to_string(f->shard) + "/" + std::to_string(f->shards) +
-                                    " but " + first.dir + " is shard " + std::to_string(first.shard) + "/" +
-                                    std::to_string(first.shards) + ": the shard counts differ"));
-      }
-    }
-    for (const ShardFolder& other : folders) {
-      // A shard with no runs (more shards than runs) has no summary columns.
-      if (!f->summaries.rows.empty() && !other.summaries.rows.empty() &&
-          f->summaries.header != other.summaries.header) {
-        return fail(InvalidArgument(f->summaries.path + ": columns differ from " + other.summaries.path));
-      }
-    }
-    auto [it, added] = seen_shards.emplace(f->shard, dir);
-    if (!added) {
-      return fail(InvalidArgument(dir + ": shard " + std::to_string(f->shard) + "/" + std::to_string(f->shards) +
-                                  " given twice (also " + it->second + ")"));
-    }
-    folders.push_back(std::move(*f));
-  }
-  const int shard_count = folders.front().shards;
-  if (static_cast<int>(seen_shards.size()) != shard_count) {
-    std::string missing;
-    for (int i = 0; i < shard_count; ++i) {
-      if (!seen_shards.count(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
-    }
-    return fail(InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
-                                " shards; missing shard " + missing));
-  }
-  const std::string& meta_text = folders.front().meta;
-  StatusOr<SweepMeta> meta = ParseMeta(meta_text, RunFile(folders.front().dir, kMetaFile));
+  StatusOr<std::vector<ShardFolder>> folders = ReadShards(dirs);
+  if (!folders.ok()) return fail(folders.status());
+  const ShardFolder& first = folders->front();
+  StatusOr<SweepMeta> meta = ParseMeta(first.meta, RunFile(first.dir, kMetaFile));
   if (!meta.ok()) return fail(meta.status());
-  std::vector<std::vector<std::string>> grid_points = GridPoints(meta->grid);
-  std::vector<uint64_t> seeds = SeedList(meta->first_seed, meta->seeds);
-  std::map<std::string, size_t> seed_index;
-  for (size_t i = 0; i < seeds.size(); ++i) seed_index[std::to_string(seeds[i])] = i;
-
-  // Every run exactly once.
-  Summaries all;
-  all.header = folders.front().summaries.header;
-  for (const ShardFolder& f : folders) {
-    if (!f.summaries.rows.empty()) all.header = f.summaries.header;
-  }
   std::map<RunKey, std::string> holder;
-  for (const ShardFolder& f : folders) {
-    for (size_t r = 0; r < f.summaries.rows.size(); ++r) {
-      const std::vector<std::string>& row = f.summaries.rows[r];
-      std::string where = f.summaries.path + ":" + std::to_string(r + 2);
-      RunKey key;
-      if (row[0] != kBaselineLabel) {
-        if (row[0].empty() || row[0].size() > 9 || row[0].find_first_not_of("0123456789") != std::string::npos ||
-            std::stoul(row[0]) >= grid_points.size()) {
-          return fail(InvalidArgument(where + ": bad point \"" + row[0] + "\""));
-        }
-        key.point = static_cast<long>(std::stoul(row[0]));
-      }
-      auto seed = seed_index.find(row[1]);
-      if (seed == seed_index.end()) return fail(InvalidArgument(where + ": seed \"" + row[1] + "\" is not in the sweep"));
-      key.seed_index = seed->second;
-      auto [it, added] = holder.emplace(key, f.dir);
-      if (!added && it->second != f.dir) {
-        return fail(InvalidArgument(f.dir + " and " + it->second + " both hold point " + row[0] + " seed " + row[1] +
-                                    ": overlapping shards"));
-      }
-      all.runs[key].push_back(row);
-    }
-  }
-  for (long point = -1; point < static_cast<long>(grid_points.size()); ++point) {
-    for (size_t s = 0; s < seeds.size(); ++s) {
-      if (!all.runs.count({point, s})) {
-        return fail(InvalidArgument("no shard holds point " + PointField(point) + " seed " + std::to_string(seeds[s]) +
-                                    " (an incomplete or mismatched shard)"));
-      }
-    }
-  }
-  StatusOr<YAML::Node> gates_yaml = LoadYamlText(folders.front().gates, RunFile(folders.front().dir, kGatesFile));
+  StatusOr<Summaries> all = CollectRuns(*folders, *meta, holder);
+  if (!all.ok()) return fail(all.status());
+  StatusOr<YAML::Node> gates_yaml = LoadYamlText(first.gates, RunFile(first.dir, kGatesFile));
   if (!gates_yaml.ok()) return fail(gates_yaml.status());
-  StatusOr<std::vector<Gate>> gates = ParseGates(*gates_yaml, RunFile(folders.front().dir, kGatesFile));
+  StatusOr<std::vector<Gate>> gates = ParseGates(*gates_yaml, RunFile(first.dir, kGatesFile));
   if (!gates.ok()) return fail(gates.status());
+  StatusOr<std::vector<PointResult>> points = ComparePoints(*all, holder, *meta, *gates, command, err);
+  if (!points.ok()) return fail(points.status());
+  Status written = WriteSweepOutputs(out_dir, first.meta, *meta, first.gates, *all, *points);
+  if (!written.ok()) return fail(written);
 
-  // The statistics.
-  std::map<long, std::vector<RunSummary>> by_point;
-  for (const auto& [key, rows] : all.runs) {
-    StatusOr<RunSummary> s = SummaryFromRows(all.header, rows, holder[key] + "/" + kSummariesFile);
-    if (!s.ok()) return fail(s.status());
-    by_point[key.point].push_back(std::move(*s));
-  }
-  std::vector<PointResult> points;
-  std::set<std::string> warned;  // most warnings (too few seeds) repeat at every point
-  for (size_t p = 0; p < grid_points.size(); ++p) {
-    PointResult result;
-    result.point = p;
-    result.values = grid_points[p];
-    result.result = CompareSummaries(by_point[-1], by_point[static_cast<long>(p)], *gates, meta->alpha);
-    for (const std::string& w : result.result.warnings) {
-      if (warned.insert(w).second) err << command << ": warning: " << w << "\n";
-    }
-    for (const CompareRow& row : result.result.rows) {
-      if (row.verdict == "REGRESSION") result.regressions.push_back(row.metric + "[" + row.account + "]");
-    }
-    points.push_back(std::move(result));
-  }
-
-  std::string scenario;
-  for (const std::string& line : SplitString(meta_text, '\n')) {
-    if (line.rfind("scenario: ", 0) == 0) scenario = line.substr(10);
-  }
-  std::vector<std::string> header = SweepHeader(meta->grid);
-  std::vector<std::vector<std::string>> rows = CsvRows(points);
-  std::string csv = runfolder::CsvLine(header);
-  for (const auto& row : rows) csv += runfolder::CsvLine(row);
-  Status s = runfolder::MakeDirectories(out_dir);
-  if (s.ok()) s = WriteFile(out_dir, kSummariesFile, SummariesCsv(all));
-  if (s.ok()) s = WriteFile(out_dir, kGatesFile, folders.front().gates);
-  if (s.ok()) s = WriteFile(out_dir, "sweep.csv", csv);
-  if (s.ok()) s = WriteFile(out_dir, "sweep.json", SweepJson(scenario, *meta, points));
-  if (s.ok()) s = WriteFile(out_dir, "sweep.html", SweepHtml(meta_text, *meta, points, header, rows));
-  if (s.ok()) s = WriteFile(out_dir, kMetaFile, meta_text);
-  if (!s.ok()) return fail(s);
-
-  out << SweepText(*meta, points);
+  out << SweepText(*meta, *points);
   out << "wrote " << RunFile(out_dir, "sweep.csv") << ", sweep.json, sweep.html\n";
   bool regression = false;
-  for (const PointResult& p : points) {
+  for (const PointResult& p : *points) {
     if (p.regressions.empty()) continue;
     regression = true;
     std::string list;
@@ -865,24 +891,90 @@ void RemoveRun(const SimRun& run) {
 
 }  // namespace
 
+namespace {
+
+Status CheckSweepOptions(const SweepOptions& o) {
+  if (o.grid.empty()) return InvalidArgument("give at least one --grid KEY=V1,V2,...");
+  if (o.seeds < 1) return InvalidArgument("--seeds must be >= 1, got " + std::to_string(o.seeds));
+  if (o.jobs < 1) return InvalidArgument("--jobs must be >= 1, got " + std::to_string(o.jobs));
+  if (!(o.alpha > 0 && o.alpha < 1)) {
+    return InvalidArgument("--alpha must be between 0 and 1, got " + runfolder::FormatNumber(o.alpha));
+  }
+  if (!o.runner) return Internal("sweep: no simulation runner");
+  return Status::Ok();
+}
+
+// This shard's runs, in the sweep's order, and which run each one is.
+struct ShardPlan {
+  std::vector<SimRun> runs;
+  std::vector<RunKey> keys;
+  size_t total_runs = 0;  // in the whole sweep
+};
+
+// Plans the runs of shard `shard` of `shards` and writes the scenarios of
+// the points they need (OUT/runs/point-P.yaml).
+StatusOr<ShardPlan> PlanShard(const SweepOptions& o, const YAML::Node& base, const std::vector<GridAxis>& grid,
+                              const std::vector<uint64_t>& seeds, int shard, int shards) {
+  const std::vector<std::vector<std::string>> points = GridPoints(grid);
+  const size_t per_point = seeds.size();
+  ShardPlan plan;
+  plan.total_runs = (points.size() + 1) * per_point;
+  std::map<size_t, std::string> point_files;
+  for (size_t k = 0; k < plan.total_runs; ++k) {
+    if (!InShard(k, shard, shards)) continue;
+    RunKey key{static_cast<long>(k / per_point) - 1, k % per_point};
+    std::string scenario = o.scenario;
+    if (key.point >= 0) {
+      size_t p = static_cast<size_t>(key.point);
+      if (!point_files.count(p)) {
+        StatusOr<std::string> file = WritePointScenario(o, base, grid, points[p], p);
+        if (!file.ok()) return file.status();
+        point_files[p] = *file;
+      }
+      scenario = point_files[p];
+    }
+    std::string dir = "runs/" + (key.point < 0 ? std::string(kBaselineLabel) : "point-" + std::to_string(key.point)) +
+                      "/seed-" + std::to_string(seeds[key.seed_index]);
+    plan.runs.push_back(
+        {scenario, seeds[key.seed_index], RunFile(o.out_dir, dir), o.keep_runs ? "" : "tasks,summary"});
+    plan.keys.push_back(key);
+  }
+  return plan;
+}
+
+// Adds the summary.csv rows of a finished run to `summaries`.
+Status CollectRun(const SimRun& run, const SimRunResult& result, const RunKey& key, uint64_t seed,
+                  Summaries& summaries) {
+  if (!result.WroteOutputs()) return RunFailure(run, result);
+  StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(run.out_dir, "summary.csv"));
+  if (!table.ok()) return table.status();
+  std::vector<std::string> header = {"point", "seed"};
+  header.insert(header.end(), table->header.begin(), table->header.end());
+  if (summaries.header.empty()) summaries.header = header;
+  if (header != summaries.header || table->header.empty() || table->header[0] != "account") {
+    return InvalidArgument(table->path + ": its columns differ from the other runs'");
+  }
+  for (const auto& row : table->rows) {
+    std::vector<std::string> fields = {PointField(key.point), std::to_string(seed)};
+    fields.insert(fields.end(), row.begin(), row.end());
+    summaries.runs[key].push_back(std::move(fields));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err) {
   auto fail = [&](const Status& s) {
     err << "qsim sweep: " << s.message() << "\n";
     return ExitStatusFor(s.code());
   };
-  if (o.grid.empty()) return fail(InvalidArgument("give at least one --grid KEY=V1,V2,..."));
-  if (o.seeds < 1) return fail(InvalidArgument("--seeds must be >= 1, got " + std::to_string(o.seeds)));
-  if (o.jobs < 1) return fail(InvalidArgument("--jobs must be >= 1, got " + std::to_string(o.jobs)));
-  if (!(o.alpha > 0 && o.alpha < 1)) {
-    return fail(InvalidArgument("--alpha must be between 0 and 1, got " + runfolder::FormatNumber(o.alpha)));
-  }
-  if (!o.runner) return fail(Internal("sweep: no simulation runner"));
+  if (Status checked = CheckSweepOptions(o); !checked.ok()) return fail(checked);
   StatusOr<std::pair<int, int>> shard = ParseShard(o.shard);
   if (!shard.ok()) return fail(shard.status());
   const auto [shard_index, shards] = *shard;
-  StatusOr<std::vector<GridAxis>> grid_or = ParseGrid(o.grid);
-  if (!grid_or.ok()) return fail(grid_or.status());
-  const std::vector<GridAxis>& grid = *grid_or;
+  StatusOr<std::vector<GridAxis>> grid = ParseGrid(o.grid);
+  if (!grid.ok()) return fail(grid.status());
   StatusOr<YAML::Node> base = LoadYamlFile(o.scenario);
   if (!base.ok()) return fail(base.status());
   StatusOr<std::vector<Gate>> gates = ResolveGates(o.gates, {o.scenario});
@@ -893,68 +985,23 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   for (const char* file : {kMetaFile, kSummariesFile, kGatesFile, "sweep.csv", "sweep.json", "sweep.html"}) {
     std::filesystem::remove(RunFile(o.out_dir, file), ignored);
   }
-  Status made = runfolder::MakeDirectories(o.out_dir);
-  if (!made.ok()) return fail(made);
-
-  const std::vector<std::vector<std::string>> points = GridPoints(grid);
+  if (Status made = runfolder::MakeDirectories(o.out_dir); !made.ok()) return fail(made);
   const std::vector<uint64_t> seeds = SeedList(o.first_seed, o.seeds);
-  const size_t per_point = seeds.size();
-  const size_t total_runs = (points.size() + 1) * per_point;
-  std::vector<SimRun> runs;
-  std::vector<RunKey> keys;
-  std::map<size_t, std::string> point_files;
-  for (size_t k = 0; k < total_runs; ++k) {
-    if (!InShard(k, shard_index, shards)) continue;
-    RunKey key{static_cast<long>(k / per_point) - 1, k % per_point};
-    std::string scenario = o.scenario;
-    if (key.point >= 0) {
-      size_t p = static_cast<size_t>(key.point);
-      if (!point_files.count(p)) {
-        StatusOr<std::string> file = WritePointScenario(o, *base, grid, points[p], p);
-        if (!file.ok()) return fail(file.status());
-        point_files[p] = *file;
-      }
-      scenario = point_files[p];
-    }
-    std::string dir = "runs/" + (key.point < 0 ? std::string(kBaselineLabel) : "point-" + std::to_string(key.point)) +
-                      "/seed-" + std::to_string(seeds[key.seed_index]);
-    runs.push_back({scenario, seeds[key.seed_index], RunFile(o.out_dir, dir), o.keep_runs ? "" : "tasks,summary"});
-    keys.push_back(key);
-  }
+  StatusOr<ShardPlan> plan = PlanShard(o, *base, *grid, seeds, shard_index, shards);
+  if (!plan.ok()) return fail(plan.status());
 
   Summaries summaries;
   Status failure;
   std::string label = shards > 1 ? "sweep shard " + std::to_string(shard_index) + "/" + std::to_string(shards)
                                  : std::string("sweep");
-  Progress progress(label, runs.size(), o.progress, err);
-  RunInBatches(o.runner, runs, o.jobs, progress, [&](size_t first, const std::vector<SimRunResult>& results) {
-    for (size_t i = 0; i < results.size(); ++i) {
-      const SimRun& run = runs[first + i];
-      if (!results[i].WroteOutputs()) {
-        failure = RunFailure(run, results[i]);
-        return false;
-      }
-      StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(run.out_dir, "summary.csv"));
-      if (!table.ok()) {
-        failure = table.status();
-        return false;
-      }
-      std::vector<std::string> header = {"point", "seed"};
-      header.insert(header.end(), table->header.begin(), table->header.end());
-      if (summaries.header.empty()) summaries.header = header;
-      if (header != summaries.header || table->header.empty() || table->header[0] != "account") {
-        failure = InvalidArgument(table->path + ": its columns differ from the other runs'");
-        return false;
-      }
-      const RunKey& key = keys[first + i];
-      for (const auto& row : table->rows) {
-        std::vector<std::string> fields = {PointField(key.point), std::to_string(seeds[key.seed_index])};
-        fields.insert(fields.end(), row.begin(), row.end());
-        summaries.runs[key].push_back(std::move(fields));
-      }
-      if (!o.keep_runs) RemoveRun(run);
+  Progress progress(label, plan->runs.size(), o.progress, err);
+  RunInBatches(o.runner, plan->runs, o.jobs, progress, [&](size_t first, const std::vector<SimRunResult>& results) {
+    for (size_t i = 0; i < results.size() && failure.ok(); ++i) {
+      const RunKey& key = plan->keys[first + i];
+      failure = CollectRun(plan->runs[first + i], results[i], key, seeds[key.seed_index], summaries);
+      if (failure.ok() && !o.keep_runs) RemoveRun(plan->runs[first + i]);
     }
-    return true;
+    return failure.ok();
   });
   progress.Finish();
   if (!failure.ok()) {
@@ -964,14 +1011,15 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   if (summaries.header.empty()) summaries.header = {"point", "seed", "account"};  // a shard with no runs
   if (!o.keep_runs) std::filesystem::remove_all(RunFile(o.out_dir, "runs"), ignored);
 
-  std::string meta = MetaText(o, grid, points.size());
+  const size_t points = GridPoints(*grid).size();
+  std::string meta = MetaText(o, *grid, points);
   if (shards > 1) meta += kShardPrefix + std::to_string(shard_index) + "/" + std::to_string(shards) + "\n";
   Status s = WriteFile(o.out_dir, kSummariesFile, SummariesCsv(summaries));
   if (s.ok()) s = WriteFile(o.out_dir, kGatesFile, GatesYaml(*gates));
   if (s.ok()) s = WriteFile(o.out_dir, kMetaFile, meta);  // last: the shard is complete
   if (!s.ok()) return fail(s);
   if (shards > 1) {
-    out << label << ": " << runs.size() << " of the sweep's " << total_runs << " runs (" << points.size()
+    out << label << ": " << plan->runs.size() << " of the sweep's " << plan->total_runs << " runs (" << points
         << " points and the baseline x " << o.seeds << " seeds); wrote " << RunFile(o.out_dir, kSummariesFile)
         << "\nthe verdict comes from qsim merge over all " << shards << " shard folders\n";
     return 0;
