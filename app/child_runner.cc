@@ -25,6 +25,10 @@ StatusOr<pid_t> Spawn(const std::string& qsim_binary, const reports::SimRun& run
     args.push_back("--seed");
     args.push_back(std::to_string(*run.seed));
   }
+  if (!run.outputs.empty()) {
+    args.push_back("--outputs");
+    args.push_back(run.outputs);
+  }
   args.push_back("--out");
   args.push_back(run.out_dir);
   args.push_back(run.scenario_path);

@@ -10,7 +10,7 @@
 
 namespace qsim::app {
 
-// Runs `qsim_binary run --quiet --no-report [--seed S] --out DIR SCENARIO` for
+// Runs `qsim_binary run --quiet --no-report [--seed S] [--outputs LIST] --out DIR SCENARIO` for
 // each run; each child's stdout and stderr go to DIR + ".log". A run whose
 // folder cannot be created, or whose child cannot be started, gets exit code
 // -1 and a log saying why.

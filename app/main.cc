@@ -185,22 +185,39 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
   });
 }
 
+// Progress on stderr for sweep and check: the wall clock is read here, in
+// app/, and handed to reports/. Silent with --quiet.
+reports::ProgressOptions StderrProgress(bool quiet) {
+  reports::ProgressOptions progress;
+  if (quiet) return progress;
+  progress.wall_seconds = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  progress.live = isatty(STDERR_FILENO);
+  return progress;
+}
+
 void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
   auto o = std::make_shared<reports::SweepOptions>();
+  auto quiet = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("sweep", "Compare a grid of scenario variants against the scenario");
   cmd->add_option("scenario", o->scenario, "The baseline scenario")->required();
   cmd->add_option("--grid", o->grid, "KEY=V1,V2,... (dotted scenario key); repeatable")
       ->required()
       ->allow_extra_args(false);  // one KEY=... per --grid, so the scenario may follow
-  cmd->add_option("--shard", o->shard, "I/N: run only this share of the points (0 <= I < N)");
+  cmd->add_option("--shard", o->shard,
+                  "I/N: run only this share of the runs (0 <= I < N); qsim merge computes the verdict");
   cmd->add_option("--seeds", o->seeds, "Number of paired seeds")->capture_default_str();
   cmd->add_option("--first-seed", o->first_seed, "The first seed")->capture_default_str();
   cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder")->capture_default_str();
   cmd->add_option("--gates", o->gates, "YAML file whose gate: section replaces the scenario's");
   cmd->add_option("--alpha", o->alpha, "Family-wise significance level per point")->capture_default_str();
-  cmd->callback([o, runner, &status] {
+  cmd->add_flag("--keep-runs", o->keep_runs, "Keep every run folder (all outputs) under OUT/runs");
+  cmd->add_flag("--quiet", *quiet, "No progress on stderr");
+  cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->progress = StderrProgress(*quiet);
     status = reports::RunSweepCommand(*o, std::cout, std::cerr);
   });
 }
@@ -219,12 +236,18 @@ void AddMerge(CLI::App& app, int& status) {
 
 void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
   auto o = std::make_shared<reports::CheckOptions>();
+  auto quiet = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("check", "The smoke gate: run scenarios and check their expect: entries");
   cmd->add_option("paths", o->paths, "Scenario files or folders")->required();
   cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
-  cmd->add_option("--out", o->out_dir, "Keep the runs in this folder (default: a temporary one)");
-  cmd->callback([o, runner, &status] {
+  cmd->add_option("--out", o->out_dir,
+                  "Put the runs in this folder (default: a temporary one); those of failing scenarios are kept");
+  cmd->add_flag("--keep-runs", o->keep_runs, "Keep every run folder, with all the scenario's outputs");
+  cmd->add_option("--junit", o->junit, "Also write a JUnit XML report (a testcase per expectation) to this file");
+  cmd->add_flag("--quiet", *quiet, "No progress on stderr");
+  cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->progress = StderrProgress(*quiet);
     status = reports::RunCheckCommand(*o, std::cout, std::cerr);
   });
 }

@@ -12,6 +12,7 @@
 #include "reports/runner.h"
 #include "reports/yaml_util.h"
 #include "runfolder/csv.h"
+#include "runfolder/files.h"
 
 namespace qsim::reports {
 namespace {
@@ -89,9 +90,18 @@ struct CheckTally {
   Status worst_run_failure;  // the first failed run whose exit status is not a check's
 };
 
-// Prints one line per expectation of scenario `s`, judged on its run.
-void JudgeScenario(const SmokeScenario& s, const SimRun& run, const SimRunResult& result, size_t name_width,
-                   CheckTally& tally, std::ostream& out, std::ostream& err) {
+// The outcome of one expectation, for the text and the JUnit file.
+struct Judged {
+  const Expectation* expectation = nullptr;
+  bool ok = false;
+  std::string actual;
+  bool run_failed = false;
+};
+
+// Judges every expectation of scenario `s` on its run and prints one line per
+// expectation. Returns the judgements in the order of s.expectations.
+std::vector<Judged> JudgeScenario(const SmokeScenario& s, const SimRun& run, const SimRunResult& result,
+                                  size_t name_width, CheckTally& tally, std::ostream& out, std::ostream& err) {
   StatusOr<RunSummary> summary = InvalidArgument("");
   std::string run_error;
   if (!result.WroteOutputs()) {
@@ -101,25 +111,95 @@ void JudgeScenario(const SmokeScenario& s, const SimRun& run, const SimRunResult
     summary = ReadRunSummary(run.out_dir);
     if (!summary.ok()) run_error = summary.status().message();
   }
+  std::vector<Judged> judged;
   for (const Expectation& e : s.expectations) {
-    std::string actual;
-    bool ok = false;
+    Judged j;
+    j.expectation = &e;
+    j.run_failed = !run_error.empty();
     if (!run_error.empty()) {
-      actual = run_error;
+      j.actual = run_error;
     } else if (!summary->HasAccount(e.account)) {
-      actual = "no account \"" + e.account + "\" in summary.csv";
+      j.actual = "no account \"" + e.account + "\" in summary.csv";
     } else if (std::optional<double> v = summary->Get(e.account, e.metric)) {
-      actual = runfolder::FormatNumber(*v);
-      ok = e.Holds(*v);
+      j.actual = runfolder::FormatNumber(*v);
+      j.ok = e.Holds(*v);
     } else {
-      actual = "(empty)";
+      j.actual = "(empty)";
     }
-    (ok ? tally.passed : tally.failed)++;
-    out << (ok ? "PASS " : "FAIL ") << Padded(s.path, name_width) << "  "
+    (j.ok ? tally.passed : tally.failed)++;
+    out << (j.ok ? "PASS " : "FAIL ") << Padded(s.path, name_width) << "  "
         << Padded(e.metric + "[" + e.account + "]", 28) << "  expected " << Padded(e.Describe(), 14) << "  actual "
-        << actual << "\n";
+        << j.actual << "\n";
+    judged.push_back(std::move(j));
   }
   if (!run_error.empty()) err << "qsim check: " << s.path << ": " << LogTail(result.log_path) << "\n";
+  return judged;
+}
+
+std::string XmlText(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no other control characters than tab, LF and CR.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
+// The JUnit XML of a check: a test suite per scenario, a test case per
+// expectation; a failed expectation is a <failure>, one whose run failed an
+// <error>. No timings, so the file is a pure function of the results.
+std::string JunitXml(const std::vector<SmokeScenario>& scenarios, const std::vector<std::vector<Judged>>& judged,
+                     const std::vector<SimRunResult>& results) {
+  int tests = 0, failures = 0, errors = 0;
+  std::string suites;
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    int s_failures = 0, s_errors = 0;
+    std::string cases;
+    // Without ".yaml": CI systems read dots in a class name as packages.
+    std::string classname = std::filesystem::path(scenarios[i].path).replace_extension().string();
+    for (const Judged& j : judged[i]) {
+      const Expectation& e = *j.expectation;
+      std::string name = e.metric + "[" + e.account + "] " + e.Describe();
+      cases += "    <testcase classname=\"" + XmlText(classname) + "\" name=\"" + XmlText(name) + "\"";
+      if (j.ok) {
+        cases += "/>\n";
+        continue;
+      }
+      std::string message = "expected " + e.Describe() + ", actual " + j.actual;
+      if (j.run_failed) {
+        ++s_errors;
+        cases += ">\n      <error type=\"run\" message=\"" + XmlText(message) + "\">" +
+                 XmlText(LogTail(results[i].log_path)) + "</error>\n    </testcase>\n";
+      } else {
+        ++s_failures;
+        cases += ">\n      <failure type=\"expectation\" message=\"" + XmlText(message) + "\">" +
+                 XmlText(scenarios[i].path + ": " + e.where + ": " + e.metric + "[" + e.account + "] " + message) +
+                 "</failure>\n    </testcase>\n";
+      }
+    }
+    int s_tests = static_cast<int>(judged[i].size());
+    suites += "  <testsuite name=\"" + XmlText(scenarios[i].path) + "\" tests=\"" + std::to_string(s_tests) +
+              "\" failures=\"" + std::to_string(s_failures) + "\" errors=\"" + std::to_string(s_errors) +
+              "\" skipped=\"0\">\n" + cases + "  </testsuite>\n";
+    tests += s_tests;
+    failures += s_failures;
+    errors += s_errors;
+  }
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"qsim check\" tests=\"" +
+         std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" +
+         std::to_string(errors) + "\">\n" + suites + "</testsuites>\n";
 }
 
 }  // namespace
@@ -130,7 +210,18 @@ int RunCheckCommand(const CheckOptions& options, std::ostream& out, std::ostream
     return ExitStatusFor(s.code());
   };
   if (options.paths.empty()) return fail(InvalidArgument("give scenario files or folders"));
+  if (options.jobs < 1) return fail(InvalidArgument("--jobs must be >= 1, got " + std::to_string(options.jobs)));
   if (!options.runner) return fail(Internal("check: no simulation runner"));
+  if (!options.junit.empty()) {
+    std::filesystem::path parent = std::filesystem::path(options.junit).parent_path();
+    std::error_code error;
+    if (std::filesystem::is_directory(options.junit, error)) {
+      return fail(InvalidArgument("--junit " + options.junit + ": is a folder, expected a file name"));
+    }
+    if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+      return fail(InvalidArgument("--junit " + options.junit + ": no folder " + parent.string()));
+    }
+  }
   StatusOr<std::vector<std::string>> files = ScenarioFiles(options.paths);
   if (!files.ok()) return fail(files.status());
   StatusOr<std::vector<SmokeScenario>> scenarios = LoadSmokeScenarios(*files, err);
@@ -141,22 +232,41 @@ int RunCheckCommand(const CheckOptions& options, std::ostream& out, std::ostream
   std::vector<SimRun> runs;
   for (size_t i = 0; i < scenarios->size(); ++i) {
     std::string name = std::filesystem::path((*scenarios)[i].path).stem().string();
-    runs.push_back({(*scenarios)[i].path, std::nullopt, RunFile(*out_dir, std::to_string(i) + "-" + name)});
+    runs.push_back({(*scenarios)[i].path, std::nullopt, RunFile(*out_dir, std::to_string(i) + "-" + name),
+                    options.keep_runs ? "" : "tasks,summary"});
   }
-  std::vector<SimRunResult> results = options.runner(runs, options.jobs);
+  Progress progress("check", runs.size(), options.progress, err);
+  std::vector<SimRunResult> results = RunInBatches(options.runner, runs, options.jobs, progress);
+  progress.Finish();
 
   size_t name_width = 0;
   for (const SmokeScenario& s : *scenarios) name_width = std::max(name_width, s.path.size());
   CheckTally tally;
+  std::vector<std::vector<Judged>> judged;
+  bool any_run_kept = false;
   for (size_t i = 0; i < scenarios->size(); ++i) {
-    JudgeScenario((*scenarios)[i], runs[i], results[i], name_width, tally, out, err);
+    judged.push_back(JudgeScenario((*scenarios)[i], runs[i], results[i], name_width, tally, out, err));
+    bool passed = std::all_of(judged.back().begin(), judged.back().end(), [](const Judged& j) { return j.ok; });
+    if (passed && !options.keep_runs) {
+      std::error_code ignored;
+      std::filesystem::remove_all(runs[i].out_dir, ignored);
+      std::filesystem::remove(results[i].log_path, ignored);
+    } else {
+      any_run_kept = true;
+    }
   }
   out << tally.passed << " passed, " << tally.failed << " failed\n";
-  if (tally.failed == 0 && options.out_dir.empty()) {
+  if (!options.junit.empty()) {
+    Status written = runfolder::WriteTextFile(options.junit, JunitXml(*scenarios, judged, results));
+    if (!written.ok()) return fail(written);
+  }
+  if (!any_run_kept && options.out_dir.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(*out_dir, ignored);
+  } else if (options.keep_runs) {
+    err << "qsim check: the runs are in " << *out_dir << "\n";
   } else if (tally.failed > 0) {
-    err << "qsim check: the runs are kept in " << *out_dir << "\n";
+    err << "qsim check: the runs of the failing scenarios are kept in " << *out_dir << "\n";
   }
   if (!tally.worst_run_failure.ok()) return ExitStatusFor(tally.worst_run_failure.code());
   return tally.failed == 0 ? 0 : 1;

@@ -18,6 +18,9 @@ struct SimRun {
   std::string scenario_path;
   std::optional<uint64_t> seed;  // unset: the scenario's own seed
   std::string out_dir;           // the run folder; the runner creates it (with parents)
+  // `qsim run --outputs`: "" = the scenario's selection; sweep and check ask
+  // for "tasks,summary" (no timeseries.csv or events.csv) unless runs are kept.
+  std::string outputs = {};
 };
 
 struct SimRunResult {

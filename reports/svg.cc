@@ -44,13 +44,20 @@ Range DataRange(const XyChart& chart, bool use_x) {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -lo;
   for (const Series& s : chart.series) {
-    for (double v : use_x ? s.x : s.y) {
-      if (!std::isfinite(v)) continue;
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+    for (const std::vector<double>* values : {&s.x, &s.y, &s.y_low, &s.y_high}) {
+      if ((values == &s.x) != use_x) continue;
+      for (double v : *values) {
+        if (!std::isfinite(v)) continue;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
     }
   }
   const Axis& axis = use_x ? chart.x : chart.y;
+  if (use_x && !axis.tick_labels.empty()) {
+    // Half a category of room either side.
+    return {-0.5, static_cast<double>(axis.tick_labels.size()) - 0.5};
+  }
   if (axis.min) lo = *axis.min;
   if (axis.max) hi = *axis.max;
   if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
@@ -141,12 +148,14 @@ std::string XyAxes(const XyChart& chart, const PlotArea& plot, const std::vector
     out += "<text x=\"" + std::to_string(kLeft - 6) + "\" y=\"" + y +
            "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + TickLabel(t, ystep) + "</text>\n";
   }
-  for (double t : xticks) {
+  for (size_t i = 0; i < xticks.size(); ++i) {
+    double t = xticks[i];
     std::string x = Coord(plot.X(t));
+    std::string label = chart.x.tick_labels.empty() ? TickLabel(t, xstep) : XmlEscape(chart.x.tick_labels[i]);
     out += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop + plot.h) + "\" x2=\"" + x +
            "\" y2=\"" + std::to_string(kTop + plot.h + 5) + "\" stroke=\"#333\"/>\n";
     out += "<text x=\"" + x + "\" y=\"" + std::to_string(kTop + plot.h + 17) +
-           "\" text-anchor=\"middle\">" + TickLabel(t, xstep) + "</text>\n";
+           "\" text-anchor=\"middle\">" + label + "</text>\n";
   }
   out += "<path d=\"M" + std::to_string(kLeft) + " " + std::to_string(kTop) + "V" +
          std::to_string(kTop + plot.h) + "H" + std::to_string(kLeft + plot.w) +
@@ -161,6 +170,21 @@ std::string XyAxes(const XyChart& chart, const PlotArea& plot, const std::vector
 
 // One series' points or line; non-finite values are skipped (a line lifts
 // its pen over them).
+std::string XyIntervals(const Series& s, const std::string& color, const PlotArea& plot) {
+  size_t n = std::min({s.x.size(), s.y_low.size(), s.y_high.size()});
+  if (n == 0) return "";
+  std::string d;
+  for (size_t k = 0; k < n; ++k) {
+    if (!std::isfinite(s.x[k]) || !std::isfinite(s.y_low[k]) || !std::isfinite(s.y_high[k])) continue;
+    double x = plot.X(s.x[k]);
+    std::string lo = Coord(plot.Y(s.y_low[k])), hi = Coord(plot.Y(s.y_high[k]));
+    d += "M" + Coord(x) + " " + lo + "V" + hi;
+    d += "M" + Coord(x - 4) + " " + lo + "H" + Coord(x + 4);
+    d += "M" + Coord(x - 4) + " " + hi + "H" + Coord(x + 4);
+  }
+  return "<path class=\"interval\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.2\"/>\n";
+}
+
 std::string XySeries(const Series& s, const std::string& color, const PlotArea& plot) {
   size_t n = std::min(s.x.size(), s.y.size());
   if (s.style == SeriesStyle::kPoints) {
@@ -220,7 +244,12 @@ std::string RenderXyChart(const XyChart& chart) {
   plot.h = chart.height - kTop - kBottom;
   plot.xr = DataRange(chart, true);
   plot.yr = DataRange(chart, false);
-  std::vector<double> xticks = NiceTicks(plot.xr.lo, plot.xr.hi, 8);
+  std::vector<double> xticks;
+  if (chart.x.tick_labels.empty()) {
+    xticks = NiceTicks(plot.xr.lo, plot.xr.hi, 8);
+  } else {
+    for (size_t i = 0; i < chart.x.tick_labels.size(); ++i) xticks.push_back(static_cast<double>(i));
+  }
   std::vector<double> yticks = NiceTicks(plot.yr.lo, plot.yr.hi, 5);
   // Widen the range to whole ticks on y so the top line is labelled.
   if (!chart.y.max && yticks.size() >= 2 && yticks.back() < plot.yr.hi) {
@@ -235,6 +264,7 @@ std::string RenderXyChart(const XyChart& chart) {
     const Series& s = chart.series[i];
     std::string color = PaletteColor(s.color >= 0 ? s.color : static_cast<int>(i));
     if (std::min(s.x.size(), s.y.size()) > 0) any_point = true;
+    out += XyIntervals(s, color, plot);
     out += XySeries(s, color, plot);
     out += XyLegendEntry(s, color, i, plot);
   }
@@ -246,6 +276,35 @@ std::string RenderXyChart(const XyChart& chart) {
   return out;
 }
 
+namespace {
+
+// The legend right of a heatmap at x = `lx`: its categories (cell_fill
+// maps) or three swatches of the colour scale with their values.
+template <typename ColorOf>
+std::string HeatmapLegend(const Heatmap& map, int lx, int top, double extent, const ColorOf& color) {
+  std::string out;
+  auto swatch = [&](int i, const std::string& fill, const std::string& text) {
+    int y = top + i * 22;
+    out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
+           "\" width=\"16\" height=\"16\" fill=\"" + fill + "\" stroke=\"#999\"/>\n";
+    out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
+           "\" dominant-baseline=\"middle\">" + text + "</text>\n";
+  };
+  if (!map.cell_fill.empty()) {
+    for (size_t i = 0; i < map.legend.size(); ++i) {
+      swatch(static_cast<int>(i), map.legend[i].first, XmlEscape(map.legend[i].second));
+    }
+    return out;
+  }
+  const double marks[] = {-extent, 0, extent};
+  for (int i = 0; i < 3; ++i) {
+    swatch(i, color(marks[i]), runfolder::FormatNumber(marks[i]) + (map.unit.empty() ? "" : " " + XmlEscape(map.unit)));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RenderHeatmap(const Heatmap& map) {
   constexpr int kCellW = 110;
   constexpr int kCellH = 30;
@@ -256,8 +315,9 @@ std::string RenderHeatmap(const Heatmap& map) {
   const int kMapLeft = std::max(150, 16 + 7 * static_cast<int>(longest));
   int cols = static_cast<int>(map.x_labels.size());
   int rows = static_cast<int>(map.y_labels.size());
-  int width = kMapLeft + std::max(1, cols) * kCellW + 120;
+  int width = kMapLeft + std::max(1, cols) * kCellW + (map.cell_fill.empty() ? 120 : 240);
   int height = kMapTop + std::max(1, rows) * kCellH + 50;
+  if (!map.cell_fill.empty()) height = std::max(height, kMapTop + static_cast<int>(map.legend.size()) * 22 + 10);
   double extent = 0;
   for (const auto& row : map.values) {
     for (const auto& v : row) {
@@ -295,6 +355,10 @@ std::string RenderHeatmap(const Heatmap& map) {
       }
       int x = kMapLeft + c * kCellW;
       std::string fill = v && std::isfinite(*v) ? color(*v) : "#dddddd";
+      if (r < static_cast<int>(map.cell_fill.size()) && c < static_cast<int>(map.cell_fill[r].size()) &&
+          !map.cell_fill[r][c].empty()) {
+        fill = map.cell_fill[r][c];
+      }
       out += "<rect class=\"cell\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
              "\" width=\"" + std::to_string(kCellW) + "\" height=\"" + std::to_string(kCellH) +
              "\" fill=\"" + fill + "\" stroke=\"#ffffff\"/>\n";
@@ -311,17 +375,7 @@ std::string RenderHeatmap(const Heatmap& map) {
   out += "<text x=\"" + std::to_string(kMapLeft + std::max(1, cols) * kCellW / 2) + "\" y=\"" +
          std::to_string(bottom + 20) + "\" text-anchor=\"middle\">" + XmlEscape(map.x_label) + "</text>\n";
   out += "<text x=\"12\" y=\"" + std::to_string(kMapTop - 6) + "\">" + XmlEscape(map.y_label) + "</text>\n";
-  // Colour scale legend: three swatches with their values.
-  int lx = kMapLeft + std::max(1, cols) * kCellW + 16;
-  const double marks[] = {-extent, 0, extent};
-  for (int i = 0; i < 3; ++i) {
-    int y = kMapTop + i * 22;
-    out += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y) +
-           "\" width=\"16\" height=\"16\" fill=\"" + color(marks[i]) + "\" stroke=\"#999\"/>\n";
-    out += "<text x=\"" + std::to_string(lx + 22) + "\" y=\"" + std::to_string(y + 8) +
-           "\" dominant-baseline=\"middle\">" + runfolder::FormatNumber(marks[i]) +
-           (map.unit.empty() ? "" : " " + XmlEscape(map.unit)) + "</text>\n";
-  }
+  out += HeatmapLegend(map, kMapLeft + std::max(1, cols) * kCellW + 16, kMapTop, extent, color);
   out += "</svg>\n";
   return out;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace qsim::reports::svg {
@@ -20,6 +21,10 @@ struct Series {
   SeriesStyle style = SeriesStyle::kLine;
   bool dashed = false;
   int color = -1;  // palette index; -1: the series' position
+  // Optional interval per point (both empty, or both the length of x): drawn
+  // as a vertical bar with caps from y_low to y_high.
+  std::vector<double> y_low;
+  std::vector<double> y_high;
 };
 
 struct Axis {
@@ -27,6 +32,9 @@ struct Axis {
   std::string unit;   // "h"; printed as "time (h)"
   std::optional<double> min;  // fixed bounds; unset: from the data
   std::optional<double> max;
+  // A categorical axis: when set, ticks sit at 0, 1, ... and read these
+  // labels (series then use x = the category's index).
+  std::vector<std::string> tick_labels = {};
 };
 
 struct XyChart {
@@ -55,9 +63,15 @@ struct Heatmap {
   // Optional text in each cell (same shape as values), e.g. "+12% ~".
   std::vector<std::vector<std::string>> cell_text;
   std::string unit;  // of the colour scale
+  // Optional categorical colouring (same shape as values, "#rrggbb"; "" keeps
+  // the scale's colour): when set, the legend lists `legend` (colour, text)
+  // instead of the colour scale.
+  std::vector<std::vector<std::string>> cell_fill;
+  std::vector<std::pair<std::string, std::string>> legend;
 };
 
-// Renders a heatmap on a diverging scale centred on 0 (blue below, red above).
+// Renders a heatmap on a diverging scale centred on 0 (blue below, red
+// above), or with the given cell_fill colours and legend.
 std::string RenderHeatmap(const Heatmap& map);
 
 // "Nice" tick positions (1, 2, 5 x 10^k steps) covering [lo, hi].
