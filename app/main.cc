@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/child_runner.h"
+#include "app/stop_signals.h"
 #include "app/version.h"
 #include "bench/bench_commands.h"
 #include "replay/replay.h"
@@ -57,7 +58,7 @@ void AddBench(CLI::App& app, int& status) {
   large->callback([seed, &status] { status = bench::RunLargePassBench(*seed, std::cout); });
 }
 
-void AddRun(CLI::App& app, int& status) {
+void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& status) {
   struct Args {
     sim::RunArgs run;
     uint64_t seed = 0;
@@ -71,9 +72,12 @@ void AddRun(CLI::App& app, int& status) {
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
   cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
-  cmd->callback([args, seed, &status] {
+  cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;
     if (*seed) run.seed = args->seed;
+    run.qsim_version = VersionString();
+    run.command_line = command_line;
+    run.stop_signal = StopSignal;
     run.progress = !run.quiet && isatty(STDOUT_FILENO);
     if (!args->no_report) {
       // --quiet silences the report's "wrote ..." line too; errors still go to stderr.
@@ -191,8 +195,9 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", VersionLine(), "Print the version and build type");
 
   int status = 0;
+  InstallStopHandlers();
   const reports::SimRunner runner = ChildProcessRunner(SelfExecutable(argv[0]));
-  AddRun(app, status);
+  AddRun(app, std::vector<std::string>(argv, argv + argc), status);
   AddValidate(app, status);
   AddReport(app, status);
   AddCompare(app, runner, status);

@@ -14,6 +14,7 @@
 #include "reports/yaml_util.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "runfolder/manifest.h"
 
 namespace qsim::reports {
 namespace {
@@ -304,6 +305,8 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     return ExitStatusFor(s.code());
   };
   if (shard_dirs.empty()) return fail(InvalidArgument("give the shard output folders"));
+  if (Status s = runfolder::RequireOutputNotAnInput(out_dir, shard_dirs); !s.ok()) return fail(s);
+  std::map<std::string, std::string> point_shard;  // point index -> the shard folder holding its rows
   std::string common_meta;
   int shard_count = -1;
   std::set<int> seen_shards;
@@ -341,7 +344,14 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     if (!table.ok()) return fail(table.status());
     if (header.empty()) header = table->header;
     if (table->header != header) return fail(InvalidArgument(table->path + ": header differs from the other shards"));
-    for (auto& row : table->rows) rows.push_back(std::move(row));
+    for (auto& row : table->rows) {
+      auto [owner, fresh] = point_shard.emplace(row[0], dir);
+      if (!fresh && owner->second != dir) {
+        return fail(InvalidArgument(table->path + ": point " + row[0] + " is also in " + owner->second +
+                                    ": the shards overlap"));
+      }
+      rows.push_back(std::move(row));
+    }
   }
   if (static_cast<int>(seen_shards.size()) != shard_count) {
     return fail(InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
