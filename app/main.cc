@@ -195,7 +195,13 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", VersionLine(), "Print the version and build type");
 
   int status = 0;
-  InstallStopHandlers();
+  // The commands that poll for a stop request (stop_signals.h); the others
+  // keep the signals' default action, which ends them (every file they
+  // write appears whole or not at all).
+  if (argc > 1 && (std::string(argv[1]) == "run" || std::string(argv[1]) == "compare" ||
+                   std::string(argv[1]) == "sweep" || std::string(argv[1]) == "check")) {
+    InstallStopHandlers();
+  }
   const reports::SimRunner runner = ChildProcessRunner(SelfExecutable(argv[0]));
   AddRun(app, std::vector<std::string>(argv, argv + argc), status);
   AddValidate(app, status);
@@ -218,6 +224,9 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : kUsageError;
   }
+  // Stopped after its last poll, the command finished its work; it still
+  // reports that it was asked to stop.
+  if (int signal = StopSignal(); signal != 0) return 128 + signal;
   return status;
 }
 

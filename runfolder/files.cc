@@ -38,7 +38,7 @@ StatusOr<std::string> ReadTextFile(const std::string& path) {
 StatusOr<std::FILE*> OpenForReplace(const std::string& path, std::string* temp_path) {
   *temp_path = IsSpecialFile(path) ? path : path + std::string(kPartSuffix);
   std::FILE* f = std::fopen(temp_path->c_str(), "wb");
-  if (!f) return IoError(*temp_path + ": cannot write: " + std::strerror(errno));
+  if (!f) return IoError(path + ": cannot write: " + std::strerror(errno));
   return f;
 }
 

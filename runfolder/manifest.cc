@@ -420,7 +420,9 @@ Status PrepareRunFolder(const std::string& dir) {
 StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
   RunFolderCheck check;
   std::error_code error;
-  if (!fs::is_directory(dir, error)) return NotFound(dir + ": no such run folder");
+  // No folder: nothing to check; the reader's own error names the file it
+  // could not open.
+  if (!fs::is_directory(dir, error)) return check;
   StatusOr<std::optional<RunManifest>> manifest = ReadManifest(dir);
   if (!manifest.ok()) {
     check.has_manifest = true;

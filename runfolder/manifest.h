@@ -65,7 +65,9 @@ struct RunFolderCheck {
 // Checks `dir` against its run.json: status complete; every listed file
 // present and nothing else (report.html, which `qsim report` rewrites, is
 // allowed either way); tasks.csv's measured rows as many as summary.csv's
-// `tasks` of `*`. Errors: only when `dir` cannot be read at all.
+// `tasks` of `*`. A `dir` that is no folder is reported as one without a
+// run.json (the reader then fails on the file it needs). Errors: only when
+// `dir` cannot be listed.
 StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir);
 
 // For readers: an error (DataLoss, exit 2) naming `dir` and every problem
