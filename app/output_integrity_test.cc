@@ -214,6 +214,25 @@ TEST(OutputIntegrity, ReportFlagsAMixedFolder) {
   EXPECT_TRUE(Contains(report.output, "events.csv is not a file of this run")) << report.output;
 }
 
+TEST(OutputIntegrity, ReportFlagsTasksThatDisagreeWithTheSummary) {
+  std::string dir = FreshDir("cut");
+  std::string run = dir + "/run";
+  ASSERT_EQ(RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --no-report --out " + run).exit_code, 0);
+  StatusOr<std::string> tasks = runfolder::ReadTextFile(run + "/tasks.csv");
+  ASSERT_TRUE(tasks.ok());
+  // The last row dropped: one measured task fewer than summary.csv counts.
+  std::string shorter = tasks->substr(0, tasks->rfind('\n', tasks->size() - 2) + 1);
+  ASSERT_TRUE(runfolder::WriteTextFile(run + "/tasks.csv", shorter).ok());
+  Ran report = RunQsim("report " + run);
+  EXPECT_EQ(report.exit_code, 2) << report.output;
+  EXPECT_TRUE(Contains(report.output, "tasks enqueued after the warm-up")) << report.output;
+  // Cut mid-row, as an in-place writer interrupted would leave it.
+  ASSERT_TRUE(runfolder::WriteTextFile(run + "/tasks.csv", tasks->substr(0, tasks->size() / 2)).ok());
+  report = RunQsim("report " + run);
+  EXPECT_EQ(report.exit_code, 2) << report.output;
+  EXPECT_TRUE(Contains(report.output, run + "/tasks.csv:")) << report.output;
+}
+
 TEST(OutputIntegrity, ReportAcceptsAnOldFormatFolderWithAWarning) {
   std::string dir = FreshDir("old-format");
   std::string run = dir + "/run";
