@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 
+#include "app/stop_signals.h"
 #include "runfolder/files.h"
 
 extern char** environ;
@@ -41,8 +44,15 @@ StatusOr<pid_t> Spawn(const std::string& qsim_binary, const reports::SimRun& run
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // Each child leads its own process group, so that a terminal's Ctrl-C
+  // reaches only qsim, which forwards it (stop_signals.h) and waits.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, qsim_binary.c_str(), &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, qsim_binary.c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return IoError(qsim_binary + ": cannot start: " + std::strerror(rc));
   return pid;
@@ -59,7 +69,15 @@ std::vector<reports::SimRunResult> RunAll(const std::string& qsim_binary, const 
   std::vector<reports::SimRunResult> results(runs.size());
   std::map<pid_t, size_t> running;
   size_t next = 0;
+  bool forwarded = false;
   while (next < runs.size() || !running.empty()) {
+    if (int signal = StopSignal(); signal != 0 && !forwarded) {
+      // Start nothing more, pass the signal on to every running child once
+      // (a second one would end it at once, stop_signals.h), and wait.
+      next = runs.size();
+      for (const auto& [pid, index] : running) ::kill(-pid, signal);
+      forwarded = true;
+    }
     while (next < runs.size() && static_cast<int>(running.size()) < parallel) {
       size_t i = next++;
       std::string out_dir = runs[i].out_dir;
@@ -76,10 +94,17 @@ std::vector<reports::SimRunResult> RunAll(const std::string& qsim_binary, const 
         continue;
       }
       running[*pid] = i;
+      AddChildGroup(*pid);
     }
     if (running.empty()) continue;
+    // Polled rather than blocking, so that a stop signal arriving just
+    // before the wait is seen within a few milliseconds.
     int status = 0;
-    pid_t done = ::waitpid(-1, &status, 0);
+    pid_t done = ::waitpid(-1, &status, WNOHANG);
+    if (done == 0) {
+      ::usleep(5000);
+      continue;
+    }
     if (done < 0) {
       if (errno == EINTR) continue;
       break;  // no children left that we know of: nothing more to wait for
@@ -87,7 +112,14 @@ std::vector<reports::SimRunResult> RunAll(const std::string& qsim_binary, const 
     auto it = running.find(done);
     if (it == running.end()) continue;
     results[it->second].exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    RemoveChildGroup(done);
     running.erase(it);
+  }
+  if (int signal = StopSignal(); signal != 0) {
+    // Every child has stopped; what was asked of the command cannot be done.
+    std::cerr << "qsim: stopped by signal " << signal << "; the runs it had started stopped too and their "
+              << "folders say incomplete in run.json\n";
+    std::exit(128 + signal);
   }
   return results;
 }

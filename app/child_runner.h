@@ -13,7 +13,10 @@ namespace qsim::app {
 // Runs `qsim_binary run --quiet --no-report [--seed S] [--outputs LIST] --out DIR SCENARIO` for
 // each run; each child's stdout and stderr go to DIR + ".log". A run whose
 // folder cannot be created, or whose child cannot be started, gets exit code
-// -1 and a log saying why.
+// -1 and a log saying why. Each child leads its own process group. When
+// SIGINT or SIGTERM arrives (stop_signals.h) no more runs start, the running
+// ones get the signal and are waited for, and the process exits with 128 +
+// the signal: a parent never leaves a child writing after it is gone.
 reports::SimRunner ChildProcessRunner(std::string qsim_binary);
 
 // The running executable's own path (/proc/self/exe resolved), so that

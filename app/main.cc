@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/child_runner.h"
+#include "app/stop_signals.h"
 #include "app/version.h"
 #include "bench/bench_commands.h"
 #include "replay/replay.h"
@@ -57,7 +58,7 @@ void AddBench(CLI::App& app, int& status) {
   large->callback([seed, &status] { status = bench::RunLargePassBench(*seed, std::cout); });
 }
 
-void AddRun(CLI::App& app, int& status) {
+void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& status) {
   struct Args {
     sim::RunArgs run;
     uint64_t seed = 0;
@@ -71,9 +72,12 @@ void AddRun(CLI::App& app, int& status) {
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
   cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
-  cmd->callback([args, seed, &status] {
+  cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;
     if (*seed) run.seed = args->seed;
+    run.qsim_version = VersionString();
+    run.command_line = command_line;
+    run.stop_signal = StopSignal;
     run.progress = !run.quiet && isatty(STDOUT_FILENO);
     if (!args->no_report) {
       // --quiet silences the report's "wrote ..." line too; errors still go to stderr.
@@ -269,8 +273,15 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", VersionLine(), "Print the version and build type");
 
   int status = 0;
+  // The commands that poll for a stop request (stop_signals.h); the others
+  // keep the signals' default action, which ends them (every file they
+  // write appears whole or not at all).
+  if (argc > 1 && (std::string(argv[1]) == "run" || std::string(argv[1]) == "compare" ||
+                   std::string(argv[1]) == "sweep" || std::string(argv[1]) == "check")) {
+    InstallStopHandlers();
+  }
   const reports::SimRunner runner = ChildProcessRunner(SelfExecutable(argv[0]));
-  AddRun(app, status);
+  AddRun(app, std::vector<std::string>(argv, argv + argc), status);
   AddValidate(app, status);
   AddReport(app, status);
   AddCompare(app, runner, status);
@@ -291,6 +302,9 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : kUsageError;
   }
+  // Stopped after its last poll, the command finished its work; it still
+  // reports that it was asked to stop.
+  if (int signal = StopSignal(); signal != 0) return 128 + signal;
   return status;
 }
 

@@ -9,6 +9,7 @@
 
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
+#include "runfolder/manifest.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 
@@ -54,6 +55,35 @@ TEST(RunFolder, WrittenHeadersAreTheColumnLists) {
     EXPECT_GT(rows, 0) << f.name;
   }
   EXPECT_TRUE(std::filesystem::exists(dir + "/" + std::string(runfolder::kResolvedScenarioFile)));
+  EXPECT_TRUE(runfolder::RequireCompleteRunFolder(dir).ok());
+  std::filesystem::remove_all(dir);
+}
+
+// The stop request is polled off the per-event path: a run asked to stop
+// returns an error, writes no data file, and its run.json stays incomplete.
+TEST(RunFolder, StopRequestLeavesTheFolderIncompleteAndWritesNoData) {
+  // 175k events: the stop is polled twice before the end.
+  StatusOr<sim::Scenario> scenario = sim::LoadScenarioFile(std::string(QSIM_SOURCE_DIR) + "/scenarios/diurnal-day.yaml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status().message();
+  const std::string dir = ::testing::TempDir() + "qsim-run-folder-stop-test";
+  std::filesystem::remove_all(dir);
+  sim::RunOptions options;
+  options.out_dir = dir;
+  int polls = 0;
+  options.stop_requested = [&polls] { return ++polls >= 2; };
+  StatusOr<sim::RunResult> result = sim::RunScenario(*scenario, scenario->seed, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("stopped on request at simulated time"), std::string::npos)
+      << result.status().message();
+  EXPECT_EQ(polls, 2);
+  StatusOr<std::optional<runfolder::RunManifest>> manifest = runfolder::ReadManifest(dir);
+  ASSERT_TRUE(manifest.ok() && manifest->has_value());
+  EXPECT_EQ((*manifest)->status, runfolder::RunStatus::kIncomplete);
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "run.json" || name == "scenario.resolved.yaml") << name;
+  }
+  EXPECT_FALSE(runfolder::RequireCompleteRunFolder(dir).ok());
   std::filesystem::remove_all(dir);
 }
 

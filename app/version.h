@@ -8,5 +8,7 @@
 namespace qsim::app {
 
 std::string VersionLine();
+// The source version alone ("a51f559-dirty"), as run.json records it.
+std::string VersionString();
 
 }  // namespace qsim::app

@@ -75,7 +75,10 @@ StatusOr<std::vector<SmokeScenario>> LoadSmokeScenarios(const std::vector<std::s
 
 // The folder the runs go to: `out_dir`, or a new temporary one.
 StatusOr<std::string> RunsFolder(const std::string& out_dir) {
-  if (!out_dir.empty()) return out_dir;
+  if (!out_dir.empty()) {
+    QSIM_RETURN_IF_ERROR(runfolder::MakeWritableFolder(out_dir));  // unusable: exit 3, not a failed expectation
+    return out_dir;
+  }
   const char* tmp = getenv("TMPDIR");
   std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/qsim-check-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {

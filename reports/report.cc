@@ -14,6 +14,7 @@
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "runfolder/manifest.h"
 
 namespace qsim::reports {
 namespace {
@@ -265,6 +266,8 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
 }
 
 int RunReportCommand(const std::string& run_dir, std::ostream& out, std::ostream& err) {
+  std::string old_format = runfolder::OldFormatWarning(run_dir);
+  if (!old_format.empty()) err << "qsim report: warning: " << old_format << "\n";
   StatusOr<std::string> page = BuildRunReport(run_dir);
   if (!page.ok()) {
     err << "qsim report: " << page.status().message() << "\n";

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "runfolder/columns.h"
+#include "runfolder/manifest.h"
 
 namespace qsim::reports {
 
@@ -34,6 +35,8 @@ StatusOr<std::optional<double>> NumberAt(const runfolder::CsvTable& table, size_
 }
 
 StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
+  // An interrupted or mixed folder is refused here, for every reader.
+  QSIM_RETURN_IF_ERROR(runfolder::RequireCompleteRunFolder(run_dir));
   StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(run_dir, runfolder::kSummaryFile));
   if (!table.ok()) return table.status();
   QSIM_RETURN_IF_ERROR(table->RequireColumns({runfolder::Column(runfolder::kSummaryColumns, "account")}));

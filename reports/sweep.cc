@@ -15,6 +15,7 @@
 #include "reports/yaml_util.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "runfolder/manifest.h"
 
 namespace qsim::reports {
 namespace {
@@ -1032,6 +1033,10 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
   if (shard_dirs.empty()) {
     err << "qsim merge: give the shard output folders\n";
     return 2;
+  }
+  if (Status s = runfolder::RequireOutputNotAnInput(out_dir, shard_dirs); !s.ok()) {
+    err << "qsim merge: " << s.message() << "\n";
+    return ExitStatusFor(s.code());
   }
   int status = FinishSweep(shard_dirs, out_dir, "qsim merge", out, err);
   if (status == 0 || status == 1) {

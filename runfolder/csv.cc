@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runfolder/files.h"
+
 namespace qsim::runfolder {
 namespace {
 
@@ -118,13 +120,14 @@ std::string CsvLine(const std::vector<std::string>& fields) {
 }
 
 StatusOr<std::unique_ptr<CsvWriter>> CsvWriter::Open(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return IoError(path + ": cannot write: " + std::strerror(errno));
-  return std::unique_ptr<CsvWriter>(new CsvWriter(f, path));
+  std::string temp_path;
+  StatusOr<std::FILE*> f = OpenForReplace(path, &temp_path);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<CsvWriter>(new CsvWriter(*f, path, std::move(temp_path)));
 }
 
 CsvWriter::~CsvWriter() {
-  if (f_) Close().IgnoreError();
+  if (f_) AbandonReplace(f_, temp_path_, path_);
 }
 
 void CsvWriter::Separate() {
@@ -172,11 +175,9 @@ void CsvWriter::Flush() {
 Status CsvWriter::Close() {
   if (!f_) return Status::Ok();
   Flush();
-  errno = 0;
-  if (std::fclose(f_) != 0 && error_ == 0) error_ = errno != 0 ? errno : EIO;
+  std::FILE* f = f_;
   f_ = nullptr;
-  if (error_ != 0) return IoError(path_ + ": write failed: " + std::strerror(error_));
-  return Status::Ok();
+  return CommitReplace(f, temp_path_, path_, error_);
 }
 
 // ----------------------------------------------------------------- reading

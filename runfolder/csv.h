@@ -43,7 +43,10 @@ std::string CsvField(std::string_view field);
 std::string CsvLine(const std::vector<std::string>& fields);
 
 // A buffered CSV file written a field at a time; EndRow ends the line. Write
-// errors are kept and reported by Close (IoError naming the file).
+// errors are kept and reported by Close (IoError naming the file). The file
+// is written as `path.part` and renamed onto `path` by a successful Close
+// (files.h); a writer destroyed without Close removes its `.part` file, so an
+// abandoned file never appears under its name.
 class CsvWriter {
  public:
   // IoError naming the path and the OS reason when it cannot be created.
@@ -68,11 +71,13 @@ class CsvWriter {
   Status Close();
 
  private:
-  CsvWriter(std::FILE* f, std::string path) : f_(f), path_(std::move(path)) {}
+  CsvWriter(std::FILE* f, std::string path, std::string temp_path)
+      : f_(f), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
   void Separate();  // the comma before every field but a row's first
   void Flush();
   std::FILE* f_;
   std::string path_;
+  std::string temp_path_;  // what f_ writes: path_ + ".part", or path_ itself for a device
   std::string buf_;
   bool first_ = true;
   int error_ = 0;  // the first failed write's errno, 0 when none failed

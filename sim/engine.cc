@@ -170,17 +170,18 @@ bool Engine::Step() {
   return true;
 }
 
-void Engine::RunUntil(Time end, const std::function<void()>& on_progress, uint64_t progress_every) {
+bool Engine::RunUntil(Time end, const std::function<bool()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
   Fifo* from;
   for (const Entry* next = Next(&from); next && next->time <= ToMicros(end); next = Next(&from)) {
     PopAndRun(from);
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;
-      on_progress();
+      if (!on_progress()) return false;
     }
   }
   if (end > now_) now_ = end;
+  return true;
 }
 
 RandomStream& Engine::Stream(const std::string& name) {

@@ -80,9 +80,11 @@ class Engine {
 
   // Runs the next event; false when the queue is empty.
   bool Step();
-  // Runs every event with time <= end, then sets the clock to `end`.
-  // `on_progress` (may be empty) is called every `progress_every` events.
-  void RunUntil(Time end, const std::function<void()>& on_progress = {},
+  // Runs every event with time <= end, then sets the clock to `end`, and
+  // returns true. `on_progress` (may be empty) is called every
+  // `progress_every` events; when it returns false the loop stops there, the
+  // clock stays at the last event run, and RunUntil returns false.
+  bool RunUntil(Time end, const std::function<bool()>& on_progress = {},
                 uint64_t progress_every = 1 << 20);
 
   // The run's stream named `name`, created on first use. The reference stays

@@ -1,4 +1,5 @@
 // RunScenario and the `qsim run` / `qsim validate` commands.
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <ostream>
@@ -6,25 +7,55 @@
 
 #include "runfolder/columns.h"
 #include "runfolder/files.h"
+#include "runfolder/manifest.h"
 #include "sim/internal/world.h"
 #include "sim/sim.h"
 
 namespace qsim::sim {
 
+namespace {
+
+// The files a run with `outputs` owns, by name, sorted (run.json aside).
+std::vector<std::string> OwnedFiles(const Outputs& outputs) {
+  std::vector<std::string> files = {std::string(runfolder::kResolvedScenarioFile),
+                                    std::string(runfolder::kSummaryFile), std::string(runfolder::kTasksFile)};
+  if (outputs.events) files.emplace_back(runfolder::kEventsFile);
+  if (outputs.timeseries) files.emplace_back(runfolder::kTimeseriesFile);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
   QSIM_RETURN_IF_ERROR(ValidateScenario(scenario));
   Outputs outputs = options.outputs.value_or(scenario.outputs);
+  const double wall_start = options.wall_seconds ? options.wall_seconds() : 0;
+  runfolder::RunManifest manifest;
   if (!options.out_dir.empty()) {
-    QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));
+    QSIM_RETURN_IF_ERROR(runfolder::PrepareRunFolder(options.out_dir));
     Scenario resolved = scenario;
     resolved.seed = seed;
     resolved.outputs = outputs;
+    std::string resolved_text = WriteResolvedScenario(resolved);
+    manifest.qsim_version = options.qsim_version;
+    manifest.scenario_hash = runfolder::ScenarioHash(resolved_text);
+    manifest.seed = seed;
+    manifest.warmup_us = ToMicros(scenario.warmup);
+    manifest.command_line = options.command_line;
+    manifest.files = OwnedFiles(outputs);
+    QSIM_RETURN_IF_ERROR(runfolder::WriteManifest(options.out_dir, manifest));
     QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(
-        options.out_dir + "/" + std::string(runfolder::kResolvedScenarioFile), WriteResolvedScenario(resolved)));
+        options.out_dir + "/" + std::string(runfolder::kResolvedScenarioFile), resolved_text));
   }
   RunResult result;
   World world(scenario, seed, outputs, options.out_dir);
   QSIM_RETURN_IF_ERROR(world.Run(options, &result));
+  if (!options.out_dir.empty()) {
+    manifest.status = runfolder::RunStatus::kComplete;
+    manifest.wall_seconds = options.wall_seconds ? options.wall_seconds() - wall_start : 0;
+    QSIM_RETURN_IF_ERROR(runfolder::WriteManifest(options.out_dir, manifest));
+  }
   return result;
 }
 
@@ -93,6 +124,10 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   }
   uint64_t seed = args.seed.value_or(scenario.seed);
   options.out_dir = args.out_dir.empty() ? "runs/" + scenario.name + "-seed" + std::to_string(seed) : args.out_dir;
+  options.qsim_version = args.qsim_version;
+  options.command_line = args.command_line;
+  options.wall_seconds = wall_seconds;
+  if (args.stop_signal) options.stop_requested = [&args] { return args.stop_signal() != 0; };
   double wall_start = wall_seconds ? wall_seconds() : 0;
   if (args.progress && wall_seconds) {
     options.progress = [&err, &wall_seconds, wall_start](Duration now, Duration end, uint64_t events) {
@@ -108,6 +143,14 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   }
   StatusOr<RunResult> result = RunScenario(scenario, seed, options);
   if (args.progress) err << "\n";
+  if (int signal = args.stop_signal ? args.stop_signal() : 0; signal != 0) {
+    // Stopped on request (or the request came after the last event): the
+    // folder may be complete or not, run.json says which.
+    err << "qsim run: stopped by signal " << signal << " ("
+        << (result.ok() ? "the run had finished" : result.status().message()) << "); " << options.out_dir
+        << (result.ok() ? " is complete" : " is left incomplete") << "\n";
+    return 128 + signal;
+  }
   if (!result.ok()) {
     err << result.status().message() << "\n";
     return ExitStatusFor(result.status().code());

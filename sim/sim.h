@@ -72,11 +72,24 @@ struct RunOptions {
   std::optional<Outputs> outputs;         // overrides the scenario's selection
   // Called now and then with (simulated now, end, events run so far).
   std::function<void(Duration now, Duration end, uint64_t events)> progress;
+  // Polled now and then (every 2^16 events); once it returns true the run
+  // stops, writes no more, and RunScenario returns FailedPrecondition. The
+  // run folder is left with run.json saying "incomplete".
+  std::function<bool()> stop_requested;
+  // What run.json records (runfolder/manifest.h) that the library cannot
+  // know by itself: the version, the command line, and a wall clock in
+  // seconds (the library reads none; empty: wall_seconds is 0).
+  std::string qsim_version;
+  std::vector<std::string> command_line;
+  std::function<double()> wall_seconds;
 };
 
 // Runs `scenario` with `seed`. Errors: the scenario breaks a rule of
-// ValidateScenario (scenario.h; nothing is run or written then), or the
-// output folder cannot be written.
+// ValidateScenario (scenario.h; nothing is run or written then), the output
+// folder holds files no run wrote (InvalidArgument; an earlier run there is
+// replaced), the output folder cannot be written, or the run was stopped.
+// Every file is written whole or not at all; run.json is written first
+// ("incomplete") and last ("complete"): docs/run-folder.md.
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options);
 
 // The human summary printed by `qsim run`.
@@ -92,6 +105,13 @@ struct RunArgs {
   // Called with the run folder once it is written (the CLI hangs the report
   // page on it); its non-zero return becomes the exit status if the run was ok.
   std::function<int(const std::string& out_dir)> on_written;
+  // For run.json: the version and the command line (RunOptions).
+  std::string qsim_version;
+  std::vector<std::string> command_line;
+  // The signal that asked the run to stop, 0 while none did (the CLI's
+  // SIGINT/SIGTERM handler); the run then stops, leaves its folder
+  // incomplete and RunCommand returns 128 + the signal.
+  std::function<int()> stop_signal;
 };
 
 // `qsim run`. `wall_seconds` reads a wall clock for the progress line's

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/internal/sample.h"
+#include "runfolder/csv.h"
 #include "sim/internal/world.h"
 
 namespace qsim::sim {
@@ -185,13 +186,23 @@ void World::CloseBooks() {
 Status World::Run(const RunOptions& options, RunResult* result) {
   QSIM_RETURN_IF_ERROR(recorder_.Open(out_dir_, outputs_));
   QSIM_RETURN_IF_ERROR(Setup());
-  std::function<void()> progress;
-  if (options.progress) {
-    progress = [this, &options] {
-      options.progress(Since(engine_.now()), scenario_.duration, engine_.events_run());
+  // The progress line and the stop request are served every 2^16 events
+  // (a few milliseconds of simulation), off the per-event path.
+  std::function<bool()> every_so_often;
+  if (options.progress || options.stop_requested) {
+    uint64_t calls = 0;
+    every_so_often = [this, &options, calls]() mutable {
+      if (options.progress && ++calls % 4 == 0) {
+        options.progress(Since(engine_.now()), scenario_.duration, engine_.events_run());
+      }
+      return !(options.stop_requested && options.stop_requested());
     };
   }
-  engine_.RunUntil(end_, progress, 1 << 18);
+  if (!engine_.RunUntil(end_, every_so_often, 1 << 16)) {
+    return FailedPrecondition("stopped on request at simulated time " +
+                              runfolder::FormatMicros(ToMicros(Since(engine_.now()))) + "s (" +
+                              std::to_string(engine_.events_run()) + " events)");
+  }
   CloseBooks();
   recorder_.BuildResult(seed_, engine_.events_run(), bots_.size(), result);
   if (options.progress) options.progress(scenario_.duration, scenario_.duration, engine_.events_run());
