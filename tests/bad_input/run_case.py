@@ -22,6 +22,7 @@ that build the case's temporary folder, in order:
     --- bytes NAME                      the same, with Python escapes (\\x00) decoded
     --- gzip NAME                       the text, gzip-compressed
     --- gzip-cut NAME N                 the text gzip-compressed, cut to N bytes
+                                        (N < 0: without the last -N)
     --- mkdir NAME
     --- fifo NAME
     --- symlink NAME TARGET
@@ -33,8 +34,8 @@ that build the case's temporary folder, in order:
     --- copy SRC DST                    a file or a whole folder
 
 Placeholders in `cmd:`, section arguments and file text: {dir} the case's
-temporary folder (also the working directory and qsim's TMPDIR), {data} this suite's data/
-folder, {qsim} the binary. Every case also fails when qsim is killed by a
+temporary folder (also the working directory and qsim's TMPDIR), {data} this
+suite's data/ folder, {qsim} the binary. Every case also fails when qsim is killed by a
 signal or exits >= 128, prints a sanitizer or internal-check report, runs
 longer than the timeout, or, when it fails, leaves a folder that looks
 complete (run.json; or tasks.csv + summary.csv + scenario.resolved.yaml;
@@ -207,8 +208,7 @@ def build(case, tmp, env, qsim):
             if kind in ("gzip", "gzip-cut"):
                 data = gzip.compress(data, mtime=0)
             if kind == "gzip-cut":
-                n = int(words[1])
-                data = data[:n] if n >= 0 else data[:n]
+                data = data[:int(words[1])]  # N < 0: drop the last -N bytes
             os.makedirs(os.path.dirname(path(words[0])), exist_ok=True)
             with open(path(words[0]), "wb") as f:
                 f.write(data)
@@ -268,7 +268,11 @@ def run_case(case, qsim, keep=False, show=None):
         if timed_out:
             problems.append(f"hung: still running after {case.timeout:g} s (killed)")
         elif status < 0:
-            problems.append(f"crashed: killed by signal {-status} ({signal.Signals(-status).name})")
+            try:
+                name = signal.Signals(-status).name
+            except ValueError:
+                name = "?"
+            problems.append(f"crashed: killed by signal {-status} ({name})")
         elif status >= 128:
             problems.append(f"crashed: exit status {status}")
         elif status != case.exit:
