@@ -108,6 +108,18 @@ void AddReport(CLI::App& app, int& status) {
   cmd->callback([dir, &status] { status = reports::RunReportCommand(*dir, std::cout, std::cerr); });
 }
 
+// Progress on stderr for compare, sweep and check: the wall clock is read here, in
+// app/, and handed to reports/. Silent with --quiet.
+reports::ProgressOptions StderrProgress(bool quiet) {
+  reports::ProgressOptions progress;
+  if (quiet) return progress;
+  progress.wall_seconds = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  progress.live = isatty(STDERR_FILENO);
+  return progress;
+}
+
 void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
   struct Args {
     reports::CompareOptions options;
@@ -181,25 +193,11 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
     if (!format.ok()) return usage(format.status().message());
     options.format = *format;
     options.runner = runner;
-    options.progress.wall_seconds = [] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    };
-    options.progress.live = isatty(STDERR_FILENO);
+    options.progress = StderrProgress(options.quiet);
     status = reports::RunCompareCommand(options, std::cout, std::cerr);
   });
 }
 
-// Progress on stderr for sweep and check: the wall clock is read here, in
-// app/, and handed to reports/. Silent with --quiet.
-reports::ProgressOptions StderrProgress(bool quiet) {
-  reports::ProgressOptions progress;
-  if (quiet) return progress;
-  progress.wall_seconds = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  };
-  progress.live = isatty(STDERR_FILENO);
-  return progress;
-}
 
 void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
   auto o = std::make_shared<reports::SweepOptions>();

@@ -236,7 +236,7 @@ int RunCheckCommand(const CheckOptions& options, std::ostream& out, std::ostream
   for (size_t i = 0; i < scenarios->size(); ++i) {
     std::string name = std::filesystem::path((*scenarios)[i].path).stem().string();
     runs.push_back({(*scenarios)[i].path, std::nullopt, RunFile(*out_dir, std::to_string(i) + "-" + name),
-                    options.keep_runs ? "" : "tasks,summary"});
+                    options.keep_runs ? "" : kLeanOutputs});
   }
   Progress progress("check", runs.size(), options.progress, err);
   std::vector<SimRunResult> results = RunInBatches(options.runner, runs, options.jobs, progress);

@@ -1100,75 +1100,14 @@ StatusOr<std::string> CandidateScenario(const CompareOptions& options) {
   return path;
 }
 
-// A copy of `scenario` in OUT that writes only tasks.csv and summary.csv, the
-// files compare reads (the runs' events.csv can be hundreds of MB).
-StatusOr<std::string> LeanScenario(const std::string& scenario, const std::string& out_dir, const std::string& side) {
-  StatusOr<YAML::Node> root = LoadYamlFile(scenario);
-  if (!root.ok()) return root.status();
-  YAML::Node overlay = YAML::Load("outputs: [tasks, summary]");
-  std::string path = RunFile(out_dir, side + ".lean.yaml");
-  QSIM_RETURN_IF_ERROR(
-      runfolder::WriteTextFile(path, EmitYaml(AnchorRelativePaths(DeepMerge(*root, overlay), scenario))));
-  return path;
-}
-
-std::string Clock(double seconds) {
-  long s = std::lround(std::max(0.0, seconds));
-  char buffer[32];
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60) std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(buffer, sizeof buffer, "%lds", s);
-  return buffer;
-}
-
-// Progress on stderr: counts and the time left, from the injected clock.
-class Progress {
- public:
-  Progress(const ProgressOptions& options, bool quiet, std::ostream& err)
-      : options_(options), on_(!quiet && options.wall_seconds), err_(err) {
-    if (on_) start_ = last_ = options_.wall_seconds();
-  }
-  // `done` of `target` runs finished (`limit`: the most there may be).
-  void Update(int done, int target, int limit) {
-    if (!on_) return;
-    double now = options_.wall_seconds();
-    if (!options_.live && now - last_ < options_.every && done < target) return;
-    last_ = now;
-    double elapsed = now - start_;
-    std::string line = "qsim compare: " + std::to_string(done) + "/" + std::to_string(target) + " runs";
-    if (limit > target) line += " (up to " + std::to_string(limit) + ")";
-    line += ", " + Clock(elapsed) + " elapsed";
-    if (done > 0 && done < target) line += ", about " + Clock(elapsed / done * (target - done)) + " left";
-    if (options_.live) {
-      err_ << "\r" << line << std::string(line.size() < width_ ? width_ - line.size() : 0, ' ') << std::flush;
-      width_ = line.size();
-      open_ = true;
-    } else {
-      err_ << line << "\n";
-    }
-  }
-  void Finish() {
-    if (open_) err_ << "\n";
-    open_ = false;
-  }
-
- private:
-  ProgressOptions options_;
-  bool on_;
-  std::ostream& err_;
-  double start_ = 0, last_ = 0;
-  size_t width_ = 0;
-  bool open_ = false;
-};
-
 // Runs pairs for `seeds` (both sides), a few at a time, reading each run's
 // summary and waits and, unless keep_runs, deleting the run afterwards.
 class PairRunner {
  public:
   PairRunner(const CompareOptions& o, std::string base_scenario, std::string cand_scenario,
-             std::vector<uint64_t> seeds, Progress& progress, int limit_runs)
+             std::vector<uint64_t> seeds, Progress& progress)
       : o_(o), scenario_{std::move(base_scenario), std::move(cand_scenario)}, seeds_(std::move(seeds)),
-        progress_(progress), limit_runs_(limit_runs) {}
+        progress_(progress) {}
 
   StatusOr<std::pair<std::vector<RunSummary>, std::vector<RunSummary>>> Run(int from, int count) {
     std::pair<std::vector<RunSummary>, std::vector<RunSummary>> out;
@@ -1182,18 +1121,13 @@ class PairRunner {
           uint64_t seed = seeds_[i];
           runs.push_back({scenario_[side], seed,
                           RunFile(o_.out_dir, std::string(side ? "candidate" : "baseline") + "/seed-" +
-                                                  std::to_string(seed))});
+                                                  std::to_string(seed)),
+                          o_.keep_runs ? "" : kLeanOutputs});
         }
       }
       std::vector<SimRunResult> results = o_.runner(runs, o_.jobs);
       StatusOr<std::vector<RunSummary>> summaries = ReadSummaries(runs, results);
-      if (!summaries.ok()) {
-        Status s = summaries.status();
-        if (o_.keep_runs || s.code() != StatusCode::kInvalidArgument) return s;
-        return Status(s.code(), s.message() + "\n(the run read OUT/*.lean.yaml, a copy of the scenario that writes "
-                                               "only tasks.csv and summary.csv; `qsim validate` on the original gives "
-                                               "its own line numbers)");
-      }
+      if (!summaries.ok()) return summaries.status();
       for (size_t k = 0; k < runs.size(); ++k) {
         const int side = static_cast<int>(k) / n;
         QSIM_RETURN_IF_ERROR(AddWaits(runs[k].out_dir, waits_.side[side]));
@@ -1205,7 +1139,8 @@ class PairRunner {
         }
       }
       done_runs_ += 2 * n;
-      progress_.Update(done_runs_, target_runs_, limit_runs_);
+      progress_.SetTotal(target_runs_);
+      progress_.Update(done_runs_);
     }
     return out;
   }
@@ -1216,7 +1151,6 @@ class PairRunner {
   std::string scenario_[2];
   std::vector<uint64_t> seeds_;
   Progress& progress_;
-  int limit_runs_;
   int done_runs_ = 0, target_runs_ = 0;
   PooledWaits waits_;
 };
@@ -1337,17 +1271,12 @@ StatusOr<Compared> CompareNewRuns(const CompareOptions& options, std::ostream& e
   if (!gates.ok()) return gates.status();
   QSIM_RETURN_IF_ERROR(CheckAccountsBeforeRunning(options, *candidate_path));
   std::string run_scenario[2] = {options.baseline, *candidate_path};
-  if (!options.keep_runs) {
-    for (int side = 0; side < 2; ++side) {
-      StatusOr<std::string> lean = LeanScenario(run_scenario[side], options.out_dir, side ? "candidate" : "baseline");
-      if (!lean.ok()) return lean.status();
-      run_scenario[side] = *lean;
-    }
-  }
   const int total = options.auto_seeds ? options.max_seeds : options.seeds;
   const std::vector<uint64_t> seeds = SeedList(options.first_seed, total);
-  Progress progress(options.progress, options.quiet, err);
-  PairRunner runner(options, run_scenario[0], run_scenario[1], seeds, progress, 2 * total);
+  ProgressOptions shown = options.progress;
+  if (options.quiet) shown.wall_seconds = nullptr;
+  Progress progress("qsim compare", 2 * static_cast<size_t>(options.seeds), shown, err, 2 * static_cast<size_t>(total));
+  PairRunner runner(options, run_scenario[0], run_scenario[1], seeds, progress);
   Compared done;
   PairSource source = [&](int from, int count) {
     auto pairs = runner.Run(from, count);

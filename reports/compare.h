@@ -15,6 +15,7 @@
 
 #include "reports/expectations.h"
 #include "reports/run_data.h"
+#include "reports/progress.h"
 #include "reports/runner.h"
 #include "base/status.h"
 
@@ -173,12 +174,6 @@ std::string HumanValue(const std::string& metric, double value);
 
 // --- the command ---
 
-// Progress on stderr while runs go: counts and an estimate of the time left.
-struct ProgressOptions {
-  std::function<double()> wall_seconds;  // unset: no progress at all
-  bool live = false;                     // rewrite one line (a TTY); else a line every `every` s
-  double every = 10;
-};
 
 struct CompareOptions {
   std::string baseline;   // scenario file

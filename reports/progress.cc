@@ -19,8 +19,9 @@ std::string FormatElapsed(double seconds) {
   return buffer;
 }
 
-Progress::Progress(std::string label, size_t total, const ProgressOptions& options, std::ostream& err)
-    : label_(std::move(label)), total_(total), options_(options), err_(err) {
+Progress::Progress(std::string label, size_t total, const ProgressOptions& options, std::ostream& err,
+                   size_t limit)
+    : label_(std::move(label)), total_(total), limit_(limit), options_(options), err_(err) {
   if (options_.wall_seconds) start_ = last_line_ = options_.wall_seconds();
 }
 
@@ -28,6 +29,7 @@ std::string Progress::Line(size_t done, double now) const {
   double elapsed = now - start_;
   std::string line = label_ + ": " + std::to_string(done) + "/" + std::to_string(total_) + " runs";
   if (total_ > 0) line += " (" + std::to_string(done * 100 / total_) + "%)";
+  if (limit_ > total_) line += " (up to " + std::to_string(limit_) + ")";
   line += ", " + FormatElapsed(elapsed) + " elapsed";
   if (done > 0 && done < total_) {
     double left = elapsed / static_cast<double>(done) * static_cast<double>(total_ - done);

@@ -26,7 +26,11 @@ struct ProgressOptions {
 // REQUIRES: `err` outlives the object.
 class Progress {
  public:
-  Progress(std::string label, size_t total, const ProgressOptions& options, std::ostream& err);
+  // `limit`, when above `total`, is the most runs there may be (compare's
+  // --seeds auto adds rounds); the line then says "(up to LIMIT)".
+  Progress(std::string label, size_t total, const ProgressOptions& options, std::ostream& err, size_t limit = 0);
+  // The amount of work grew (another round of seeds).
+  void SetTotal(size_t total) { total_ = total; }
   // Reports that `done` of the total are finished (live: always; otherwise
   // when every_seconds passed since the last line).
   void Update(size_t done);
@@ -38,6 +42,7 @@ class Progress {
 
   std::string label_;
   size_t total_;
+  size_t limit_;
   ProgressOptions options_;
   std::ostream& err_;
   double start_ = 0;

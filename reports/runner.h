@@ -23,6 +23,10 @@ struct SimRun {
   std::string outputs = {};
 };
 
+// What compare, sweep and check read from a run: the outputs they ask for
+// unless the runs are kept (a run's events.csv can be hundreds of MB).
+inline constexpr const char* kLeanOutputs = "tasks,summary";
+
 struct SimRunResult {
   // The exit status `qsim run` would give: 0, or 1 with invariant violations
   // (the run folder is written in both cases), 2 bad input, 3 an environment

@@ -937,7 +937,7 @@ StatusOr<ShardPlan> PlanShard(const SweepOptions& o, const YAML::Node& base, con
     std::string dir = "runs/" + (key.point < 0 ? std::string(kBaselineLabel) : "point-" + std::to_string(key.point)) +
                       "/seed-" + std::to_string(seeds[key.seed_index]);
     plan.runs.push_back(
-        {scenario, seeds[key.seed_index], RunFile(o.out_dir, dir), o.keep_runs ? "" : "tasks,summary"});
+        {scenario, seeds[key.seed_index], RunFile(o.out_dir, dir), o.keep_runs ? "" : kLeanOutputs});
     plan.keys.push_back(key);
   }
   return plan;
