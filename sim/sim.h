@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "sim/limits.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -70,13 +71,17 @@ struct RunResult {
 struct RunOptions {
   std::string out_dir;                    // "" = write no files
   std::optional<Outputs> outputs;         // overrides the scenario's selection
+  // Refuse the run when EstimateRun (sim/limits.h) expects more peak memory;
+  // 0 = no limit.
+  int64_t max_memory_bytes = 0;
   // Called now and then with (simulated now, end, events run so far).
   std::function<void(Duration now, Duration end, uint64_t events)> progress;
 };
 
 // Runs `scenario` with `seed`. Errors: the scenario breaks a rule of
-// ValidateScenario (scenario.h; nothing is run or written then), or the
-// output folder cannot be written.
+// ValidateScenario (scenario.h), the seed is above 2^63-1, or the run's
+// estimate exceeds options.max_memory_bytes (nothing is run or written then);
+// or the output folder cannot be written.
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options);
 
 // The human summary printed by `qsim run`.
@@ -89,6 +94,7 @@ struct RunArgs {
   bool quiet = false;
   bool progress = false;      // draw a progress line on `err` (the CLI sets it for terminals)
   std::string outputs;        // "" = the scenario's; else "tasks,summary,..."
+  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;  // RunOptions::max_memory_bytes
   // Called with the run folder once it is written (the CLI hangs the report
   // page on it); its non-zero return becomes the exit status if the run was ok.
   std::function<int(const std::string& out_dir)> on_written;
