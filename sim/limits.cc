@@ -26,6 +26,8 @@ constexpr double kEventRowBytes = 70;
 constexpr double kEventRowsPerTask = 5;
 constexpr double kTimeseriesRowBytes = 32;
 
+constexpr double kMinRate = 1e-6;  // per hour (arrivals) or per bot-day (outages)
+
 double Us(Duration d) { return static_cast<double>(ToMicros(d)); }
 
 // How many times something every `interval` fires within `span`.
@@ -148,6 +150,19 @@ Check CheckLimits(const Scenario& s) {
                          Count(static_cast<double>(kMaxEvents)) + " events (docs/limits.md); got " +
                          FormatDuration(s.bots[i].poll_interval)};
     }
+  }
+  // A rate so small that its mean gap is infinite breaks the exponential
+  // draw; anything below these is 0 for any run.
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    double rate = s.workloads[i].arrivals.rate_per_hour;
+    if (rate > 0 && rate < kMinRate) {
+      return Problem{"workloads[" + std::to_string(i) + "].arrivals.rate_per_hour",
+                     "must be 0 or at least 1e-06 (docs/limits.md)"};
+    }
+  }
+  for (const auto& [rate, path] : {std::pair{s.faults.bot_deaths.rate_per_bot_day, "faults.bot_deaths.rate_per_bot_day"},
+                                   std::pair{s.faults.bot_flaps.rate_per_bot_day, "faults.bot_flaps.rate_per_bot_day"}}) {
+    if (rate > 0 && rate < kMinRate) return Problem{path, "must be 0 or at least 1e-06 (docs/limits.md)"};
   }
   double tasks = 0;
   for (size_t i = 0; i < s.workloads.size(); ++i) {

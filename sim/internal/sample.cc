@@ -1,5 +1,6 @@
 #include "sim/internal/sample.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/limits.h"
@@ -17,6 +18,13 @@ Duration FromSeconds(double s) {
 }
 double ToSeconds(Duration d) { return static_cast<double>(ToMicros(d)) / 1e6; }
 }  // namespace
+
+Duration GapFromSeconds(double seconds) {
+  double max_us = static_cast<double>(ToMicros(kMaxAnyDuration));
+  double us = seconds * 1e6;
+  if (!(us < max_us)) return kMaxAnyDuration;  // also NaN
+  return Micros(std::max<int64_t>(1, std::llround(us)));
+}
 
 Duration Sample(const DurationDist& d, RandomStream& rng) {
   switch (d.kind) {

@@ -131,7 +131,7 @@ void World::ScheduleOutages(const OutageSpec& spec, bool kill, const std::string
       const OutageSpec* spec;
       bool kill;
       void Arm() const {
-        Duration gap = Micros(std::max<int64_t>(1, std::llround(rng->Exponential(mean_s) * 1e6)));
+        Duration gap = GapFromSeconds(rng->Exponential(mean_s));
         if (w->engine_.now() + gap > w->end_) return;
         Next self = *this;
         w->engine_.After(gap, [self] {
