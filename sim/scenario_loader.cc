@@ -171,9 +171,8 @@ class StrictScan final : public YAML::EventHandler {
     stack_.emplace_back().map = true;
   }
   void OnMapEnd() override { stack_.pop_back(); }
-  void OnAnchor(const YAML::Mark& mark, const std::string&) override {
-    Fail(mark, Path(), "YAML anchors (&name) are not allowed in scenarios");
-  }
+  // The node event that follows carries the anchor too, and is placed.
+  void OnAnchor(const YAML::Mark&, const std::string&) override {}
 
  private:
   struct Frame {
@@ -200,18 +199,19 @@ class StrictScan final : public YAML::EventHandler {
 
   // A node starts; `key_text` is a scalar's text (nullopt for containers).
   void Node(const YAML::Mark& mark, YAML::anchor_t anchor, const std::optional<std::string>& key_text) {
+    if (!stack_.empty()) {
+      Frame& f = stack_.back();
+      if (!f.map) {
+        ++f.items;
+      } else {
+        if (f.key_next) {
+          f.key = key_text.value_or("?");
+          if (key_text && !f.keys.insert(*key_text).second) Fail(mark, Path(), "duplicate key");
+        }
+        f.key_next = !f.key_next;
+      }
+    }
     if (anchor != YAML::NullAnchor) Fail(mark, Path(), "YAML anchors (&name) are not allowed in scenarios");
-    if (stack_.empty()) return;
-    Frame& f = stack_.back();
-    if (!f.map) {
-      ++f.items;
-      return;
-    }
-    if (f.key_next) {
-      f.key = key_text.value_or("?");
-      if (key_text && !f.keys.insert(*key_text).second) Fail(mark, Path(), "duplicate key");
-    }
-    f.key_next = !f.key_next;
   }
 
   std::vector<Frame> stack_;
@@ -996,6 +996,28 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
 
 }  // namespace
 
+Status CheckStrictYaml(const std::string& text, const std::string& file) {
+  Loader loader(file, "");
+  if (text.size() > static_cast<size_t>(kMaxScenarioFileBytes)) {
+    return InvalidArgument(file + ": the scenario is " + FormatBytes(static_cast<int64_t>(text.size())) +
+                           ", more than the limit of " + FormatBytes(kMaxScenarioFileBytes) + " (docs/limits.md)");
+  }
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    StrictScan scan;
+    parser.HandleNextDocument(scan);
+    if (const auto& found = scan.found()) return loader.ErrorAt(found->mark, found->path, found->message);
+    StrictScan rest;
+    if (parser.HandleNextDocument(rest)) {
+      return loader.ErrorAt(YAML::Mark::null_mark(), "", "expected one YAML document, found more (a second `---`)");
+    }
+  } catch (const YAML::Exception& e) {
+    return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);
+  }
+  return Status::Ok();
+}
+
 Status CheckInputFile(const std::string& path, int64_t max_bytes, const char* what) {
   std::error_code ec;
   std::filesystem::file_status st = std::filesystem::status(path, ec);
@@ -1018,22 +1040,10 @@ Status CheckInputFile(const std::string& path, int64_t max_bytes, const char* wh
 
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {
   Loader loader(file, base_dir);
-  if (text.size() > static_cast<size_t>(kMaxScenarioFileBytes)) {
-    return InvalidArgument(file + ": the scenario is " + FormatBytes(static_cast<int64_t>(text.size())) +
-                           ", more than the limit of " + FormatBytes(kMaxScenarioFileBytes) + " (docs/limits.md)");
-  }
+  // The strict pass first: nothing is built before it has passed.
+  QSIM_RETURN_IF_ERROR(CheckStrictYaml(text, file));
   YAML::Node root;
   try {
-    // The strict pass first: nothing is built before it has passed.
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    StrictScan scan;
-    parser.HandleNextDocument(scan);
-    if (const auto& found = scan.found()) return loader.ErrorAt(found->mark, found->path, found->message);
-    StrictScan rest;
-    if (parser.HandleNextDocument(rest)) {
-      return loader.ErrorAt(YAML::Mark::null_mark(), "", "expected one YAML document, found more (a second `---`)");
-    }
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);

@@ -436,6 +436,15 @@ TEST(ScenarioLoader, PlainNumbersAndBooleansStillLoad) {
   EXPECT_EQ(s->workloads[0].arrivals.rate_per_hour, 15);
 }
 
+TEST(ScenarioLoader, CheckStrictYamlIsTheLoadersFirstPass) {
+  EXPECT_TRUE(CheckStrictYaml("workloads: [{name: a}, {name: a}]\n", "o.yaml").ok());
+  EXPECT_EQ(CheckStrictYaml("dispatcher:\n  long_poll: true\n  long_poll: false\n", "o.yaml").message(),
+            "o.yaml:3:3: dispatcher.long_poll: duplicate key");
+  EXPECT_EQ(CheckStrictYaml("bots:\n  - &g {group: g}\n  - *g\n", "o.yaml").message(),
+            "o.yaml:2:5: bots[0]: YAML anchors (&name) are not allowed in scenarios");
+  EXPECT_EQ(CheckStrictYaml("a: [1, 2\n", "o.yaml").message().substr(0, 21), "o.yaml:2:1: invalid Y");
+}
+
 TEST(ScenarioLoader, ReplayRowErrorsNameTheLogLineAndColumn) {
   fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
