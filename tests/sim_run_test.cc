@@ -524,6 +524,59 @@ dispatcher: {bot_death_timeout: 2h}
   }
 }
 
+// Every duration at the largest value the limits allow, and distributions
+// whose draws would pass the int64 microsecond limit uncapped: the run ends
+// normally (the sanitizer build checks that no time addition overflows).
+TEST(SimRun, DurationsAtTheirLimitRunWithoutOverflow) {
+  Scenario s = Parse(R"(
+duration: 2h
+sample_interval: 36500d
+policy: {bot_expiration: 36500d, worker_queue_timeout: 36500d, max_queue_age: 36500d}
+accounts: {a: {charge_rate: [1]}}
+bots: [{group: g, count: 4, poll_interval: 36500d, abort_time: 36500d, provision_time: 36500d,
+        label_changes: [{at: 36500d, labels: []}]}]
+workloads:
+  - name: long
+    account: a
+    arrivals: {kind: schedule, rate_per_hour: 2, diurnal_peak: 36500d,
+               bursts: [{at: 36500d, count: 5, over: 36500d}, {at: 1m, count: 20000, over: 36500d}]}
+    duration: {dist: lognormal, median: 36500d, sigma: 10}
+    cancel: {fraction: 0.5, after: 36500d}
+  - name: exp
+    account: a
+    arrivals: {kind: list, times: [0s, 1s, 36500d]}
+    duration: {dist: exponential, mean: 36500d}
+dispatcher: {renotify_interval: 36500d, cancellation_poll_interval: 36500d, bot_death_timeout: 36500d,
+             batch_window: 36500d}
+faults:
+  delayed_notifications: {probability: 0.5, delay: {dist: lognormal, median: 36500d, sigma: 10}}
+  task_errors: {probability: 0.5, after: 36500d}
+  bot_deaths: {rate_per_bot_day: 1e-06, downtime: {dist: exponential, mean: 36500d},
+               scheduled: [{at: 1m, group: g, count: 1, downtime: 36500d}]}
+  bot_flaps: {rate_per_bot_day: 50, downtime: {dist: lognormal, median: 36500d, sigma: 10}}
+  scheduler_restarts: {at: [36500d], every: 36500d}
+)");
+  for (uint64_t seed : {1, 2}) {
+    RunResult r = MustRun(s, seed);
+    ExpectAccountedOnce(r);
+    EXPECT_LE(r.summary.back().utilisation, 1.0);
+  }
+  // The longest run, with a burst spread over the longest span: spreading it
+  // multiplies the span by the burst index, which passes 64 bits.
+  Scenario longest = Parse(R"(
+duration: 3650d
+sample_interval: 36500d
+accounts: {a: {charge_rate: [1]}}
+bots: [{group: g, count: 1, poll_interval: 36500d}]
+workloads:
+  - {account: a, arrivals: {kind: schedule, bursts: [{at: 0s, count: 30000, over: 36500d}]}, duration: 1s}
+dispatcher: {renotify_interval: 36500d, cancellation_poll_interval: 36500d}
+)");
+  RunResult r = MustRun(longest, 1);
+  ExpectAccountedOnce(r);
+  EXPECT_EQ(r.tasks.size(), 3001u);  // the burst's first tenth (and one) falls within the run
+}
+
 TEST(SimRun, RunRefusesSeedsAbove2To63AndRunsOverTheMemoryBudget) {
   Scenario s = BuiltInCode();
   StatusOr<RunResult> r = RunScenario(s, uint64_t{1} << 63, RunOptions{});
