@@ -594,6 +594,31 @@ TEST(SimRun, RunRefusesSeedsAbove2To63AndRunsOverTheMemoryBudget) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// `qsim run --seed` and `--max-memory` parse through these: one seed rule for
+// the command line and YAML, so a resolved scenario always reruns.
+TEST(SimLimits, SeedsAreDecimalFrom0To2To63Minus1) {
+  EXPECT_EQ(*ParseSeed("0"), 0u);
+  EXPECT_EQ(*ParseSeed("9223372036854775807"), 9223372036854775807u);
+  for (const char* bad : {"-1", "9223372036854775808", "18446744073709551615", "99999999999999999999", "0x10",
+                          "+5", " 5", "5 ", "", "1e3"}) {
+    StatusOr<uint64_t> s = ParseSeed(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.status().message().find("from 0 to 2^63-1"), std::string::npos) << s.status().message();
+  }
+}
+
+TEST(SimLimits, MemorySizesTakeBinaryUnits) {
+  EXPECT_EQ(*ParseBytes("4GiB"), int64_t{4} << 30);
+  EXPECT_EQ(*ParseBytes("512M"), int64_t{512} << 20);
+  EXPECT_EQ(*ParseBytes("1000"), 1000);
+  EXPECT_EQ(*ParseBytes("0"), 0);
+  for (const char* bad : {"", "G", "-1G", "4 GiB", "4gb", "1.5G", "99999999999T"}) {
+    EXPECT_FALSE(ParseBytes(bad).ok()) << bad;
+  }
+  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
+  EXPECT_EQ(FormatBytes(100), "100 B");
+}
+
 TEST(SimRun, EstimateGrowsWithRatesBurstsBotsAndOutputs) {
   Scenario s = BuiltInCode();
   RunEstimate e = EstimateRun(s, Outputs{false, false});
