@@ -104,7 +104,7 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
   events += Firings(s.duration, s.dispatcher.cancellation_poll_interval);
   events += Firings(s.duration, s.dispatcher.renotify_interval);
   double samples = Firings(s.duration, s.sample_interval) + 1;
-  events += samples;
+  events += samples * (1 + bots);  // a sample visits every bot (counts and the busy <= available check)
   events += kEventsPerOutage * (Outages(s, s.faults.bot_deaths) + Outages(s, s.faults.bot_flaps));
   events += static_cast<double>(s.faults.restart_at.size()) + Firings(s.duration, s.faults.restart_every);
 
