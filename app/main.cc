@@ -61,20 +61,40 @@ void AddBench(CLI::App& app, int& status) {
 void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& status) {
   struct Args {
     sim::RunArgs run;
-    uint64_t seed = 0;
+    std::string seed;
+    std::string max_memory;
     bool no_report = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a scenario and write its run folder");
   cmd->add_option("scenario", args->run.scenario, "Scenario file (.yaml)")->required();
-  CLI::Option* seed = cmd->add_option("--seed", args->seed, "Seed (default: the scenario's)");
+  CLI::Option* seed = cmd->add_option("--seed", args->seed, "Seed, 0 to 2^63-1 (default: the scenario's)");
+  cmd->add_option("--max-memory", args->max_memory,
+                  "Refuse a run estimated to need more memory, e.g. 8GiB; 0 = no limit (default: 4GiB)");
   cmd->add_option("--out", args->run.out_dir, "Run folder (default: runs/<name>-seed<N>)");
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
   cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
   cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;
-    if (*seed) run.seed = args->seed;
+    if (*seed) {
+      StatusOr<uint64_t> parsed = sim::ParseSeed(args->seed);
+      if (!parsed.ok()) {
+        std::cerr << "--seed: " << parsed.status().message() << "\n";
+        status = 2;
+        return;
+      }
+      run.seed = *parsed;
+    }
+    if (!args->max_memory.empty()) {
+      StatusOr<int64_t> bytes = sim::ParseBytes(args->max_memory);
+      if (!bytes.ok()) {
+        std::cerr << "--max-memory: " << bytes.status().message() << "\n";
+        status = 2;
+        return;
+      }
+      run.max_memory_bytes = *bytes;
+    }
     run.qsim_version = VersionString();
     run.command_line = command_line;
     run.stop_signal = StopSignal;

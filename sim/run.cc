@@ -25,11 +25,27 @@ std::vector<std::string> OwnedFiles(const Outputs& outputs) {
   return files;
 }
 
+// The up-front guard of docs/limits.md: the seed's range, and the estimate
+// against the memory budget, before anything large is allocated.
+Status CheckRunBudget(const Scenario& scenario, uint64_t seed, const Outputs& outputs, const RunOptions& options) {
+  std::string where = scenario.source_path.empty() ? "" : scenario.source_path + ": ";
+  if (seed > kMaxSeed) return InvalidArgument(where + "seed: must be between 0 and 2^63-1, got " + std::to_string(seed));
+  RunEstimate e = EstimateRun(scenario, outputs);
+  if (options.max_memory_bytes > 0 && e.memory_bytes > options.max_memory_bytes) {
+    return FailedPrecondition(where + "the run is estimated to need " + FormatBytes(e.memory_bytes) +
+                              " of memory (" + std::to_string(e.tasks) + " tasks), more than --max-memory " +
+                              FormatBytes(options.max_memory_bytes) +
+                              "; raise --max-memory or make the scenario smaller (docs/limits.md)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
   QSIM_RETURN_IF_ERROR(ValidateScenario(scenario));
   Outputs outputs = options.outputs.value_or(scenario.outputs);
+  QSIM_RETURN_IF_ERROR(CheckRunBudget(scenario, seed, outputs, options));
   const double wall_start = options.wall_seconds ? options.wall_seconds() : 0;
   runfolder::RunManifest manifest;
   if (!options.out_dir.empty()) {
@@ -108,6 +124,7 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   }
   const Scenario& scenario = *loaded;
   RunOptions options;
+  options.max_memory_bytes = args.max_memory_bytes;
   if (!args.outputs.empty()) {
     Outputs o{false, false};
     std::stringstream ss(args.outputs);
@@ -181,6 +198,9 @@ int ValidateCommand(const std::vector<std::string>& files, std::ostream& out, st
     }
     out << f << ": ok (" << s->accounts.size() << " accounts, " << s->bots.size() << " bot groups, "
         << s->workloads.size() << " workloads, " << FormatDuration(s->duration) << ")\n";
+    RunEstimate e = EstimateRun(*s, s->outputs);
+    out << "  estimate: " << e.tasks << " tasks, " << e.events << " events, " << FormatBytes(e.output_bytes)
+        << " written, " << FormatBytes(e.memory_bytes) << " of memory\n";
   }
   return status;
 }

@@ -170,6 +170,13 @@ StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file,
                                  const std::string& base_dir);
 
+// The strict-YAML pass the loader runs before building any node: at most the
+// scenario file size limit, one document, no anchors or aliases (an alias
+// bomb), no key repeated within a mapping. For other readers of scenario-like
+// YAML (overlays) to run before YAML::Load. Errors read
+// "file:line:column: key.path: message".
+Status CheckStrictYaml(const std::string& text, const std::string& file);
+
 // The scenario with every default written out; loads back to an equal Scenario.
 std::string WriteResolvedScenario(const Scenario& scenario);
 

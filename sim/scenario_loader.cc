@@ -4,6 +4,7 @@
 // section as it is read and located back in the file. yaml-cpp exceptions
 // stop here; every error names file, line, column and key path.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -14,11 +15,13 @@
 #include <sstream>
 #include <string_view>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "runfolder/csv.h"
 #include "scheduler/policy_schema.h"
 #include "sim/internal/validate.h"
+#include "sim/limits.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -76,11 +79,144 @@ std::optional<Duration> ParseDurationText(std::string_view s) {
   // frac * scale can reach 1e12 * 8.64e10: use 128-bit arithmetic.
   __int128 f = static_cast<__int128>(frac) * scale;
   if (f % denom != 0) return std::nullopt;
-  int64_t us = whole * scale + static_cast<int64_t>(f / denom);
-  return Micros(neg ? -us : us);
+  __int128 us = static_cast<__int128>(whole) * scale + f / denom;
+  if (us > std::numeric_limits<int64_t>::max()) return std::nullopt;
+  return Micros(neg ? -static_cast<int64_t>(us) : static_cast<int64_t>(us));
 }
 
 YAML::Node FindNode(const YAML::Node& root, const std::string& path);
+
+// A file stem as a scenario name: characters outside NameProblem's set become
+// '-', leading dots go.
+std::string SafeName(std::string stem) {
+  for (char& c : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '-';
+  }
+  while (!stem.empty() && stem[0] == '.') stem.erase(0, 1);
+  if (stem.empty() || !NameProblem(stem).empty()) return "scenario";
+  return stem;
+}
+
+// A plain (unquoted, untagged) scalar: quoted text is a string, never a number
+// or a boolean.
+bool IsPlain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
+
+// "-?(0|[1-9][0-9]*)": no sign but '-', no leading zeros (YAML 1.1 octal), no
+// hex, no separators.
+bool IsIntegerText(std::string_view s) {
+  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
+  if (s.empty() || (s[0] == '0' && s.size() > 1)) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// An integer part as above, then optionally ".digits" and "e[+-]digits":
+// no .inf, .nan, hex floats or a bare leading dot.
+bool IsNumberText(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t b = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - b;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t int_begin = i;
+  size_t n = digits();
+  if (n == 0 || (n > 1 && s[int_begin] == '0')) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// Walks the YAML event stream before it is built into nodes: rejects anchors
+// and aliases (an alias bomb expands exponentially in yaml-cpp's node tree),
+// more than one document, and a key repeated within one mapping anywhere in
+// the file (yaml-cpp silently keeps one of them).
+class StrictScan final : public YAML::EventHandler {
+ public:
+  struct Found {
+    YAML::Mark mark;
+    std::string path;
+    std::string message;
+  };
+  const std::optional<Found>& found() const { return found_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Node(mark, anchor, std::string());
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    Fail(mark, Path(), "YAML aliases (*name) are not allowed in scenarios");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    Node(mark, anchor, value);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Node(mark, anchor, std::nullopt);
+    stack_.emplace_back();
+  }
+  void OnSequenceEnd() override { stack_.pop_back(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Node(mark, anchor, std::nullopt);
+    stack_.emplace_back().map = true;
+  }
+  void OnMapEnd() override { stack_.pop_back(); }
+  // The node event that follows carries the anchor too, and is placed.
+  void OnAnchor(const YAML::Mark&, const std::string&) override {}
+
+ private:
+  struct Frame {
+    bool map = false;
+    bool key_next = true;  // map: the next node is a key
+    size_t items = 0;      // sequence: children so far
+    std::string key;       // map: the key whose value is being read
+    std::set<std::string> keys;
+  };
+
+  // The key path of the node being read.
+  std::string Path() const {
+    std::string p;
+    for (const Frame& f : stack_) {
+      if (f.map) p = Join(p, f.key);
+      else if (f.items > 0) p = Index(p, f.items - 1);
+    }
+    return p;
+  }
+
+  void Fail(const YAML::Mark& mark, std::string path, std::string message) {
+    if (!found_) found_ = Found{mark, std::move(path), std::move(message)};
+  }
+
+  // A node starts; `key_text` is a scalar's text (nullopt for containers).
+  void Node(const YAML::Mark& mark, YAML::anchor_t anchor, const std::optional<std::string>& key_text) {
+    if (!stack_.empty()) {
+      Frame& f = stack_.back();
+      if (!f.map) {
+        ++f.items;
+      } else {
+        if (f.key_next) {
+          f.key = key_text.value_or("?");
+          if (key_text && !f.keys.insert(*key_text).second) Fail(mark, Path(), "duplicate key");
+        }
+        f.key_next = !f.key_next;
+      }
+    }
+    if (anchor != YAML::NullAnchor) Fail(mark, Path(), "YAML anchors (&name) are not allowed in scenarios");
+  }
+
+  std::vector<Frame> stack_;
+  std::optional<Found> found_;
+};
 
 class Loader {
  public:
@@ -116,6 +252,12 @@ class Loader {
     return Status::Ok();
   }
 
+  // Numbers, booleans and durations are plain scalars: "5" is a string.
+  Status Unquoted(const YAML::Node& v, const std::string& path, const char* what) const {
+    if (!v.IsScalar() || IsPlain(v)) return Status::Ok();
+    return Error(v, path, std::string("expected ") + what + " without quotes or tags, got " + Describe(v));
+  }
+
   // Each Read* leaves *out unchanged when the key is absent.
   Status ReadString(const YAML::Node& map, const char* key, const std::string& path, std::string* out) const {
     YAML::Node v = map[key];
@@ -127,7 +269,8 @@ class Loader {
 
   Status ReadDouble(const YAML::Node& v, const std::string& path, double* out) const {
     double d;
-    if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
+    QSIM_RETURN_IF_ERROR(Unquoted(v, path, "a number"));
+    if (!v.IsScalar() || !IsNumberText(v.Scalar()) || !YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
       return Error(v, path, "expected a finite number, got " + Describe(v));
     }
     *out = d;
@@ -150,8 +293,10 @@ class Loader {
   Status ReadInt(const YAML::Node& v, const std::string& path, int64_t* out,
                  int64_t min = std::numeric_limits<int64_t>::min(),
                  int64_t max = std::numeric_limits<int64_t>::max()) const {
-    int64_t i;
-    if (!v.IsScalar() || !YAML::convert<int64_t>::decode(v, i)) {
+    int64_t i = 0;
+    QSIM_RETURN_IF_ERROR(Unquoted(v, path, "an integer"));
+    if (!v.IsScalar() || !IsIntegerText(v.Scalar()) ||
+        std::from_chars(v.Scalar().data(), v.Scalar().data() + v.Scalar().size(), i).ec != std::errc()) {
       return Error(v, path, "expected an integer, got " + Describe(v));
     }
     if (i < min || i > max) {
@@ -172,11 +317,11 @@ class Loader {
   }
 
   Status ReadBool(const YAML::Node& v, const std::string& path, bool* out) const {
-    bool b;
-    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) {
+    QSIM_RETURN_IF_ERROR(Unquoted(v, path, "true or false"));
+    if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false")) {
       return Error(v, path, "expected true or false, got " + Describe(v));
     }
-    *out = b;
+    *out = v.Scalar() == "true";
     return Status::Ok();
   }
   Status ReadBool(const YAML::Node& map, const char* key, const std::string& path, bool* out) const {
@@ -186,6 +331,7 @@ class Loader {
   }
 
   Status ReadDuration(const YAML::Node& v, const std::string& path, Duration* out) const {
+    QSIM_RETURN_IF_ERROR(Unquoted(v, path, "a duration"));
     std::optional<Duration> d;
     if (v.IsScalar()) d = ParseDurationText(v.Scalar());
     if (!d) {
@@ -210,6 +356,9 @@ class Loader {
     for (size_t i = 0; i < v.size(); ++i) {
       if (!v[i].IsScalar() || v[i].Scalar().empty()) {
         return Error(v[i], Index(p, i), "expected a non-empty string, got " + Describe(v[i]));
+      }
+      if (std::string problem = LabelProblem(v[i].Scalar()); !problem.empty()) {
+        return Error(v[i], Index(p, i), problem + ", got " + Describe(v[i]));
       }
       out->push_back(v[i].Scalar());
     }
@@ -403,6 +552,12 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
     return InvalidArgument(a->resolved_file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                            path + ": " + msg);
   };
+  if (Status file = CheckInputFile(a->resolved_file, kMaxReplayFileBytes, "replay log"); !file.ok()) {
+    if (file.code() == StatusCode::kNotFound) {
+      return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
+    }
+    return Error(at, path, file.message());
+  }
   StatusOr<runfolder::CsvReader> reader = runfolder::CsvReader::Open(a->resolved_file, {.skip_blank_lines = true});
   if (!reader.ok() && reader.status().code() == StatusCode::kNotFound) {
     return Error(at, path, "cannot open replay file \"" + a->resolved_file + "\"");
@@ -421,6 +576,9 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
       auto [line, column] = reader->FieldPosition(field);
       return error_at(line, column, msg);
     };
+    if (a->replay.size() >= static_cast<size_t>(kMaxTasks)) {
+      return row_error(0, "the log holds more than " + std::to_string(kMaxTasks) + " tasks (docs/limits.md)");
+    }
     ReplayTask t;
     auto enq = ParseDurationText(fields[0]);
     if (!enq || *enq < Duration::zero() || fields[0].empty() || !std::isdigit(static_cast<unsigned char>(fields[0].back()))) {
@@ -838,8 +996,52 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
 
 }  // namespace
 
+Status CheckStrictYaml(const std::string& text, const std::string& file) {
+  Loader loader(file, "");
+  if (text.size() > static_cast<size_t>(kMaxScenarioFileBytes)) {
+    return InvalidArgument(file + ": the scenario is " + FormatBytes(static_cast<int64_t>(text.size())) +
+                           ", more than the limit of " + FormatBytes(kMaxScenarioFileBytes) + " (docs/limits.md)");
+  }
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    StrictScan scan;
+    parser.HandleNextDocument(scan);
+    if (const auto& found = scan.found()) return loader.ErrorAt(found->mark, found->path, found->message);
+    StrictScan rest;
+    if (parser.HandleNextDocument(rest)) {
+      return loader.ErrorAt(YAML::Mark::null_mark(), "", "expected one YAML document, found more (a second `---`)");
+    }
+  } catch (const YAML::Exception& e) {
+    return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);
+  }
+  return Status::Ok();
+}
+
+Status CheckInputFile(const std::string& path, int64_t max_bytes, const char* what) {
+  std::error_code ec;
+  std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return NotFound(path + ": cannot open file");
+  // Only a regular file's size is known before reading: /dev/zero or a FIFO
+  // would be read until memory runs out.
+  if (!std::filesystem::is_regular_file(st)) {
+    return InvalidArgument(path + ": not a regular file (a " + std::string(what) +
+                           " must be a file, not a directory, device or pipe)");
+  }
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return InvalidArgument(path + ": cannot read its size: " + ec.message());
+  if (size > static_cast<uintmax_t>(max_bytes)) {
+    return InvalidArgument(path + ": the " + std::string(what) + " file is " +
+                           FormatBytes(static_cast<int64_t>(std::min<uintmax_t>(size, INT64_MAX))) +
+                           ", more than the limit of " + FormatBytes(max_bytes) + " (docs/limits.md)");
+  }
+  return Status::Ok();
+}
+
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {
   Loader loader(file, base_dir);
+  // The strict pass first: nothing is built before it has passed.
+  QSIM_RETURN_IF_ERROR(CheckStrictYaml(text, file));
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -855,7 +1057,7 @@ StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& fil
       // Unnamed: the file's stem names it (and its default output folder).
       size_t slash = file.find_last_of('/');
       std::string stem = slash == std::string::npos ? file : file.substr(slash + 1);
-      s.name = stem.substr(0, stem.find('.'));
+      s.name = SafeName(stem.substr(0, stem.find('.')));
     }
   } catch (const YAML::Exception& e) {
     return loader.ErrorAt(e.mark, "", e.msg);
@@ -864,6 +1066,7 @@ StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& fil
 }
 
 StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
+  QSIM_RETURN_IF_ERROR(CheckInputFile(path, kMaxScenarioFileBytes, "scenario"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument(path + ": cannot open file");
   std::stringstream ss;

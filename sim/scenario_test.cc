@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -289,6 +292,157 @@ TEST(ScenarioLoader, RejectsMalformedScenariosWithLocation) {
     ASSERT_NE(at, std::string::npos) << c.name << ": " << m;
     EXPECT_EQ(m.substr(at, c.expected.size()), c.expected) << c.name << ": " << m;
   }
+}
+
+// Strict YAML, safe names and labels, and the limits of docs/limits.md, each
+// refused with its place in the file.
+std::vector<BadCase> StrictCases() {
+  std::string h = kHead;
+  auto wl = [](const std::string& arrivals, const std::string& extra = "") {
+    return "workloads:\n  - {account: a, arrivals: " + arrivals + ", duration: 1m" + extra + "}\n";
+  };
+  return {
+      {"quoted_integer", h + "dispatcher: {bot_death_retries: \"5\"}\n",
+       "bad.yaml:6:33: dispatcher.bot_death_retries: expected an integer without quotes or tags, got \"5\""},
+      {"hex_integer", h + "dispatcher: {bot_death_retries: 0x10}\n",
+       "bad.yaml:6:33: dispatcher.bot_death_retries: expected an integer, got \"0x10\""},
+      {"octal_integer", h + "dispatcher: {bot_death_retries: 010}\n",
+       "bad.yaml:6:33: dispatcher.bot_death_retries: expected an integer, got \"010\""},
+      {"quoted_number", h + wl("{kind: poisson, rate_per_hour: '5'}"),
+       "bad.yaml:7:59: workloads[0].arrivals.rate_per_hour: expected a number without quotes or tags, got \"5\""},
+      {"infinite_number", h + wl("{kind: poisson, rate_per_hour: .inf}"),
+       "bad.yaml:7:59: workloads[0].arrivals.rate_per_hour: expected a finite number, got \".inf\""},
+      {"hex_number", h + wl("{kind: poisson, rate_per_hour: 0x10}"),
+       "bad.yaml:7:59: workloads[0].arrivals.rate_per_hour: expected a finite number, got \"0x10\""},
+      {"tagged_number", h + wl("{kind: poisson, rate_per_hour: !!float 5}"),
+       "bad.yaml:7:59: workloads[0].arrivals.rate_per_hour: expected a number without quotes or tags"},
+      {"yes_is_not_true", h + "policy: {disable_preemption: yes}\n",
+       "bad.yaml:6:30: policy.disable_preemption: expected true or false, got \"yes\""},
+      {"on_is_not_true", h + "dispatcher: {long_poll: on}\n",
+       "bad.yaml:6:25: dispatcher.long_poll: expected true or false, got \"on\""},
+      {"capital_true", h + "dispatcher: {long_poll: True}\n",
+       "bad.yaml:6:25: dispatcher.long_poll: expected true or false, got \"True\""},
+      {"quoted_true", h + "dispatcher: {long_poll: \"true\"}\n",
+       "bad.yaml:6:25: dispatcher.long_poll: expected true or false without quotes or tags"},
+      {"quoted_duration", "duration: \"1h\"\n",
+       "bad.yaml:1:11: duration: expected a duration without quotes or tags, got \"1h\""},
+      {"duplicate_key_in_fault_map", h + "faults:\n  lost_acks: {probability: 0.1, probability: 0.9}\n",
+       "bad.yaml:7:33: faults.lost_acks.probability: duplicate key"},
+      {"duplicate_key_in_account", "duration: 1h\naccounts:\n  a: {charge_rate: [1], charge_rate: [2]}\n",
+       "bad.yaml:3:25: accounts.a.charge_rate: duplicate key"},
+      {"duplicate_account", "duration: 1h\naccounts:\n  a: {}\n  a: {}\n", "bad.yaml:4:3: accounts.a: duplicate key"},
+      {"duplicate_key_in_list_item", h + "workloads:\n  - account: a\n    account: a\n",
+       "bad.yaml:8:5: workloads[0].account: duplicate key"},
+      {"duplicate_key_in_expect", h + "expect:\n  - {metric: x, metric: y}\n",
+       "bad.yaml:7:17: expect[0].metric: duplicate key"},
+      {"anchor", "duration: &d 1h\nwarmup: *d\n",
+       "bad.yaml:1:11: duration: YAML anchors (&name) are not allowed in scenarios"},
+      {"alias_bomb",
+       "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+       "bad.yaml:1:4: a: YAML anchors (&name) are not allowed in scenarios"},
+      {"two_documents", std::string(kHead) + "---\nduration: 2h\n", "bad.yaml: expected one YAML document"},
+      {"name_escapes_runs", "name: ../../tmp/x\n" + h, "bad.yaml:1:7: name: may hold only letters, digits"},
+      {"name_with_newline", "name: \"a\\nb\"\n" + h, "bad.yaml:1:7: name: may hold only letters, digits"},
+      {"name_hidden", "name: .x\n" + h, "bad.yaml:1:7: name: must not start with '.'"},
+      {"account_id_with_space", "duration: 1h\naccounts:\n  \"a b\": {}\n",
+       "bad.yaml:3:10: accounts.a b: may hold only letters, digits"},
+      {"group_with_slash", "duration: 1h\naccounts: {a: {}}\nbots: [{group: x/y, count: 1}]\n",
+       "bad.yaml:3:16: bots[0].group: may hold only letters, digits"},
+      {"workload_name_with_dots", h + "workloads:\n  - {name: a..b, account: a, arrivals: {kind: list, times: []}, duration: 1m}\n",
+       "bad.yaml:7:12: workloads[0].name: must not contain \"..\""},
+      {"label_with_separator", h + "workloads:\n  - account: a\n    base_labels: [\"os:linux;pool:x\"]\n",
+       "bad.yaml:8:19: workloads[0].base_labels[0]: must not contain ';' (it separates labels in the run folder)"},
+      {"label_with_newline", "duration: 1h\naccounts: {a: {}}\nbots: [{group: g, count: 1, labels: [\"a\\nb\"]}]\n",
+       "bad.yaml:3:38: bots[0].labels[0]: must not contain control characters or newlines"},
+      {"seed_above_int64", "seed: 9223372036854775808\nduration: 1h\n",
+       "bad.yaml:1:7: seed: expected an integer, got \"9223372036854775808\""},
+      {"duration_near_int64", "duration: 9223372036854s\n", "bad.yaml:1:11: duration: expected a duration such as"},
+      {"duration_1000_years", "duration: 365000d\n", "bad.yaml:1:11: duration: must be <= 36500d, got 365000d"},
+      {"sample_every_us", "duration: 1d\nsample_interval: 1us\n" + h.substr(13),
+       "bad.yaml:2:18: sample_interval: must be >= 86400us for a 1d run (at most 1000000 samples; docs/limits.md), "
+       "got 1us"},
+      {"renotify_every_us", h + "dispatcher: {renotify_interval: 1us}\n",
+       "bad.yaml:6:33: dispatcher.renotify_interval: must be >= 360us for a 1h run"},
+      {"restart_every_us", h + "faults: {scheduler_restarts: {every: 1us}}\n",
+       "bad.yaml:6:38: faults.scheduler_restarts.every: the run would restart the scheduler 3600000000 times"},
+      {"death_rate_1e12", h + "faults: {bot_deaths: {rate_per_bot_day: 1e12, downtime: 1m}}\n",
+       "bad.yaml:6:41: faults.bot_deaths.rate_per_bot_day: the run would see an expected"},
+      {"burst_of_1e8", h + wl("{kind: schedule, bursts: [{at: 1m, count: 100000000}]}"),
+       "bad.yaml:7:28: workloads[0].arrivals: the workloads bring an estimated"},
+      {"too_many_bots", "duration: 1h\naccounts: {a: {}}\nbots: [{group: g, count: 600000}, {group: h, count: 600000}]\n",
+       "bad.yaml:3:53: bots[1].count: the bot groups hold 1200000 bots up to here"},
+  };
+}
+
+TEST(ScenarioLoader, StrictYamlNamesAndLimitsAreRefusedWithLocation) {
+  for (const BadCase& c : StrictCases()) {
+    StatusOr<Scenario> s = LoadText(c.text);
+    ASSERT_FALSE(s.ok()) << c.name << " was accepted";
+    const std::string m = s.status().message();
+    size_t at = m.find("bad.yaml:");
+    ASSERT_NE(at, std::string::npos) << c.name << ": " << m;
+    EXPECT_EQ(m.substr(at, c.expected.size()), c.expected) << c.name << ": " << m;
+  }
+}
+
+TEST(ScenarioLoader, UnnamedScenarioTakesASafeNameFromItsFile) {
+  StatusOr<Scenario> s = LoadText(std::string(kHead), "my scenario!.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->name, "my-scenario-");
+  s = LoadText(std::string(kHead), "..hidden.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->name, "scenario");
+}
+
+TEST(ScenarioLoader, RefusesSpecialAndOversizedFilesBeforeReading) {
+  for (const char* special : {"/dev/zero", "/dev/null", "/"}) {
+    StatusOr<Scenario> s = LoadScenarioFile(special);
+    ASSERT_FALSE(s.ok()) << special;
+    EXPECT_NE(s.status().message().find(": not a regular file"), std::string::npos) << s.status().message();
+  }
+  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path fifo = dir / "fifo.yaml";
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  StatusOr<Scenario> s = LoadScenarioFile(fifo.string());  // would block forever if it were opened
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("fifo.yaml: not a regular file"), std::string::npos) << s.status().message();
+  std::string big(5 << 20, '#');
+  s = LoadText(big + "\n", "big.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("big.yaml: the scenario file is 5.0 MiB, more than the limit of 4.0 MiB"),
+            std::string::npos)
+      << s.status().message();
+  s = LoadText(std::string(kHead) + "workloads:\n  - arrivals: {kind: replay, file: /dev/zero}\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("bad.yaml:7:36: workloads[0].arrivals.file: /dev/zero: not a regular file"),
+            std::string::npos)
+      << s.status().message();
+}
+
+TEST(ScenarioLoader, PlainNumbersAndBooleansStillLoad) {
+  StatusOr<Scenario> s = LoadText(std::string(kHead) +
+                                  "seed: 9223372036854775807\n"
+                                  "dispatcher: {long_poll: true, bot_death_retries: 0}\n"
+                                  "workloads:\n"
+                                  "  - {account: a, arrivals: {kind: poisson, rate_per_hour: 1.5e1}, duration: 1m}\n"
+                                  "  - {account: a, arrivals: {kind: poisson, rate_per_hour: -0}, duration: 1m}\n",
+                                  "ok.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->seed, 9223372036854775807u);
+  EXPECT_TRUE(s->dispatcher.long_poll);
+  EXPECT_EQ(s->workloads[0].arrivals.rate_per_hour, 15);
+}
+
+TEST(ScenarioLoader, CheckStrictYamlIsTheLoadersFirstPass) {
+  EXPECT_TRUE(CheckStrictYaml("workloads: [{name: a}, {name: a}]\n", "o.yaml").ok());
+  EXPECT_EQ(CheckStrictYaml("dispatcher:\n  long_poll: true\n  long_poll: false\n", "o.yaml").message(),
+            "o.yaml:3:3: dispatcher.long_poll: duplicate key");
+  EXPECT_EQ(CheckStrictYaml("bots:\n  - &g {group: g}\n  - *g\n", "o.yaml").message(),
+            "o.yaml:2:5: bots[0]: YAML anchors (&name) are not allowed in scenarios");
+  EXPECT_EQ(CheckStrictYaml("a: [1, 2\n", "o.yaml").message().substr(0, 21), "o.yaml:2:1: invalid Y");
 }
 
 TEST(ScenarioLoader, ReplayRowErrorsNameTheLogLineAndColumn) {

@@ -1,6 +1,7 @@
 // ValidateScenario: the semantic checks of a Scenario, shared by the YAML
 // loader and RunScenario (internal/validate.h).
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -9,6 +10,7 @@
 
 #include "scheduler/policy_schema.h"
 #include "sim/internal/validate.h"
+#include "sim/limits.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -16,7 +18,7 @@ namespace qsim::sim {
 namespace {
 
 // Far beyond any scenario, and far from overflowing the clock.
-constexpr Duration kMaxDuration = Hours(24 * 36500);
+constexpr Duration kMaxDuration = kMaxAnyDuration;
 
 std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
@@ -65,10 +67,17 @@ Check DurationAtLeast(const std::string& path, Duration d, Duration min = Durati
   return std::nullopt;
 }
 
+Check Name(const std::string& path, const std::string& name) {
+  std::string problem = NameProblem(name);
+  if (problem.empty()) return std::nullopt;
+  return At(path, problem);
+}
+
 // A label set as MakeLabelSet makes it: sorted, without repeats or empty labels.
 Check Labels(const std::string& path, const LabelSet& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i].empty()) return At(Index(path, i), "expected a non-empty string");
+    if (std::string problem = LabelProblem(labels[i]); !problem.empty()) return At(Index(path, i), problem);
     if (i > 0 && labels[i] <= labels[i - 1]) {
       return At(path, "must be sorted and without repeats (build it with MakeLabelSet)");
     }
@@ -165,7 +174,34 @@ Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
 
 }  // namespace
 
+std::string NameProblem(const std::string& name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 100) return "must be at most 100 characters, got " + std::to_string(name.size());
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return "may hold only letters, digits, '.', '_' and '-' (it names files and CSV cells), got \"" + name + "\"";
+    }
+  }
+  if (name[0] == '.') return "must not start with '.', got \"" + name + "\"";
+  if (name.find("..") != std::string::npos) return "must not contain \"..\", got \"" + name + "\"";
+  return "";
+}
+
+std::string LabelProblem(const std::string& label) {
+  for (char c : label) {
+    if (c == ';' || c == ',') {
+      return std::string("must not contain '") + c + "' (it separates labels in the run folder)";
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "must not contain control characters or newlines";
+  }
+  return "";
+}
+
 Check CheckRunLength(const Scenario& s) {
+  if (!s.name.empty()) {
+    if (Check c = Name("name", s.name)) return c;
+  }
+  if (s.seed > kMaxSeed) return At("seed", "must be between 0 and 2^63-1, got " + std::to_string(s.seed));
   if (Check c = DurationAtLeast("duration", s.duration, Micros(1))) return c;
   if (Check c = DurationAtLeast("warmup", s.warmup)) return c;
   if (s.warmup >= s.duration) return At("warmup", "must be shorter than duration");
@@ -198,6 +234,7 @@ Check CheckAccount(const Scenario& s, size_t i) {
   const AccountSpec& a = s.accounts[i];
   if (a.id.empty()) return At(Index("accounts", i), "account ids must be non-empty strings");
   std::string path = Join("accounts", a.id);
+  if (Check c = Name(path, a.id)) return c;
   if (i > 0 && a.id == s.accounts[i - 1].id) return At(path, "duplicate account id");
   if (i > 0 && a.id < s.accounts[i - 1].id) {
     return At("accounts", "must be sorted by id (\"" + a.id + "\" comes after \"" + s.accounts[i - 1].id + "\")");
@@ -227,9 +264,7 @@ Check CheckAccount(const Scenario& s, size_t i) {
 Check CheckBotGroup(const Scenario& s, size_t i) {
   const BotGroupSpec& g = s.bots[i];
   std::string path = Index("bots", i);
-  if (g.name.empty() || g.name.find_first_of(" ,;\"") != std::string::npos) {
-    return At(Join(path, "group"), "must be non-empty, without spaces, commas, semicolons or quotes");
-  }
+  if (Check c = Name(Join(path, "group"), g.name)) return c;
   for (size_t j = 0; j < i; ++j) {
     if (s.bots[j].name == g.name) return At(Join(path, "group"), "duplicate group name \"" + g.name + "\"");
   }
@@ -256,6 +291,12 @@ Check CheckWorkload(const Scenario& s, size_t i) {
   std::string path = Index("workloads", i);
   bool replay = w.arrivals.kind == ArrivalSpec::Kind::kReplay;
   if (w.name.empty()) return At(Join(path, "name"), "must not be empty (it names the workload's random streams)");
+  if (Check c = Name(Join(path, "name"), w.name)) return c;
+  for (size_t j = 0; j < w.tags.size(); ++j) {
+    if (std::string problem = LabelProblem(w.tags[j]); !problem.empty()) {
+      return At(Index(Join(path, "tags"), j), problem);
+    }
+  }
   for (size_t j = 0; j < i; ++j) {
     if (s.workloads[j].name == w.name) {
       return At(Join(path, "name"), "duplicate workload name \"" + w.name + "\" (set `name:`)");
@@ -316,7 +357,8 @@ Check FindProblem(const Scenario& s) {
     if (Check c = CheckWorkload(s, i)) return c;
   }
   if (Check c = CheckDispatcher(s.dispatcher)) return c;
-  return CheckFaults(s);
+  if (Check c = CheckFaults(s)) return c;
+  return CheckLimits(s);
 }
 
 Status ValidateScenario(const Scenario& scenario) {

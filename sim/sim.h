@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "sim/limits.h"
 #include "sim/scenario.h"
 
 namespace qsim::sim {
@@ -70,6 +71,9 @@ struct RunResult {
 struct RunOptions {
   std::string out_dir;                    // "" = write no files
   std::optional<Outputs> outputs;         // overrides the scenario's selection
+  // Refuse the run when EstimateRun (sim/limits.h) expects more peak memory;
+  // 0 = no limit.
+  int64_t max_memory_bytes = 0;
   // Called now and then with (simulated now, end, events run so far).
   std::function<void(Duration now, Duration end, uint64_t events)> progress;
   // Polled now and then (every 2^16 events); once it returns true the run
@@ -85,11 +89,12 @@ struct RunOptions {
 };
 
 // Runs `scenario` with `seed`. Errors: the scenario breaks a rule of
-// ValidateScenario (scenario.h; nothing is run or written then), the output
-// folder holds files no run wrote (InvalidArgument; an earlier run there is
-// replaced), the output folder cannot be written, or the run was stopped.
-// Every file is written whole or not at all; run.json is written first
-// ("incomplete") and last ("complete"): docs/run-folder.md.
+// ValidateScenario (scenario.h), the seed is above 2^63-1, or the run's
+// estimate exceeds options.max_memory_bytes (nothing is run or written then);
+// the output folder holds files no run wrote (InvalidArgument; an earlier run
+// there is replaced), the output folder cannot be written, or the run was
+// stopped. Every file is written whole or not at all; run.json is written
+// first ("incomplete") and last ("complete"): docs/run-folder.md.
 StatusOr<RunResult> RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options);
 
 // The human summary printed by `qsim run`.
@@ -102,6 +107,7 @@ struct RunArgs {
   bool quiet = false;
   bool progress = false;      // draw a progress line on `err` (the CLI sets it for terminals)
   std::string outputs;        // "" = the scenario's; else "tasks,summary,..."
+  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;  // RunOptions::max_memory_bytes
   // Called with the run folder once it is written (the CLI hangs the report
   // page on it); its non-zero return becomes the exit status if the run was ok.
   std::function<int(const std::string& out_dir)> on_written;

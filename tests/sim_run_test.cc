@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/limits.h"
 #include "sim/sim.h"
 
 namespace qsim::sim {
@@ -428,8 +429,230 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"negative_restart", [](Scenario& s) { s.faults.restart_at = {Minutes(-1)}; },
                     "faults.scheduler_restarts.at[0]: must be >= 0s, got -1m"},
         InvalidCase{"endless_duration", [](Scenario& s) { s.duration = Duration::max(); },
-                    "duration: must be <= 36500d"}),
+                    "duration: must be <= 36500d"},
+        // The limits of docs/limits.md, refused before anything is allocated.
+        InvalidCase{"thousand_year_run", [](Scenario& s) { s.duration = Hours(24 * 365 * 1000); },
+                    "duration: must be <= 36500d"},
+        InvalidCase{"twenty_year_run", [](Scenario& s) { s.duration = Hours(24 * 365 * 20); },
+                    "duration: must be <= 3650d (docs/limits.md), got 7300d"},
+        InvalidCase{"seed_above_2_63", [](Scenario& s) { s.seed = ~uint64_t{0}; },
+                    "seed: must be between 0 and 2^63-1, got 18446744073709551615"},
+        InvalidCase{"too_many_bots", [](Scenario& s) { s.bots[0].count = 2000000; },
+                    "bots[0].count: the bot groups hold 2000000 bots up to here, more than the limit of 1000000"},
+        InvalidCase{"burst_of_1e8",
+                    [](Scenario& s) {
+                      s.workloads[0].arrivals.kind = ArrivalSpec::Kind::kSchedule;
+                      s.workloads[0].arrivals.bursts.push_back({Minutes(1), 100000000, Minutes(1)});
+                    },
+                    "workloads[0].arrivals: the workloads bring an estimated"},
+        InvalidCase{"arrival_rate_1e12", [](Scenario& s) { s.workloads[0].arrivals.rate_per_hour = 1e12; },
+                    "workloads[0].arrivals: the workloads bring an estimated"},
+        InvalidCase{"rate_so_small_its_gap_is_infinite",
+                    [](Scenario& s) { s.workloads[0].arrivals.rate_per_hour = 1e-300; },
+                    "workloads[0].arrivals.rate_per_hour: must be 0 or at least 1e-06"},
+        InvalidCase{"sample_every_us", [](Scenario& s) { s.sample_interval = Micros(1); },
+                    "sample_interval: must be >= 3600us for a 1h run (at most 1000000 samples"},
+        InvalidCase{"renotify_every_us", [](Scenario& s) { s.dispatcher.renotify_interval = Micros(1); },
+                    "dispatcher.renotify_interval: must be >= 360us for a 1h run"},
+        InvalidCase{"cancellation_poll_every_us",
+                    [](Scenario& s) { s.dispatcher.cancellation_poll_interval = Micros(1); },
+                    "dispatcher.cancellation_poll_interval: must be >= 360us for a 1h run"},
+        InvalidCase{"restart_every_us", [](Scenario& s) { s.faults.restart_every = Micros(1); },
+                    "faults.scheduler_restarts.every: the run would restart the scheduler 3600000000 times"},
+        InvalidCase{"death_rate_1e12", [](Scenario& s) { s.faults.bot_deaths.rate_per_bot_day = 1e12; },
+                    "faults.bot_deaths.rate_per_bot_day: the run would see an expected"},
+        InvalidCase{"flap_rate_1e12", [](Scenario& s) { s.faults.bot_flaps.rate_per_bot_day = 1e12; },
+                    "faults.bot_flaps.rate_per_bot_day: the run would see an expected"},
+        InvalidCase{"poll_every_us",
+                    [](Scenario& s) {
+                      s.bots[0].count = 1000000;
+                      s.bots[0].poll_interval = Micros(1);
+                    },
+                    "bots[0].poll_interval: the group would poll"},
+        InvalidCase{"name_escapes_runs", [](Scenario& s) { s.name = "../../etc"; },
+                    "name: may hold only letters, digits"},
+        InvalidCase{"name_leading_dot", [](Scenario& s) { s.name = ".hidden"; }, "name: must not start with '.'"},
+        InvalidCase{"name_double_dot", [](Scenario& s) { s.name = "a..b"; }, "name: must not contain \"..\""},
+        InvalidCase{"name_newline", [](Scenario& s) { s.name = "a\nb"; }, "name: may hold only letters"},
+        InvalidCase{"group_with_slash", [](Scenario& s) { s.bots[0].name = "g/h"; },
+                    "bots[0].group: may hold only letters"},
+        InvalidCase{"workload_with_space", [](Scenario& s) { s.workloads[0].name = "w x"; },
+                    "workloads[0].name: may hold only letters"},
+        InvalidCase{"account_with_comma",
+                    [](Scenario& s) {
+                      s.accounts[0].id = "a,b";
+                      s.workloads[0].account = "a,b";
+                    },
+                    "accounts.a,b: may hold only letters"},
+        InvalidCase{"label_with_separator", [](Scenario& s) { s.bots[0].labels = MakeLabelSet({"os:linux;evil"}); },
+                    "bots[0].labels[0]: must not contain ';' (it separates labels in the run folder)"},
+        InvalidCase{"label_with_newline", [](Scenario& s) { s.workloads[0].base_labels = {"a\nb"}; },
+                    "workloads[0].base_labels[0]: must not contain control characters or newlines"},
+        InvalidCase{"tag_with_comma", [](Scenario& s) { s.workloads[0].tags = {"x,y"}; },
+                    "workloads[0].tags[0]: must not contain ','"}),
     [](const ::testing::TestParamInfo<InvalidCase>& info) { return std::string(info.param.name); });
+
+// A flapping bot keeps running its task: that time is busy and available.
+// Counting it busy but not available gave 105% with flaps alone; the per-bot
+// invariant (busy + unavailable <= window) would have reported it.
+TEST(SimRun, FlappingAndDyingBotsNeverPushUtilisationAboveOne) {
+  const char* base = R"(
+duration: 12h
+warmup: 30m
+sample_interval: 10m
+accounts: {a: {charge_rate: [1], max_charge_seconds: 3600}}
+bots: [{group: g, count: 8, poll_interval: 5s}]
+workloads:
+  - account: a
+    arrivals: {kind: poisson, rate_per_hour: 400}
+    duration: 30m
+dispatcher: {bot_death_timeout: 2h}
+)";
+  for (const char* faults : {
+           "faults: {bot_flaps: {rate_per_bot_day: 40, downtime: {dist: exponential, mean: 20m}}}\n",
+           "faults: {bot_deaths: {rate_per_bot_day: 10, downtime: 30m},\n"
+           "         bot_flaps: {rate_per_bot_day: 40, downtime: {dist: uniform, min: 1m, max: 3h}}}\n"}) {
+    Scenario s = Parse(std::string(base) + faults);
+    for (uint64_t seed : {1, 2, 3}) {
+      RunResult r = MustRun(s, seed);
+      ExpectAccountedOnce(r);
+      const AccountSummary& fleet = r.summary.back();
+      EXPECT_GT(fleet.utilisation, 0.5) << "seed " << seed << ": the fleet should be saturated";
+      EXPECT_LE(fleet.utilisation, 1.0) << "seed " << seed << "\n" << faults;
+      for (const AccountSummary& a : r.summary) EXPECT_LE(a.utilisation, 1.0) << a.account;
+    }
+  }
+}
+
+// Every duration at the largest value the limits allow, and distributions
+// whose draws would pass the int64 microsecond limit uncapped: the run ends
+// normally (the sanitizer build checks that no time addition overflows).
+TEST(SimRun, DurationsAtTheirLimitRunWithoutOverflow) {
+  Scenario s = Parse(R"(
+duration: 2h
+sample_interval: 36500d
+policy: {bot_expiration: 36500d, worker_queue_timeout: 36500d, max_queue_age: 36500d}
+accounts: {a: {charge_rate: [1]}}
+bots: [{group: g, count: 4, poll_interval: 36500d, abort_time: 36500d, provision_time: 36500d,
+        label_changes: [{at: 36500d, labels: []}]}]
+workloads:
+  - name: long
+    account: a
+    arrivals: {kind: schedule, rate_per_hour: 2, diurnal_peak: 36500d,
+               bursts: [{at: 36500d, count: 5, over: 36500d}, {at: 1m, count: 20000, over: 36500d}]}
+    duration: {dist: lognormal, median: 36500d, sigma: 10}
+    cancel: {fraction: 0.5, after: 36500d}
+  - name: exp
+    account: a
+    arrivals: {kind: list, times: [0s, 1s, 36500d]}
+    duration: {dist: exponential, mean: 36500d}
+dispatcher: {renotify_interval: 36500d, cancellation_poll_interval: 36500d, bot_death_timeout: 36500d,
+             batch_window: 36500d}
+faults:
+  delayed_notifications: {probability: 0.5, delay: {dist: lognormal, median: 36500d, sigma: 10}}
+  task_errors: {probability: 0.5, after: 36500d}
+  bot_deaths: {rate_per_bot_day: 1e-06, downtime: {dist: exponential, mean: 36500d},
+               scheduled: [{at: 1m, group: g, count: 1, downtime: 36500d}]}
+  bot_flaps: {rate_per_bot_day: 50, downtime: {dist: lognormal, median: 36500d, sigma: 10}}
+  scheduler_restarts: {at: [36500d], every: 36500d}
+)");
+  for (uint64_t seed : {1, 2}) {
+    RunResult r = MustRun(s, seed);
+    ExpectAccountedOnce(r);
+    EXPECT_LE(r.summary.back().utilisation, 1.0);
+  }
+  // The longest run, with a burst spread over the longest span: spreading it
+  // multiplies the span by the burst index, which passes 64 bits.
+  Scenario longest = Parse(R"(
+duration: 3650d
+sample_interval: 36500d
+accounts: {a: {charge_rate: [1]}}
+bots: [{group: g, count: 1, poll_interval: 36500d}]
+workloads:
+  - {account: a, arrivals: {kind: schedule, bursts: [{at: 0s, count: 30000, over: 36500d}]}, duration: 1s}
+dispatcher: {renotify_interval: 36500d, cancellation_poll_interval: 36500d}
+)");
+  RunResult r = MustRun(longest, 1);
+  ExpectAccountedOnce(r);
+  EXPECT_EQ(r.tasks.size(), 3001u);  // the burst's first tenth (and one) falls within the run
+}
+
+TEST(SimRun, RunRefusesSeedsAbove2To63AndRunsOverTheMemoryBudget) {
+  Scenario s = BuiltInCode();
+  StatusOr<RunResult> r = RunScenario(s, uint64_t{1} << 63, RunOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "seed: must be between 0 and 2^63-1, got 9223372036854775808");
+  EXPECT_TRUE(RunScenario(s, (uint64_t{1} << 63) - 1, RunOptions{}).ok());
+  RunOptions small;
+  small.max_memory_bytes = 1 << 20;
+  fs::path out = TempDir("over_budget");
+  small.out_dir = out.string();
+  r = RunScenario(s, 1, small);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("more than --max-memory 1.0 MiB"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// `qsim run --seed` and `--max-memory` parse through these: one seed rule for
+// the command line and YAML, so a resolved scenario always reruns.
+TEST(SimLimits, SeedsAreDecimalFrom0To2To63Minus1) {
+  EXPECT_EQ(*ParseSeed("0"), 0u);
+  EXPECT_EQ(*ParseSeed("9223372036854775807"), 9223372036854775807u);
+  for (const char* bad : {"-1", "9223372036854775808", "18446744073709551615", "99999999999999999999", "0x10",
+                          "+5", " 5", "5 ", "", "1e3"}) {
+    StatusOr<uint64_t> s = ParseSeed(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.status().message().find("from 0 to 2^63-1"), std::string::npos) << s.status().message();
+  }
+}
+
+TEST(SimLimits, MemorySizesTakeBinaryUnits) {
+  EXPECT_EQ(*ParseBytes("4GiB"), int64_t{4} << 30);
+  EXPECT_EQ(*ParseBytes("512M"), int64_t{512} << 20);
+  EXPECT_EQ(*ParseBytes("1000"), 1000);
+  EXPECT_EQ(*ParseBytes("0"), 0);
+  for (const char* bad : {"", "G", "-1G", "4 GiB", "4gb", "1.5G", "99999999999T"}) {
+    EXPECT_FALSE(ParseBytes(bad).ok()) << bad;
+  }
+  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
+  EXPECT_EQ(FormatBytes(100), "100 B");
+}
+
+TEST(SimRun, EstimateGrowsWithRatesBurstsBotsAndOutputs) {
+  Scenario s = BuiltInCode();
+  RunEstimate e = EstimateRun(s, Outputs{false, false});
+  EXPECT_GE(e.tasks, 60);  // 60/h over 1h, at the upper end
+  EXPECT_LT(e.tasks, 200);
+  EXPECT_GT(e.events, e.tasks);
+  s.workloads[0].arrivals.kind = ArrivalSpec::Kind::kSchedule;
+  s.workloads[0].arrivals.bursts.push_back({Minutes(1), 5000, Minutes(1)});
+  RunEstimate burst = EstimateRun(s, Outputs{false, false});
+  EXPECT_GE(burst.tasks, e.tasks + 5000);
+  EXPECT_GT(burst.memory_bytes, e.memory_bytes);
+  EXPECT_GT(EstimateRun(s, Outputs{true, true}).output_bytes, burst.output_bytes);
+  s.bots[0].count = 100000;
+  EXPECT_GT(EstimateRun(s, Outputs{false, false}).memory_bytes, burst.memory_bytes + 100000 * 1024);
+}
+
+TEST(SimRun, ValidatePrintsTheEstimateAndRunRefusesOverBudget) {
+  fs::path dir = TempDir("estimate");
+  fs::create_directories(dir);
+  std::ofstream(dir / "big.yaml") << "duration: 1d\naccounts: {a: {}}\nbots: [{group: g, count: 1000}]\n"
+                                      "workloads: [{account: a, arrivals: {kind: poisson, rate_per_hour: 100000},"
+                                      " duration: 1m}]\n";
+  std::ostringstream out, err;
+  EXPECT_EQ(ValidateCommand({(dir / "big.yaml").string()}, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("  estimate: 24092"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find(" of memory"), std::string::npos) << out.str();
+  RunArgs args;
+  args.scenario = (dir / "big.yaml").string();
+  args.out_dir = (dir / "run").string();
+  args.max_memory_bytes = 64 << 20;
+  EXPECT_EQ(RunCommand(args, nullptr, out, err), 2);
+  EXPECT_NE(err.str().find("big.yaml: the run is estimated to need"), std::string::npos) << err.str();
+  EXPECT_FALSE(fs::exists(dir / "run"));
+}
 
 TEST(SimRun, CommandsReturnTheContractedExitCodes) {
   fs::path dir = TempDir("cmd");

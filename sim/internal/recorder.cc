@@ -12,6 +12,10 @@ Recorder::Recorder(const Scenario& scenario, const TaskTable& tasks)
       window_start_(kStart + scenario.warmup),
       end_(kStart + scenario.duration),
       accounts_(scenario.accounts.size()) {
+  size_t bots = 0;
+  for (const BotGroupSpec& g : scenario.bots) bots += static_cast<size_t>(g.count);
+  bot_busy_us_.assign(bots, 0);
+  bot_unavailable_us_.assign(bots, 0);
   for (size_t a = 0; a < scenario.accounts.size(); ++a) {
     for (int p = 0; p < kNumPriorities; ++p) accounts_[a].charge_sum += scenario.accounts[a].config.charge_rate[p];
   }

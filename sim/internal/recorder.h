@@ -42,8 +42,18 @@ class Recorder {
   Status Open(const std::string& out_dir, const Outputs& outputs);
 
   // --- measured within the window after the warm-up
-  void AddBusy(uint32_t account, Time from, Time to);
-  void AddSilent(Time from, Time to);
+  // Bot `bot` ran a task of `account` over [from, to).
+  void AddBusy(uint32_t bot, uint32_t account, Time from, Time to);
+  // Bot `bot` was unavailable over [from, to): silent (dead or flapping)
+  // without a task it is still running. A flapping bot that keeps running its
+  // task is busy and available, so a bot's busy and unavailable spans never
+  // overlap, and busy + unavailable <= the window so far, per bot.
+  void AddUnavailable(uint32_t bot, Time from, Time to);
+  // A bot's busy and unavailable time so far within the window.
+  int64_t bot_busy_us(uint32_t bot) const { return bot_busy_us_[bot]; }
+  int64_t bot_unavailable_us(uint32_t bot) const { return bot_unavailable_us_[bot]; }
+  // The window's length up to `now` (0 before the warm-up ends).
+  int64_t WindowUpTo(Time now) const;
   // The number of tasks in the system changes by `delta` at `now`.
   void ChangeInSystem(Time now, int delta);
 
@@ -82,7 +92,9 @@ class Recorder {
   int64_t in_system_ = 0;
   Time area_last_{};
   double area_ = 0;        // task-seconds in the system within the window
-  int64_t silent_us_ = 0;  // bot time spent silent within the window
+  int64_t unavailable_us_ = 0;  // bot time spent unavailable within the window
+  std::vector<int64_t> bot_busy_us_;         // by bot
+  std::vector<int64_t> bot_unavailable_us_;  // by bot
   std::vector<std::string> violations_;  // the first 1000
   int64_t fleet_violations_ = 0;
   std::unique_ptr<CsvWriter> events_csv_;
@@ -91,16 +103,24 @@ class Recorder {
 
 // ---------------------------------------------------------------- inline: per-task bookkeeping
 
-inline void Recorder::AddBusy(uint32_t account, Time from, Time to) {
+inline void Recorder::AddBusy(uint32_t bot, uint32_t account, Time from, Time to) {
   from = std::max(from, window_start_);
   to = std::min(to, end_);
-  if (to > from) accounts_[account].busy_us += ToMicros(to - from);
+  if (to <= from) return;
+  accounts_[account].busy_us += ToMicros(to - from);
+  bot_busy_us_[bot] += ToMicros(to - from);
 }
 
-inline void Recorder::AddSilent(Time from, Time to) {
+inline void Recorder::AddUnavailable(uint32_t bot, Time from, Time to) {
   from = std::max(from, window_start_);
   to = std::min(to, end_);
-  if (to > from) silent_us_ += ToMicros(to - from);
+  if (to <= from) return;
+  unavailable_us_ += ToMicros(to - from);
+  bot_unavailable_us_[bot] += ToMicros(to - from);
+}
+
+inline int64_t Recorder::WindowUpTo(Time now) const {
+  return now > window_start_ ? ToMicros(std::min(now, end_) - window_start_) : 0;
 }
 
 inline void Recorder::ChangeInSystem(Time now, int delta) {

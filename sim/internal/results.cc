@@ -96,7 +96,7 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
     busy_total += a.busy_us;
     charge_total += a.charge_sum;
   }
-  int64_t available = static_cast<int64_t>(bots) * ToMicros(r->measured) - silent_us_;
+  int64_t available = static_cast<int64_t>(bots) * ToMicros(r->measured) - unavailable_us_;
   double hours = window_s / 3600;
   for (size_t k = 0; k <= n; ++k) {
     AccountSummary& s = sums[k];

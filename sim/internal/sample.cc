@@ -1,18 +1,30 @@
 #include "sim/internal/sample.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "sim/limits.h"
 
 namespace qsim::sim {
 
 namespace {
 Duration FromSeconds(double s) {
   if (!(s > 0)) return Duration::zero();
-  // Durations beyond ~292k years would overflow; no scenario means that.
-  if (s > 9.0e12) s = 9.0e12;
+  // A draw is capped like every scenario duration (sim/limits.h), so that
+  // now + draw stays far from the int64 limit; no scenario means that much.
+  double max_s = static_cast<double>(ToMicros(kMaxAnyDuration)) / 1e6;
+  if (s > max_s) s = max_s;
   return Micros(std::llround(s * 1e6));
 }
 double ToSeconds(Duration d) { return static_cast<double>(ToMicros(d)) / 1e6; }
 }  // namespace
+
+Duration GapFromSeconds(double seconds) {
+  double max_us = static_cast<double>(ToMicros(kMaxAnyDuration));
+  double us = seconds * 1e6;
+  if (!(us < max_us)) return kMaxAnyDuration;  // also NaN
+  return Micros(std::max<int64_t>(1, std::llround(us)));
+}
 
 Duration Sample(const DurationDist& d, RandomStream& rng) {
   switch (d.kind) {

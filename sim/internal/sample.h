@@ -10,4 +10,9 @@ namespace qsim::sim {
 // distributions with one value draw nothing from `rng`.
 Duration Sample(const DurationDist& d, RandomStream& rng);
 
+// The gap to a random event `seconds` ahead, rounded to the microsecond and
+// kept within [1us, kMaxAnyDuration] (sim/limits.h), so that now + gap cannot
+// overflow however small the rate that drew it.
+Duration GapFromSeconds(double seconds);
+
 }  // namespace qsim::sim

@@ -21,7 +21,15 @@ struct Problem {
 };
 using Check = std::optional<Problem>;  // nullopt: nothing wrong
 
-// duration, warmup, sample_interval.
+// Why `name` cannot name a scenario, account, bot group or workload, or "".
+// Names reach file names and CSV cells: [A-Za-z0-9._-], at most 100
+// characters, no leading '.', no "..".
+std::string NameProblem(const std::string& name);
+// Why a label or tag cannot be used, or "": no ';' or ',' (they separate
+// labels in the run folder), no control characters.
+std::string LabelProblem(const std::string& label);
+
+// name, seed, duration, warmup, sample_interval.
 Check CheckRunLength(const Scenario& s);
 Check CheckPolicy(const Policy& p);
 // Account i, and that it follows account i-1 in id order (ids are unique).
@@ -34,6 +42,11 @@ Check CheckWorkload(const Scenario& s, size_t i);
 Check CheckDispatcher(const DispatcherSpec& d);
 // The faults; the scheduled outages' groups are among s.bots.
 Check CheckFaults(const Scenario& s);
+
+// The limits of docs/limits.md (sim/limits.h): run length, seed, bot and
+// task counts, intervals relative to the duration, outage and restart counts.
+// REQUIRES: the checks above passed (values in range).
+Check CheckLimits(const Scenario& s);
 
 // Every check above in that order, and that there is at least one account and
 // one bot group: the first problem found.

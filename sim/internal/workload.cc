@@ -82,7 +82,7 @@ void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arriv
       double peak_rate;
       decltype(make) create;
       void Arm() const {
-        Duration gap = Micros(std::max<int64_t>(1, std::llround(rng->Exponential(3600.0 / peak_rate) * 1e6)));
+        Duration gap = GapFromSeconds(rng->Exponential(3600.0 / peak_rate));
         if (self->engine_.now() + gap > self->end_) return;
         Next next = *this;
         self->engine_.After(gap, [next] {
@@ -101,7 +101,9 @@ void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arriv
   }
   for (const Burst& burst : a.bursts) {
     for (int64_t k = 0; k < burst.count; ++k) {
-      Duration at = burst.at + Micros(burst.count > 0 ? ToMicros(burst.over) * k / burst.count : 0);
+      // over * k overflows 64 bits for long spans of large bursts.
+      Duration at = burst.at + Micros(static_cast<int64_t>(static_cast<__int128>(ToMicros(burst.over)) * k /
+                                                           std::max<int64_t>(burst.count, 1)));
       if (at > scenario_.duration) break;
       engine_.Schedule(kStart + at, make);
     }

@@ -314,8 +314,10 @@ void World::RunDone(uint32_t b) {
 void World::ReleaseBot(uint32_t b, Time busy_end) {
   Bot& bot = bots_[b];
   Task& t = tasks_[bot.task];
-  recorder_.AddBusy(t.account, t.claim, busy_end);
+  recorder_.AddBusy(b, t.account, t.claim, busy_end);
   t.claim = kNever;
+  // Its task gone while the bot is silent: it is unavailable from now on.
+  if (bot.silent && bot.unavailable_since == kNever) bot.unavailable_since = busy_end;
   bot.task = -1;
   bot.aborting = false;
   bot.deferred = Deferred::kNone;
@@ -379,7 +381,6 @@ void World::Outage(uint32_t b, Duration downtime, bool kill) {
   if (bot.silent) return;
   Time now = engine_.now();
   bot.silent = true;
-  bot.silent_since = now;
   bot.parked = false;
   engine_.Cancel(&bot.poll);
   if (bot.state == BotState::kPolling) bot.state = BotState::kIdle;  // Flush skips it
@@ -387,12 +388,15 @@ void World::Outage(uint32_t b, Duration downtime, bool kill) {
     // The task dies with the bot; busy time stops now. The dispatcher only
     // learns of it by the death timeout, or when the bot comes back.
     Task& t = tasks_[bot.task];
-    recorder_.AddBusy(t.account, t.claim, now);
+    recorder_.AddBusy(b, t.account, t.claim, now);
     t.claim = now;
     engine_.Cancel(&bot.run);
     bot.task_killed = true;
     bot.aborting = false;
   }
+  // A flapping bot that keeps running its task stays busy and available;
+  // otherwise the silent bot is unavailable.
+  bot.unavailable_since = bot.task < 0 || bot.task_killed ? now : kNever;
   bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, [this, b] {
     bots_[b].detect = {};
     DetectDead(b);
@@ -429,7 +433,12 @@ void World::DetectDead(uint32_t b) {
 void World::Return(uint32_t b) {
   Bot& bot = bots_[b];
   Time now = engine_.now();
-  recorder_.AddSilent(bot.silent_since, now);
+  // A run that ended while the bot was silent ends its busy time then.
+  if (bot.unavailable_since == kNever && bot.task >= 0 && bot.deferred == Deferred::kRunDone) {
+    bot.unavailable_since = bot.deferred_time;
+  }
+  if (bot.unavailable_since != kNever) recorder_.AddUnavailable(b, bot.unavailable_since, now);
+  bot.unavailable_since = kNever;
   bot.silent = false;
   engine_.Cancel(&bot.detect);
   if (bot.task >= 0) {
@@ -495,6 +504,7 @@ void World::ReportLibraryError(Time t, const std::string& what, const Status& st
 
 void World::TakeSample() {
   CheckBalances();
+  CheckBotTime();
   if (!recorder_.writes_timeseries()) return;
   BotCounts counts;
   for (const Bot& bot : bots_) {
@@ -503,6 +513,25 @@ void World::TakeSample() {
     else ++counts.idle;
   }
   recorder_.WriteSample(engine_.now(), host_->scheduler(), counts);
+}
+
+void World::CheckBotTime() {
+  int64_t window = recorder_.WindowUpTo(engine_.now());
+  int64_t busy = 0, unavailable = 0;
+  for (uint32_t b = 0; b < bots_.size(); ++b) {
+    int64_t bb = recorder_.bot_busy_us(b), bu = recorder_.bot_unavailable_us(b);
+    busy += bb;
+    unavailable += bu;
+    if (bb + bu > window) {
+      recorder_.Violation(At() + "bot " + bots_[b].id + " was busy " + FormatMicros(bb) + "s and unavailable " +
+                          FormatMicros(bu) + "s within a window of " + FormatMicros(window) + "s");
+    }
+  }
+  int64_t available = static_cast<int64_t>(bots_.size()) * window - unavailable;
+  if (busy > available) {
+    recorder_.Violation(At() + "the fleet was busy " + FormatMicros(busy) + "s of " + FormatMicros(available) +
+                        "s available bot time");
+  }
 }
 
 void World::CheckBalances() { audit_.Check(engine_.now(), host_->scheduler().Balances(), recorder_); }

@@ -72,7 +72,9 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     AbortReason abort_reason = AbortReason::kPreempt;
     Deferred deferred = Deferred::kNone;  // a report the bot could not send while silent
     Time deferred_time{};
-    Time silent_since{};
+    // Silent without a task it is still running, since then (kNever: not
+    // unavailable). Recorder::AddUnavailable explains the accounting.
+    Time unavailable_since = kNever;
   };
 
   // --- wiring (world_setup.cc), in the order Setup runs them
@@ -132,6 +134,9 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void TakeSample();
   void CheckBalances();
   void CheckAccounting();
+  // Busy <= available for every bot, and for the fleet: each bot's busy and
+  // unavailable time within the window add up to at most the window so far.
+  void CheckBotTime();
   std::string At() const;  // "t=<now>: "
 
   const Scenario& scenario_;

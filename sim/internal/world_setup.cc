@@ -132,7 +132,7 @@ void World::ScheduleOutages(const OutageSpec& spec, bool kill, const std::string
       const OutageSpec* spec;
       bool kill;
       void Arm() const {
-        Duration gap = Micros(std::max<int64_t>(1, std::llround(rng->Exponential(mean_s) * 1e6)));
+        Duration gap = GapFromSeconds(rng->Exponential(mean_s));
         if (w->engine_.now() + gap > w->end_) return;
         Next self = *this;
         w->engine_.After(gap, [self] {
@@ -175,12 +175,21 @@ Status World::Setup() {
 // to the end.
 void World::CloseBooks() {
   recorder_.ChangeInSystem(engine_.now(), 0);
-  for (Bot& bot : bots_) {
-    if (bot.silent) recorder_.AddSilent(bot.silent_since, end_);
-    if (bot.task >= 0 && !bot.task_killed) recorder_.AddBusy(tasks_[bot.task].account, tasks_[bot.task].claim, end_);
+  for (uint32_t b = 0; b < bots_.size(); ++b) {
+    Bot& bot = bots_[b];
+    // A run that ended while its bot was silent was busy until then.
+    bool ran_out = bot.task >= 0 && !bot.task_killed && bot.deferred == Deferred::kRunDone;
+    if (bot.silent) {
+      Time from = bot.unavailable_since == kNever && ran_out ? bot.deferred_time : bot.unavailable_since;
+      if (from != kNever) recorder_.AddUnavailable(b, from, end_);
+    }
+    if (bot.task >= 0 && !bot.task_killed) {
+      recorder_.AddBusy(b, tasks_[bot.task].account, tasks_[bot.task].claim, ran_out ? bot.deferred_time : end_);
+    }
   }
   CheckBalances();
   CheckAccounting();
+  CheckBotTime();
 }
 
 Status World::Run(const RunOptions& options, RunResult* result) {
