@@ -245,7 +245,7 @@ void CheckTaskCount(const std::string& dir, int64_t warmup_us, std::vector<std::
   }
   int enqueue = tasks->Column(Column(kTasksColumns, "enqueue_s"));
   if (enqueue < 0) {
-    problems.push_back(tasks->path() + ": no enqueue_s column");
+    problems.push_back(tasks->path() + ":1: the header has no enqueue_s column");
     return;
   }
   int64_t rows = 0, measured = 0;
@@ -441,7 +441,7 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
   if (error) return IoError(dir + ": cannot list the folder: " + error.message());
   for (const fs::directory_entry& entry : it) present.insert(entry.path().filename().string());
   for (const std::string& name : listed) {
-    if (present.count(name) == 0) check.problems.push_back(name + " is listed in run.json but missing");
+    if (present.count(name) == 0) check.problems.push_back(InDir(dir, name) + " is listed in run.json but missing");
   }
   for (const std::string& name : present) {
     if (listed.count(name) > 0 || name == kManifestFile || name == kReportFile) continue;
