@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::app {
 namespace {
@@ -55,11 +56,12 @@ TEST(QsimCli, UsageErrorsExitTwo) {
 }
 
 TEST(QsimCli, UnwritableOutputFolderExitsThreeNamingThePathAndReason) {
-  std::string dir = ::testing::TempDir() + "qsim-cli-test";
+  testing::ScopedTempDir temp("qsim-cli-test");
+  const std::string dir = temp.path();
   std::filesystem::create_directories(dir);
   std::string blocker = dir + "/not-a-folder";
   ASSERT_TRUE(runfolder::WriteTextFile(blocker, "a file where the run folder's parent should be").ok());
-  Ran ran = RunQsim("run " + std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke/quickstart.yaml --quiet --out " +
+  Ran ran = RunQsim("run " + testing::SourceDir() + "/scenarios/smoke/quickstart.yaml --quiet --out " +
                     blocker + "/run");
   EXPECT_EQ(ran.exit_code, 3) << ran.output;
   EXPECT_NE(ran.output.find(blocker + "/run"), std::string::npos) << ran.output;

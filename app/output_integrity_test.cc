@@ -22,6 +22,7 @@
 
 #include "runfolder/files.h"
 #include "runfolder/manifest.h"
+#include "tests/testing/test_util.h"
 
 extern char** environ;
 
@@ -51,14 +52,7 @@ Ran RunQsim(const std::string& args) {
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string FreshDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "qsim-integrity-test/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string Smoke(const std::string& name) { return std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke/" + name; }
+std::string Smoke(const std::string& name) { return testing::SourceDir() + "/scenarios/smoke/" + name; }
 
 // The smoke quickstart made to last a century of simulated time: it runs
 // until stopped.
@@ -123,7 +117,8 @@ int WaitExit(pid_t pid) {
 }
 
 TEST(OutputIntegrity, RunStoppedBySigtermIsMarkedIncompleteAndReportRefusesIt) {
-  std::string dir = FreshDir("sigterm-run");
+  testing::ScopedTempDir temp("sigterm-run");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   pid_t pid = StartQsim({"run", WriteLongScenario(dir), "--quiet", "--outputs", "tasks,summary,events",
                          "--out", run},
@@ -150,7 +145,8 @@ TEST(OutputIntegrity, RunStoppedBySigtermIsMarkedIncompleteAndReportRefusesIt) {
 }
 
 TEST(OutputIntegrity, CompareStoppedBySigtermStopsItsChildRunsAndWaits) {
-  std::string dir = FreshDir("sigterm-compare");
+  testing::ScopedTempDir temp("sigterm-compare");
+  std::string dir = temp.path();
   std::string long_yaml = WriteLongScenario(dir);
   std::string out = dir + "/cmp";
   pid_t pid = StartQsim({"compare", long_yaml, long_yaml, "--seeds", "2", "--jobs", "2", "--out", out},
@@ -176,7 +172,8 @@ TEST(OutputIntegrity, CompareStoppedBySigtermStopsItsChildRunsAndWaits) {
 }
 
 TEST(OutputIntegrity, RerunWithFewerOutputsLeavesNoStaleFile) {
-  std::string dir = FreshDir("rerun");
+  testing::ScopedTempDir temp("rerun");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   Ran first = RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --outputs tasks,summary,timeseries,events --out " +
                       run);
@@ -193,7 +190,8 @@ TEST(OutputIntegrity, RerunWithFewerOutputsLeavesNoStaleFile) {
 }
 
 TEST(OutputIntegrity, RunIntoAFolderHoldingOtherFilesIsRefused) {
-  std::string dir = FreshDir("foreign");
+  testing::ScopedTempDir temp("foreign");
+  std::string dir = temp.path();
   ASSERT_TRUE(runfolder::WriteTextFile(dir + "/notes.txt", "mine").ok());
   Ran ran = RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --out " + dir);
   EXPECT_EQ(ran.exit_code, 2) << ran.output;
@@ -202,7 +200,8 @@ TEST(OutputIntegrity, RunIntoAFolderHoldingOtherFilesIsRefused) {
 }
 
 TEST(OutputIntegrity, ReportFlagsAMixedFolder) {
-  std::string dir = FreshDir("mixed");
+  testing::ScopedTempDir temp("mixed");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   ASSERT_EQ(RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --no-report --outputs tasks,summary --out " + run)
                 .exit_code,
@@ -215,7 +214,8 @@ TEST(OutputIntegrity, ReportFlagsAMixedFolder) {
 }
 
 TEST(OutputIntegrity, ReportFlagsTasksThatDisagreeWithTheSummary) {
-  std::string dir = FreshDir("cut");
+  testing::ScopedTempDir temp("cut");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   ASSERT_EQ(RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --no-report --out " + run).exit_code, 0);
   StatusOr<std::string> tasks = runfolder::ReadTextFile(run + "/tasks.csv");
@@ -234,7 +234,8 @@ TEST(OutputIntegrity, ReportFlagsTasksThatDisagreeWithTheSummary) {
 }
 
 TEST(OutputIntegrity, ReportAcceptsAnOldFormatFolderWithAWarning) {
-  std::string dir = FreshDir("old-format");
+  testing::ScopedTempDir temp("old-format");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   ASSERT_EQ(RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --no-report --out " + run).exit_code, 0);
   fs::remove(run + "/run.json");
@@ -254,7 +255,8 @@ void WriteShards(const std::string& dir) {
 }
 
 TEST(OutputIntegrity, MergeRefusesToWriteOverItsInputAndOverlappingShards) {
-  std::string dir = FreshDir("merge");
+  testing::ScopedTempDir temp("merge");
+  std::string dir = temp.path();
   WriteShards(dir);
   StatusOr<std::string> before = runfolder::ReadTextFile(dir + "/s1/summaries.csv");
   ASSERT_TRUE(before.ok());
@@ -276,7 +278,8 @@ TEST(OutputIntegrity, MergeRefusesToWriteOverItsInputAndOverlappingShards) {
 }
 
 TEST(OutputIntegrity, UnusableCheckOutIsExitThreeNotAFailedExpectation) {
-  std::string dir = FreshDir("check-out");
+  testing::ScopedTempDir temp("check-out");
+  std::string dir = temp.path();
   ASSERT_TRUE(runfolder::WriteTextFile(dir + "/file", "x").ok());
   Ran ran = RunQsim("check " + Smoke("quickstart.yaml") + " --out " + dir + "/file/runs");
   EXPECT_EQ(ran.exit_code, 3) << ran.output;
@@ -286,7 +289,8 @@ TEST(OutputIntegrity, UnusableCheckOutIsExitThreeNotAFailedExpectation) {
 }
 
 TEST(OutputIntegrity, RunJsonRecordsTheRun) {
-  std::string dir = FreshDir("manifest");
+  testing::ScopedTempDir temp("manifest");
+  std::string dir = temp.path();
   std::string run = dir + "/run";
   ASSERT_EQ(RunQsim("run " + Smoke("quickstart.yaml") + " --quiet --seed 7 --out " + run).exit_code, 0);
   StatusOr<std::optional<runfolder::RunManifest>> m = runfolder::ReadManifest(run);

@@ -12,6 +12,7 @@
 #include "runfolder/manifest.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim {
 namespace {
@@ -23,9 +24,10 @@ std::vector<std::string> Names(const std::array<std::string_view, N>& columns) {
 
 TEST(RunFolder, WrittenHeadersAreTheColumnLists) {
   StatusOr<sim::Scenario> scenario =
-      sim::LoadScenarioFile(std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke/preemption.yaml");
+      sim::LoadScenarioFile(testing::SourceDir() + "/scenarios/smoke/preemption.yaml");
   ASSERT_TRUE(scenario.ok()) << scenario.status().message();
-  const std::string dir = ::testing::TempDir() + "qsim-run-folder-test";
+  testing::ScopedTempDir temp("qsim-run-folder-test");
+  const std::string dir = temp.path();
   std::filesystem::remove_all(dir);
   sim::RunOptions options;
   options.out_dir = dir;
@@ -63,9 +65,10 @@ TEST(RunFolder, WrittenHeadersAreTheColumnLists) {
 // returns an error, writes no data file, and its run.json stays incomplete.
 TEST(RunFolder, StopRequestLeavesTheFolderIncompleteAndWritesNoData) {
   // 175k events: the stop is polled twice before the end.
-  StatusOr<sim::Scenario> scenario = sim::LoadScenarioFile(std::string(QSIM_SOURCE_DIR) + "/scenarios/diurnal-day.yaml");
+  StatusOr<sim::Scenario> scenario = sim::LoadScenarioFile(testing::SourceDir() + "/scenarios/diurnal-day.yaml");
   ASSERT_TRUE(scenario.ok()) << scenario.status().message();
-  const std::string dir = ::testing::TempDir() + "qsim-run-folder-stop-test";
+  testing::ScopedTempDir temp("qsim-run-folder-stop-test");
+  const std::string dir = temp.path();
   std::filesystem::remove_all(dir);
   sim::RunOptions options;
   options.out_dir = dir;

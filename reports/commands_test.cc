@@ -23,23 +23,16 @@
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::reports {
 namespace {
 
 const std::string kQsim = QSIM_BINARY;
-const std::string kSmoke = std::string(QSIM_SOURCE_DIR) + "/scenarios/smoke";
+const std::string kSmoke = testing::SourceDir() + "/scenarios/smoke";
 
 class ReportsCommands : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "qsim-commands-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   void Write(const std::string& name, const std::string& text) const {
     ASSERT_TRUE(runfolder::WriteTextFile(Path(name), text).ok());
@@ -59,7 +52,8 @@ class ReportsCommands : public ::testing::Test {
     return o;
   }
 
-  std::string dir_;
+  testing::ScopedTempDir temp_{"qsim-commands"};
+  std::string dir_ = temp_.path();
 };
 
 // A runner that runs nothing and reports every run as exited with `code`.

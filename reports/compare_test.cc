@@ -14,6 +14,7 @@
 
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::reports {
 namespace {
@@ -436,14 +437,6 @@ TEST(CompareSequentially, StopsAsSoonAsEveryGateIsDecided) {
 
 class SavedCompare : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "qsim-compare-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
   // Writes side/seed-S/{summary.csv,scenario.resolved.yaml} for each seed.
   void WriteSide(const std::string& side, const std::vector<uint64_t>& seeds, double wait_scale,
                  const std::string& scenario_name = "fleet") {
@@ -482,7 +475,8 @@ class SavedCompare : public ::testing::Test {
     if (err_text) *err_text = err.str();
     return status;
   }
-  std::string dir_;
+  testing::ScopedTempDir temp_{"qsim-compare"};
+  std::string dir_ = temp_.path();
 };
 
 TEST_F(SavedCompare, ComparesSavedRunsPairedBySeed) {

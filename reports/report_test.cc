@@ -11,6 +11,7 @@
 #include "reports/charts.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::reports {
 namespace {
@@ -19,9 +20,6 @@ namespace {
 class RunReportFolder : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "qsim-report-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     Write("tasks.csv",
           "task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,"
           "wait_s,times_preempted,times_unassigned,provision_needed,start_priority\n"
@@ -37,7 +35,6 @@ class RunReportFolder : public ::testing::Test {
           "test,2,1,0,0,0,0,1,1,1,1,1,1,40,0,0,57,0.33,0.5,0.15,0,0\n"
           "*,4,3,0,0,0,0,1,9.66667,2,21.2,25.52,26,120,1,29,174,1,1,0.45,0,0\n");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Write(const std::string& name, const std::string& text) {
     ASSERT_TRUE(runfolder::WriteTextFile(dir_ + "/" + name, text).ok());
@@ -63,7 +60,8 @@ class RunReportFolder : public ::testing::Test {
           "60.000000,COMPLETED,1,bot-1,build,1,BOT_IDLE\n");
   }
 
-  std::string dir_;
+  testing::ScopedTempDir temp_{"qsim-report"};
+  std::string dir_ = temp_.path();
 };
 
 int Count(const std::string& text, const std::string& needle) {

@@ -13,16 +13,12 @@
 
 #include "runfolder/columns.h"
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::runfolder {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string Slurp(const std::string& path) { return testing::ReadFile(path); }
 
 TEST(RunfolderNumbers, MicrosHaveSixDecimalsAndASign) {
   EXPECT_EQ(FormatMicros(0), "0.000000");

@@ -11,6 +11,7 @@
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::runfolder {
 namespace {
@@ -18,14 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// A fresh folder under the test's temporary directory.
-std::string FreshDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "qsim-manifest-test/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void Write(const std::string& dir, std::string_view name, const std::string& text) {
   ASSERT_TRUE(WriteTextFile(dir + "/" + std::string(name), text).ok());
@@ -94,7 +87,8 @@ TEST(RunManifest, ScenarioHashIgnoresOnlyTheSeedLine) {
 }
 
 TEST(RunFolderCheck, CompleteFolderPasses) {
-  std::string dir = FreshDir("complete");
+  testing::ScopedTempDir temp("complete");
+  std::string dir = temp.path();
   WriteSmallRun(dir);
   EXPECT_EQ(Problems(dir), "");
   Write(dir, kReportFile, "<html></html>");  // qsim report's page is allowed
@@ -102,7 +96,8 @@ TEST(RunFolderCheck, CompleteFolderPasses) {
 }
 
 TEST(RunFolderCheck, IncompleteRunIsRefused) {
-  std::string dir = FreshDir("incomplete");
+  testing::ScopedTempDir temp("incomplete");
+  std::string dir = temp.path();
   RunManifest m = WriteSmallRun(dir);
   m.status = RunStatus::kIncomplete;
   ASSERT_TRUE(WriteManifest(dir, m).ok());
@@ -113,7 +108,8 @@ TEST(RunFolderCheck, IncompleteRunIsRefused) {
 }
 
 TEST(RunFolderCheck, MixedFolderNamesTheStrayAndMissingFiles) {
-  std::string dir = FreshDir("mixed");
+  testing::ScopedTempDir temp("mixed");
+  std::string dir = temp.path();
   WriteSmallRun(dir);
   Write(dir, kEventsFile, "time_s\n");           // an older run's
   Write(dir, "tasks.csv.part", "t00000000,a");   // a write cut short
@@ -125,7 +121,8 @@ TEST(RunFolderCheck, MixedFolderNamesTheStrayAndMissingFiles) {
 }
 
 TEST(RunFolderCheck, TaskRowsDisagreeingWithTheSummaryAreFlagged) {
-  std::string dir = FreshDir("mismatch");
+  testing::ScopedTempDir temp("mismatch");
+  std::string dir = temp.path();
   WriteSmallRun(dir, /*summary_tasks=*/2);
   std::string problems = Problems(dir);
   EXPECT_TRUE(Contains(problems, "has 1 tasks enqueued after the warm-up (2 rows)")) << problems;
@@ -133,7 +130,8 @@ TEST(RunFolderCheck, TaskRowsDisagreeingWithTheSummaryAreFlagged) {
 }
 
 TEST(RunFolderCheck, FolderWithoutRunJsonIsAcceptedWithAWarning) {
-  std::string dir = FreshDir("old-format");
+  testing::ScopedTempDir temp("old-format");
+  std::string dir = temp.path();
   WriteSmallRun(dir);
   fs::remove(dir + "/run.json");
   std::string warning;
@@ -143,7 +141,8 @@ TEST(RunFolderCheck, FolderWithoutRunJsonIsAcceptedWithAWarning) {
 }
 
 TEST(PrepareRunFolder, ClearsAnEarlierRunsFilesRunJsonLast) {
-  std::string dir = FreshDir("rerun");
+  testing::ScopedTempDir temp("rerun");
+  std::string dir = temp.path();
   WriteSmallRun(dir);
   Write(dir, kEventsFile, "time_s\n");
   Write(dir, kReportFile, "<html></html>");
@@ -153,7 +152,8 @@ TEST(PrepareRunFolder, ClearsAnEarlierRunsFilesRunJsonLast) {
 }
 
 TEST(PrepareRunFolder, ClearsWhatTheEarlierRunJsonListed) {
-  std::string dir = FreshDir("listed");
+  testing::ScopedTempDir temp("listed");
+  std::string dir = temp.path();
   RunManifest m = WriteSmallRun(dir);
   m.files.push_back("future-output.csv");  // a later qsim's file
   ASSERT_TRUE(WriteManifest(dir, m).ok());
@@ -163,7 +163,8 @@ TEST(PrepareRunFolder, ClearsWhatTheEarlierRunJsonListed) {
 }
 
 TEST(PrepareRunFolder, RefusesAFolderHoldingOtherFilesAndDeletesNothing) {
-  std::string dir = FreshDir("foreign");
+  testing::ScopedTempDir temp("foreign");
+  std::string dir = temp.path();
   WriteSmallRun(dir);
   Write(dir, "notes.txt", "mine");
   Status s = PrepareRunFolder(dir);
@@ -175,13 +176,15 @@ TEST(PrepareRunFolder, RefusesAFolderHoldingOtherFilesAndDeletesNothing) {
 }
 
 TEST(PrepareRunFolder, CreatesAMissingFolder) {
-  std::string dir = FreshDir("parent") + "/a/b";
+  testing::ScopedTempDir temp("parent");
+  std::string dir = temp.path() + "/a/b";
   ASSERT_TRUE(PrepareRunFolder(dir).ok());
   EXPECT_TRUE(fs::is_directory(dir));
 }
 
 TEST(OutputNotAnInput, SameFolderSpelledDifferentlyIsRefused) {
-  std::string dir = FreshDir("shards");
+  testing::ScopedTempDir temp("shards");
+  std::string dir = temp.path();
   fs::create_directories(dir + "/s0");
   fs::create_directories(dir + "/s1");
   EXPECT_TRUE(RequireOutputNotAnInput(dir + "/merged", {dir + "/s0", dir + "/s1"}).ok());
@@ -206,7 +209,8 @@ TEST(WholeFileWrites, FullDiskNamesThePathAndTheReason) {
 }
 
 TEST(WholeFileWrites, PathUnderARegularFileNamesThePathAndTheReason) {
-  std::string dir = FreshDir("under-file");
+  testing::ScopedTempDir temp("under-file");
+  std::string dir = temp.path();
   Write(dir, "file", "x");
   Status s = WriteTextFile(dir + "/file/out.csv", "a\n");
   ASSERT_FALSE(s.ok());
@@ -220,7 +224,8 @@ TEST(WholeFileWrites, PathUnderARegularFileNamesThePathAndTheReason) {
 }
 
 TEST(WholeFileWrites, AnAbandonedCsvWriterLeavesNoFile) {
-  std::string dir = FreshDir("abandoned");
+  testing::ScopedTempDir temp("abandoned");
+  std::string dir = temp.path();
   {
     StatusOr<std::unique_ptr<CsvWriter>> w = CsvWriter::Open(dir + "/t.csv");
     ASSERT_TRUE(w.ok());
@@ -232,7 +237,8 @@ TEST(WholeFileWrites, AnAbandonedCsvWriterLeavesNoFile) {
 }
 
 TEST(WholeFileWrites, ReplacesTheOldFileOnlyWhenTheNewOneIsWhole) {
-  std::string dir = FreshDir("replace");
+  testing::ScopedTempDir temp("replace");
+  std::string dir = temp.path();
   Write(dir, "f.txt", "old");
   ASSERT_TRUE(WriteTextFile(dir + "/f.txt", "new").ok());
   StatusOr<std::string> text = ReadTextFile(dir + "/f.txt");

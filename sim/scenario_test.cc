@@ -12,20 +12,24 @@
 
 #include "scheduler/policy_schema.h"
 #include "sim/scenario.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string SourceDir() {
-  const char* d = std::getenv("QSIM_SOURCE_DIR");
-  return d ? d : ".";
+using testing::SourceDir;
+
+// One scratch folder for the whole binary, removed at exit.
+const std::string& Scratch() {
+  static testing::ScopedTempDir dir("qsim-scenario-test");
+  return dir.path();
 }
 
 // Writes `text` to a fresh temp file and loads it, as `qsim validate` does.
 StatusOr<Scenario> LoadText(const std::string& text, const std::string& name = "bad.yaml") {
-  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::path dir = Scratch();
   fs::create_directories(dir);
   fs::path file = dir / name;
   std::ofstream(file) << text;
@@ -100,7 +104,7 @@ TEST(ScenarioLoader, EveryShippedScenarioIsValid) {
     if (s.ok()) {
       // And its resolved form is a fixed point.
       std::string once = WriteResolvedScenario(*s);
-      fs::path tmp = fs::temp_directory_path() / ("qsim_resolved_" + std::to_string(::getpid()) + ".yaml");
+      fs::path tmp = fs::path(Scratch()) / "resolved.yaml";
       std::ofstream(tmp) << once;
       StatusOr<Scenario> again = LoadScenarioFile(tmp.string());
       ASSERT_TRUE(again.ok()) << entry.path() << ": " << again.status().message();
@@ -113,10 +117,7 @@ TEST(ScenarioLoader, EveryShippedScenarioIsValid) {
 }
 
 TEST(ScenarioLoader, TheReadmeExampleIsValid) {
-  std::ifstream in(fs::path(SourceDir()) / "scenarios" / "README.md");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string readme = ss.str();
+  std::string readme = testing::ReadFile(SourceDir() + "/scenarios/README.md");
   size_t begin = readme.find("```yaml\n");
   ASSERT_NE(begin, std::string::npos);
   begin += 8;
@@ -401,7 +402,7 @@ TEST(ScenarioLoader, RefusesSpecialAndOversizedFilesBeforeReading) {
     ASSERT_FALSE(s.ok()) << special;
     EXPECT_NE(s.status().message().find(": not a regular file"), std::string::npos) << s.status().message();
   }
-  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::path dir = Scratch();
   fs::create_directories(dir);
   fs::path fifo = dir / "fifo.yaml";
   fs::remove(fifo);
@@ -446,7 +447,7 @@ TEST(ScenarioLoader, CheckStrictYamlIsTheLoadersFirstPass) {
 }
 
 TEST(ScenarioLoader, ReplayRowErrorsNameTheLogLineAndColumn) {
-  fs::path dir = fs::temp_directory_path() / ("qsim_scenario_test_" + std::to_string(::getpid()));
+  fs::path dir = Scratch();
   fs::create_directories(dir);
   std::ofstream(dir / "log.csv") << "enqueue_s,account,base_labels,provisionable_labels,duration_s\n"
                                     "1.5,a,os:linux,,60\n"

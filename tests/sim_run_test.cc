@@ -14,6 +14,7 @@
 
 #include "sim/limits.h"
 #include "sim/sim.h"
+#include "tests/testing/test_util.h"
 
 namespace qsim::sim {
 namespace {
@@ -26,18 +27,15 @@ Scenario Parse(const std::string& text) {
   return s.ok() ? *s : Scenario{};
 }
 
+// A fresh folder `name` inside one scratch folder for the whole binary.
 fs::path TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("qsim_sim_run_test_" + std::to_string(::getpid())) / name;
+  static testing::ScopedTempDir scratch("qsim-sim-run-test");
+  fs::path d = fs::path(scratch.path()) / name;
   fs::remove_all(d);
   return d;
 }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ReadFile(const fs::path& p) { return testing::ReadFile(p.string()); }
 
 RunResult MustRun(const Scenario& s, uint64_t seed, const std::string& out_dir = "") {
   RunOptions o;

@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "tests/testing/test_util.h"
+
 namespace {
 
-const std::string kManifest = std::string(QSIM_SOURCE_DIR) + "/deploy/kubernetes/sweep-indexed-job.yaml";
+const std::string kManifest = qsim::testing::SourceDir() + "/deploy/kubernetes/sweep-indexed-job.yaml";
 
 std::vector<YAML::Node> Documents() {
   std::vector<YAML::Node> docs;
