@@ -167,10 +167,15 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   taken_ = 0;
   // The cohort's members leave it if taken or left out; the listed ones of
   // head_ join it; head_ keeps the rest, now with the left-out members.
-  std::vector<Request*> leaving = std::move(taken_from_cohort_);
+  // Scratch kept across passes: a pass allocates nothing here.
+  std::vector<Request*>& leaving = leaving_;
+  std::vector<Request*>& keep = keep_;
+  std::vector<Request*>& joining = joining_;
+  leaving.assign(taken_from_cohort_.begin(), taken_from_cohort_.end());
   taken_from_cohort_.clear();
+  keep.clear();
+  joining.clear();
   for (Request* r : leaving) r->taken = false;
-  std::vector<Request*> keep, joining;
   for (Request* r : head_) {
     if (r->taken) {
       r->taken = false;
@@ -188,7 +193,7 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   std::sort(keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(), ExaminationOrder);
   std::inplace_merge(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(),
                      ExaminationOrder);
-  head_ = std::move(keep);
+  head_.swap(keep);
   std::sort(joining.begin(), joining.end(), CohortOrder);
   std::sort(leaving.begin(), leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) RebuildCohort(leaving, joining);

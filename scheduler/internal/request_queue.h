@@ -133,7 +133,8 @@ class RequestQueue {
   // Taken from the cohort in this pass; removed from tail_ by MarkExamined.
   std::vector<Request*> taken_from_cohort_;
   size_t taken_ = 0;  // still in head_ or tail_, dropped by MarkExamined
-  std::vector<Request*> scratch_;  // MarkExamined's new tail, kept for its capacity
+  // MarkExamined's working lists, kept for their capacity.
+  std::vector<Request*> scratch_, keep_, joining_, leaving_;
 };
 
 }  // namespace qsim::internal
