@@ -22,7 +22,7 @@ std::unique_ptr<Request> MakeQueued(const std::string& id, Time enqueue, Time ex
     r->id_prefix = (r->id_prefix << 8) | static_cast<unsigned char>(i < id.size() ? id[i] : 0);
   }
   r->enqueue_time = enqueue;
-  r->examined_time = examined;
+  r->SetExamined(examined);
   return r;
 }
 
@@ -53,9 +53,10 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
     ExpectSorted(queue, members);
     // A pass examines most of the list (sometimes all, sometimes a few) and
     // places some, which leave.
-    now += Seconds(1);
+    // Sometimes two passes at one time: the cohort cannot hold that.
+    if (rng() % 5 != 0) now += Seconds(1);
     const uint64_t pass = static_cast<uint64_t>(round) + 1;
-    std::vector<Request*> examined;
+    std::vector<Request*> examined, unlisted;
     const int keep_one_in = std::vector<int>{1, 2, 40}[rng() % 3];
     const std::vector<Request*> listed = queue.all();  // Remove changes all()
     // Taken requests stay in the list until MarkExamined, so they must live
@@ -74,10 +75,12 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
       } else if (rng() % keep_one_in == 0) {
         r->listed_in_pass = pass;
         examined.push_back(r);
+      } else {
+        unlisted.push_back(r);
       }
     }
-    queue.MarkExamined(pass, now);
-    for (Request* r : examined) EXPECT_EQ(r->examined_time, now);
+    queue.MarkExamined(pass, now, unlisted);
+    for (Request* r : examined) EXPECT_EQ(r->examined_time(), now);
     for (const auto& r : taken) EXPECT_FALSE(r->taken);
     ExpectSorted(queue, members);
     ASSERT_EQ(queue.size(), members.size());

@@ -295,7 +295,7 @@ namespace {
 
 RequestView ViewOf(const Request& r) {
   return RequestView{r.id,           r.account,        r.base_labels,   r.provisionable_labels,
-                     r.enqueue_time, r.confirmed_time, r.examined_time, r.tags};
+                     r.enqueue_time, r.confirmed_time, r.examined_time(), r.tags};
 }
 
 WorkerView ViewOf(const Scheduler::Impl& s, const Worker& w) {

@@ -34,7 +34,7 @@ void WriteRequest(const Request& r, proto::Request& out) {
   for (const auto& l : r.provisionable_labels) out.add_provisionable_labels(l);
   out.set_enqueue_us(ToMicros(r.enqueue_time));
   out.set_confirmed_us(ToMicros(r.confirmed_time));
-  out.set_examined_us(ToMicros(r.examined_time));
+  out.set_examined_us(ToMicros(r.examined_time()));
   for (const auto& t : r.tags) out.add_tags(t);
 }
 
@@ -169,7 +169,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
                      TimeFromMicros(in.enqueue_us()),
                      {in.tags().begin(), in.tags().end()}};
     auto r = s.MakeRequest(spec, TimeFromMicros(in.confirmed_us()));
-    r->examined_time = TimeFromMicros(in.examined_us());
+    r->SetExamined(TimeFromMicros(in.examined_us()));
     return r;
   };
 

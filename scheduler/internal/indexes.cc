@@ -222,7 +222,7 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   GrowLabelIndexes();
   r->enqueue_time = spec.enqueue_time;
   r->confirmed_time = confirmed;
-  r->examined_time = Time{};
+  r->SetExamined(Time{});
   r->tags = spec.tags;
   for (size_t i = 0; i < 8; ++i) {
     const unsigned char c = i < r->id.size() ? static_cast<unsigned char>(r->id[i]) : 0;

@@ -122,6 +122,7 @@ class Pass {
   std::vector<SchedulerAssignment> out_;
   Level levels_[kNumPriorities + 1];
   std::vector<std::unique_ptr<Request>> forgotten_;
+  std::vector<Request*> unlisted_;  // queued, left out of every list (Prioritise)
   std::vector<uint32_t> mark_;
   uint32_t stamp_ = 0;
   // Running tasks by fanout group: every run counts, free-bucket ones
@@ -147,7 +148,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
   }
   MatchIdle(kFreeBucket);
 
-  s_.queued.MarkExamined(pass_, s_.last_update);
+  s_.queued.MarkExamined(pass_, s_.last_update, unlisted_);
   return std::move(out_);
 }
 
@@ -168,12 +169,18 @@ void Pass::Prioritise() {
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
-  for (Request* r : s_.queued.all()) {
-    Priority p = level_of_slot[r->account_slot];
-    if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
-    if (p == kFreeBucket && !free_allowed[r->account_slot]) continue;
-    r->listed_in_pass = pass_;
-    levels_[p].requests.push_back(r);
+  s_.queued.Settle();
+  for (const std::vector<Request*>* part : {&s_.queued.head(), &s_.queued.tail()}) {
+    for (Request* r : *part) {
+      Priority p = level_of_slot[r->account_slot];
+      if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+      if (p == kFreeBucket && !free_allowed[r->account_slot]) {
+        unlisted_.push_back(r);
+        continue;
+      }
+      r->listed_in_pass = pass_;
+      levels_[p].requests.push_back(r);
+    }
   }
 }
 
@@ -203,7 +210,7 @@ size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
   // The list is ordered by examined time first: the requests examined no
   // later than the worker last changed form a prefix.
   auto it = std::upper_bound(level.requests.begin(), level.requests.end(), w.modified_time,
-                             [](Time t, const Request* r) { return t < r->examined_time; });
+                             [](Time t, const Request* r) { return t < r->examined_time(); });
   return static_cast<size_t>(it - level.requests.begin());
 }
 
@@ -406,7 +413,7 @@ bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) c
 }
 
 bool Pass::Fresh(const Request& r, const Worker& w) const {
-  return !s_.policy.skip_stale_pairs || r.examined_time <= w.modified_time;
+  return !s_.policy.skip_stale_pairs || r.examined_time() <= w.modified_time;
 }
 
 // The same result as MatchIdleByWorker for one step, found from the requests'

@@ -5,13 +5,20 @@
 #include <algorithm>
 #include <iterator>
 
+#include "base/check.h"
+
 namespace qsim::internal {
 
-bool ExaminationOrder(const Request* a, const Request* b) {
-  if (a->examined_time != b->examined_time) return a->examined_time < b->examined_time;
+bool CohortOrder(const Request* a, const Request* b) {
   if (a->enqueue_time != b->enqueue_time) return a->enqueue_time < b->enqueue_time;
   if (a->id_prefix != b->id_prefix) return a->id_prefix < b->id_prefix;
   return a->id < b->id;
+}
+
+bool ExaminationOrder(const Request* a, const Request* b) {
+  const Time ea = a->examined_time(), eb = b->examined_time();
+  if (ea != eb) return ea < eb;
+  return CohortOrder(a, b);
 }
 
 namespace {
@@ -48,70 +55,207 @@ void RequestQueue::Add(std::unique_ptr<Request> r) {
   by_id_.Insert(std::move(r));
 }
 
-const std::vector<Request*>& RequestQueue::all() {
-  if (!arrivals_.empty()) {
-    std::sort(arrivals_.begin(), arrivals_.end(), ExaminationOrder);
-    const size_t settled = ordered_.size();
-    ordered_.insert(ordered_.end(), arrivals_.begin(), arrivals_.end());
-    MergeSorted(ordered_.begin(), ordered_.begin() + static_cast<std::ptrdiff_t>(settled), ordered_.end());
-    arrivals_.clear();
-  }
-  return ordered_;
+// Every cohort member joins head_ with its examined time written out: for
+// the rare orders the cohort cannot hold (an arrival examined no earlier
+// than the cohort, two passes at one time).
+void RequestQueue::Dissolve() {
+  for (Request* r : tail_) r->SetExamined(*cohort_time_);
+  head_.insert(head_.end(), tail_.begin(), tail_.end());  // all after head_'s
+  tail_.clear();
+}
+
+void RequestQueue::Settle() {
+  if (arrivals_.empty()) return;
+  std::sort(arrivals_.begin(), arrivals_.end(), ExaminationOrder);
+  if (!tail_.empty() && arrivals_.back()->examined_time() >= *cohort_time_) Dissolve();
+  const size_t settled = head_.size();
+  head_.insert(head_.end(), arrivals_.begin(), arrivals_.end());
+  MergeSorted(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(settled), head_.end());
+  arrivals_.clear();
+}
+
+std::vector<Request*> RequestQueue::all() {
+  Settle();
+  std::vector<Request*> out = head_;
+  out.insert(out.end(), tail_.begin(), tail_.end());
+  return out;
 }
 
 std::unique_ptr<Request> RequestQueue::Take(Request* r) {
   r->taken = true;
   ++taken_;
+  if (InCohort(r)) {
+    taken_from_cohort_.push_back(r);
+    r->SetExamined(*cohort_time_);  // the pass may still read it: same value
+  }
   return by_id_.Remove(*r);
 }
 
 std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
     arrivals_.erase(it);
+  } else if (InCohort(r)) {
+    tail_.erase(std::lower_bound(tail_.begin(), tail_.end(), r, CohortOrder));
+    r->SetExamined(*cohort_time_);
   } else {
-    ordered_.erase(std::lower_bound(ordered_.begin(), ordered_.end(), r, ExaminationOrder));
+    head_.erase(std::lower_bound(head_.begin(), head_.end(), r, ExaminationOrder));
   }
   return by_id_.Remove(*r);
 }
 
-void RequestQueue::MarkExamined(uint64_t pass, Time t) {
-  // Once marked, the list is a few ascending runs: the requests just
-  // examined keep their (enqueue, id) order within each former examined-time
-  // cohort. One walk marks them and finds where the runs start (each request
-  // is compared with its already marked predecessor); merging adjacent runs
-  // then costs about one pass over the list per doubling.
-  // The same walk closes the gaps of the taken requests.
+// The general form, for what the cohort cannot hold: every examined time
+// written out, the listed ones set to `t`, then the order restored. Once
+// marked, the list is a few ascending runs (the requests just examined keep
+// their (enqueue, id) order within each former examined-time cohort): one
+// walk marks them and finds where the runs start, and merging adjacent runs
+// costs about one pass over the list per doubling.
+void RequestQueue::MarkExaminedInFull(uint64_t pass, Time t) {
+  Dissolve();
   std::vector<size_t> bounds{0};
   size_t kept = 0;
-  for (Request* r : ordered_) {
+  for (Request* r : head_) {
     if (r->taken) {
       r->taken = false;
       continue;
     }
-    if (r->listed_in_pass == pass) r->examined_time = t;
-    if (kept > 0 && ExaminationOrder(r, ordered_[kept - 1])) bounds.push_back(kept);
-    ordered_[kept++] = r;
+    if (r->listed_in_pass == pass) r->SetExamined(t);
+    if (kept > 0 && ExaminationOrder(r, head_[kept - 1])) bounds.push_back(kept);
+    head_[kept++] = r;
   }
-  ordered_.resize(kept);
-  taken_ = 0;
-  bounds.push_back(ordered_.size());
+  head_.resize(kept);
+  bounds.push_back(head_.size());
   while (bounds.size() > 2) {
     std::vector<size_t> merged{0};
     for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
-      MergeSorted(ordered_.begin() + static_cast<ptrdiff_t>(bounds[k]),
-                  ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
-                  ordered_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]));
+      MergeSorted(head_.begin() + static_cast<ptrdiff_t>(bounds[k]),
+                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
+                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]));
       merged.push_back(bounds[k + 2]);
     }
     if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
     bounds = std::move(merged);
   }
+  FormCohort(t);
+}
+
+// Makes the requests examined at `t` the cohort, if they end the order.
+void RequestQueue::FormCohort(Time t) {
+  auto first = std::partition_point(head_.begin(), head_.end(),
+                                    [t](const Request* r) { return r->examined_time() < t; });
+  if (first == head_.end() || head_.back()->examined_time() != t) return;
+  *cohort_time_ = t;
+  for (auto it = first; it != head_.end(); ++it) (*it)->examined_ = cohort_time_.get();
+  tail_.assign(first, head_.end());
+  head_.erase(first, head_.end());
+}
+
+void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted) {
+  // The cohort can take the listed requests only if `t` is later than all it
+  // holds now and every request left out of it stays before `t`; else the
+  // general road. Decided before anything changes.
+  bool fits = tail_.empty() || t > *cohort_time_;
+  for (size_t i = 0; fits && i < head_.size(); ++i) {
+    const Request* r = head_[i];
+    fits = r->taken || r->listed_in_pass == pass || r->examined_time() < t;
+  }
+  if (!fits) {
+    taken_from_cohort_.clear();  // still flagged: MarkExaminedInFull drops them
+    taken_ = 0;
+    MarkExaminedInFull(pass, t);
+    return;
+  }
+  taken_ = 0;
+  // The cohort's members leave it if taken or left out; the listed ones of
+  // head_ join it; head_ keeps the rest, now with the left-out members.
+  // Scratch kept across passes: a pass allocates nothing here.
+  std::vector<Request*>& leaving = leaving_;
+  std::vector<Request*>& keep = keep_;
+  std::vector<Request*>& joining = joining_;
+  leaving.assign(taken_from_cohort_.begin(), taken_from_cohort_.end());
+  taken_from_cohort_.clear();
+  keep.clear();
+  joining.clear();
+  for (Request* r : leaving) r->taken = false;
+  for (Request* r : head_) {
+    if (r->taken) {
+      r->taken = false;
+    } else {
+      (r->listed_in_pass == pass ? joining : keep).push_back(r);
+    }
+  }
+  const size_t kept_from_head = keep.size();
+  for (Request* r : unlisted) {
+    if (!InCohort(r)) continue;
+    leaving.push_back(r);
+    r->SetExamined(*cohort_time_);
+    keep.push_back(r);
+  }
+  std::sort(keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(), ExaminationOrder);
+  std::inplace_merge(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(),
+                     ExaminationOrder);
+  head_.swap(keep);
+  std::sort(joining.begin(), joining.end(), CohortOrder);
+  std::sort(leaving.begin(), leaving.end(), CohortOrder);
+  if (!leaving.empty() || !joining.empty()) RebuildCohort(leaving, joining);
+  for (Request* r : joining) r->examined_ = cohort_time_.get();
+  *cohort_time_ = t;
+}
+
+namespace {
+
+// The first position in [first, last) whose request is not before `r` in
+// CohortOrder, found by galloping from `first`: a run of k sorted requests
+// placed into the cohort reads O(k log(n / k)) of its members.
+std::vector<Request*>::iterator GallopTo(std::vector<Request*>::iterator first, std::vector<Request*>::iterator last,
+                                         const Request* r) {
+  std::ptrdiff_t step = 1;
+  auto lo = first;
+  while (last - lo > step && CohortOrder(*(lo + step - 1), r)) {
+    lo += step;
+    step *= 2;
+  }
+  return std::lower_bound(lo, lo + std::min(step, last - lo), r, CohortOrder);
+}
+
+}  // namespace
+
+// tail_ without `leaving`, with `joining` merged in (both in CohortOrder);
+// each found by galloping search, so only their neighbours are read, and the
+// rest of the cohort is copied as pointers.
+void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
+  scratch_.clear();
+  scratch_.reserve(tail_.size() + joining.size());
+  auto from = tail_.begin();
+  size_t j = 0, l = 0;
+  // Where the next leaving and joining requests are; valid while >= from.
+  auto leave_at = l < leaving.size() ? GallopTo(from, tail_.end(), leaving[l]) : tail_.end();
+  auto join_at = j < joining.size() ? GallopTo(from, tail_.end(), joining[j]) : tail_.end();
+  while (j < joining.size() || l < leaving.size()) {
+    if (j < joining.size() && join_at <= leave_at) {
+      scratch_.insert(scratch_.end(), from, join_at);
+      scratch_.push_back(joining[j++]);
+      from = join_at;
+      join_at = j < joining.size() ? GallopTo(from, tail_.end(), joining[j]) : tail_.end();
+    } else {
+      QSIM_CHECK(leave_at != tail_.end() && *leave_at == leaving[l], "request %s leaves a cohort it is not in",
+                 leaving[l]->id.c_str());
+      scratch_.insert(scratch_.end(), from, leave_at);
+      from = leave_at + 1;
+      ++l;
+      leave_at = l < leaving.size() ? GallopTo(from, tail_.end(), leaving[l]) : tail_.end();
+      if (join_at < from) join_at = from;  // it was the leaving one's place: the same now
+    }
+  }
+  scratch_.insert(scratch_.end(), from, tail_.end());
+  tail_.swap(scratch_);
 }
 
 std::vector<const Request*> RequestQueue::SortedById() const {
   std::vector<const Request*> out;
   out.reserve(size());
-  std::copy_if(ordered_.begin(), ordered_.end(), std::back_inserter(out), [](const Request* r) { return !r->taken; });
+  auto untaken = [](const Request* r) { return !r->taken; };
+  std::copy_if(head_.begin(), head_.end(), std::back_inserter(out), untaken);
+  std::copy_if(tail_.begin(), tail_.end(), std::back_inserter(out), untaken);
   out.insert(out.end(), arrivals_.begin(), arrivals_.end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;

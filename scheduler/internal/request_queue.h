@@ -19,7 +19,17 @@ struct alignas(64) Request {
   // What every pass reads for every queued request comes first, on one cache
   // line (hence the alignment): with a backlog of thousands, those reads are
   // the pass.
-  Time examined_time{};
+  //
+  // The examined time (docs/scheduler.md §1) is read through `examined_`:
+  // it points at `own_examined_`, or, while the request is in its queue's
+  // cohort (see RequestQueue), at the cohort's one shared time, so that a
+  // pass marks the whole cohort examined with one write.
+  Time examined_time() const { return *examined_; }
+  void SetExamined(Time t) {
+    own_examined_ = t;
+    examined_ = &own_examined_;
+  }
+  const Time* examined_ = &own_examined_;
   Time enqueue_time{};
   // The first 8 bytes of `id`, big-endian: orders ids byte-wise without a
   // string compare, unless two ids share them.
@@ -45,45 +55,86 @@ struct alignas(64) Request {
   Time confirmed_time{};
   std::vector<std::string> tags;
   IdIndexHook index_hook;  // in RequestQueue, while queued
+  Time own_examined_{};
+
+  Request() = default;
+  // `examined_` may point into the object itself.
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
 };
 
 // Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
 // id) ascending, ids byte-wise.
 bool ExaminationOrder(const Request* a, const Request* b);
 
-// Queued requests: found by id, and kept in examination order. A pass used to
-// sort the whole queue; with a standing backlog of thousands that sort was
-// most of the pass, while the order barely changes between passes (see
-// MarkExamined).
+// Spec §5 within one examined time: (enqueue, id) ascending.
+bool CohortOrder(const Request* a, const Request* b);
+
+// Queued requests: found by id, and kept in examination order between
+// passes, as head() followed by tail().
+//
+// After a pass at time T, every request it listed and did not place has
+// examined = T, and T is the latest examined time of all: those requests
+// are the *cohort*, tail(), ordered by (enqueue, id), all reading one shared
+// time. head() holds the rest (arrivals since, requests put back by
+// Unassign, requests a pass left out), in examination order, each examined
+// strictly before the cohort's time. So head() then tail() is the
+// examination order, and marking a pass needs no write per cohort member:
+// it changes the shared time, and moves only the few that join or leave
+// (MarkExamined). With a standing backlog of thousands, the cohort is the
+// backlog and head() a handful.
 class RequestQueue {
  public:
+  RequestQueue() : cohort_time_(std::make_unique<Time>()) {}
+
   Request* Find(std::string_view id) const { return by_id_.Find(id); }
-  // Queues `r`; it joins the examination order at the next all().
+  // Queues `r`; it joins the examination order at the next Settle().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);
   // Remove for a pass, which takes requests from a list in examination
   // order: `r` leaves the index (and size()) now, but the list only at the
-  // next MarkExamined, in its walk, instead of each costing a shift of the
-  // backlog. `r` must outlive that call.
+  // next MarkExamined. `r` must outlive that call.
   std::unique_ptr<Request> Take(Request* r);
-  // Sets the examined time of the requests listed in pass `pass` (see
-  // Request::listed_in_pass; the pass read them from all()) to `t`, drops
-  // the taken ones, and restores the order.
-  void MarkExamined(uint64_t pass, Time t);
-  // In examination order, the requests added since the last call merged in.
+  // Ends pass `pass` at time `t`: the requests listed in it (see
+  // Request::listed_in_pass; it read them from head() and tail()) and not
+  // taken get examined = `t`; the taken ones leave the order. `unlisted`
+  // must hold exactly the queued requests the pass did not list.
+  void MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted);
+  // Merges the requests added since the last call into the order.
   // Not between a Take and the next MarkExamined.
-  const std::vector<Request*>& all();
-  size_t size() const { return ordered_.size() + arrivals_.size() - taken_; }
+  void Settle();
+  // After Settle(): the examination order is head() then tail().
+  const std::vector<Request*>& head() const { return head_; }
+  const std::vector<Request*>& tail() const { return tail_; }
+  // Settle(), then the whole order in one vector (for tests).
+  std::vector<Request*> all();
+  size_t size() const { return head_.size() + tail_.size() + arrivals_.size() - taken_; }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
  private:
+  bool InCohort(const Request* r) const { return r->examined_ == cohort_time_.get(); }
+  void Dissolve();
+  void MarkExaminedInFull(uint64_t pass, Time t);
+  void FormCohort(Time t);
+  void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
+
   IdIndex<Request> by_id_;  // lookup only
-  std::vector<Request*> ordered_;
-  // Added since all() last ran, in no order: a burst of arrivals is sorted
-  // and merged once, instead of each shifting the whole queue.
+  // Examination order, examined before *cohort_time_ (while tail_ is not
+  // empty); own examined times.
+  std::vector<Request*> head_;
+  // The cohort, in CohortOrder, every one reading *cohort_time_.
+  std::vector<Request*> tail_;
+  // Heap-held so that the requests' pointers to it survive a move of the queue.
+  std::unique_ptr<Time> cohort_time_;
+  // Added since Settle() last ran, in no order: a burst of arrivals is
+  // sorted and merged once.
   std::vector<Request*> arrivals_;
-  size_t taken_ = 0;  // still in ordered_, dropped by MarkExamined
+  // Taken from the cohort in this pass; removed from tail_ by MarkExamined.
+  std::vector<Request*> taken_from_cohort_;
+  size_t taken_ = 0;  // still in head_ or tail_, dropped by MarkExamined
+  // MarkExamined's working lists, kept for their capacity.
+  std::vector<Request*> scratch_, keep_, joining_, leaving_;
 };
 
 }  // namespace qsim::internal
