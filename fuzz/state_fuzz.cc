@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "fuzz/fuzz_target.h"
 #include "fuzz/state_input.h"
 #include "proto/state.pb.h"
@@ -65,6 +67,9 @@ void Exercise(qsim::Scheduler& scheduler, qsim::reconciler::State& state) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Protobuf logs every string field with invalid UTF-8 it parses; quiet.
+  static const bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
+  (void)quiet;
   const auto [scheduler_bytes, reconciler_bytes] =
       qsim::fuzz::SplitStateInput(std::string_view(reinterpret_cast<const char*>(data), size));
   qsim::proto::SchedulerSnapshot snapshot;
