@@ -238,6 +238,13 @@ TEST(ReplayTraceText, OutOfRangeNumber_LocatedError) {
             "t.jsonl:3: field \"max_fanout\": expected an integer, got 4294967296");
 }
 
+TEST(ReplayTraceText, SeveralBadLines_TheFirstIsReported) {
+  const std::string deep = R"({"op":"config","expect_events":)" + std::string(100, '[');
+  EXPECT_THAT(BadInput(Lines({kHeader, R"({"op":)", deep})), HasSubstr("t.jsonl:2: invalid JSON"));
+  EXPECT_THAT(BadInput(Lines({kHeader, R"({"op":"bogus"})", "", deep})), HasSubstr("t.jsonl:2: field \"op\""));
+  EXPECT_THAT(BadInput(Lines({kHeader, deep, R"({"op":)"})), HasSubstr("t.jsonl:2: column 95: "));
+}
+
 TEST(ReplayTraceText, OverlongLine_LocatedErrorWithTheLimit) {
   const std::string long_account(internal::kMaxTraceLineBytes, 'a');
   EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "\"A1\"", "\"" + long_account + "\"")})),

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -674,34 +675,44 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
   }
   // Lines are split, bounded and scanned before protobuf reads any of them,
   // so that neither the batch parse nor a line parse sees a line too long or
-  // too deep.
+  // too deep. The first such line ends the split; its error is returned
+  // once the lines before it have been checked, so that the first bad line
+  // is the one reported.
   std::vector<std::string_view> lines;
   std::vector<LineScanner> scans;
+  std::optional<Status> bad_line;
   for (size_t pos = 0; pos < text.size();) {
     size_t end = std::min(text.find('\n', pos), text.size());
     const std::string_view raw = text.substr(pos, end - pos);
     const size_t line_number = lines.size() + 1;
     if (raw.size() > kMaxTraceLineBytes) {
-      return located(line_number, "line of " + std::to_string(raw.size()) + " bytes, longer than the " +
-                                      std::to_string(kMaxTraceLineBytes >> 10) + " KiB a trace line may be");
+      bad_line = located(line_number, "line of " + std::to_string(raw.size()) + " bytes, longer than the " +
+                                          std::to_string(kMaxTraceLineBytes >> 10) + " KiB a trace line may be");
+      break;
     }
-    if (raw.empty()) return located(line_number, "empty line (expected one JSON object per line)");
+    if (raw.empty()) {
+      bad_line = located(line_number, "empty line (expected one JSON object per line)");
+      break;
+    }
     LineScanner scan(raw);
     if (scan.too_deep()) {
-      return located(line_number, "column " + std::to_string(scan.too_deep_column()) +
-                                      ": lists and objects nested more than " + std::to_string(kMaxTraceNesting) +
-                                      " deep");
+      bad_line = located(line_number, "column " + std::to_string(scan.too_deep_column()) +
+                                          ": lists and objects nested more than " +
+                                          std::to_string(kMaxTraceNesting) + " deep");
+      break;
     }
     lines.push_back(raw);
     scans.push_back(std::move(scan));
     pos = end + 1;
   }
-  if (lines.empty()) return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+  if (lines.empty() && !bad_line) {
+    return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+  }
 
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   proto::TraceFile batch;
-  const bool batch_ok = ParseAllAtOnce(text, lines, options, &batch);
+  const bool batch_ok = !bad_line && ParseAllAtOnce(text, lines, options, &batch);
 
   Trace trace;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -759,6 +770,7 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
     QSIM_RETURN_IF_ERROR(CheckOp(checker, line, known->second));
     trace.ops.push_back(TraceOp{line_number, known->second, std::move(line)});
   }
+  if (bad_line) return *bad_line;
   return trace;
 }
 
