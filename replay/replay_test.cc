@@ -245,6 +245,19 @@ TEST(ReplayTraceText, SeveralBadLines_TheFirstIsReported) {
   EXPECT_THAT(BadInput(Lines({kHeader, deep, R"({"op":)"})), HasSubstr("t.jsonl:2: column 95: "));
 }
 
+TEST(ReplayTraceText, HugeChargeRate_PromotesTheRun) {
+  // A charge rate near float's maximum leaves room for ~3e38 promotions; the
+  // scheduler once converted that count to size_t (undefined behaviour; on
+  // x86 it came out as 0, and nothing was promoted).
+  const std::string readd = Replace(Replace(kAddAccount, "[1,0,0,0,0]", "[3e38,0,0,0,0]"), ":60,", ":1,");
+  const std::string later =
+      R"({"op":"assign_tasks","t_us":1700000000010000,"workers":[],"expect":[],"expect_events":[)"
+      R"({"type":"REPRIORITIZED","t_us":1700000000010000,"task":"R1","worker":"W1","account":"A1",)"
+      R"("old_priority":5,"new_priority":1}]})";
+  TraceOutcome outcome = ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, readd, later}), "t");
+  EXPECT_EQ(outcome.result, Result::kPass) << outcome.Summary();
+}
+
 TEST(ReplayTraceText, OverlongLine_LocatedErrorWithTheLimit) {
   const std::string long_account(internal::kMaxTraceLineBytes, 'a');
   EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "\"A1\"", "\"" + long_account + "\"")})),
