@@ -54,6 +54,12 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+// The header with `policy_json` as its policy.
+std::string WithPolicy(const std::string& policy_json) {
+  return Replace(kHeader, R"("description":"the reconciler example, shortened"})",
+                 R"("description":"the reconciler example, shortened","policy":)" + policy_json + "}");
+}
+
 std::string BadInput(const std::string& text) {
   TraceOutcome outcome = ReplayTraceText(text, "t.jsonl");
   EXPECT_EQ(outcome.result, Result::kBadInput) << outcome.Summary();
@@ -180,6 +186,93 @@ TEST(ReplayTraceText, BadValues_Rejected) {
             "t.jsonl:2: field \"op\": expected once, given twice");
 }
 
+// --- Input that must be an error, never a crash or a mismatch -------------
+
+const std::string kAddAccount =
+    R"({"op":"add_account","account":"A1","charge_rate":[1,0,0,0,0],"max_charge_seconds":60,)"
+    R"("disable_free_tasks":false,"initial_balance":[],"expect_events":[]})";
+
+TEST(ReplayTraceText, DeeplyNestedJson_LocatedErrorNotStackOverflow) {
+  const std::string lists(100000, '[');
+  EXPECT_EQ(BadInput(Lines({kHeader, R"({"op":"config","expect_events":)" + lists})),
+            "t.jsonl:2: column 95: lists and objects nested more than 64 deep");
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += R"({"a":)";
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, objects})),
+            "t.jsonl:3: column 321: lists and objects nested more than 64 deep");
+  // Inside the header's policy (a Struct, which protobuf reads recursively).
+  EXPECT_THAT(BadInput(Lines({WithPolicy(R"({"x":)" + lists + "}")})),
+              ::testing::MatchesRegex("t.jsonl:1: column [0-9]+: lists and objects nested more than 64 deep"));
+  // 64 levels are allowed (and this line fails later, for its content).
+  EXPECT_THAT(BadInput(Lines({kHeader, R"({"op":"config","expect_events":)" + std::string(63, '[') +
+                                           std::string(63, ']') + "}"})),
+              ::testing::Not(HasSubstr("nested")));
+}
+
+TEST(ReplayTraceText, NanOrInfinity_LocatedError) {
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "[1,0,0,0,0]", R"([1,"NaN",0,0,0])")})),
+            "t.jsonl:3: field \"charge_rate[1]\": expected a finite number, got nan");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, ":60,", R"(:"-Infinity",)")})),
+            "t.jsonl:3: field \"max_charge_seconds\": expected a finite number, got -inf");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign,
+                            Replace(kCheck, "[0,0,0,0,0]", R"([0,0,0,0,"Infinity"])")})),
+            "t.jsonl:5: field \"expect_state.running[0].cost[4]\": expected a finite number, got inf");
+  // JSON has no NaN literal: a bare one is not JSON.
+  EXPECT_THAT(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "[1,0,0,0,0]", "[1,NaN,0,0,0]")})),
+              HasSubstr("t.jsonl:3: invalid JSON"));
+}
+
+TEST(ReplayTraceText, OutOfRangeNumber_LocatedError) {
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "[1,0,0,0,0]", "[1,1e39,0,0,0]")})),
+            "t.jsonl:3: field \"charge_rate[1]\": expected a number, got 1e+39");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAck, "1700000000004000", "1e30")})),
+            "t.jsonl:3: field \"t_us\": expected an integer, got 1e+30");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAck, "1700000000004000", "9223372036854775807")})),
+            "t.jsonl:3: field \"t_us\": expected microseconds within +-2^53 (9007199254740992), got "
+            "9223372036854775807");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, kWaiting, kAssign,
+                            Replace(kCheck, "\"enqueue_us\":1700000000002000", "\"enqueue_us\":-9007199254740993")})),
+            "t.jsonl:5: field \"expect_state.worker_queues[0].enqueue_us\": expected microseconds within +-2^53 "
+            "(9007199254740992), got -9007199254740993");
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "[],", R"([],"max_fanout":4294967296,)")})),
+            "t.jsonl:3: field \"max_fanout\": expected an integer, got 4294967296");
+}
+
+TEST(ReplayTraceText, SeveralBadLines_TheFirstIsReported) {
+  const std::string deep = R"({"op":"config","expect_events":)" + std::string(100, '[');
+  EXPECT_THAT(BadInput(Lines({kHeader, R"({"op":)", deep})), HasSubstr("t.jsonl:2: invalid JSON"));
+  EXPECT_THAT(BadInput(Lines({kHeader, R"({"op":"bogus"})", "", deep})), HasSubstr("t.jsonl:2: field \"op\""));
+  EXPECT_THAT(BadInput(Lines({kHeader, deep, R"({"op":)"})), HasSubstr("t.jsonl:2: column 95: "));
+}
+
+TEST(ReplayTraceText, HugeChargeRate_PromotesTheRun) {
+  // A charge rate near float's maximum leaves room for ~3e38 promotions; the
+  // scheduler once converted that count to size_t (undefined behaviour; on
+  // x86 it came out as 0, and nothing was promoted).
+  const std::string readd = Replace(Replace(kAddAccount, "[1,0,0,0,0]", "[3e38,0,0,0,0]"), ":60,", ":1,");
+  const std::string later =
+      R"({"op":"assign_tasks","t_us":1700000000010000,"workers":[],"expect":[],"expect_events":[)"
+      R"({"type":"REPRIORITIZED","t_us":1700000000010000,"task":"R1","worker":"W1","account":"A1",)"
+      R"("old_priority":5,"new_priority":1}]})";
+  TraceOutcome outcome = ReplayTraceText(Lines({kHeader, kConfig, kWaiting, kAssign, readd, later}), "t");
+  EXPECT_EQ(outcome.result, Result::kPass) << outcome.Summary();
+}
+
+TEST(ReplayTraceText, OverlongLine_LocatedErrorWithTheLimit) {
+  const std::string long_account(internal::kMaxTraceLineBytes, 'a');
+  EXPECT_EQ(BadInput(Lines({kHeader, kConfig, Replace(kAddAccount, "\"A1\"", "\"" + long_account + "\"")})),
+            "t.jsonl:3: line of " + std::to_string(kAddAccount.size() - 2 + long_account.size()) +
+                " bytes, longer than the 1024 KiB a trace line may be");
+}
+
+TEST(ReplayTraceText, TruncatedLine_LocatedError) {
+  const std::string text = Lines({kHeader, kConfig, kWaiting});
+  for (size_t cut : {text.size() - 2, text.size() - 20, text.size() - kWaiting.size() / 2}) {
+    EXPECT_THAT(BadInput(text.substr(0, cut)), HasSubstr("t.jsonl:3: ")) << "cut at " << cut;
+  }
+  EXPECT_THAT(BadInput(Lines({kHeader, kConfig}) + "{\"op\":\"notify_runn"), HasSubstr("t.jsonl:3: invalid JSON"));
+}
+
 class RunReplayCommandTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
@@ -227,6 +320,22 @@ TEST_F(RunReplayCommandTest, MissingOrMalformedFile_ExitTwo) {
   std::string malformed = Write("malformed.jsonl", Lines({kHeader, "{\"op\":"}));
   EXPECT_EQ(Run({malformed}), 2);
   EXPECT_THAT(err_.str(), HasSubstr(malformed + ":2: invalid JSON"));
+}
+
+TEST_F(RunReplayCommandTest, HostileInput_ExitTwoWithLocatedError) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"nested.jsonl", Lines({kHeader, std::string(100000, '[')})},
+      {"nan.jsonl", Lines({kHeader, kConfig, Replace(kAddAccount, "[1,0,0,0,0]", R"([1,"NaN",0,0,0])")})},
+      {"inf.jsonl", Lines({kHeader, kConfig, Replace(kAddAccount, ":60,", R"(:"Infinity",)")})},
+      {"long.jsonl", Lines({kHeader, std::string(internal::kMaxTraceLineBytes + 1, ' ')})},
+      {"truncated.jsonl", Lines({kHeader, kConfig}) + kWaiting.substr(0, 40)},
+  };
+  for (const auto& [name, text] : cases) {
+    std::string path = Write(name, text);
+    EXPECT_EQ(Run({path}), 2) << name;
+    EXPECT_THAT(err_.str(), ::testing::StartsWith(path + ":")) << name;
+    EXPECT_EQ(out_.str(), "0 passed, 1 failed\n") << name;
+  }
 }
 
 // --- gzip-compressed traces ----------------------------------------------
@@ -357,11 +466,6 @@ std::string PolicyJson(const Policy& p) {
   return json + "}";
 }
 
-std::string WithPolicy(const std::string& policy_json) {
-  return Replace(kHeader, R"("description":"the reconciler example, shortened"})",
-                 R"("description":"the reconciler example, shortened","policy":)" + policy_json + "}");
-}
-
 StatusOr<internal::Trace> Parse(const std::string& text) { return internal::ParseTrace(text, "t.jsonl"); }
 
 TEST(TraceHeaderPolicy, NoPolicy_DefaultPolicy) {
@@ -433,10 +537,6 @@ TEST(TraceHeaderPolicy, BadValues_LocatedError) {
   EXPECT_EQ(BadInput(Lines({kHeader, Replace(kConfig, R"("op":"config")", R"("op":"config","policy":{})")})),
             "t.jsonl:2: field \"policy\": unexpected in op config");
 }
-
-const std::string kAddAccount =
-    R"({"op":"add_account","account":"A1","charge_rate":[1,0,0,0,0],"max_charge_seconds":60,)"
-    R"("disable_free_tasks":false,"initial_balance":[],"expect_events":[]})";
 
 TEST(TraceAccountLimits, Optional_ReadWhenGiven) {
   std::string limited = Replace(kAddAccount, R"(,"expect_events")",

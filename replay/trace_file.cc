@@ -12,14 +12,15 @@
 #include <zlib.h>
 
 #include "replay/trace_file_internal.h"
+#include "replay/trace_parse_internal.h"
 
 namespace qsim::replay::internal {
 namespace {
 
 // A bound on the decompressed size: the largest trace of the conformance set
-// is under 1 MiB, so 1 GiB only stops a damaged or hostile file from taking
-// all memory.
-constexpr size_t kMaxTextBytes = size_t{1} << 30;
+// is under 1 MiB, so kMaxTraceBytes (1 GiB) only stops a damaged or hostile
+// file from taking all memory.
+constexpr size_t kMaxTextBytes = kMaxTraceBytes;
 
 // Owns a zlib inflate stream; inflateEnd runs on every path out.
 class Inflater {
@@ -105,6 +106,12 @@ StatusOr<std::string> ReadTraceText(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) {
     return InvalidArgument(path + ": is a directory, expected a trace file (.jsonl or .jsonl.gz)");
+  }
+  // A plain trace larger than the bound is refused before it is read.
+  if (const auto size = std::filesystem::file_size(path, ec);
+      !ec && std::filesystem::is_regular_file(path, ec) && size > kMaxTextBytes) {
+    return InvalidArgument(path + ": " + std::to_string(size) + " bytes, more than the " +
+                           std::to_string(kMaxTextBytes >> 20) + " MiB a trace may hold");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open the file");

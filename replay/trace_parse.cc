@@ -6,8 +6,11 @@
 // Scalars use proto3 `optional`, so a missing one is visible. A repeated
 // field cannot tell a missing list from `[]`, so a small scan of each line's
 // text records the path of every key whose value is a list; it also catches
-// what protobuf lets through (repeated keys, camelCase names). Still accepted:
-// numbers written as strings ("17"), "NaN", leading zeros.
+// what protobuf lets through (repeated keys, camelCase names), and nesting
+// deeper than kMaxTraceNesting before protobuf sees the line. "NaN",
+// "Infinity" and microseconds beyond 2^53 are rejected after parsing
+// (RequireInRange). Still accepted:
+// numbers written as strings ("17"), leading zeros.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -15,6 +18,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -62,18 +66,24 @@ std::string Index(const std::string& path, int i) { return path + "[" + std::to_
 // through although the format forbids it: a repeated key (protobuf appends
 // repeated lists) or a camelCase alias of a snake_case name. The text must be
 // valid JSON on its own or part of a valid JSON text (see ParseTrace); on
-// anything else the scan still ends, with meaningless results.
+// anything else the scan still ends, with meaningless results. Whatever the
+// text, the scan recurses at most kMaxTraceNesting + 1 deep and stops at
+// the first value nested deeper (too_deep()).
 class LineScanner {
  public:
   explicit LineScanner(std::string_view text) : text_(text) {
     std::string path;
     SkipSpace();
     const bool object = pos_ < text_.size() && text_[pos_] == '{';
-    Value(path);
+    Value(path, 0);
     SkipSpace();
-    one_object_ = object && pos_ == text_.size();
+    one_object_ = object && pos_ == text_.size() && !too_deep_;
   }
   bool one_object() const { return one_object_; }
+  // True when a list or object opens at a nesting depth beyond
+  // kMaxTraceNesting; too_deep_column() is its 1-based column.
+  bool too_deep() const { return too_deep_; }
+  size_t too_deep_column() const { return too_deep_column_; }
   // "" or `field "x": ...`.
   const std::string& problem() const { return problem_; }
   std::set<std::string> TakeLists() { return std::move(lists_); }
@@ -93,10 +103,17 @@ class LineScanner {
     ++pos_;
     return s;
   }
-  void Value(std::string& path) {
+  // `depth` counts the lists and objects around this value.
+  void Value(std::string& path, int depth) {
     SkipSpace();
-    if (pos_ >= text_.size()) return;
+    if (pos_ >= text_.size() || too_deep_) return;
     char c = text_[pos_];
+    if ((c == '{' || c == '[') && depth >= kMaxTraceNesting) {
+      too_deep_ = true;
+      too_deep_column_ = pos_ + 1;
+      pos_ = text_.size();  // the rest is not scanned
+      return;
+    }
     if (c == '{') {
       ++pos_;
       std::vector<std::string_view> keys;
@@ -123,7 +140,7 @@ class LineScanner {
         }
         keys.push_back(key);
         if (pos_ < text_.size() && text_[pos_] == '[') lists_.insert(path);
-        Value(path);
+        Value(path, depth + 1);
         path.resize(saved);
       }
       ++pos_;
@@ -137,7 +154,7 @@ class LineScanner {
         path += '[';
         path += std::to_string(i);
         path += ']';
-        Value(path);
+        Value(path, depth + 1);
         path.resize(saved);
       }
       ++pos_;
@@ -155,6 +172,8 @@ class LineScanner {
   size_t pos_ = 0;
   std::set<std::string> lists_;
   bool one_object_ = false;
+  bool too_deep_ = false;
+  size_t too_deep_column_ = 0;
   std::string problem_;
 };
 
@@ -302,6 +321,76 @@ bool KnownReason(const std::string& reason) {
     if (CompletedReasonName(r) == reason) return true;
   }
   return false;
+}
+
+// Every number of `m` (at `path`) and of the messages inside it must be in
+// the format's range: floats finite (protobuf's JSON reader takes "NaN",
+// "Infinity" and "-Infinity" for a float field, which no trace writes and
+// which no comparison could match) and the microsecond fields (`*_us`)
+// within +-2^53 (docs/trace-format.md), so that the library's time
+// arithmetic on them cannot overflow. The header's `policy` is a Struct,
+// checked by ReadPolicy.
+Status RequireInRange(const LineChecker& c, const Message& m, const std::string& path) {
+  constexpr int64_t kMaxMicros = int64_t{1} << 53;
+  const auto* descriptor = m.GetDescriptor();
+  const auto* reflection = m.GetReflection();
+  auto bad = [&](const std::string& field, double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", value);
+    return c.Error(field, std::string("expected a finite number, got ") + buf);
+  };
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    const std::string name = Join(path, f->name());
+    if (f->is_map()) continue;  // per_label_task_limits: string -> int32
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        if (f->is_repeated()) {
+          for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
+            const float v = reflection->GetRepeatedFloat(m, f, k);
+            if (!std::isfinite(v)) return bad(Index(name, k), v);
+          }
+        } else if (reflection->HasField(m, f) && !std::isfinite(reflection->GetFloat(m, f))) {
+          return bad(name, reflection->GetFloat(m, f));
+        }
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        if (f->is_repeated()) {
+          for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
+            const double v = reflection->GetRepeatedDouble(m, f, k);
+            if (!std::isfinite(v)) return bad(Index(name, k), v);
+          }
+        } else if (reflection->HasField(m, f) && !std::isfinite(reflection->GetDouble(m, f))) {
+          return bad(name, reflection->GetDouble(m, f));
+        }
+        break;
+      case FieldDescriptor::CPPTYPE_INT64: {
+        const std::string& n = f->name();
+        if (f->is_repeated() || n.size() < 3 || n.compare(n.size() - 3, 3, "_us") != 0 || !reflection->HasField(m, f)) {
+          break;
+        }
+        const int64_t v = reflection->GetInt64(m, f);
+        if (v < -kMaxMicros || v > kMaxMicros) {
+          return c.Error(name, "expected microseconds within +-2^53 (" + std::to_string(kMaxMicros) + "), got " +
+                                   std::to_string(v));
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        if (f->message_type()->full_name() == "google.protobuf.Struct") break;
+        if (f->is_repeated()) {
+          for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
+            QSIM_RETURN_IF_ERROR(RequireInRange(c, reflection->GetRepeatedMessage(m, f, k), Index(name, k)));
+          }
+        } else if (reflection->HasField(m, f)) {
+          QSIM_RETURN_IF_ERROR(RequireInRange(c, reflection->GetMessage(m, f), name));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::Ok();
 }
 
 Status CheckEvents(const LineChecker& c, const proto::TraceLine& line) {
@@ -577,28 +666,59 @@ std::string_view OpName(OpKind kind) {
 }
 
 StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
+  auto located = [&](size_t line_number, const std::string& what) {
+    return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + what);
+  };
+  if (text.size() > kMaxTraceBytes) {
+    return InvalidArgument(std::string(file) + ": " + std::to_string(text.size()) + " bytes, more than the " +
+                           std::to_string(kMaxTraceBytes >> 20) + " MiB a trace may hold");
+  }
+  // Lines are split, bounded and scanned before protobuf reads any of them,
+  // so that neither the batch parse nor a line parse sees a line too long or
+  // too deep. The first such line ends the split; its error is returned
+  // once the lines before it have been checked, so that the first bad line
+  // is the one reported.
   std::vector<std::string_view> lines;
+  std::vector<LineScanner> scans;
+  std::optional<Status> bad_line;
   for (size_t pos = 0; pos < text.size();) {
     size_t end = std::min(text.find('\n', pos), text.size());
-    lines.push_back(text.substr(pos, end - pos));
+    const std::string_view raw = text.substr(pos, end - pos);
+    const size_t line_number = lines.size() + 1;
+    if (raw.size() > kMaxTraceLineBytes) {
+      bad_line = located(line_number, "line of " + std::to_string(raw.size()) + " bytes, longer than the " +
+                                          std::to_string(kMaxTraceLineBytes >> 10) + " KiB a trace line may be");
+      break;
+    }
+    if (raw.empty()) {
+      bad_line = located(line_number, "empty line (expected one JSON object per line)");
+      break;
+    }
+    LineScanner scan(raw);
+    if (scan.too_deep()) {
+      bad_line = located(line_number, "column " + std::to_string(scan.too_deep_column()) +
+                                          ": lists and objects nested more than " +
+                                          std::to_string(kMaxTraceNesting) + " deep");
+      break;
+    }
+    lines.push_back(raw);
+    scans.push_back(std::move(scan));
     pos = end + 1;
   }
-  if (lines.empty()) return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+  if (lines.empty() && !bad_line) {
+    return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
+  }
 
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   proto::TraceFile batch;
-  const bool batch_ok = ParseAllAtOnce(text, lines, options, &batch);
+  const bool batch_ok = !bad_line && ParseAllAtOnce(text, lines, options, &batch);
 
   Trace trace;
   for (size_t i = 0; i < lines.size(); ++i) {
     const int line_number = static_cast<int>(i) + 1;
     const std::string_view raw = lines[i];
-    if (raw.empty()) {
-      return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) +
-                             ": empty line (expected one JSON object per line)");
-    }
-    LineScanner scan(raw);
+    LineScanner& scan = scans[i];
     proto::TraceLine line;
     if (batch_ok && scan.one_object()) {
       line = std::move(*batch.mutable_lines(static_cast<int>(i)));
@@ -620,6 +740,7 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
       return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + scan.problem());
     }
     LineChecker checker(file, line_number, scan.TakeLists());
+    QSIM_RETURN_IF_ERROR(RequireInRange(checker, line, ""));
 
     if (line_number == 1) {
       QSIM_RETURN_IF_ERROR(checker.ExactFields(line, "",
@@ -649,6 +770,7 @@ StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
     QSIM_RETURN_IF_ERROR(CheckOp(checker, line, known->second));
     trace.ops.push_back(TraceOp{line_number, known->second, std::move(line)});
   }
+  if (bad_line) return *bad_line;
   return trace;
 }
 

@@ -2,6 +2,7 @@
 // messages. Internal to replay/: only replay.cc includes it (and the tests).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,10 +48,20 @@ struct Trace {
   std::vector<TraceOp> ops;
 };
 
+// Bounds on what ParseTrace reads (docs/trace-format.md, "Limits"): far
+// above any real trace (the conformance set's longest line is about 30 KiB
+// and its lists nest four deep), they stop a damaged or hostile file from
+// taking all memory or the stack. Each is a located input error.
+inline constexpr size_t kMaxTraceBytes = size_t{1} << 30;      // the whole text, decompressed
+inline constexpr size_t kMaxTraceLineBytes = size_t{1} << 20;  // one line, without its newline
+inline constexpr int kMaxTraceNesting = 64;                    // objects and lists inside each other
+
 // Parses a whole trace. `file` names it in errors, which read
 // `FILE:LINE: field "x": expected ...` (kInvalidArgument). The whole text is
 // checked before any replay, so a malformed line is reported even when an
-// earlier line would mismatch.
+// earlier line would mismatch. Numbers must be finite ("NaN" and
+// "Infinity", which protobuf's JSON reader accepts, are errors) and in range
+// for their field.
 StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file);
 
 }  // namespace qsim::replay::internal

@@ -574,6 +574,12 @@ std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
   return out;
 }
 
+// min(n, ceil(x)) for x > 0, without converting an x beyond size_t (a huge
+// charge rate) to an integer, which is undefined behaviour.
+size_t Clamped(size_t n, double x) {
+  return static_cast<size_t>(std::min(static_cast<double>(n), std::ceil(x)));
+}
+
 void Pass::Reprioritise(Priority p) {
   const Policy& policy = s_.policy;
   // `accounts` and `balances` have the same keys (see UpdateTime).
@@ -601,14 +607,14 @@ void Pass::Reprioritise(Priority p) {
       std::stable_sort(moving.begin(), moving.end(), [this](const Worker* a, const Worker* b) {
         return BalanceLess(s_.CostOf(*a), s_.CostOf(*b));
       });
-      moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(-static_cast<double>(room)))));
+      moving.resize(Clamped(moving.size(), -static_cast<double>(room)));
       to = p + 1;
     } else if (promote && room > 0 && below > 0) {
       moving = RunsOfAccount(slot, p + 1);
       std::stable_sort(moving.begin(), moving.end(), [this](const Worker* a, const Worker* b) {
         return BalanceLess(s_.CostOf(*b), s_.CostOf(*a));
       });
-      moving.resize(std::min(moving.size(), static_cast<size_t>(std::ceil(static_cast<double>(room)))));
+      moving.resize(Clamped(moving.size(), static_cast<double>(room)));
     }
     for (Worker* w : moving) {
       if (events_) {
