@@ -665,112 +665,139 @@ std::string_view OpName(OpKind kind) {
   return "?";
 }
 
-StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
-  auto located = [&](size_t line_number, const std::string& what) {
-    return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + what);
-  };
-  if (text.size() > kMaxTraceBytes) {
-    return InvalidArgument(std::string(file) + ": " + std::to_string(text.size()) + " bytes, more than the " +
-                           std::to_string(kMaxTraceBytes >> 20) + " MiB a trace may hold");
-  }
-  // Lines are split, bounded and scanned before protobuf reads any of them,
-  // so that neither the batch parse nor a line parse sees a line too long or
-  // too deep. The first such line ends the split; its error is returned
-  // once the lines before it have been checked, so that the first bad line
-  // is the one reported.
+namespace {
+
+Status Located(std::string_view file, size_t line_number, const std::string& what) {
+  return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + what);
+}
+
+// The trace's lines, each bounded in length and scanned for depth before
+// protobuf reads any of them. The first line too long, empty or too deep ends
+// the split; its error is kept in `bad_line`, to be returned once the lines
+// before it have been checked, so that the first bad line is the one reported.
+struct SplitLines {
   std::vector<std::string_view> lines;
   std::vector<LineScanner> scans;
   std::optional<Status> bad_line;
+};
+
+SplitLines SplitAndScan(std::string_view text, std::string_view file) {
+  SplitLines out;
   for (size_t pos = 0; pos < text.size();) {
     size_t end = std::min(text.find('\n', pos), text.size());
     const std::string_view raw = text.substr(pos, end - pos);
-    const size_t line_number = lines.size() + 1;
+    const size_t line_number = out.lines.size() + 1;
     if (raw.size() > kMaxTraceLineBytes) {
-      bad_line = located(line_number, "line of " + std::to_string(raw.size()) + " bytes, longer than the " +
-                                          std::to_string(kMaxTraceLineBytes >> 10) + " KiB a trace line may be");
+      out.bad_line = Located(file, line_number, "line of " + std::to_string(raw.size()) + " bytes, longer than the " +
+                                                    std::to_string(kMaxTraceLineBytes >> 10) +
+                                                    " KiB a trace line may be");
       break;
     }
     if (raw.empty()) {
-      bad_line = located(line_number, "empty line (expected one JSON object per line)");
+      out.bad_line = Located(file, line_number, "empty line (expected one JSON object per line)");
       break;
     }
     LineScanner scan(raw);
     if (scan.too_deep()) {
-      bad_line = located(line_number, "column " + std::to_string(scan.too_deep_column()) +
-                                          ": lists and objects nested more than " +
-                                          std::to_string(kMaxTraceNesting) + " deep");
+      out.bad_line = Located(file, line_number, "column " + std::to_string(scan.too_deep_column()) +
+                                                    ": lists and objects nested more than " +
+                                                    std::to_string(kMaxTraceNesting) + " deep");
       break;
     }
-    lines.push_back(raw);
-    scans.push_back(std::move(scan));
+    out.lines.push_back(raw);
+    out.scans.push_back(std::move(scan));
     pos = end + 1;
   }
-  if (lines.empty() && !bad_line) {
+  return out;
+}
+
+// One line as a message: taken from the batch parse when it had it, else
+// parsed alone (which locates the error); then the scan's own findings.
+Status ParseLine(std::string_view raw, std::string_view file, int line_number, LineScanner& scan,
+                 proto::TraceFile* batch, bool batch_ok, const google::protobuf::util::JsonParseOptions& options,
+                 proto::TraceLine* line) {
+  if (batch_ok && scan.one_object()) {
+    *line = std::move(*batch->mutable_lines(line_number - 1));
+  } else {
+    auto parsed = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(raw.data(), raw.size()),
+                                                              line, options);
+    if (!parsed.ok()) {
+      // A key given twice inside a map or the policy object stops protobuf
+      // itself; the scan names it with its full path.
+      const std::string message(parsed.message());
+      if (message.find("Repeated map key") != std::string::npos && !scan.problem().empty()) {
+        return Located(file, line_number, scan.problem());
+      }
+      return JsonError(file, line_number, message);
+    }
+    if (!scan.one_object()) return JsonError(file, line_number, "expected one JSON object");
+  }
+  if (!scan.problem().empty()) return Located(file, line_number, scan.problem());
+  return Status::Ok();
+}
+
+Status ReadHeader(const LineChecker& checker, const proto::TraceLine& line, Trace* trace) {
+  QSIM_RETURN_IF_ERROR(checker.ExactFields(line, "",
+                                           {"kind", "format", "name", "seed", "start_us", "reference",
+                                            "description"},
+                                           "the header", {"policy"}));
+  if (line.kind() != "header") return checker.Error("kind", "expected \"header\", got \"" + line.kind() + "\"");
+  if (line.format() != kFormat) {
+    return checker.Error("format", "expected \"" + std::string(kFormat) + "\", got \"" + line.format() + "\"");
+  }
+  trace->name = line.name();
+  trace->start_us = line.start_us();
+  return ReadPolicy(checker, line.policy(), &trace->policy);
+}
+
+StatusOr<OpKind> ReadOpKind(const LineChecker& checker, const proto::TraceLine& line) {
+  if (!line.has_op()) {
+    return checker.Error("op", line.has_kind() ? "expected an op (only line 1 is the header), missing"
+                                               : "expected a string, missing");
+  }
+  auto known = std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == line.op(); });
+  if (known == kOps.end()) {
+    std::string names;
+    for (const auto& op : kOps) names += (names.empty() ? "" : ", ") + std::string(op.first);
+    return checker.Error("op", "expected one of " + names + "; got \"" + line.op() + "\"");
+  }
+  return known->second;
+}
+
+}  // namespace
+
+StatusOr<Trace> ParseTrace(std::string_view text, std::string_view file) {
+  if (text.size() > kMaxTraceBytes) {
+    return InvalidArgument(std::string(file) + ": " + std::to_string(text.size()) + " bytes, more than the " +
+                           std::to_string(kMaxTraceBytes >> 20) + " MiB a trace may hold");
+  }
+  SplitLines split = SplitAndScan(text, file);
+  if (split.lines.empty() && !split.bad_line) {
     return InvalidArgument(std::string(file) + ":1: empty trace (expected a header line)");
   }
-
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   proto::TraceFile batch;
-  const bool batch_ok = !bad_line && ParseAllAtOnce(text, lines, options, &batch);
+  const bool batch_ok = !split.bad_line && ParseAllAtOnce(text, split.lines, options, &batch);
 
   Trace trace;
-  for (size_t i = 0; i < lines.size(); ++i) {
+  for (size_t i = 0; i < split.lines.size(); ++i) {
     const int line_number = static_cast<int>(i) + 1;
-    const std::string_view raw = lines[i];
-    LineScanner& scan = scans[i];
     proto::TraceLine line;
-    if (batch_ok && scan.one_object()) {
-      line = std::move(*batch.mutable_lines(static_cast<int>(i)));
-    } else {
-      auto parsed = google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(raw.data(), raw.size()), &line, options);
-      if (!parsed.ok()) {
-        // A key given twice inside a map or the policy object stops protobuf
-        // itself; the scan names it with its full path.
-        const std::string message(parsed.message());
-        if (message.find("Repeated map key") != std::string::npos && !scan.problem().empty()) {
-          return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + scan.problem());
-        }
-        return JsonError(file, line_number, message);
-      }
-      if (!scan.one_object()) return JsonError(file, line_number, "expected one JSON object");
-    }
-    if (!scan.problem().empty()) {
-      return InvalidArgument(std::string(file) + ":" + std::to_string(line_number) + ": " + scan.problem());
-    }
-    LineChecker checker(file, line_number, scan.TakeLists());
+    QSIM_RETURN_IF_ERROR(
+        ParseLine(split.lines[i], file, line_number, split.scans[i], &batch, batch_ok, options, &line));
+    LineChecker checker(file, line_number, split.scans[i].TakeLists());
     QSIM_RETURN_IF_ERROR(RequireInRange(checker, line, ""));
-
     if (line_number == 1) {
-      QSIM_RETURN_IF_ERROR(checker.ExactFields(line, "",
-                                               {"kind", "format", "name", "seed", "start_us", "reference",
-                                                "description"},
-                                               "the header", {"policy"}));
-      if (line.kind() != "header") return checker.Error("kind", "expected \"header\", got \"" + line.kind() + "\"");
-      if (line.format() != kFormat) {
-        return checker.Error("format", "expected \"" + std::string(kFormat) + "\", got \"" + line.format() + "\"");
-      }
-      trace.name = line.name();
-      trace.start_us = line.start_us();
-      QSIM_RETURN_IF_ERROR(ReadPolicy(checker, line.policy(), &trace.policy));
+      QSIM_RETURN_IF_ERROR(ReadHeader(checker, line, &trace));
       continue;
     }
-
-    if (!line.has_op()) {
-      return checker.Error("op", line.has_kind() ? "expected an op (only line 1 is the header), missing"
-                                                 : "expected a string, missing");
-    }
-    auto known = std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == line.op(); });
-    if (known == kOps.end()) {
-      std::string names;
-      for (const auto& op : kOps) names += (names.empty() ? "" : ", ") + std::string(op.first);
-      return checker.Error("op", "expected one of " + names + "; got \"" + line.op() + "\"");
-    }
-    QSIM_RETURN_IF_ERROR(CheckOp(checker, line, known->second));
-    trace.ops.push_back(TraceOp{line_number, known->second, std::move(line)});
+    StatusOr<OpKind> kind = ReadOpKind(checker, line);
+    if (!kind.ok()) return kind.status();
+    QSIM_RETURN_IF_ERROR(CheckOp(checker, line, *kind));
+    trace.ops.push_back(TraceOp{line_number, *kind, std::move(line)});
   }
-  if (bad_line) return *bad_line;
+  if (split.bad_line) return *split.bad_line;
   return trace;
 }
 
