@@ -151,6 +151,7 @@ struct PointResult {
   std::vector<std::string> values;  // one per axis
   CompareResult result;
   std::vector<std::string> regressions;  // "metric[account]" of each gated regression
+  std::vector<std::string> undecided;    // "metric[account]" of each gate INCONCLUSIVE at this n
 };
 
 std::string PointLabel(const std::vector<GridAxis>& grid, const PointResult& p) {
@@ -287,7 +288,7 @@ void AddHeatmaps(HtmlPage& page, const SweepMeta& meta, const std::vector<PointR
   }
   page.AddHeading("The fleet's change per point");
   page.AddParagraph("Each cell: the fleet's change against the baseline as a percentage of the baseline median "
-                    "(Hodges-Lehmann shift); * significant after Holm, ~ not; ! a gated regression. The colour "
+                    "(Hodges-Lehmann shift); * the 95% interval excludes 0, ~ it does not; ! a gated regression. The colour "
                     "says only whether a change is significant and whether it is better or worse; a change that "
                     "is not significant is neutral, however large.");
   int index = 0;
@@ -491,7 +492,7 @@ std::string SweepText(const SweepMeta& meta, const std::vector<PointResult>& poi
           " more rows, ungated and not significant, are in sweep.csv)\n";
   text += std::to_string(points.size()) + " points x " + std::to_string(meta.seeds) + " seeds against the baseline; "
           "alpha " + runfolder::FormatNumber(meta.alpha) + " per point; change = Hodges-Lehmann shift in % of the "
-          "baseline median; * significant after Holm, ~ not\n";
+          "baseline median; * the 95% interval excludes 0, ~ it does not (docs/statistics.md)\n";
   size_t failing = 0;
   for (const PointResult& p : points) failing += p.regressions.empty() ? 0 : 1;
   if (failing == 0) {
@@ -724,6 +725,7 @@ StatusOr<std::vector<PointResult>> ComparePoints(const Summaries& all, const std
     }
     for (const CompareRow& row : result.result.rows) {
       if (row.verdict == "REGRESSION") result.regressions.push_back(row.metric + "[" + row.account + "]");
+      if (row.verdict == "INCONCLUSIVE") result.undecided.push_back(row.metric + "[" + row.account + "]");
     }
     points.push_back(std::move(result));
   }
@@ -779,16 +781,23 @@ int FinishSweep(const std::vector<std::string>& dirs, const std::string& out_dir
 
   out << SweepText(*meta, *points);
   out << "wrote " << RunFile(out_dir, "sweep.csv") << ", sweep.json, sweep.html\n";
-  bool regression = false;
+  // A regression anywhere fails the sweep; otherwise an undecided gate is
+  // not a pass either (docs/statistics.md).
+  bool regression = false, undecided = false;
   for (const PointResult& p : *points) {
-    if (p.regressions.empty()) continue;
-    regression = true;
-    std::string list;
-    for (const std::string& r : p.regressions) list += (list.empty() ? "" : ", ") + r;
-    err << command << ": regression at point " << p.point << " (" << PointLabel(meta->grid, p) << "): " << list
-        << "\n";
+    auto tell = [&](const std::vector<std::string>& which, const char* what) {
+      if (which.empty()) return;
+      std::string list;
+      for (const std::string& r : which) list += (list.empty() ? "" : ", ") + r;
+      err << command << ": " << what << " at point " << p.point << " (" << PointLabel(meta->grid, p)
+          << "): " << list << "\n";
+    };
+    tell(p.regressions, "regression");
+    tell(p.undecided, "gate undecided (INCONCLUSIVE; more seeds would decide it)");
+    regression = regression || !p.regressions.empty();
+    undecided = undecided || !p.undecided.empty();
   }
-  return regression ? 1 : 0;
+  return regression ? 1 : undecided ? kExitInconclusive : 0;
 }
 
 // The gates in force as a gate file (sweep.gates.yaml).
