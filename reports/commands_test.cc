@@ -453,7 +453,10 @@ TEST_F(SweepWithFakeRuns, KeepRunsKeepsEveryRunWithAllOutputs) {
   o.seeds = 2;
   o.keep_runs = true;
   std::ostringstream out, err;
-  ASSERT_EQ(RunSweepCommand(o, out, err), 0) << err.str();
+  // Two seeds cannot decide the default gates: not a pass, but every run is kept.
+  ASSERT_EQ(RunSweepCommand(o, out, err), kExitInconclusive) << err.str();
+  EXPECT_NE(err.str().find("gate undecided (INCONCLUSIVE; more seeds would decide it) at point 0"), std::string::npos)
+      << err.str();
   ASSERT_EQ(fake_.log->size(), 4u);
   for (const SimRun& run : *fake_.log) {
     EXPECT_EQ(run.outputs, "");  // the scenario's own selection

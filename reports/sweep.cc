@@ -1048,7 +1048,7 @@ int RunMergeCommand(const std::vector<std::string>& shard_dirs, const std::strin
     return ExitStatusFor(s.code());
   }
   int status = FinishSweep(shard_dirs, out_dir, "qsim merge", out, err);
-  if (status == 0 || status == 1) {
+  if (status == 0 || status == 1 || status == kExitInconclusive) {  // the outputs were written
     out << "merged " << shard_dirs.size() << " shard folder" << (shard_dirs.size() == 1 ? "" : "s") << " into "
         << out_dir << "\n";
   }
