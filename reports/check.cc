@@ -11,6 +11,7 @@
 #include "reports/run_data.h"
 #include "reports/runner.h"
 #include "reports/yaml_util.h"
+#include "reports/svg.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
 
@@ -139,27 +140,6 @@ std::vector<Judged> JudgeScenario(const SmokeScenario& s, const SimRun& run, con
   return judged;
 }
 
-std::string XmlText(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 allows no other control characters than tab, LF and CR.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 // The JUnit XML of a check: a test suite per scenario, a test case per
 // expectation; a failed expectation is a <failure>, one whose run failed an
 // <error>. No timings, so the file is a pure function of the results.
@@ -175,7 +155,7 @@ std::string JunitXml(const std::vector<SmokeScenario>& scenarios, const std::vec
     for (const Judged& j : judged[i]) {
       const Expectation& e = *j.expectation;
       std::string name = e.metric + "[" + e.account + "] " + e.Describe();
-      cases += "    <testcase classname=\"" + XmlText(classname) + "\" name=\"" + XmlText(name) + "\"";
+      cases += "    <testcase classname=\"" + svg::XmlEscape(classname) + "\" name=\"" + svg::XmlEscape(name) + "\"";
       if (j.ok) {
         cases += "/>\n";
         continue;
@@ -183,17 +163,17 @@ std::string JunitXml(const std::vector<SmokeScenario>& scenarios, const std::vec
       std::string message = "expected " + e.Describe() + ", actual " + j.actual;
       if (j.run_failed) {
         ++s_errors;
-        cases += ">\n      <error type=\"run\" message=\"" + XmlText(message) + "\">" +
-                 XmlText(LogTail(results[i].log_path)) + "</error>\n    </testcase>\n";
+        cases += ">\n      <error type=\"run\" message=\"" + svg::XmlEscape(message) + "\">" +
+                 svg::XmlEscape(LogTail(results[i].log_path)) + "</error>\n    </testcase>\n";
       } else {
         ++s_failures;
-        cases += ">\n      <failure type=\"expectation\" message=\"" + XmlText(message) + "\">" +
-                 XmlText(scenarios[i].path + ": " + e.where + ": " + e.metric + "[" + e.account + "] " + message) +
+        cases += ">\n      <failure type=\"expectation\" message=\"" + svg::XmlEscape(message) + "\">" +
+                 svg::XmlEscape(scenarios[i].path + ": " + e.where + ": " + e.metric + "[" + e.account + "] " + message) +
                  "</failure>\n    </testcase>\n";
       }
     }
     int s_tests = static_cast<int>(judged[i].size());
-    suites += "  <testsuite name=\"" + XmlText(scenarios[i].path) + "\" tests=\"" + std::to_string(s_tests) +
+    suites += "  <testsuite name=\"" + svg::XmlEscape(scenarios[i].path) + "\" tests=\"" + std::to_string(s_tests) +
               "\" failures=\"" + std::to_string(s_failures) + "\" errors=\"" + std::to_string(s_errors) +
               "\" skipped=\"0\">\n" + cases + "  </testsuite>\n";
     tests += s_tests;

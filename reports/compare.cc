@@ -37,26 +37,7 @@ std::string ExactOr(const std::optional<double>& v, const std::string& none) {
   return v && std::isfinite(*v) ? Exact(*v) : none;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& s) { return runfolder::JsonQuote(s); }
 
 std::string JsonNumber(const std::optional<double>& v) { return ExactOr(v, "null"); }
 

@@ -92,7 +92,13 @@ std::string XmlEscape(std::string_view text) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      default:
+        // XML 1.0 allows no control characters but tab, LF and CR.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out.push_back(c);
+        }
     }
   }
   return out;

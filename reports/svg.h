@@ -77,7 +77,8 @@ std::string RenderHeatmap(const Heatmap& map);
 // "Nice" tick positions (1, 2, 5 x 10^k steps) covering [lo, hi].
 std::vector<double> NiceTicks(double lo, double hi, int target_count);
 
-// Escapes &, <, >, " and ' for text and attribute values.
+// Escapes &, <, >, " and ' for text and attribute values (HTML, SVG and
+// XML alike); control characters XML 1.0 forbids become '?'.
 std::string XmlEscape(std::string_view text);
 
 // The colour of palette entry `index` (cycles), as "#rrggbb".

@@ -177,27 +177,7 @@ std::vector<std::vector<std::string>> CsvRows(const std::vector<PointResult>& po
 
 // ----------------------------------------------------------------- sweep.json
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& s) { return runfolder::JsonQuote(s); }
 
 std::string JsonNumber(const std::optional<double>& v) {
   return v && std::isfinite(*v) ? runfolder::FormatNumber(*v) : "null";

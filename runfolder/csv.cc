@@ -1,5 +1,7 @@
 #include "runfolder/csv.h"
 
+#include <cstdio>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -336,6 +338,28 @@ StatusOr<CsvTable> ReadCsvFile(const std::string& path) {
   StatusOr<CsvReader> reader = CsvReader::Open(path);
   if (!reader.ok()) return reader.status();
   return ReadAll(*reader);
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
+          out += buffer;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace qsim::runfolder

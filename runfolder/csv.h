@@ -159,4 +159,9 @@ struct CsvTable {
 StatusOr<CsvTable> ParseCsv(std::string_view text, const std::string& path);
 StatusOr<CsvTable> ReadCsvFile(const std::string& path);
 
+// `s` as a JSON string literal, quotes included: ", \\ and control
+// characters escaped. The one JSON quoting of qsim's outputs (run.json,
+// compare.json, sweep.json).
+std::string JsonQuote(std::string_view s);
+
 }  // namespace qsim::runfolder
