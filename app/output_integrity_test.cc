@@ -31,24 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Ran = testing::CommandResult;
 
-// Runs `qsim ARGS` through the shell (the arguments are ours, no quoting needed).
-Ran RunQsim(const std::string& args) {
-  Ran ran;
-  std::string command = std::string(QSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return ran;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) ran.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
+// Runs `qsim ARGS` (the arguments are ours, no quoting needed).
+Ran RunQsim(const std::string& args) { return testing::RunCommandLine(std::string(QSIM_BINARY) + " " + args); }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

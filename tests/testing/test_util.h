@@ -5,8 +5,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,6 +69,27 @@ inline void WriteFile(const std::string& path, std::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) ADD_FAILURE() << "cannot write " << path;
+}
+
+// What a command printed (stdout and stderr together) and its exit status
+// (-1 when it did not exit normally).
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs `command_line` through the shell. The tests build their own command
+// lines, so no quoting is done here.
+inline CommandResult RunCommandLine(const std::string& command_line) {
+  CommandResult result;
+  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 }  // namespace qsim::testing
