@@ -12,6 +12,8 @@
 #include <zlib.h>
 
 #include "replay/trace_file_internal.h"
+
+#include "base/input_file.h"
 #include "replay/trace_parse_internal.h"
 
 namespace qsim::replay::internal {
@@ -102,17 +104,9 @@ StatusOr<std::string> Gunzip(std::string_view bytes, std::string_view file) {
 }
 
 StatusOr<std::string> ReadTraceText(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) {
-    return InvalidArgument(path + ": is a directory, expected a trace file (.jsonl or .jsonl.gz)");
-  }
-  // A plain trace larger than the bound is refused before it is read.
-  if (const auto size = std::filesystem::file_size(path, ec);
-      !ec && std::filesystem::is_regular_file(path, ec) && size > kMaxTextBytes) {
-    return InvalidArgument(path + ": " + std::to_string(size) + " bytes, more than the " +
-                           std::to_string(kMaxTextBytes >> 20) + " MiB a trace may hold");
-  }
+  // A plain trace larger than the bound is refused before it is read; a
+  // directory, device (/dev/zero) or FIFO never would be read to its end.
+  QSIM_RETURN_IF_ERROR(CheckInputFile(path, kMaxTextBytes, "trace (.jsonl or .jsonl.gz)"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open the file");
   std::ostringstream bytes;

@@ -1,5 +1,7 @@
 #include "runfolder/csv.h"
 
+#include "base/input_file.h"
+
 #include <cstdio>
 
 #include <cerrno>
@@ -190,6 +192,8 @@ CsvReader::CsvReader(std::unique_ptr<std::istream> in, std::string path, Options
 StatusOr<CsvReader> CsvReader::Open(const std::string& path) { return Open(path, Options()); }
 
 StatusOr<CsvReader> CsvReader::Open(const std::string& path, Options options) {
+  // Read a row at a time, so no size limit; but a device or pipe would never end.
+  QSIM_RETURN_IF_ERROR(CheckInputFile(path, UINT64_MAX, "CSV"));
   auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*in) return NotFound(path + ": cannot open for reading: " + std::strerror(errno));
   return StartReading(std::move(in), path, options);

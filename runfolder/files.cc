@@ -1,5 +1,7 @@
 #include "runfolder/files.h"
 
+#include "base/input_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@ Status WriteFailed(const std::string& path, int error) {
 }  // namespace
 
 StatusOr<std::string> ReadTextFile(const std::string& path) {
+  QSIM_RETURN_IF_ERROR(CheckInputFile(path, kMaxWholeFileBytes, "run-folder"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(path + ": cannot open for reading: " + std::strerror(errno));
   std::ostringstream buffer;

@@ -9,6 +9,7 @@
 // `.part` file, which the run-folder checks (manifest.h) flag.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ namespace qsim::runfolder {
 inline constexpr std::string_view kPartSuffix = ".part";
 
 // Reads a whole file; NotFound when it cannot be opened.
+// Files read whole are held in memory: this is the most one may hold.
+inline constexpr uint64_t kMaxWholeFileBytes = uint64_t{1} << 30;
 StatusOr<std::string> ReadTextFile(const std::string& path);
 // Writes `text` to `path` through `path.part` and a rename, replacing any
 // older file. A `path` that exists and is not a regular file (a device such

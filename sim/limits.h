@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/input_file.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "sim/scenario.h"
@@ -49,17 +50,10 @@ struct RunEstimate {
 // internal/validate.h passed); never overflows for such a scenario.
 RunEstimate EstimateRun(const Scenario& scenario, const Outputs& outputs);
 
-// Ok when `path` is a regular file of at most `max_bytes`, checked before it
-// is opened: devices (/dev/zero), FIFOs and directories are refused.
-// `what` names it in errors ("scenario", "replay log"). NotFound when absent.
-Status CheckInputFile(const std::string& path, int64_t max_bytes, const char* what);
-
 // A seed as written on the command line: decimal digits only, 0 .. 2^63-1
 // (the rule the YAML `seed:` follows), so "-1" or "0x10" is an error.
 StatusOr<uint64_t> ParseSeed(const std::string& text);
 
-// "1.5 GiB", "12 MiB", "300 B".
-std::string FormatBytes(int64_t bytes);
 // "4GiB", "512M", "100000" (bytes) -> bytes; error for anything else.
 StatusOr<int64_t> ParseBytes(const std::string& text);
 

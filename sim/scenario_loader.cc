@@ -1018,26 +1018,6 @@ Status CheckStrictYaml(const std::string& text, const std::string& file) {
   return Status::Ok();
 }
 
-Status CheckInputFile(const std::string& path, int64_t max_bytes, const char* what) {
-  std::error_code ec;
-  std::filesystem::file_status st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) return NotFound(path + ": cannot open file");
-  // Only a regular file's size is known before reading: /dev/zero or a FIFO
-  // would be read until memory runs out.
-  if (!std::filesystem::is_regular_file(st)) {
-    return InvalidArgument(path + ": not a regular file (a " + std::string(what) +
-                           " must be a file, not a directory, device or pipe)");
-  }
-  uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return InvalidArgument(path + ": cannot read its size: " + ec.message());
-  if (size > static_cast<uintmax_t>(max_bytes)) {
-    return InvalidArgument(path + ": the " + std::string(what) + " file is " +
-                           FormatBytes(static_cast<int64_t>(std::min<uintmax_t>(size, INT64_MAX))) +
-                           ", more than the limit of " + FormatBytes(max_bytes) + " (docs/limits.md)");
-  }
-  return Status::Ok();
-}
-
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {
   Loader loader(file, base_dir);
   // The strict pass first: nothing is built before it has passed.
