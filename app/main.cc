@@ -234,7 +234,7 @@ void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
   cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder")->capture_default_str();
   cmd->add_option("--gates", o->gates, "YAML file whose gate: section replaces the scenario's");
-  cmd->add_option("--alpha", o->alpha, "Family-wise significance level per point")->capture_default_str();
+  cmd->add_option("--alpha", o->alpha, "The false-alarm rate of each point's gates (Holm within the gates)")->capture_default_str();
   cmd->add_flag("--keep-runs", o->keep_runs, "Keep every run folder (all outputs) under OUT/runs");
   cmd->add_flag("--quiet", *quiet, "No progress on stderr");
   cmd->callback([o, quiet, runner, &status] {

@@ -473,10 +473,16 @@ std::string SweepText(const SweepMeta& meta, const std::vector<PointResult>& poi
   text += std::to_string(points.size()) + " points x " + std::to_string(meta.seeds) + " seeds against the baseline; "
           "alpha " + runfolder::FormatNumber(meta.alpha) + " per point; change = Hodges-Lehmann shift in % of the "
           "baseline median; * the 95% interval excludes 0, ~ it does not (docs/statistics.md)\n";
-  size_t failing = 0;
-  for (const PointResult& p : points) failing += p.regressions.empty() ? 0 : 1;
-  if (failing == 0) {
+  size_t failing = 0, undecided = 0;
+  for (const PointResult& p : points) {
+    failing += p.regressions.empty() ? 0 : 1;
+    undecided += p.undecided.empty() ? 0 : 1;
+  }
+  if (failing == 0 && undecided == 0) {
     text += "verdict: no regression at any of the " + std::to_string(points.size()) + " points\n";
+  } else if (failing == 0) {
+    text += "verdict: INCONCLUSIVE: no regression, but gates undecided at " + std::to_string(undecided) + " of " +
+            std::to_string(points.size()) + " points (more seeds would decide them)\n";
   } else {
     text += "verdict: " + std::to_string(failing) + " of " + std::to_string(points.size()) +
             " points regressed\n";
@@ -486,6 +492,12 @@ std::string SweepText(const SweepMeta& meta, const std::vector<PointResult>& poi
       for (const std::string& r : p.regressions) list += (list.empty() ? "" : ", ") + r;
       text += "  REGRESSION point " + std::to_string(p.point) + " (" + PointLabel(meta.grid, p) + "): " + list + "\n";
     }
+  }
+  for (const PointResult& p : points) {
+    if (p.undecided.empty()) continue;
+    std::string list;
+    for (const std::string& r : p.undecided) list += (list.empty() ? "" : ", ") + r;
+    text += "  INCONCLUSIVE point " + std::to_string(p.point) + " (" + PointLabel(meta.grid, p) + "): " + list + "\n";
   }
   return text;
 }
