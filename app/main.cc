@@ -31,6 +31,18 @@ namespace {
 
 constexpr int kUsageError = 2;
 
+// Seeds on the command line follow the scenario's rule (sim::ParseSeed):
+// decimal digits, 0 to 2^63-1. CLI11 alone would read "-1" as 2^64-1.
+const CLI::Validator kSeedRule(
+    [](std::string& text) {
+      StatusOr<uint64_t> seed = sim::ParseSeed(text);
+      return seed.ok() ? std::string() : seed.status().message();
+    },
+    "SEED", "seed");
+
+// Counts of runs or jobs: at least 1.
+const CLI::Validator kAtLeastOne = CLI::Range(1, 1000000);
+
 void AddReplay(CLI::App& app, int& status) {
   struct Args {
     std::vector<std::string> files;
@@ -50,11 +62,11 @@ void AddBench(CLI::App& app, int& status) {
   auto seed = std::make_shared<uint64_t>(1);
   CLI::App* profiler = bench->add_subcommand(
       "profiler", "Workload 1: 100 iterations of 1,000 tasks + 50 workers, UpdateTime, RunOnce");
-  profiler->add_option("--seed", *seed, "Seed of the workload generator")->capture_default_str();
+  profiler->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
   profiler->callback([seed, &status] { status = bench::RunProfilerBench(*seed, std::cout); });
   CLI::App* large = bench->add_subcommand(
       "large-pass", "Workload 2: one RunOnce over 5,000 idle workers x 100,000 queued tasks");
-  large->add_option("--seed", *seed, "Seed of the workload generator")->capture_default_str();
+  large->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
   large->callback([seed, &status] { status = bench::RunLargePassBench(*seed, std::cout); });
 }
 
@@ -162,8 +174,8 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
       ->capture_default_str();
   cmd->add_option("--max-seeds", o.max_seeds, "--seeds auto: the most pairs")->capture_default_str();
   cmd->add_option("--round", args->round, "--seeds auto: pairs per round")->capture_default_str();
-  cmd->add_option("--first-seed", o.first_seed, "The first seed")->capture_default_str();
-  cmd->add_option("--jobs,-j", o.jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--first-seed", o.first_seed, "The first seed")->check(kSeedRule)->capture_default_str();
+  cmd->add_option("--jobs,-j", o.jobs, "Runs at a time")->check(kAtLeastOne)->capture_default_str();
   cmd->add_option("--out", o.out_dir, "Output folder")->capture_default_str();
   cmd->add_option("--gates", o.gates, "YAML file whose gate: section replaces the scenario's");
   cmd->add_option("--alpha", o.alpha, "Error rate of the gate decision (and 1 - interval level)")
@@ -229,9 +241,9 @@ void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
       ->allow_extra_args(false);  // one KEY=... per --grid, so the scenario may follow
   cmd->add_option("--shard", o->shard,
                   "I/N: run only this share of the runs (0 <= I < N); qsim merge computes the verdict");
-  cmd->add_option("--seeds", o->seeds, "Number of paired seeds")->capture_default_str();
-  cmd->add_option("--first-seed", o->first_seed, "The first seed")->capture_default_str();
-  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--seeds", o->seeds, "Number of paired seeds")->check(kAtLeastOne)->capture_default_str();
+  cmd->add_option("--first-seed", o->first_seed, "The first seed")->check(kSeedRule)->capture_default_str();
+  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->check(kAtLeastOne)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder")->capture_default_str();
   cmd->add_option("--gates", o->gates, "YAML file whose gate: section replaces the scenario's");
   cmd->add_option("--alpha", o->alpha, "The false-alarm rate of each point's gates (Holm within the gates)")->capture_default_str();
@@ -261,7 +273,7 @@ void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
   auto quiet = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("check", "The smoke gate: run scenarios and check their expect: entries");
   cmd->add_option("paths", o->paths, "Scenario files or folders")->required();
-  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->capture_default_str();
+  cmd->add_option("--jobs,-j", o->jobs, "Runs at a time")->check(kAtLeastOne)->capture_default_str();
   cmd->add_option("--out", o->out_dir,
                   "Put the runs in this folder (default: a temporary one); those of failing scenarios are kept");
   cmd->add_flag("--keep-runs", o->keep_runs, "Keep every run folder, with all the scenario's outputs");

@@ -1037,7 +1037,7 @@ Status CheckCompareOptions(const CompareOptions& options) {
     }
     if (!options.runner) return Internal("compare: no simulation runner");
   }
-  if (options.seeds < 1) return InvalidArgument("--seeds must be >= 1 or auto, got " + std::to_string(options.seeds));
+  QSIM_RETURN_IF_ERROR(CheckSeedRange(options.first_seed, options.auto_seeds ? options.max_seeds : options.seeds));
   if (options.auto_seeds && options.max_seeds < options.seeds) {
     return InvalidArgument("--max-seeds (" + std::to_string(options.max_seeds) + ") must be >= the round size (" +
                            std::to_string(options.seeds) + ", --round)");

@@ -49,4 +49,22 @@ Status RunFailure(const SimRun& run, const SimRunResult& result);
 // The last lines of a run's log, for error messages.
 std::string LogTail(const std::string& log_path, int max_lines = 5);
 
+// The most seeds one compare or sweep runs (each is a run per side or point).
+inline constexpr int kMaxSeeds = 10000;
+
+// --seeds within 1..kMaxSeeds, and the last seed (first + seeds - 1) within
+// the seed range every run accepts, 0..2^63-1 (docs/limits.md).
+inline Status CheckSeedRange(uint64_t first_seed, int seeds) {
+  if (seeds < 1 || seeds > kMaxSeeds) {
+    return InvalidArgument("--seeds must be between 1 and " + std::to_string(kMaxSeeds) + ", got " +
+                           std::to_string(seeds));
+  }
+  constexpr uint64_t kMaxSeed = (uint64_t{1} << 63) - 1;
+  if (first_seed > kMaxSeed - static_cast<uint64_t>(seeds - 1)) {
+    return InvalidArgument("--first-seed " + std::to_string(first_seed) + " with --seeds " + std::to_string(seeds) +
+                           " goes past the largest seed, 2^63-1");
+  }
+  return Status::Ok();
+}
+
 }  // namespace qsim::reports

@@ -897,7 +897,7 @@ namespace {
 
 Status CheckSweepOptions(const SweepOptions& o) {
   if (o.grid.empty()) return InvalidArgument("give at least one --grid KEY=V1,V2,...");
-  if (o.seeds < 1) return InvalidArgument("--seeds must be >= 1, got " + std::to_string(o.seeds));
+  QSIM_RETURN_IF_ERROR(CheckSeedRange(o.first_seed, o.seeds));
   if (o.jobs < 1) return InvalidArgument("--jobs must be >= 1, got " + std::to_string(o.jobs));
   if (!(o.alpha > 0 && o.alpha < 1)) {
     return InvalidArgument("--alpha must be between 0 and 1, got " + runfolder::FormatNumber(o.alpha));
