@@ -1,5 +1,7 @@
 #include "reports/run_data.h"
 
+#include <cmath>
+
 #include <sys/stat.h>
 
 #include "runfolder/columns.h"
@@ -39,7 +41,16 @@ StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
   QSIM_RETURN_IF_ERROR(runfolder::RequireCompleteRunFolder(run_dir));
   StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(run_dir, runfolder::kSummaryFile));
   if (!table.ok()) return table.status();
-  QSIM_RETURN_IF_ERROR(table->RequireColumns({runfolder::Column(runfolder::kSummaryColumns, "account")}));
+  // The contract's columns, in its order: a renamed or missing column is a
+  // file that another tool (or another version) wrote, not one to guess at.
+  const auto& expected = runfolder::kSummaryColumns;
+  for (size_t c = 0; c < expected.size(); ++c) {
+    if (c >= table->header.size() || table->header[c] != expected[c]) {
+      return InvalidArgument(table->path + ":1: column " + std::to_string(c + 1) + " should be \"" +
+                             std::string(expected[c]) + "\", got \"" +
+                             (c < table->header.size() ? table->header[c] : std::string()) + "\"");
+    }
+  }
   int account_column = table->Column("account");
   RunSummary summary;
   for (size_t c = 0; c < table->header.size(); ++c) {
@@ -57,6 +68,10 @@ StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
       if (static_cast<int>(c) == account_column) continue;
       StatusOr<std::optional<double>> value = NumberAt(*table, r, static_cast<int>(c));
       if (!value.ok()) return value.status();
+      if (*value && !std::isfinite(**value)) {
+        return InvalidArgument(table->path + ":" + std::to_string(r + 2) + ": column " + table->header[c] +
+                               ": expected a finite number, got \"" + table->rows[r][c] + "\"");
+      }
       row[table->header[c]] = *value;
     }
   }

@@ -640,7 +640,9 @@ StatusOr<std::vector<ShardFolder>> ReadShards(const std::vector<std::string>& di
   if (static_cast<int>(seen_shards.size()) != shard_count) {
     std::string missing;
     for (int i = 0; i < shard_count; ++i) {
-      if (!seen_shards.count(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+      if (!seen_shards.count(i)) {
+        missing += (missing.empty() ? "" : ", ") + std::to_string(i) + "/" + std::to_string(shard_count);
+      }
     }
     return InvalidArgument("have " + std::to_string(seen_shards.size()) + " of " + std::to_string(shard_count) +
                            " shards; missing shard " + missing);
