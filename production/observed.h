@@ -1,0 +1,53 @@
+// What a production TaskEvent log says happened, reduced to what a scenario
+// needs: the tasks (when they arrived, what they asked for, how long they
+// ran), the bots (their dimensions and when they were seen) and the
+// accounts. `qsim import` builds it from a log; `qsim fit` and `qsim
+// calibrate` read it. Times are microseconds since the Unix epoch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qsim::production {
+
+struct ObservedTask {
+  std::string id;
+  std::string account;  // empty: the task named no account
+  int64_t enqueue_us = 0;
+  std::vector<std::string> base_labels;
+  std::vector<std::string> provisionable_labels;
+  std::optional<int64_t> first_assigned_us;  // first QSCHEDULER_ASSIGNED
+  std::optional<int64_t> completed_us;       // SWARMING_COMPLETED
+  // Length of the run that completed (its last assignment to completion);
+  // empty when the task never completed within the log.
+  std::optional<int64_t> run_us;
+  int preemptions = 0;  // QSCHEDULER_PREEMPTED events naming it as the victim
+};
+
+struct ObservedBot {
+  std::string id;
+  std::vector<std::string> dimensions;
+  int64_t first_seen_us = 0;
+  int64_t last_seen_us = 0;
+};
+
+struct ObservedAccount {
+  std::string id;
+  std::vector<double> charge_rates;  // per priority; empty when inferred from the log
+  double max_charge_seconds = 0;
+  int max_fanout = 0;  // 0: unlimited
+  bool disable_free_tasks = false;
+  bool from_config = false;  // false: inferred from the log (with a warning)
+};
+
+struct ObservedLog {
+  int64_t start_us = 0;  // earliest event
+  int64_t end_us = 0;    // latest event
+  std::vector<ObservedTask> tasks;        // by enqueue time, then id
+  std::vector<ObservedBot> bots;          // by id
+  std::vector<ObservedAccount> accounts;  // by id
+};
+
+}  // namespace qsim::production
