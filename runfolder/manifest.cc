@@ -28,7 +28,7 @@ std::string InDir(const std::string& dir, std::string_view name) {
 std::vector<std::string> KnownRunFiles() {
   return {std::string(kTasksFile),     std::string(kSummaryFile),          std::string(kTimeseriesFile),
           std::string(kEventsFile),    std::string(kResolvedScenarioFile), std::string(kReportFile),
-          std::string(kManifestFile)};
+          std::string(kManifestFile),  std::string(kWaitsFile)};
 }
 
 // ------------------------------------------------------------------ JSON

@@ -18,7 +18,8 @@ namespace {
 // The files a run with `outputs` owns, by name, sorted (run.json aside).
 std::vector<std::string> OwnedFiles(const Outputs& outputs) {
   std::vector<std::string> files = {std::string(runfolder::kResolvedScenarioFile),
-                                    std::string(runfolder::kSummaryFile), std::string(runfolder::kTasksFile)};
+                                    std::string(runfolder::kSummaryFile), std::string(runfolder::kTasksFile),
+                                    std::string(runfolder::kWaitsFile)};
   if (outputs.events) files.emplace_back(runfolder::kEventsFile);
   if (outputs.timeseries) files.emplace_back(runfolder::kTimeseriesFile);
   std::sort(files.begin(), files.end());
@@ -132,8 +133,8 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
     while (std::getline(ss, item, ',')) {
       if (item == "timeseries") o.timeseries = true;
       else if (item == "events") o.events = true;
-      else if (item != "tasks" && item != "summary") {
-        err << "--outputs: unknown output \"" << item << "\" (expected tasks, summary, timeseries, events)\n";
+      else if (item != "tasks" && item != "summary" && item != "waits") {
+        err << "--outputs: unknown output \"" << item << "\" (expected tasks, summary, waits, timeseries, events; tasks, summary and waits are always written)\n";
         return 2;
       }
     }

@@ -896,8 +896,8 @@ Status Loader::ReadRunLength(const YAML::Node& root, Scenario* s) const {
       std::string name = o[i].IsScalar() ? o[i].Scalar() : "";
       if (name == "timeseries") s->outputs.timeseries = true;
       else if (name == "events") s->outputs.events = true;
-      else if (name != "tasks" && name != "summary") {
-        return Error(o[i], Index("outputs", i), "expected tasks, summary, timeseries or events, got " + Describe(o[i]));
+      else if (name != "tasks" && name != "summary" && name != "waits") {
+        return Error(o[i], Index("outputs", i), "expected tasks, summary, waits, timeseries or events, got " + Describe(o[i]));
       }
     }
   }

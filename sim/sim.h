@@ -8,6 +8,7 @@
 // 1 invariant violations, 2 bad input).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -39,6 +40,10 @@ struct TaskResult {
   int32_t times_unassigned = 0;
   bool provision_needed = false;
   int32_t start_priority = -1;
+  // The wait split by reason (runfolder::kWaitReasons order), microseconds:
+  // sums to start - enqueue once the task has started, else to its end (or
+  // the run's end) - enqueue. docs/waits.md.
+  std::array<int64_t, 9> wait_us{};
 };
 
 // One row of summary.csv (account "*" = the whole fleet).
@@ -54,6 +59,9 @@ struct AccountSummary {
   double busy_share = 0, charge_share = 0, utilisation = 0;
   int64_t timeouts = 0;
   int64_t invariant_violations = 0;
+  // waits.csv: by reason, the measured tasks with time in it and its total.
+  std::array<int64_t, 9> reason_tasks{}, reason_us{};
+  int64_t same_pass_reassignments = 0, forgotten = 0, re_adds = 0;
 };
 
 struct RunResult {

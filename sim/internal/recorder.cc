@@ -6,9 +6,10 @@
 
 namespace qsim::sim {
 
-Recorder::Recorder(const Scenario& scenario, const TaskTable& tasks)
+Recorder::Recorder(const Scenario& scenario, const TaskTable& tasks, const WaitAttribution& waits)
     : scenario_(scenario),
       tasks_(tasks),
+      waits_(waits),
       window_start_(kStart + scenario.warmup),
       end_(kStart + scenario.duration),
       accounts_(scenario.accounts.size()) {
@@ -45,7 +46,7 @@ void Recorder::Violation(const std::string& message, int32_t account) {
   ++fleet_violations_;
 }
 
-void Recorder::WriteEvent(const TaskEvent& e) {
+void Recorder::WriteEvent(const TaskEvent& e, std::string_view cause) {
   CsvWriter& w = *events_csv_;
   w.Micros(ToMicros(Since(e.time))).Raw(EventTypeName(e.type)).Field(e.task).Field(e.worker).Field(e.account);
   std::string detail;
@@ -71,6 +72,8 @@ void Recorder::WriteEvent(const TaskEvent& e) {
       break;
   }
   w.Field(detail);
+  if (cause.empty()) w.Empty();
+  else w.Raw(cause);
   w.EndRow();
 }
 

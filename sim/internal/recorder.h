@@ -18,6 +18,7 @@
 #include "runfolder/csv.h"
 #include "scheduler/scheduler.h"
 #include "sim/internal/task_table.h"
+#include "sim/internal/wait_attribution.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 
@@ -34,8 +35,8 @@ struct BotCounts {
 
 class Recorder {
  public:
-  // `scenario` and `tasks` must outlive the recorder.
-  Recorder(const Scenario& scenario, const TaskTable& tasks);
+  // `scenario`, `tasks` and `waits` must outlive the recorder.
+  Recorder(const Scenario& scenario, const TaskTable& tasks, const WaitAttribution& waits);
 
   // Opens events.csv and timeseries.csv under `out_dir` as `outputs` asks
   // ("" = write no files) and writes their headers.
@@ -62,8 +63,8 @@ class Recorder {
 
   bool writes_events() const { return events_csv_ != nullptr; }
   bool writes_timeseries() const { return timeseries_csv_ != nullptr; }
-  // One events.csv row. REQUIRES: writes_events().
-  void WriteEvent(const TaskEvent& e);
+  // One events.csv row with its cause (docs/run-folder.md). REQUIRES: writes_events().
+  void WriteEvent(const TaskEvent& e, std::string_view cause);
   // The timeseries.csv rows of one sample. REQUIRES: writes_timeseries().
   void WriteSample(Time now, const Scheduler& scheduler, const BotCounts& bots);
 
@@ -82,9 +83,11 @@ class Recorder {
 
   Status WriteTasks(const RunResult& result) const;
   Status WriteSummary(const RunResult& result) const;
+  Status WriteWaits(const RunResult& result) const;
 
   const Scenario& scenario_;
   const TaskTable& tasks_;
+  const WaitAttribution& waits_;
   Time window_start_;
   Time end_;
   std::string out_dir_;

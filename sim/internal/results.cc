@@ -68,6 +68,7 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
     out.times_unassigned = t.times_unassigned;
     out.provision_needed = t.provision_needed;
     out.start_priority = t.start == kNever ? -1 : t.start_priority;
+    out.wait_us = waits_.split(id);
     if (!t.measured) continue;
     for (size_t k : {static_cast<size_t>(t.account), n}) {
       AccountSummary& s = sums[k];
@@ -88,6 +89,10 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
       s.preemptions += t.times_preempted;
       s.wasted_bot_time += t.wasted;
       s.timeouts += t.times_unassigned;
+      for (size_t r = 0; r < out.wait_us.size(); ++r) {
+        s.reason_us[r] += out.wait_us[r];
+        if (out.wait_us[r] > 0) ++s.reason_tasks[r];
+      }
     }
   }
   int64_t busy_total = 0;
@@ -110,6 +115,13 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
     s.utilisation = available > 0 ? static_cast<double>(busy) / static_cast<double>(available) : 0;
     s.throughput_per_hour = hours > 0 ? static_cast<double>(s.completed) / hours : 0;
     s.invariant_violations = k < n ? accounts_[k].violations : fleet_violations_;
+    for (size_t a = 0; a < n; ++a) {
+      if (k != n && k != a) continue;
+      const WaitCounts& c = waits_.counts(static_cast<uint32_t>(a));
+      s.same_pass_reassignments += c.same_pass;
+      s.forgotten += c.forgotten;
+      s.re_adds += c.re_adds;
+    }
   }
   r->summary = std::move(sums);
 }
@@ -119,7 +131,8 @@ Status Recorder::WriteOutputs(const RunResult& r) {
   if (timeseries_csv_) QSIM_RETURN_IF_ERROR(timeseries_csv_->Close());
   if (out_dir_.empty()) return Status::Ok();
   QSIM_RETURN_IF_ERROR(WriteTasks(r));
-  return WriteSummary(r);
+  QSIM_RETURN_IF_ERROR(WriteSummary(r));
+  return WriteWaits(r);
 }
 
 Status Recorder::WriteTasks(const RunResult& r) const {
@@ -149,6 +162,7 @@ Status Recorder::WriteTasks(const RunResult& r) const {
     w.Field(t.times_preempted).Field(t.times_unassigned).Field(t.provision_needed ? 1 : 0);
     if (t.start_priority < 0) w.Empty();
     else w.Field(t.start_priority);
+    for (int64_t us : t.wait_us) w.Micros(us);
     w.EndRow();
   }
   return w.Close();
@@ -169,7 +183,25 @@ Status Recorder::WriteSummary(const RunResult& r) const {
     w.Float(s.throughput_per_hour).Field(s.preemptions).Micros(ToMicros(s.wasted_bot_time));
     w.Micros(ToMicros(s.busy_bot_time)).Float(s.busy_share).Float(s.charge_share).Float(s.utilisation);
     w.Field(s.timeouts).Field(s.invariant_violations);
+    w.Field(s.same_pass_reassignments).Field(s.forgotten).Field(s.re_adds);
     w.EndRow();
+  }
+  return w.Close();
+}
+
+Status Recorder::WriteWaits(const RunResult& r) const {
+  auto open = CsvWriter::Open(out_dir_ + "/" + std::string(runfolder::kWaitsFile));
+  if (!open.ok()) return open.status();
+  CsvWriter& w = **open;
+  w.Header(runfolder::kWaitsColumns);
+  for (const AccountSummary& s : r.summary) {
+    int64_t total = 0;
+    for (int64_t us : s.reason_us) total += us;
+    for (size_t k = 0; k < runfolder::kWaitReasons.size(); ++k) {
+      w.Field(s.account).Raw(runfolder::kWaitReasons[k]).Field(s.reason_tasks[k]).Micros(s.reason_us[k]);
+      w.Float(total > 0 ? static_cast<double>(s.reason_us[k]) / static_cast<double>(total) : 0.0);
+      w.EndRow();
+    }
   }
   return w.Close();
 }

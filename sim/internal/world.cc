@@ -35,6 +35,7 @@ std::string World::At() const { return "t=" + FormatMicros(ToMicros(Since(engine
 
 void World::Arrive(const Arrival& a) {
   uint32_t id = tasks_.Add(engine_.now(), a.workload, a.account, a.base, a.prov, a.duration);
+  attribution_.Arrived(id, engine_.now());
   recorder_.ChangeInSystem(engine_.now(), +1);
   NotifyWaiting(id);
   if (std::optional<Duration> after = workload_.DrawCancel(a.workload)) {
@@ -63,6 +64,7 @@ void World::NotifyWaiting(uint32_t id) {
 }
 
 void World::EndTask(uint32_t id, Outcome outcome, Time end) {
+  attribution_.Ended(id, end);
   tasks_.End(id, outcome, end);
   recorder_.ChangeInSystem(engine_.now(), -1);
 }
@@ -70,6 +72,7 @@ void World::EndTask(uint32_t id, Outcome outcome, Time end) {
 // A running task goes back to the queue and the scheduler hears of it again.
 void World::RequeueTask(uint32_t id) {
   tasks_.Requeue(id);
+  attribution_.RunLost(id, engine_.now());
   NotifyWaiting(id);
 }
 
@@ -125,6 +128,7 @@ void World::Poll(uint32_t b) {
   if (bot.silent || bot.state != BotState::kIdle) return;
   engine_.Cancel(&bot.poll);
   bot.state = BotState::kPolling;
+  SyncBot(b);
   batch_.push_back(b);
   RequestFlush();
 }
@@ -211,7 +215,9 @@ void World::AnswerFlushBots() {
     }
     if (scenario_.dispatcher.long_poll && bot.state == BotState::kIdle && !bot.parked) bot.parked = true;
     if (bot.parked) still_parked_.push_back(b);
+    SyncBot(b);
   }
+  SyncAccounts();
 }
 
 // A preemption refund may lift a balance above its cap: that is the one
@@ -262,14 +268,17 @@ void World::Claim(uint32_t b, uint32_t id) {
     SchedulePoll(b);
     return;
   }
+  const LabelSet& want = tasks_.labels(t.prov_labels);
+  bool provision = !HasAll(bot.prov, want);
   tasks_.Claim(id, static_cast<int32_t>(b), now);
+  attribution_.Claimed(id, now, provision);
   engine_.Cancel(&bot.poll);
   bot.parked = false;
   bot.state = BotState::kBusy;
   bot.task = static_cast<int32_t>(id);
+  SyncBot(b);
   channel_->NotifyTaskRunning({TaskName(id), bot.id, now});
-  const LabelSet& want = tasks_.labels(t.prov_labels);
-  if (!HasAll(bot.prov, want)) {
+  if (provision) {
     t.provision_needed = true;
     bot.run = engine_.After(scenario_.bots[bot.group].provision_time, [this, b] { ProvisionDone(b); });
   } else {
@@ -290,6 +299,7 @@ void World::ProvisionDone(uint32_t b) {
   bot.run = {};
   bot.prov = Provision(bot.prov, tasks_.labels(tasks_[bot.task].prov_labels));
   RecomputeBotLabels(bot);
+  attribution_.SetBotLabels(b, bot.all, engine_.now());
   StartExecution(b);
 }
 
@@ -297,6 +307,10 @@ void World::StartExecution(uint32_t b) {
   Bot& bot = bots_[b];
   Task& t = tasks_[bot.task];
   t.start = engine_.now();
+  if (!attribution_.Started(bot.task, t.start)) {
+    recorder_.Violation(At() + TaskName(bot.task) + "'s wait reasons do not add up to its wait",
+                        static_cast<int32_t>(t.account));
+  }
   bot.run = engine_.After(t.duration, [this, b] { RunDone(b); });
 }
 
@@ -323,6 +337,7 @@ void World::ReleaseBot(uint32_t b, Time busy_end) {
   bot.deferred = Deferred::kNone;
   engine_.Cancel(&bot.run);
   bot.state = BotState::kIdle;
+  SyncBot(b);
 }
 
 void World::FinishRun(uint32_t b, Outcome outcome, Time end) {
@@ -397,6 +412,7 @@ void World::Outage(uint32_t b, Duration downtime, bool kill) {
   // A flapping bot that keeps running its task stays busy and available;
   // otherwise the silent bot is unavailable.
   bot.unavailable_since = bot.task < 0 || bot.task_killed ? now : kNever;
+  SyncBot(b);
   bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, [this, b] {
     bots_[b].detect = {};
     DetectDead(b);
@@ -440,6 +456,7 @@ void World::Return(uint32_t b) {
   if (bot.unavailable_since != kNever) recorder_.AddUnavailable(b, bot.unavailable_since, now);
   bot.unavailable_since = kNever;
   bot.silent = false;
+  SyncBot(b);
   engine_.Cancel(&bot.detect);
   if (bot.task >= 0) {
     if (bot.task_killed) {
@@ -465,6 +482,7 @@ void World::ApplyLabelChange(uint32_t group, const LabelChange& change) {
     bot.base = change.labels;
     if (change.provisionable_labels) bot.prov = *change.provisionable_labels;
     RecomputeBotLabels(bot);
+    attribution_.SetBotLabels(b, bot.all, engine_.now());
   }
 }
 
@@ -475,26 +493,45 @@ void World::Restart() {
 
 // ---------------------------------------------------------------- events, samples and checks
 
+// Scheduler events move a pending task between the scheduler's queue, an
+// assignment and being forgotten (docs/waits.md); events about a task the
+// dispatcher runs or has ended change nothing there.
 void World::OnEvent(const TaskEvent& e) {
   int64_t task = tasks_.Parse(e.task);
+  std::string_view cause;
   if (task >= 0) {
-    Task& t = tasks_[static_cast<uint32_t>(task)];
+    uint32_t id = static_cast<uint32_t>(task);
+    Task& t = tasks_[id];
+    Time now = engine_.now();
+    bool pending = t.state == TaskState::kPending;
     switch (e.type) {
+      case EventType::kEnqueued:
+        cause = attribution_.Enqueued(id, now) ? "first" : "re_add";
+        break;
       case EventType::kAssigned:
         t.assigned_priority = static_cast<int8_t>(e.priority);
         if (t.first_assigned == kNever) t.first_assigned = e.time;
+        attribution_.Assigned(id, now);
         break;
       case EventType::kUnassigned:
         ++t.times_unassigned;
+        // Back in the queue as it was, unless older than max_queue_age (§4).
+        if (pending && now - t.enqueue > scenario_.policy.max_queue_age) attribution_.Forgotten(id, now, false);
+        else attribution_.BackInQueue(id, now);
         break;
       case EventType::kPreempted:
         refunded_accounts_.insert(t.account);
+        cause = pending ? "same_pass" : "running";
+        if (pending) attribution_.Forgotten(id, now, true);
+        break;
+      case EventType::kCompleted:
+        attribution_.Forgotten(id, now, false);  // a pending task's request is dropped
         break;
       default:
         break;
     }
   }
-  if (recorder_.writes_events()) recorder_.WriteEvent(e);
+  if (recorder_.writes_events()) recorder_.WriteEvent(e, cause);
 }
 
 void World::ReportLibraryError(Time t, const std::string& what, const Status& status) {
@@ -502,7 +539,25 @@ void World::ReportLibraryError(Time t, const std::string& what, const Status& st
                       status.message());
 }
 
+void World::SyncBot(uint32_t b) {
+  const Bot& bot = bots_[b];
+  BotClass c = bot.silent                        ? BotClass::kDead
+               : bot.task >= 0                   ? BotClass::kBusy
+               : bot.state == BotState::kPolling ? BotClass::kPolling
+                                                 : BotClass::kIdle;
+  attribution_.SetBotClass(b, c, engine_.now());
+}
+
+void World::SyncAccounts() {
+  const Scheduler& s = host_->scheduler();
+  for (uint32_t a = 0; a < scenario_.accounts.size(); ++a) {
+    std::optional<Balance> balance = s.GetBalance(scenario_.accounts[a].id);
+    attribution_.SetAccountFree(a, !balance || BestPriority(*balance) == kFreeBucket, engine_.now());
+  }
+}
+
 void World::TakeSample() {
+  for (uint32_t b = 0; b < bots_.size(); ++b) SyncBot(b);  // a safety net: every change already synced
   CheckBalances();
   CheckBotTime();
   if (!recorder_.writes_timeseries()) return;

@@ -26,6 +26,7 @@
 #include "sim/internal/reconciler_host.h"
 #include "sim/internal/recorder.h"
 #include "sim/internal/task_table.h"
+#include "sim/internal/wait_attribution.h"
 #include "sim/internal/workload.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -121,6 +122,11 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void FinishRun(uint32_t b, Outcome outcome, Time end);
   void ReleaseBot(uint32_t b, Time busy_end);
   void RecomputeBotLabels(Bot& bot);
+  // Tells the wait attribution what bot b can do now (after any change of
+  // its state, task or silence).
+  void SyncBot(uint32_t b);
+  // The accounts' best priorities as the last pass saw them.
+  void SyncAccounts();
 
   // --- bots' outages
   void Outage(uint32_t b, Duration downtime, bool kill);
@@ -147,6 +153,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
 
   Engine engine_;
   TaskTable tasks_;
+  WaitAttribution attribution_;
   Recorder recorder_;
   BalanceAudit audit_;
   Workload workload_;

@@ -19,7 +19,8 @@ World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, co
       end_(kStart + scenario.duration),
       engine_(seed, kStart),
       tasks_(scenario.accounts.size(), kStart + scenario.warmup),
-      recorder_(scenario, tasks_),
+      attribution_(scenario, tasks_),
+      recorder_(scenario, tasks_, attribution_),
       audit_(scenario.accounts),
       workload_(scenario, engine_, tasks_, *this) {
   // The delays scheduled once per poll: each gets its own event FIFO.
@@ -61,6 +62,7 @@ void World::CreateBots() {
       bot.prov = spec.provisionable_labels;
       RecomputeBotLabels(bot);
       bot_index_.emplace(bot.id, b);
+      attribution_.AddBot(bot.all, BotClass::kIdle);
       bots_.push_back(std::move(bot));
       group_bots_[g].push_back(b);
       // Bots start polling spread over one poll interval, as a fleet does.
@@ -162,6 +164,7 @@ void World::ScheduleRestarts() {
 Status World::Setup() {
   QSIM_RETURN_IF_ERROR(ConnectScheduler());
   CreateBots();
+  SyncAccounts();
   if (scenario_.faults.task_error_probability > 0) task_error_rng_ = &engine_.Stream("faults/task_errors");
   workload_.Start();
   ScheduleDispatcher();
@@ -175,6 +178,7 @@ Status World::Setup() {
 // to the end.
 void World::CloseBooks() {
   recorder_.ChangeInSystem(engine_.now(), 0);
+  attribution_.Finish(end_);
   for (uint32_t b = 0; b < bots_.size(); ++b) {
     Bot& bot = bots_[b];
     // A run that ended while its bot was silent was busy until then.
