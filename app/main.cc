@@ -22,6 +22,7 @@
 #include "replay/replay.h"
 #include "reports/check.h"
 #include "reports/compare.h"
+#include "reports/explain.h"
 #include "reports/report.h"
 #include "reports/sweep.h"
 #include "sim/sim.h"
@@ -85,7 +86,7 @@ void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& st
                   "Refuse a run estimated to need more memory, e.g. 8GiB; 0 = no limit (default: 4GiB)");
   cmd->add_option("--out", args->run.out_dir, "Run folder (default: runs/<name>-seed<N>)");
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
-  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
+  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,waits,timeseries,events (tasks, summary, waits always written)");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
   cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;
@@ -138,6 +139,32 @@ void AddReport(CLI::App& app, int& status) {
   CLI::App* cmd = app.add_subcommand("report", "Write RUN_DIR/report.html from a run folder");
   cmd->add_option("run_dir", *dir, "A folder written by qsim run")->required();
   cmd->callback([dir, &status] { status = reports::RunReportCommand(*dir, std::cout, std::cerr); });
+}
+
+// `qsim explain RUN_DIR TASK_ID`, or `--worst N [--account A]`.
+void AddExplain(CLI::App& app, int& status) {
+  struct Args {
+    std::string dir, task, account;
+    int64_t worst = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("explain", "Why a task waited, from a run folder (docs/waits.md)");
+  cmd->add_option("run_dir", args->dir, "A folder written by qsim run")->required();
+  cmd->add_option("task_id", args->task, "The task, e.g. t00000042 (or use --worst)");
+  cmd->add_option("--worst", args->worst, "List the N longest waits with their dominant reasons");
+  cmd->add_option("--account", args->account, "With --worst: only this account's tasks");
+  cmd->callback([args, &status] {
+    Status s;
+    if (args->worst != 0 && args->task.empty()) {
+      s = reports::ExplainWorst(args->dir, args->worst, args->account, std::cout);
+    } else if (args->worst == 0 && !args->task.empty() && args->account.empty()) {
+      s = reports::ExplainTask(args->dir, args->task, std::cout);
+    } else {
+      s = InvalidArgument("give either a TASK_ID or --worst N [--account A]");
+    }
+    if (!s.ok()) std::cerr << "qsim explain: " << s.message() << "\n";
+    status = ExitStatusFor(s.code());
+  });
 }
 
 // Progress on stderr for compare, sweep and check: the wall clock is read here, in
@@ -314,6 +341,7 @@ int Main(int argc, char** argv) {
   AddRun(app, std::vector<std::string>(argv, argv + argc), status);
   AddValidate(app, status);
   AddReport(app, status);
+  AddExplain(app, status);
   AddCompare(app, runner, status);
   AddSweep(app, runner, status);
   AddMerge(app, status);

@@ -11,6 +11,7 @@
 #include "reports/run_data.h"
 #include "reports/svg.h"
 #include "reports/time_scale.h"
+#include "reports/wait_charts.h"
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
@@ -158,53 +159,6 @@ void AddWaitCdf(HtmlPage& page, TaskWaits waits) {
   page.AddChart("wait-cdf", svg::RenderXyChart(chart));
 }
 
-// events.csv is read a row at a time: with every output selected, a long run
-// writes millions of events, and only the preemptions are charted.
-Status AddPreemptionChart(HtmlPage& page, const std::string& events_path, double end_time) {
-  StatusOr<runfolder::CsvReader> events = runfolder::CsvReader::Open(events_path);
-  if (!events.ok()) return events.status();
-  // Column names checked against the writer's list at compile time.
-  constexpr std::string_view kTimeS = runfolder::Column(runfolder::kEventsColumns, "time_s");
-  constexpr std::string_view kType = runfolder::Column(runfolder::kEventsColumns, "type");
-  constexpr std::string_view kAccount = runfolder::Column(runfolder::kEventsColumns, "account");
-  QSIM_RETURN_IF_ERROR(events->RequireColumns({kTimeS, kType, kAccount}));
-  int c_time = events->Column(kTimeS), c_type = events->Column(kType), c_account = events->Column(kAccount);
-  std::map<std::string, std::vector<double>> times;
-  for (;;) {
-    StatusOr<bool> more = events->Next();
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    if (events->row()[c_type] != "PREEMPTED") continue;
-    StatusOr<std::optional<double>> t = events->NumberAt(c_time);
-    if (!t.ok()) return t.status();
-    if (*t) {
-      times[events->row()[c_account]].push_back(**t);
-      end_time = std::max(end_time, **t);
-    }
-  }
-  TimeScale scale = ChooseTimeScale(end_time);
-  svg::XyChart chart = TimeChart("preemptions", "Preemptions over time (cumulative, by account of the event)",
-                                 scale, "preemptions", "count");
-  for (auto& [account, ts] : times) {
-    std::sort(ts.begin(), ts.end());
-    svg::Series s;
-    s.name = account;
-    s.style = svg::SeriesStyle::kStep;
-    s.x.push_back(0);
-    s.y.push_back(0);
-    for (size_t i = 0; i < ts.size(); ++i) {
-      s.x.push_back(ts[i] / scale.divisor);
-      s.y.push_back(static_cast<double>(i + 1));
-    }
-    s.x.push_back(end_time / scale.divisor);
-    s.y.push_back(static_cast<double>(ts.size()));
-    chart.series.push_back(std::move(s));
-  }
-  page.AddChart("preemptions", svg::RenderXyChart(chart));
-  if (times.empty()) page.AddParagraph("No preemptions happened in this run.");
-  return Status::Ok();
-}
-
 }  // namespace
 
 StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
@@ -246,14 +200,14 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   page.AddHeading("Wait time distribution");
   AddWaitCdf(page, std::move(*waits));
 
-  page.AddHeading("Preemptions");
-  std::string events_path = RunFile(run_dir, runfolder::kEventsFile);
-  if (FileExists(events_path)) {
-    QSIM_RETURN_IF_ERROR(AddPreemptionChart(page, events_path, end_time));
-  } else {
-    page.AddNotice("events.csv was not written for this run, so preemptions over time are not "
-                   "available; the per-account totals are in the summary table.");
+  // Wait by reason, and preemptions split by kind (wait_charts.h).
+  StatusOr<WaitChartData> wait_data = ReadWaitChartData(run_dir);
+  if (!wait_data.ok()) return wait_data.status();
+  std::map<std::string, double> preempted_runs;
+  for (const std::string& account : summary->accounts) {
+    if (auto n = summary->Get(account, "preemptions")) preempted_runs[account] = *n;
   }
+  AddWaitSections(page, *wait_data, preempted_runs);
 
   std::string resolved = RunFile(run_dir, runfolder::kResolvedScenarioFile);
   if (FileExists(resolved)) {
