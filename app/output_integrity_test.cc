@@ -287,7 +287,7 @@ TEST(OutputIntegrity, RunJsonRecordsTheRun) {
   EXPECT_EQ((*m)->command_line.at(1), "run");
   EXPECT_EQ((*m)->warmup_us, 15 * 60 * 1000000ll);
   EXPECT_EQ((*m)->files, (std::vector<std::string>{"events.csv", "scenario.resolved.yaml", "summary.csv", "tasks.csv",
-                                                    "timeseries.csv"}));
+                                                    "timeseries.csv", "waits.csv"}));
   StatusOr<std::string> resolved = runfolder::ReadTextFile(run + "/scenario.resolved.yaml");
   ASSERT_TRUE(resolved.ok());
   EXPECT_EQ((*m)->scenario_hash, runfolder::ScenarioHash(*resolved));

@@ -174,7 +174,7 @@ struct SchedulerView {
   struct Run {
     std::string task, priority, time;
   };
-  std::unordered_map<std::string, Run> runs;  // by bot
+  std::map<std::string, Run> runs;  // by bot
   std::unordered_map<std::string, std::string> bot_of;                         // task -> bot
 
   void Drop(const std::string& task) {
@@ -215,7 +215,7 @@ struct SchedulerView {
       ++by_priority[run.priority];
       ++busy;
     }
-    std::string out = "behind " + std::to_string(queued.size()) + " queued requests; of its " +
+    std::string out = "behind " + std::to_string(queued.size()) + (queued.size() == 1 ? " queued request" : " queued requests") + "; of its " +
                       std::to_string(matching) + " matching bots the scheduler had ";
     if (busy == 0) return out + "none running anything";
     std::string parts;

@@ -22,18 +22,34 @@ class RunReportFolder : public ::testing::Test {
   void SetUp() override {
     Write("tasks.csv",
           "task,account,base_labels,provisionable_labels,enqueue_s,first_assigned_s,start_s,end_s,outcome,"
-          "wait_s,times_preempted,times_unassigned,provision_needed,start_priority\n"
-          "1,build,os:linux;pool:a,,0.000000,1.000000,2.000000,60.000000,completed,2.000000,0,0,0,1\n"
-          "2,build,os:linux,,5.000000,30.000000,31.000000,90.000000,completed,26.000000,1,0,0,1\n"
-          "3,test,\"os:linux,odd\",,10.000000,,,,unfinished,,0,0,0,\n"
-          "4,test,os:linux,,12.000000,13.000000,13.000000,70.000000,completed,1.000000,0,0,1,5\n");
+          "wait_s,times_preempted,times_unassigned,provision_needed,start_priority,wait_not_polled_s,"
+          "wait_capacity_s,wait_quota_s,wait_throttled_s,wait_no_bot_s,wait_forgotten_s,wait_dispatch_s,"
+          "wait_provision_s,lost_runs_s\n"
+          "1,build,os:linux;pool:a,,0.000000,1.000000,2.000000,60.000000,completed,2.000000,0,0,0,1,1,0,0,0,0,0,1,0,0\n"
+          "2,build,os:linux,,5.000000,30.000000,31.000000,90.000000,completed,26.000000,1,0,0,1,0,20,0,0,0,6,0,0,0\n"
+          "3,test,\"os:linux,odd\",,10.000000,,,,unfinished,,0,0,0,,0,0,80,0,0,0,0,0,0\n"
+          "4,test,os:linux,,12.000000,13.000000,13.000000,70.000000,completed,1.000000,0,0,1,5,1,0,0,0,0,0,0,0,0\n");
     Write("summary.csv",
           "account,tasks,completed,preempted,failed,cancelled,lost,unfinished,wait_mean_s,wait_p50_s,"
           "wait_p90_s,wait_p99_s,wait_max_s,throughput_per_hour,preemptions,wasted_bot_seconds,"
-          "busy_bot_seconds,busy_share,charge_share,utilisation,timeouts,invariant_violations\n"
-          "build,2,2,0,0,0,0,0,14,14,23.6,25.76,26,80,1,29,117,0.67,0.5,0.3,0,0\n"
-          "test,2,1,0,0,0,0,1,1,1,1,1,1,40,0,0,57,0.33,0.5,0.15,0,0\n"
-          "*,4,3,0,0,0,0,1,9.66667,2,21.2,25.52,26,120,1,29,174,1,1,0.45,0,0\n");
+          "busy_bot_seconds,busy_share,charge_share,utilisation,timeouts,invariant_violations,"
+          "same_pass_reassignments,forgotten,re_adds\n"
+          "build,2,2,0,0,0,0,0,14,14,23.6,25.76,26,80,1,29,117,0.67,0.5,0.3,0,0,0,1,1\n"
+          "test,2,1,0,0,0,0,1,1,1,1,1,1,40,0,0,57,0.33,0.5,0.15,0,0,0,0,0\n"
+          "*,4,3,0,0,0,0,1,9.66667,2,21.2,25.52,26,120,1,29,174,1,1,0.45,0,0,0,1,1\n");
+    // waits.csv: the tasks' wait columns summed per account and reason.
+    std::string waits = "account,reason,tasks,total_s,share\n";
+    const char* reasons[] = {"not_polled", "capacity", "quota", "throttled", "no_bot",
+                             "forgotten", "dispatch", "provision", "lost_runs"};
+    const int build[] = {1, 20, 0, 0, 0, 6, 1, 0, 0}, test[] = {1, 0, 80, 0, 0, 0, 0, 0, 0};
+    for (int a = 0; a < 3; ++a) {
+      for (int k = 0; k < 9; ++k) {
+        int v = a == 0 ? build[k] : a == 1 ? test[k] : build[k] + test[k];
+        waits += std::string(a == 0 ? "build" : a == 1 ? "test" : "*") + "," + reasons[k] + "," +
+                 (v > 0 ? "1" : "0") + "," + std::to_string(v) + ".000000,0\n";
+      }
+    }
+    Write("waits.csv", waits);
   }
 
   void Write(const std::string& name, const std::string& text) {
@@ -54,10 +70,10 @@ class RunReportFolder : public ::testing::Test {
     }
     Write("timeseries.csv", ts);
     Write("events.csv",
-          "time_s,type,task,bot,account,priority,detail\n"
-          "1.000000,ASSIGNED,1,bot-1,build,1,\n"
-          "29.000000,PREEMPTED,2,bot-2,build,1,by 4\n"
-          "60.000000,COMPLETED,1,bot-1,build,1,BOT_IDLE\n");
+          "time_s,type,task,bot,account,priority,detail,cause\n"
+          "1.000000,ASSIGNED,1,bot-1,build,1,,\n"
+          "29.000000,PREEMPTED,2,bot-2,build,1,by 4,running\n"
+          "60.000000,COMPLETED,1,bot-1,build,1,BOT_IDLE,\n");
   }
 
   testing::ScopedTempDir temp_{"qsim-report"};
@@ -74,10 +90,11 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   WriteTimeseriesAndEvents();
   StatusOr<std::string> page = BuildRunReport(dir_);
   ASSERT_TRUE(page.ok()) << page.status().message();
-  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "preemptions"}) {
+  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "wait-reasons", "preemptions"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
   }
-  EXPECT_NE(page->find("[\"queued\",\"running\",\"bots\",\"balance-0\",\"wait-cdf\",\"preemptions\"]"),
+  EXPECT_NE(page->find("[\"queued\",\"running\",\"bots\",\"balance-0\",\"wait-cdf\",\"wait-reasons\","
+                       "\"wait-over-time-0\",\"wait-over-time-1\",\"wait-over-time-2\",\"preemptions\",\"enqueues\"]"),
             std::string::npos);
   // Self-contained: no links, no external scripts or fonts.
   EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
@@ -89,9 +106,10 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   EXPECT_NE(page->find("wait (s)"), std::string::npos);
   EXPECT_NE(page->find(">P0</text>"), std::string::npos);
   EXPECT_NE(page->find(">build (2)</text>"), std::string::npos);
-  // The summary table lists every account row.
-  EXPECT_EQ(Count(*page, "<td>build</td>"), 1);
-  EXPECT_EQ(Count(*page, "<td>*</td>"), 1);
+  EXPECT_NE(page->find(">build: running (1)</text>"), std::string::npos);
+  // The summary, wait-reason and preemption tables list every account row.
+  EXPECT_EQ(Count(*page, "<td>build</td>"), 3);
+  EXPECT_EQ(Count(*page, "<td>*</td>"), 3);
   EXPECT_EQ(page->find("not written"), std::string::npos);
 }
 

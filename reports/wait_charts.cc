@@ -37,11 +37,12 @@ std::optional<int64_t> Micros(std::string_view s) {
   return w * 1000000 + f;
 }
 
-// t00000042 -> 42; -1 for anything else.
+// t00000042 (or 42) -> 42; -1 for anything else.
 int64_t TaskNumber(std::string_view name) {
   int64_t id = -1;
-  if (name.size() < 2 || name[0] != 't') return -1;
-  auto r = std::from_chars(name.data() + 1, name.data() + name.size(), id);
+  if (!name.empty() && name[0] == 't') name.remove_prefix(1);
+  if (name.empty()) return -1;
+  auto r = std::from_chars(name.data(), name.data() + name.size(), id);
   return r.ptr == name.data() + name.size() ? id : -1;
 }
 

@@ -337,6 +337,11 @@ size_t Scheduler::NumRunning() const { return impl_->running.size(); }
 
 std::map<std::string, Balance> Scheduler::Balances() const { return impl_->balances; }
 
+void Scheduler::BestPriorities(std::vector<Priority>* out) const {
+  out->clear();
+  for (const auto& [account, balance] : impl_->balances) out->push_back(BestPriority(balance));
+}
+
 std::optional<Balance> Scheduler::GetBalance(const std::string& account) const {
   auto it = impl_->balances.find(account);
   if (it == impl_->balances.end()) return std::nullopt;

@@ -141,6 +141,10 @@ class Scheduler {
   size_t NumRunning() const;
   std::map<std::string, Balance> Balances() const;    // configured accounts
   std::optional<Balance> GetBalance(const std::string& account) const;
+  // The best priority (BestPriority) of every account with a balance, in id
+  // order: the level a pass would queue its requests at. Cheaper than a
+  // GetBalance per account, for callers that ask after every pass.
+  void BestPriorities(std::vector<Priority>* out) const;
 
   // The state, opaque outside scheduler/*.cc.
   struct Impl;

@@ -84,6 +84,7 @@ class Recorder {
   Status WriteTasks(const RunResult& result) const;
   Status WriteSummary(const RunResult& result) const;
   Status WriteWaits(const RunResult& result) const;
+  void AddWaitCounts(size_t k, AccountSummary* s) const;
 
   const Scenario& scenario_;
   const TaskTable& tasks_;

@@ -37,7 +37,26 @@ void Summarise(std::vector<int64_t>& waits, __int128 wait_sum, AccountSummary* s
   s->wait_max = waits.empty() ? Duration::zero() : Micros(waits.back());
 }
 
+// waits.csv's per-reason totals and task counts.
+void AddReasons(const std::array<int64_t, 9>& wait_us, AccountSummary* s) {
+  for (size_t r = 0; r < wait_us.size(); ++r) {
+    s->reason_us[r] += wait_us[r];
+    if (wait_us[r] > 0) ++s->reason_tasks[r];
+  }
+}
+
 }  // namespace
+
+// Account k's same-pass, forgotten and re-add counts; k = accounts: the fleet's.
+void Recorder::AddWaitCounts(size_t k, AccountSummary* s) const {
+  for (size_t a = 0; a < accounts_.size(); ++a) {
+    if (k != accounts_.size() && k != a) continue;
+    const WaitCounts& c = waits_.counts(static_cast<uint32_t>(a));
+    s->same_pass_reassignments += c.same_pass;
+    s->forgotten += c.forgotten;
+    s->re_adds += c.re_adds;
+  }
+}
 
 void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* r) const {
   r->seed = seed;
@@ -89,10 +108,7 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
       s.preemptions += t.times_preempted;
       s.wasted_bot_time += t.wasted;
       s.timeouts += t.times_unassigned;
-      for (size_t r = 0; r < out.wait_us.size(); ++r) {
-        s.reason_us[r] += out.wait_us[r];
-        if (out.wait_us[r] > 0) ++s.reason_tasks[r];
-      }
+      AddReasons(out.wait_us, &s);
     }
   }
   int64_t busy_total = 0;
@@ -115,13 +131,7 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
     s.utilisation = available > 0 ? static_cast<double>(busy) / static_cast<double>(available) : 0;
     s.throughput_per_hour = hours > 0 ? static_cast<double>(s.completed) / hours : 0;
     s.invariant_violations = k < n ? accounts_[k].violations : fleet_violations_;
-    for (size_t a = 0; a < n; ++a) {
-      if (k != n && k != a) continue;
-      const WaitCounts& c = waits_.counts(static_cast<uint32_t>(a));
-      s.same_pass_reassignments += c.same_pass;
-      s.forgotten += c.forgotten;
-      s.re_adds += c.re_adds;
-    }
+    AddWaitCounts(k, &s);
   }
   r->summary = std::move(sums);
 }

@@ -26,6 +26,7 @@ WaitAttribution::WaitAttribution(const Scenario& scenario, const TaskTable& task
 // ---------------------------------------------------------------- the fleet
 
 void WaitAttribution::AddBot(const LabelSet& labels, BotClass c) {
+  if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;  // as SetBotClass
   bot_labels_.push_back(labels);
   bot_class_.push_back(c);
   bot_sets_.emplace_back();
@@ -44,6 +45,7 @@ void WaitAttribution::Track(uint32_t label_set) {
   if (label_set >= tracked_.size()) {
     tracked_.resize(label_set + 1, 0);
     label_counts_.resize(label_set + 1);
+    label_accounts_.resize(label_set + 1);
     cohorts_.resize((label_set + 1) * accounts_);
   }
   tracked_[label_set] = 1;
@@ -64,6 +66,9 @@ void WaitAttribution::Count(uint32_t l, BotClass c, int64_t delta) {
 }
 
 void WaitAttribution::SetBotClass(uint32_t b, BotClass c, Time now) {
+  // Without fanout or per-label limits a polling and an idle bot mean the
+  // same (not_polled), so every poll and every empty answer is a no-op here.
+  if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;
   BotClass old = bot_class_[b];
   if (old == c) return;
   bot_class_[b] = c;
@@ -96,7 +101,7 @@ void WaitAttribution::SetAccountFree(uint32_t account, bool free, Time now) {
   if ((free_[account] != 0) == free) return;
   free_[account] = free ? 1 : 0;
   for (uint32_t l = 0; l < tracked_.size(); ++l) {
-    if (tracked_[l]) Refresh(static_cast<uint32_t>(l * accounts_ + account), now);
+    if (tracked_[l]) Refresh(l, account, now);
   }
 }
 
@@ -111,10 +116,10 @@ WaitReason WaitAttribution::CohortReason(uint32_t l, uint32_t account) const {
   return free ? kQuota : kCapacity;
 }
 
-void WaitAttribution::Refresh(uint32_t cohort, Time now) {
-  Cohort& c = cohorts_[cohort];
+void WaitAttribution::Refresh(uint32_t l, uint32_t account, Time now) {
+  Cohort& c = cohorts_[l * accounts_ + account];
   if (c.queued == 0) return;  // no task's share spans the time until one enters
-  uint8_t r = CohortReason(static_cast<uint32_t>(cohort / accounts_), static_cast<uint32_t>(cohort % accounts_));
+  uint8_t r = CohortReason(l, account);
   if (r == c.reason) return;
   c.clock[c.reason] += ToMicros(now - c.since);
   c.since = now;
@@ -122,7 +127,7 @@ void WaitAttribution::Refresh(uint32_t cohort, Time now) {
 }
 
 void WaitAttribution::RefreshLabelSet(uint32_t l, Time now) {
-  for (size_t a = 0; a < accounts_; ++a) Refresh(static_cast<uint32_t>(l * accounts_ + a), now);
+  for (uint32_t a : label_accounts_[l]) Refresh(l, a, now);
 }
 
 // ---------------------------------------------------------------- a task's phases
@@ -171,6 +176,8 @@ void WaitAttribution::Arrived(uint32_t id, Time now) {
   if (waits_.size() <= id) waits_.resize(id + 1);
   const Task& t = tasks_[id];
   Track(t.base_labels);
+  std::vector<uint32_t>& users = label_accounts_[t.base_labels];
+  if (std::find(users.begin(), users.end(), t.account) == users.end()) users.push_back(t.account);
   waits_[id].cohort = static_cast<uint32_t>(t.base_labels * accounts_ + t.account);
   waits_[id].since = now;
   waits_[id].phase = Phase::kForgotten;

@@ -115,7 +115,7 @@ class WaitAttribution {
   void Track(uint32_t label_set);
   void Count(uint32_t label_set, BotClass c, int64_t delta);
   WaitReason CohortReason(uint32_t label_set, uint32_t account) const;
-  void Refresh(uint32_t cohort, Time now);
+  void Refresh(uint32_t label_set, uint32_t account, Time now);
   void RefreshLabelSet(uint32_t label_set, Time now);
   // Adds the time since the last change to the current phase's reason and
   // enters `next`.
@@ -135,6 +135,9 @@ class WaitAttribution {
   std::vector<std::vector<uint32_t>> bot_sets_;
   std::vector<uint8_t> tracked_;        // by label set
   std::vector<LabelCounts> label_counts_;  // by label set
+  // By label set, the accounts that ever had a task with it: the only
+  // cohorts a change of its counts can concern.
+  std::vector<std::vector<uint32_t>> label_accounts_;
   std::vector<Cohort> cohorts_;          // by label set * accounts + account
 };
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "base/check.h"
+
 namespace qsim::sim {
 
 namespace {
@@ -550,9 +552,12 @@ void World::SyncBot(uint32_t b) {
 
 void World::SyncAccounts() {
   const Scheduler& s = host_->scheduler();
+  s.BestPriorities(&best_priorities_);
+  // Every account of the scenario has a balance, in the same (id) order.
+  QSIM_CHECK(best_priorities_.size() == scenario_.accounts.size(), "%zu balances for %zu accounts",
+             best_priorities_.size(), scenario_.accounts.size());
   for (uint32_t a = 0; a < scenario_.accounts.size(); ++a) {
-    std::optional<Balance> balance = s.GetBalance(scenario_.accounts[a].id);
-    attribution_.SetAccountFree(a, !balance || BestPriority(*balance) == kFreeBucket, engine_.now());
+    attribution_.SetAccountFree(a, best_priorities_[a] == kFreeBucket, engine_.now());
   }
 }
 

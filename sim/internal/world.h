@@ -179,6 +179,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;
+  std::vector<Priority> best_priorities_;  // SyncAccounts' scratch
 };
 
 }  // namespace qsim::sim
