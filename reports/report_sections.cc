@@ -31,6 +31,7 @@ std::vector<std::pair<std::string, const AccountFigures*>> AccountsAndFleet(cons
 
 std::string WarmupWords(const TaskFigures& figures) {
   if (!figures.warmup_us) return "every task (this folder has no run.json, so its warm-up is unknown)";
+  if (*figures.warmup_us == 0) return "every task (the run has no warm-up), as summary.csv does";
   return "the tasks enqueued after the warm-up (" + Seconds(*figures.warmup_us) + "), exactly those summary.csv counts";
 }
 
@@ -89,7 +90,9 @@ svg::XyChart WaitCdfChartOf(const TaskFigures& figures, double* floor_s) {
 
 std::vector<WaitRow> WaitRowsOf(const TaskFigures& figures) {
   std::vector<WaitRow> rows;
-  for (const auto& [account, f] : AccountsAndFleet(figures)) rows.push_back({account, PercentilesOf(f->waits_us)});
+  for (const auto& [account, f] : AccountsAndFleet(figures)) {
+    rows.push_back({account, f->tasks, PercentilesOf(f->waits_us)});
+  }
   return rows;
 }
 
@@ -103,11 +106,24 @@ void AddWaitSection(HtmlPage& page, const TaskFigures& figures) {
                   std::to_string(below) + " waits shorter than " + HumanDuration(floor_s) +
                   " are drawn at its left edge. In brackets: tasks per line.");
   std::vector<std::vector<std::string>> rows;
+  std::string never;  // accounts with measured tasks that never started
   for (const WaitRow& r : WaitRowsOf(figures)) {
-    rows.push_back({r.account, std::to_string(r.waits.count), Seconds(r.waits.p50_us), Seconds(r.waits.p90_us),
+    rows.push_back({r.account, std::to_string(r.tasks), std::to_string(r.waits.count),
+                    std::to_string(r.tasks - r.waits.count), Seconds(r.waits.p50_us), Seconds(r.waits.p90_us),
                     Seconds(r.waits.p99_us), Seconds(r.waits.max_us)});
+    if (r.account != "*" && r.tasks > r.waits.count && 2 * (r.tasks - r.waits.count) >= r.tasks / 10) {
+      never += (never.empty() ? "" : ", ") + r.account + " (" + std::to_string(r.tasks - r.waits.count) + " of " +
+               std::to_string(r.tasks) + ")";
+    }
   }
-  page.AddTable({"account", "tasks started", "p50 wait", "p90 wait", "p99 wait", "max wait"}, rows);
+  if (!never.empty()) {
+    page.AddNotice("Many tasks never started (still queued when the run ended): " + never +
+                   ". The distribution and percentiles cover started tasks only, as summary.csv's do, so they "
+                   "understate these accounts' waits.");
+  }
+  page.AddTable({"account", "measured tasks", "started", "never started", "p50 wait", "p90 wait", "p99 wait",
+                 "max wait"},
+                rows);
   page.AddCaption("Nearest-rank percentiles, the same as summary.csv's wait_p50_s, wait_p90_s, wait_p99_s and "
                   "wait_max_s.");
 }
@@ -159,7 +175,10 @@ std::vector<std::vector<std::string>> FairnessRows(const Fairness& fairness, con
   return rows;
 }
 
-svg::XyChart FairnessChart(const Fairness& fairness, const std::string& account, int index, const TimeAxis& axis) {
+// `index` numbers the chart; `color` is the account's palette entry in the
+// other charts (its place in name order).
+svg::XyChart FairnessChart(const Fairness& fairness, const std::string& account, int index, int color,
+                           const TimeAxis& axis) {
   const AccountFairness& f = fairness.accounts.at(account);
   svg::XyChart chart = TimeChart(axis, "fairness-" + std::to_string(index),
                                  "Account " + account + ": share of busy bots, actual against entitled",
@@ -171,7 +190,7 @@ svg::XyChart FairnessChart(const Fairness& fairness, const std::string& account,
   entitled.name = "entitled";
   entitled.dashed = true;
   actual.style = entitled.style = svg::SeriesStyle::kStep;
-  actual.color = entitled.color = index;
+  actual.color = entitled.color = color;
   for (size_t k = 0; k < fairness.times.size(); ++k) {
     double x = fairness.times[k] / axis.scale.divisor;
     actual.x.push_back(x);
@@ -198,7 +217,8 @@ void AddFairnessSection(HtmlPage& page, const Timeseries& ts, const RunSummary& 
   });
   if (by_shortfall.size() > kMaxFairnessCharts) by_shortfall.resize(kMaxFairnessCharts);
   for (size_t i = 0; i < by_shortfall.size(); ++i) {
-    AddTimeChart(page, FairnessChart(fairness, by_shortfall[i], static_cast<int>(i), axis));
+    int color = static_cast<int>(std::distance(fairness.accounts.begin(), fairness.accounts.find(by_shortfall[i])));
+    AddTimeChart(page, FairnessChart(fairness, by_shortfall[i], static_cast<int>(i), color, axis));
   }
   page.AddCaption("Actual: the account's running tasks over all running tasks. Entitled: its share of the alive "
                   "bots when they are divided in proportion to charge rates, no account getting more than it "
@@ -288,9 +308,8 @@ void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis
       chart.series.push_back(ToSeries("P" + priority, points, axis));
     }
     if (lowest < 0) chart.y.min.reset();  // balances go negative: the zero line is drawn
-    const bool no_paid_level = chart.series.empty();
-    AddTimeChart(page, std::move(chart));
-    if (no_paid_level) page.AddCaption("Account " + account + " has no balance at any paid level: all its work is free tier (P5).");
+    if (!chart.series.empty()) AddTimeChart(page, std::move(chart));
+    else page.AddParagraph("Account " + account + " has no balance at any paid level: all its work is free tier (P5).");
   }
   if (ts.balances.empty()) page.AddNotice("timeseries.csv holds no balance series.");
 }

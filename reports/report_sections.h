@@ -29,6 +29,7 @@ void AddPriorityLegend(HtmlPage& page);
 svg::XyChart WaitCdfChartOf(const TaskFigures& figures, double* floor_s);
 struct WaitRow {
   std::string account;  // "*" for every account
+  int64_t tasks = 0;    // measured tasks, started or not
   WaitPercentiles waits;
 };
 std::vector<WaitRow> WaitRowsOf(const TaskFigures& figures);

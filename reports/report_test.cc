@@ -74,10 +74,11 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   WriteTimeseriesAndEvents();
   StatusOr<std::string> page = BuildRunReport(dir_);
   ASSERT_TRUE(page.ok()) << page.status().message();
-  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "preemptions"}) {
+  for (const char* id : {"wait-cdf", "fairness-0", "queued", "running", "bots", "balance-0", "preemptions"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
   }
-  EXPECT_NE(page->find("[\"queued\",\"running\",\"bots\",\"balance-0\",\"wait-cdf\",\"preemptions\"]"),
+  EXPECT_NE(page->find("[\"wait-cdf\",\"fairness-0\",\"fairness-1\",\"queued\",\"running\",\"bots\",\"balance-0\","
+                       "\"preemptions\"]"),
             std::string::npos);
   // Self-contained: no links, no external scripts or fonts.
   EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
@@ -86,12 +87,16 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   EXPECT_EQ(page->find("@import"), std::string::npos);
   // Axes carry units; legends name the accounts and priorities.
   EXPECT_NE(page->find(">simulated time (s)<"), std::string::npos);
-  EXPECT_NE(page->find("wait (s)"), std::string::npos);
+  EXPECT_NE(page->find(">wait (log scale)<"), std::string::npos);
+  EXPECT_NE(page->find(">balance (bot-seconds)<"), std::string::npos);
+  EXPECT_NE(page->find(">share of busy bots (%)<"), std::string::npos);
   EXPECT_NE(page->find(">P0</text>"), std::string::npos);
   EXPECT_NE(page->find(">build (2)</text>"), std::string::npos);
-  // The summary table lists every account row.
-  EXPECT_EQ(Count(*page, "<td>build</td>"), 1);
-  EXPECT_EQ(Count(*page, "<td>*</td>"), 1);
+  // The summary table (on its side) has a column per account; the wait,
+  // slowdown and fairness tables a row each.
+  EXPECT_EQ(Count(*page, "<th>build</th>"), 1);
+  EXPECT_EQ(Count(*page, "<th>* (all accounts)</th>"), 1);
+  EXPECT_EQ(Count(*page, "<td>build</td>"), 3);
   EXPECT_EQ(page->find("not written"), std::string::npos);
 }
 

@@ -47,6 +47,7 @@ StatusOr<std::optional<int64_t>> MicrosAt(const runfolder::CsvReader& tasks, int
 
 void AddTask(AccountFigures& f, std::optional<int64_t> wait, std::optional<int64_t> start,
              std::optional<int64_t> end, bool completed) {
+  ++f.tasks;
   if (wait) f.waits_us.push_back(*wait);
   if (!completed) return;
   ++f.completed;

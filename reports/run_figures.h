@@ -16,6 +16,7 @@
 namespace qsim::reports {
 
 struct AccountFigures {
+  int64_t tasks = 0;               // measured tasks (summary.csv's tasks)
   std::vector<int64_t> waits_us;   // wait_s of the measured tasks that started, ascending
   std::vector<double> slowdowns;   // (wait + run) / run of the measured completed tasks with run > 0, ascending
   int64_t completed = 0;           // measured tasks that completed

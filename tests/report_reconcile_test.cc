@@ -65,8 +65,11 @@ double CdfAt(const reports::svg::Series& s, double fraction) {
 }
 
 void CheckWaits(const std::string& dir, const reports::TaskFigures& figures) {
+  StatusOr<reports::RunSummary> summary = reports::ReadRunSummary(dir);
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
   for (const reports::WaitRow& row : reports::WaitRowsOf(figures)) {
     SCOPED_TRACE("account " + row.account);
+    EXPECT_EQ(static_cast<double>(row.tasks), summary->Get(row.account, "tasks").value_or(-1));
     EXPECT_EQ(row.waits.p50_us, SummaryMicros(dir, row.account, "wait_p50_s"));
     EXPECT_EQ(row.waits.p90_us, SummaryMicros(dir, row.account, "wait_p90_s"));
     EXPECT_EQ(row.waits.p99_us, SummaryMicros(dir, row.account, "wait_p99_s"));
