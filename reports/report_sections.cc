@@ -30,9 +30,9 @@ std::vector<std::pair<std::string, const AccountFigures*>> AccountsAndFleet(cons
 }
 
 std::string WarmupWords(const TaskFigures& figures) {
-  if (!figures.warmup_us) return "every task (this folder has no run.json, so its warm-up is unknown)";
-  if (*figures.warmup_us == 0) return "every task (the run has no warm-up), as summary.csv does";
-  return "the tasks enqueued after the warm-up (" + Seconds(*figures.warmup_us) + "), exactly those summary.csv counts";
+  if (!figures.warmup_us) return "all tasks (this folder has no run.json, so its warm-up is unknown)";
+  if (*figures.warmup_us == 0) return "all tasks (the run has no warm-up), as in summary.csv";
+  return "the tasks enqueued after the warm-up (" + Seconds(*figures.warmup_us) + "), as in summary.csv";
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ void AddWaitSection(HtmlPage& page, const TaskFigures& figures) {
   page.AddChart(chart.id, svg::RenderXyChart(chart));
   int64_t below = 0;
   for (int64_t w : figures.fleet.waits_us) below += static_cast<double>(w) / 1e6 < floor_s ? 1 : 0;
-  page.AddCaption("Counts " + WarmupWords(figures) + " that started. Logarithmic time axis; the " +
+  page.AddCaption("The started tasks among " + WarmupWords(figures) + ". Logarithmic time axis; the " +
                   std::to_string(below) + " waits shorter than " + HumanDuration(floor_s) +
                   " are drawn at its left edge. In brackets: tasks per line.");
   std::vector<std::vector<std::string>> rows;
@@ -147,9 +147,9 @@ void AddSlowdownSection(HtmlPage& page, const TaskFigures& figures) {
   }
   page.AddTable({"account", "completed tasks", "p50 slowdown", "p90", "p99", "max", "mean"}, rows);
   page.AddCaption("Slowdown = (wait + run) / run of each completed task, run being its last (successful) run: "
-                  "1x means it never waited; 3x that it spent twice its running time waiting. Counts " +
-                  WarmupWords(figures) + " that completed (summary.csv's completed); tasks that completed "
-                  "in no time have no slowdown and are left out of the percentiles.");
+                  "1x means it never waited; 3x that it spent twice its running time waiting. The completed tasks "
+                  "among " + WarmupWords(figures) + " (summary.csv's completed column counts them); tasks that "
+                  "completed in no time have no slowdown and are left out of the percentiles.");
 }
 
 namespace {

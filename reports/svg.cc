@@ -270,7 +270,8 @@ std::string XyShades(const XyChart& chart, const PlotArea& plot) {
     if (!(x1 > x0)) continue;
     out += "<rect class=\"shade\" x=\"" + Coord(x0) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" +
            Coord(x1 - x0) + "\" height=\"" + std::to_string(plot.h) + "\" fill=\"#000\" fill-opacity=\"0.07\"/>\n";
-    out += "<text x=\"" + Coord(x0 + 4) + "\" y=\"" + std::to_string(kTop + 12) + "\" fill=\"#555\">" +
+    // The label sits just above the plot, clear of the lines.
+    out += "<text x=\"" + Coord(x0) + "\" y=\"" + std::to_string(kTop - 4) + "\" fill=\"#555\" font-size=\"10\">" +
            XmlEscape(shade.label) + "</text>\n";
   }
   return out;
