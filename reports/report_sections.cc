@@ -85,6 +85,7 @@ svg::XyChart WaitCdfChartOf(const TaskFigures& figures, double* floor_s) {
   svg::XyChart chart = WaitCdfLogChart("wait-cdf", "Wait (enqueue to start), cumulative distribution per account",
                                        series, floor_s);
   if (pooled) chart.series.back().dashed = true;
+  chart.width = kReportChartWidth;
   return chart;
 }
 

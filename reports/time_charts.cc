@@ -15,6 +15,7 @@ svg::XyChart TimeChart(const TimeAxis& axis, const std::string& id, const std::s
   chart.title = title;
   chart.x = {"simulated time", axis.scale.unit, 0.0, std::nullopt};
   chart.y = {y_label, y_unit, 0.0, std::nullopt};
+  chart.width = kReportChartWidth;
   if (axis.warmup_s && *axis.warmup_s > 0) {
     chart.shades.push_back({0.0, *axis.warmup_s / axis.scale.divisor, "warm-up"});
   }

@@ -16,6 +16,9 @@ namespace qsim::reports {
 // Points per series above which a chart is thinned (charts.h Downsample).
 inline constexpr size_t kMaxPointsPerSeries = 800;
 
+// The width of the run report's charts (the page is 1100 px wide at most).
+inline constexpr int kReportChartWidth = 960;
+
 struct TimeAxis {
   TimeScale scale;                 // unit of the x axis
   std::optional<double> warmup_s;  // shaded when set and > 0
