@@ -11,7 +11,7 @@ namespace {
 bool LooksNumeric(const std::string& cell) {
   if (cell.empty()) return false;
   for (char c : cell) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == ',' ||
           c == 'e' || c == '%' || c == '~' || c == ' ')) {
       return false;
     }

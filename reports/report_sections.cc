@@ -184,14 +184,15 @@ svg::XyChart FairnessChart(const Fairness& fairness, const std::string& account,
   svg::XyChart chart = TimeChart(axis, "fairness-" + std::to_string(index),
                                  "Account " + account + ": share of busy bots, actual against entitled",
                                  "share of busy bots", "%");
-  chart.y.max = 100.0;
-  chart.height = 220;
+  chart.height = 220;  // y from 0 up to the largest share: small shares stay readable
   svg::Series actual, entitled;
   actual.name = "actual";
   entitled.name = "entitled";
   entitled.dashed = true;
   actual.style = entitled.style = svg::SeriesStyle::kStep;
-  actual.color = entitled.color = color;
+  // The palette's 10 colours without the dotted second round (charts.h): the
+  // dash tells actual from entitled here.
+  actual.color = entitled.color = color % 10;
   for (size_t k = 0; k < fairness.times.size(); ++k) {
     double x = fairness.times[k] / axis.scale.divisor;
     actual.x.push_back(x);
@@ -216,6 +217,10 @@ void AddFairnessSection(HtmlPage& page, const Timeseries& ts, const RunSummary& 
   std::stable_sort(by_shortfall.begin(), by_shortfall.end(), [&](const std::string& a, const std::string& b) {
     return fairness.accounts.at(a).short_s > fairness.accounts.at(b).short_s;
   });
+  // Chart the accounts that were ever short (all of them when none was).
+  auto never_short = std::find_if(by_shortfall.begin(), by_shortfall.end(),
+                                  [&](const std::string& a) { return fairness.accounts.at(a).short_s == 0; });
+  if (never_short != by_shortfall.begin()) by_shortfall.erase(never_short, by_shortfall.end());
   if (by_shortfall.size() > kMaxFairnessCharts) by_shortfall.resize(kMaxFairnessCharts);
   for (size_t i = 0; i < by_shortfall.size(); ++i) {
     int color = static_cast<int>(std::distance(fairness.accounts.begin(), fairness.accounts.find(by_shortfall[i])));
@@ -224,8 +229,8 @@ void AddFairnessSection(HtmlPage& page, const Timeseries& ts, const RunSummary& 
   page.AddCaption("Actual: the account's running tasks over all running tasks. Entitled: its share of the alive "
                   "bots when they are divided in proportion to charge rates, no account getting more than it "
                   "asks for (queued + running; the rest goes to the others): see docs/report.md." +
-                  std::string(fairness.accounts.size() > kMaxFairnessCharts
-                                  ? " Charts for the " + std::to_string(kMaxFairnessCharts) +
+                  std::string(by_shortfall.size() < fairness.accounts.size()
+                                  ? " Charts for the " + std::to_string(by_shortfall.size()) +
                                         " accounts short of their share the longest; the table lists all."
                                   : ""));
   page.AddTable({"account", "charge-rate share", "busy share (measured)", "times short of fair share",

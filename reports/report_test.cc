@@ -77,9 +77,9 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   for (const char* id : {"wait-cdf", "fairness-0", "queued", "running", "bots", "balance-0", "preemptions"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
   }
-  EXPECT_NE(page->find("[\"wait-cdf\",\"fairness-0\",\"fairness-1\",\"queued\",\"running\",\"bots\",\"balance-0\","
-                       "\"preemptions\"]"),
-            std::string::npos);
+  // In page order; a fairness chart per account that was short of its share.
+  EXPECT_NE(page->find("[\"wait-cdf\",\"fairness-0\","), std::string::npos);
+  EXPECT_NE(page->find("\"queued\",\"running\",\"bots\",\"balance-0\",\"preemptions\"]"), std::string::npos);
   // Self-contained: no links, no external scripts or fonts.
   EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
   EXPECT_EQ(page->find("https://"), std::string::npos);

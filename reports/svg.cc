@@ -216,7 +216,15 @@ std::string XyIntervals(const Series& s, const std::string& color, const PlotAre
   return "<path class=\"interval\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.2\"/>\n";
 }
 
-std::string XySeries(const Series& s, const std::string& color, const PlotArea& plot) {
+// The dash pattern of a series: its own when dashed, dotted when its colour
+// repeats an earlier series' (the palette has 10 colours), else solid.
+std::string DashOf(const Series& s, int color_index) {
+  if (s.dashed) return " stroke-dasharray=\"6 3\"";
+  if (color_index >= 10) return " stroke-dasharray=\"1.5 2\"";
+  return "";
+}
+
+std::string XySeries(const Series& s, const std::string& color, const std::string& dash, const PlotArea& plot) {
   size_t n = std::min(s.x.size(), s.y.size());
   if (s.style == SeriesStyle::kPoints) {
     std::string out = "<g fill=\"" + color + "\" class=\"series\">\n";
@@ -246,7 +254,7 @@ std::string XySeries(const Series& s, const std::string& color, const PlotArea& 
     }
   }
   return "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
-         "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+         "\" stroke-width=\"1.6\"" + dash + "/>\n";
 }
 
 // A series' envelope: the band between band_low and band_high, translucent.
@@ -278,7 +286,8 @@ std::string XyShades(const XyChart& chart, const PlotArea& plot) {
 }
 
 // The legend entry of series number `i`, right of the plot.
-std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, const PlotArea& plot) {
+std::string XyLegendEntry(const Series& s, const std::string& color, const std::string& dash, size_t i,
+                          const PlotArea& plot) {
   std::string out;
   int ly = kTop + 8 + static_cast<int>(i) * 16;
   int lx = kLeft + plot.w + 14;
@@ -288,7 +297,7 @@ std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, c
   } else {
     out += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(ly) + "\" x2=\"" +
            std::to_string(lx + 18) + "\" y2=\"" + std::to_string(ly) + "\" stroke=\"" + color +
-           "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+           "\" stroke-width=\"2\"" + dash + "/>\n";
   }
   out += "<text x=\"" + std::to_string(lx + 24) + "\" y=\"" + std::to_string(ly) +
          "\" dominant-baseline=\"middle\">" + XmlEscape(s.name) + "</text>\n";
@@ -332,12 +341,14 @@ std::string RenderXyChart(const XyChart& chart) {
   bool any_point = false;
   for (size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
-    std::string color = PaletteColor(s.color >= 0 ? s.color : static_cast<int>(i));
+    const int color_index = s.color >= 0 ? s.color : static_cast<int>(i);
+    std::string color = PaletteColor(color_index);
+    std::string dash = DashOf(s, color_index);
     if (std::min(s.x.size(), s.y.size()) > 0) any_point = true;
     out += XyBand(s, color, plot);
     out += XyIntervals(s, color, plot);
-    out += XySeries(s, color, plot);
-    out += XyLegendEntry(s, color, i, plot);
+    out += XySeries(s, color, dash, plot);
+    out += XyLegendEntry(s, color, dash, i, plot);
   }
   if (!any_point) {
     out += "<text x=\"" + std::to_string(kLeft + plot.w / 2) + "\" y=\"" +

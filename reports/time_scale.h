@@ -40,6 +40,12 @@ inline std::string HumanDuration(double seconds, const std::string& unit_prefix 
   char buffer[48];
   if (seconds == 0) {
     std::snprintf(buffer, sizeof buffer, "0 %s%s", unit_prefix.c_str(), unit);
+  } else if (magnitude / divisor >= 1000) {
+    // Whole units with thousands separators: "1,990 bot-d", not "1.99e+03".
+    std::string digits = std::to_string(static_cast<long long>(std::llround(magnitude / divisor)));
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
+    std::snprintf(buffer, sizeof buffer, "%s%s %s%s", seconds < 0 ? "-" : "", digits.c_str(), unit_prefix.c_str(),
+                  unit);
   } else {
     std::snprintf(buffer, sizeof buffer, "%.3g %s%s", seconds / divisor, unit_prefix.c_str(), unit);
   }
