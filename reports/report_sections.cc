@@ -190,7 +190,7 @@ svg::XyChart FairnessChart(const Fairness& fairness, const std::string& account,
   entitled.name = "entitled";
   entitled.dashed = true;
   actual.style = entitled.style = svg::SeriesStyle::kStep;
-  // The palette's 10 colours without the dotted second round (charts.h): the
+  // The palette's 10 colours without the dotted second round (svg.cc): the
   // dash tells actual from entitled here.
   actual.color = entitled.color = color % 10;
   for (size_t k = 0; k < fairness.times.size(); ++k) {
