@@ -299,7 +299,7 @@ void AddUtilisationChart(HtmlPage& page, const Timeseries& ts, const TimeAxis& a
 void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis) {
   int index = 0;
   for (const auto& [account, by_priority] : ts.balances) {
-    std::string id = "balance-" + std::to_string(index++);
+    std::string id = "balance-" + std::to_string(index);
     svg::XyChart chart = TimeChart(axis, id, "Balance of account " + account + " per paid priority", "balance",
                                    "bot-seconds");
     chart.height = 240;
@@ -312,10 +312,16 @@ void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis
       }
       if (all_zero) continue;  // a level the account has no charge rate at
       chart.series.push_back(ToSeries("P" + priority, points, axis));
+      // One colour per level on every account's chart.
+      if (priority.size() == 1 && priority[0] >= '0' && priority[0] <= '9') chart.series.back().color = priority[0] - '0';
     }
     if (lowest < 0) chart.y.min.reset();  // balances go negative: the zero line is drawn
-    if (!chart.series.empty()) AddTimeChart(page, std::move(chart));
-    else page.AddParagraph("Account " + account + " has no balance at any paid level: all its work is free tier (P5).");
+    if (!chart.series.empty()) {
+      AddTimeChart(page, std::move(chart));
+      ++index;
+    } else {
+      page.AddParagraph("Account " + account + " has no balance at any paid level: all its work is free tier (P5).");
+    }
   }
   if (ts.balances.empty()) page.AddNotice("timeseries.csv holds no balance series.");
 }
