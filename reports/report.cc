@@ -1,18 +1,16 @@
 #include "reports/report.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
-#include <set>
+#include <optional>
 #include <utility>
 
-#include "reports/charts.h"
 #include "reports/html.h"
 #include "reports/report_sections.h"
-#include "reports/run_figures.h"
-#include "reports/time_charts.h"
 #include "reports/run_data.h"
+#include "reports/run_figures.h"
 #include "reports/svg.h"
+#include "reports/time_charts.h"
 #include "reports/time_scale.h"
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
