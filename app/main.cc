@@ -129,7 +129,10 @@ void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& st
 void AddValidate(CLI::App& app, int& status) {
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* cmd =
-      app.add_subcommand("validate", "Check scenarios: schema and sanity errors with file:line:column");
+      app.add_subcommand("validate",
+                         "Check scenarios: schema, limit and semantic errors with file:line:column (a workload no "
+                         "bot group can run, arrivals after the end); print the estimated cost and the offered "
+                         "load against the fleet's capacity (a warning above 100%)");
   cmd->add_option("scenarios", *files, "Scenario files (.yaml)")->required();
   cmd->callback([files, &status] { status = sim::ValidateCommand(*files, std::cout, std::cerr); });
 }

@@ -76,9 +76,12 @@ TEST_F(ReportsCommands, ReportReadsARealRunFolder) {
   EXPECT_FALSE(std::filesystem::exists(Path("run/report.html")));  // --no-report
   StatusOr<std::string> page = BuildRunReport(Path("run"));
   ASSERT_TRUE(page.ok()) << page.status().message();
-  for (const char* id : {"queued", "running", "bots", "balance-0", "balance-1", "wait-cdf", "preemptions"}) {
+  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "preemptions"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
   }
+  // batch has no charge rate: no balance chart, a line saying why.
+  EXPECT_EQ(page->find("id=\"balance-1\""), std::string::npos);
+  EXPECT_NE(page->find("Account batch has no balance at any paid level"), std::string::npos);
   EXPECT_EQ(page->find("not written"), std::string::npos);
   EXPECT_NE(page->find(">interactive (" ), std::string::npos);
 }

@@ -1,6 +1,7 @@
 #include "reports/html.h"
 
 #include <cctype>
+#include <string_view>
 
 #include "reports/svg.h"
 
@@ -10,7 +11,7 @@ namespace {
 bool LooksNumeric(const std::string& cell) {
   if (cell.empty()) return false;
   for (char c : cell) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == ',' ||
           c == 'e' || c == '%' || c == '~' || c == ' ')) {
       return false;
     }
@@ -18,10 +19,27 @@ bool LooksNumeric(const std::string& cell) {
   return true;
 }
 
+// A number followed by one of the units the report writes ("4.2 min",
+// "12 bot-h", "1.5x", "30 /h"): right aligned like a number.
+bool LooksLikeQuantity(const std::string& cell) {
+  static const char* const kUnits[] = {" s", " ms", " min", " h", " d", " bot-s", " bot-min",
+                                       " bot-h", " bot-d", "x", " /h"};
+  for (const char* unit : kUnits) {
+    std::string_view u(unit);
+    if (cell.size() > u.size() && cell.compare(cell.size() - u.size(), u.size(), u) == 0 &&
+        LooksNumeric(cell.substr(0, cell.size() - u.size()))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr const char* kStyle = R"(body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:12px;margin:8px 0}
-th,td{border:1px solid #ccc;padding:3px 7px}th{background:#f2f2f2}
+th,td{border:1px solid #ccc;padding:3px 7px}th{background:#f2f2f2;white-space:normal;max-width:14em}
+td{white-space:nowrap}.caption{color:#555;font-size:12px;margin:2px 0 12px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .notice{background:#fff4d6;border-left:4px solid #e0a800;padding:6px 10px}
 svg{display:block;margin:8px 0}pre{background:#f7f7f7;padding:8px;overflow-x:auto}
@@ -72,18 +90,22 @@ void HtmlPage::AddChart(const std::string& chart_id, const std::string& svg) {
 
 void HtmlPage::AddTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
-  body_ += "<table>\n<tr>";
+  body_ += "<div class=\"scroll\"><table>\n<tr>";
   for (const std::string& h : header) body_ += "<th>" + svg::XmlEscape(h) + "</th>";
   body_ += "</tr>\n";
   for (const auto& row : rows) {
     body_ += "<tr>";
     for (const std::string& cell : row) {
-      body_ += LooksNumeric(cell) ? "<td class=\"num\">" : "<td>";
+      body_ += LooksNumeric(cell) || LooksLikeQuantity(cell) ? "<td class=\"num\">" : "<td>";
       body_ += svg::XmlEscape(cell) + "</td>";
     }
     body_ += "</tr>\n";
   }
-  body_ += "</table>\n";
+  body_ += "</table></div>\n";
+}
+
+void HtmlPage::AddCaption(const std::string& text) {
+  body_ += "<p class=\"caption\">" + svg::XmlEscape(text) + "</p>\n";
 }
 
 void HtmlPage::AddPreformatted(const std::string& text) {

@@ -19,8 +19,12 @@ class HtmlPage {
   // chart added is listed in the page so a browser check can verify it rendered.
   void AddChart(const std::string& chart_id, const std::string& svg);
   // A table; cells are escaped. Numeric-looking cells are right aligned.
+  // The table scrolls sideways inside the page when it is wider than it;
+  // header cells wrap.
   void AddTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows);
+  // A small grey line under a chart or table: what it shows and how.
+  void AddCaption(const std::string& text);
   void AddPreformatted(const std::string& text);
 
   // The whole page. Its inline script marks the body with

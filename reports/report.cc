@@ -1,15 +1,16 @@
 #include "reports/report.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
-#include <set>
+#include <optional>
 #include <utility>
 
-#include "reports/charts.h"
 #include "reports/html.h"
+#include "reports/report_sections.h"
 #include "reports/run_data.h"
+#include "reports/run_figures.h"
 #include "reports/svg.h"
+#include "reports/time_charts.h"
 #include "reports/time_scale.h"
 #include "reports/wait_charts.h"
 #include "runfolder/columns.h"
@@ -20,143 +21,28 @@
 namespace qsim::reports {
 namespace {
 
-// series name -> account -> time -> value, summed over priorities.
-using SeriesByAccount = std::map<std::string, std::map<std::string, std::map<double, double>>>;
-
-struct Timeseries {
-  SeriesByAccount totals;  // queued, running, bots_* (account "")
-  // balance: account -> priority -> time -> value
-  std::map<std::string, std::map<std::string, std::map<double, double>>> balances;
-  double max_time = 0;
-};
-
-StatusOr<Timeseries> LoadTimeseries(const std::string& path) {
-  StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(path);
-  if (!table.ok()) return table.status();
-  // Column names checked against the writer's list at compile time.
-  constexpr std::string_view kTimeS = runfolder::Column(runfolder::kTimeseriesColumns, "time_s");
-  constexpr std::string_view kSeries = runfolder::Column(runfolder::kTimeseriesColumns, "series");
-  constexpr std::string_view kAccount = runfolder::Column(runfolder::kTimeseriesColumns, "account");
-  constexpr std::string_view kPriority = runfolder::Column(runfolder::kTimeseriesColumns, "priority");
-  constexpr std::string_view kValue = runfolder::Column(runfolder::kTimeseriesColumns, "value");
-  QSIM_RETURN_IF_ERROR(table->RequireColumns({kTimeS, kSeries, kAccount, kPriority, kValue}));
-  int c_time = table->Column(kTimeS), c_series = table->Column(kSeries);
-  int c_account = table->Column(kAccount), c_priority = table->Column(kPriority);
-  int c_value = table->Column(kValue);
-  Timeseries ts;
-  for (size_t r = 0; r < table->rows.size(); ++r) {
-    StatusOr<std::optional<double>> time = NumberAt(*table, r, c_time);
-    if (!time.ok()) return time.status();
-    StatusOr<std::optional<double>> value = NumberAt(*table, r, c_value);
-    if (!value.ok()) return value.status();
-    if (!*time || !*value) continue;
-    const auto& row = table->rows[r];
-    ts.max_time = std::max(ts.max_time, **time);
-    if (row[c_series] == "balance") {
-      ts.balances[row[c_account]][row[c_priority]][**time] = **value;
-    } else {
-      ts.totals[row[c_series]][row[c_account]][**time] += **value;
-    }
-  }
-  return ts;
+std::optional<double> WarmupSeconds(const TaskFigures& figures) {
+  if (!figures.warmup_us) return std::nullopt;
+  return static_cast<double>(*figures.warmup_us) / 1e6;
 }
 
-svg::Series ToSeries(const std::string& name, const std::map<double, double>& points, double time_divisor) {
-  svg::Series s;
-  s.name = name;
-  for (const auto& [t, v] : points) {
-    s.x.push_back(t / time_divisor);
-    s.y.push_back(v);
-  }
-  return s;
-}
-
-svg::XyChart TimeChart(const std::string& id, const std::string& title, const TimeScale& scale,
-                       const std::string& y_label, const std::string& y_unit) {
-  svg::XyChart chart;
-  chart.id = id;
-  chart.title = title;
-  chart.x = {"simulated time", scale.unit, 0.0, std::nullopt};
-  chart.y = {y_label, y_unit, 0.0, std::nullopt};
-  return chart;
-}
-
-void AddPerAccountChart(HtmlPage& page, const Timeseries& ts, const std::string& series,
-                        const std::string& id, const std::string& title, const TimeScale& scale) {
-  svg::XyChart chart = TimeChart(id, title, scale, series, "tasks");
-  auto it = ts.totals.find(series);
-  if (it != ts.totals.end()) {
-    for (const auto& [account, points] : it->second) {
-      chart.series.push_back(ToSeries(account, points, scale.divisor));
-      chart.series.back().style = svg::SeriesStyle::kStep;
-    }
-  }
-  page.AddChart(id, svg::RenderXyChart(chart));
-}
-
-void AddUtilisationChart(HtmlPage& page, const Timeseries& ts, const TimeScale& scale) {
-  svg::XyChart chart = TimeChart("bots", "Bots: busy share of alive bots", scale, "utilisation", "%");
-  chart.y.max = 100.0;
-  auto get = [&](const std::string& name) -> const std::map<double, double>* {
-    auto s = ts.totals.find(name);
-    if (s == ts.totals.end() || s->second.empty()) return nullptr;
-    return &s->second.begin()->second;
-  };
-  const auto* busy = get("bots_busy");
-  const auto* idle = get("bots_idle");
-  const auto* dead = get("bots_dead");
-  svg::Series util;
-  util.name = "busy / alive";
-  svg::Series dead_share;
-  dead_share.name = "dead / all";
-  dead_share.dashed = true;
-  if (busy != nullptr && idle != nullptr) {
-    for (const auto& [t, b] : *busy) {
-      auto i = idle->find(t);
-      if (i == idle->end()) continue;
-      double alive = b + i->second;
-      util.x.push_back(t / scale.divisor);
-      util.y.push_back(alive > 0 ? 100 * b / alive : 0);
-      if (dead != nullptr) {
-        auto d = dead->find(t);
-        double all = alive + (d == dead->end() ? 0 : d->second);
-        dead_share.x.push_back(t / scale.divisor);
-        dead_share.y.push_back(all > 0 && d != dead->end() ? 100 * d->second / all : 0);
-      }
-    }
-  }
-  chart.series.push_back(std::move(util));
-  if (dead != nullptr) chart.series.push_back(std::move(dead_share));
-  page.AddChart("bots", svg::RenderXyChart(chart));
-}
-
-void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeScale& scale) {
-  int index = 0;
-  for (const auto& [account, by_priority] : ts.balances) {
-    std::string id = "balance-" + std::to_string(index++);
-    svg::XyChart chart = TimeChart(id, "Balance of account " + account, scale, "balance", "");
-    chart.y.min.reset();  // balances go negative
-    chart.height = 240;
-    for (const auto& [priority, points] : by_priority) {
-      chart.series.push_back(ToSeries("P" + priority, points, scale.divisor));
-    }
-    page.AddChart(id, svg::RenderXyChart(chart));
-  }
-  if (ts.balances.empty()) page.AddNotice("timeseries.csv holds no balance series.");
-}
-
-void AddWaitCdf(HtmlPage& page, TaskWaits waits) {
-  std::vector<std::pair<std::string, std::vector<double>>> series;
-  const bool pooled = waits.by_account.size() > 1;
-  std::vector<double> all;
-  for (auto& [account, values] : waits.by_account) {
-    if (pooled) all.insert(all.end(), values.begin(), values.end());
-    series.emplace_back(account, std::move(values));
-  }
-  if (pooled) series.emplace_back("all", std::move(all));
-  svg::XyChart chart =
-      WaitCdfChart("wait-cdf", "Wait time (start - enqueue), cumulative distribution", series, pooled);
-  page.AddChart("wait-cdf", svg::RenderXyChart(chart));
+// The charts over time, from timeseries.csv.
+Status AddTimeSections(HtmlPage& page, const std::string& ts_path, const RunSummary& summary,
+                       const TaskFigures& figures, double* end_time) {
+  StatusOr<Timeseries> ts = LoadTimeseries(ts_path);
+  if (!ts.ok()) return ts.status();
+  *end_time = std::max(*end_time, ts->max_time);
+  const TimeAxis axis = MakeTimeAxis(ts->max_time, WarmupSeconds(figures));
+  page.AddHeading("Fairness over time");
+  AddFairnessSection(page, *ts, summary, axis);
+  page.AddHeading("Queued and running tasks per account");
+  AddQueueCharts(page, *ts, axis);
+  page.AddHeading("Bot utilisation");
+  AddUtilisationChart(page, *ts, axis);
+  page.AddHeading("Account balances");
+  AddPriorityLegend(page);
+  AddBalanceCharts(page, *ts, axis);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -166,39 +52,21 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   if (!summary.ok()) return summary.status();
   StatusOr<runfolder::CsvTable> summary_table = runfolder::ReadCsvFile(RunFile(run_dir, runfolder::kSummaryFile));
   if (!summary_table.ok()) return summary_table.status();
-  StatusOr<TaskWaits> waits = ReadTaskWaits(RunFile(run_dir, runfolder::kTasksFile));
-  if (!waits.ok()) return waits.status();
+  StatusOr<TaskFigures> figures = ReadTaskFigures(run_dir);
+  if (!figures.ok()) return figures.status();
 
   HtmlPage page("qsim run report: " + run_dir);
-  page.AddParagraph("Times are simulated. Generated by qsim report from the files of the run folder.");
+  page.AddParagraph("Times are simulated. Generated by qsim report from the files of the run folder. "
+                    "Tables and distributions count the measured window only (tasks enqueued after the "
+                    "warm-up, as summary.csv does); charts over time show the whole run with the warm-up shaded.");
 
   page.AddHeading("Summary");
-  page.AddTable(summary_table->header, summary_table->rows);
-
-  std::string ts_path = RunFile(run_dir, runfolder::kTimeseriesFile);
-  double end_time = waits->last_time;
-  if (FileExists(ts_path)) {
-    StatusOr<Timeseries> ts = LoadTimeseries(ts_path);
-    if (!ts.ok()) return ts.status();
-    end_time = std::max(end_time, ts->max_time);
-    TimeScale scale = ChooseTimeScale(ts->max_time);
-    page.AddHeading("Queued tasks per account");
-    AddPerAccountChart(page, *ts, "queued", "queued", "Queued tasks per account (all priorities)", scale);
-    page.AddHeading("Running tasks per account");
-    AddPerAccountChart(page, *ts, "running", "running", "Running tasks per account (all priorities)", scale);
-    page.AddHeading("Bot utilisation");
-    AddUtilisationChart(page, *ts, scale);
-    page.AddHeading("Account balances");
-    AddBalanceCharts(page, *ts, scale);
-  } else {
-    page.AddHeading("Queued, running, utilisation and balances over time");
-    page.AddNotice("timeseries.csv was not written for this run (see --outputs of qsim run), so the "
-                   "charts over time of queued and running tasks, bot utilisation and account "
-                   "balances are not available.");
-  }
+  AddSummaryTable(page, *summary_table);
 
   page.AddHeading("Wait time distribution");
-  AddWaitCdf(page, std::move(*waits));
+  AddWaitSection(page, *figures);
+  page.AddHeading("Slowdown");
+  AddSlowdownSection(page, *figures);
 
   // Wait by reason, and preemptions split by kind (wait_charts.h).
   StatusOr<WaitChartData> wait_data = ReadWaitChartData(run_dir);
@@ -208,6 +76,17 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
     if (auto n = summary->Get(account, "preemptions")) preempted_runs[account] = *n;
   }
   AddWaitSections(page, *wait_data, preempted_runs);
+
+  std::string ts_path = RunFile(run_dir, runfolder::kTimeseriesFile);
+  double end_time = figures->last_time;
+  if (FileExists(ts_path)) {
+    QSIM_RETURN_IF_ERROR(AddTimeSections(page, ts_path, *summary, *figures, &end_time));
+  } else {
+    page.AddHeading("Fairness, queued, running, utilisation and balances over time");
+    page.AddNotice("timeseries.csv was not written for this run (see --outputs of qsim run), so fairness "
+                   "over time and the charts over time of queued and running tasks, bot utilisation and "
+                   "account balances are not available.");
+  }
 
   std::string resolved = RunFile(run_dir, runfolder::kResolvedScenarioFile);
   if (FileExists(resolved)) {

@@ -90,12 +90,15 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   WriteTimeseriesAndEvents();
   StatusOr<std::string> page = BuildRunReport(dir_);
   ASSERT_TRUE(page.ok()) << page.status().message();
-  for (const char* id : {"queued", "running", "bots", "balance-0", "wait-cdf", "wait-reasons", "preemptions"}) {
+  for (const char* id : {"wait-cdf", "wait-reasons", "preemptions", "fairness-0", "queued", "running", "bots",
+                         "balance-0"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
   }
-  EXPECT_NE(page->find("[\"queued\",\"running\",\"bots\",\"balance-0\",\"wait-cdf\",\"wait-reasons\","
-                       "\"wait-over-time-0\",\"wait-over-time-1\",\"wait-over-time-2\",\"preemptions\",\"enqueues\"]"),
+  // In page order; a fairness chart per account that was short of its share.
+  EXPECT_NE(page->find("[\"wait-cdf\",\"wait-reasons\",\"wait-over-time-0\",\"wait-over-time-1\","
+                       "\"wait-over-time-2\",\"preemptions\",\"enqueues\",\"fairness-0\","),
             std::string::npos);
+  EXPECT_NE(page->find("\"queued\",\"running\",\"bots\",\"balance-0\"]"), std::string::npos);
   // Self-contained: no links, no external scripts or fonts.
   EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
   EXPECT_EQ(page->find("https://"), std::string::npos);
@@ -103,13 +106,17 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   EXPECT_EQ(page->find("@import"), std::string::npos);
   // Axes carry units; legends name the accounts and priorities.
   EXPECT_NE(page->find(">simulated time (s)<"), std::string::npos);
-  EXPECT_NE(page->find("wait (s)"), std::string::npos);
+  EXPECT_NE(page->find(">wait (log scale)<"), std::string::npos);
+  EXPECT_NE(page->find(">balance (bot-seconds)<"), std::string::npos);
+  EXPECT_NE(page->find(">share of busy bots (%)<"), std::string::npos);
   EXPECT_NE(page->find(">P0</text>"), std::string::npos);
   EXPECT_NE(page->find(">build (2)</text>"), std::string::npos);
   EXPECT_NE(page->find(">build: running (1)</text>"), std::string::npos);
-  // The summary, wait-reason and preemption tables list every account row.
-  EXPECT_EQ(Count(*page, "<td>build</td>"), 3);
-  EXPECT_EQ(Count(*page, "<td>*</td>"), 3);
+  // The summary table (on its side) has a column per account; the wait,
+  // slowdown, fairness, wait-reason and preemption tables a row each.
+  EXPECT_EQ(Count(*page, "<th>build</th>"), 1);
+  EXPECT_EQ(Count(*page, "<th>* (all accounts)</th>"), 1);
+  EXPECT_EQ(Count(*page, "<td>build</td>"), 5);
   EXPECT_EQ(page->find("not written"), std::string::npos);
 }
 

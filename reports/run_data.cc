@@ -1,5 +1,6 @@
 #include "reports/run_data.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <sys/stat.h>
@@ -35,6 +36,41 @@ StatusOr<std::optional<double>> NumberAt(const runfolder::CsvTable& table, size_
   }
   return value;
 }
+
+StatusOr<Timeseries> LoadTimeseries(const std::string& path) {
+  StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(path);
+  if (!table.ok()) return table.status();
+  // Column names checked against the writer's list at compile time.
+  constexpr std::string_view kTimeS = runfolder::Column(runfolder::kTimeseriesColumns, "time_s");
+  constexpr std::string_view kSeries = runfolder::Column(runfolder::kTimeseriesColumns, "series");
+  constexpr std::string_view kAccount = runfolder::Column(runfolder::kTimeseriesColumns, "account");
+  constexpr std::string_view kPriority = runfolder::Column(runfolder::kTimeseriesColumns, "priority");
+  constexpr std::string_view kValue = runfolder::Column(runfolder::kTimeseriesColumns, "value");
+  QSIM_RETURN_IF_ERROR(table->RequireColumns({kTimeS, kSeries, kAccount, kPriority, kValue}));
+  int c_time = table->Column(kTimeS), c_series = table->Column(kSeries);
+  int c_account = table->Column(kAccount), c_priority = table->Column(kPriority);
+  int c_value = table->Column(kValue);
+  Timeseries ts;
+  for (size_t r = 0; r < table->rows.size(); ++r) {
+    StatusOr<std::optional<double>> time = NumberAt(*table, r, c_time);
+    if (!time.ok()) return time.status();
+    StatusOr<std::optional<double>> value = NumberAt(*table, r, c_value);
+    if (!value.ok()) return value.status();
+    if (!*time || !*value) continue;
+    const auto& row = table->rows[r];
+    ts.max_time = std::max(ts.max_time, **time);
+    if (ts.times.empty() || ts.times.back() != **time) ts.times.push_back(**time);
+    if (row[c_series] == "balance") {
+      ts.balances[row[c_account]][row[c_priority]][**time] = **value;
+    } else {
+      ts.totals[row[c_series]][row[c_account]][**time] += **value;
+    }
+  }
+  std::sort(ts.times.begin(), ts.times.end());
+  ts.times.erase(std::unique(ts.times.begin(), ts.times.end()), ts.times.end());
+  return ts;
+}
+
 
 StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir) {
   // An interrupted or mixed folder is refused here, for every reader.

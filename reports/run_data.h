@@ -27,6 +27,18 @@ struct RunSummary {
 
 StatusOr<RunSummary> ReadRunSummary(const std::string& run_dir);
 
+// timeseries.csv by series. Samples missing from a series read as 0.
+struct Timeseries {
+  // series -> account -> time (s) -> value, summed over priorities; queued,
+  // running, and the fleet's bots_idle, bots_busy, bots_dead (account "").
+  std::map<std::string, std::map<std::string, std::map<double, double>>> totals;
+  // account -> priority ("0".."4") -> time (s) -> balance in bot-seconds.
+  std::map<std::string, std::map<std::string, std::map<double, double>>> balances;
+  std::vector<double> times;  // every sample time, ascending
+  double max_time = 0;
+};
+StatusOr<Timeseries> LoadTimeseries(const std::string& path);
+
 // Parses the numeric field `column` of row `row` (0-based data row) of
 // `table`; the error says file:line: column.
 StatusOr<std::optional<double>> NumberAt(const runfolder::CsvTable& table, size_t row, int column);

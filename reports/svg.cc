@@ -27,12 +27,17 @@ std::string TickLabel(double v, double step) {
   double scale = std::pow(10.0, std::floor(std::log10(step)));
   double rounded = std::round(v / scale) * scale;
   if (std::fabs(rounded) < step * 1e-9) rounded = 0;
+  // Large ticks with a suffix: 600000 reads "600k", 2500000 "2.5M".
+  if (std::fabs(rounded) >= 1e6) return runfolder::FormatNumber(rounded / 1e6) + "M";
+  if (std::fabs(rounded) >= 1e4) return runfolder::FormatNumber(rounded / 1e3) + "k";
   return runfolder::FormatNumber(rounded);
 }
 
 std::string AxisTitle(const Axis& axis) {
-  if (axis.unit.empty()) return axis.label;
-  return axis.label + " (" + axis.unit + ")";
+  std::string unit = axis.unit;
+  if (axis.log_scale) unit += unit.empty() ? "log scale" : ", log scale";
+  if (unit.empty()) return axis.label;
+  return axis.label + " (" + unit + ")";
 }
 
 struct Range {
@@ -44,10 +49,11 @@ Range DataRange(const XyChart& chart, bool use_x) {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -lo;
   for (const Series& s : chart.series) {
-    for (const std::vector<double>* values : {&s.x, &s.y, &s.y_low, &s.y_high}) {
+    for (const std::vector<double>* values : {&s.x, &s.y, &s.y_low, &s.y_high, &s.band_low, &s.band_high}) {
       if ((values == &s.x) != use_x) continue;
       for (double v : *values) {
         if (!std::isfinite(v)) continue;
+        if ((use_x ? chart.x : chart.y).log_scale && v <= 0) continue;
         lo = std::min(lo, v);
         hi = std::max(hi, v);
       }
@@ -61,6 +67,11 @@ Range DataRange(const XyChart& chart, bool use_x) {
   if (axis.min) lo = *axis.min;
   if (axis.max) hi = *axis.max;
   if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (axis.log_scale) {
+    lo = std::max(lo, axis.min.value_or(1e-3));
+    if (!(hi > lo)) hi = lo * 10;
+    return {lo, hi};
+  }
   if (hi <= lo) {
     double pad = lo == 0 ? 1 : std::fabs(lo) * 0.1;
     return {lo - (axis.min ? 0 : pad), hi + pad};
@@ -137,12 +148,19 @@ namespace {
 struct PlotArea {
   int w = 0, h = 0;
   Range xr, yr;
-  double X(double x) const { return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * w; }
+  bool xlog = false;
+  double X(double x) const {
+    if (xlog) {
+      double v = std::log10(std::max(x, xr.lo));
+      return kLeft + (v - std::log10(xr.lo)) / (std::log10(xr.hi) - std::log10(xr.lo)) * w;
+    }
+    return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * w;
+  }
   double Y(double y) const { return kTop + h - (y - yr.lo) / (yr.hi - yr.lo) * h; }
 };
 
 // Grid lines, ticks, tick labels, the axes and their titles.
-std::string XyAxes(const XyChart& chart, const PlotArea& plot, const std::vector<double>& xticks,
+std::string XyAxes(const XyChart& chart, int height, const PlotArea& plot, const std::vector<double>& xticks,
                    const std::vector<double>& yticks) {
   std::string out;
   double xstep = xticks.size() >= 2 ? xticks[1] - xticks[0] : 1;
@@ -157,17 +175,24 @@ std::string XyAxes(const XyChart& chart, const PlotArea& plot, const std::vector
   for (size_t i = 0; i < xticks.size(); ++i) {
     double t = xticks[i];
     std::string x = Coord(plot.X(t));
-    std::string label = chart.x.tick_labels.empty() ? TickLabel(t, xstep) : XmlEscape(chart.x.tick_labels[i]);
+    std::string label = !chart.x.ticks.empty()        ? XmlEscape(chart.x.ticks[i].second)
+                        : chart.x.tick_labels.empty() ? TickLabel(t, xstep)
+                                                      : XmlEscape(chart.x.tick_labels[i]);
     out += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop + plot.h) + "\" x2=\"" + x +
            "\" y2=\"" + std::to_string(kTop + plot.h + 5) + "\" stroke=\"#333\"/>\n";
     out += "<text x=\"" + x + "\" y=\"" + std::to_string(kTop + plot.h + 17) +
            "\" text-anchor=\"middle\">" + label + "</text>\n";
   }
+  if (plot.yr.lo < 0 && plot.yr.hi > 0) {  // the zero line of a signed quantity
+    std::string y = Coord(plot.Y(0));
+    out += "<line class=\"zero\" x1=\"" + std::to_string(kLeft) + "\" y1=\"" + y + "\" x2=\"" +
+           std::to_string(kLeft + plot.w) + "\" y2=\"" + y + "\" stroke=\"#333\"/>\n";
+  }
   out += "<path d=\"M" + std::to_string(kLeft) + " " + std::to_string(kTop) + "V" +
          std::to_string(kTop + plot.h) + "H" + std::to_string(kLeft + plot.w) +
          "\" fill=\"none\" stroke=\"#333\"/>\n";
   out += "<text x=\"" + std::to_string(kLeft + plot.w / 2) + "\" y=\"" +
-         std::to_string(chart.height - 8) + "\" text-anchor=\"middle\">" +
+         std::to_string(height - 8) + "\" text-anchor=\"middle\">" +
          XmlEscape(AxisTitle(chart.x)) + "</text>\n";
   out += "<text transform=\"translate(14 " + std::to_string(kTop + plot.h / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + XmlEscape(AxisTitle(chart.y)) + "</text>\n";
@@ -191,7 +216,15 @@ std::string XyIntervals(const Series& s, const std::string& color, const PlotAre
   return "<path class=\"interval\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.2\"/>\n";
 }
 
-std::string XySeries(const Series& s, const std::string& color, const PlotArea& plot) {
+// The dash pattern of a series: its own when dashed, dotted when its colour
+// repeats an earlier series' (the palette has 10 colours), else solid.
+std::string DashOf(const Series& s, int color_index) {
+  if (s.dashed) return " stroke-dasharray=\"6 3\"";
+  if (color_index >= 10) return " stroke-dasharray=\"1.5 2\"";
+  return "";
+}
+
+std::string XySeries(const Series& s, const std::string& color, const std::string& dash, const PlotArea& plot) {
   size_t n = std::min(s.x.size(), s.y.size());
   if (s.style == SeriesStyle::kPoints) {
     std::string out = "<g fill=\"" + color + "\" class=\"series\">\n";
@@ -221,11 +254,40 @@ std::string XySeries(const Series& s, const std::string& color, const PlotArea& 
     }
   }
   return "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
-         "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+         "\" stroke-width=\"1.6\"" + dash + "/>\n";
+}
+
+// A series' envelope: the band between band_low and band_high, translucent.
+std::string XyBand(const Series& s, const std::string& color, const PlotArea& plot) {
+  size_t n = std::min({s.x.size(), s.band_low.size(), s.band_high.size()});
+  if (n == 0) return "";
+  std::string d;
+  for (size_t k = 0; k < n; ++k) {
+    d += (k == 0 ? "M" : "L") + Coord(plot.X(s.x[k])) + " " + Coord(plot.Y(s.band_high[k]));
+  }
+  for (size_t k = n; k-- > 0;) d += "L" + Coord(plot.X(s.x[k])) + " " + Coord(plot.Y(s.band_low[k]));
+  return "<path class=\"band\" d=\"" + d + "Z\" fill=\"" + color + "\" fill-opacity=\"0.22\" stroke=\"none\"/>\n";
+}
+
+// Shaded stretches of the x axis, clipped to the plot, labelled at the top.
+std::string XyShades(const XyChart& chart, const PlotArea& plot) {
+  std::string out;
+  for (const Shade& shade : chart.shades) {
+    double x0 = std::clamp(plot.X(std::max(shade.x0, plot.xr.lo)), static_cast<double>(kLeft), static_cast<double>(kLeft + plot.w));
+    double x1 = std::clamp(plot.X(std::min(shade.x1, plot.xr.hi)), static_cast<double>(kLeft), static_cast<double>(kLeft + plot.w));
+    if (!(x1 > x0)) continue;
+    out += "<rect class=\"shade\" x=\"" + Coord(x0) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" +
+           Coord(x1 - x0) + "\" height=\"" + std::to_string(plot.h) + "\" fill=\"#000\" fill-opacity=\"0.07\"/>\n";
+    // The label sits just above the plot, clear of the lines.
+    out += "<text x=\"" + Coord(x0) + "\" y=\"" + std::to_string(kTop - 4) + "\" fill=\"#555\" font-size=\"10\">" +
+           XmlEscape(shade.label) + "</text>\n";
+  }
+  return out;
 }
 
 // The legend entry of series number `i`, right of the plot.
-std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, const PlotArea& plot) {
+std::string XyLegendEntry(const Series& s, const std::string& color, const std::string& dash, size_t i,
+                          const PlotArea& plot) {
   std::string out;
   int ly = kTop + 8 + static_cast<int>(i) * 16;
   int lx = kLeft + plot.w + 14;
@@ -235,7 +297,7 @@ std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, c
   } else {
     out += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(ly) + "\" x2=\"" +
            std::to_string(lx + 18) + "\" y2=\"" + std::to_string(ly) + "\" stroke=\"" + color +
-           "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n";
+           "\" stroke-width=\"2\"" + dash + "/>\n";
   }
   out += "<text x=\"" + std::to_string(lx + 24) + "\" y=\"" + std::to_string(ly) +
          "\" dominant-baseline=\"middle\">" + XmlEscape(s.name) + "</text>\n";
@@ -245,13 +307,18 @@ std::string XyLegendEntry(const Series& s, const std::string& color, size_t i, c
 }  // namespace
 
 std::string RenderXyChart(const XyChart& chart) {
+  // Grow the chart when the legend (16 px an entry) needs more height.
+  const int height = std::max(chart.height, kTop + 16 + 16 * static_cast<int>(chart.series.size()) + kBottom);
   PlotArea plot;
   plot.w = chart.width - kLeft - kRight;
-  plot.h = chart.height - kTop - kBottom;
+  plot.h = height - kTop - kBottom;
   plot.xr = DataRange(chart, true);
   plot.yr = DataRange(chart, false);
+  plot.xlog = chart.x.log_scale;
   std::vector<double> xticks;
-  if (chart.x.tick_labels.empty()) {
+  if (!chart.x.ticks.empty()) {
+    for (const auto& [at, label] : chart.x.ticks) xticks.push_back(at);
+  } else if (chart.x.tick_labels.empty()) {
     xticks = NiceTicks(plot.xr.lo, plot.xr.hi, 8);
   } else {
     for (size_t i = 0; i < chart.x.tick_labels.size(); ++i) xticks.push_back(static_cast<double>(i));
@@ -262,17 +329,26 @@ std::string RenderXyChart(const XyChart& chart) {
     plot.yr.hi = yticks.back() + (yticks[1] - yticks[0]);
     yticks.push_back(plot.yr.hi);
   }
+  // And at the bottom, for a signed range.
+  if (!chart.y.min && yticks.size() >= 2 && yticks.front() > plot.yr.lo) {
+    plot.yr.lo = yticks.front() - (yticks[1] - yticks[0]);
+    yticks.insert(yticks.begin(), plot.yr.lo);
+  }
 
-  std::string out = SvgOpen(chart.id, chart.width, chart.height, chart.title);
-  out += XyAxes(chart, plot, xticks, yticks);
+  std::string out = SvgOpen(chart.id, chart.width, height, chart.title);
+  out += XyShades(chart, plot);
+  out += XyAxes(chart, height, plot, xticks, yticks);
   bool any_point = false;
   for (size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
-    std::string color = PaletteColor(s.color >= 0 ? s.color : static_cast<int>(i));
+    const int color_index = s.color >= 0 ? s.color : static_cast<int>(i);
+    std::string color = PaletteColor(color_index);
+    std::string dash = DashOf(s, color_index);
     if (std::min(s.x.size(), s.y.size()) > 0) any_point = true;
+    out += XyBand(s, color, plot);
     out += XyIntervals(s, color, plot);
-    out += XySeries(s, color, plot);
-    out += XyLegendEntry(s, color, i, plot);
+    out += XySeries(s, color, dash, plot);
+    out += XyLegendEntry(s, color, dash, i, plot);
   }
   if (!any_point) {
     out += "<text x=\"" + std::to_string(kLeft + plot.w / 2) + "\" y=\"" +

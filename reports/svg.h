@@ -25,6 +25,11 @@ struct Series {
   // as a vertical bar with caps from y_low to y_high.
   std::vector<double> y_low;
   std::vector<double> y_high;
+  // Optional envelope (both empty, or both the length of x): a translucent
+  // band from band_low to band_high, e.g. the min and max of the samples a
+  // downsampled point stands for.
+  std::vector<double> band_low;
+  std::vector<double> band_high;
 };
 
 struct Axis {
@@ -35,6 +40,19 @@ struct Axis {
   // A categorical axis: when set, ticks sit at 0, 1, ... and read these
   // labels (series then use x = the category's index).
   std::vector<std::string> tick_labels = {};
+  // A logarithmic axis (base 10) over positive values; values at or below
+  // `min` (which must then be set, > 0) are drawn at `min`. The axis title
+  // says "log scale".
+  bool log_scale = false;
+  // Explicit ticks (position, label), replacing the computed ones.
+  std::vector<std::pair<double, std::string>> ticks = {};
+};
+
+// A shaded stretch of the x axis (e.g. the warm-up), labelled at its top.
+struct Shade {
+  double x0;
+  double x1;
+  std::string label;
 };
 
 struct XyChart {
@@ -43,12 +61,14 @@ struct XyChart {
   Axis x;
   Axis y;
   std::vector<Series> series;
+  std::vector<Shade> shades;  // drawn under the series
   int width = 760;
   int height = 300;
 };
 
 // Renders the chart; an empty chart (no points) still draws its axes and says
-// "no data".
+// "no data". A y range that spans 0 gets a darker zero line; the chart grows
+// taller when its legend needs the room.
 std::string RenderXyChart(const XyChart& chart);
 
 struct Heatmap {

@@ -1,5 +1,7 @@
 #include "runfolder/manifest.h"
 
+#include "runfolder/measured.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -183,20 +185,6 @@ class FlatJsonReader {
   size_t pos_ = 0;
 };
 
-// "12.000500" (FormatMicros) as microseconds.
-std::optional<int64_t> ParseMicros(std::string_view s) {
-  bool negative = !s.empty() && s[0] == '-';
-  if (negative) s.remove_prefix(1);
-  size_t dot = s.find('.');
-  if (dot == std::string_view::npos || dot == 0 || s.size() - dot - 1 != 6) return std::nullopt;
-  int64_t whole = 0, frac = 0;
-  auto end_whole = std::from_chars(s.data(), s.data() + dot, whole);
-  auto end_frac = std::from_chars(s.data() + dot + 1, s.data() + s.size(), frac);
-  if (end_whole.ptr != s.data() + dot || end_frac.ptr != s.data() + s.size()) return std::nullopt;
-  int64_t us = whole * 1000000 + frac;
-  return negative ? -us : us;
-}
-
 // Compares tasks.csv's measured rows with summary.csv's `*` tasks; appends
 // what disagrees to `problems`.
 void CheckTaskCount(const std::string& dir, int64_t warmup_us, std::vector<std::string>& problems) {
@@ -242,7 +230,7 @@ void CheckTaskCount(const std::string& dir, int64_t warmup_us, std::vector<std::
       problems.push_back(tasks->path() + ":" + std::to_string(tasks->row_line()) + ": column enqueue_s: not a time");
       return;
     }
-    if (*t >= warmup_us) ++measured;
+    if (InMeasuredWindow(*t, warmup_us)) ++measured;
   }
   if (measured != *expected) {
     problems.push_back(tasks->path() + " has " + std::to_string(measured) + " tasks enqueued after the warm-up (" +

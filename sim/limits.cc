@@ -61,6 +61,22 @@ double WorkloadTasks(const WorkloadSpec& w, Duration duration) {
   return 0;
 }
 
+// The mean of a task duration distribution, in seconds.
+double MeanSeconds(const DurationDist& d) {
+  switch (d.kind) {
+    case DurationDist::Kind::kConstant: return Us(d.value) / 1e6;
+    case DurationDist::Kind::kExponential: return Us(d.mean) / 1e6;
+    case DurationDist::Kind::kLognormal: return Us(d.median) / 1e6 * std::exp(d.sigma * d.sigma / 2);
+    case DurationDist::Kind::kUniform: return (Us(d.min) + Us(d.max)) / 2e6;
+    case DurationDist::Kind::kEmpirical: {
+      double sum = 0;
+      for (Duration v : d.values) sum += Us(v) / 1e6;
+      return d.values.empty() ? 0 : sum / static_cast<double>(d.values.size());
+    }
+  }
+  return 0;
+}
+
 double TotalBots(const Scenario& s) {
   double n = 0;
   for (const BotGroupSpec& g : s.bots) n += static_cast<double>(g.count);
@@ -119,6 +135,34 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
   e.output_bytes = Clamp(output);
   e.memory_bytes = Clamp(kMemoryBase + kMemoryPerTask * tasks + kMemoryPerBot * bots);
   return e;
+}
+
+OfferedLoad EstimateOfferedLoad(const Scenario& s) {
+  OfferedLoad out;
+  const double run_s = Us(s.duration) / 1e6;
+  out.capacity_bot_seconds = TotalBots(s) * run_s;
+  double peak_rate_work = 0;  // task-seconds per second at the diurnal peak
+  bool diurnal = false;
+  for (const WorkloadSpec& w : s.workloads) {
+    const ArrivalSpec& a = w.arrivals;
+    if (a.kind == ArrivalSpec::Kind::kReplay) {
+      for (const ReplayTask& t : a.replay) {
+        if (t.enqueue < s.duration) out.work_bot_seconds += Us(t.duration) / 1e6;
+      }
+      continue;
+    }
+    const double mean = MeanSeconds(w.duration);
+    double tasks = a.rate_per_hour * run_s / 3600;
+    for (const Burst& b : a.bursts) {
+      if (b.at < s.duration) tasks += static_cast<double>(b.count);
+    }
+    for (Duration t : a.times) tasks += t < s.duration ? 1 : 0;
+    out.work_bot_seconds += tasks * mean;
+    peak_rate_work += a.rate_per_hour * (1 + a.diurnal_amplitude) / 3600 * mean;
+    diurnal = diurnal || a.diurnal_amplitude > 0;
+  }
+  out.peak_load = diurnal && TotalBots(s) > 0 ? peak_rate_work / TotalBots(s) : 0;
+  return out;
 }
 
 Check CheckLimits(const Scenario& s) {

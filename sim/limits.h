@@ -50,6 +50,21 @@ struct RunEstimate {
 // internal/validate.h passed); never overflows for such a scenario.
 RunEstimate EstimateRun(const Scenario& scenario, const Outputs& outputs);
 
+// The work a scenario brings against what its fleet can do: the expected
+// task arrivals (rates, bursts and lists inside the run, replayed tasks)
+// times their mean duration, over the run's bot-time (all bots, the whole
+// duration). Above 1 the queues must grow: more work arrives than the fleet
+// could run even if it never idled. Ignores failures, preemptions and faults.
+struct OfferedLoad {
+  double work_bot_seconds = 0;      // expected task-seconds of work arriving
+  double capacity_bot_seconds = 0;  // bots x duration
+  double load() const { return capacity_bot_seconds > 0 ? work_bot_seconds / capacity_bot_seconds : 0; }
+  // With a diurnal swing, the load at its peak: every workload at its peak
+  // rate, bursts left out; 0 when no workload swings.
+  double peak_load = 0;
+};
+OfferedLoad EstimateOfferedLoad(const Scenario& scenario);
+
 // A seed as written on the command line: decimal digits only, 0 .. 2^63-1
 // (the rule the YAML `seed:` follows), so "-1" or "0x10" is an error.
 StatusOr<uint64_t> ParseSeed(const std::string& text);

@@ -188,6 +188,36 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   return 0;
 }
 
+namespace {
+
+std::string Rounded(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, v >= 100 ? "%.0f" : "%.3g", v);
+  return buffer;
+}
+
+std::string Percent(double fraction) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.0f%%", 100 * fraction);
+  return buffer;
+}
+
+// The offered-load line of `validate`, and a warning on `err` when the
+// workloads bring more work than the fleet can run.
+void PrintOfferedLoad(const std::string& file, const OfferedLoad& load, std::ostream& out, std::ostream& err) {
+  out << "  offered load: " << Percent(load.load()) << " of fleet capacity (" << Rounded(load.work_bot_seconds / 3600)
+      << " bot-hours of work against " << Rounded(load.capacity_bot_seconds / 3600)
+      << " bot-hours of bots)";
+  if (load.peak_load > 0) out << "; at the diurnal peak, bursts aside, " << Percent(load.peak_load);
+  out << "\n";
+  if (load.load() > 1) {
+    err << file << ": warning: offered load " << Percent(load.load())
+        << " of fleet capacity: more work arrives than every bot could run, so queues grow for the whole run\n";
+  }
+}
+
+}  // namespace
+
 int ValidateCommand(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   int status = 0;
   for (const std::string& f : files) {
@@ -202,6 +232,7 @@ int ValidateCommand(const std::vector<std::string>& files, std::ostream& out, st
     RunEstimate e = EstimateRun(*s, s->outputs);
     out << "  estimate: " << e.tasks << " tasks, " << e.events << " events, " << FormatBytes(e.output_bytes)
         << " written, " << FormatBytes(e.memory_bytes) << " of memory\n";
+    PrintOfferedLoad(f, EstimateOfferedLoad(*s), out, err);
   }
   return status;
 }

@@ -496,7 +496,8 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
       QSIM_RETURN_IF_ERROR(ReadFloat(r, p, &c.charge_rate[0]));
     } else {
       if (!r.IsSequence() || r.size() == 0 || r.size() > kNumPriorities) {
-        return Error(r, p, "expected a list of 1 to 5 numbers (one per priority), got " + Describe(r));
+        return Error(r, p, "expected a list of 1 to 5 numbers (one per priority P0-P4), got " +
+                               (r.IsSequence() && r.size() > 0 ? std::to_string(r.size()) + " values, at most 5" : Describe(r)));
       }
       for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], Index(p, i), &c.charge_rate[i]));
     }
@@ -534,7 +535,8 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
       a->initial_balance.assign(b.size(), 0);
       for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], Index(p, i), &a->initial_balance[i]));
     } else {
-      return Error(b, p, "expected full, empty or a list of up to 5 numbers, got " + Describe(b));
+      return Error(b, p, "expected full, empty or a list of up to 5 numbers, got " +
+                             (b.IsSequence() ? std::to_string(b.size()) + " values, at most 5" : Describe(b)));
     }
   }
   return Status::Ok();

@@ -74,8 +74,31 @@ TEST(ScenarioLoader, DurationsAreExactMicroseconds) {
   EXPECT_EQ(FormatDuration(Millis(1500)), "1500ms");
 }
 
+// A workload must fit some bot group's labels at some time: the labels a
+// group takes on through label_changes count; labels nobody ever holds are
+// an error at the workload naming the labels and the groups.
+TEST(ScenarioLoader, WorkloadLabelsMustBeHeldBySomeGroupAtSomeTime) {
+  const std::string head =
+      "duration: 1h\naccounts:\n  a: {charge_rate: [1]}\nbots:\n"
+      "  - group: g\n    count: 2\n    labels: [os:linux]\n"
+      "    label_changes: [{at: 10m, labels: [gpu:a100, os:linux]}]\n"
+      "workloads:\n  - account: a\n    arrivals: {kind: poisson, rate_per_hour: 6}\n    duration: 1m\n";
+  EXPECT_TRUE(LoadText(head + "    base_labels: [os:linux, gpu:a100]\n").ok());
+  StatusOr<Scenario> s = LoadText(head + "    base_labels: [os:mac]\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(
+                "/bad.yaml:13:18: workloads[0].base_labels: no bot group ever holds all of \"os:mac\", so its tasks "
+                "could never run (label_changes included): g has \"os:linux\" (lacks \"os:mac\")"),
+            std::string::npos)
+      << s.status().message();
+}
+
 TEST(ScenarioLoader, ResolvedScenarioLoadsBackToTheSameText) {
-  std::string text = std::string(kHead) +
+  // kHead's bots with the label the workload asks for (validate refuses a
+  // workload no group can run).
+  std::string head = kHead;
+  head.replace(head.find("count: 2}"), 9, "count: 2, labels: [os:linux]}");
+  std::string text = head +
                      "seed: 9\n"
                      "expect: {completed_min: 5, note: \"x, y\"}\n"
                      "policy: {promote_threshold: 123.25, enforce_fanout: true}\n"

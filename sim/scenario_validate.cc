@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -157,6 +159,66 @@ Check Arrivals(const Scenario& s, const ArrivalSpec& a, const std::string& path)
   return At(Join(path, "kind"), "unknown arrival kind");
 }
 
+// Arrivals the run would never see: a burst or a listed time at or after the
+// end. Not for replay (a task log is data, which `run` reports itself).
+Check ArrivalsWithinRun(const Scenario& s, const ArrivalSpec& a, const std::string& path) {
+  const std::string end = "at or after the end of the run (duration " + FormatDuration(s.duration) + ")";
+  for (size_t i = 0; i < a.bursts.size(); ++i) {
+    if (a.bursts[i].at >= s.duration) {
+      return At(Join(Index(Join(path, "bursts"), i), "at"),
+                FormatDuration(a.bursts[i].at) + " is " + end + ": its " + std::to_string(a.bursts[i].count) +
+                    " tasks would never arrive");
+    }
+  }
+  size_t late = 0;
+  std::optional<size_t> first_late;
+  for (size_t i = 0; i < a.times.size(); ++i) {
+    if (a.times[i] < s.duration) continue;
+    ++late;
+    if (!first_late) first_late = i;
+  }
+  if (first_late) {
+    return At(Index(Join(path, "times"), *first_late),
+              FormatDuration(a.times[*first_late]) + " is " + end + "; " + std::to_string(late) + " of the " +
+                  std::to_string(a.times.size()) + " times are, and would never arrive");
+  }
+  return std::nullopt;
+}
+
+bool HoldsAll(const LabelSet& have, const LabelSet& need) {
+  return std::includes(have.begin(), have.end(), need.begin(), need.end());
+}
+
+std::string Quoted(const LabelSet& labels) {
+  std::string out;
+  for (const std::string& l : labels) out += (out.empty() ? "\"" : ", \"") + l + "\"";
+  return out.empty() ? "no labels" : out;
+}
+
+// A workload no bot group can ever run (its base labels are held by no group,
+// neither at the start nor after any label change) would only queue.
+Check WorkloadHasBots(const Scenario& s, const WorkloadSpec& w, const std::string& path) {
+  if (w.arrivals.kind == ArrivalSpec::Kind::kReplay) return std::nullopt;
+  for (const BotGroupSpec& g : s.bots) {
+    if (HoldsAll(g.labels, w.base_labels)) return std::nullopt;
+    for (const LabelChange& lc : g.label_changes) {
+      if (HoldsAll(lc.labels, w.base_labels)) return std::nullopt;
+    }
+  }
+  std::string groups;
+  constexpr size_t kListed = 5;
+  for (size_t i = 0; i < s.bots.size() && i < kListed; ++i) {
+    LabelSet missing;
+    std::set_difference(w.base_labels.begin(), w.base_labels.end(), s.bots[i].labels.begin(), s.bots[i].labels.end(),
+                        std::back_inserter(missing));
+    groups += (i == 0 ? "" : "; ") + s.bots[i].name + " has " + Quoted(s.bots[i].labels) + " (lacks " +
+              Quoted(missing) + ")";
+  }
+  if (s.bots.size() > kListed) groups += "; and " + std::to_string(s.bots.size() - kListed) + " more groups";
+  return At(Join(path, "base_labels"), "no bot group ever holds all of " + Quoted(w.base_labels) +
+                                           ", so its tasks could never run (label_changes included): " + groups);
+}
+
 Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
   if (Check c = NumberAtLeast(Join(path, "rate_per_bot_day"), o.rate_per_bot_day, 0)) return c;
   if (Check c = Dist(Join(path, "downtime"), o.downtime, Duration::zero())) return c;
@@ -251,7 +313,8 @@ Check CheckAccount(const Scenario& s, size_t i) {
     if (Check e = IntBetween(Join(lp, prefix), limit, 0)) return e;
   }
   if (a.initial_balance.size() > kNumPriorities) {
-    return At(Join(path, "initial_balance"), "expected full, empty or a list of up to 5 numbers");
+    return At(Join(path, "initial_balance"), "expected full, empty or a list of up to 5 numbers, got " +
+                                                 std::to_string(a.initial_balance.size()) + " values, at most 5");
   }
   for (size_t p = 0; p < a.initial_balance.size(); ++p) {
     if (!std::isfinite(a.initial_balance[p])) {
@@ -309,6 +372,8 @@ Check CheckWorkload(const Scenario& s, size_t i) {
   if (Check c = Labels(Join(path, "base_labels"), w.base_labels)) return c;
   if (Check c = Labels(Join(path, "provisionable_labels"), w.provisionable_labels)) return c;
   if (Check c = Arrivals(s, w.arrivals, Join(path, "arrivals"))) return c;
+  if (Check c = ArrivalsWithinRun(s, w.arrivals, Join(path, "arrivals"))) return c;
+  if (Check c = WorkloadHasBots(s, w, path)) return c;
   if (!replay) {
     if (Check c = Dist(Join(path, "duration"), w.duration, Micros(1))) return c;
   }

@@ -2,6 +2,7 @@
 // tasks.csv / summary.csv files of the run-folder contract.
 #include <algorithm>
 
+#include "runfolder/measured.h"
 #include "sim/internal/recorder.h"
 
 namespace qsim::sim {
@@ -20,11 +21,9 @@ const char* OutcomeName(Outcome o) {
 
 namespace {
 
+// The rule readers of tasks.csv share (runfolder/measured.h).
 Duration Percentile(const std::vector<int64_t>& sorted, int64_t num, int64_t den) {
-  if (sorted.empty()) return Duration::zero();
-  int64_t n = static_cast<int64_t>(sorted.size());
-  int64_t rank = (num * n + den - 1) / den;  // nearest rank, 1-based
-  return Micros(sorted[std::clamp<int64_t>(rank, 1, n) - 1]);
+  return Micros(runfolder::NearestRankPercentile(sorted, num, den));
 }
 
 void Summarise(std::vector<int64_t>& waits, __int128 wait_sum, AccountSummary* s) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "runfolder/measured.h"
 #include "scheduler/types.h"
 #include "sim/internal/epoch.h"
 #include "sim/internal/id_set.h"
@@ -127,7 +128,8 @@ inline uint32_t TaskTable::Add(Time now, uint32_t workload, uint32_t account, ui
   t.workload = workload;
   t.base_labels = base;
   t.prov_labels = prov;
-  t.measured = t.enqueue >= window_start_;
+  // summary.csv's rule, shared with the readers of tasks.csv.
+  t.measured = runfolder::InMeasuredWindow(ToMicros(Since(t.enqueue)), ToMicros(Since(window_start_)));
   tasks_.push_back(t);
   pending_.Insert(id);
   ++pending_by_account_[account];
