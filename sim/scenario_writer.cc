@@ -165,6 +165,22 @@ void WriteBots(std::ostringstream& o, const Scenario& s) {
   }
 }
 
+// Written only when set, so scenarios without a weekly profile resolve to
+// the same text as before the profile existed.
+void WriteWeeklyProfile(std::ostringstream& o, const ArrivalSpec& a) {
+  auto list = [&o](const char* key, const std::vector<double>& values) {
+    if (values.empty()) return;
+    o << "      " << key << ": [";
+    for (size_t i = 0; i < values.size(); ++i) o << (i ? ", " : "") << Num(values[i]);
+    o << "]\n";
+  };
+  list("hour_factors", a.hour_factors);
+  list("weekday_factors", a.weekday_factors);
+  if (!a.hour_factors.empty() || !a.weekday_factors.empty() || a.week_offset != Duration::zero()) {
+    o << "      week_offset: " << FormatDuration(a.week_offset) << "\n";
+  }
+}
+
 void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
   o << "workloads:" << (s.workloads.empty() ? " []" : "") << "\n";
   for (const WorkloadSpec& w : s.workloads) {
@@ -187,6 +203,7 @@ void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
             << ", over: " << FormatDuration(a.bursts[i].over) << "}";
         }
         o << "]\n";
+        WriteWeeklyProfile(o, a);
         break;
       case ArrivalSpec::Kind::kList:
         o << "    arrivals: {kind: list, times: " << DurationList(a.times) << "}\n";
