@@ -15,7 +15,7 @@ namespace {
 
 // One log (or run) measured, per account and "*".
 struct Measure {
-  int64_t tasks = 0, assigned = 0, preemptions = 0;
+  int64_t tasks = 0, assigned = 0, assignments = 0, preemptions = 0;
   double busy_s = 0;
   std::vector<double> waits;
 };
@@ -32,6 +32,7 @@ LogMeasure MeasureLog(const ObservedLog& log) {
       Measure& a = m.accounts[key];
       ++a.tasks;
       a.preemptions += t.preemptions;
+      a.assignments += t.assignments;
       if (t.first_assigned_us) {
         ++a.assigned;
         a.waits.push_back(static_cast<double>(*t.first_assigned_us - t.enqueue_us) / 1e6);
@@ -61,6 +62,23 @@ std::optional<double> Ks(const std::vector<double>& a, const std::vector<double>
   return reports::stats::KsTwoSampleDistance(a, b);
 }
 
+// The wait where the two sorted samples' CDFs are furthest apart (the
+// point KsTwoSampleDistance measures), for the page to mark.
+void LocateGap(CalibrationRow& row) {
+  const std::vector<double>& a = row.log.waits;
+  const std::vector<double>& b = row.sim.waits;
+  size_t i = 0, j = 0;
+  double best = -1;
+  while (i < a.size() && j < b.size()) {
+    double x = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] == x) ++i;
+    while (j < b.size() && b[j] == x) ++j;
+    double fa = static_cast<double>(i) / static_cast<double>(a.size());
+    double fb = static_cast<double>(j) / static_cast<double>(b.size());
+    if (std::fabs(fa - fb) > best) best = std::fabs(fa - fb), row.ks_at = x, row.ks_log_cdf = fa, row.ks_sim_cdf = fb;
+  }
+}
+
 CalibrationRow Row(const std::string& account, const LogMeasure& log, const std::vector<LogMeasure>& runs) {
   CalibrationRow row;
   row.account = account;
@@ -71,6 +89,7 @@ CalibrationRow Row(const std::string& account, const LogMeasure& log, const std:
     side.tasks += weight * static_cast<double>(it->second.tasks);
     side.assigned += weight * static_cast<double>(it->second.assigned);
     side.preemptions += weight * static_cast<double>(it->second.preemptions);
+    side.assignments += weight * static_cast<double>(it->second.assignments);
     if (all->second.busy_s > 0) side.busy_share += weight * it->second.busy_s / all->second.busy_s;
     side.waits.insert(side.waits.end(), it->second.waits.begin(), it->second.waits.end());
   };
@@ -79,6 +98,7 @@ CalibrationRow Row(const std::string& account, const LogMeasure& log, const std:
   Finish(row.log);
   Finish(row.sim);
   row.ks = Ks(row.log.waits, row.sim.waits);
+  if (row.ks) LocateGap(row);
   if (runs.size() >= 2) {
     double worst = 0;
     bool any = false;

@@ -5,8 +5,9 @@
 // - wait: first assignment minus enqueue, over the tasks assigned at least
 //   once (a production log has no "started running" event, so the run
 //   folder's wait_s, which ends at the start, is not used);
-// - assigned: tasks assigned at least once; preemptions: preemption events
-//   naming the task as the victim;
+// - assignments: QSCHEDULER_ASSIGNED events (a run folder: ASSIGNED rows
+//   of events.csv); preemptions: preemption events naming the task as the
+//   victim;
 // - utilisation: the completed runs' time over the bot time present (each
 //   bot from first to last seen); the fleet row only, per account the share
 //   of that busy time.
@@ -27,7 +28,7 @@
 namespace qsim::production {
 
 struct CalibrationSide {
-  double tasks = 0, assigned = 0, preemptions = 0;  // per run, on the simulated side
+  double tasks = 0, assigned = 0, assignments = 0, preemptions = 0;  // per run, on the simulated side
   double busy_share = 0;  // of all accounts' completed-run time
   std::vector<double> waits;  // seconds, sorted
   std::optional<double> p50, p90, p99;  // nearest rank; empty without waits
@@ -37,6 +38,8 @@ struct CalibrationRow {
   std::string account;  // "*": the whole fleet
   CalibrationSide log, sim;
   std::optional<double> ks;       // two-sample KS distance of the waits
+  // Where the largest gap is: the wait (s) and both CDFs just after it.
+  double ks_at = 0, ks_log_cdf = 0, ks_sim_cdf = 0;
   std::optional<double> seed_ks;  // largest between two runs (two or more runs)
 };
 

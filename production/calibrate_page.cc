@@ -1,4 +1,6 @@
 // The table and the HTML page of `qsim calibrate` (calibrate.h).
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -33,7 +35,7 @@ std::string Distance(const std::optional<double>& d) { return d ? Number(*d, 3) 
 
 const std::vector<std::string>& Header() {
   static const std::vector<std::string> header = {
-      "account",   "tasks log", "tasks sim", "assigned log", "assigned sim", "preempt log", "preempt sim",
+      "account",   "tasks log", "tasks sim", "assign log", "assign sim", "preempt log", "preempt sim",
       "p50 log",   "p50 sim",   "p90 log",   "p90 sim",      "p99 log",      "p99 sim",     "busy% log",
       "busy% sim", "KS",        "seed KS"};
   return header;
@@ -45,8 +47,8 @@ std::vector<std::string> Cells(const CalibrationRow& r) {
   return {r.account,
           Number(r.log.tasks, 0),
           Number(r.sim.tasks, sim_decimals),
-          Number(r.log.assigned, 0),
-          Number(r.sim.assigned, sim_decimals),
+          Number(r.log.assignments, 0),
+          Number(r.sim.assignments, sim_decimals),
           Number(r.log.preemptions, 0),
           Number(r.sim.preemptions, sim_decimals),
           Seconds(r.log.p50),
@@ -55,8 +57,8 @@ std::vector<std::string> Cells(const CalibrationRow& r) {
           Seconds(r.sim.p90),
           Seconds(r.log.p99),
           Seconds(r.sim.p99),
-          Number(100 * r.log.busy_share, 1),
-          Number(100 * r.sim.busy_share, 1),
+          r.account == "*" ? "-" : Number(100 * r.log.busy_share, 1),
+          r.account == "*" ? "-" : Number(100 * r.sim.busy_share, 1),
           Distance(r.ks),
           Distance(r.seed_ks)};
 }
@@ -65,6 +67,61 @@ std::string Summary(const Calibration& c) {
   return "fleet utilisation: log " + Number(100 * c.log_utilisation, 1) + "%, simulated " +
          Number(100 * c.sim_utilisation, 1) + "% (mean of " + std::to_string(c.runs) + " run" +
          (c.runs == 1 ? "" : "s") + ")";
+}
+
+// "1s", "10s", "1.7m", "2.8h": a decade's tick label.
+std::string Tick(double seconds) {
+  char buf[32];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%gs", seconds);
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof buf, "%.2gm", seconds / 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2gh", seconds / 3600);
+  }
+  return buf;
+}
+
+// Both wait CDFs on a log-scaled wait axis (waits span milliseconds to
+// hours, and on a linear axis the bulk of short waits is a vertical line at
+// 0), with the KS gap marked. The axis is categorical: tick i is the decade
+// lo * 10^i, and a wait w sits at log10(w / lo); waits below lo sit at lo.
+std::string WaitChart(const std::string& id, const std::string& name, const CalibrationRow& r, size_t runs) {
+  double lo_wait = 1e300, hi_wait = 0;
+  for (const std::vector<double>* w : {&r.log.waits, &r.sim.waits}) {
+    for (double v : *w) {
+      if (v > 0) lo_wait = std::min(lo_wait, v);
+      hi_wait = std::max(hi_wait, v);
+    }
+  }
+  double lo = lo_wait < 1e300 ? std::max(1e-3, std::pow(10.0, std::floor(std::log10(lo_wait)))) : 1.0;
+  int decades = std::max(1, static_cast<int>(std::ceil(std::log10(std::max(hi_wait, lo) / lo))));
+  auto at = [lo](double w) { return std::log10(std::max(w, lo) / lo); };
+  reports::svg::XyChart chart;
+  chart.id = id;
+  chart.title = "Wait CDF, " + name + ": log and simulated";
+  for (int i = 0; i <= decades; ++i) chart.x.tick_labels.push_back(Tick(lo * std::pow(10.0, i)));
+  chart.x.label = "wait, log scale (waits under " + Tick(lo) + " drawn at " + Tick(lo) + ")";
+  chart.y = {"fraction of assigned tasks", "", 0.0, 1.0};
+  // Legend entries must fit the legend's 170 pixels (svg.cc): short names.
+  std::string sim_name = runs == 1 ? "simulated" : "sim, " + std::to_string(runs) + " runs";
+  for (const auto& [label, waits] : {std::pair{std::string("log"), &r.log.waits}, std::pair{sim_name, &r.sim.waits}}) {
+    reports::svg::Series s = reports::CdfSeries(label, *waits, 1.0);
+    for (double& x : s.x) x = at(x);
+    chart.series.push_back(std::move(s));
+  }
+  chart.series.back().dashed = true;
+  if (r.ks) {
+    reports::svg::Series gap;
+    gap.name = "KS gap " + Distance(r.ks);
+    gap.style = reports::svg::SeriesStyle::kPoints;
+    gap.x = {at(r.ks_at)};
+    gap.y = {(r.ks_log_cdf + r.ks_sim_cdf) / 2};
+    gap.y_low = {std::min(r.ks_log_cdf, r.ks_sim_cdf)};
+    gap.y_high = {std::max(r.ks_log_cdf, r.ks_sim_cdf)};
+    chart.series.push_back(std::move(gap));
+  }
+  return reports::svg::RenderXyChart(chart);
 }
 
 }  // namespace
@@ -97,13 +154,15 @@ std::string CalibrationHtml(const Calibration& c, const std::string& log_name,
                   1);
   std::string runs;
   for (const std::string& d : run_dirs) runs += (runs.empty() ? "" : ", ") + d;
-  page.AddParagraph("Runs: " + runs + ". " + Summary(c) + ".");
+  page.AddParagraph("Runs: " + runs + ".");
+  page.AddParagraph("F" + Summary(c).substr(1) + ".");
   page.AddParagraph(
       "Wait is first assignment minus enqueue, over the tasks assigned at least once. The simulated "
       "columns are means per run; its waits pool every run. KS is the two-sample Kolmogorov-Smirnov "
       "distance between the log's waits and the simulated ones (0: the same distribution, 1: disjoint); "
       "seed KS, with two or more runs, the largest distance between two runs: a KS near seed KS is as "
-      "close as the model can get. busy% is the account's share of the completed-run time.");
+      "close as the model can get. assign counts assignment events, preempt preemptions of the account's "
+      "tasks; busy% is the account's share of the completed-run time.");
   for (const std::string& w : c.warnings) page.AddNotice("warning: " + w);
   std::vector<std::vector<std::string>> rows;
   for (const CalibrationRow& r : c.rows) rows.push_back(Cells(r));
@@ -111,11 +170,12 @@ std::string CalibrationHtml(const Calibration& c, const std::string& log_name,
   for (size_t i = 0; i < c.rows.size(); ++i) {
     const CalibrationRow& r = c.rows[i];
     std::string name = r.account == "*" ? "the whole fleet" : "account " + r.account;
-    page.AddHeading("Waits of " + name + " (KS " + Distance(r.ks) + ")");
-    reports::svg::XyChart chart = reports::WaitCdfChart(
-        "cdf-" + std::to_string(i), "Wait CDF, " + name, {{"log", r.log.waits}, {"simulated", r.sim.waits}}, true);
-    chart.y.label = "fraction of assigned tasks";
-    page.AddChart(chart.id, reports::svg::RenderXyChart(chart));
+    page.AddHeading("Waits of " + name + ": KS " + Distance(r.ks) +
+                    (r.ks ? ", largest at " + Seconds(r.ks_at) + " (log " + Number(r.ks_log_cdf, 3) + ", simulated " +
+                                Number(r.ks_sim_cdf, 3) + ")"
+                          : ""));
+    std::string id = "cdf-" + std::to_string(i);
+    page.AddChart(id, WaitChart(id, name, r, c.runs));
   }
   return page.Render();
 }

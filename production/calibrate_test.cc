@@ -21,6 +21,7 @@ ObservedTask Task(const std::string& id, const std::string& account, int64_t enq
     t.run_us = 100 * 1000000;
   }
   t.preemptions = preemptions;
+  t.assignments = wait_s ? 1 + preemptions : 0;
   return t;
 }
 
@@ -44,6 +45,7 @@ TEST(Calibrate, MeasuresEachAccountAndTheFleet) {
   EXPECT_EQ(ci.log.tasks, 101);
   EXPECT_EQ(ci.log.assigned, 100);
   EXPECT_EQ(ci.log.preemptions, 10);
+  EXPECT_EQ(ci.log.assignments, 110);
   EXPECT_EQ(*ci.log.p50, 49);  // nearest rank of 0..99
   EXPECT_EQ(*ci.log.p90, 89);
   EXPECT_EQ(*ci.log.p99, 98);

@@ -103,6 +103,7 @@ std::vector<sim::AccountSpec> Accounts(const ObservedLog& log, Fit* fit) {
       spec.config.max_charge_seconds = static_cast<float>(a.max_charge_seconds);
       spec.config.max_fanout = a.max_fanout;
       spec.config.disable_free_tasks = a.disable_free_tasks;
+      for (const auto& [prefix, limit] : a.per_label_task_limits) spec.config.per_label_task_limits[prefix] = limit;
     } else {
       fit->warnings.push_back("account " + id +
                               ": no configuration in the log; inferred with charge_rate [0] (free bucket only)");
@@ -242,6 +243,8 @@ StatusOr<Fit> FitScenario(const ObservedLog& log, const std::string& log_name, c
   s.name = options.name;
   s.description = "fitted by qsim fit from " + log_name;
   s.duration = Micros(end - t0);
+  s.policy.disable_preemption = log.disable_preemption;
+  if (log.bot_expiration_us) s.policy.bot_expiration = Micros(*log.bot_expiration_us);
   s.accounts = Accounts(log, &fit);
   BotGroups(log, &fit);
   for (const auto& [account, tasks] : TasksByAccount(log)) {

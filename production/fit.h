@@ -11,7 +11,9 @@
 //   smooth model's expectation m by more than 5 sqrt(m) + 3 and is at least
 //   twice m, with at least `min_burst` tasks above m in all. A burst's tasks
 //   above the expectation are taken out of the hourly counts and the model
-//   refitted once, so a burst does not inflate its hour.
+//   refitted (three rounds), so a burst does not inflate its hour. Each
+//   factor rests on the hours of the log that fall on it: a one-day log
+//   gives every hour factor one hour of counts, noisy for a sparse account.
 // - Label mixes: one workload per (account, base labels, provisionable
 //   labels) seen, with the account's rate times that label set's share of
 //   its tasks; each burst goes to the label set most common inside it.
@@ -21,11 +23,14 @@
 //   likelihood when its Kolmogorov-Smirnov distance to the runs is at most
 //   max(0.05, 1.63 / sqrt(n)) (not rejected at the 1% level, or close
 //   enough to be harmless); otherwise empirical, `empirical_points` values
-//   at evenly spaced quantiles.
+//   at evenly spaced quantiles. Medians and values are rounded to whole
+//   seconds from 100 s and whole milliseconds from 1 s (at most 0.5%).
 // - Bots: one group per distinct dimension set; its count is the most bots
 //   of the set present at once (their [first_seen, last_seen] spans); a
 //   dimension whose key (text before ':') some task names among its
 //   provisionable labels is a provisionable label of the group.
+// - Policy: disable_preemption and bot_expiration from the log's
+//   configuration; every other switch at its default.
 // - Accounts: the log's, with their configuration; an inferred account
 //   (no configuration) gets charge_rate [0] (it runs in the free bucket)
 //   and a warning; tasks naming no account go to account `no-account`, the

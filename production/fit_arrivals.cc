@@ -10,6 +10,7 @@ namespace {
 
 constexpr int64_t kHourUs = 3600000000LL;
 constexpr int kIterations = 50;  // IPF converges in a few; this many is plenty
+constexpr int kBurstRounds = 3;
 
 // Hour cells on the week clock: cell k covers hour first_hour + k after the
 // Monday 00:00 the week offset counts from.
@@ -164,11 +165,15 @@ double Round4(double v) {
 
 ArrivalFit FitArrivals(const std::vector<Duration>& arrivals, Duration span, Duration week_offset,
                        const FitOptions& options) {
-  HourCells cells = MakeCells(arrivals, span, week_offset);
-  Profile p = FitProfile(cells);
-  // Bursts against the first model, then the model again without them.
-  FindBursts(MakeBins(arrivals, span, week_offset, p, options.burst_bin), options, &cells, week_offset);
-  p = FitProfile(cells);
+  Profile p = FitProfile(MakeCells(arrivals, span, week_offset));
+  // Bursts against the model, then the model again without their excess:
+  // the first model counts the bursts in their hours, so it expects too
+  // much there and leaves part of each burst behind; a few rounds settle.
+  for (int round = 0; round < kBurstRounds; ++round) {
+    HourCells cells = MakeCells(arrivals, span, week_offset);
+    FindBursts(MakeBins(arrivals, span, week_offset, p, options.burst_bin), options, &cells, week_offset);
+    p = FitProfile(cells);
+  }
   ArrivalFit fit;
   fit.bursts = FindBursts(MakeBins(arrivals, span, week_offset, p, options.burst_bin), options, nullptr,
                           week_offset);

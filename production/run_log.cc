@@ -34,7 +34,7 @@ std::vector<std::string> SplitLabels(const std::string& field) {
 // The columns of tasks.csv this reader needs, checked against the writer's
 // list at compile time.
 struct TaskColumns {
-  int task, account, base, prov, enqueue, first_assigned, start, end, outcome, preempted;
+  int task, account, base, prov, enqueue, first_assigned, start, end, outcome, preempted, unassigned;
 };
 
 StatusOr<TaskColumns> FindColumns(const rf::CsvReader& csv) {
@@ -43,11 +43,12 @@ StatusOr<TaskColumns> FindColumns(const rf::CsvReader& csv) {
       rf::Column(rf::kTasksColumns, "base_labels"),   rf::Column(rf::kTasksColumns, "provisionable_labels"),
       rf::Column(rf::kTasksColumns, "enqueue_s"),     rf::Column(rf::kTasksColumns, "first_assigned_s"),
       rf::Column(rf::kTasksColumns, "start_s"),       rf::Column(rf::kTasksColumns, "end_s"),
-      rf::Column(rf::kTasksColumns, "outcome"),       rf::Column(rf::kTasksColumns, "times_preempted")};
+      rf::Column(rf::kTasksColumns, "outcome"),       rf::Column(rf::kTasksColumns, "times_preempted"),
+      rf::Column(rf::kTasksColumns, "times_unassigned")};
   QSIM_RETURN_IF_ERROR(csv.RequireColumns(std::vector<std::string_view>(std::begin(names), std::end(names))));
   return TaskColumns{csv.Column(names[0]), csv.Column(names[1]), csv.Column(names[2]), csv.Column(names[3]),
                      csv.Column(names[4]), csv.Column(names[5]), csv.Column(names[6]), csv.Column(names[7]),
-                     csv.Column(names[8]), csv.Column(names[9])};
+                     csv.Column(names[8]), csv.Column(names[9]), csv.Column(names[10])};
 }
 
 // A time field in seconds (six decimals) as log microseconds; nullopt when empty.
@@ -88,8 +89,45 @@ StatusOr<ObservedTask> ReadTask(const rf::CsvReader& csv, const TaskColumns& c) 
   }
   StatusOr<std::optional<double>> preempted = csv.NumberAt(c.preempted);
   if (!preempted.ok()) return preempted.status();
+  StatusOr<std::optional<double>> unassigned = csv.NumberAt(c.unassigned);
+  if (!unassigned.ok()) return unassigned.status();
+  // Without events.csv: its first assignment plus one per preemption or
+  // unassignment (each puts it back to be assigned again; an overcount for
+  // a task left queued at the end).
   t.preemptions = *preempted ? static_cast<int>(**preempted) : 0;
+  if (t.first_assigned_us) t.assignments = 1 + t.preemptions + (*unassigned ? static_cast<int>(**unassigned) : 0);
   return t;
+}
+
+// Counts each task's ASSIGNED and PREEMPTED events (the task column names
+// the victim) from events.csv, when the run wrote it, as a TaskEvent log
+// counts them: a same-pass preemption chain shows there and not in
+// tasks.csv's times_preempted. Without events.csv the tasks.csv figures
+// stand (ReadTask).
+Status CountEvents(const std::string& dir, ObservedLog* log) {
+  std::string path = FileIn(dir, rf::kEventsFile);
+  StatusOr<rf::CsvReader> csv = rf::CsvReader::Open(path);
+  if (!csv.ok() && csv.status().code() == StatusCode::kNotFound) return Status::Ok();
+  if (!csv.ok()) return csv.status();
+  constexpr std::string_view kType = rf::Column(rf::kEventsColumns, "type");
+  constexpr std::string_view kTask = rf::Column(rf::kEventsColumns, "task");
+  QSIM_RETURN_IF_ERROR(csv->RequireColumns({kType, kTask}));
+  const int c_type = csv->Column(kType), c_task = csv->Column(kTask);
+  std::map<std::string, std::pair<int, int>> counts;  // task -> (assigned, preempted)
+  for (;;) {
+    StatusOr<bool> more = csv->Next();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    const std::string& type = csv->row()[c_type];
+    if (type == "ASSIGNED") ++counts[csv->row()[c_task]].first;
+    if (type == "PREEMPTED") ++counts[csv->row()[c_task]].second;
+  }
+  for (ObservedTask& t : log->tasks) {
+    auto it = counts.find(t.id);
+    t.assignments = it == counts.end() ? 0 : it->second.first;
+    t.preemptions = it == counts.end() ? 0 : it->second.second;
+  }
+  return Status::Ok();
 }
 
 Status ReadTasks(const std::string& path, ObservedLog* log) {
@@ -113,6 +151,8 @@ Status ReadTasks(const std::string& path, ObservedLog* log) {
 
 void AddFleetAndAccounts(const sim::Scenario& s, ObservedLog* log) {
   log->start_us = kRunEpochUs;
+  log->disable_preemption = s.policy.disable_preemption;
+  log->bot_expiration_us = ToMicros(s.policy.bot_expiration);
   log->end_us = kRunEpochUs + ToMicros(s.duration);
   for (const sim::BotGroupSpec& g : s.bots) {
     for (int64_t i = 1; i <= g.count; ++i) {
@@ -134,6 +174,7 @@ void AddFleetAndAccounts(const sim::Scenario& s, ObservedLog* log) {
     acc.max_charge_seconds = a.config.max_charge_seconds;
     acc.max_fanout = a.config.max_fanout;
     acc.disable_free_tasks = a.config.disable_free_tasks;
+    acc.per_label_task_limits.assign(a.config.per_label_task_limits.begin(), a.config.per_label_task_limits.end());
     acc.from_config = true;
     log->accounts.push_back(std::move(acc));
   }
@@ -148,6 +189,7 @@ StatusOr<ObservedLog> ObservedLogFromRunFolder(const std::string& run_dir) {
   ObservedLog log;
   AddFleetAndAccounts(*scenario, &log);
   QSIM_RETURN_IF_ERROR(ReadTasks(FileIn(run_dir, rf::kTasksFile), &log));
+  QSIM_RETURN_IF_ERROR(CountEvents(run_dir, &log));
   return log;
 }
 

@@ -19,9 +19,14 @@ inline constexpr int64_t kRunEpochUs = int64_t{4} * 86400 * 1000000;
 // Reads a complete run folder (run.json checked as `qsim report` does):
 // tasks.csv gives the tasks (enqueue, labels, account, first assignment,
 // completion, the completed run's length from start_s to end_s,
-// preemptions), scenario.resolved.yaml the bots (every bot of every group,
-// present for the whole run, with the group's starting labels) and the
-// accounts (from_config). Errors name the folder or file:line: column.
+// preemptions), events.csv when written the assignments and preemptions
+// (ASSIGNED and PREEMPTED rows, as a TaskEvent log counts them; without it
+// tasks.csv's times_preempted, and 1 + preemptions + unassignments of an
+// assigned task),
+// scenario.resolved.yaml the bots (every bot of every group, present for
+// the whole run, with the group's starting labels and provisionable
+// labels), the accounts (from_config) and the policy's disable_preemption
+// and bot_expiration. Errors name the folder or file:line: column.
 StatusOr<ObservedLog> ObservedLogFromRunFolder(const std::string& run_dir);
 
 }  // namespace qsim::production

@@ -1,0 +1,88 @@
+#include "production/commands.h"
+
+#include <sys/stat.h>
+
+#include <ostream>
+
+#include "production/calibrate.h"
+#include "production/import.h"
+#include "production/run_log.h"
+#include "runfolder/files.h"
+
+namespace qsim::production {
+namespace {
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int Fail(const Status& s, std::ostream& err) {
+  err << s.message() << "\n";
+  return ExitStatusFor(s.code());
+}
+
+}  // namespace
+
+StatusOr<ObservedLog> ReadObservedLog(const std::string& path, const std::string& config, const std::string& pool,
+                                      std::ostream& err) {
+  if (IsDirectory(path)) {
+    if (!config.empty()) return InvalidArgument("--config: " + path + " is a run folder, which holds its own accounts");
+    if (!pool.empty()) return InvalidArgument("--pool: " + path + " is a run folder, which holds one pool");
+    return ObservedLogFromRunFolder(path);
+  }
+  ReadOptions options;
+  options.scheduler_id = pool;
+  Warnings warnings;
+  StatusOr<ObservedLog> log = ReadTaskEventLog(path, options, &warnings);
+  if (!log.ok()) return log.status();
+  if (!config.empty()) {
+    StatusOr<SchedulerConfig> c = ReadSchedulerConfig(config);
+    if (!c.ok()) return c.status();
+    MergeSchedulerConfig(*c, &*log, &warnings);
+  }
+  for (const std::string& w : warnings) err << path << ": warning: " << w << "\n";
+  return log;
+}
+
+int FitCommand(const FitArgs& args, std::ostream& out, std::ostream& err) {
+  StatusOr<ObservedLog> log = ReadObservedLog(args.log, args.config, args.pool, err);
+  if (!log.ok()) return Fail(log.status(), err);
+  StatusOr<Fit> fit = FitScenario(*log, args.log, args.options);
+  if (!fit.ok()) return Fail(fit.status(), err);
+  Status written = runfolder::WriteTextFile(args.out, FitScenarioYaml(*fit, args.log));
+  if (!written.ok()) return Fail(written, err);
+  if (!args.quiet) out << FitSummaryText(*fit);
+  for (const std::string& w : fit->warnings) err << args.log << ": warning: " << w << "\n";
+  out << "wrote " << args.out << "\n";
+  return 0;
+}
+
+int CalibrateCommand(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
+  StatusOr<ObservedLog> log = ReadObservedLog(args.log, args.config, args.pool, err);
+  if (!log.ok()) return Fail(log.status(), err);
+  std::vector<ObservedLog> runs;
+  for (const std::string& dir : args.run_dirs) {
+    if (!IsDirectory(dir)) return Fail(InvalidArgument(dir + ": not a run folder (no such directory)"), err);
+    StatusOr<ObservedLog> run = ObservedLogFromRunFolder(dir);
+    if (!run.ok()) return Fail(run.status(), err);
+    runs.push_back(std::move(*run));
+  }
+  StatusOr<Calibration> c = Calibrate(*log, args.log, runs, args.accounts);
+  if (!c.ok()) return Fail(c.status(), err);
+  out << CalibrationText(*c);
+  Status written = runfolder::WriteTextFile(args.html, CalibrationHtml(*c, args.log, args.run_dirs));
+  if (!written.ok()) return Fail(written, err);
+  out << "wrote " << args.html << "\n";
+  if (args.max_ks) {
+    for (const CalibrationRow& r : c->rows) {
+      if (r.ks && *r.ks > *args.max_ks) {
+        out << "FAIL: account " << r.account << ": KS " << *r.ks << " above --max-ks " << *args.max_ks << "\n";
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace qsim::production
