@@ -1,6 +1,7 @@
 #include "production/fit.h"
 
 #include <cmath>
+#include <sstream>
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/lognormal_distribution.hpp>
@@ -8,6 +9,7 @@
 #include <boost/random/uniform_real_distribution.hpp>
 #include <gtest/gtest.h>
 
+#include "production/commands.h"
 #include "production/run_log.h"
 #include "sim/sim.h"
 #include "tests/testing/test_util.h"
@@ -279,6 +281,30 @@ TEST(FitScenario, RecoversAKnownScenarioFromItsRun) {
   EXPECT_EQ(s.bots[0].count, 40);
   EXPECT_EQ(s.bots[0].labels, (std::vector<std::string>{"os:linux", "pool:ci"}));
   EXPECT_EQ(s.bots[1].count, 20);
+}
+
+TEST(FitCommand, WritesTheSameBytesOnRerunAndTheScenarioRuns) {
+  qsim::testing::ScopedTempDir dir("fit-command");
+  StatusOr<sim::Scenario> known = sim::ParseScenario(kKnownScenario, "known.yaml", dir.path());
+  ASSERT_TRUE(known.ok()) << known.status().message();
+  sim::RunOptions options;
+  options.out_dir = dir.Path("run");
+  ASSERT_TRUE(sim::RunScenario(*known, 1, options).ok());
+  std::ostringstream out, err;
+  FitArgs args;
+  args.log = dir.Path("run");
+  args.out = dir.Path("a.yaml");
+  ASSERT_EQ(FitCommand(args, out, err), 0) << err.str();
+  args.out = dir.Path("b.yaml");
+  ASSERT_EQ(FitCommand(args, out, err), 0) << err.str();
+  std::string a = qsim::testing::ReadFile(dir.Path("a.yaml"));
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, qsim::testing::ReadFile(dir.Path("b.yaml")));
+  EXPECT_NE(out.str().find("workload"), std::string::npos);
+  StatusOr<sim::Scenario> fitted = sim::LoadScenarioFile(dir.Path("a.yaml"));
+  ASSERT_TRUE(fitted.ok()) << fitted.status().message();
+  options.out_dir = dir.Path("fitted-run");
+  EXPECT_TRUE(sim::RunScenario(*fitted, 2, options).ok());
 }
 
 }  // namespace

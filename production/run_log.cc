@@ -102,8 +102,9 @@ StatusOr<ObservedTask> ReadTask(const rf::CsvReader& csv, const TaskColumns& c) 
 // Counts each task's ASSIGNED and PREEMPTED events (the task column names
 // the victim) from events.csv, when the run wrote it, as a TaskEvent log
 // counts them: a same-pass preemption chain shows there and not in
-// tasks.csv's times_preempted. Without events.csv the tasks.csv figures
-// stand (ReadTask).
+// tasks.csv's times_preempted; and each bot's first and last event, which
+// is all a TaskEvent log tells of a bot. Without events.csv the tasks.csv
+// figures stand (ReadTask) and every bot is present for the whole run.
 Status CountEvents(const std::string& dir, ObservedLog* log) {
   std::string path = FileIn(dir, rf::kEventsFile);
   StatusOr<rf::CsvReader> csv = rf::CsvReader::Open(path);
@@ -111,9 +112,13 @@ Status CountEvents(const std::string& dir, ObservedLog* log) {
   if (!csv.ok()) return csv.status();
   constexpr std::string_view kType = rf::Column(rf::kEventsColumns, "type");
   constexpr std::string_view kTask = rf::Column(rf::kEventsColumns, "task");
-  QSIM_RETURN_IF_ERROR(csv->RequireColumns({kType, kTask}));
-  const int c_type = csv->Column(kType), c_task = csv->Column(kTask);
+  constexpr std::string_view kBot = rf::Column(rf::kEventsColumns, "bot");
+  constexpr std::string_view kTime = rf::Column(rf::kEventsColumns, "time_s");
+  QSIM_RETURN_IF_ERROR(csv->RequireColumns({kType, kTask, kBot, kTime}));
+  const int c_type = csv->Column(kType), c_task = csv->Column(kTask), c_bot = csv->Column(kBot);
+  const int c_time = csv->Column(kTime);
   std::map<std::string, std::pair<int, int>> counts;  // task -> (assigned, preempted)
+  std::map<std::string, std::pair<int64_t, int64_t>> seen;  // bot -> (first, last) event naming it
   for (;;) {
     StatusOr<bool> more = csv->Next();
     if (!more.ok()) return more.status();
@@ -121,7 +126,25 @@ Status CountEvents(const std::string& dir, ObservedLog* log) {
     const std::string& type = csv->row()[c_type];
     if (type == "ASSIGNED") ++counts[csv->row()[c_task]].first;
     if (type == "PREEMPTED") ++counts[csv->row()[c_task]].second;
+    if (const std::string& bot = csv->row()[c_bot]; !bot.empty()) {
+      StatusOr<std::optional<int64_t>> t = TimeAt(*csv, c_time);
+      if (!t.ok()) return t.status();
+      if (!*t) return InvalidArgument(path + ":" + std::to_string(csv->row_line()) + ": column time_s: empty");
+      auto [it, inserted] = seen.try_emplace(bot, **t, **t);
+      it->second.second = std::max(it->second.second, **t);
+    }
   }
+  // A TaskEvent log knows a bot only from the events naming it: keep the
+  // same view, so utilisation is measured alike on both sides.
+  std::vector<ObservedBot> bots;
+  for (ObservedBot& b : log->bots) {
+    auto it = seen.find(b.id);
+    if (it == seen.end()) continue;
+    b.first_seen_us = it->second.first;
+    b.last_seen_us = it->second.second;
+    bots.push_back(std::move(b));
+  }
+  log->bots = std::move(bots);
   for (ObservedTask& t : log->tasks) {
     auto it = counts.find(t.id);
     t.assignments = it == counts.end() ? 0 : it->second.first;

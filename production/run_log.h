@@ -22,9 +22,10 @@ inline constexpr int64_t kRunEpochUs = int64_t{4} * 86400 * 1000000;
 // preemptions), events.csv when written the assignments and preemptions
 // (ASSIGNED and PREEMPTED rows, as a TaskEvent log counts them; without it
 // tasks.csv's times_preempted, and 1 + preemptions + unassignments of an
-// assigned task),
-// scenario.resolved.yaml the bots (every bot of every group, present for
-// the whole run, with the group's starting labels and provisionable
+// assigned task), and the bots' presence (from the first to the last event
+// naming each, as a TaskEvent log sees them; bots it never names are left
+// out; without events.csv every bot for the whole run), scenario.resolved.yaml
+// the bots' dimensions (their group's starting labels and provisionable
 // labels), the accounts (from_config) and the policy's disable_preemption
 // and bot_expiration. Errors name the folder or file:line: column.
 StatusOr<ObservedLog> ObservedLogFromRunFolder(const std::string& run_dir);
