@@ -20,6 +20,7 @@
 #include "app/version.h"
 #include "bench/bench_commands.h"
 #include "production/commands.h"
+#include "production/import_command.h"
 #include "replay/replay.h"
 #include "reports/check.h"
 #include "reports/compare.h"
@@ -55,6 +56,22 @@ void AddReplay(CLI::App& app, int& status) {
   cmd->add_option("traces", args->files, "Trace files (.jsonl)")->required();
   cmd->add_flag("-v,--verbose", args->verbose, "Print a line for every passing trace too");
   cmd->callback([args, &status] { status = RunReplayCommand(args->files, args->verbose, std::cout, std::cerr); });
+}
+
+void AddImport(CLI::App& app, int& status) {
+  auto args = std::make_shared<production::ImportArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "import", "Turn a production TaskEvent log (BigQuery NDJSON or binary EventList) into a replay scenario");
+  cmd->add_option("log", args->log, "TaskEvent log (.jsonl NDJSON, or a binary EventList)")->required();
+  cmd->add_option("--out", args->out_dir, "Folder for scenario.yaml and tasklog.csv")->required();
+  cmd->add_option("--snapshot", args->snapshot, "State snapshot (protobuf JSON or text): the initial state");
+  cmd->add_option("--config", args->config, "SchedulerConfig (protobuf JSON or text): the accounts and policy");
+  cmd->add_option("--format", args->format, "auto, jsonl or binary")->capture_default_str();
+  cmd->add_option("--scheduler-id", args->scheduler_id, "The pool to import from a log of several");
+  cmd->add_option("--name", args->name, "The scenario's name (default: from the pool's id)");
+  cmd->add_option("--start", args->start,
+                  "Simulated time 0, RFC 3339 (default: the snapshot's time, else the first row's hour)");
+  cmd->callback([args, &status] { status = production::RunImportCommand(*args, std::cout, std::cerr); });
 }
 
 void AddBench(CLI::App& app, int& status) {
@@ -388,6 +405,7 @@ int Main(int argc, char** argv) {
   AddMerge(app, status);
   AddCheck(app, runner, status);
   AddReplay(app, status);
+  AddImport(app, status);
   AddBench(app, status);
   AddFit(app, status);
   AddCalibrate(app, status);

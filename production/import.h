@@ -41,7 +41,9 @@ using Warnings = std::vector<std::string>;
 //  - rows out of time order: all rows are ordered by time, ties keeping the
 //    file's order (a BigQuery export has no order);
 //  - a row identical to an earlier one (an at-least-once insert): dropped;
-//  - a second SWARMING_ENQUEUED for a task: the first one counts;
+//  - a second SWARMING_ENQUEUED for a task (the scheduler put it back in
+//    the queue, e.g. after a re-notification): the first is its arrival,
+//    and an assignment before it is void;
 //  - rows about a task before its SWARMING_ENQUEUED, or with none: the task
 //    is taken as enqueued at its first row;
 //  - rows about a task after its SWARMING_COMPLETED: left out.

@@ -94,8 +94,9 @@ void Follower::Row(const TaskEvent& e) {
   }
   switch (e.event_type()) {
     case TaskEvent::SWARMING_ENQUEUED:
-      if (task.enqueue_seen) {
+      if (task.enqueue_seen) {  // back in the queue: an assignment it had is gone
         ++counts_->second_enqueue;
+        task.last_assigned_us.reset();
         break;
       }
       if (known) ++counts_->before_enqueue;
@@ -205,7 +206,7 @@ StatusOr<ObservedLog> BuildObservedLog(const std::vector<TaskEvent>& events, con
   Warn(warnings, other_pools, "rows of other pools (scheduler_id) left out");
   Warn(warnings, counts.duplicates, "rows identical to an earlier row dropped (duplicates)");
   Warn(warnings, counts.out_of_order, "rows earlier than a row before them in the file; all rows ordered by time");
-  Warn(warnings, counts.second_enqueue, "repeated SWARMING_ENQUEUED rows ignored (the first one counts)");
+  Warn(warnings, counts.second_enqueue, "repeated SWARMING_ENQUEUED rows (a task back in the queue; its first one is its arrival)");
   Warn(warnings, counts.before_enqueue, "tasks with rows before their SWARMING_ENQUEUED; enqueued at their first row");
   Warn(warnings, counts.no_enqueue, "tasks without a SWARMING_ENQUEUED row; enqueued at their first row");
   Warn(warnings, counts.after_completion, "rows after their task's SWARMING_COMPLETED left out");

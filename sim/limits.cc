@@ -23,6 +23,7 @@ constexpr double kMemoryPerTask = 1024;
 constexpr double kMemoryPerBot = 2048;
 constexpr double kTaskRowBytes = 110;
 constexpr double kEventRowBytes = 70;
+constexpr double kTaskEventRowBytes = 600;  // a taskevents.jsonl row: every field, lists of labels and balances
 constexpr double kEventRowsPerTask = 5;
 constexpr double kTimeseriesRowBytes = 32;
 
@@ -118,6 +119,7 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
 
   double output = 4096 + kTaskRowBytes * tasks;
   if (outputs.events) output += kEventRowBytes * kEventRowsPerTask * tasks;
+  if (outputs.taskevents) output += kTaskEventRowBytes * kEventRowsPerTask * tasks;
   if (outputs.timeseries) {
     output += kTimeseriesRowBytes * samples * (17 * static_cast<double>(s.accounts.size()) + 3);
   }

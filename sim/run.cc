@@ -21,6 +21,7 @@ std::vector<std::string> OwnedFiles(const Outputs& outputs) {
                                     std::string(runfolder::kSummaryFile), std::string(runfolder::kTasksFile)};
   if (outputs.events) files.emplace_back(runfolder::kEventsFile);
   if (outputs.timeseries) files.emplace_back(runfolder::kTimeseriesFile);
+  if (outputs.taskevents) files.emplace_back(runfolder::kTaskEventsFile);
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -132,8 +133,10 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
     while (std::getline(ss, item, ',')) {
       if (item == "timeseries") o.timeseries = true;
       else if (item == "events") o.events = true;
+      else if (item == "taskevents") o.taskevents = true;
       else if (item != "tasks" && item != "summary") {
-        err << "--outputs: unknown output \"" << item << "\" (expected tasks, summary, timeseries, events)\n";
+        err << "--outputs: unknown output \"" << item
+            << "\" (expected tasks, summary, timeseries, events, taskevents)\n";
         return 2;
       }
     }

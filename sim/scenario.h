@@ -69,6 +69,10 @@ struct ArrivalSpec {
   std::string file;               // replay: the path as written
   std::string resolved_file;      // replay: the path opened
   std::vector<ReplayTask> replay; // replay: loaded rows, by enqueue time
+  // replay: a row's duration_s runs from the scheduler's assignment of the
+  // task's last run (what a production log measures: `qsim import`), not
+  // from the bot starting it; the YAML key `duration_from: assignment`.
+  bool duration_from_assignment = false;
 };
 
 struct WorkloadSpec {
@@ -141,6 +145,7 @@ struct FaultsSpec {
 struct Outputs {
   bool timeseries = true;
   bool events = true;
+  bool taskevents = false;  // taskevents.jsonl: production TaskEvent rows (off unless asked for)
 };
 
 struct Scenario {

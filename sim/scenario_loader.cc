@@ -682,9 +682,16 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
   }
   if (kind == "replay") {
     a->kind = ArrivalSpec::Kind::kReplay;
-    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file"}));
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file", "duration_from"}));
     QSIM_RETURN_IF_ERROR(Require(v, "file", path));
     QSIM_RETURN_IF_ERROR(ReadString(v, "file", path, &a->file));
+    std::string from = "start";
+    QSIM_RETURN_IF_ERROR(ReadString(v, "duration_from", path, &from));
+    if (from != "start" && from != "assignment") {
+      return Error(v["duration_from"], Join(path, "duration_from"),
+                   "expected start or assignment, got \"" + from + "\"");
+    }
+    a->duration_from_assignment = from == "assignment";
     return ReadReplay(v["file"], Join(path, "file"), a);
   }
   return Error(v["kind"], Join(path, "kind"),
@@ -914,8 +921,10 @@ Status Loader::ReadRunLength(const YAML::Node& root, Scenario* s) const {
       std::string name = o[i].IsScalar() ? o[i].Scalar() : "";
       if (name == "timeseries") s->outputs.timeseries = true;
       else if (name == "events") s->outputs.events = true;
+      else if (name == "taskevents") s->outputs.taskevents = true;
       else if (name != "tasks" && name != "summary") {
-        return Error(o[i], Index("outputs", i), "expected tasks, summary, timeseries or events, got " + Describe(o[i]));
+        return Error(o[i], Index("outputs", i),
+                     "expected tasks, summary, timeseries, events or taskevents, got " + Describe(o[i]));
       }
     }
   }

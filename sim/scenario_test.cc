@@ -276,7 +276,7 @@ std::vector<BadCase> BadCases() {
       {"bool_wrong_type", h + "policy:\n  disable_preemption: sometimes\n",
        "bad.yaml:7:23: policy.disable_preemption: expected true or false, got \"sometimes\""},
       {"unknown_output", h + "outputs: [tasks, pdf]\n",
-       "bad.yaml:6:18: outputs[1]: expected tasks, summary, timeseries or events, got \"pdf\""},
+       "bad.yaml:6:18: outputs[1]: expected tasks, summary, timeseries, events or taskevents, got \"pdf\""},
       {"outage_group_undefined",
        h + "faults:\n  bot_deaths:\n    scheduled: [{at: 1m, group: x, count: 1, downtime: 1m}]\n",
        "bad.yaml:8:33: faults.bot_deaths.scheduled[0].group: bot group \"x\" is not defined under bots"},

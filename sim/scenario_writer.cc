@@ -104,7 +104,7 @@ void WriteTopLevel(std::ostringstream& o, const Scenario& s) {
   o << "warmup: " << FormatDuration(s.warmup) << "\n";
   o << "sample_interval: " << FormatDuration(s.sample_interval) << "\n";
   o << "outputs: [tasks, summary" << (s.outputs.timeseries ? ", timeseries" : "")
-    << (s.outputs.events ? ", events" : "") << "]\n";
+    << (s.outputs.events ? ", events" : "") << (s.outputs.taskevents ? ", taskevents" : "") << "]\n";
 }
 
 void WritePolicy(std::ostringstream& o, const Scenario& s) {
@@ -210,7 +210,8 @@ void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
         break;
       case ArrivalSpec::Kind::kReplay:
         // The resolved path, so the file loads from wherever the run folder is.
-        o << "    arrivals: {kind: replay, file: " << Quote(a.resolved_file) << "}\n";
+        o << "    arrivals: {kind: replay, file: " << Quote(a.resolved_file)
+          << (a.duration_from_assignment ? ", duration_from: assignment" : "") << "}\n";
         break;
     }
     if (a.kind != ArrivalSpec::Kind::kReplay) o << "    duration: " << Dist(w.duration) << "\n";
