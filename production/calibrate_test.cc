@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "production/fit.h"
+#include "production/import.h"
 #include "production/run_log.h"
 #include "sim/sim.h"
 #include "tests/testing/test_util.h"
@@ -116,11 +117,18 @@ TEST(Calibrate, FittedScenarioIsCloseAndAWrongOneIsFar) {
   qsim::testing::ScopedTempDir dir("calibrate-fit");
   StatusOr<sim::Scenario> known = sim::ParseScenario(kKnown, "known.yaml", dir.path());
   ASSERT_TRUE(known.ok()) << known.status().message();
+  // The log: the run's production TaskEvent rows (--outputs taskevents).
   sim::RunOptions options;
   options.out_dir = dir.Path("log");
+  options.outputs = sim::Outputs{};
+  options.outputs->taskevents = true;
   ASSERT_TRUE(sim::RunScenario(*known, 1, options).ok());
-  StatusOr<ObservedLog> log = ObservedLogFromRunFolder(dir.Path("log"));
+  options.outputs.reset();
+  Warnings warnings;
+  StatusOr<ObservedLog> log = ReadTaskEventLog(dir.Path("log/taskevents.jsonl"), ReadOptions{}, &warnings);
   ASSERT_TRUE(log.ok()) << log.status().message();
+  // The accounts' configuration, as `--config` would give it.
+  log->accounts = ObservedLogFromRunFolder(dir.Path("log"))->accounts;
   StatusOr<Fit> fit = FitScenario(*log, "log", FitOptions{});
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   std::vector<ObservedLog> fitted, wrong;
@@ -146,6 +154,49 @@ TEST(Calibrate, FittedScenarioIsCloseAndAWrongOneIsFar) {
   }
   EXPECT_NEAR(good->sim_utilisation, good->log_utilisation, 0.05);
   for (const CalibrationRow& r : bad->rows) EXPECT_GT(*r.ks, 0.5) << r.account << "\n" << CalibrationText(*bad);
+}
+
+// A run read through its TaskEvent log (--outputs taskevents, import.h) and
+// read as a run folder (run_log.h) is one and the same log to calibrate and
+// fit: every count and wait equal, KS 0, the same workloads and fleet.
+TEST(Calibrate, ARunsTaskEventLogAndItsRunFolderAgree) {
+  qsim::testing::ScopedTempDir dir("calibrate-self");
+  // Two accounts, one of them bursting into the free bucket and preempted:
+  // preemption chains are in both views.
+  StatusOr<sim::Scenario> known = sim::LoadScenarioFile(qsim::testing::SourceDir() + "/scenarios/two-teams.yaml");
+  ASSERT_TRUE(known.ok()) << known.status().message();
+  known->duration = Hours(3);
+  sim::RunOptions options;
+  options.out_dir = dir.Path("run");
+  options.outputs = sim::Outputs{};
+  options.outputs->taskevents = true;
+  ASSERT_TRUE(sim::RunScenario(*known, 1, options).ok());
+  Warnings warnings;
+  StatusOr<ObservedLog> events = ReadTaskEventLog(dir.Path("run/taskevents.jsonl"), ReadOptions{}, &warnings);
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  StatusOr<ObservedLog> folder = ObservedLogFromRunFolder(dir.Path("run"));
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  StatusOr<Calibration> c = Calibrate(*events, "taskevents.jsonl", {*folder}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->rows.size(), 3u);
+  int64_t preemptions = 0;
+  for (const CalibrationRow& r : c->rows) {
+    EXPECT_EQ(r.log.tasks, r.sim.tasks) << r.account;
+    EXPECT_EQ(r.log.assignments, r.sim.assignments) << r.account;
+    EXPECT_EQ(r.log.preemptions, r.sim.preemptions) << r.account;
+    EXPECT_EQ(r.log.waits, r.sim.waits) << r.account;
+    EXPECT_NEAR(r.log.busy_share, r.sim.busy_share, 1e-9) << r.account;
+    EXPECT_EQ(*r.ks, 0) << r.account;
+    if (r.account == "*") preemptions = static_cast<int64_t>(r.log.preemptions);
+  }
+  EXPECT_GT(preemptions, 0) << CalibrationText(*c);
+  EXPECT_NEAR(c->log_utilisation, c->sim_utilisation, 1e-9);
+  // The fits agree but for the accounts (the log alone has no configuration).
+  StatusOr<Fit> from_events = FitScenario(*events, "log", FitOptions{});
+  StatusOr<Fit> from_folder = FitScenario(*folder, "log", FitOptions{});
+  ASSERT_TRUE(from_events.ok() && from_folder.ok());
+  from_events->scenario.accounts = from_folder->scenario.accounts;
+  EXPECT_EQ(sim::WriteResolvedScenario(from_events->scenario), sim::WriteResolvedScenario(from_folder->scenario));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "production/commands.h"
+#include "production/import.h"
 #include "production/run_log.h"
 #include "sim/sim.h"
 #include "tests/testing/test_util.h"
@@ -240,10 +241,14 @@ TEST(FitScenario, RecoversAKnownScenarioFromItsRun) {
   qsim::testing::ScopedTempDir dir("fit-known");
   StatusOr<sim::Scenario> known = sim::ParseScenario(kKnownScenario, "known.yaml", dir.path());
   ASSERT_TRUE(known.ok()) << known.status().message();
+  // The log: the run's production TaskEvent rows (--outputs taskevents).
   sim::RunOptions options;
   options.out_dir = dir.Path("run");
+  options.outputs = sim::Outputs{};
+  options.outputs->taskevents = true;
   ASSERT_TRUE(sim::RunScenario(*known, 1, options).ok());
-  StatusOr<ObservedLog> log = ObservedLogFromRunFolder(dir.Path("run"));
+  Warnings warnings;
+  StatusOr<ObservedLog> log = ReadTaskEventLog(dir.Path("run/taskevents.jsonl"), ReadOptions{}, &warnings);
   ASSERT_TRUE(log.ok()) << log.status().message();
   StatusOr<Fit> fit = FitScenario(*log, "run", FitOptions{});
   ASSERT_TRUE(fit.ok()) << fit.status().message();

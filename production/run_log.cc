@@ -102,7 +102,10 @@ StatusOr<ObservedTask> ReadTask(const rf::CsvReader& csv, const TaskColumns& c) 
 // Counts each task's ASSIGNED and PREEMPTED events (the task column names
 // the victim) from events.csv, when the run wrote it, as a TaskEvent log
 // counts them: a same-pass preemption chain shows there and not in
-// tasks.csv's times_preempted; and each bot's first and last event, which
+// tasks.csv's times_preempted; each task's completion (its COMPLETED row)
+// and completed run (from its last ASSIGNED row to it; a task the
+// scheduler saw preempted and never completed has none, though the
+// dispatcher ran it to the end); and each bot's first and last event, which
 // is all a TaskEvent log tells of a bot. Without events.csv the tasks.csv
 // figures stand (ReadTask) and every bot is present for the whole run.
 Status CountEvents(const std::string& dir, ObservedLog* log) {
@@ -118,18 +121,22 @@ Status CountEvents(const std::string& dir, ObservedLog* log) {
   const int c_type = csv->Column(kType), c_task = csv->Column(kTask), c_bot = csv->Column(kBot);
   const int c_time = csv->Column(kTime);
   std::map<std::string, std::pair<int, int>> counts;  // task -> (assigned, preempted)
+  // task -> (last ASSIGNED, COMPLETED) times: the run a TaskEvent log sees.
+  std::map<std::string, std::pair<int64_t, std::optional<int64_t>>> runs;
   std::map<std::string, std::pair<int64_t, int64_t>> seen;  // bot -> (first, last) event naming it
   for (;;) {
     StatusOr<bool> more = csv->Next();
     if (!more.ok()) return more.status();
     if (!*more) break;
     const std::string& type = csv->row()[c_type];
-    if (type == "ASSIGNED") ++counts[csv->row()[c_task]].first;
-    if (type == "PREEMPTED") ++counts[csv->row()[c_task]].second;
+    const std::string& task = csv->row()[c_task];
+    StatusOr<std::optional<int64_t>> t = TimeAt(*csv, c_time);
+    if (!t.ok()) return t.status();
+    if (!*t) return InvalidArgument(path + ":" + std::to_string(csv->row_line()) + ": column time_s: empty");
+    if (type == "ASSIGNED") ++counts[task].first, runs[task].first = **t;
+    if (type == "PREEMPTED") ++counts[task].second;
+    if (type == "COMPLETED" && !runs[task].second) runs[task].second = **t;
     if (const std::string& bot = csv->row()[c_bot]; !bot.empty()) {
-      StatusOr<std::optional<int64_t>> t = TimeAt(*csv, c_time);
-      if (!t.ok()) return t.status();
-      if (!*t) return InvalidArgument(path + ":" + std::to_string(csv->row_line()) + ": column time_s: empty");
       auto [it, inserted] = seen.try_emplace(bot, **t, **t);
       it->second.second = std::max(it->second.second, **t);
     }
@@ -149,6 +156,13 @@ Status CountEvents(const std::string& dir, ObservedLog* log) {
     auto it = counts.find(t.id);
     t.assignments = it == counts.end() ? 0 : it->second.first;
     t.preemptions = it == counts.end() ? 0 : it->second.second;
+    auto run = runs.find(t.id);
+    t.completed_us.reset();
+    t.run_us.reset();
+    if (run != runs.end() && run->second.second) {
+      t.completed_us = run->second.second;
+      if (t.assignments > 0) t.run_us = *run->second.second - run->second.first;
+    }
   }
   return Status::Ok();
 }
