@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <ostream>
 
 #include "production/calibrate.h"
@@ -74,15 +75,17 @@ int CalibrateCommand(const CalibrateArgs& args, std::ostream& out, std::ostream&
   Status written = runfolder::WriteTextFile(args.html, CalibrationHtml(*c, args.log, args.run_dirs));
   if (!written.ok()) return Fail(written, err);
   out << "wrote " << args.html << "\n";
-  if (args.max_ks) {
-    for (const CalibrationRow& r : c->rows) {
-      if (r.ks && *r.ks > *args.max_ks) {
-        out << "FAIL: account " << r.account << ": KS " << *r.ks << " above --max-ks " << *args.max_ks << "\n";
-        return 1;
-      }
+  int status = 0;
+  for (const CalibrationRow& r : c->rows) {
+    if (args.max_ks && r.ks && *r.ks > *args.max_ks) {
+      char line[160];
+      std::snprintf(line, sizeof line, "FAIL: account %s: KS %.3f above --max-ks %g\n", r.account.c_str(), *r.ks,
+                    *args.max_ks);
+      out << line;
+      status = 1;
     }
   }
-  return 0;
+  return status;
 }
 
 }  // namespace qsim::production
