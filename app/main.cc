@@ -333,6 +333,10 @@ void AddFit(CLI::App& app, int& status) {
   cmd->add_option("--burst-minutes", args->burst_minutes, "Width of the bins bursts are found in; divides 60")
       ->check(CLI::IsMember({1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60}))
       ->capture_default_str();
+  cmd->add_option("--empirical-points", args->fit.options.empirical_points,
+                  "Values kept of an empirical duration distribution (evenly spaced quantiles)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--min-burst", args->fit.options.min_burst, "Fewest tasks above the expected rate that make a burst")
       ->check(kAtLeastOne)
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include "production/import.h"
 #include "production/run_log.h"
 #include "runfolder/files.h"
+#include "sim/limits.h"
 
 namespace qsim::production {
 namespace {
@@ -51,7 +52,16 @@ int FitCommand(const FitArgs& args, std::ostream& out, std::ostream& err) {
   if (!log.ok()) return Fail(log.status(), err);
   StatusOr<Fit> fit = FitScenario(*log, args.log, args.options);
   if (!fit.ok()) return Fail(fit.status(), err);
-  Status written = runfolder::WriteTextFile(args.out, FitScenarioYaml(*fit, args.log));
+  std::string text = FitScenarioYaml(*fit, args.log);
+  if (static_cast<int64_t>(text.size()) > sim::kMaxScenarioFileBytes) {
+    return Fail(InvalidArgument(args.log + ": the fitted scenario would be " + std::to_string(text.size()) +
+                                " bytes, more than a scenario file may hold (" +
+                                std::to_string(sim::kMaxScenarioFileBytes) + ", docs/limits.md): " +
+                                std::to_string(fit->workloads.size()) +
+                                " workloads; fewer --empirical-points or --durations lognormal make each smaller"),
+                err);
+  }
+  Status written = runfolder::WriteTextFile(args.out, text);
   if (!written.ok()) return Fail(written, err);
   if (!args.quiet) out << FitSummaryText(*fit);
   for (const std::string& w : fit->warnings) err << args.log << ": warning: " << w << "\n";

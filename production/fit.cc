@@ -15,6 +15,7 @@ namespace {
 constexpr int64_t kMinuteUs = 60000000LL;
 constexpr int64_t kWeekUs = 7 * 24 * 3600000000LL;
 constexpr int64_t kMondayUs = 4 * 24 * 3600000000LL;  // 1970-01-05 00:00 UTC, a Monday
+constexpr int64_t kMaxSpanUs = 3650 * 24 * 3600000000LL;  // a scenario's longest duration
 
 int64_t FloorTo(int64_t v, int64_t unit) { return v >= 0 ? v / unit * unit : -((-v + unit - 1) / unit) * unit; }
 
@@ -238,6 +239,11 @@ StatusOr<Fit> FitScenario(const ObservedLog& log, const std::string& log_name, c
   Fit fit;
   int64_t t0 = FloorTo(log.start_us, kMinuteUs);
   int64_t end = -FloorTo(-log.end_us, kMinuteUs);
+  // Checked before any per-hour or per-bin table is sized by the span.
+  if (end - t0 > kMaxSpanUs) {
+    return InvalidArgument(log_name + ": the log spans " + std::to_string((end - t0) / (24 * 3600000000LL)) +
+                           " days, more than a scenario's duration may (3650d, docs/limits.md)");
+  }
   fit.week_offset = Micros(((t0 - kMondayUs) % kWeekUs + kWeekUs) % kWeekUs);
   sim::Scenario& s = fit.scenario;
   s.name = options.name;
