@@ -304,6 +304,8 @@ std::string DistText(const DurationFit& d) {
   }
 }
 
+std::string Count(size_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
+
 std::string WeekPosition(Duration offset) {
   int64_t minutes = ToMicros(offset) / 60000000LL;
   char buf[64];
@@ -317,8 +319,8 @@ std::string WeekPosition(Duration offset) {
 std::string FitScenarioYaml(const Fit& fit, const std::string& log_name) {
   std::ostringstream o;
   o << "# Fitted by `qsim fit` from " << log_name << " (docs/production-data.md, \"Fit\").\n"
-    << "# t = 0 is " << WeekPosition(fit.week_offset) << "; " << fit.accounts.size() << " accounts, "
-    << fit.workloads.size() << " workloads, " << fit.groups.size() << " bot groups.\n";
+    << "# t = 0 is " << WeekPosition(fit.week_offset) << "; " << Count(fit.accounts.size(), "account") << ", "
+    << Count(fit.workloads.size(), "workload") << ", " << Count(fit.groups.size(), "bot group") << ".\n";
   for (const WorkloadFit& w : fit.workloads) {
     o << "# workload " << w.name << ": " << w.tasks << " tasks, durations " << DistText(w.durations) << " from "
       << w.durations.runs << " runs (" << w.durations_from << "), lognormal KS distance "
