@@ -1,6 +1,10 @@
 #include "production/internal/json_message.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -224,9 +228,34 @@ Status Fill(const google::protobuf::Struct& object, const std::string& path, Mes
   return Status::Ok();
 }
 
+// The deepest nesting of lists and objects outside strings: protobuf's
+// parser recurses per level, so a hostile line could exhaust the stack (or
+// take minutes) before it says anything.
+size_t NestingDepth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 }  // namespace
 
 Status JsonToMessage(std::string_view text, Message* message, std::vector<UnknownEnum>* unknown) {
+  if (NestingDepth(text) > kMaxJsonNesting) {
+    return InvalidArgument("lists and objects nested deeper than " + std::to_string(kMaxJsonNesting));
+  }
   Value root;
   google::protobuf::util::JsonParseOptions options;
   auto parsed = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(text.data(), text.size()),
