@@ -103,7 +103,7 @@ void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& st
                   "Refuse a run estimated to need more memory, e.g. 8GiB; 0 = no limit (default: 4GiB)");
   cmd->add_option("--out", args->run.out_dir, "Run folder (default: runs/<name>-seed<N>)");
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
-  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events");
+  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,timeseries,events,taskevents");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
   cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;

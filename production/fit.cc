@@ -105,9 +105,16 @@ std::vector<sim::AccountSpec> Accounts(const ObservedLog& log, Fit* fit) {
       spec.config.max_fanout = a.max_fanout;
       spec.config.disable_free_tasks = a.disable_free_tasks;
       for (const auto& [prefix, limit] : a.per_label_task_limits) spec.config.per_label_task_limits[prefix] = limit;
+    } else if (id == kNoAccount) {
+      fit->warnings.push_back(std::string("tasks named no account: under account \"") + kNoAccount +
+                              "\" (no quota)");
     } else {
+      // As `qsim import` infers one: a placeholder quota, not none, so the
+      // account's tasks are not all free-bucket tasks.
+      spec.config.charge_rate[0] = 1;
+      spec.config.max_charge_seconds = 3600;
       fit->warnings.push_back("account " + id +
-                              ": no configuration in the log; inferred with charge_rate [0] (free bucket only)");
+                              ": no configuration; inferred with charge_rate [1], max_charge_seconds 3600");
     }
     out.push_back(std::move(spec));
   }
@@ -140,10 +147,17 @@ void BotGroups(const ObservedLog& log, Fit* fit) {
     std::sort(events.begin(), events.end());
     int64_t now = 0, most = 0;
     for (const auto& [t, kind] : events) most = std::max(most, now -= kind);
-    groups.push_back({"", dims, most, seen[dims]});
+    groups.push_back({"", dims, seen[dims], most});
   }
   std::stable_sort(groups.begin(), groups.end(),
                    [](const BotGroupFit& a, const BotGroupFit& b) { return a.count > b.count; });
+  int64_t partial = 0;
+  for (const BotGroupFit& g : groups) partial += g.count - g.most_at_once;
+  if (partial > 0) {
+    fit->warnings.push_back(std::to_string(partial) + " bots are never seen at the same time as all others of " +
+                            "their group (gone before some came); every bot the log names is present for the " +
+                            "whole run");
+  }
   for (size_t i = 0; i < groups.size(); ++i) {
     groups[i].name = "group-" + std::to_string(i + 1);
     sim::BotGroupSpec g;
@@ -360,11 +374,11 @@ std::string FitSummaryText(const Fit& fit) {
                   Labels(w.base_labels, w.provisionable_labels).c_str());
     o << line;
   }
-  std::snprintf(line, sizeof line, "%-20s %8s %8s  %s\n", "bot group", "count", "seen", "dimensions");
+  std::snprintf(line, sizeof line, "%-20s %8s %8s  %s\n", "bot group", "count", "at_once", "dimensions");
   o << line;
   for (const BotGroupFit& g : fit.groups) {
     std::snprintf(line, sizeof line, "%-20s %8lld %8lld  %s\n", g.name.c_str(), static_cast<long long>(g.count),
-                  static_cast<long long>(g.distinct), Labels(g.dimensions, {}).c_str());
+                  static_cast<long long>(g.most_at_once), Labels(g.dimensions, {}).c_str());
     o << line;
   }
   for (const std::string& w : fit.warnings) o << "warning: " << w << "\n";

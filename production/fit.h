@@ -25,16 +25,19 @@
 //   enough to be harmless); otherwise empirical, `empirical_points` values
 //   at evenly spaced quantiles. Medians and values are rounded to whole
 //   seconds from 100 s and whole milliseconds from 1 s (at most 0.5%).
-// - Bots: one group per distinct dimension set; its count is the most bots
-//   of the set present at once (their [first_seen, last_seen] spans); a
-//   dimension whose key (text before ':') some task names among its
-//   provisionable labels is a provisionable label of the group.
+// - Bots: one group per distinct (first-seen) dimension set, with every bot
+//   the log names, present for the whole run: a log names a bot only when
+//   it takes a task, so it cannot tell an idle bot from a gone one (as
+//   `qsim import`). A warning counts the bots never seen at the same time as
+//   all others of their group. A dimension whose key (text before ':') some
+//   task names among its provisionable labels is a provisionable label of
+//   the group.
 // - Policy: disable_preemption and bot_expiration from the log's
 //   configuration; every other switch at its default.
 // - Accounts: the log's, with their configuration; an inferred account
-//   (no configuration) gets charge_rate [0] (it runs in the free bucket)
-//   and a warning; tasks naming no account go to account `no-account`, the
-//   same way.
+//   (no configuration) gets charge_rate [1] and max_charge_seconds 3600
+//   and a warning (as `qsim import`); tasks naming no account go to account
+//   `no-account`, with no quota.
 #pragma once
 
 #include <cstdint>
@@ -105,8 +108,8 @@ struct AccountFit {
 struct BotGroupFit {
   std::string name;
   std::vector<std::string> dimensions;
-  int64_t count = 0;       // most present at once
-  int64_t distinct = 0;    // bots seen
+  int64_t count = 0;         // bots the log names
+  int64_t most_at_once = 0;  // most of them between their first and last rows at once
 };
 
 struct Fit {

@@ -36,7 +36,10 @@ int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& er
   }
   Warnings warnings;
   StatusOr<ObservedLog> log = ReadTaskEventLog(args.log, *options, &warnings);
-  if (!log.ok()) return Fail(log.status(), err);
+  if (!log.ok()) {  // what was left out may be why nothing is left
+    for (const std::string& w : warnings) err << "warning: " << w << "\n";
+    return Fail(log.status(), err);
+  }
   if (!args.config.empty()) {
     StatusOr<SchedulerConfig> config = ReadSchedulerConfig(args.config);
     if (!config.ok()) return Fail(config.status(), err);

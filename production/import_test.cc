@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "production/internal/log_rows.h"
+#include "production/replay_scenario.h"
 #include "tests/testing/test_util.h"
 
 namespace qsim::production {
@@ -132,6 +133,51 @@ TEST(ReadSchedulerConfig, JsonAndTextFormat) {
   StatusOr<SchedulerConfig> bad = ReadSchedulerConfig(dir.Path("bad.txtpb"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().rfind(dir.Path("bad.txtpb") + ":1:", 0), 0u) << bad.status().message();
+}
+
+}  // namespace
+}  // namespace qsim::production
+
+namespace qsim::production {
+namespace {
+
+// A snapshot at 00:00:00: t1 queued (assigned at 00:00:30 and done at
+// 00:01:30 in the log, which has no SWARMING_ENQUEUED for it), t9 running
+// on b2 (done at 00:01:00, its assignment before the log), b3 idle.
+TEST(WriteReplayScenario, SnapshotIsTheInitialState) {
+  ScopedTempDir dir;
+  WriteFile(dir.Path("log.jsonl"),
+            R"({"event_type":"QSCHEDULER_ASSIGNED","task_id":"t1","time":"2024-01-01T00:00:30Z","base_labels":["os:linux"],"account_id":"ci","bot_id":"b1","bot_dimensions":["os:linux"]})"
+            "\n"
+            R"({"event_type":"SWARMING_COMPLETED","task_id":"t9","time":"2024-01-01T00:01:00Z","account_id":"ci","bot_id":"b2"})"
+            "\n"
+            R"({"event_type":"SWARMING_COMPLETED","task_id":"t1","time":"2024-01-01T00:01:30Z","account_id":"ci","bot_id":"b1"})"
+            "\n");
+  WriteFile(dir.Path("snap.txtpb"), R"(
+    pool_id: "p" time { seconds: 1704067200 }
+    queued_tasks { task_id: "t1" account_id: "ci" base_labels: "os:linux" }
+    running_tasks { task { task_id: "t9" account_id: "ci" base_labels: "os:linux" } bot_id: "b2" }
+    running_workers { bot_id: "b2" labels: "os:linux" task_id: "t9" }
+    idle_workers { bot_id: "b3" labels: "os:mac" }
+    account_balances { key: "ci" value { value: [5, 4] } }
+  )");
+  Warnings warnings;
+  StatusOr<ObservedLog> log = ReadTaskEventLog(dir.Path("log.jsonl"), {}, &warnings);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  StatusOr<StateSnapshot> snap = ReadStateSnapshot(dir.Path("snap.txtpb"));
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, &*snap, {.source = "log.jsonl"}, dir.Path("out"), &warnings);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->start_us, 1704067200000000);
+  EXPECT_EQ(s->bots, 3);
+  EXPECT_EQ(qsim::testing::ReadFile(dir.Path("out/tasklog.csv")),
+            "enqueue_s,account,base_labels,provisionable_labels,duration_s\n"
+            "0.000000,ci,os:linux,,60.000000\n"
+            "0.000000,ci,os:linux,,60.000000\n");
+  const std::string scenario = qsim::testing::ReadFile(dir.Path("out/scenario.yaml"));
+  EXPECT_NE(scenario.find("    initial_balance: [5, 4]\n"), std::string::npos) << scenario;
+  EXPECT_NE(scenario.find("    count: 2\n    labels: [\"os:linux\"]\n"), std::string::npos) << scenario;
+  EXPECT_NE(scenario.find("    count: 1\n    labels: [\"os:mac\"]\n"), std::string::npos) << scenario;
 }
 
 }  // namespace

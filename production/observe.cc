@@ -6,6 +6,7 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <unordered_set>
 
 #include "production/import.h"
 
@@ -178,7 +179,7 @@ StatusOr<ObservedLog> BuildObservedLog(const std::vector<TaskEvent>& events, con
   if (!pool.ok()) return pool.status();
   Counts counts;
   std::vector<size_t> order;
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;  // only looked up, never iterated
   int64_t latest = INT64_MIN, other_pools = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].scheduler_id() != *pool) {

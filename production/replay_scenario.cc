@@ -35,7 +35,7 @@ struct Group {
 
 struct Counts {
   int64_t finished_before = 0, enqueued_before = 0, running_at_start = 0, never_ran = 0, running_at_end = 0;
-  int64_t queued_at_end = 0, no_account = 0, snapshot_tasks = 0;
+  int64_t queued_at_end = 0, preempted_at_end = 0, no_account = 0, snapshot_tasks = 0;
 };
 
 struct Plan {
@@ -93,40 +93,59 @@ Row RowFromSnapshot(const StateSnapshot::QueuedTask& t) {
   return r;
 }
 
-// Each task of the log (and of the snapshot) as a task-log row. `pending`
-// marks the rows whose duration is still to be chosen (queued at the end).
-void PlanLoggedTasks(const ObservedLog& log, Plan* plan, Counts* c, std::vector<bool>* exact,
-                     std::vector<bool>* pending) {
+// The tasks a snapshot lists, by id: running (or queued), and as listed.
+using SnapshotTaskMap = std::map<std::string, std::pair<bool, const StateSnapshot::QueuedTask*>>;
+SnapshotTaskMap SnapshotTasks(const StateSnapshot* snap) {
+  SnapshotTaskMap tasks;
+  if (snap == nullptr) return tasks;
+  for (const auto& q : snap->queued_tasks()) tasks[q.task_id()] = {false, &q};
+  for (const auto& r : snap->running_tasks()) tasks[r.task().task_id()] = {true, &r.task()};
+  return tasks;
+}
+
+// Each task of the log as a task-log row. `pending` marks the rows whose
+// duration is still to be chosen (queued at the end). A task the snapshot
+// lists is in the system at time 0, whatever the log's first row about it.
+void PlanLoggedTasks(const ObservedLog& log, const SnapshotTaskMap& at_start, Plan* plan, Counts* c,
+                     std::vector<bool>* exact, std::vector<bool>* pending) {
   for (const ObservedTask& t : log.tasks) {
+    auto listed = at_start.find(t.id);
+    const bool running_at_snapshot = listed != at_start.end() && listed->second.first;
     if (t.completed_us && *t.completed_us < plan->origin) {
       ++c->finished_before;
       continue;
     }
-    if (t.completed_us && !t.run_us) {  // cancelled or expired while queued: nothing ran
+    if (t.completed_us && !t.run_us && !running_at_snapshot) {  // cancelled or expired while queued
       ++c->never_ran;
       continue;
     }
     Row r;
-    r.enqueue = std::max<int64_t>(0, t.enqueue_us - plan->origin);
-    if (t.enqueue_us < plan->origin) ++c->enqueued_before;
+    r.enqueue = listed != at_start.end() ? 0 : std::max<int64_t>(0, t.enqueue_us - plan->origin);
+    if (t.enqueue_us < plan->origin || listed != at_start.end()) ++c->enqueued_before;
     r.account = t.account;
     r.base = t.base_labels;
     r.prov = t.provisionable_labels;
+    if (listed != at_start.end() && !t.enqueue_seen) {  // the snapshot knows its labels; the log may not
+      Row listed_row = RowFromSnapshot(*listed->second.second);
+      r.account = listed_row.account;
+      r.base = listed_row.base;
+      r.prov = listed_row.prov;
+    }
     bool is_exact = false, is_pending = false;
     if (t.completed_us) {
-      if (*t.completed_us - *t.run_us < plan->origin) {
+      if (!t.run_us || *t.completed_us - *t.run_us < plan->origin) {
         r.duration = *t.completed_us - plan->origin;
         ++c->running_at_start;
       } else {
         r.duration = *t.run_us;
-        is_exact = t.enqueue_us >= plan->origin;
+        is_exact = t.enqueue_us >= plan->origin && listed == at_start.end();
       }
     } else if (t.last_assigned_us) {
       r.duration = plan->duration;  // outlasts the scenario, as it outlasted the log
       ++c->running_at_end;
     } else {
       is_pending = true;
-      ++c->queued_at_end;
+      ++(t.assignments > 0 ? c->preempted_at_end : c->queued_at_end);
     }
     plan->rows.push_back(std::move(r));
     exact->push_back(is_exact);
@@ -158,7 +177,7 @@ void PlanSnapshotTasks(const ObservedLog& log, const StateSnapshot& snap, Plan* 
 
 void PlanTasks(const ObservedLog& log, const StateSnapshot* snap, Plan* plan, Counts* c) {
   std::vector<bool> exact, pending;
-  PlanLoggedTasks(log, plan, c, &exact, &pending);
+  PlanLoggedTasks(log, SnapshotTasks(snap), plan, c, &exact, &pending);
   if (snap != nullptr) PlanSnapshotTasks(log, *snap, plan, c, &exact, &pending);
   for (Row& r : plan->rows) {
     if (r.account.empty()) {
@@ -335,10 +354,12 @@ void Warn(Warnings* w, int64_t n, const std::string& text) {
 void WarnApproximations(const Counts& c, const Plan& plan, const ObservedLog& log, Warnings* w) {
   Warn(w, c.finished_before, "tasks finished before the start: left out");
   Warn(w, c.never_ran, "tasks completed without running (cancelled or expired while queued): left out");
-  Warn(w, c.enqueued_before, "tasks enqueued before the start: enter at time 0");
+  Warn(w, c.enqueued_before, "tasks enqueued before the start (or listed by the snapshot): enter at time 0");
   Warn(w, c.running_at_start, "tasks running at the start: their run counts from time 0");
   Warn(w, c.running_at_end, "tasks still running at the end of the log: their run outlasts the scenario");
   Warn(w, c.queued_at_end, "tasks never assigned within the log: given their account's median run");
+  Warn(w, c.preempted_at_end,
+       "tasks preempted or unassigned with no later assignment or completion: given their account's median run");
   Warn(w, c.snapshot_tasks, "tasks only in the snapshot: enter at time 0");
   Warn(w, c.no_account, "tasks named no account: replayed under account \"no-account\" (no quota)");
   int64_t inferred = 0;

@@ -1,15 +1,18 @@
 #include "production/internal/json_message.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include "production/import.h"
+#include "production/internal/json_value.h"
 
 namespace qsim::production::internal {
 namespace {
@@ -18,7 +21,8 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-using google::protobuf::Value;
+using Value = JsonValue;
+using Kind = JsonValue::Kind;
 
 std::string Join(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
@@ -26,20 +30,16 @@ std::string Join(const std::string& path, const std::string& name) {
 
 // A short rendering of a JSON value for messages.
 std::string Show(const Value& v) {
-  switch (v.kind_case()) {
-    case Value::kStringValue: {
-      std::string s = v.string_value();
+  switch (v.kind) {
+    case Kind::kString:
+    case Kind::kNumber: {
+      std::string s = v.text;
       if (s.size() > 40) s = s.substr(0, 40) + "...";
-      return "\"" + s + "\"";
+      return v.kind == Kind::kString ? "\"" + s + "\"" : s;
     }
-    case Value::kNumberValue: {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
-      return buf;
-    }
-    case Value::kBoolValue: return v.bool_value() ? "true" : "false";
-    case Value::kStructValue: return "an object";
-    case Value::kListValue: return "a list";
+    case Kind::kBool: return v.boolean ? "true" : "false";
+    case Kind::kObject: return "an object";
+    case Kind::kArray: return "a list";
     default: return "null";
   }
 }
@@ -50,14 +50,14 @@ Status Bad(const std::string& path, const std::string& message) {
 
 // An integer in [lo, hi], written as a JSON number or a string of digits.
 Status Integer(const Value& v, const std::string& path, int64_t lo, int64_t hi, int64_t* out) {
-  if (v.kind_case() == Value::kNumberValue) {
-    const double d = v.number_value();
+  if (v.kind == Kind::kNumber && v.text.find_first_of(".eE") != std::string::npos) {
+    const double d = v.number;
     if (!std::isfinite(d) || d != std::floor(d) || d < -9007199254740992.0 || d > 9007199254740992.0) {
       return Bad(path, "expected an integer, got " + Show(v));
     }
     *out = static_cast<int64_t>(d);
-  } else if (v.kind_case() == Value::kStringValue) {
-    const std::string& s = v.string_value();
+  } else if (v.kind == Kind::kString || v.kind == Kind::kNumber) {
+    const std::string& s = v.text;
     size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
     if (i == s.size() || s.size() > 20) return Bad(path, "expected an integer, got " + Show(v));
     for (size_t j = i; j < s.size(); ++j) {
@@ -75,30 +75,29 @@ Status Integer(const Value& v, const std::string& path, int64_t lo, int64_t hi, 
 }
 
 Status Number(const Value& v, const std::string& path, bool single, double* out) {
-  if (v.kind_case() != Value::kNumberValue) return Bad(path, "expected a number, got " + Show(v));
-  *out = v.number_value();
+  if (v.kind != Kind::kNumber) return Bad(path, "expected a number, got " + Show(v));
+  *out = v.number;
   if (!std::isfinite(*out) || (single && std::fabs(*out) > std::numeric_limits<float>::max())) {
     return Bad(path, "number " + Show(v) + " is out of range");
   }
   return Status::Ok();
 }
 
-Status Fill(const google::protobuf::Struct& object, const std::string& path, Message* message,
-            std::vector<UnknownEnum>* unknown);
+Status Fill(const Value& object, const std::string& path, Message* message, std::vector<UnknownEnum>* unknown);
 
 // google.protobuf.Timestamp and Duration, written as strings.
 Status WellKnown(const Value& v, const std::string& path, Message* message) {
   const std::string& type = message->GetDescriptor()->full_name();
-  if (v.kind_case() != Value::kStringValue) return Bad(path, "expected a time string, got " + Show(v));
+  if (v.kind != Kind::kString) return Bad(path, "expected a time string, got " + Show(v));
   const Descriptor* d = message->GetDescriptor();
   const Reflection* r = message->GetReflection();
   int64_t us = 0;
   if (type == "google.protobuf.Timestamp") {
-    StatusOr<int64_t> t = ParseRfc3339(v.string_value());
+    StatusOr<int64_t> t = ParseRfc3339(v.text);
     if (!t.ok()) return Bad(path, t.status().message());
     us = *t;
   } else {
-    const std::string& s = v.string_value();
+    const std::string& s = v.text;
     char* end = nullptr;
     double seconds = std::strtod(s.c_str(), &end);
     if (s.empty() || s.back() != 's' || end != s.c_str() + s.size() - 1 || !std::isfinite(seconds) ||
@@ -116,8 +115,8 @@ Status WellKnown(const Value& v, const std::string& path, Message* message) {
 Status SubMessage(const Value& v, const std::string& path, Message* sub, std::vector<UnknownEnum>* unknown) {
   const std::string& type = sub->GetDescriptor()->full_name();
   if (type == "google.protobuf.Timestamp" || type == "google.protobuf.Duration") return WellKnown(v, path, sub);
-  if (v.kind_case() != Value::kStructValue) return Bad(path, "expected an object, got " + Show(v));
-  return Fill(v.struct_value(), path, sub, unknown);
+  if (v.kind != Kind::kObject) return Bad(path, "expected an object, got " + Show(v));
+  return Fill(v, path, sub, unknown);
 }
 
 // One scalar (or message) value of `field`: set, or added when repeated.
@@ -129,12 +128,12 @@ Status Scalar(const Value& v, const std::string& path, const FieldDescriptor* f,
   double d = 0;
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
-      if (v.kind_case() != Value::kStringValue) return Bad(path, "expected a string, got " + Show(v));
-      rep ? r->AddString(m, f, v.string_value()) : r->SetString(m, f, v.string_value());
+      if (v.kind != Kind::kString) return Bad(path, "expected a string, got " + Show(v));
+      rep ? r->AddString(m, f, v.text) : r->SetString(m, f, v.text);
       return Status::Ok();
     case FieldDescriptor::CPPTYPE_BOOL:
-      if (v.kind_case() != Value::kBoolValue) return Bad(path, "expected true or false, got " + Show(v));
-      rep ? r->AddBool(m, f, v.bool_value()) : r->SetBool(m, f, v.bool_value());
+      if (v.kind != Kind::kBool) return Bad(path, "expected true or false, got " + Show(v));
+      rep ? r->AddBool(m, f, v.boolean) : r->SetBool(m, f, v.boolean);
       return Status::Ok();
     case FieldDescriptor::CPPTYPE_INT32:
       if (Status s = Integer(v, path, INT32_MIN, INT32_MAX, &i); !s.ok()) return s;
@@ -154,10 +153,10 @@ Status Scalar(const Value& v, const std::string& path, const FieldDescriptor* f,
       return Status::Ok();
     case FieldDescriptor::CPPTYPE_ENUM: {
       int number = 0;
-      if (v.kind_case() == Value::kStringValue) {
-        const auto* e = f->enum_type()->FindValueByName(v.string_value());
+      if (v.kind == Kind::kString) {
+        const auto* e = f->enum_type()->FindValueByName(v.text);
         if (e != nullptr) number = e->number();
-        else unknown->push_back({path, v.string_value()});
+        else unknown->push_back({path, v.text});
       } else if (Status s = Integer(v, path, INT32_MIN, INT32_MAX, &i); s.ok()) {
         if (f->enum_type()->FindValueByNumber(static_cast<int>(i)) != nullptr) number = static_cast<int>(i);
         else unknown->push_back({path, std::to_string(i)});
@@ -176,10 +175,10 @@ Status Scalar(const Value& v, const std::string& path, const FieldDescriptor* f,
 
 Status MapField(const Value& v, const std::string& path, const FieldDescriptor* f, Message* m,
                 std::vector<UnknownEnum>* unknown) {
-  if (v.kind_case() != Value::kStructValue) return Bad(path, "expected an object, got " + Show(v));
+  if (v.kind != Kind::kObject) return Bad(path, "expected an object, got " + Show(v));
   const FieldDescriptor* key_field = f->message_type()->FindFieldByName("key");
   const FieldDescriptor* value_field = f->message_type()->FindFieldByName("value");
-  for (const auto& [key, value] : v.struct_value().fields()) {
+  for (const auto& [key, value] : v.members) {
     Message* entry = m->GetReflection()->AddMessage(m, f);
     const std::string entry_path = path + "[\"" + key + "\"]";
     if (key_field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
@@ -192,27 +191,27 @@ Status MapField(const Value& v, const std::string& path, const FieldDescriptor* 
   return Status::Ok();
 }
 
-Status Fill(const google::protobuf::Struct& object, const std::string& path, Message* message,
-            std::vector<UnknownEnum>* unknown) {
+Status Fill(const Value& object, const std::string& path, Message* message, std::vector<UnknownEnum>* unknown) {
   const Descriptor* d = message->GetDescriptor();
-  // Struct's map has no order; keys are visited sorted so the first error is
-  // always the same one.
-  std::vector<std::string> keys;
-  for (const auto& entry : object.fields()) keys.push_back(entry.first);
-  std::sort(keys.begin(), keys.end());
-  for (const std::string& key : keys) {
-    const Value& v = object.fields().at(key);
+  // Keys are visited sorted, so the first error is the same whatever the
+  // text's order, and a repeated key is next to its twin.
+  std::vector<const std::pair<std::string, Value>*> members;
+  for (const auto& m : object.members) members.push_back(&m);
+  std::stable_sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto& [key, v] = *members[i];
     const std::string field_path = Join(path, key);
+    if (i > 0 && members[i - 1]->first == key) return Bad(field_path, "appears twice");
     const FieldDescriptor* f = d->FindFieldByName(key);
     if (f == nullptr) return Bad(field_path, "not a field of " + d->name());
-    if (v.kind_case() == Value::kNullValue || v.kind_case() == Value::KIND_NOT_SET) continue;
+    if (v.kind == Kind::kNull) continue;
     if (f->is_map()) {
       if (Status s = MapField(v, field_path, f, message, unknown); !s.ok()) return s;
     } else if (f->is_repeated()) {
-      if (v.kind_case() != Value::kListValue) return Bad(field_path, "expected a list, got " + Show(v));
-      for (int i = 0; i < v.list_value().values_size(); ++i) {
-        const std::string item = field_path + "[" + std::to_string(i) + "]";
-        if (Status s = Scalar(v.list_value().values(i), item, f, message, unknown); !s.ok()) return s;
+      if (v.kind != Kind::kArray) return Bad(field_path, "expected a list, got " + Show(v));
+      for (size_t j = 0; j < v.items.size(); ++j) {
+        const std::string item = field_path + "[" + std::to_string(j) + "]";
+        if (Status s = Scalar(v.items[j], item, f, message, unknown); !s.ok()) return s;
       }
     } else if (f->containing_oneof() != nullptr &&
                message->GetReflection()->HasOneof(*message, f->containing_oneof())) {
@@ -227,16 +226,10 @@ Status Fill(const google::protobuf::Struct& object, const std::string& path, Mes
 }  // namespace
 
 Status JsonToMessage(std::string_view text, Message* message, std::vector<UnknownEnum>* unknown) {
-  Value root;
-  google::protobuf::util::JsonParseOptions options;
-  auto parsed = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(text.data(), text.size()),
-                                                            &root, options);
-  if (!parsed.ok()) {
-    std::string why(parsed.message());
-    return InvalidArgument("not valid JSON: " + why);
-  }
-  if (root.kind_case() != Value::kStructValue) return InvalidArgument("not a JSON object but " + Show(root));
-  return Fill(root.struct_value(), "", message, unknown);
+  StatusOr<Value> root = ParseJson(text, kMaxJsonNesting);
+  if (!root.ok()) return root.status();
+  if (root->kind != Kind::kObject) return InvalidArgument("not a JSON object but " + Show(*root));
+  return Fill(*root, "", message, unknown);
 }
 
 }  // namespace qsim::production::internal

@@ -25,6 +25,10 @@ struct UnknownEnum {
   std::string value;  // as written
 };
 
+// No TaskEvent, snapshot or config nests this deep; deeper text is refused
+// before parsing (docs/limits.md).
+inline constexpr size_t kMaxJsonNesting = 32;
+
 // Fills `message` (which should be clear) from `text`, one JSON object.
 // Errors read `field "assigned_details.priority": expected an integer, got
 // "high"` or `not a JSON object: ...`. Unknown field names are errors;
