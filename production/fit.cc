@@ -172,8 +172,21 @@ void BotGroups(const ObservedLog& log, Fit* fit) {
 }
 
 // The workloads of one account: one per label set, most tasks first.
+// The tasks of one workload (fit->workloads[i]), for its durations.
+using WorkloadTasks = std::vector<std::vector<const ObservedTask*>>;
+
+// How many of `tasks` (by enqueue time) arrive within `b`.
+int64_t TasksInBurst(const std::vector<const ObservedTask*>& tasks, const sim::Burst& b, Duration t0_offset) {
+  int64_t from = ToMicros(t0_offset + b.at), to = ToMicros(t0_offset + b.at + b.over);
+  auto lo = std::lower_bound(tasks.begin(), tasks.end(), from,
+                             [](const ObservedTask* t, int64_t us) { return t->enqueue_us < us; });
+  auto hi = std::upper_bound(lo, tasks.end(), to, [](int64_t us, const ObservedTask* t) { return us < t->enqueue_us; });
+  return hi - lo;
+}
+
+// REQUIRES: tasks by enqueue time (the log's order).
 void AccountWorkloads(const std::string& account, const std::vector<const ObservedTask*>& tasks, Duration t0_offset,
-                      const AccountFit& af, Fit* fit) {
+                      const AccountFit& af, Fit* fit, WorkloadTasks* workload_tasks) {
   std::map<LabelKey, std::vector<const ObservedTask*>> by_labels;
   for (const ObservedTask* t : tasks) by_labels[KeyOf(*t)].push_back(t);
   std::vector<std::pair<LabelKey, std::vector<const ObservedTask*>>> sets(by_labels.begin(), by_labels.end());
@@ -183,12 +196,7 @@ void AccountWorkloads(const std::string& account, const std::vector<const Observ
   std::vector<int64_t> burst_tasks(sets.size(), 0);
   for (const sim::Burst& b : af.arrivals.bursts) {
     std::vector<int64_t> inside(sets.size(), 0);
-    for (size_t s = 0; s < sets.size(); ++s) {
-      for (const ObservedTask* t : sets[s].second) {
-        Duration at = Micros(t->enqueue_us) - t0_offset;
-        if (at >= b.at && at <= b.at + b.over) ++inside[s];
-      }
-    }
+    for (size_t s = 0; s < sets.size(); ++s) inside[s] = TasksInBurst(sets[s].second, b, t0_offset);
     size_t best = static_cast<size_t>(std::max_element(inside.begin(), inside.end()) - inside.begin());
     bursts[best].push_back(b);
     burst_tasks[best] += b.count;
@@ -201,6 +209,7 @@ void AccountWorkloads(const std::string& account, const std::vector<const Observ
     w.base_labels = sets[s].first.first;
     w.provisionable_labels = sets[s].first.second;
     w.tasks = static_cast<int64_t>(sets[s].second.size());
+    workload_tasks->push_back(sets[s].second);
     double own = std::max(0.0, static_cast<double>(w.tasks - burst_tasks[s]));
     w.share = background > 0 ? own / background : 0;
     fit->workloads.push_back(w);
@@ -221,7 +230,7 @@ void AccountWorkloads(const std::string& account, const std::vector<const Observ
 
 // Durations of every workload, from its own runs, its account's or the log's.
 Status FitWorkloadDurations(const ObservedLog& log, const std::string& log_name, const FitOptions& options,
-                            Fit* fit) {
+                            const WorkloadTasks& workload_tasks, Fit* fit) {
   auto by_account = TasksByAccount(log);
   std::vector<const ObservedTask*> all;
   for (const ObservedTask& t : log.tasks) all.push_back(&t);
@@ -229,11 +238,7 @@ Status FitWorkloadDurations(const ObservedLog& log, const std::string& log_name,
   if (log_runs.empty()) return InvalidArgument(log_name + ": no task completed in the log; no durations to fit");
   for (size_t i = 0; i < fit->workloads.size(); ++i) {
     WorkloadFit& w = fit->workloads[i];
-    std::vector<const ObservedTask*> own;
-    for (const ObservedTask* t : by_account[w.account]) {
-      if (KeyOf(*t) == LabelKey{w.base_labels, w.provisionable_labels}) own.push_back(t);
-    }
-    std::vector<Duration> runs = Runs(own);
+    std::vector<Duration> runs = Runs(workload_tasks[i]);
     w.durations_from = "workload";
     if (static_cast<int64_t>(runs.size()) < options.min_runs_per_workload) {
       runs = Runs(by_account[w.account]);
@@ -267,6 +272,7 @@ StatusOr<Fit> FitScenario(const ObservedLog& log, const std::string& log_name, c
   if (log.bot_expiration_us) s.policy.bot_expiration = Micros(*log.bot_expiration_us);
   s.accounts = Accounts(log, &fit);
   BotGroups(log, &fit);
+  WorkloadTasks workload_tasks;
   for (const auto& [account, tasks] : TasksByAccount(log)) {
     std::vector<Duration> arrivals;
     // An arrival at the log's very last microsecond, on a whole minute, falls
@@ -278,10 +284,10 @@ StatusOr<Fit> FitScenario(const ObservedLog& log, const std::string& log_name, c
     af.inferred = std::none_of(log.accounts.begin(), log.accounts.end(),
                                [&](const ObservedAccount& a) { return a.id == account && a.from_config; });
     af.arrivals = FitArrivals(arrivals, s.duration, fit.week_offset, options);
-    AccountWorkloads(account, tasks, Micros(t0), af, &fit);
+    AccountWorkloads(account, tasks, Micros(t0), af, &fit, &workload_tasks);
     fit.accounts.push_back(std::move(af));
   }
-  QSIM_RETURN_IF_ERROR(FitWorkloadDurations(log, log_name, options, &fit));
+  QSIM_RETURN_IF_ERROR(FitWorkloadDurations(log, log_name, options, workload_tasks, &fit));
   Status valid = sim::ValidateScenario(s);
   if (!valid.ok()) return InvalidArgument(log_name + ": the fitted scenario is not valid: " + valid.message());
   return fit;
