@@ -387,7 +387,6 @@ std::string FitSummaryText(const Fit& fit) {
                   static_cast<long long>(g.most_at_once), Labels(g.dimensions, {}).c_str());
     o << line;
   }
-  for (const std::string& w : fit.warnings) o << "warning: " << w << "\n";
   return o.str();
 }
 

@@ -132,6 +132,7 @@ std::string FitScenarioYaml(const Fit& fit, const std::string& log_name);
 
 // The table `qsim fit` prints: per account its rate, bursts and per
 // workload its duration model and goodness of fit; then the bot groups.
+// (The warnings are the caller's to print, on stderr.)
 std::string FitSummaryText(const Fit& fit);
 
 }  // namespace qsim::production
