@@ -68,7 +68,7 @@ std::string NameFrom(const std::string& pool) {
   std::string name;
   for (char c : pool) name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '-';
   if (name.empty() || name[0] == '-') name = "imported" + name;
-  return name;
+  return name.substr(0, 100);
 }
 
 // The median run of each account's exactly known runs (and of all, under "").
@@ -447,7 +447,9 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   const std::string scenario_path = dir + "/" + kImportedScenarioFile;
   QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(scenario_path, ScenarioYaml(log, plan, options)));
   if (StatusOr<sim::Scenario> check = sim::LoadScenarioFile(scenario_path); !check.ok()) {
-    return Internal("the imported scenario does not load: " + check.status().message());
+    // Within the reader's checks this is a limit (docs/limits.md) the log
+    // goes beyond, e.g. more tasks than a scenario may hold.
+    return InvalidArgument("the imported scenario does not load: " + check.status().message());
   }
   ReplaySummary s{plan.origin, plan.duration, static_cast<int64_t>(plan.rows.size()), plan.exact, plan.bots,
                   static_cast<int64_t>(plan.groups.size()), static_cast<int64_t>(plan.accounts.size())};
