@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -447,6 +448,9 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   const std::string scenario_path = dir + "/" + kImportedScenarioFile;
   QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(scenario_path, ScenarioYaml(log, plan, options)));
   if (StatusOr<sim::Scenario> check = sim::LoadScenarioFile(scenario_path); !check.ok()) {
+    std::error_code ignored;  // a scenario that does not load is not left behind
+    std::filesystem::remove(scenario_path, ignored);
+    std::filesystem::remove(dir + "/" + kImportedTaskLogFile, ignored);
     // Within the reader's checks this is a limit (docs/limits.md) the log
     // goes beyond, e.g. more tasks than a scenario may hold.
     return InvalidArgument("the imported scenario does not load: " + check.status().message());
