@@ -1,5 +1,7 @@
 #include "production/import_command.h"
 
+#include <cctype>
+
 #include "production/import.h"
 #include "production/replay_scenario.h"
 #include "sim/scenario.h"
@@ -28,6 +30,15 @@ StatusOr<ReadOptions> Options(const ImportArgs& args) {
 int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& err) {
   StatusOr<ReadOptions> options = Options(args);
   if (!options.ok()) return Fail(options.status(), err);
+  for (char c : args.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return Fail(InvalidArgument("--name: may hold only letters, digits, '.', '_' and '-', got \"" + args.name + "\""),
+                  err);
+    }
+  }
+  if (!args.name.empty() && (args.name[0] == '.' || args.name.size() > 100)) {
+    return Fail(InvalidArgument("--name: must not start with '.' nor be longer than 100 characters"), err);
+  }
   ReplayOptions replay{.name = args.name, .source = args.log};
   if (!args.start.empty()) {
     StatusOr<int64_t> start = ParseRfc3339(args.start);

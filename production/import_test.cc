@@ -182,3 +182,40 @@ TEST(WriteReplayScenario, SnapshotIsTheInitialState) {
 
 }  // namespace
 }  // namespace qsim::production
+
+namespace qsim::production {
+namespace {
+
+// b1 starts with image:a (a provisionable key: tasks ask for image:b) and
+// os:linux; ten minutes in it reports os:mac and image:b. The image change
+// is the replay's own provisioning; the os change is a label change.
+TEST(WriteReplayScenario, BotDimensionsOverTime) {
+  ScopedTempDir dir;
+  auto row = [](const std::string& type, const std::string& task, const std::string& time,
+                const std::string& dims) {
+    return R"({"event_type":")" + type + R"(","task_id":")" + task + R"(","time":"2024-01-01T00:)" + time +
+           R"(Z","account_id":"ci","provisionable_labels":["image:b"],"bot_id":"b1","bot_dimensions":)" + dims +
+           "}\n";
+  };
+  WriteFile(dir.Path("log.jsonl"), row("QSCHEDULER_ASSIGNED", "t1", "01:00", R"(["os:linux","image:a"])") +
+                                       row("SWARMING_COMPLETED", "t1", "02:00", "[]") +
+                                       row("QSCHEDULER_ASSIGNED", "t2", "11:00", R"(["os:mac","image:b"])") +
+                                       row("SWARMING_COMPLETED", "t2", "12:00", "[]"));
+  Warnings warnings;
+  StatusOr<ObservedLog> log = ReadTaskEventLog(dir.Path("log.jsonl"), {}, &warnings);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  ASSERT_EQ(log->bots.size(), 1u);
+  ASSERT_EQ(log->bots[0].changes.size(), 1u);
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, {.source = "log.jsonl"}, dir.Path("out"), &warnings);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const std::string scenario = qsim::testing::ReadFile(dir.Path("out/scenario.yaml"));
+  EXPECT_NE(scenario.find("    labels: [\"os:linux\"]\n"
+                          "    provisionable_labels: [\"image:a\"]\n"
+                          "    label_changes:\n"
+                          "      - {at: 11m, labels: [\"os:mac\"]}\n"),
+            std::string::npos)
+      << scenario;
+}
+
+}  // namespace
+}  // namespace qsim::production

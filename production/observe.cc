@@ -211,7 +211,8 @@ StatusOr<ObservedLog> BuildObservedLog(const std::vector<TaskEvent>& events, con
   Warn(warnings, counts.before_enqueue, "tasks with rows before their SWARMING_ENQUEUED; enqueued at their first row");
   Warn(warnings, counts.no_enqueue, "tasks without a SWARMING_ENQUEUED row; enqueued at their first row");
   Warn(warnings, counts.after_completion, "rows after their task's SWARMING_COMPLETED left out");
-  Warn(warnings, counts.dimension_changes, "changes of a bot's dimensions seen");
+  Warn(warnings, counts.dimension_changes,
+       "changes of a bot's dimensions seen (of provisionable keys: left to the replay's provisioning; others: label_changes)");
   return log;
 }
 

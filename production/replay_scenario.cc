@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
@@ -29,7 +31,8 @@ struct Row {
 
 struct Group {
   std::vector<std::string> labels;
-  std::vector<ObservedBot::DimensionChange> changes;  // times from the start
+  std::vector<std::string> provisionable;  // what the bot holds at the start
+  std::vector<ObservedBot::DimensionChange> changes;  // of `labels`, times from the start
   int64_t count = 0;
 };
 
@@ -66,7 +69,7 @@ std::string NameFrom(const std::string& pool) {
   std::string name;
   for (char c : pool) name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '-';
   if (name.empty() || name[0] == '-') name = "imported" + name;
-  return name;
+  return name.substr(0, 100);
 }
 
 // The median run of each account's exactly known runs (and of all, under "").
@@ -200,7 +203,46 @@ void PlanTasks(const ObservedLog& log, const StateSnapshot* snap, Plan* plan, Co
                    [](const Row& a, const Row& b) { return a.enqueue < b.enqueue; });
 }
 
-using GroupKey = std::pair<std::vector<std::string>, std::vector<std::pair<int64_t, std::vector<std::string>>>>;
+// A bot's dimensions split by the keys of the tasks' provisionable labels
+// ("image" of "image:android-14"): those are what provisioning changes, and
+// the replay provisions by itself, so only the rest is fixed or followed.
+struct Split {
+  std::vector<std::string> fixed, provisionable;
+  bool operator<(const Split& o) const { return std::tie(fixed, provisionable) < std::tie(o.fixed, o.provisionable); }
+};
+
+Split SplitDimensions(const std::vector<std::string>& dims, const std::set<std::string>& keys) {
+  Split s;
+  for (const std::string& d : dims) {
+    (keys.count(d.substr(0, d.find(':'))) ? s.provisionable : s.fixed).push_back(d);
+  }
+  return s;
+}
+
+std::set<std::string> ProvisionableKeys(const ObservedLog& log) {
+  std::set<std::string> keys;
+  for (const ObservedTask& t : log.tasks) {
+    for (const std::string& l : t.provisionable_labels) keys.insert(l.substr(0, l.find(':')));
+  }
+  return keys;
+}
+
+using GroupKey = std::pair<Split, std::vector<std::pair<int64_t, std::vector<std::string>>>>;
+
+GroupKey KeyOf(const ObservedBot& b, const std::set<std::string>& keys, int64_t origin) {
+  GroupKey key{SplitDimensions(b.dimensions, keys), {}};
+  for (const auto& change : b.changes) {
+    Split now = SplitDimensions(change.dimensions, keys);
+    const int64_t at = change.at_us - origin;
+    if (at <= 0) {
+      key.first = now;
+    } else {
+      const auto& before = key.second.empty() ? key.first.fixed : key.second.back().second;
+      if (now.fixed != before) key.second.emplace_back(at, now.fixed);
+    }
+  }
+  return key;
+}
 
 // Bots with the same dimensions and the same changes at the same times
 // share a group; a bot seen only in the snapshot keeps the snapshot's labels.
@@ -216,19 +258,13 @@ void PlanBots(const ObservedLog& log, const StateSnapshot* snap, Plan* plan) {
       }
     }
   }
+  const std::set<std::string> keys = ProvisionableKeys(log);
   std::map<GroupKey, int64_t> groups;
-  for (const auto& [id, b] : bots) {
-    GroupKey key{b.dimensions, {}};
-    for (const auto& change : b.changes) {
-      const int64_t at = change.at_us - plan->origin;
-      if (at <= 0) key.first = change.dimensions;
-      else key.second.emplace_back(at, change.dimensions);
-    }
-    ++groups[key];
-  }
+  for (const auto& [id, b] : bots) ++groups[KeyOf(b, keys, plan->origin)];
   for (const auto& [key, count] : groups) {
     Group g;
-    g.labels = key.first;
+    g.labels = key.first.fixed;
+    g.provisionable = key.first.provisionable;
     for (const auto& [at, dims] : key.second) g.changes.push_back({at, dims});
     g.count = count;
     plan->groups.push_back(std::move(g));
@@ -302,6 +338,7 @@ void WriteBots(std::ostringstream& o, const Plan& plan) {
     o << "  - group: bots-" << i + 1 << "\n";
     o << "    count: " << g.count << "\n";
     o << "    labels: " << List(g.labels) << "\n";
+    if (!g.provisionable.empty()) o << "    provisionable_labels: " << List(g.provisionable) << "\n";
     if (!g.changes.empty()) {
       o << "    label_changes:\n";
       for (const auto& c : g.changes) o << "      - {at: " << Dur(c.at_us) << ", labels: " << List(c.dimensions) << "}\n";
@@ -319,7 +356,9 @@ std::string ScenarioYaml(const ObservedLog& log, const Plan& plan, const ReplayO
   o << "description: " << Q("Replay of " + options.source + " from " + FormatRfc3339(plan.origin)) << "\n";
   o << "seed: 1\n";
   o << "duration: " << Dur(plan.duration) << "\n";
-  o << "sample_interval: " << Dur(plan.duration >= 2 * kHour ? kMinute : plan.duration / 60 + 1) << "\n";
+  // A minute, or for a log under two hours about 60 samples in whole seconds.
+  const int64_t sample = plan.duration >= 2 * kHour ? kMinute : std::max<int64_t>(1, plan.duration / 60 / 1000000) * 1000000;
+  o << "sample_interval: " << Dur(sample) << "\n";
   if (log.disable_preemption || log.bot_expiration_us) {
     o << "policy:\n";
     if (log.disable_preemption) o << "  disable_preemption: true\n";
@@ -409,7 +448,12 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   const std::string scenario_path = dir + "/" + kImportedScenarioFile;
   QSIM_RETURN_IF_ERROR(runfolder::WriteTextFile(scenario_path, ScenarioYaml(log, plan, options)));
   if (StatusOr<sim::Scenario> check = sim::LoadScenarioFile(scenario_path); !check.ok()) {
-    return Internal("the imported scenario does not load: " + check.status().message());
+    std::error_code ignored;  // a scenario that does not load is not left behind
+    std::filesystem::remove(scenario_path, ignored);
+    std::filesystem::remove(dir + "/" + kImportedTaskLogFile, ignored);
+    // Within the reader's checks this is a limit (docs/limits.md) the log
+    // goes beyond, e.g. more tasks than a scenario may hold.
+    return InvalidArgument("the imported scenario does not load: " + check.status().message());
   }
   ReplaySummary s{plan.origin, plan.duration, static_cast<int64_t>(plan.rows.size()), plan.exact, plan.bots,
                   static_cast<int64_t>(plan.groups.size()), static_cast<int64_t>(plan.accounts.size())};

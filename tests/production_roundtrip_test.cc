@@ -131,13 +131,20 @@ void Import(const std::string& run_dir, const std::string& config, const std::st
 // completion.
 std::map<std::string, int64_t> RunsFromEventsCsv(const std::string& path) {
   std::map<std::string, int64_t> assigned, runs;
-  for (const auto& e : ReadCsv(path)) {
-    const std::string& type = e.at("type");
-    const std::string& task = e.at("task");
+  StatusOr<runfolder::CsvReader> r = runfolder::CsvReader::Open(path);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  if (!r.ok()) return runs;
+  const int time = r->Column("time_s"), type_column = r->Column("type"), task_column = r->Column("task");
+  for (;;) {
+    StatusOr<bool> more = r->Next();
+    EXPECT_TRUE(more.ok());
+    if (!more.ok() || !*more) break;
+    const std::string& type = r->row()[type_column];
+    const std::string& task = r->row()[task_column];
     if (runs.count(task)) continue;
-    if (type == "ASSIGNED") assigned[task] = Micros(e.at("time_s"));
+    if (type == "ASSIGNED") assigned[task] = Micros(r->row()[time]);
     else if (type == "ENQUEUED" || type == "PREEMPTED" || type == "UNASSIGNED") assigned.erase(task);
-    else if (type == "COMPLETED" && assigned.count(task)) runs[task] = Micros(e.at("time_s")) - assigned[task];
+    else if (type == "COMPLETED" && assigned.count(task)) runs[task] = Micros(r->row()[time]) - assigned[task];
   }
   return runs;
 }
@@ -155,6 +162,8 @@ struct Case {
   bool compare_waits = true;
   int min_same_percent = 0;  // 0: check 4 is not made
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.scenario; }
 
 class RoundTrip : public ::testing::TestWithParam<Case> {};
 

@@ -32,6 +32,8 @@ std::string AccountProblem(const std::string& id) {
     }
   }
   if (!id.empty() && id[0] == '.') return "\"" + id + "\" must not start with '.'";
+  if (id.find("..") != std::string::npos) return "\"" + id + "\" must not contain \"..\"";
+  if (id.size() > 100) return "is longer than 100 characters (a scenario's names)";
   return "";
 }
 
