@@ -326,6 +326,8 @@ void AddFit(CLI::App& app, int& status) {
   cmd->add_option("--out", args->fit.out, "The scenario file to write (.yaml)")->required();
   cmd->add_option("--config", args->fit.config, "SchedulerConfig (protobuf JSON or text) for the accounts");
   cmd->add_option("--pool", args->fit.pool, "Keep only this scheduler_id's rows");
+  cmd->add_option("--snapshot", args->fit.snapshot,
+                  "State snapshot (protobuf JSON or text): its workers join the fleet (a log names only busy bots)");
   cmd->add_option("--name", args->fit.options.name, "The scenario's name")->capture_default_str();
   cmd->add_option("--durations", args->durations, "auto (lognormal if it fits, else empirical), lognormal or empirical")
       ->check(CLI::IsMember({"auto", "lognormal", "empirical"}))

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <ostream>
 
 #include "production/calibrate.h"
@@ -47,9 +49,38 @@ StatusOr<ObservedLog> ReadObservedLog(const std::string& path, const std::string
   return log;
 }
 
+int AddSnapshotWorkers(const StateSnapshot& snapshot, ObservedLog* log) {
+  std::set<std::string> known;
+  for (const ObservedBot& b : log->bots) known.insert(b.id);
+  int added = 0;
+  for (const auto* workers : {&snapshot.idle_workers(), &snapshot.running_workers()}) {
+    for (const StateSnapshot::Worker& w : *workers) {
+      if (!known.insert(w.bot_id()).second) continue;
+      ObservedBot bot;
+      bot.id = w.bot_id();
+      bot.dimensions.assign(w.labels().begin(), w.labels().end());
+      bot.first_seen_us = log->start_us;
+      bot.last_seen_us = log->end_us;
+      log->bots.push_back(std::move(bot));
+      ++added;
+    }
+  }
+  std::sort(log->bots.begin(), log->bots.end(), [](const ObservedBot& a, const ObservedBot& b) { return a.id < b.id; });
+  return added;
+}
+
 int FitCommand(const FitArgs& args, std::ostream& out, std::ostream& err) {
   StatusOr<ObservedLog> log = ReadObservedLog(args.log, args.config, args.pool, err);
   if (!log.ok()) return Fail(log.status(), err);
+  if (!args.snapshot.empty()) {
+    if (IsDirectory(args.log)) {
+      return Fail(InvalidArgument("--snapshot: " + args.log + " is a run folder, which holds its own fleet"), err);
+    }
+    StatusOr<StateSnapshot> snapshot = ReadStateSnapshot(args.snapshot);
+    if (!snapshot.ok()) return Fail(snapshot.status(), err);
+    int added = AddSnapshotWorkers(*snapshot, &*log);
+    err << args.snapshot << ": " << added << " workers the log does not name added to the fleet\n";
+  }
   StatusOr<Fit> fit = FitScenario(*log, args.log, args.options);
   if (!fit.ok()) return Fail(fit.status(), err);
   std::string text = FitScenarioYaml(*fit, args.log);

@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "production/fit.h"
 #include "production/observed.h"
+#include "proto/production.pb.h"
 
 namespace qsim::production {
 
@@ -26,10 +27,17 @@ struct FitArgs {
   std::string out;     // the scenario file to write
   std::string config;  // optional SchedulerConfig
   std::string pool;    // optional scheduler_id
+  // Optional StateSnapshot: its idle and running workers join the fleet
+  // (a log names only the bots that took a task).
+  std::string snapshot;
   FitOptions options;
   bool quiet = false;  // no table on stdout
 };
 int FitCommand(const FitArgs& args, std::ostream& out, std::ostream& err);
+
+// Adds the snapshot's workers the log does not name to `log->bots`, present
+// for the whole log (kept sorted by id); returns how many were added.
+int AddSnapshotWorkers(const StateSnapshot& snapshot, ObservedLog* log);
 
 struct CalibrateArgs {
   std::string log;

@@ -314,5 +314,26 @@ TEST(FitCommand, WritesTheSameBytesOnRerunAndTheScenarioRuns) {
   EXPECT_TRUE(sim::RunScenario(*fitted, 2, options).ok());
 }
 
+TEST(FitCommand, SnapshotWorkersJoinTheFleet) {
+  ObservedLog log = SmallLog();
+  StateSnapshot snapshot;
+  StateSnapshot::Worker* known = snapshot.add_idle_workers();  // named by the log already
+  known->set_bot_id("b1");
+  known->add_labels("os:linux");
+  for (const char* id : {"z2", "a0"}) {  // never took a task
+    StateSnapshot::Worker* w = snapshot.add_idle_workers();
+    w->set_bot_id(id);
+    w->add_labels("pool:ci");
+    w->add_labels("os:linux");
+  }
+  EXPECT_EQ(AddSnapshotWorkers(snapshot, &log), 2);
+  ASSERT_EQ(log.bots.size(), 6u);
+  EXPECT_EQ(log.bots.front().id, "a0");  // still by id
+  EXPECT_EQ(log.bots.front().first_seen_us, log.start_us);
+  StatusOr<Fit> fit = FitScenario(log, "small.jsonl", FitOptions{});
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_EQ(fit->scenario.bots[0].count, 5);  // b1, b2, b3 and the two idle ones
+}
+
 }  // namespace
 }  // namespace qsim::production
