@@ -103,6 +103,12 @@ std::string ConfigJson(const sim::Scenario& s) {
   return json;
 }
 
+ReplayOptions Source(const std::string& source) {
+  ReplayOptions options;
+  options.source = source;
+  return options;
+}
+
 // Runs `scenario` into `dir` with events.csv and taskevents.jsonl.
 void RunWithTaskEvents(const std::string& scenario_path, const std::string& dir) {
   StatusOr<sim::Scenario> s = sim::LoadScenarioFile(scenario_path);
@@ -122,7 +128,7 @@ void Import(const std::string& run_dir, const std::string& config, const std::st
   StatusOr<SchedulerConfig> c = ReadSchedulerConfig(config);
   ASSERT_TRUE(c.ok()) << c.status().message();
   MergeSchedulerConfig(*c, &*log, &warnings);
-  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, {.source = "taskevents.jsonl"}, out, &warnings);
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, Source("taskevents.jsonl"), out, &warnings);
   ASSERT_TRUE(s.ok()) << s.status().message();
 }
 
