@@ -139,7 +139,9 @@ StatusOr<SchedulerConfig> ReadSchedulerConfig(const std::string& path) {
   if (Status s = ParseConfigLike(path, *text, &config); !s.ok()) return s;
   for (const auto& [id, account] : config.account_configs()) {
     const std::string field = "field \"account_configs[\"" + id + "\"]";
-    if (account.charge_rate_size() > 5) return InvalidArgument(path + ": " + field + ".charge_rate\": more than 5 values");
+    if (account.charge_rate_size() > 5) {
+      return InvalidArgument(path + ": " + field + ".charge_rate\": more than 5 values");
+    }
     for (float r : account.charge_rate()) {
       if (!(r >= 0)) return InvalidArgument(path + ": " + field + ".charge_rate\": a rate below 0");
     }

@@ -39,7 +39,9 @@ int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& er
   if (!args.name.empty() && (args.name[0] == '.' || args.name.size() > 100)) {
     return Fail(InvalidArgument("--name: must not start with '.' nor be longer than 100 characters"), err);
   }
-  ReplayOptions replay{.name = args.name, .source = args.log};
+  ReplayOptions replay;
+  replay.name = args.name;
+  replay.source = args.log;
   if (!args.start.empty()) {
     StatusOr<int64_t> start = ParseRfc3339(args.start);
     if (!start.ok()) return Fail(start.status().WithContext("--start"), err);

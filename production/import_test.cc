@@ -12,6 +12,12 @@ namespace {
 using qsim::testing::ScopedTempDir;
 using qsim::testing::WriteFile;
 
+ReplayOptions Source(const std::string& source) {
+  ReplayOptions options;
+  options.source = source;
+  return options;
+}
+
 constexpr const char* kLog =
     R"({"event_type":"SWARMING_ENQUEUED","scheduler_id":"pool","task_id":"t1","time":"2024-01-01T00:00:10Z","base_labels":["os:linux"],"account_id":"ci","enqueued_details":{"tags":["a:b"]}}
 {"event_type":"QSCHEDULER_ASSIGNED","scheduler_id":"pool","task_id":"t1","time":"2024-01-01T00:00:12.5Z","account_id":"ci","bot_id":"b1","bot_dimensions":["os:linux"],"assigned_details":{"priority":0}}
@@ -166,7 +172,7 @@ TEST(WriteReplayScenario, SnapshotIsTheInitialState) {
   ASSERT_TRUE(log.ok()) << log.status().message();
   StatusOr<StateSnapshot> snap = ReadStateSnapshot(dir.Path("snap.txtpb"));
   ASSERT_TRUE(snap.ok()) << snap.status().message();
-  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, &*snap, {.source = "log.jsonl"}, dir.Path("out"), &warnings);
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, &*snap, Source("log.jsonl"), dir.Path("out"), &warnings);
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->start_us, 1704067200000000);
   EXPECT_EQ(s->bots, 3);
@@ -206,7 +212,7 @@ TEST(WriteReplayScenario, BotDimensionsOverTime) {
   ASSERT_TRUE(log.ok()) << log.status().message();
   ASSERT_EQ(log->bots.size(), 1u);
   ASSERT_EQ(log->bots[0].changes.size(), 1u);
-  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, {.source = "log.jsonl"}, dir.Path("out"), &warnings);
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, Source("log.jsonl"), dir.Path("out"), &warnings);
   ASSERT_TRUE(s.ok()) << s.status().message();
   const std::string scenario = qsim::testing::ReadFile(dir.Path("out/scenario.yaml"));
   EXPECT_NE(scenario.find("    labels: [\"os:linux\"]\n"

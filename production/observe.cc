@@ -142,7 +142,10 @@ ObservedLog Follower::Finish() {
     return a.enqueue_us < b.enqueue_us;  // ties stay by id (the map's order)
   });
   for (auto& [id, bot] : bots_) log.bots.push_back(std::move(bot));
-  for (const std::string& id : accounts_) log.accounts.push_back(ObservedAccount{.id = id});
+  for (const std::string& id : accounts_) {
+    log.accounts.emplace_back();
+    log.accounts.back().id = id;
+  }
   return log;
 }
 
@@ -207,12 +210,14 @@ StatusOr<ObservedLog> BuildObservedLog(const std::vector<TaskEvent>& events, con
   Warn(warnings, other_pools, "rows of other pools (scheduler_id) left out");
   Warn(warnings, counts.duplicates, "rows identical to an earlier row dropped (duplicates)");
   Warn(warnings, counts.out_of_order, "rows earlier than a row before them in the file; all rows ordered by time");
-  Warn(warnings, counts.second_enqueue, "repeated SWARMING_ENQUEUED rows (a task back in the queue; its first one is its arrival)");
+  Warn(warnings, counts.second_enqueue,
+       "repeated SWARMING_ENQUEUED rows (a task back in the queue; its first one is its arrival)");
   Warn(warnings, counts.before_enqueue, "tasks with rows before their SWARMING_ENQUEUED; enqueued at their first row");
   Warn(warnings, counts.no_enqueue, "tasks without a SWARMING_ENQUEUED row; enqueued at their first row");
   Warn(warnings, counts.after_completion, "rows after their task's SWARMING_COMPLETED left out");
   Warn(warnings, counts.dimension_changes,
-       "changes of a bot's dimensions seen (of provisionable keys: left to the replay's provisioning; others: label_changes)");
+       "changes of a bot's dimensions seen (of provisionable keys: left to the replay's provisioning; "
+       "others: label_changes)");
   return log;
 }
 

@@ -291,7 +291,8 @@ std::string List(const std::vector<std::string>& v) {
 
 std::string Num(double v, bool single) {
   char buf[32];
-  auto r = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v)) : std::to_chars(buf, buf + sizeof buf, v);
+  auto r = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                  : std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 
@@ -341,7 +342,9 @@ void WriteBots(std::ostringstream& o, const Plan& plan) {
     if (!g.provisionable.empty()) o << "    provisionable_labels: " << List(g.provisionable) << "\n";
     if (!g.changes.empty()) {
       o << "    label_changes:\n";
-      for (const auto& c : g.changes) o << "      - {at: " << Dur(c.at_us) << ", labels: " << List(c.dimensions) << "}\n";
+      for (const auto& c : g.changes) {
+        o << "      - {at: " << Dur(c.at_us) << ", labels: " << List(c.dimensions) << "}\n";
+      }
     }
   }
 }
@@ -357,7 +360,8 @@ std::string ScenarioYaml(const ObservedLog& log, const Plan& plan, const ReplayO
   o << "seed: 1\n";
   o << "duration: " << Dur(plan.duration) << "\n";
   // A minute, or for a log under two hours about 60 samples in whole seconds.
-  const int64_t sample = plan.duration >= 2 * kHour ? kMinute : std::max<int64_t>(1, plan.duration / 60 / 1000000) * 1000000;
+  const int64_t sample =
+      plan.duration >= 2 * kHour ? kMinute : std::max<int64_t>(1, plan.duration / 60 / 1000000) * 1000000;
   o << "sample_interval: " << Dur(sample) << "\n";
   if (log.disable_preemption || log.bot_expiration_us) {
     o << "policy:\n";
@@ -423,24 +427,33 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   plan.origin = options.start_us ? *options.start_us
                 : snapshot != nullptr ? Micros(snapshot->time())
                                       : FloorDiv(log.start_us, kHour) * kHour;
-  if (log.end_us < plan.origin) return InvalidArgument("the start " + FormatRfc3339(plan.origin) + " is after the log's last row");
+  if (log.end_us < plan.origin) {
+    return InvalidArgument("the start " + FormatRfc3339(plan.origin) + " is after the log's last row");
+  }
   // Whole minutes, rounded up: a run that ended on the minute keeps its length.
   plan.duration = std::max<int64_t>(1, FloorDiv(log.end_us - plan.origin + kMinute - 1, kMinute)) * kMinute;
   Counts counts;
   PlanTasks(log, snapshot, &plan, &counts);
   PlanBots(log, snapshot, &plan);
   if (plan.rows.empty()) return InvalidArgument("no task of the log is left to replay");
-  if (plan.groups.empty()) return InvalidArgument("the log names no bot (no QSCHEDULER_ASSIGNED row): no fleet to replay on");
+  if (plan.groups.empty()) {
+    return InvalidArgument("the log names no bot (no QSCHEDULER_ASSIGNED row): no fleet to replay on");
+  }
   plan.accounts = log.accounts;
   std::set<std::string> named;
   for (const ObservedAccount& a : plan.accounts) named.insert(a.id);
   for (const Row& r : plan.rows) {
-    if (named.insert(r.account).second) plan.accounts.push_back(ObservedAccount{.id = r.account});
+    if (named.insert(r.account).second) {
+      plan.accounts.emplace_back();
+      plan.accounts.back().id = r.account;
+    }
   }
   std::sort(plan.accounts.begin(), plan.accounts.end(),
             [](const ObservedAccount& a, const ObservedAccount& b) { return a.id < b.id; });
   if (snapshot != nullptr) {
-    for (const auto& [id, b] : snapshot->account_balances()) plan.balances[id].assign(b.value().begin(), b.value().end());
+    for (const auto& [id, b] : snapshot->account_balances()) {
+      plan.balances[id].assign(b.value().begin(), b.value().end());
+    }
   }
   WarnApproximations(counts, plan, log, warnings);
   QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(dir));

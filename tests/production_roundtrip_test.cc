@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -103,6 +104,12 @@ std::string ConfigJson(const sim::Scenario& s) {
   return json;
 }
 
+ReplayOptions Source(const std::string& source) {
+  ReplayOptions options;
+  options.source = source;
+  return options;
+}
+
 // Runs `scenario` into `dir` with events.csv and taskevents.jsonl.
 void RunWithTaskEvents(const std::string& scenario_path, const std::string& dir) {
   StatusOr<sim::Scenario> s = sim::LoadScenarioFile(scenario_path);
@@ -122,7 +129,7 @@ void Import(const std::string& run_dir, const std::string& config, const std::st
   StatusOr<SchedulerConfig> c = ReadSchedulerConfig(config);
   ASSERT_TRUE(c.ok()) << c.status().message();
   MergeSchedulerConfig(*c, &*log, &warnings);
-  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, {.source = "taskevents.jsonl"}, out, &warnings);
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*log, nullptr, Source("taskevents.jsonl"), out, &warnings);
   ASSERT_TRUE(s.ok()) << s.status().message();
 }
 
@@ -210,6 +217,8 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
   for (const auto& [account, waits] : before) {
     ASSERT_GE(waits.size(), 50u) << account;
     Ks ks = KsTest(waits, after[account]);
+    std::cout << c.scenario << " " << account << ": KS D " << ks.d << ", p " << ks.p << " over " << waits.size()
+              << " and " << after[account].size() << " waits\n";
     EXPECT_GE(ks.p, 0.01) << account << ": KS D " << ks.d << " over " << waits.size() << " and "
                           << after[account].size() << " waits";
     EXPECT_LT(ks.d, 0.1) << account;
@@ -221,6 +230,7 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
   ASSERT_EQ(again.size(), log.size());
   size_t same = 0;
   for (size_t i = 0; i < log.size(); ++i) same += log[i] == again[i] ? 1 : 0;
+  std::cout << c.scenario << ": " << same << " of " << log.size() << " task-log rows identical after a second import\n";
   EXPECT_GE(same * 100, log.size() * c.min_same_percent) << same << " of " << log.size() << " rows identical";
 }
 
