@@ -134,7 +134,8 @@ StatusOr<Calibration> Calibrate(const ObservedLog& log, const std::string& log_n
     if (!observed.accounts.count(a) || a == "*") {
       std::string known;
       for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-      return InvalidArgument("--accounts: account \"" + a + "\" has no task in " + log_name + " (it has: " + known + ")");
+      return InvalidArgument("--accounts: account \"" + a + "\" has no task in " + log_name + " (it has: " + known +
+                             ")");
     }
   }
   Calibration c;

@@ -30,7 +30,9 @@ ObservedLog Log(int64_t wait_scale) {
   ObservedLog log;
   log.start_us = 0;
   log.end_us = 10000000000LL;
-  for (int i = 0; i < 100; ++i) log.tasks.push_back(Task("a" + std::to_string(i), "ci", i, i * wait_scale, i % 10 == 0));
+  for (int i = 0; i < 100; ++i) {
+    log.tasks.push_back(Task("a" + std::to_string(i), "ci", i, i * wait_scale, i % 10 == 0));
+  }
   log.tasks.push_back(Task("never", "ci", 5, std::nullopt));
   for (int i = 0; i < 10; ++i) log.tasks.push_back(Task("b" + std::to_string(i), "web", i, 1));
   log.bots = {{"b1", {"os:linux"}, 0, 10000000000LL}};

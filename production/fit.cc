@@ -190,7 +190,8 @@ void AccountWorkloads(const std::string& account, const std::vector<const Observ
   std::map<LabelKey, std::vector<const ObservedTask*>> by_labels;
   for (const ObservedTask* t : tasks) by_labels[KeyOf(*t)].push_back(t);
   std::vector<std::pair<LabelKey, std::vector<const ObservedTask*>>> sets(by_labels.begin(), by_labels.end());
-  std::stable_sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  std::stable_sort(sets.begin(), sets.end(),
+                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
   // Each burst to the label set most common among the tasks inside it.
   std::vector<std::vector<sim::Burst>> bursts(sets.size());
   std::vector<int64_t> burst_tasks(sets.size(), 0);

@@ -128,7 +128,8 @@ Check WeeklyProfile(const ArrivalSpec& a, const std::string& path) {
   for (const auto& [key, values] : lists) {
     size_t want = values == &a.hour_factors ? 24 : 7;
     if (!values->empty() && values->size() != want) {
-      return At(Join(path, key), "must hold " + std::to_string(want) + " values, got " + std::to_string(values->size()));
+      return At(Join(path, key),
+                "must hold " + std::to_string(want) + " values, got " + std::to_string(values->size()));
     }
     for (size_t i = 0; i < values->size(); ++i) {
       if (Check c = NumberBetween(Index(Join(path, key), i), (*values)[i], 0, 1000)) return c;
