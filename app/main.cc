@@ -19,6 +19,8 @@
 #include "app/stop_signals.h"
 #include "app/version.h"
 #include "bench/bench_commands.h"
+#include "production/commands.h"
+#include "production/import_command.h"
 #include "replay/replay.h"
 #include "reports/check.h"
 #include "reports/compare.h"
@@ -57,6 +59,22 @@ void AddReplay(CLI::App& app, int& status) {
   cmd->callback([args, &status] { status = RunReplayCommand(args->files, args->verbose, std::cout, std::cerr); });
 }
 
+void AddImport(CLI::App& app, int& status) {
+  auto args = std::make_shared<production::ImportArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "import", "Turn a production TaskEvent log (BigQuery NDJSON or binary EventList) into a replay scenario");
+  cmd->add_option("log", args->log, "TaskEvent log (.jsonl NDJSON, or a binary EventList)")->required();
+  cmd->add_option("--out", args->out_dir, "Folder for scenario.yaml and tasklog.csv")->required();
+  cmd->add_option("--snapshot", args->snapshot, "State snapshot (protobuf JSON or text): the initial state");
+  cmd->add_option("--config", args->config, "SchedulerConfig (protobuf JSON or text): the accounts and policy");
+  cmd->add_option("--format", args->format, "auto, jsonl or binary")->capture_default_str();
+  cmd->add_option("--scheduler-id", args->scheduler_id, "The pool to import from a log of several");
+  cmd->add_option("--name", args->name, "The scenario's name (default: from the pool's id)");
+  cmd->add_option("--start", args->start,
+                  "Simulated time 0, RFC 3339 (default: the snapshot's time, else the first row's hour)");
+  cmd->callback([args, &status] { status = production::RunImportCommand(*args, std::cout, std::cerr); });
+}
+
 void AddBench(CLI::App& app, int& status) {
   CLI::App* bench = app.add_subcommand("bench", "Time the scheduler on the reference profiler's workloads");
   bench->require_subcommand(1);
@@ -86,7 +104,9 @@ void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& st
                   "Refuse a run estimated to need more memory, e.g. 8GiB; 0 = no limit (default: 4GiB)");
   cmd->add_option("--out", args->run.out_dir, "Run folder (default: runs/<name>-seed<N>)");
   cmd->add_flag("--quiet", args->run.quiet, "No summary on stdout, no progress line");
-  cmd->add_option("--outputs", args->run.outputs, "Comma list of tasks,summary,waits,timeseries,events (tasks, summary, waits always written)");
+  cmd->add_option("--outputs", args->run.outputs,
+                  "Comma list of tasks,summary,waits,timeseries,events,taskevents (tasks, summary, waits always "
+                  "written)");
   cmd->add_flag("--no-report", args->no_report, "Do not write report.html");
   cmd->callback([args, seed, command_line, &status] {
     sim::RunArgs run = args->run;
@@ -316,6 +336,80 @@ void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
   });
 }
 
+std::vector<std::string> SplitCommas(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+void AddFit(CLI::App& app, int& status) {
+  struct Args {
+    production::FitArgs fit;
+    std::string durations = "auto";
+    int burst_minutes = 5;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("fit", "Fit a generative scenario to a TaskEvent log or a run folder");
+  cmd->add_option("log", args->fit.log, "TaskEvent log (.jsonl NDJSON or binary EventList), or a run folder")
+      ->required();
+  cmd->add_option("--out", args->fit.out, "The scenario file to write (.yaml)")->required();
+  cmd->add_option("--config", args->fit.config, "SchedulerConfig (protobuf JSON or text) for the accounts");
+  cmd->add_option("--pool", args->fit.pool, "Keep only this scheduler_id's rows");
+  cmd->add_option("--snapshot", args->fit.snapshot,
+                  "State snapshot (protobuf JSON or text): its workers join the fleet (a log names only busy bots)");
+  cmd->add_option("--name", args->fit.options.name, "The scenario's name")->capture_default_str();
+  cmd->add_option("--durations", args->durations, "auto (lognormal if it fits, else empirical), lognormal or empirical")
+      ->check(CLI::IsMember({"auto", "lognormal", "empirical"}))
+      ->capture_default_str();
+  cmd->add_option("--burst-minutes", args->burst_minutes, "Width of the bins bursts are found in; divides 60")
+      ->check(CLI::IsMember({1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60}))
+      ->capture_default_str();
+  cmd->add_option("--empirical-points", args->fit.options.empirical_points,
+                  "Values kept of an empirical duration distribution (evenly spaced quantiles)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--min-burst", args->fit.options.min_burst, "Fewest tasks above the expected rate that make a burst")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_flag("--quiet", args->fit.quiet, "No table on stdout");
+  cmd->callback([args, &status] {
+    production::FitArgs fit = args->fit;
+    fit.options.burst_bin = Minutes(args->burst_minutes);
+    fit.options.durations = args->durations == "lognormal"   ? production::FitOptions::Durations::kLognormal
+                            : args->durations == "empirical" ? production::FitOptions::Durations::kEmpirical
+                                                             : production::FitOptions::Durations::kAuto;
+    status = production::FitCommand(fit, std::cout, std::cerr);
+  });
+}
+
+void AddCalibrate(CLI::App& app, int& status) {
+  struct Args {
+    production::CalibrateArgs calibrate;
+    std::string accounts;
+    double max_ks = -1;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("calibrate", "Compare simulated runs with a TaskEvent log, per account");
+  cmd->add_option("log", args->calibrate.log, "TaskEvent log (.jsonl NDJSON or binary EventList), or a run folder")
+      ->required();
+  cmd->add_option("run_dirs", args->calibrate.run_dirs, "Run folders of the scenario to check (seeds)")->required();
+  cmd->add_option("--config", args->calibrate.config, "SchedulerConfig (protobuf JSON or text) for the accounts");
+  cmd->add_option("--pool", args->calibrate.pool, "Keep only this scheduler_id's rows");
+  cmd->add_option("--accounts", args->accounts, "Comma list: only these accounts (no fleet row then)");
+  cmd->add_option("--html", args->calibrate.html, "The HTML page to write")->capture_default_str();
+  CLI::Option* max_ks = cmd->add_option("--max-ks", args->max_ks, "Exit 1 when an account's KS distance is above this")
+                            ->check(CLI::Range(0.0, 1.0));
+  cmd->callback([args, max_ks, &status] {
+    production::CalibrateArgs calibrate = args->calibrate;
+    calibrate.accounts = SplitCommas(args->accounts);
+    if (*max_ks) calibrate.max_ks = args->max_ks;
+    status = production::CalibrateCommand(calibrate, std::cout, std::cerr);
+  });
+}
+
 // The first argument when it looks like a command but names none of `app`'s
 // subcommands ("" otherwise): CLI11's own message would not name it.
 std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
@@ -350,7 +444,10 @@ int Main(int argc, char** argv) {
   AddMerge(app, status);
   AddCheck(app, runner, status);
   AddReplay(app, status);
+  AddImport(app, status);
   AddBench(app, status);
+  AddFit(app, status);
+  AddCalibrate(app, status);
 
   if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
     std::cerr << "qsim: unknown command \"" << unknown << "\"; see qsim --help\n";

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qsim::production {
@@ -24,6 +25,12 @@ struct ObservedTask {
   // empty when the task never completed within the log.
   std::optional<int64_t> run_us;
   int preemptions = 0;  // QSCHEDULER_PREEMPTED events naming it as the victim
+  // Added for import (issue 15, items 1 and 2).
+  std::vector<std::string> tags;              // from SWARMING_ENQUEUED
+  int assignments = 0;                        // QSCHEDULER_ASSIGNED events naming it
+  std::optional<int64_t> last_assigned_us;    // the start of its last run
+  std::string last_bot;                       // the bot of its last run ("" if never assigned)
+  bool enqueue_seen = true;  // false: no SWARMING_ENQUEUED; enqueue_us is its first row
 };
 
 struct ObservedBot {
@@ -31,6 +38,13 @@ struct ObservedBot {
   std::vector<std::string> dimensions;
   int64_t first_seen_us = 0;
   int64_t last_seen_us = 0;
+  // Added for import: the dimensions a bot reported later, when they
+  // differ from the ones before (`dimensions` holds the first set).
+  struct DimensionChange {
+    int64_t at_us = 0;
+    std::vector<std::string> dimensions;
+  };
+  std::vector<DimensionChange> changes;
 };
 
 struct ObservedAccount {
@@ -40,6 +54,8 @@ struct ObservedAccount {
   int max_fanout = 0;  // 0: unlimited
   bool disable_free_tasks = false;
   bool from_config = false;  // false: inferred from the log (with a warning)
+  // Added for import: the config's per-label task limits (prefix -> limit).
+  std::vector<std::pair<std::string, int>> per_label_task_limits;
 };
 
 struct ObservedLog {
@@ -48,6 +64,11 @@ struct ObservedLog {
   std::vector<ObservedTask> tasks;        // by enqueue time, then id
   std::vector<ObservedBot> bots;          // by id
   std::vector<ObservedAccount> accounts;  // by id
+  // Added for import.
+  std::string scheduler_id;  // the first row's (a log of several pools is refused)
+  int64_t events = 0;        // rows used
+  bool disable_preemption = false;               // from a config
+  std::optional<int64_t> bot_expiration_us;      // from a config
 };
 
 }  // namespace qsim::production

@@ -167,4 +167,39 @@ double SmallestTwoSidedP(int n) {
   return std::min(1.0, std::ldexp(2.0, -n));
 }
 
+double KsTwoSampleDistance(std::vector<double> a, std::vector<double> b) {
+  assert(!a.empty() && !b.empty());
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
+  size_t i = 0, j = 0;
+  double d = 0;
+  while (i < a.size() && j < b.size()) {
+    // Step past every copy of the smaller value in both samples, then compare.
+    double x = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] == x) ++i;
+    while (j < b.size() && b[j] == x) ++j;
+    d = std::max(d, std::fabs(static_cast<double>(i) / na - static_cast<double>(j) / nb));
+  }
+  // Past the end of one sample the gap only shrinks towards 0.
+  return d;
+}
+
+double KsDistanceToCdf(std::vector<double> sample, const std::function<double(double)>& cdf) {
+  assert(!sample.empty());
+  std::sort(sample.begin(), sample.end());
+  const double n = static_cast<double>(sample.size());
+  double d = 0;
+  for (size_t i = 0; i < sample.size(); ++i) {
+    double f = cdf(sample[i]);
+    d = std::max({d, static_cast<double>(i + 1) / n - f, f - static_cast<double>(i) / n});
+  }
+  return d;
+}
+
+double LognormalCdf(double x, double mu, double sigma) {
+  if (!(x > 0)) return 0;
+  return 0.5 * std::erfc(-(std::log(x) - mu) / (sigma * std::sqrt(2.0)));
+}
+
 }  // namespace qsim::reports::stats

@@ -7,6 +7,7 @@
 // control the family-wise error across metrics with Holm-Bonferroni.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -85,5 +86,23 @@ std::vector<double> HolmAdjust(const std::vector<double>& p_values);
 // raise it (fewer non-zero pairs); ties do not (one sign is still the single
 // most extreme pattern).
 double SmallestTwoSidedP(int n);
+
+// The two-sample Kolmogorov-Smirnov distance: the largest gap between the
+// empirical CDFs of `a` and `b`, sup_x |F_a(x) - F_b(x)|, in [0, 1]. Ties
+// (within or across samples) are handled by comparing the CDFs after every
+// copy of a value, so equal samples give 0. Against SciPy 1.10
+// (tests/stats_oracle): scipy.stats.ks_2samp(a, b).statistic.
+// REQUIRES: both non-empty, no NaN.
+double KsTwoSampleDistance(std::vector<double> a, std::vector<double> b);
+
+// The one-sample Kolmogorov-Smirnov distance of `sample` to the continuous
+// CDF `cdf`: max over the sorted x_(i) of max(i/n - cdf(x_(i)),
+// cdf(x_(i)) - (i-1)/n). Against SciPy 1.10: scipy.stats.kstest(sample,
+// cdf).statistic. REQUIRES: !sample.empty(), no NaN.
+double KsDistanceToCdf(std::vector<double> sample, const std::function<double(double)>& cdf);
+
+// The CDF of the lognormal distribution with parameters mu and sigma of the
+// underlying normal at x (0 for x <= 0). REQUIRES: sigma > 0.
+double LognormalCdf(double x, double mu, double sigma);
 
 }  // namespace qsim::reports::stats

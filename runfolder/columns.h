@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 
 namespace qsim::runfolder {
@@ -15,6 +16,12 @@ inline constexpr std::string_view kEventsFile = "events.csv";
 inline constexpr std::string_view kWaitsFile = "waits.csv";
 inline constexpr std::string_view kResolvedScenarioFile = "scenario.resolved.yaml";
 inline constexpr std::string_view kReportFile = "report.html";
+// Written only with `--outputs taskevents`: production TaskEvent rows as
+// newline-delimited JSON (proto/production.proto), not CSV.
+inline constexpr std::string_view kTaskEventsFile = "taskevents.jsonl";
+// taskevents.jsonl writes simulated time 0 as 2024-01-01T00:00:00Z (a
+// Monday, midnight UTC), so hour-of-day and weekday read naturally.
+inline constexpr int64_t kTaskEventsEpochUs = 1704067200LL * 1000000;
 
 // The reasons a task waits, in the order of every file that lists them
 // (docs/waits.md defines each).

@@ -23,6 +23,7 @@ constexpr double kMemoryPerTask = 1024;
 constexpr double kMemoryPerBot = 2048;
 constexpr double kTaskRowBytes = 200;  // with the nine wait-reason columns
 constexpr double kEventRowBytes = 70;
+constexpr double kTaskEventRowBytes = 600;  // a taskevents.jsonl row: every field, lists of labels and balances
 constexpr double kEventRowsPerTask = 5;
 constexpr double kTimeseriesRowBytes = 32;
 
@@ -40,6 +41,13 @@ int64_t Clamp(double v) {
   return v >= 9e18 ? INT64_MAX : static_cast<int64_t>(std::ceil(v));
 }
 
+// The largest factor of a weekly profile's list; 1 for an empty (flat) one.
+double MaxFactor(const std::vector<double>& factors) {
+  double m = factors.empty() ? 1.0 : 0.0;
+  for (double f : factors) m = std::max(m, f);
+  return m;
+}
+
 // Tasks a workload brings, at the upper end: the mean plus six standard
 // deviations for random arrivals.
 double WorkloadTasks(const WorkloadSpec& w, Duration duration) {
@@ -48,7 +56,8 @@ double WorkloadTasks(const WorkloadSpec& w, Duration duration) {
   switch (a.kind) {
     case ArrivalSpec::Kind::kPoisson:
     case ArrivalSpec::Kind::kSchedule: {
-      double mean = a.rate_per_hour * hours * (1 + a.diurnal_amplitude);
+      double mean = a.rate_per_hour * hours * (1 + a.diurnal_amplitude) * MaxFactor(a.hour_factors) *
+                    MaxFactor(a.weekday_factors);
       double n = mean + 6 * std::sqrt(mean);
       for (const Burst& b : a.bursts) n += static_cast<double>(b.count);
       return n;
@@ -126,6 +135,7 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
 
   double output = 4096 + kTaskRowBytes * tasks;
   if (outputs.events) output += kEventRowBytes * kEventRowsPerTask * tasks;
+  if (outputs.taskevents) output += kTaskEventRowBytes * kEventRowsPerTask * tasks;
   if (outputs.timeseries) {
     output += kTimeseriesRowBytes * samples * (17 * static_cast<double>(s.accounts.size()) + 3);
   }

@@ -22,6 +22,7 @@ std::vector<std::string> OwnedFiles(const Outputs& outputs) {
                                     std::string(runfolder::kWaitsFile)};
   if (outputs.events) files.emplace_back(runfolder::kEventsFile);
   if (outputs.timeseries) files.emplace_back(runfolder::kTimeseriesFile);
+  if (outputs.taskevents) files.emplace_back(runfolder::kTaskEventsFile);
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -133,8 +134,11 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
     while (std::getline(ss, item, ',')) {
       if (item == "timeseries") o.timeseries = true;
       else if (item == "events") o.events = true;
+      else if (item == "taskevents") o.taskevents = true;
       else if (item != "tasks" && item != "summary" && item != "waits") {
-        err << "--outputs: unknown output \"" << item << "\" (expected tasks, summary, waits, timeseries, events; tasks, summary and waits are always written)\n";
+        err << "--outputs: unknown output \"" << item
+            << "\" (expected tasks, summary, waits, timeseries, events, taskevents; tasks, summary and waits are "
+               "always written)\n";
         return 2;
       }
     }

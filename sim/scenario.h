@@ -57,10 +57,22 @@ struct ArrivalSpec {
   double diurnal_amplitude = 0;   // schedule: rate * (1 + A cos(2 pi (t - peak) / 24h))
   Duration diurnal_peak = Hours(14);
   std::vector<Burst> bursts;      // schedule
+  // schedule: optional weekly profile, multiplying the rate above. Empty: flat.
+  // hour_factors[h] applies in hour h of the day (24 values), weekday_factors[d]
+  // on day d of the week, Monday first (7 values); the scenario clock's t = 0
+  // is `week_offset` past Monday 00:00 (so 0 starts the run on a Monday at
+  // midnight, the same midnight diurnal_peak counts from).
+  std::vector<double> hour_factors;
+  std::vector<double> weekday_factors;
+  Duration week_offset{};
   std::vector<Duration> times;    // list
   std::string file;               // replay: the path as written
   std::string resolved_file;      // replay: the path opened
   std::vector<ReplayTask> replay; // replay: loaded rows, by enqueue time
+  // replay: a row's duration_s runs from the scheduler's assignment of the
+  // task's last run (what a production log measures: `qsim import`), not
+  // from the bot starting it; the YAML key `duration_from: assignment`.
+  bool duration_from_assignment = false;
 };
 
 struct WorkloadSpec {
@@ -133,6 +145,7 @@ struct FaultsSpec {
 struct Outputs {
   bool timeseries = true;
   bool events = true;
+  bool taskevents = false;  // taskevents.jsonl: production TaskEvent rows (off unless asked for)
 };
 
 struct Scenario {

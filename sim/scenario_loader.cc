@@ -281,6 +281,19 @@ class Loader {
     if (!v.IsDefined()) return Status::Ok();
     return ReadDouble(v, Join(path, key), out);
   }
+  // A list of exactly `count` numbers (a weekly profile's factors).
+  Status ReadFactors(const YAML::Node& map, const char* key, size_t count, const std::string& path,
+                     std::vector<double>* out) const {
+    YAML::Node v = map[key];
+    if (!v.IsDefined()) return Status::Ok();
+    std::string p = Join(path, key);
+    if (!v.IsSequence() || v.size() != count) {
+      return Error(v, p, "expected a list of " + std::to_string(count) + " numbers, got " + Describe(v));
+    }
+    out->assign(count, 0);
+    for (size_t i = 0; i < count; ++i) QSIM_RETURN_IF_ERROR(ReadDouble(v[i], Index(p, i), &(*out)[i]));
+    return Status::Ok();
+  }
   Status ReadFloat(const YAML::Node& v, const std::string& path, float* out) const {
     double d = 0;
     QSIM_RETURN_IF_ERROR(ReadDouble(v, path, &d));
@@ -628,10 +641,15 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
   }
   if (kind == "schedule") {
     a->kind = ArrivalSpec::Kind::kSchedule;
-    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "rate_per_hour", "diurnal_amplitude", "diurnal_peak", "bursts"}));
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path,
+                                  {"kind", "rate_per_hour", "diurnal_amplitude", "diurnal_peak", "bursts",
+                                   "hour_factors", "weekday_factors", "week_offset"}));
     QSIM_RETURN_IF_ERROR(ReadDouble(v, "rate_per_hour", path, &a->rate_per_hour));
     QSIM_RETURN_IF_ERROR(ReadDouble(v, "diurnal_amplitude", path, &a->diurnal_amplitude));
     QSIM_RETURN_IF_ERROR(ReadDuration(v, "diurnal_peak", path, &a->diurnal_peak));
+    QSIM_RETURN_IF_ERROR(ReadFactors(v, "hour_factors", 24, path, &a->hour_factors));
+    QSIM_RETURN_IF_ERROR(ReadFactors(v, "weekday_factors", 7, path, &a->weekday_factors));
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "week_offset", path, &a->week_offset));
     if (YAML::Node b = v["bursts"]; b.IsDefined()) {
       std::string p = Join(path, "bursts");
       if (!b.IsSequence()) return Error(b, p, "expected a list, got " + Describe(b));
@@ -666,9 +684,16 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
   }
   if (kind == "replay") {
     a->kind = ArrivalSpec::Kind::kReplay;
-    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file"}));
+    QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file", "duration_from"}));
     QSIM_RETURN_IF_ERROR(Require(v, "file", path));
     QSIM_RETURN_IF_ERROR(ReadString(v, "file", path, &a->file));
+    std::string from = "start";
+    QSIM_RETURN_IF_ERROR(ReadString(v, "duration_from", path, &from));
+    if (from != "start" && from != "assignment") {
+      return Error(v["duration_from"], Join(path, "duration_from"),
+                   "expected start or assignment, got \"" + from + "\"");
+    }
+    a->duration_from_assignment = from == "assignment";
     return ReadReplay(v["file"], Join(path, "file"), a);
   }
   return Error(v["kind"], Join(path, "kind"),
@@ -898,8 +923,10 @@ Status Loader::ReadRunLength(const YAML::Node& root, Scenario* s) const {
       std::string name = o[i].IsScalar() ? o[i].Scalar() : "";
       if (name == "timeseries") s->outputs.timeseries = true;
       else if (name == "events") s->outputs.events = true;
+      else if (name == "taskevents") s->outputs.taskevents = true;
       else if (name != "tasks" && name != "summary" && name != "waits") {
-        return Error(o[i], Index("outputs", i), "expected tasks, summary, waits, timeseries or events, got " + Describe(o[i]));
+        return Error(o[i], Index("outputs", i),
+                     "expected tasks, summary, waits, timeseries, events or taskevents, got " + Describe(o[i]));
       }
     }
   }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "scheduler/policy_schema.h"
+#include "sim/sim.h"
 #include "sim/scenario.h"
 #include "tests/testing/test_util.h"
 
@@ -116,6 +118,50 @@ TEST(ScenarioLoader, ResolvedScenarioLoadsBackToTheSameText) {
   EXPECT_EQ(WriteResolvedScenario(*again), once);
   EXPECT_EQ(again->policy.promote_threshold, 123.25f);
   EXPECT_NE(once.find("expect: {"), std::string::npos);
+}
+
+TEST(ScenarioLoader, WeeklyProfileLoadsResolvesAndShapesArrivals) {
+  std::string hours = "[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]";
+  std::string text = "duration: 3d\n"
+                     "outputs: [tasks, summary]\n"
+                     "accounts: {a: {charge_rate: [1]}}\n"
+                     "bots:\n  - {group: g, count: 20}\n"
+                     "workloads:\n"
+                     "  - account: a\n"
+                     "    arrivals: {kind: schedule, rate_per_hour: 60, hour_factors: " + hours +
+                     ", weekday_factors: [0, 2, 0, 0, 0, 0, 0], week_offset: 6h}\n"
+                     "    duration: 10s\n";
+  StatusOr<Scenario> s = LoadText(text, "weekly.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const ArrivalSpec& a = s->workloads[0].arrivals;
+  ASSERT_EQ(a.hour_factors.size(), 24u);
+  EXPECT_EQ(a.weekday_factors[1], 2);
+  EXPECT_EQ(a.week_offset, Hours(6));
+  std::string once = WriteResolvedScenario(*s);
+  EXPECT_NE(once.find("week_offset: 6h"), std::string::npos) << once;
+  StatusOr<Scenario> again = LoadText(once, "weekly_again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(WriteResolvedScenario(*again), once);
+  // t = 0 is Monday 06:00: arrivals only on Tuesday (t in [18h, 42h)), from
+  // 00:00 to 12:00 (t in [18h, 30h)), at 120 per hour.
+  StatusOr<RunResult> run = RunScenario(*s, 1, RunOptions{});
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_FALSE(run->tasks.empty());
+  for (const TaskResult& t : run->tasks) {
+    EXPECT_GE(t.enqueue, Hours(18));
+    EXPECT_LT(t.enqueue, Hours(30));
+  }
+  EXPECT_NEAR(static_cast<double>(run->tasks.size()), 1440, 6 * std::sqrt(1440.0));
+}
+
+TEST(ScenarioLoader, ScheduleWithoutAProfileResolvesAsBefore) {
+  StatusOr<Scenario> s = LoadText(std::string(kHead) +
+                                  "workloads:\n  - account: a\n    arrivals: {kind: schedule, rate_per_hour: 5}\n"
+                                  "    duration: 1m\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  std::string text = WriteResolvedScenario(*s);
+  EXPECT_EQ(text.find("hour_factors"), std::string::npos);
+  EXPECT_EQ(text.find("week_offset"), std::string::npos);
 }
 
 TEST(ScenarioLoader, EveryShippedScenarioIsValid) {
@@ -253,7 +299,7 @@ std::vector<BadCase> BadCases() {
       {"bool_wrong_type", h + "policy:\n  disable_preemption: sometimes\n",
        "bad.yaml:7:23: policy.disable_preemption: expected true or false, got \"sometimes\""},
       {"unknown_output", h + "outputs: [tasks, pdf]\n",
-       "bad.yaml:6:18: outputs[1]: expected tasks, summary, waits, timeseries or events, got \"pdf\""},
+       "bad.yaml:6:18: outputs[1]: expected tasks, summary, waits, timeseries, events or taskevents, got \"pdf\""},
       {"outage_group_undefined",
        h + "faults:\n  bot_deaths:\n    scheduled: [{at: 1m, group: x, count: 1, downtime: 1m}]\n",
        "bad.yaml:8:33: faults.bot_deaths.scheduled[0].group: bot group \"x\" is not defined under bots"},
@@ -268,6 +314,16 @@ std::vector<BadCase> BadCases() {
        h + "workloads:\n  - account: a\n    arrivals: {kind: schedule, rate_per_hour: 1, diurnal_amplitude: 2}\n"
            "    duration: 1m\n",
        "bad.yaml:8:69: workloads[0].arrivals.diurnal_amplitude: must be between 0 and 1, got 2"},
+      {"hour_factors_too_short",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: schedule, hour_factors: [1, 2]}\n    duration: 1m\n",
+       "bad.yaml:8:46: workloads[0].arrivals.hour_factors: expected a list of 24 numbers, got a list"},
+      {"weekday_factor_negative",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: schedule, weekday_factors: [1, 1, -1, 1, 1, 1, 1]}\n"
+           "    duration: 1m\n",
+       "bad.yaml:8:56: workloads[0].arrivals.weekday_factors[2]: must be between 0 and 1000, got -1"},
+      {"week_offset_a_week",
+       h + "workloads:\n  - account: a\n    arrivals: {kind: schedule, week_offset: 7d}\n    duration: 1m\n",
+       "bad.yaml:8:45: workloads[0].arrivals.week_offset: must be below 7d"},
       {"duplicate_group", "duration: 1h\naccounts: {a: {}}\nbots:\n  - {group: g, count: 1}\n  - {group: g, count: 1}\n",
        "bad.yaml:5:13: bots[1].group: duplicate group name \"g\""},
       {"fanout_not_integer", "duration: 1h\naccounts:\n  a: {max_fanout: 1.5}\n",

@@ -121,6 +121,26 @@ bool HasAccount(const Scenario& s, const std::string& id) {
   return it != s.accounts.end() && it->id == id;
 }
 
+// The optional weekly profile of a schedule: 24 hour and 7 weekday factors,
+// each in [0, 1000] (a factor is a multiple of the base rate), and an offset
+// within the week.
+Check WeeklyProfile(const ArrivalSpec& a, const std::string& path) {
+  const std::pair<const char*, const std::vector<double>*> lists[] = {{"hour_factors", &a.hour_factors},
+                                                                      {"weekday_factors", &a.weekday_factors}};
+  for (const auto& [key, values] : lists) {
+    size_t want = values == &a.hour_factors ? 24 : 7;
+    if (!values->empty() && values->size() != want) {
+      return At(Join(path, key),
+                "must hold " + std::to_string(want) + " values, got " + std::to_string(values->size()));
+    }
+    for (size_t i = 0; i < values->size(); ++i) {
+      if (Check c = NumberBetween(Index(Join(path, key), i), (*values)[i], 0, 1000)) return c;
+    }
+  }
+  if (a.week_offset >= Hours(24 * 7)) return At(Join(path, "week_offset"), "must be below 7d");
+  return DurationAtLeast(Join(path, "week_offset"), a.week_offset);
+}
+
 Check Arrivals(const Scenario& s, const ArrivalSpec& a, const std::string& path) {
   switch (a.kind) {
     case ArrivalSpec::Kind::kPoisson:
@@ -128,6 +148,7 @@ Check Arrivals(const Scenario& s, const ArrivalSpec& a, const std::string& path)
       if (Check c = NumberAtLeast(Join(path, "rate_per_hour"), a.rate_per_hour, 0)) return c;
       if (Check c = NumberBetween(Join(path, "diurnal_amplitude"), a.diurnal_amplitude, 0, 1)) return c;
       if (Check c = DurationAtLeast(Join(path, "diurnal_peak"), a.diurnal_peak)) return c;
+      if (Check c = WeeklyProfile(a, path)) return c;
       for (size_t i = 0; i < a.bursts.size(); ++i) {
         std::string bp = Index(Join(path, "bursts"), i);
         if (Check c = DurationAtLeast(Join(bp, "at"), a.bursts[i].at)) return c;

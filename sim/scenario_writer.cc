@@ -104,7 +104,7 @@ void WriteTopLevel(std::ostringstream& o, const Scenario& s) {
   o << "warmup: " << FormatDuration(s.warmup) << "\n";
   o << "sample_interval: " << FormatDuration(s.sample_interval) << "\n";
   o << "outputs: [tasks, summary" << (s.outputs.timeseries ? ", timeseries" : "")
-    << (s.outputs.events ? ", events" : "") << "]\n";
+    << (s.outputs.events ? ", events" : "") << (s.outputs.taskevents ? ", taskevents" : "") << "]\n";
 }
 
 void WritePolicy(std::ostringstream& o, const Scenario& s) {
@@ -165,6 +165,22 @@ void WriteBots(std::ostringstream& o, const Scenario& s) {
   }
 }
 
+// Written only when set, so scenarios without a weekly profile resolve to
+// the same text as before the profile existed.
+void WriteWeeklyProfile(std::ostringstream& o, const ArrivalSpec& a) {
+  auto list = [&o](const char* key, const std::vector<double>& values) {
+    if (values.empty()) return;
+    o << "      " << key << ": [";
+    for (size_t i = 0; i < values.size(); ++i) o << (i ? ", " : "") << Num(values[i]);
+    o << "]\n";
+  };
+  list("hour_factors", a.hour_factors);
+  list("weekday_factors", a.weekday_factors);
+  if (!a.hour_factors.empty() || !a.weekday_factors.empty() || a.week_offset != Duration::zero()) {
+    o << "      week_offset: " << FormatDuration(a.week_offset) << "\n";
+  }
+}
+
 void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
   o << "workloads:" << (s.workloads.empty() ? " []" : "") << "\n";
   for (const WorkloadSpec& w : s.workloads) {
@@ -187,13 +203,15 @@ void WriteWorkloads(std::ostringstream& o, const Scenario& s) {
             << ", over: " << FormatDuration(a.bursts[i].over) << "}";
         }
         o << "]\n";
+        WriteWeeklyProfile(o, a);
         break;
       case ArrivalSpec::Kind::kList:
         o << "    arrivals: {kind: list, times: " << DurationList(a.times) << "}\n";
         break;
       case ArrivalSpec::Kind::kReplay:
         // The resolved path, so the file loads from wherever the run folder is.
-        o << "    arrivals: {kind: replay, file: " << Quote(a.resolved_file) << "}\n";
+        o << "    arrivals: {kind: replay, file: " << Quote(a.resolved_file)
+          << (a.duration_from_assignment ? ", duration_from: assignment" : "") << "}\n";
         break;
     }
     if (a.kind != ArrivalSpec::Kind::kReplay) o << "    duration: " << Dist(w.duration) << "\n";

@@ -1,5 +1,6 @@
 #include "sim/internal/workload.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/check.h"
@@ -10,6 +11,28 @@ namespace qsim::sim {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+
+// The largest factor of a weekly profile's list; 1 for an empty (flat) one.
+double MaxFactor(const std::vector<double>& factors) {
+  double m = factors.empty() ? 1.0 : 0.0;
+  for (double f : factors) m = std::max(m, f);
+  return m;
+}
+
+// The arrival rate of a schedule at scenario time `t`, per hour. The diurnal
+// term is computed exactly as before weekly profiles existed, so runs of
+// scenarios without one draw the same arrivals.
+double RateAt(const ArrivalSpec& a, Duration t) {
+  double rate = a.rate_per_hour;
+  if (a.diurnal_amplitude > 0) {
+    double days = static_cast<double>(ToMicros(t - a.diurnal_peak)) / 86400e6;
+    rate = a.rate_per_hour * (1 + a.diurnal_amplitude * std::cos(2 * kPi * days));
+  }
+  int64_t hours = (ToMicros(t) + ToMicros(a.week_offset)) / 3600000000LL;
+  if (!a.hour_factors.empty()) rate *= a.hour_factors[static_cast<size_t>(hours % 24)];
+  if (!a.weekday_factors.empty()) rate *= a.weekday_factors[static_cast<size_t>((hours / 24) % 7)];
+  return rate;
+}
 
 }  // namespace
 
@@ -69,8 +92,10 @@ void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arriv
     }
     return;
   }
-  // Poisson, or a schedule: a diurnal curve and bursts.
-  double peak_rate = a.rate_per_hour * (1 + a.diurnal_amplitude);
+  // Poisson, or a schedule: a diurnal curve, a weekly profile and bursts.
+  bool profiled = !a.hour_factors.empty() || !a.weekday_factors.empty();
+  double peak_rate = a.rate_per_hour * (1 + a.diurnal_amplitude) * MaxFactor(a.hour_factors) *
+                     MaxFactor(a.weekday_factors);
   if (peak_rate > 0) {
     // Thinning: candidates at the peak rate, each kept with probability
     // rate(t) / peak, all from the workload's own stream. One pending event
@@ -80,6 +105,7 @@ void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arriv
       const ArrivalSpec* a;
       RandomStream* rng;
       double peak_rate;
+      bool profiled;
       decltype(make) create;
       void Arm() const {
         Duration gap = GapFromSeconds(rng->Exponential(3600.0 / peak_rate));
@@ -87,17 +113,15 @@ void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arriv
         Next next = *this;
         self->engine_.After(gap, [next] {
           bool keep = true;
-          if (next.a->diurnal_amplitude > 0) {
-            double t = static_cast<double>(ToMicros(next.self->engine_.now() - kStart - next.a->diurnal_peak)) / 86400e6;
-            double rate = next.a->rate_per_hour * (1 + next.a->diurnal_amplitude * std::cos(2 * kPi * t));
-            keep = next.rng->Uniform01() * next.peak_rate < rate;
+          if (next.a->diurnal_amplitude > 0 || next.profiled) {
+            keep = next.rng->Uniform01() * next.peak_rate < RateAt(*next.a, next.self->engine_.now() - kStart);
           }
           if (keep) next.create();
           next.Arm();
         });
       }
     };
-    Next{this, &a, arrivals, peak_rate, make}.Arm();
+    Next{this, &a, arrivals, peak_rate, profiled, make}.Arm();
   }
   for (const Burst& burst : a.bursts) {
     for (int64_t k = 0; k < burst.count; ++k) {

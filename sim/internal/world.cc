@@ -313,7 +313,14 @@ void World::StartExecution(uint32_t b) {
     recorder_.Violation(At() + TaskName(bot.task) + "'s wait reasons do not add up to its wait",
                         static_cast<int32_t>(t.account));
   }
-  bot.run = engine_.After(t.duration, [this, b] { RunDone(b); });
+  Duration run = t.duration;
+  if (any_from_assignment_ && scenario_.workloads[t.workload].arrivals.duration_from_assignment &&
+      static_cast<size_t>(bot.task) < assigned_at_.size() && assigned_at_[bot.task] != kNever) {
+    // The log measured from the assignment: the bot's pick-up delay and any
+    // provisioning are inside the duration already.
+    run = std::max(Duration::zero(), assigned_at_[bot.task] + t.duration - t.start);
+  }
+  bot.run = engine_.After(run, [this, b] { RunDone(b); });
 }
 
 void World::RunDone(uint32_t b) {
@@ -514,6 +521,10 @@ void World::OnEvent(const TaskEvent& e) {
         t.assigned_priority = static_cast<int8_t>(e.priority);
         if (t.first_assigned == kNever) t.first_assigned = e.time;
         attribution_.Assigned(id, now);
+        if (any_from_assignment_) {
+          if (assigned_at_.size() <= static_cast<size_t>(task)) assigned_at_.resize(tasks_.size(), kNever);
+          assigned_at_[static_cast<size_t>(task)] = e.time;
+        }
         break;
       case EventType::kUnassigned:
         ++t.times_unassigned;
@@ -534,6 +545,7 @@ void World::OnEvent(const TaskEvent& e) {
     }
   }
   if (recorder_.writes_events()) recorder_.WriteEvent(e, cause);
+  if (taskevents_) taskevents_->Write(e);
 }
 
 void World::ReportLibraryError(Time t, const std::string& what, const Status& status) {

@@ -27,6 +27,7 @@
 #include "sim/internal/recorder.h"
 #include "sim/internal/task_table.h"
 #include "sim/internal/wait_attribution.h"
+#include "sim/internal/taskevent_writer.h"
 #include "sim/internal/workload.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -155,6 +156,11 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   TaskTable tasks_;
   WaitAttribution attribution_;
   Recorder recorder_;
+  std::unique_ptr<TaskEventWriter> taskevents_;  // null unless outputs_.taskevents
+  // Replay with `duration_from: assignment`: when each task's current run
+  // was assigned, by task id (empty when no workload asks for it).
+  bool any_from_assignment_ = false;
+  std::vector<Time> assigned_at_;
   BalanceAudit audit_;
   Workload workload_;
   std::unique_ptr<ReconcilerHost> host_;

@@ -25,6 +25,7 @@ World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, co
       workload_(scenario, engine_, tasks_, *this) {
   // The delays scheduled once per poll: each gets its own event FIFO.
   engine_.UseFifoFor(scenario.dispatcher.batch_window);
+  for (const auto& w : scenario.workloads) any_from_assignment_ |= w.arrivals.duration_from_assignment;
   for (const auto& group : scenario.bots) engine_.UseFifoFor(group.poll_interval);
 }
 
@@ -198,6 +199,11 @@ void World::CloseBooks() {
 
 Status World::Run(const RunOptions& options, RunResult* result) {
   QSIM_RETURN_IF_ERROR(recorder_.Open(out_dir_, outputs_));
+  if (outputs_.taskevents && !out_dir_.empty()) {
+    auto w = TaskEventWriter::Open(out_dir_ + "/" + std::string(runfolder::kTaskEventsFile), scenario_.name);
+    if (!w.ok()) return w.status();
+    taskevents_ = std::move(w).value();
+  }
   QSIM_RETURN_IF_ERROR(Setup());
   // The progress line and the stop request are served every 2^16 events
   // (a few milliseconds of simulation), off the per-event path.
@@ -219,7 +225,8 @@ Status World::Run(const RunOptions& options, RunResult* result) {
   CloseBooks();
   recorder_.BuildResult(seed_, engine_.events_run(), bots_.size(), result);
   if (options.progress) options.progress(scenario_.duration, scenario_.duration, engine_.events_run());
-  return recorder_.WriteOutputs(*result);
+  QSIM_RETURN_IF_ERROR(recorder_.WriteOutputs(*result));
+  return taskevents_ ? taskevents_->Close() : Status::Ok();
 }
 
 }  // namespace qsim::sim

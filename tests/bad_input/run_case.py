@@ -60,7 +60,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "cases")
 DATA = os.path.join(HERE, "data")
-COMMANDS = ["run", "validate", "report", "explain", "compare", "sweep", "merge", "check", "replay", "bench", "cli"]
+COMMANDS = ["run", "validate", "report", "explain", "compare", "sweep", "merge", "check", "replay", "import", "bench",
+            "fit", "calibrate", "cli"]
 HEADER_KEYS = {"cmd", "exit", "stderr", "stdout", "pending", "timeout", "allow_complete"}
 SECTIONS = {"file", "bytes", "gzip", "gzip-cut", "mkdir", "fifo", "symlink", "qsim", "remove", "truncate",
             "replace", "copy"}

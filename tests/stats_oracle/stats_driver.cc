@@ -3,11 +3,15 @@
 //
 //   W <id> <confidence> <d_1> ... <d_n>   signed-rank test and Hodges-Lehmann
 //   H <id> <p_1> ... <p_m>                Holm adjustment
+//   K <id> <n_a> <a_1> ... <a_na> <b_1> ...  two-sample Kolmogorov-Smirnov distance
+//   L <id> <mu> <sigma> <x_1> ... <x_n>   KS distance to a lognormal(mu, sigma)
 //
 // and one result line per case, numbers with 17 significant digits:
 //
 //   W <id> <n_nonzero> <w_plus> <p_value> <exact 0|1> <estimate> <low|-> <high|->
 //   H <id> <adjusted_1> ... <adjusted_m>
+//   K <id> <distance>
+//   L <id> <distance>
 //
 // Blank lines and lines starting with '#' are skipped. A malformed line is
 // reported as "stdin:<line>: <what>" and ends the run with status 2.
@@ -81,9 +85,27 @@ int main() {
       std::cout << "H " << id;
       for (double p : stats::HolmAdjust(values)) std::cout << ' ' << Format(p);
       std::cout << '\n';
+    } else if (kind == "K") {
+      size_t na = values.empty() ? 0 : static_cast<size_t>(values[0]);
+      if (values.empty() || na < 1 || values.size() < na + 2) {
+        std::cerr << "stdin:" << line_number << ": K wants n_a >= 1, then n_a and at least one more value\n";
+        return 2;
+      }
+      std::vector<double> a(values.begin() + 1, values.begin() + 1 + static_cast<std::ptrdiff_t>(na));
+      std::vector<double> b(values.begin() + 1 + static_cast<std::ptrdiff_t>(na), values.end());
+      std::cout << "K " << id << ' ' << Format(stats::KsTwoSampleDistance(a, b)) << '\n';
+    } else if (kind == "L") {
+      if (values.size() < 3 || !(values[1] > 0)) {
+        std::cerr << "stdin:" << line_number << ": L wants mu, sigma > 0 and at least one value\n";
+        return 2;
+      }
+      double mu = values[0], sigma = values[1];
+      std::vector<double> x(values.begin() + 2, values.end());
+      double d = stats::KsDistanceToCdf(x, [&](double v) { return stats::LognormalCdf(v, mu, sigma); });
+      std::cout << "L " << id << ' ' << Format(d) << '\n';
     } else {
       std::cerr << "stdin:" << line_number << ": unknown case kind \"" << kind
-                << "\" (want W or H)\n";
+                << "\" (want W, H, K or L)\n";
       return 2;
     }
   }

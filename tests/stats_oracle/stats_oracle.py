@@ -30,11 +30,18 @@ stats_driver, and compares each result with:
                               adj_i = min(1, max over p_j <= p_i of
                               (m - #{k: p_k < p_j}) * p_j).
 
+  KS two-sample distance      scipy.stats.ks_2samp(a, b).statistic (samples
+                              with ties within and across, n = 1..300).
+  KS distance to lognormal    scipy.stats.kstest(x, 'lognorm',
+                              args=(sigma, 0, exp(mu))).statistic.
+
 Tolerances (relative): W+, n_nonzero, the exact flag and "no interval" must be
 equal; exact p 1e-12 (both sides compute a dyadic rational exactly, so in
 practice they are bit-identical); normal-approximation p 1e-9 (same formula,
 different normal tail implementations); Hodges-Lehmann estimate and interval
-ends 1e-12 (order statistics of the same Walsh averages); Holm 1e-12.
+ends 1e-12 (order statistics of the same Walsh averages); Holm 1e-12; KS
+two-sample 1e-12 (differences of the same rationals); KS to a lognormal 1e-9
+(the CDF through erfc here, SciPy's own special functions there).
 
 Exit status: 0 all agree, 1 a mismatch (listed), 2 usage or driver failure,
 77 SciPy or NumPy not importable (ctest reports the test as skipped).
@@ -260,6 +267,30 @@ def reference_hodges_lehmann(d, confidence, critical_values):
     return estimate, float(walsh[c]), float(walsh[len(walsh) - 1 - c])
 
 
+def random_ks_case(rng):
+    """Two samples for the two-sample KS distance: continuous, rounded (ties
+    within and across the samples) or shifted/scaled against each other."""
+    na, nb = rng.randint(1, 300), rng.randint(1, 300)
+    shift = rng.choice([0.0, 0.0, 0.1, 0.5, 2.0])
+    scale = rng.choice([1.0, 1.0, 1.5, 0.5])
+    a = [rng.lognormvariate(0, 1) for _ in range(na)]
+    b = [shift + scale * rng.lognormvariate(0, 1) for _ in range(nb)]
+    if rng.random() < 0.4:
+        a = [round(x, 1) for x in a]
+        b = [round(x, 1) for x in b]
+    return a, b
+
+
+def random_lognormal_case(rng):
+    """A sample and lognormal parameters, the sample from the same or a
+    different distribution."""
+    n = rng.randint(1, 400)
+    mu, sigma = rng.uniform(-1, 5), rng.uniform(0.1, 2)
+    true_mu = mu + rng.choice([0.0, 0.0, 0.3, -0.5])
+    x = [rng.lognormvariate(true_mu, sigma * rng.choice([1.0, 1.0, 1.4])) for _ in range(n)]
+    return mu, sigma, x
+
+
 def reference_holm(ps):
     m = len(ps)
     below = [sum(1 for p_k in ps if p_k < p_j) for p_j in ps]
@@ -316,6 +347,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--cases", type=int, default=1500, help="signed-rank/HL cases")
     parser.add_argument("--holm-cases", type=int, default=300)
+    parser.add_argument("--ks-cases", type=int, default=300, help="per KS kind")
     parser.add_argument("--write-cases", metavar="FILE",
                         help="also write the driver's input here, to rerun by hand")
     args = parser.parse_args()
@@ -344,6 +376,14 @@ def main():
             ps = random_p_values(rng, wilcoxon_ps)
             lines.append(f"H {case} " + " ".join(repr(p) for p in ps))
             expected.append(reference_holm(ps))
+        for case in range(args.ks_cases):
+            a, b = random_ks_case(rng)
+            lines.append(f"K {case} {len(a)} " + " ".join(repr(v) for v in a + b))
+            expected.append(float(sps.ks_2samp(a, b).statistic))
+        for case in range(args.ks_cases):
+            mu, sigma, x = random_lognormal_case(rng)
+            lines.append(f"L {case} {mu!r} {sigma!r} " + " ".join(repr(v) for v in x))
+            expected.append(float(sps.kstest(x, "lognorm", args=(sigma, 0, math.exp(mu))).statistic))
     except OracleError as error:
         print(f"stats_oracle: the references disagree (a defect of this script): {error}")
         return 2
@@ -354,9 +394,9 @@ def main():
 
     results = run_driver(args.driver, lines)
     failures = []
-    worst = {"exact p": 0.0, "normal p": 0.0, "HL": 0.0, "Holm": 0.0}
+    worst = {"exact p": 0.0, "normal p": 0.0, "HL": 0.0, "Holm": 0.0, "KS": 0.0, "KS lognormal": 0.0}
     counts = {"exact": 0, "normal": 0, "ties": 0, "exact ties": 0, "zeros": 0, "interval": 0,
-              "no interval": 0, "holm": 0}
+              "no interval": 0, "holm": 0, "ks": 0}
 
     def fail(line, what, got, want):
         failures.append(f"{what}: got {got!r}, want {want!r}\n    case: {line[:200]}")
@@ -366,6 +406,14 @@ def main():
         if fields[:2] != line.split()[:2]:
             print(f"stats_oracle: result out of order: {result[:80]}")
             return 2
+        if fields[0] in ("K", "L"):
+            counts["ks"] += 1
+            key, tolerance = ("KS", 1e-12) if fields[0] == "K" else ("KS lognormal", 1e-9)
+            got = float(fields[2])
+            worst[key] = max(worst[key], relative_error(got, want))
+            if not close(got, want, tolerance) and abs(got - want) > 1e-15:
+                fail(line, f"{key} distance", got, want)
+            continue
         if fields[0] == "H":
             counts["holm"] += 1
             got = [float(x) for x in fields[2:]]
@@ -409,7 +457,7 @@ def main():
           f"{counts['normal']} normal; {counts['ties']} with ties, {counts['exact ties']} of them "
           f"exact; {counts['zeros']} with "
           f"zeros; {counts['interval']} with an interval, {counts['no interval']} without), "
-          f"{counts['holm']} Holm cases")
+          f"{counts['holm']} Holm cases, {counts['ks']} KS cases")
     print("stats_oracle: shapes " + ", ".join(f"{k} {v}" for k, v in sorted(shapes.items())))
     print("stats_oracle: reference cross-checks " +
           ", ".join(f"{k} {v}" for k, v in checks.items()))
