@@ -24,12 +24,15 @@ namespace {
 // A level's ordered request list and its label index.
 struct Level {
   std::vector<Request*> requests;
-  // CSR buckets: requests keyed by label l sit at
-  // items[start[l] .. start[l+1]), ascending position; key `num_labels` holds
-  // the requests with no base labels.
-  std::vector<uint32_t> start;
-  std::vector<uint32_t> items;
-  bool indexed = false;
+  // The label index over the list's first `indexed` positions: bucket[l]
+  // holds, in ascending order, exactly the positions below `indexed` whose
+  // request is keyed by label l (one of its base labels); bucket[num_labels]
+  // those with no base labels. A match list reads only the positions of its
+  // worker's stale prefix, and with a standing backlog that prefix is a few
+  // hundred positions of tens of thousands: the index grows to the longest
+  // prefix asked for in the pass (IndexLevel), not to the whole list.
+  std::vector<std::vector<uint32_t>> bucket;
+  size_t indexed = 0;
 };
 
 class Pass {
@@ -43,7 +46,7 @@ class Pass {
   void Prioritise();
   void InitCounters();
   // --- matching ---
-  void IndexLevel(Level& level);
+  void IndexLevel(Level& level, size_t end);
   size_t StalePrefix(const Level& level, const Worker& w) const;
   void ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out);
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
@@ -184,25 +187,25 @@ void Pass::Prioritise() {
   }
 }
 
-void Pass::IndexLevel(Level& level) {
-  if (level.indexed) return;
-  level.indexed = true;
-  const uint32_t no_label = static_cast<uint32_t>(s_.labels.size());
-  std::vector<uint32_t> keys(level.requests.size());
-  level.start.assign(no_label + 2, 0);
-  for (size_t i = 0; i < level.requests.size(); ++i) {
+// Extends the level's label index to the positions below `end`. Each
+// request is keyed by its base label held by the fewest known workers, so a
+// worker's scan of its labels' buckets meets few requests it cannot take.
+// The key affects speed only: a request is in exactly one bucket, keyed by
+// one of its base labels, so a worker holding all of them meets it exactly
+// once, whichever label keys it.
+void Pass::IndexLevel(Level& level, size_t end) {
+  if (end <= level.indexed) return;
+  const auto no_label = static_cast<uint32_t>(s_.labels.size());
+  if (level.bucket.size() != no_label + 1) level.bucket.resize(no_label + 1);
+  for (size_t i = level.indexed; i < end; ++i) {
     const Request& r = *level.requests[i];
     uint32_t key = no_label;
     for (LabelId l : r.base_ids) {
       if (key == no_label || s_.workers_with_label[l] < s_.workers_with_label[key]) key = l;
     }
-    keys[i] = key;
-    ++level.start[key + 1];
+    level.bucket[key].push_back(static_cast<uint32_t>(i));
   }
-  for (size_t k = 1; k < level.start.size(); ++k) level.start[k] += level.start[k - 1];
-  level.items.resize(level.requests.size());
-  std::vector<uint32_t> fill(level.start.begin(), level.start.end() - 1);
-  for (size_t i = 0; i < level.requests.size(); ++i) level.items[fill[keys[i]]++] = static_cast<uint32_t>(i);
+  level.indexed = end;
 }
 
 size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
@@ -218,7 +221,7 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
   out.clear();
   const size_t end = StalePrefix(level, w);
   if (end == 0) return;
-  IndexLevel(level);
+  IndexLevel(level, end);
   if (++stamp_ == 0) {  // wrapped: old marks could read as current
     std::fill(mark_.begin(), mark_.end(), 0);
     stamp_ = 1;
@@ -232,8 +235,7 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     return true;
   };
   auto scan = [&](uint32_t key) {
-    for (uint32_t k = level.start[key]; k < level.start[key + 1]; ++k) {
-      const uint32_t pos = level.items[k];
+    for (const uint32_t pos : level.bucket[key]) {
       if (pos >= end) break;
       const Request& r = *level.requests[pos];
       if (r.placed_in_pass == pass_ || !holds_all(r.base_ids)) continue;
@@ -753,12 +755,14 @@ void Pass::MoveThrottled(Priority p) {
     }
   }
   from = std::move(kept);
-  levels_[p].indexed = false;
+  levels_[p].bucket.clear();  // positions moved: index afresh
+  levels_[p].indexed = 0;
   // Keep the free bucket in list order (the stale-pair prefix relies on it;
   // the reference appended here and left FIFO order as a TODO).
   auto& free = levels_[kFreeBucket].requests;
   std::sort(free.begin(), free.end(), ExaminationOrder);
-  levels_[kFreeBucket].indexed = false;
+  levels_[kFreeBucket].bucket.clear();
+  levels_[kFreeBucket].indexed = 0;
 }
 
 }  // namespace
