@@ -48,11 +48,12 @@ struct Level {
     indexed = 0;
   }
 
-  void Append(Request* r) {
+  // `key` is KeyOf(*r): a caller that has it spares reading the request.
+  void Append(Request* r, const PassKey& key) {
     requests.push_back(r);
-    signature.push_back(r->signature);
-    base_signature.push_back(r->base_signature);
-    account_slot.push_back(r->account_slot);
+    signature.push_back(key.signature);
+    base_signature.push_back(key.base_signature);
+    account_slot.push_back(key.account_slot);
     placed.push_back(0);
   }
   // After `requests` changed wholesale (fanout's moves): rebuilds the rest.
@@ -64,7 +65,7 @@ struct Level {
     account_slot.clear();
     placed.clear();
     for (Request* r : all) {
-      Append(r);
+      Append(r, KeyOf(*r));
       placed.back() = r->placed_in_pass == pass ? 1 : 0;
     }
     ClearIndex();

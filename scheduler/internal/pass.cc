@@ -162,19 +162,26 @@ void Pass::Prioritise() {
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
-  s_.queued.Settle();
-  for (const std::vector<Request*>* part : {&s_.queued.head(), &s_.queued.tail()}) {
-    for (Request* r : *part) {
-      Priority p = level_of_slot[r->account_slot];
-      if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
-      if (p == kFreeBucket && !free_allowed[r->account_slot]) {
-        unlisted_.push_back(r);
-        continue;
-      }
-      r->listed_in_pass = pass_;
-      levels_[p].Append(r);
+  // Lists `r`; false if it is left out.
+  auto list = [&](Request* r, const PassKey& key) {
+    Priority p = level_of_slot[key.account_slot];
+    if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+    if (p == kFreeBucket && !free_allowed[key.account_slot]) {
+      unlisted_.push_back(r);
+      return false;
     }
+    levels_[p].Append(r, key);
+    return true;
+  };
+  s_.queued.Settle();
+  for (Request* r : s_.queued.head()) {
+    if (list(r, KeyOf(*r))) r->listed_in_pass = pass_;
   }
+  // The cohort, the backlog, from the keys beside it: no request is read
+  // (nor written: see RequestQueue::MarkExamined) unless fanout needs it.
+  const std::vector<Request*>& cohort = s_.queued.tail();
+  const std::vector<PassKey>& keys = s_.queued.tail_keys();
+  for (size_t i = 0; i < cohort.size(); ++i) list(cohort[i], keys[i]);
 }
 
 // Extends the level's label index to the positions below `end`. Each
