@@ -46,15 +46,21 @@ struct alignas(64) Request {
   uint32_t signature = 0;
   bool taken = false;  // see RequestQueue::Take
 
+  // What the dispatcher's re-notification of a queued request reads and
+  // writes (the index link, the id it compares, the confirmed time),
+  // together on the second cache line: each pending task is re-notified
+  // every minute, and with a backlog of tens of thousands those lookups
+  // cost one miss each instead of three. Layout only; nothing observable.
+  alignas(64) IdIndexHook index_hook;  // in RequestQueue, while queued
   std::string id;
+  Time confirmed_time{};
+
   std::string account;
   LabelSet base_labels;
   LabelSet provisionable_labels;
   std::vector<LabelId> base_ids;  // sorted
   std::vector<LabelId> provisionable_ids;  // sorted
-  Time confirmed_time{};
   std::vector<std::string> tags;
-  IdIndexHook index_hook;  // in RequestQueue, while queued
   Time own_examined_{};
 
   Request() = default;
