@@ -15,22 +15,12 @@
 #include <string>
 #include <tuple>
 
+#include "base/check.h"
 #include "scheduler/internal/events_util.h"
 #include "scheduler/internal/pass.h"
 
 namespace qsim::internal {
 namespace {
-
-// A level's ordered request list and its label index.
-struct Level {
-  std::vector<Request*> requests;
-  // CSR buckets: requests keyed by label l sit at
-  // items[start[l] .. start[l+1]), ascending position; key `num_labels` holds
-  // the requests with no base labels.
-  std::vector<uint32_t> start;
-  std::vector<uint32_t> items;
-  bool indexed = false;
-};
 
 class Pass {
  public:
@@ -43,7 +33,7 @@ class Pass {
   void Prioritise();
   void InitCounters();
   // --- matching ---
-  void IndexLevel(Level& level);
+  void IndexLevel(Level& level, size_t end);
   size_t StalePrefix(const Level& level, const Worker& w) const;
   void ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out);
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
@@ -105,7 +95,8 @@ class Pass {
   void MoveThrottled(Priority p);
 
   // --- state changes ---
-  std::unique_ptr<Request> TakeQueued(Request* r);
+  std::unique_ptr<Request> TakeQueued(Priority p, Request* r);
+  void MarkPlaced(Priority p, const Request* r);
   void CountStart(const Request& r, const Worker& w, int delta);
   void Emit(const TaskEvent& e) {
     if (events_) events_->OnEvent(e);
@@ -120,7 +111,8 @@ class Pass {
   EventSink* events_;
   uint64_t pass_ = 0;
   std::vector<SchedulerAssignment> out_;
-  Level levels_[kNumPriorities + 1];
+  // Scheduler::Impl::pass_levels, emptied at the start of the pass.
+  std::array<Level, kNumPriorities + 1>& levels_ = s_.pass_levels;
   std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<Request*> unlisted_;  // queued, left out of every list (Prioritise)
   std::vector<uint32_t> mark_;
@@ -135,6 +127,7 @@ class Pass {
 
 std::vector<SchedulerAssignment> Pass::Run() {
   pass_ = ++s_.pass_number;
+  for (Level& level : levels_) level.Clear();
   s_.RefreshAccountIndex();
   InitCounters();
   Prioritise();
@@ -169,40 +162,47 @@ void Pass::Prioritise() {
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
-  s_.queued.Settle();
-  for (const std::vector<Request*>* part : {&s_.queued.head(), &s_.queued.tail()}) {
-    for (Request* r : *part) {
-      Priority p = level_of_slot[r->account_slot];
-      if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
-      if (p == kFreeBucket && !free_allowed[r->account_slot]) {
-        unlisted_.push_back(r);
-        continue;
-      }
-      r->listed_in_pass = pass_;
-      levels_[p].requests.push_back(r);
+  // Lists `r`; false if it is left out.
+  auto list = [&](Request* r, const PassKey& key) {
+    Priority p = level_of_slot[key.account_slot];
+    if (fanout && p != kFreeBucket && FanoutExhausted(*r)) p = kFreeBucket;
+    if (p == kFreeBucket && !free_allowed[key.account_slot]) {
+      unlisted_.push_back(r);
+      return false;
     }
+    levels_[p].Append(r, key);
+    return true;
+  };
+  s_.queued.Settle();
+  for (Request* r : s_.queued.head()) {
+    if (list(r, KeyOf(*r))) r->listed_in_pass = pass_;
   }
+  // The cohort, the backlog, from the keys beside it: no request is read
+  // (nor written: see RequestQueue::MarkExamined) unless fanout needs it.
+  const std::vector<Request*>& cohort = s_.queued.tail();
+  const std::vector<PassKey>& keys = s_.queued.tail_keys();
+  for (size_t i = 0; i < cohort.size(); ++i) list(cohort[i], keys[i]);
 }
 
-void Pass::IndexLevel(Level& level) {
-  if (level.indexed) return;
-  level.indexed = true;
-  const uint32_t no_label = static_cast<uint32_t>(s_.labels.size());
-  std::vector<uint32_t> keys(level.requests.size());
-  level.start.assign(no_label + 2, 0);
-  for (size_t i = 0; i < level.requests.size(); ++i) {
+// Extends the level's label index to the positions below `end`. Each
+// request is keyed by its base label held by the fewest known workers, so a
+// worker's scan of its labels' buckets meets few requests it cannot take.
+// The key affects speed only: a request is in exactly one bucket, keyed by
+// one of its base labels, so a worker holding all of them meets it exactly
+// once, whichever label keys it.
+void Pass::IndexLevel(Level& level, size_t end) {
+  if (end <= level.indexed) return;
+  const auto no_label = static_cast<uint32_t>(s_.labels.size());
+  if (level.bucket.size() != no_label + 1) level.bucket.resize(no_label + 1);
+  for (size_t i = level.indexed; i < end; ++i) {
     const Request& r = *level.requests[i];
     uint32_t key = no_label;
     for (LabelId l : r.base_ids) {
       if (key == no_label || s_.workers_with_label[l] < s_.workers_with_label[key]) key = l;
     }
-    keys[i] = key;
-    ++level.start[key + 1];
+    level.bucket[key].push_back(static_cast<uint32_t>(i));
   }
-  for (size_t k = 1; k < level.start.size(); ++k) level.start[k] += level.start[k - 1];
-  level.items.resize(level.requests.size());
-  std::vector<uint32_t> fill(level.start.begin(), level.start.end() - 1);
-  for (size_t i = 0; i < level.requests.size(); ++i) level.items[fill[keys[i]]++] = static_cast<uint32_t>(i);
+  level.indexed = end;
 }
 
 size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
@@ -218,7 +218,7 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
   out.clear();
   const size_t end = StalePrefix(level, w);
   if (end == 0) return;
-  IndexLevel(level);
+  IndexLevel(level, end);
   if (++stamp_ == 0) {  // wrapped: old marks could read as current
     std::fill(mark_.begin(), mark_.end(), 0);
     stamp_ = 1;
@@ -232,11 +232,10 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     return true;
   };
   auto scan = [&](uint32_t key) {
-    for (uint32_t k = level.start[key]; k < level.start[key + 1]; ++k) {
-      const uint32_t pos = level.items[k];
+    for (const uint32_t pos : level.bucket[key]) {
       if (pos >= end) break;
       const Request& r = *level.requests[pos];
-      if (r.placed_in_pass == pass_ || !holds_all(r.base_ids)) continue;
+      if (level.placed[pos] || !holds_all(r.base_ids)) continue;
       out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});
     }
   };
@@ -313,13 +312,25 @@ bool Pass::Blocked(const Request& r, const Worker& w, Priority p) const {
   return false;
 }
 
-std::unique_ptr<Request> Pass::TakeQueued(Request* r) {
+// `r` is on level `p`'s list.
+std::unique_ptr<Request> Pass::TakeQueued(Priority p, Request* r) {
+  MarkPlaced(p, r);
   r->placed_in_pass = pass_;
   return s_.queued.Take(r);
 }
 
+// Finds `r` on level `p`'s list, which is in examination order (a
+// subsequence of the queue's), by binary search, and marks it placed.
+void Pass::MarkPlaced(Priority p, const Request* r) {
+  Level& level = levels_[p];
+  auto it = std::lower_bound(level.requests.begin(), level.requests.end(), r, ExaminationOrder);
+  QSIM_CHECK(it != level.requests.end() && *it == r, "request %s is not on level %d's list", r->id.c_str(),
+             static_cast<int>(p));
+  level.placed[static_cast<size_t>(it - level.requests.begin())] = 1;
+}
+
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
-  s_.StartRun(w, TakeQueued(r), p, Balance{});
+  s_.StartRun(w, TakeQueued(p, r), p, Balance{});
   CountStart(*r, w, +1);
   out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p, s_.last_update,
                                      !provision_match});
@@ -373,11 +384,10 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSet
     last[g] = pos;
   };
   for (uint32_t pos = 0; pos < n; ++pos) {
-    const Request& r = *level.requests[pos];
-    uint32_t& a = all_group[r.signature];
+    uint32_t& a = all_group[level.signature[pos]];
     if (a == kUnseen && by_all.first.size() == kMaxLabelSets) return false;
     join(by_all, all_last, a, pos);
-    join(by_base, base_last, base_group[r.base_signature], pos);
+    join(by_base, base_last, base_group[level.base_signature[pos]], pos);
   }
   return true;
 }
@@ -466,7 +476,7 @@ Pass::Cursor* Pass::Group::current() {
 std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_step,
                                              const LabelSetGroups& grouped) const {
   std::vector<Group> groups;
-  auto placed = [&](uint32_t pos) { return level.requests[pos]->placed_in_pass == pass_; };
+  auto placed = [&](uint32_t pos) { return level.placed[pos] != 0; };
   auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
   for (uint32_t head : grouped.first) {
     uint32_t pos = head;
@@ -523,7 +533,7 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
 // use, and queues it there; a group with nothing left is dropped.
 void Pass::Advance(Walk& walk, uint32_t gi) const {
   Group& g = walk.groups[gi];
-  while (g.first < g.members.size() && walk.RequestAt(g, g.first).placed_in_pass == pass_) ++g.first;
+  while (g.first < g.members.size() && walk.level.placed[g.members[g.first]]) ++g.first;
   if (g.first == g.members.size()) return;
   const Request& r = walk.RequestAt(g, g.first);  // the group's earliest examined
   Cursor* c = g.current();
@@ -545,7 +555,7 @@ Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>
     std::optional<size_t> best;
     for (size_t i = 0; i < here.size(); ++i) {
       const Group& g = walk.groups[here[i]];
-      while (next[i] < g.members.size() && walk.RequestAt(g, next[i]).placed_in_pass == pass_) ++next[i];
+      while (next[i] < g.members.size() && walk.level.placed[g.members[next[i]]]) ++next[i];
       if (next[i] == g.members.size() || !Fresh(walk.RequestAt(g, next[i]), w)) continue;
       if (!best) {
         best = i;
@@ -630,8 +640,7 @@ void Pass::Reprioritise(Priority p) {
 
 void Pass::Preempt(Priority p) {
   Level& level = levels_[p];
-  const bool any_unplaced = std::any_of(level.requests.begin(), level.requests.end(),
-                                        [&](const Request* r) { return r->placed_in_pass != pass_; });
+  const bool any_unplaced = std::find(level.placed.begin(), level.placed.end(), 0) != level.placed.end();
   if (!any_unplaced) return;
   std::vector<char> banned;
   if (!BanAccountsRunningBelow(p, banned)) return;
@@ -668,10 +677,11 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   // dropped before the sort, as they would find nothing.
   std::vector<const Request*> wanted;
   std::vector<char> seen(s_.signatures.size(), 0);
-  for (const Request* r : level.requests) {
-    if (r->placed_in_pass == pass_ || banned[r->account_slot] || seen[r->base_signature]) continue;
-    seen[r->base_signature] = 1;
-    wanted.push_back(r);
+  for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+    const uint32_t base = level.base_signature[pos];
+    if (level.placed[pos] || banned[level.account_slot[pos]] || seen[base]) continue;
+    seen[base] = 1;
+    wanted.push_back(level.requests[pos]);
   }
   std::vector<Worker*> candidates;
   if (wanted.empty()) return candidates;
@@ -734,7 +744,7 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
   // been placed earlier in this pass, so the level lists still point at
   // it: keep it alive until the pass ends.
   forgotten_.push_back(s_.EndRun(w));
-  s_.StartRun(w, TakeQueued(r), p, cost);
+  s_.StartRun(w, TakeQueued(p, r), p, cost);
   CountStart(*r, w, +1);
 }
 
@@ -747,18 +757,18 @@ void Pass::MoveThrottled(Priority p) {
     auto config = s_.accounts.find(r->account);
     const bool free_allowed = config == s_.accounts.end() || !config->second.disable_free_tasks;
     if (throttled && free_allowed) {
-      levels_[kFreeBucket].requests.push_back(r);
+      levels_[kFreeBucket].requests.push_back(r);  // Reindex below
     } else {
       kept.push_back(r);
     }
   }
   from = std::move(kept);
-  levels_[p].indexed = false;
+  levels_[p].Reindex(pass_);  // positions moved
   // Keep the free bucket in list order (the stale-pair prefix relies on it;
   // the reference appended here and left FIFO order as a TODO).
   auto& free = levels_[kFreeBucket].requests;
   std::sort(free.begin(), free.end(), ExaminationOrder);
-  levels_[kFreeBucket].indexed = false;
+  levels_[kFreeBucket].Reindex(pass_);
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ void RequestQueue::Dissolve() {
   for (Request* r : tail_) r->SetExamined(*cohort_time_);
   head_.insert(head_.end(), tail_.begin(), tail_.end());  // all after head_'s
   tail_.clear();
+  tail_keys_.clear();
 }
 
 void RequestQueue::Settle() {
@@ -95,7 +96,9 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
     arrivals_.erase(it);
   } else if (InCohort(r)) {
-    tail_.erase(std::lower_bound(tail_.begin(), tail_.end(), r, CohortOrder));
+    const auto at = std::lower_bound(tail_.begin(), tail_.end(), r, CohortOrder);
+    tail_keys_.erase(tail_keys_.begin() + (at - tail_.begin()));
+    tail_.erase(at);
     r->SetExamined(*cohort_time_);
   } else {
     head_.erase(std::lower_bound(head_.begin(), head_.end(), r, ExaminationOrder));
@@ -146,6 +149,8 @@ void RequestQueue::FormCohort(Time t) {
   *cohort_time_ = t;
   for (auto it = first; it != head_.end(); ++it) (*it)->examined_ = cohort_time_.get();
   tail_.assign(first, head_.end());
+  tail_keys_.clear();
+  for (const Request* r : tail_) tail_keys_.push_back(KeyOf(*r));
   head_.erase(first, head_.end());
 }
 
@@ -161,6 +166,10 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   if (!fits) {
     taken_from_cohort_.clear();  // still flagged: MarkExaminedInFull drops them
     taken_ = 0;
+    // The general road reads every request's listed_in_pass: write the
+    // cohort's out (all listed but the unlisted ones).
+    for (Request* r : tail_) r->listed_in_pass = pass;
+    for (Request* r : unlisted) r->listed_in_pass = 0;
     MarkExaminedInFull(pass, t);
     return;
   }
@@ -225,6 +234,14 @@ std::vector<Request*>::iterator GallopTo(std::vector<Request*>::iterator first, 
 void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
   scratch_.clear();
   scratch_.reserve(tail_.size() + joining.size());
+  scratch_keys_.clear();
+  scratch_keys_.reserve(tail_.size() + joining.size());
+  // Copies tail_[from, to) and its keys.
+  auto copy = [&](std::vector<Request*>::iterator from, std::vector<Request*>::iterator to) {
+    scratch_.insert(scratch_.end(), from, to);
+    scratch_keys_.insert(scratch_keys_.end(), tail_keys_.begin() + (from - tail_.begin()),
+                         tail_keys_.begin() + (to - tail_.begin()));
+  };
   auto from = tail_.begin();
   size_t j = 0, l = 0;
   // Where the next leaving and joining requests are; valid while >= from.
@@ -232,22 +249,24 @@ void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std
   auto join_at = j < joining.size() ? GallopTo(from, tail_.end(), joining[j]) : tail_.end();
   while (j < joining.size() || l < leaving.size()) {
     if (j < joining.size() && join_at <= leave_at) {
-      scratch_.insert(scratch_.end(), from, join_at);
-      scratch_.push_back(joining[j++]);
+      copy(from, join_at);
+      scratch_.push_back(joining[j]);
+      scratch_keys_.push_back(KeyOf(*joining[j++]));
       from = join_at;
       join_at = j < joining.size() ? GallopTo(from, tail_.end(), joining[j]) : tail_.end();
     } else {
       QSIM_CHECK(leave_at != tail_.end() && *leave_at == leaving[l], "request %s leaves a cohort it is not in",
                  leaving[l]->id.c_str());
-      scratch_.insert(scratch_.end(), from, leave_at);
+      copy(from, leave_at);
       from = leave_at + 1;
       ++l;
       leave_at = l < leaving.size() ? GallopTo(from, tail_.end(), leaving[l]) : tail_.end();
       if (join_at < from) join_at = from;  // it was the leaving one's place: the same now
     }
   }
-  scratch_.insert(scratch_.end(), from, tail_.end());
+  copy(from, tail_.end());
   tail_.swap(scratch_);
+  tail_keys_.swap(scratch_keys_);
 }
 
 std::vector<const Request*> RequestQueue::SortedById() const {

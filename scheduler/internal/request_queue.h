@@ -46,15 +46,21 @@ struct alignas(64) Request {
   uint32_t signature = 0;
   bool taken = false;  // see RequestQueue::Take
 
+  // What the dispatcher's re-notification of a queued request reads and
+  // writes (the index link, the id it compares, the confirmed time),
+  // together on the second cache line: each pending task is re-notified
+  // every minute, and with a backlog of tens of thousands those lookups
+  // cost one miss each instead of three. Layout only; nothing observable.
+  alignas(64) IdIndexHook index_hook;  // in RequestQueue, while queued
   std::string id;
+  Time confirmed_time{};
+
   std::string account;
   LabelSet base_labels;
   LabelSet provisionable_labels;
   std::vector<LabelId> base_ids;  // sorted
   std::vector<LabelId> provisionable_ids;  // sorted
-  Time confirmed_time{};
   std::vector<std::string> tags;
-  IdIndexHook index_hook;  // in RequestQueue, while queued
   Time own_examined_{};
 
   Request() = default;
@@ -62,6 +68,17 @@ struct alignas(64) Request {
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
 };
+
+// The fields of a queued request that a pass's walk over the whole queue
+// reads, copied beside the cohort's list (RequestQueue::tail_keys()) so that
+// the walk reads contiguous memory instead of one request per position.
+// They never change while a request is queued.
+struct PassKey {
+  uint32_t account_slot = 0;
+  uint32_t signature = 0;
+  uint32_t base_signature = 0;
+};
+inline PassKey KeyOf(const Request& r) { return PassKey{r.account_slot, r.signature, r.base_signature}; }
 
 // Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
 // id) ascending, ids byte-wise.
@@ -95,10 +112,12 @@ class RequestQueue {
   // order: `r` leaves the index (and size()) now, but the list only at the
   // next MarkExamined. `r` must outlive that call.
   std::unique_ptr<Request> Take(Request* r);
-  // Ends pass `pass` at time `t`: the requests listed in it (see
-  // Request::listed_in_pass; it read them from head() and tail()) and not
-  // taken get examined = `t`; the taken ones leave the order. `unlisted`
-  // must hold exactly the queued requests the pass did not list.
+  // Ends pass `pass` at time `t`: the requests listed in it and not taken
+  // get examined = `t`; the taken ones leave the order. The pass read them
+  // from head() and tail(); `unlisted` must hold exactly the queued requests
+  // it did not list. The listed ones of head() carry listed_in_pass ==
+  // `pass`; those of tail() need not (every member of tail() not in
+  // `unlisted` is listed), so a pass writes nothing to the cohort.
   void MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted);
   // Merges the requests added since the last call into the order.
   // Not between a Take and the next MarkExamined.
@@ -106,6 +125,8 @@ class RequestQueue {
   // After Settle(): the examination order is head() then tail().
   const std::vector<Request*>& head() const { return head_; }
   const std::vector<Request*>& tail() const { return tail_; }
+  // tail_keys()[i] == KeyOf(*tail()[i]), for every i.
+  const std::vector<PassKey>& tail_keys() const { return tail_keys_; }
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
   size_t size() const { return head_.size() + tail_.size() + arrivals_.size() - taken_; }
@@ -125,6 +146,9 @@ class RequestQueue {
   std::vector<Request*> head_;
   // The cohort, in CohortOrder, every one reading *cohort_time_.
   std::vector<Request*> tail_;
+  // Parallel to tail_: tail_keys_[i] == KeyOf(*tail_[i]). Every change to
+  // tail_ makes the same change here.
+  std::vector<PassKey> tail_keys_;
   // Heap-held so that the requests' pointers to it survive a move of the queue.
   std::unique_ptr<Time> cohort_time_;
   // Added since Settle() last ran, in no order: a burst of arrivals is
@@ -135,6 +159,7 @@ class RequestQueue {
   size_t taken_ = 0;  // still in head_ or tail_, dropped by MarkExamined
   // MarkExamined's working lists, kept for their capacity.
   std::vector<Request*> scratch_, keep_, joining_, leaving_;
+  std::vector<PassKey> scratch_keys_;
 };
 
 }  // namespace qsim::internal

@@ -20,6 +20,7 @@
 
 #include "scheduler/internal/id_index.h"
 #include "scheduler/internal/label_table.h"
+#include "scheduler/internal/level.h"
 #include "scheduler/internal/request_queue.h"
 #include "scheduler/scheduler.h"
 
@@ -217,6 +218,9 @@ struct Scheduler::Impl {
   std::vector<uint32_t> workers_with_label;
 
   uint64_t pass_number = 0;
+  // The levels of the pass in progress (see Level); between passes, only
+  // their capacity is kept.
+  std::array<internal::Level, kNumPriorities + 1> pass_levels;
 
   // Account ids seen on requests, interned so a pass finds each request's
   // priority by index. Lookup only; slots are never written out.
