@@ -75,7 +75,7 @@ StatusOr<std::string> BuildRunReport(const std::string& run_dir) {
   for (const std::string& account : summary->accounts) {
     if (auto n = summary->Get(account, "preemptions")) preempted_runs[account] = *n;
   }
-  AddWaitSections(page, *wait_data, preempted_runs);
+  AddWaitSections(page, *wait_data, preempted_runs, WarmupSeconds(*figures));
 
   std::string ts_path = RunFile(run_dir, runfolder::kTimeseriesFile);
   double end_time = figures->last_time;

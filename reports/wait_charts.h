@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,10 @@ struct WaitChartData {
 StatusOr<WaitChartData> ReadWaitChartData(const std::string& run_dir);
 
 // Adds the two sections to `page`. `preemptions` maps each account to
-// summary.csv's preempted runs (its `preemptions` column).
-void AddWaitSections(HtmlPage& page, const WaitChartData& data, const std::map<std::string, double>& preemptions);
+// summary.csv's preempted runs (its `preemptions` column); the charts over
+// time shade the warm-up `warmup_s` when set.
+void AddWaitSections(HtmlPage& page, const WaitChartData& data, const std::map<std::string, double>& preemptions,
+                     std::optional<double> warmup_s);
 
 // The bucket width for measured enqueues spanning `span_us`: the smallest of
 // 1 min, 5 min, 10 min, 15 min, 30 min, 1 h, 2 h, 3 h, 6 h, 12 h, 1 d giving

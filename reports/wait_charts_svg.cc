@@ -6,6 +6,7 @@
 
 #include "reports/explain.h"
 #include "reports/svg.h"
+#include "reports/time_charts.h"
 #include "reports/time_scale.h"
 #include "reports/wait_charts.h"
 
@@ -164,16 +165,16 @@ std::string StackedAreas(const std::string& id, const std::string& account, cons
 }
 
 // Cumulative counts over time, one step series per (account, kind).
-std::string CumulativeChart(const std::string& id, const std::string& title,
-                            const std::vector<std::pair<std::string, const std::map<std::string, std::vector<int64_t>>*>>&
-                                kinds,
-                            const std::vector<std::string>& accounts, double end_s) {
-  TimeScale scale = ChooseTimeScale(end_s);
-  svg::XyChart chart;
-  chart.id = id;
-  chart.title = title;
-  chart.x = {"simulated time", scale.unit, 0.0, end_s / scale.divisor};
-  chart.y = {"events", "count", 0.0, std::nullopt};
+// On the report's time axis (warm-up shaded; thinned by AddTimeChart, as a
+// week's re-adds run to hundreds of thousands of steps).
+svg::XyChart CumulativeChart(const std::string& id, const std::string& title,
+                             const std::vector<std::pair<std::string, const std::map<std::string, std::vector<int64_t>>*>>&
+                                 kinds,
+                             const std::vector<std::string>& accounts, double end_s, std::optional<double> warmup_s) {
+  const TimeAxis axis = MakeTimeAxis(end_s, warmup_s);
+  const TimeScale& scale = axis.scale;
+  svg::XyChart chart = TimeChart(axis, id, title, "events", "count");
+  chart.x.max = end_s / scale.divisor;
   int color = 0;
   for (const std::string& a : accounts) {
     if (a == "*") continue;
@@ -198,12 +199,13 @@ std::string CumulativeChart(const std::string& id, const std::string& title,
     }
     ++color;
   }
-  return svg::RenderXyChart(chart);
+  return chart;
 }
 
 }  // namespace
 
-void AddWaitSections(HtmlPage& page, const WaitChartData& d, const std::map<std::string, double>& preemptions) {
+void AddWaitSections(HtmlPage& page, const WaitChartData& d, const std::map<std::string, double>& preemptions,
+                     std::optional<double> warmup_s) {
   page.AddHeading("Why tasks waited");
   page.AddParagraph(
       "Each measured task's wait (enqueued after the warm-up, as in the summary) split by reason; a task that "
@@ -261,14 +263,13 @@ void AddWaitSections(HtmlPage& page, const WaitChartData& d, const std::map<std:
     }
   }
   double end_s = static_cast<double>(end_us) / 1e6;
-  page.AddChart("preemptions", CumulativeChart("preemptions",
-                                               "Preemption events, cumulative: of running tasks (solid), same-pass (dashed)",
-                                               {{"running", &d.preempted_running}, {"same-pass", &d.same_pass}},
-                                               d.accounts, end_s));
-  page.AddChart("enqueues", CumulativeChart("enqueues",
-                                            "Enqueues, cumulative: first (solid) and re-adds (dashed)",
-                                            {{"first", &d.first_enqueues}, {"re-add", &d.re_adds}},
-                                            d.accounts, end_s));
+  AddTimeChart(page, CumulativeChart("preemptions",
+                                     "Preemption events, cumulative: of running tasks (solid), same-pass (dashed)",
+                                     {{"running", &d.preempted_running}, {"same-pass", &d.same_pass}}, d.accounts,
+                                     end_s, warmup_s));
+  AddTimeChart(page, CumulativeChart("enqueues", "Enqueues, cumulative: first (solid) and re-adds (dashed)",
+                                     {{"first", &d.first_enqueues}, {"re-add", &d.re_adds}}, d.accounts, end_s,
+                                     warmup_s));
 }
 
 }  // namespace qsim::reports
