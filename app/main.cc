@@ -225,6 +225,7 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
     if (!format.ok()) return usage(format.status().message());
     options.format = *format;
     options.runner = runner;
+    options.validator = InProcessValidator();
     options.progress = StderrProgress(options.quiet);
     status = reports::RunCompareCommand(options, std::cout, std::cerr);
   });
@@ -251,6 +252,7 @@ void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
   cmd->add_flag("--quiet", *quiet, "No progress on stderr");
   cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->validator = InProcessValidator();
     o->progress = StderrProgress(*quiet);
     status = reports::RunSweepCommand(*o, std::cout, std::cerr);
   });
@@ -281,6 +283,7 @@ void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
   cmd->add_flag("--quiet", *quiet, "No progress on stderr");
   cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->validator = InProcessValidator();
     o->progress = StderrProgress(*quiet);
     status = reports::RunCheckCommand(*o, std::cout, std::cerr);
   });

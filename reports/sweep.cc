@@ -776,6 +776,13 @@ StatusOr<ShardPlan> PlanShard(const SweepOptions& o, const YAML::Node& base, con
       if (!point_files.count(p)) {
         StatusOr<std::string> file = WritePointScenario(o, base, grid, points[p], p);
         if (!file.ok()) return file.status();
+        // Checked before any run starts: a value the scenario refuses (a
+        // key it lacks, a count out of range) costs no runs.
+        if (Status valid = o.validator ? o.validator(*file) : Status::Ok(); !valid.ok()) {
+          std::string values;
+          for (size_t k = 0; k < grid.size(); ++k) values += (k ? ", " : "") + grid[k].key + "=" + points[p][k];
+          return Status(valid.code(), "--grid point " + std::to_string(p) + " (" + values + "): " + valid.message());
+        }
         point_files[p] = *file;
       }
       scenario = point_files[p];
@@ -824,6 +831,9 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   if (!grid.ok()) return fail(grid.status());
   StatusOr<YAML::Node> base = LoadYamlFile(o.scenario);
   if (!base.ok()) return fail(base.status());
+  if (o.validator) {
+    if (Status valid = o.validator(o.scenario); !valid.ok()) return fail(valid);
+  }
   StatusOr<std::vector<Gate>> gates = ResolveGates(o.gates, {o.scenario});
   if (!gates.ok()) return fail(gates.status());
   // Outputs left from an earlier sweep in this folder would pass for this

@@ -38,6 +38,7 @@ struct SweepOptions {
   bool keep_runs = false;
   ProgressOptions progress;  // default: silent
   SimRunner runner;          // REQUIRED
+  ScenarioValidator validator;  // optional: every scenario checked before any run
 };
 
 // The runs of a sweep, in one fixed order: the baseline's seeds, then each

@@ -15,7 +15,6 @@
 #include <sstream>
 #include <string_view>
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "runfolder/csv.h"
@@ -23,6 +22,7 @@
 #include "sim/internal/validate.h"
 #include "sim/limits.h"
 #include "sim/scenario.h"
+#include "strict_yaml/strict_yaml.h"
 
 namespace qsim::sim {
 
@@ -97,126 +97,9 @@ std::string SafeName(std::string stem) {
   return stem;
 }
 
-// A plain (unquoted, untagged) scalar: quoted text is a string, never a number
-// or a boolean.
-bool IsPlain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
-
-// "-?(0|[1-9][0-9]*)": no sign but '-', no leading zeros (YAML 1.1 octal), no
-// hex, no separators.
-bool IsIntegerText(std::string_view s) {
-  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
-  if (s.empty() || (s[0] == '0' && s.size() > 1)) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// An integer part as above, then optionally ".digits" and "e[+-]digits":
-// no .inf, .nan, hex floats or a bare leading dot.
-bool IsNumberText(std::string_view s) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t b = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - b;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  size_t int_begin = i;
-  size_t n = digits();
-  if (n == 0 || (n > 1 && s[int_begin] == '0')) return false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-
-// Walks the YAML event stream before it is built into nodes: rejects anchors
-// and aliases (an alias bomb expands exponentially in yaml-cpp's node tree),
-// more than one document, and a key repeated within one mapping anywhere in
-// the file (yaml-cpp silently keeps one of them).
-class StrictScan final : public YAML::EventHandler {
- public:
-  struct Found {
-    YAML::Mark mark;
-    std::string path;
-    std::string message;
-  };
-  const std::optional<Found>& found() const { return found_; }
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Node(mark, anchor, std::string());
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    Fail(mark, Path(), "YAML aliases (*name) are not allowed in scenarios");
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Node(mark, anchor, value);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Node(mark, anchor, std::nullopt);
-    stack_.emplace_back();
-  }
-  void OnSequenceEnd() override { stack_.pop_back(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Node(mark, anchor, std::nullopt);
-    stack_.emplace_back().map = true;
-  }
-  void OnMapEnd() override { stack_.pop_back(); }
-  // The node event that follows carries the anchor too, and is placed.
-  void OnAnchor(const YAML::Mark&, const std::string&) override {}
-
- private:
-  struct Frame {
-    bool map = false;
-    bool key_next = true;  // map: the next node is a key
-    size_t items = 0;      // sequence: children so far
-    std::string key;       // map: the key whose value is being read
-    std::set<std::string> keys;
-  };
-
-  // The key path of the node being read.
-  std::string Path() const {
-    std::string p;
-    for (const Frame& f : stack_) {
-      if (f.map) p = Join(p, f.key);
-      else if (f.items > 0) p = Index(p, f.items - 1);
-    }
-    return p;
-  }
-
-  void Fail(const YAML::Mark& mark, std::string path, std::string message) {
-    if (!found_) found_ = Found{mark, std::move(path), std::move(message)};
-  }
-
-  // A node starts; `key_text` is a scalar's text (nullopt for containers).
-  void Node(const YAML::Mark& mark, YAML::anchor_t anchor, const std::optional<std::string>& key_text) {
-    if (!stack_.empty()) {
-      Frame& f = stack_.back();
-      if (!f.map) {
-        ++f.items;
-      } else {
-        if (f.key_next) {
-          f.key = key_text.value_or("?");
-          if (key_text && !f.keys.insert(*key_text).second) Fail(mark, Path(), "duplicate key");
-        }
-        f.key_next = !f.key_next;
-      }
-    }
-    if (anchor != YAML::NullAnchor) Fail(mark, Path(), "YAML anchors (&name) are not allowed in scenarios");
-  }
-
-  std::vector<Frame> stack_;
-  std::optional<Found> found_;
-};
+using strict_yaml::IsIntegerText;
+using strict_yaml::IsNumberText;
+using strict_yaml::IsPlain;
 
 class Loader {
  public:
@@ -226,9 +109,7 @@ class Loader {
     return ErrorAt(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, msg);
   }
   Status ErrorAt(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
-    std::string loc = file_;
-    if (m.line >= 0) loc += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-    return InvalidArgument(loc + ": " + (path.empty() ? "" : path + ": ") + msg);
+    return strict_yaml::ErrorAt(file_, m, path, msg);
   }
 
   // `n` must be a mapping whose keys are all in `allowed`, without repeats.
@@ -997,25 +878,11 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
 }  // namespace
 
 Status CheckStrictYaml(const std::string& text, const std::string& file) {
-  Loader loader(file, "");
   if (text.size() > static_cast<size_t>(kMaxScenarioFileBytes)) {
     return InvalidArgument(file + ": the scenario is " + FormatBytes(static_cast<int64_t>(text.size())) +
                            ", more than the limit of " + FormatBytes(kMaxScenarioFileBytes) + " (docs/limits.md)");
   }
-  try {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    StrictScan scan;
-    parser.HandleNextDocument(scan);
-    if (const auto& found = scan.found()) return loader.ErrorAt(found->mark, found->path, found->message);
-    StrictScan rest;
-    if (parser.HandleNextDocument(rest)) {
-      return loader.ErrorAt(YAML::Mark::null_mark(), "", "expected one YAML document, found more (a second `---`)");
-    }
-  } catch (const YAML::Exception& e) {
-    return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);
-  }
-  return Status::Ok();
+  return strict_yaml::CheckStrictYaml(text, file);
 }
 
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {
