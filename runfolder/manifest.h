@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct RunManifest {
   std::vector<std::string> command_line;  // argv, as given
   double wall_seconds = 0;                // wall time the run took; 0 while incomplete
   std::vector<std::string> files;         // the files of the folder the run owns, by name, sorted
+  // Written by WriteManifest for a complete run (each listed file's size
+  // then, report.html aside) and checked by InspectRunFolder.
+  std::map<std::string, int64_t> file_bytes;
 };
 
 // "fnv1a64:" and 16 hex digits: FNV-1a over the resolved scenario without
@@ -44,7 +48,8 @@ std::string ScenarioHash(std::string_view resolved_yaml);
 std::string ManifestJson(const RunManifest& manifest);
 StatusOr<RunManifest> ParseManifest(std::string_view text, const std::string& path);
 
-// Writes `dir`/run.json (whole or not at all).
+// Writes `dir`/run.json (whole or not at all); for a complete run, with the
+// size of each file it lists (file_bytes, measured here).
 Status WriteManifest(const std::string& dir, const RunManifest& manifest);
 // `dir`/run.json; nullopt when there is none (an old-format folder).
 StatusOr<std::optional<RunManifest>> ReadManifest(const std::string& dir);
@@ -64,7 +69,7 @@ struct RunFolderCheck {
 
 // Checks `dir` against its run.json: status complete; every listed file
 // present and nothing else (report.html, which `qsim report` rewrites, is
-// allowed either way); tasks.csv's measured rows as many as summary.csv's
+// allowed either way), each of the size run.json records; tasks.csv's measured rows as many as summary.csv's
 // `tasks` of `*`. A `dir` that is no folder is reported as one without a
 // run.json (the reader then fails on the file it needs). Errors: only when
 // `dir` cannot be listed.

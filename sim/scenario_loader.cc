@@ -260,9 +260,14 @@ class Loader {
   Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out) const;
   Status ReadPolicy(const YAML::Node& v, const std::string& path, Policy* out) const;
   Status ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path, AccountSpec* out) const;
-  Status ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* out) const;
-  Status ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* out) const;
-  Status ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* out) const;
+  Status ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                      ArrivalSpec* out) const;
+  // `accounts`: the scenario's, sorted by id (read before the workloads), so
+  // that a task log row naming another is an error at that row.
+  Status ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
+                    ArrivalSpec* out) const;
+  Status ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                      WorkloadSpec* out) const;
   Status ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* out) const;
   Status ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* out) const;
   Status ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* out) const;
@@ -421,7 +426,72 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
   return Status::Ok();
 }
 
-Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* a) const {
+// What is wrong with a task log row: the field and why.
+struct RowProblem {
+  size_t field;
+  std::string message;
+};
+
+// A task log label list, "a;b": every label non-empty (no ";;", no leading or
+// trailing ';') and allowed by LabelProblem.
+std::optional<std::string> ReadLogLabels(const std::string& text, LabelSet* labels) {
+  std::vector<std::string> parts;
+  if (!text.empty()) {
+    size_t b = 0;
+    for (;;) {
+      const size_t e = text.find(';', b);
+      parts.push_back(text.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+  }
+  for (const std::string& part : parts) {
+    if (part.empty()) return "empty label in \"" + text + "\" (labels are separated by single ';')";
+    if (std::string problem = LabelProblem(part); !problem.empty()) return "label \"" + part + "\" " + problem;
+  }
+  *labels = MakeLabelSet(std::move(parts));
+  return std::nullopt;
+}
+
+// One row of a task log as a task, checked by the rules the scenario's own
+// values follow (times within kMaxAnyDuration, accounts defined, labels), so
+// that the error names the row rather than the scenario's `file:` line.
+std::optional<RowProblem> ReadReplayRow(const std::vector<std::string>& fields, const std::vector<AccountSpec>& accounts,
+                                        ReplayTask* t) {
+  auto seconds = [](const std::string& text) -> std::optional<Duration> {
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.back()))) return std::nullopt;
+    return ParseDurationText(text);
+  };
+  const std::string limit = " and at most " + std::to_string(ToMicros(kMaxAnyDuration) / 1000000) +
+                            " (36500 days, docs/limits.md)";
+  std::optional<Duration> enqueue = seconds(fields[0]);
+  if (!enqueue || *enqueue < Duration::zero() || *enqueue > kMaxAnyDuration) {
+    return RowProblem{0, "enqueue_s: expected seconds >= 0" + limit + ", got \"" + fields[0] + "\""};
+  }
+  t->enqueue = *enqueue;
+  t->account = fields[1];
+  if (t->account.empty()) return RowProblem{1, "account: must not be empty"};
+  auto known = std::lower_bound(accounts.begin(), accounts.end(), t->account,
+                                [](const AccountSpec& a, const std::string& id) { return a.id < id; });
+  if (known == accounts.end() || known->id != t->account) {
+    return RowProblem{1, "account: \"" + t->account + "\" is not defined under accounts"};
+  }
+  if (std::optional<std::string> bad = ReadLogLabels(fields[2], &t->base_labels)) {
+    return RowProblem{2, "base_labels: " + *bad};
+  }
+  if (std::optional<std::string> bad = ReadLogLabels(fields[3], &t->provisionable_labels)) {
+    return RowProblem{3, "provisionable_labels: " + *bad};
+  }
+  std::optional<Duration> duration = seconds(fields[4]);
+  if (!duration || *duration <= Duration::zero() || *duration > kMaxAnyDuration) {
+    return RowProblem{4, "duration_s: expected seconds > 0" + limit + ", got \"" + fields[4] + "\""};
+  }
+  t->duration = *duration;
+  return std::nullopt;
+}
+
+Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
+                          ArrivalSpec* a) const {
   a->resolved_file = a->file;
   if (!a->file.empty() && a->file[0] != '/' && !base_dir_.empty()) a->resolved_file = base_dir_ + "/" + a->file;
   // Absolute, so the resolved scenario in a run folder still finds the log.
@@ -461,32 +531,7 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
       return row_error(0, "the log holds more than " + std::to_string(kMaxTasks) + " tasks (docs/limits.md)");
     }
     ReplayTask t;
-    auto enq = ParseDurationText(fields[0]);
-    if (!enq || *enq < Duration::zero() || fields[0].empty() || !std::isdigit(static_cast<unsigned char>(fields[0].back()))) {
-      return row_error(0, "enqueue_s: expected seconds >= 0, got \"" + fields[0] + "\"");
-    }
-    t.enqueue = *enq;
-    t.account = fields[1];
-    if (t.account.empty()) return row_error(1, "account: must not be empty");
-    auto split = [](const std::string& s) {
-      std::vector<std::string> out;
-      size_t b = 0;
-      while (b <= s.size() && !s.empty()) {
-        size_t e = s.find(';', b);
-        std::string part = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-        if (!part.empty()) out.push_back(part);
-        if (e == std::string::npos) break;
-        b = e + 1;
-      }
-      return MakeLabelSet(std::move(out));
-    };
-    t.base_labels = split(fields[2]);
-    t.provisionable_labels = split(fields[3]);
-    auto dur = ParseDurationText(fields[4]);
-    if (!dur || *dur <= Duration::zero() || !std::isdigit(static_cast<unsigned char>(fields[4].back()))) {
-      return row_error(4, "duration_s: expected seconds > 0, got \"" + fields[4] + "\"");
-    }
-    t.duration = *dur;
+    if (std::optional<RowProblem> bad = ReadReplayRow(fields, accounts, &t)) return row_error(bad->field, bad->message);
     a->replay.push_back(std::move(t));
   }
   std::stable_sort(a->replay.begin(), a->replay.end(),
@@ -494,7 +539,8 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
   return Status::Ok();
 }
 
-Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* a) const {
+Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                            ArrivalSpec* a) const {
   if (!v.IsMap()) return Error(v, path, "expected a mapping with `kind:`, got " + Describe(v));
   QSIM_RETURN_IF_ERROR(Require(v, "kind", path));
   std::string kind;
@@ -548,13 +594,14 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "file"}));
     QSIM_RETURN_IF_ERROR(Require(v, "file", path));
     QSIM_RETURN_IF_ERROR(ReadString(v, "file", path, &a->file));
-    return ReadReplay(v["file"], Join(path, "file"), a);
+    return ReadReplay(v["file"], Join(path, "file"), accounts, a);
   }
   return Error(v["kind"], Join(path, "kind"),
                "unknown arrival kind \"" + kind + "\" (expected poisson, schedule, list or replay)");
 }
 
-Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* w) const {
+Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                            WorkloadSpec* w) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path,
                                 {"name", "account", "base_labels", "provisionable_labels", "tags", "arrivals",
                                  "duration", "cancel"}));
@@ -564,7 +611,7 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, Worklo
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &w->provisionable_labels));
   QSIM_RETURN_IF_ERROR(ReadStringList(v, "tags", path, &w->tags));
   QSIM_RETURN_IF_ERROR(Require(v, "arrivals", path));
-  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), &w->arrivals));
+  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), accounts, &w->arrivals));
   bool replay = w->arrivals.kind == ArrivalSpec::Kind::kReplay;
   if (!replay) {
     QSIM_RETURN_IF_ERROR(Require(v, "account", path));
@@ -831,7 +878,7 @@ Status Loader::ReadWorkloads(const YAML::Node& root, Scenario* s) const {
   std::map<std::string, int> per_account;
   for (size_t i = 0; i < w.size(); ++i) {
     WorkloadSpec wl;
-    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), &wl));
+    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), s->accounts, &wl));
     if (wl.name.empty()) {
       // Unnamed: the account's id, then id-2, id-3, ...
       std::string base = wl.account.empty() ? "replay" : wl.account;
