@@ -145,10 +145,13 @@ std::string Gate::Describe() const {
 std::set<std::string> ScenarioAccountIds(const YAML::Node& scenario_root) {
   std::set<std::string> ids;
   if (!scenario_root.IsMap()) return ids;
-  const YAML::Node accounts = scenario_root["accounts"];
-  if (!accounts.IsMap()) return ids;
-  for (const auto& entry : accounts) {
-    if (entry.first.IsScalar()) ids.insert(entry.first.Scalar());
+  // By iteration: a missing key of a const node is an invalid node that
+  // throws when asked what it is.
+  for (const auto& section : scenario_root) {
+    if (!section.first.IsScalar() || section.first.Scalar() != "accounts" || !section.second.IsMap()) continue;
+    for (const auto& entry : section.second) {
+      if (entry.first.IsScalar()) ids.insert(entry.first.Scalar());
+    }
   }
   return ids;
 }

@@ -398,8 +398,7 @@ Status WriteManifest(const std::string& dir, const RunManifest& manifest) {
       if (name == kReportFile) continue;
       std::error_code error;
       const std::uintmax_t bytes = fs::file_size(InDir(dir, name), error);
-      if (error) return IoError(InDir(dir, name) + ": cannot read its size: " + error.message());
-      written.file_bytes[name] = static_cast<int64_t>(bytes);
+      if (!error) written.file_bytes[name] = static_cast<int64_t>(bytes);  // a missing one: InspectRunFolder says so
     }
   }
   return WriteTextFile(InDir(dir, kManifestFile), ManifestJson(written));
@@ -484,13 +483,7 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
   for (const std::string& name : listed) {
     if (present.count(name) == 0) check.problems.push_back(InDir(dir, name) + " is listed in run.json but missing");
   }
-  for (const auto& [name, bytes] : m.file_bytes) {
-    std::error_code size_error;
-    const std::uintmax_t now = fs::file_size(InDir(dir, name), size_error);
-    if (size_error || static_cast<int64_t>(now) == bytes) continue;  // a missing file is reported above
-    check.problems.push_back(InDir(dir, name) + " is " + std::to_string(now) + " bytes but run.json says the run wrote " +
-                             std::to_string(bytes) + " (cut short or changed since)");
-  }
+
   for (const std::string& name : present) {
     if (listed.count(name) > 0 || name == kManifestFile || name == kReportFile) continue;
     check.problems.push_back(name + (name.ends_with(kPartSuffix) ? " is a file cut short by an interrupted write"
@@ -501,6 +494,25 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
                  present.count(std::string(kTasksFile)) > 0 && present.count(std::string(kSummaryFile)) > 0;
   if (counted && m.status == RunStatus::kComplete) CheckTaskCount(dir, m.warmup_us, check.problems);
   return check;
+}
+
+Status RequireRecordedSizes(const std::string& dir) {
+  StatusOr<std::optional<RunManifest>> manifest = ReadManifest(dir);
+  if (!manifest.ok()) return manifest.status();
+  if (!*manifest) return Status::Ok();
+  std::vector<std::string> problems;
+  for (const auto& [name, bytes] : (*manifest)->file_bytes) {
+    std::error_code error;
+    const std::uintmax_t now = fs::file_size(InDir(dir, name), error);
+    if (error) {
+      problems.push_back(InDir(dir, name) + ": cannot read its size: " + error.message());
+    } else if (static_cast<int64_t>(now) != bytes) {
+      problems.push_back(InDir(dir, name) + " is " + std::to_string(now) + " bytes but run.json says the run wrote " +
+                         std::to_string(bytes) + " (cut short or changed since)");
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  return DataLoss(dir + ": not the run folder the run wrote: " + Joined(problems, "; ") + "; run the scenario again");
 }
 
 std::string OldFormatWarning(const std::string& dir) {

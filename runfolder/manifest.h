@@ -69,7 +69,7 @@ struct RunFolderCheck {
 
 // Checks `dir` against its run.json: status complete; every listed file
 // present and nothing else (report.html, which `qsim report` rewrites, is
-// allowed either way), each of the size run.json records; tasks.csv's measured rows as many as summary.csv's
+// allowed either way); tasks.csv's measured rows as many as summary.csv's
 // `tasks` of `*`. A `dir` that is no folder is reported as one without a
 // run.json (the reader then fails on the file it needs). Errors: only when
 // `dir` cannot be listed.
@@ -79,6 +79,14 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir);
 // when the folder is incomplete or mixed. An old-format folder is accepted
 // and `*warning` (when given) says it was not checked; else it is cleared.
 Status RequireCompleteRunFolder(const std::string& dir, std::string* warning = nullptr);
+
+// For a reader that has read a folder's files without finding anything
+// wrong: an error (DataLoss, exit 2) naming each file whose size differs from
+// the size run.json recorded when the run completed, so that a file cut
+// inside its last field (every row still whole) does not pass for the run's.
+// Readers check content first, so that damage they can locate (a row cut
+// short, a bad number) is reported at its line. No run.json: Ok.
+Status RequireRecordedSizes(const std::string& dir);
 
 // "" when `dir` has a run.json; else a warning naming `dir` for a reader to
 // print (an old-format folder, whose completeness cannot be checked).
