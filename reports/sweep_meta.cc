@@ -35,7 +35,7 @@ Status ReadMetaLine(const std::string& line, const std::string& where, MetaField
   if (colon == std::string::npos) return Status::Ok();
   const std::string name = line.substr(0, colon), v = line.substr(colon + 2);
   auto bad = [&](const std::string& why) { return InvalidArgument(where + ": bad " + name + " line: " + why); };
-  if (name != "grid" && (name == "seeds" || name == "first_seed" || name == "alpha") && !f.seen.insert(name).second) {
+  if ((name == "seeds" || name == "first_seed" || name == "alpha") && !f.seen.insert(name).second) {
     return InvalidArgument(where + ": " + name + " given twice");
   }
   if (name == "grid") {
