@@ -15,6 +15,7 @@
 
 #include "app/stop_signals.h"
 #include "runfolder/files.h"
+#include "sim/scenario.h"
 
 extern char** environ;
 
@@ -136,6 +137,10 @@ std::string SelfExecutable(const std::string& fallback) {
   std::error_code error;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
   return error ? fallback : self.string();
+}
+
+reports::ScenarioValidator InProcessValidator() {
+  return [](const std::string& path) { return sim::LoadScenarioFile(path).status(); };
 }
 
 }  // namespace qsim::app

@@ -19,6 +19,11 @@ namespace qsim::app {
 // the signal: a parent never leaves a child writing after it is gone.
 reports::SimRunner ChildProcessRunner(std::string qsim_binary);
 
+// Loads and validates a scenario file in this process, as `qsim validate`
+// does (sim::LoadScenarioFile): the ScenarioValidator compare, sweep and check
+// call before their first run.
+reports::ScenarioValidator InProcessValidator();
+
 // The running executable's own path (/proc/self/exe resolved), so that
 // children run the same build; `fallback` (argv[0]) when it cannot be read.
 std::string SelfExecutable(const std::string& fallback);

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -275,6 +276,7 @@ void AddCompare(CLI::App& app, const reports::SimRunner& runner, int& status) {
     if (!format.ok()) return usage(format.status().message());
     options.format = *format;
     options.runner = runner;
+    options.validator = InProcessValidator();
     options.progress = StderrProgress(options.quiet);
     status = reports::RunCompareCommand(options, std::cout, std::cerr);
   });
@@ -301,6 +303,7 @@ void AddSweep(CLI::App& app, const reports::SimRunner& runner, int& status) {
   cmd->add_flag("--quiet", *quiet, "No progress on stderr");
   cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->validator = InProcessValidator();
     o->progress = StderrProgress(*quiet);
     status = reports::RunSweepCommand(*o, std::cout, std::cerr);
   });
@@ -331,6 +334,7 @@ void AddCheck(CLI::App& app, const reports::SimRunner& runner, int& status) {
   cmd->add_flag("--quiet", *quiet, "No progress on stderr");
   cmd->callback([o, quiet, runner, &status] {
     o->runner = runner;
+    o->validator = InProcessValidator();
     o->progress = StderrProgress(*quiet);
     status = reports::RunCheckCommand(*o, std::cout, std::cerr);
   });
@@ -410,14 +414,21 @@ void AddCalibrate(CLI::App& app, int& status) {
   });
 }
 
-// The first argument when it looks like a command but names none of `app`'s
-// subcommands ("" otherwise): CLI11's own message would not name it.
+// The words up to the first one that stands where a command (or a
+// command's subcommand, as in `bench profiler`) must and names none ("bench
+// nope"); "" when there is none. CLI11's own message would not name it.
 std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
-  if (argc < 2 || argv[1][0] == '-') return "";
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    if (sub->check_name(argv[1])) return "";
+  const CLI::App* level = &app;
+  std::string words;
+  for (int i = 1; i < argc && argv[i][0] != '-'; ++i) {
+    const std::vector<const CLI::App*> subs = level->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) return "";
+    auto named = std::find_if(subs.begin(), subs.end(), [&](const CLI::App* sub) { return sub->check_name(argv[i]); });
+    words += (words.empty() ? "" : " ") + std::string(argv[i]);
+    if (named == subs.end()) return words;
+    level = *named;
   }
-  return argv[1];
+  return "";
 }
 
 int Main(int argc, char** argv) {
@@ -450,7 +461,9 @@ int Main(int argc, char** argv) {
   AddCalibrate(app, status);
 
   if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
-    std::cerr << "qsim: unknown command \"" << unknown << "\"; see qsim --help\n";
+    const size_t last = unknown.rfind(' ');
+    std::cerr << "qsim: unknown command \"" << unknown << "\"; see qsim "
+              << (last == std::string::npos ? "" : unknown.substr(0, last) + " ") << "--help\n";
     return kUsageError;
   }
   try {

@@ -5,6 +5,7 @@
 // waits read go through CdfSeries, as the report's charts do.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -22,13 +23,25 @@ void WriteFile(const std::filesystem::path& path, std::string_view bytes) {
   FUZZ_REQUIRE(static_cast<bool>(out), "cannot write the run folder");
 }
 
+// The folder of this process, removed at exit (libFuzzer exits through
+// exit() at the end of a run).
+std::filesystem::path ScratchDir() {
+  return std::filesystem::temp_directory_path() /
+         ("qsim-fuzz-run-folder-" + std::to_string(static_cast<long>(getpid())));
+}
+
+void RemoveScratch() {
+  std::error_code ignored;
+  std::filesystem::remove_all(ScratchDir(), ignored);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::filesystem::path dir = [] {
-    std::filesystem::path d = std::filesystem::temp_directory_path() /
-                              ("qsim-fuzz-run-folder-" + std::to_string(static_cast<long>(getpid())));
+    std::filesystem::path d = ScratchDir();
     std::filesystem::create_directories(d);
+    std::atexit([] { RemoveScratch(); });
     return d;
   }();
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

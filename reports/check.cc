@@ -52,21 +52,30 @@ std::string Padded(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
-// The scenarios with expect: entries among `files`; every invalid entry is
-// printed to `err` before the error is returned.
-StatusOr<std::vector<SmokeScenario>> LoadSmokeScenarios(const std::vector<std::string>& files, std::ostream& err) {
+// The scenarios with expect: entries among `files`, each valid; every invalid
+// entry or scenario is printed to `err` before the error is returned.
+StatusOr<std::vector<SmokeScenario>> LoadSmokeScenarios(const std::vector<std::string>& files,
+                                                        const ScenarioValidator& validator, std::ostream& err) {
   std::vector<SmokeScenario> scenarios;
   bool invalid = false;
   for (const std::string& file : files) {
     StatusOr<YAML::Node> root = LoadYamlFile(file);
+    // Accounts are checked against the scenario here, before any run: an
+    // expectation on an account the scenario lacks could never be judged.
+    const std::set<std::string> accounts = root.ok() ? ScenarioAccountIds(*root) : std::set<std::string>();
     StatusOr<std::vector<Expectation>> expectations =
-        root.ok() ? ParseExpectations(*root, file) : StatusOr<std::vector<Expectation>>(root.status());
+        root.ok() ? ParseExpectations(*root, file, &accounts) : StatusOr<std::vector<Expectation>>(root.status());
     if (!expectations.ok()) {
       err << expectations.status().message() << "\n";
       invalid = true;
       continue;
     }
     if (expectations->empty()) continue;  // an example scenario, not a smoke test
+    if (Status valid = validator ? validator(file) : Status::Ok(); !valid.ok()) {  // before any run
+      err << valid.message() << "\n";
+      invalid = true;
+      continue;
+    }
     scenarios.push_back({file, std::move(*expectations)});
   }
   if (invalid) return InvalidArgument("invalid expect: entries (above)");
@@ -207,7 +216,7 @@ int RunCheckCommand(const CheckOptions& options, std::ostream& out, std::ostream
   }
   StatusOr<std::vector<std::string>> files = ScenarioFiles(options.paths);
   if (!files.ok()) return fail(files.status());
-  StatusOr<std::vector<SmokeScenario>> scenarios = LoadSmokeScenarios(*files, err);
+  StatusOr<std::vector<SmokeScenario>> scenarios = LoadSmokeScenarios(*files, options.validator, err);
   if (!scenarios.ok()) return fail(scenarios.status());
   StatusOr<std::string> out_dir = RunsFolder(options.out_dir);
   if (!out_dir.ok()) return fail(out_dir.status());

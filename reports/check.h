@@ -24,6 +24,7 @@ struct CheckOptions {
   std::string junit;          // "" or a JUnit XML file to write (one testcase per expectation)
   ProgressOptions progress;   // default: silent
   SimRunner runner;           // REQUIRED
+  ScenarioValidator validator;  // optional: every scenario checked before any run
 };
 
 // Prints one line per expectation:

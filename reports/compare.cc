@@ -860,11 +860,19 @@ StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<SimRun>& runs,
 
 StatusOr<std::vector<Gate>> ResolveGates(const std::string& gates_file,
                                          const std::vector<std::string>& scenario_files) {
+  // A gate may name an account of either scenario (or "*"), checked before
+  // any run: a gate on an account neither defines could never be judged.
+  std::set<std::string> accounts;
+  for (const std::string& file : scenario_files) {
+    StatusOr<YAML::Node> root = LoadYamlFile(file);
+    if (!root.ok()) return root.status();
+    accounts.merge(ScenarioAccountIds(*root));
+  }
   std::vector<std::string> sources = gates_file.empty() ? scenario_files : std::vector<std::string>{gates_file};
   for (const std::string& file : sources) {
     StatusOr<YAML::Node> root = LoadYamlFile(file);
     if (!root.ok()) return root.status();
-    StatusOr<std::vector<Gate>> gates = ParseGates(*root, file);
+    StatusOr<std::vector<Gate>> gates = ParseGates(*root, file, &accounts);
     if (!gates.ok()) return gates.status();
     if (!gates->empty()) return gates;
     if (!gates_file.empty()) return InvalidArgument(gates_file + ": has no gate: entries");
@@ -1244,6 +1252,81 @@ Status CheckAccountsBeforeRunning(const CompareOptions& options, const std::stri
   return Status::Ok();
 }
 
+// Where a loader key path ("policy.nope", "bots[0].count") is written in
+// `root`: the mark of its last key (or list element), or nullopt when the
+// path is not there.
+std::optional<YAML::Mark> KeyPathMark(const YAML::Node& root, const std::string& path) {
+  YAML::Node node = root;
+  std::optional<YAML::Mark> mark;
+  size_t at = 0;
+  while (at < path.size()) {
+    if (path[at] == '.') ++at;
+    if (at < path.size() && path[at] == '[') {
+      const size_t close = path.find(']', at);
+      if (close == std::string::npos || !node.IsSequence()) return std::nullopt;
+      const std::string index = path.substr(at + 1, close - at - 1);
+      if (index.empty() || index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(index) >= node.size()) {
+        return std::nullopt;
+      }
+      node = node[std::stoul(index)];
+      mark = node.Mark();
+      at = close + 1;
+      continue;
+    }
+    const size_t end = std::min(path.find_first_of(".[", at), path.size());
+    const std::string key = path.substr(at, end - at);
+    if (!node.IsMap()) return std::nullopt;
+    bool found = false;
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+        mark = entry.first.Mark();
+        node = entry.second;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::nullopt;
+    at = end;
+  }
+  return mark;
+}
+
+// A located error in the merged OUT/candidate.yaml, moved to the --variant
+// overlay when the key it names comes from there: the user wrote the
+// overlay, not the merge. Otherwise it says the file is the merge.
+Status LocateInOverlay(const Status& error, const CompareOptions& o, const std::string& candidate_path) {
+  const std::string& message = error.message();
+  const std::string prefix = candidate_path + ":";
+  size_t at = prefix.size();
+  if (message.rfind(prefix, 0) != 0) return error;
+  for (int part = 0; part < 2; ++part) {  // line and column
+    const size_t end = message.find(':', at);
+    if (end == std::string::npos || end == at || message.find_first_not_of("0123456789", at) != end) return error;
+    at = end + 1;
+  }
+  const std::string rest = message.substr(std::min(at + 1, message.size()));  // "key.path: message"
+  const size_t colon = rest.find(": ");
+  StatusOr<YAML::Node> overlay = LoadYamlFile(o.variant);
+  if (colon != std::string::npos && overlay.ok()) {
+    if (std::optional<YAML::Mark> mark = KeyPathMark(*overlay, rest.substr(0, colon)); mark && !mark->is_null()) {
+      return Status(error.code(), o.variant + ":" + std::to_string(mark->line + 1) + ":" +
+                                      std::to_string(mark->column + 1) + ": " + rest);
+    }
+  }
+  return Status(error.code(), message + " (" + candidate_path + " is " + o.baseline + " with the overlay " +
+                                  o.variant + " merged onto it)");
+}
+
+// Both scenarios checked before any run starts (CompareOptions::validator).
+Status ValidateBeforeRunning(const CompareOptions& o, const std::string& candidate_path) {
+  if (!o.validator) return Status::Ok();
+  QSIM_RETURN_IF_ERROR(o.validator(o.baseline));
+  Status candidate = o.validator(candidate_path);
+  if (candidate.ok() || o.variant.empty()) return candidate;
+  return LocateInOverlay(candidate, o, candidate_path);
+}
+
 StatusOr<Compared> CompareNewRuns(const CompareOptions& options, std::ostream& err) {
   QSIM_RETURN_IF_ERROR(runfolder::MakeDirectories(options.out_dir));
   StatusOr<std::string> candidate_path = CandidateScenario(options);
@@ -1251,6 +1334,7 @@ StatusOr<Compared> CompareNewRuns(const CompareOptions& options, std::ostream& e
   StatusOr<std::vector<Gate>> gates = ResolveGates(options.gates, {options.baseline, *candidate_path});
   if (!gates.ok()) return gates.status();
   QSIM_RETURN_IF_ERROR(CheckAccountsBeforeRunning(options, *candidate_path));
+  QSIM_RETURN_IF_ERROR(ValidateBeforeRunning(options, *candidate_path));
   std::string run_scenario[2] = {options.baseline, *candidate_path};
   const int total = options.auto_seeds ? options.max_seeds : options.seeds;
   const std::vector<uint64_t> seeds = SeedList(options.first_seed, total);

@@ -188,6 +188,7 @@ struct CompareOptions {
   std::string out_dir = "compare-out";
   double alpha = 0.05;
   SimRunner runner;  // REQUIRED unless saved
+  ScenarioValidator validator;  // optional: every scenario checked before any run
 
   // Saved runs instead of running: per-seed run folders under these two.
   std::string saved_baseline;
@@ -233,7 +234,8 @@ StatusOr<std::vector<RunSummary>> ReadSummaries(const std::vector<SimRun>& runs,
                                                 const std::vector<SimRunResult>& results);
 
 // The gates that apply: those of `gates_file` if given, else the scenario's
-// `gate:` section(s) in order, else DefaultGates().
+// `gate:` section(s) in order, else DefaultGates(). A gate's account must be
+// "*" or an account of one of `scenario_files`.
 StatusOr<std::vector<Gate>> ResolveGates(const std::string& gates_file,
                                          const std::vector<std::string>& scenario_files);
 

@@ -8,6 +8,7 @@
 #include "reports/yaml_util.h"
 #include "runfolder/columns.h"
 #include "runfolder/csv.h"
+#include "strict_yaml/strict_yaml.h"
 
 namespace qsim::reports {
 namespace {
@@ -17,10 +18,18 @@ std::string Error(const std::string& file, const YAML::Node& node, const std::st
   return Where(file, node) + ": " + field + ": " + message;
 }
 
+// Numbers are unquoted, as in the scenario (docs/limits.md): "5" is text.
+Status RequirePlain(const std::string& file, const YAML::Node& node, const std::string& field, const char* what) {
+  if (strict_yaml::IsPlain(node)) return Status::Ok();
+  return InvalidArgument(Error(file, node, field, std::string("expected ") + what +
+                                                      " without quotes or tags, got \"" + node.Scalar() + "\""));
+}
+
 StatusOr<double> ParseNumber(const std::string& file, const YAML::Node& node, const std::string& field) {
   if (!node.IsScalar()) return InvalidArgument(Error(file, node, field, "expected a number"));
+  QSIM_RETURN_IF_ERROR(RequirePlain(file, node, field, "a number"));
   StatusOr<std::optional<double>> value = runfolder::ParseNumberField(node.Scalar());
-  if (!value.ok() || !*value || !std::isfinite(**value)) {
+  if (!strict_yaml::IsNumberText(node.Scalar()) || !value.ok() || !*value || !std::isfinite(**value)) {
     return InvalidArgument(Error(file, node, field, "expected a number, got \"" + node.Scalar() + "\""));
   }
   return **value;
@@ -28,6 +37,7 @@ StatusOr<double> ParseNumber(const std::string& file, const YAML::Node& node, co
 
 StatusOr<Tolerance> ParseTolerance(const std::string& file, const YAML::Node& node, const std::string& field) {
   if (!node.IsScalar()) return InvalidArgument(Error(file, node, field, "expected a number or a percentage"));
+  QSIM_RETURN_IF_ERROR(RequirePlain(file, node, field, "a number or a percentage"));
   std::string text = node.Scalar();
   Tolerance tolerance;
   if (!text.empty() && text.back() == '%') {
@@ -35,7 +45,7 @@ StatusOr<Tolerance> ParseTolerance(const std::string& file, const YAML::Node& no
     text.pop_back();
   }
   StatusOr<std::optional<double>> value = runfolder::ParseNumberField(text);
-  if (!value.ok() || !*value || !std::isfinite(**value)) {
+  if (!strict_yaml::IsNumberText(text) || !value.ok() || !*value || !std::isfinite(**value)) {
     return InvalidArgument(
         Error(file, node, field, "expected a number or a percentage like 10%, got \"" + node.Scalar() + "\""));
   }
@@ -47,7 +57,8 @@ StatusOr<Tolerance> ParseTolerance(const std::string& file, const YAML::Node& no
 // Shared shape of both sections: a list of maps whose keys are all allowed,
 // with a known `metric` and a string `account`.
 Status CheckEntry(const std::string& file, const YAML::Node& entry, const std::string& field,
-                  const std::set<std::string>& allowed, std::string* metric, std::string* account) {
+                  const std::set<std::string>& allowed, const std::set<std::string>* defined_accounts,
+                  std::string* metric, std::string* account) {
   if (!entry.IsMap()) return InvalidArgument(Error(file, entry, field, "expected a map like {metric: ..., ...}"));
   for (const auto& kv : entry) {
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
@@ -73,6 +84,13 @@ Status CheckEntry(const std::string& file, const YAML::Node& entry, const std::s
       return InvalidArgument(Error(file, a, field + ".account", "expected an account id or \"*\""));
     }
     *account = a.Scalar();
+    if (defined_accounts != nullptr && *account != "*" && defined_accounts->count(*account) == 0) {
+      std::string known;
+      for (const std::string& id : *defined_accounts) known += (known.empty() ? "" : ", ") + id;
+      return InvalidArgument(Error(file, a, field + ".account",
+                                   "account \"" + *account + "\" is not defined under the scenario's accounts (" +
+                                       (known.empty() ? "none" : known) + ", or \"*\" for the fleet)"));
+    }
   }
   return Status::Ok();
 }
@@ -124,7 +142,22 @@ std::string Gate::Describe() const {
   return text;
 }
 
-StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, const std::string& file) {
+std::set<std::string> ScenarioAccountIds(const YAML::Node& scenario_root) {
+  std::set<std::string> ids;
+  if (!scenario_root.IsMap()) return ids;
+  // By iteration: a missing key of a const node is an invalid node that
+  // throws when asked what it is.
+  for (const auto& section : scenario_root) {
+    if (!section.first.IsScalar() || section.first.Scalar() != "accounts" || !section.second.IsMap()) continue;
+    for (const auto& entry : section.second) {
+      if (entry.first.IsScalar()) ids.insert(entry.first.Scalar());
+    }
+  }
+  return ids;
+}
+
+StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, const std::string& file,
+                                                     const std::set<std::string>* defined_accounts) {
   StatusOr<YAML::Node> section = Section(root, file, "expect");
   if (!section.ok()) return section.status();
   std::vector<Expectation> result;
@@ -135,7 +168,7 @@ StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, con
     std::string field = "expect[" + std::to_string(i) + "]";
     Expectation e;
     e.where = Where(file, entry);
-    QSIM_RETURN_IF_ERROR(CheckEntry(file, entry, field, kAllowed, &e.metric, &e.account));
+    QSIM_RETURN_IF_ERROR(CheckEntry(file, entry, field, kAllowed, defined_accounts, &e.metric, &e.account));
     for (const char* key : {"equals", "min", "max"}) {
       YAML::Node n = entry[key];
       if (!n) continue;
@@ -157,7 +190,8 @@ StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, con
   return result;
 }
 
-StatusOr<std::vector<Gate>> ParseGates(const YAML::Node& root, const std::string& file) {
+StatusOr<std::vector<Gate>> ParseGates(const YAML::Node& root, const std::string& file,
+                                       const std::set<std::string>* defined_accounts) {
   StatusOr<YAML::Node> section = Section(root, file, "gate");
   if (!section.ok()) return section.status();
   std::vector<Gate> result;
@@ -168,7 +202,7 @@ StatusOr<std::vector<Gate>> ParseGates(const YAML::Node& root, const std::string
     std::string field = "gate[" + std::to_string(i) + "]";
     Gate g;
     g.where = Where(file, entry);
-    QSIM_RETURN_IF_ERROR(CheckEntry(file, entry, field, kAllowed, &g.metric, &g.account));
+    QSIM_RETURN_IF_ERROR(CheckEntry(file, entry, field, kAllowed, defined_accounts, &g.metric, &g.account));
     if (YAML::Node n = entry["max_increase"]) {
       StatusOr<Tolerance> t = ParseTolerance(file, n, field + ".max_increase");
       if (!t.ok()) return t.status();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,12 +56,20 @@ struct Gate {
   std::string Describe() const;  // "+10%" / "-5" / "+0,-10%"
 };
 
-// The `expect:` entries of a scenario document; none when the section is
-// absent. Errors read "file:line:column: expect[2].max: ...".
-StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, const std::string& file);
+// The account ids a scenario document defines: the keys of its `accounts:`
+// mapping (none when it has none).
+std::set<std::string> ScenarioAccountIds(const YAML::Node& scenario_root);
 
-// The `gate:` entries of a scenario or gate file; none when absent.
-StatusOr<std::vector<Gate>> ParseGates(const YAML::Node& root, const std::string& file);
+// The `expect:` entries of a scenario document; none when the section is
+// absent. Errors read "file:line:column: expect[2].max: ...". With
+// `defined_accounts`, an entry's account must be "*" or one of them.
+StatusOr<std::vector<Expectation>> ParseExpectations(const YAML::Node& root, const std::string& file,
+                                                     const std::set<std::string>* defined_accounts = nullptr);
+
+// The `gate:` entries of a scenario or gate file; none when absent. With
+// `defined_accounts`, as ParseExpectations.
+StatusOr<std::vector<Gate>> ParseGates(const YAML::Node& root, const std::string& file,
+                                       const std::set<std::string>* defined_accounts = nullptr);
 
 // Gates used when a comparison declares none: the fleet's wait percentiles and
 // mean may not grow by more than 10%, lost tasks and invariant violations not

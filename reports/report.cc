@@ -102,6 +102,11 @@ int RunReportCommand(const std::string& run_dir, std::ostream& out, std::ostream
   std::string old_format = runfolder::OldFormatWarning(run_dir);
   if (!old_format.empty()) err << "qsim report: warning: " << old_format << "\n";
   StatusOr<std::string> page = BuildRunReport(run_dir);
+  if (page.ok()) {
+    // Last: the readers above locate what they can; a file cut where every
+    // row still reads is caught by its recorded size.
+    if (Status sizes = runfolder::RequireRecordedSizes(run_dir); !sizes.ok()) page = sizes;
+  }
   if (!page.ok()) {
     err << "qsim report: " << page.status().message() << "\n";
     return ExitStatusFor(page.status().code());

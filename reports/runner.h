@@ -46,6 +46,13 @@ using SimRunner = std::function<std::vector<SimRunResult>(const std::vector<SimR
 // failure), naming the run folder and the end of its log.
 Status RunFailure(const SimRun& run, const SimRunResult& result);
 
+// Checks a scenario file as `qsim validate` does, without running it: Ok or
+// the located error ("file:line:column: key.path: message"). The application
+// supplies it (app/ may use sim/, reports/ may not); compare, sweep and check
+// call it on every scenario before the first run starts, so that a bad
+// scenario costs no runs. Unset: scenarios are checked by their runs only.
+using ScenarioValidator = std::function<Status(const std::string& scenario_path)>;
+
 // The last lines of a run's log, for error messages.
 std::string LogTail(const std::string& log_path, int max_lines = 5);
 

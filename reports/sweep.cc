@@ -12,6 +12,7 @@
 #include "reports/run_data.h"
 #include "reports/runner.h"
 #include "reports/svg.h"
+#include "reports/sweep_meta.h"
 #include "reports/yaml_util.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
@@ -20,11 +21,9 @@
 namespace qsim::reports {
 namespace {
 
-constexpr const char* kShardPrefix = "shard: ";
 constexpr const char* kMetaFile = "sweep.meta";
 constexpr const char* kGatesFile = "sweep.gates.yaml";
 constexpr const char* kSummariesFile = "summaries.csv";
-constexpr const char* kBaselineLabel = "baseline";
 
 std::string GridLine(const GridAxis& axis) {
   std::string line = "grid: " + axis.key + "=";
@@ -44,51 +43,6 @@ std::string MetaText(const SweepOptions& o, const std::vector<GridAxis>& grid, s
   for (const GridAxis& axis : grid) meta += GridLine(axis) + "\n";
   meta += "points: " + std::to_string(points) + "\n";
   return meta;
-}
-
-// What merge needs back from sweep.meta.
-struct SweepMeta {
-  std::vector<GridAxis> grid;
-  int seeds = 0;
-  uint64_t first_seed = 0;
-  double alpha = 0;
-};
-
-StatusOr<SweepMeta> ParseMeta(const std::string& meta, const std::string& file) {
-  SweepMeta m;
-  bool have_seeds = false, have_first = false, have_alpha = false;
-  for (const std::string& line : SplitString(meta, '\n')) {
-    auto value = [&](const char* prefix) -> std::optional<std::string> {
-      std::string p = prefix;
-      if (line.rfind(p, 0) != 0) return std::nullopt;
-      return line.substr(p.size());
-    };
-    if (auto v = value("grid: ")) {
-      StatusOr<GridAxis> axis = ParseGridAxis(*v);
-      if (!axis.ok()) return InvalidArgument(file + ": " + axis.status().message());
-      m.grid.push_back(*axis);
-    } else if (auto v = value("seeds: ")) {
-      StatusOr<std::optional<double>> n = runfolder::ParseNumberField(*v);
-      if (!n.ok() || !*n || **n < 1) return InvalidArgument(file + ": bad seeds line \"" + line + "\"");
-      m.seeds = static_cast<int>(**n);
-      have_seeds = true;
-    } else if (auto v = value("first_seed: ")) {
-      if (v->empty() || v->find_first_not_of("0123456789") != std::string::npos) {
-        return InvalidArgument(file + ": bad first_seed line \"" + line + "\"");
-      }
-      m.first_seed = std::stoull(*v);
-      have_first = true;
-    } else if (auto v = value("alpha: ")) {
-      StatusOr<std::optional<double>> a = runfolder::ParseNumberField(*v);
-      if (!a.ok() || !*a) return InvalidArgument(file + ": bad alpha line \"" + line + "\"");
-      m.alpha = **a;
-      have_alpha = true;
-    }
-  }
-  if (m.grid.empty() || !have_seeds || !have_first || !have_alpha) {
-    return InvalidArgument(file + ": not a complete sweep description (grid, seeds, first_seed, alpha)");
-  }
-  return m;
 }
 
 std::vector<std::string> SweepHeader(const std::vector<GridAxis>& grid) {
@@ -504,23 +458,6 @@ std::string SweepText(const SweepMeta& meta, const std::vector<PointResult>& poi
 
 // ----------------------------------------------------------------- summaries.csv
 
-// A run of the sweep: a point (-1 = the baseline) and the index of its seed.
-struct RunKey {
-  long point = -1;
-  size_t seed_index = 0;
-  bool operator<(const RunKey& o) const {
-    return point != o.point ? point < o.point : seed_index < o.seed_index;
-  }
-};
-
-std::string PointField(long point) { return point < 0 ? kBaselineLabel : std::to_string(point); }
-
-// summaries.csv in memory: its header and each run's summary rows.
-struct Summaries {
-  std::vector<std::string> header;  // "point", "seed", then summary.csv's columns
-  std::map<RunKey, std::vector<std::vector<std::string>>> runs;
-};
-
 std::string SummariesCsv(const Summaries& s) {
   std::string csv = runfolder::CsvLine(s.header);
   for (const auto& [key, rows] : s.runs) {
@@ -559,6 +496,7 @@ Status WriteFile(const std::string& dir, const std::string& name, const std::str
 struct ShardFolder {
   std::string dir;
   std::string meta;  // without the shard line
+  std::string meta_file;  // sweep.meta as read (errors cite its lines)
   int shard = 0;
   int shards = 1;
   std::string gates;
@@ -575,29 +513,19 @@ StatusOr<ShardFolder> ReadShardFolder(const std::string& dir) {
   }
   StatusOr<std::string> meta = runfolder::ReadTextFile(RunFile(dir, kMetaFile));
   if (!meta.ok()) return meta.status();
-  std::string shard_text = "0/1";
-  for (const std::string& line : SplitString(*meta, '\n')) {
-    if (line.empty()) continue;
-    if (line.rfind(kShardPrefix, 0) == 0) {
-      shard_text = line.substr(std::string(kShardPrefix).size());
-    } else {
-      f.meta += line + "\n";
-    }
-  }
-  StatusOr<std::pair<int, int>> shard = ParseShard(shard_text);
-  if (!shard.ok()) return InvalidArgument(RunFile(dir, kMetaFile) + ": " + shard.status().message());
-  f.shard = shard->first;
-  f.shards = shard->second;
+  StatusOr<ShardMeta> shard = SplitShardMeta(*meta, RunFile(dir, kMetaFile));
+  if (!shard.ok()) return shard.status();
+  f.meta = std::move(shard->meta);
+  f.meta_file = *meta;
+  f.shard = shard->shard;
+  f.shards = shard->shards;
   StatusOr<std::string> gates = runfolder::ReadTextFile(RunFile(dir, kGatesFile));
   if (!gates.ok()) return gates.status();
   f.gates = *gates;
   StatusOr<runfolder::CsvTable> table = runfolder::ReadCsvFile(RunFile(dir, kSummariesFile));
   if (!table.ok()) return table.status();
   f.summaries = std::move(*table);
-  if (f.summaries.header.size() < 3 || f.summaries.header[0] != "point" || f.summaries.header[1] != "seed" ||
-      f.summaries.header[2] != "account") {
-    return InvalidArgument(f.summaries.path + ": expected the columns point, seed, account, ...");
-  }
+  QSIM_RETURN_IF_ERROR(CheckSummariesHeader(f.summaries));
   return f;
 }
 
@@ -648,51 +576,6 @@ StatusOr<std::vector<ShardFolder>> ReadShards(const std::vector<std::string>& di
                            " shards; missing shard " + missing);
   }
   return folders;
-}
-
-// Every run's summary rows from the shards, each run held by exactly one
-// shard, none missing; `holder` says which folder held each run.
-StatusOr<Summaries> CollectRuns(const std::vector<ShardFolder>& folders, const SweepMeta& meta,
-                                std::map<RunKey, std::string>& holder) {
-  const size_t points = GridPoints(meta.grid).size();
-  std::vector<uint64_t> seeds = SeedList(meta.first_seed, meta.seeds);
-  std::map<std::string, size_t> seed_index;
-  for (size_t i = 0; i < seeds.size(); ++i) seed_index[std::to_string(seeds[i])] = i;
-  Summaries all;
-  all.header = folders.front().summaries.header;
-  for (const ShardFolder& f : folders) {
-    if (!f.summaries.rows.empty()) all.header = f.summaries.header;
-    for (size_t r = 0; r < f.summaries.rows.size(); ++r) {
-      const std::vector<std::string>& row = f.summaries.rows[r];
-      std::string where = f.summaries.path + ":" + std::to_string(r + 2);
-      RunKey key;
-      if (row[0] != kBaselineLabel) {
-        if (row[0].empty() || row[0].size() > 9 || row[0].find_first_not_of("0123456789") != std::string::npos ||
-            std::stoul(row[0]) >= points) {
-          return InvalidArgument(where + ": bad point \"" + row[0] + "\"");
-        }
-        key.point = static_cast<long>(std::stoul(row[0]));
-      }
-      auto seed = seed_index.find(row[1]);
-      if (seed == seed_index.end()) return InvalidArgument(where + ": seed \"" + row[1] + "\" is not in the sweep");
-      key.seed_index = seed->second;
-      auto [it, added] = holder.emplace(key, f.dir);
-      if (!added && it->second != f.dir) {
-        return InvalidArgument(f.dir + " and " + it->second + " both hold point " + row[0] + " seed " + row[1] +
-                               ": overlapping shards");
-      }
-      all.runs[key].push_back(row);
-    }
-  }
-  for (long point = -1; point < static_cast<long>(points); ++point) {
-    for (size_t s = 0; s < seeds.size(); ++s) {
-      if (!all.runs.count({point, s})) {
-        return InvalidArgument("no shard holds point " + PointField(point) + " seed " + std::to_string(seeds[s]) +
-                               " (an incomplete or mismatched shard)");
-      }
-    }
-  }
-  return all;
 }
 
 // Every point of the grid compared with the baseline; each distinct warning
@@ -759,10 +642,12 @@ int FinishSweep(const std::vector<std::string>& dirs, const std::string& out_dir
   StatusOr<std::vector<ShardFolder>> folders = ReadShards(dirs);
   if (!folders.ok()) return fail(folders.status());
   const ShardFolder& first = folders->front();
-  StatusOr<SweepMeta> meta = ParseMeta(first.meta, RunFile(first.dir, kMetaFile));
+  StatusOr<SweepMeta> meta = ParseSweepMeta(first.meta_file, RunFile(first.dir, kMetaFile));
   if (!meta.ok()) return fail(meta.status());
+  std::vector<ShardSummaries> summaries;
+  for (const ShardFolder& f : *folders) summaries.push_back({f.dir, f.summaries});
   std::map<RunKey, std::string> holder;
-  StatusOr<Summaries> all = CollectRuns(*folders, *meta, holder);
+  StatusOr<Summaries> all = CollectSweepRuns(summaries, *meta, holder);
   if (!all.ok()) return fail(all.status());
   StatusOr<YAML::Node> gates_yaml = LoadYamlText(first.gates, RunFile(first.dir, kGatesFile));
   if (!gates_yaml.ok()) return fail(gates_yaml.status());
@@ -812,49 +697,6 @@ std::string GatesYaml(const std::vector<Gate>& gates) {
 
 }  // namespace
 
-StatusOr<GridAxis> ParseGridAxis(const std::string& text) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return InvalidArgument("--grid \"" + text + "\": expected KEY=V1,V2,...");
-  }
-  GridAxis axis;
-  axis.key = text.substr(0, eq);
-  axis.values = SplitString(text.substr(eq + 1), ',');
-  for (const std::string& v : axis.values) {
-    if (v.empty()) return InvalidArgument("--grid \"" + text + "\": empty value");
-  }
-  std::set<std::string> unique(axis.values.begin(), axis.values.end());
-  if (unique.size() != axis.values.size()) return InvalidArgument("--grid \"" + text + "\": repeated value");
-  return axis;
-}
-
-StatusOr<std::pair<int, int>> ParseShard(const std::string& text) {
-  std::vector<std::string> parts = SplitString(text, '/');
-  auto bad = [&] { return InvalidArgument("--shard \"" + text + "\": expected I/N with 0 <= I < N"); };
-  if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) return bad();
-  for (const std::string& p : parts) {
-    if (p.size() > 6 || p.find_first_not_of("0123456789") != std::string::npos) return bad();
-  }
-  int i = std::stoi(parts[0]), n = std::stoi(parts[1]);
-  if (n < 1 || i >= n) return bad();
-  return std::make_pair(i, n);
-}
-
-std::vector<std::vector<std::string>> GridPoints(const std::vector<GridAxis>& grid) {
-  std::vector<std::vector<std::string>> points = {{}};
-  for (const GridAxis& axis : grid) {
-    std::vector<std::vector<std::string>> next;
-    for (const auto& prefix : points) {
-      for (const std::string& v : axis.values) {
-        next.push_back(prefix);
-        next.back().push_back(v);
-      }
-    }
-    points = std::move(next);
-  }
-  return points;
-}
-
 namespace {
 
 // The --grid options as axes; a key given twice is an error.
@@ -866,6 +708,7 @@ StatusOr<std::vector<GridAxis>> ParseGrid(const std::vector<std::string>& texts)
     if (!axis.ok()) return axis.status();
     if (!keys.insert(axis->key).second) return InvalidArgument("--grid key \"" + axis->key + "\" given twice");
     grid.push_back(*axis);
+    QSIM_RETURN_IF_ERROR(CheckGridSize(grid));
   }
   return grid;
 }
@@ -933,6 +776,13 @@ StatusOr<ShardPlan> PlanShard(const SweepOptions& o, const YAML::Node& base, con
       if (!point_files.count(p)) {
         StatusOr<std::string> file = WritePointScenario(o, base, grid, points[p], p);
         if (!file.ok()) return file.status();
+        // Checked before any run starts: a value the scenario refuses (a
+        // key it lacks, a count out of range) costs no runs.
+        if (Status valid = o.validator ? o.validator(*file) : Status::Ok(); !valid.ok()) {
+          std::string values;
+          for (size_t k = 0; k < grid.size(); ++k) values += (k ? ", " : "") + grid[k].key + "=" + points[p][k];
+          return Status(valid.code(), "--grid point " + std::to_string(p) + " (" + values + "): " + valid.message());
+        }
         point_files[p] = *file;
       }
       scenario = point_files[p];
@@ -981,6 +831,9 @@ int RunSweepCommand(const SweepOptions& o, std::ostream& out, std::ostream& err)
   if (!grid.ok()) return fail(grid.status());
   StatusOr<YAML::Node> base = LoadYamlFile(o.scenario);
   if (!base.ok()) return fail(base.status());
+  if (o.validator) {
+    if (Status valid = o.validator(o.scenario); !valid.ok()) return fail(valid);
+  }
   StatusOr<std::vector<Gate>> gates = ResolveGates(o.gates, {o.scenario});
   if (!gates.ok()) return fail(gates.status());
   // Outputs left from an earlier sweep in this folder would pass for this

@@ -12,24 +12,9 @@
 #include "base/status.h"
 #include "reports/progress.h"
 #include "reports/runner.h"
+#include "reports/sweep_meta.h"
 
 namespace qsim::reports {
-
-// One --grid KEY=V1,V2,...: a dotted scenario key and its values.
-struct GridAxis {
-  std::string key;
-  std::vector<std::string> values;
-};
-
-// Parses "policy.disable_preemption=true,false".
-StatusOr<GridAxis> ParseGridAxis(const std::string& text);
-
-// Parses "I/N" (0 <= I < N).
-StatusOr<std::pair<int, int>> ParseShard(const std::string& text);
-
-// The grid's points in order (the first axis varies slowest); each point is
-// one value per axis.
-std::vector<std::vector<std::string>> GridPoints(const std::vector<GridAxis>& grid);
 
 // Whether run `index` (see RunSweepCommand) belongs to shard `shard` of
 // `shards` (round robin).
@@ -53,6 +38,7 @@ struct SweepOptions {
   bool keep_runs = false;
   ProgressOptions progress;  // default: silent
   SimRunner runner;          // REQUIRED
+  ScenarioValidator validator;  // optional: every scenario checked before any run
 };
 
 // The runs of a sweep, in one fixed order: the baseline's seeds, then each

@@ -1,6 +1,7 @@
 #include "reports/yaml_util.h"
 #include "runfolder/csv.h"
 #include "runfolder/files.h"
+#include "strict_yaml/strict_yaml.h"
 
 #include <cctype>
 #include <filesystem>
@@ -27,6 +28,8 @@ std::string Where(const std::string& file, const YAML::Node& node) {
 }
 
 StatusOr<YAML::Node> LoadYamlText(const std::string& text, const std::string& file) {
+  // Strict first: no node is built from a repeated key or an alias bomb.
+  QSIM_RETURN_IF_ERROR(strict_yaml::CheckStrictYaml(text, file));
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {

@@ -16,7 +16,9 @@ namespace qsim::reports {
 // "file:line:column" of a node (1-based), or "file" when it has no mark.
 std::string Where(const std::string& file, const YAML::Node& node);
 
-// Loads a YAML document; a syntax error reads "file:line:column: message".
+// Loads a YAML document, strictly (strict_yaml/strict_yaml.h: one document,
+// no anchors or aliases, no repeated keys); an error reads
+// "file:line:column: [key.path: ]message".
 StatusOr<YAML::Node> LoadYamlFile(const std::string& path);
 StatusOr<YAML::Node> LoadYamlText(const std::string& text, const std::string& file);
 

@@ -278,7 +278,11 @@ StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>& fields) {
         for (;;) {
           int q = in.sbumpc();
           ++column_;
-          if (q == kEnd) return error("unterminated quoted field");
+          if (q == kEnd) {  // located where the quote opens: the end of the file says nothing
+            const auto [open_line, open_column] = positions_.back();
+            return InvalidArgument(path_ + ":" + std::to_string(open_line) + ":" + std::to_string(open_column) +
+                                   ": unterminated quoted field (its quote opens here and is never closed)");
+          }
           if (q == '"') {
             if (in.sgetc() != '"') break;
             in.sbumpc();

@@ -47,11 +47,12 @@ void AppendStringList(std::string& out, const std::vector<std::string>& list) {
 }
 
 // A JSON value of the shapes run.json uses: a string, a number (kept as its
-// text), a list of strings.
+// text), a list of strings, an object of numbers (`file_bytes`).
 struct JsonValue {
-  enum Kind { kString, kNumber, kStringList, kOther } kind = kOther;
+  enum Kind { kString, kNumber, kStringList, kNumberObject, kOther } kind = kOther;
   std::string text;
   std::vector<std::string> list;
+  std::map<std::string, std::string> numbers;  // kNumberObject: key -> the number's text
 };
 
 // A reader for one flat JSON object whose values are strings, numbers,
@@ -161,6 +162,29 @@ class FlatJsonReader {
           continue;
         }
         QSIM_RETURN_IF_ERROR(Expect(']'));
+        break;
+      }
+    } else if (c == '{') {
+      ++pos_;
+      v.kind = JsonValue::kNumberObject;
+      if (Peek() == '}') {
+        ++pos_;
+        return v;
+      }
+      for (;;) {
+        StatusOr<std::string> key = String();
+        if (!key.ok()) return key.status();
+        QSIM_RETURN_IF_ERROR(Expect(':'));
+        const char d = Peek();
+        if (d != '-' && (d < '0' || d > '9')) return Error("expected a number");
+        StatusOr<JsonValue> number = Value();
+        if (!number.ok()) return number.status();
+        v.numbers[*key] = number->text;
+        if (Peek() == ',') {
+          ++pos_;
+          continue;
+        }
+        QSIM_RETURN_IF_ERROR(Expect('}'));
         break;
       }
     } else if (c == '-' || (c >= '0' && c <= '9')) {
@@ -285,6 +309,17 @@ std::string ManifestJson(const RunManifest& m) {
   out += ",\n  \"wall_seconds\": " + std::string(wall);
   out += ",\n  \"files\": ";
   AppendStringList(out, m.files);
+  if (!m.file_bytes.empty()) {
+    out += ",\n  \"file_bytes\": {";
+    bool first = true;
+    for (const auto& [name, bytes] : m.file_bytes) {
+      out += first ? "" : ", ";
+      first = false;
+      AppendJsonString(out, name);
+      out += ": " + std::to_string(bytes);
+    }
+    out += "}";
+  }
   out += "\n}\n";
   return out;
 }
@@ -319,6 +354,18 @@ StatusOr<RunManifest> ParseManifest(std::string_view text, const std::string& pa
   if (auto v = get("wall_seconds", JsonValue::kNumber); v.ok()) {
     m.wall_seconds = std::strtod((*v)->text.c_str(), nullptr);
   }
+  if (fields->count("file_bytes")) {
+    StatusOr<const JsonValue*> sizes = get("file_bytes", JsonValue::kNumberObject);
+    if (!sizes.ok()) return sizes.status();
+    for (const auto& [name, text] : (*sizes)->numbers) {
+      int64_t bytes = -1;
+      if (std::from_chars(text.data(), text.data() + text.size(), bytes).ptr != text.data() + text.size() ||
+          bytes < 0) {
+        return DataLoss(path + ": \"file_bytes\": \"" + name + "\": expected a size in bytes, got " + text);
+      }
+      m.file_bytes[name] = bytes;
+    }
+  }
   StatusOr<const JsonValue*> warmup = get("warmup_us", JsonValue::kNumber);
   if (!warmup.ok()) return warmup.status();
   const std::string& w = (*warmup)->text;
@@ -329,7 +376,20 @@ StatusOr<RunManifest> ParseManifest(std::string_view text, const std::string& pa
 }
 
 Status WriteManifest(const std::string& dir, const RunManifest& manifest) {
-  return WriteTextFile(InDir(dir, kManifestFile), ManifestJson(manifest));
+  RunManifest written = manifest;
+  written.file_bytes.clear();
+  if (manifest.status == RunStatus::kComplete) {
+    // The sizes the files were finished at, so that a reader notices a file
+    // cut short (or changed) afterwards even where its rows still parse.
+    // report.html is left out: `qsim report` rewrites it.
+    for (const std::string& name : manifest.files) {
+      if (name == kReportFile) continue;
+      std::error_code error;
+      const std::uintmax_t bytes = fs::file_size(InDir(dir, name), error);
+      if (!error) written.file_bytes[name] = static_cast<int64_t>(bytes);  // a missing one: InspectRunFolder says so
+    }
+  }
+  return WriteTextFile(InDir(dir, kManifestFile), ManifestJson(written));
 }
 
 StatusOr<std::optional<RunManifest>> ReadManifest(const std::string& dir) {
@@ -411,6 +471,7 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
   for (const std::string& name : listed) {
     if (present.count(name) == 0) check.problems.push_back(InDir(dir, name) + " is listed in run.json but missing");
   }
+
   for (const std::string& name : present) {
     if (listed.count(name) > 0 || name == kManifestFile || name == kReportFile) continue;
     check.problems.push_back(name + (name.ends_with(kPartSuffix) ? " is a file cut short by an interrupted write"
@@ -421,6 +482,25 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir) {
                  present.count(std::string(kTasksFile)) > 0 && present.count(std::string(kSummaryFile)) > 0;
   if (counted && m.status == RunStatus::kComplete) CheckTaskCount(dir, m.warmup_us, check.problems);
   return check;
+}
+
+Status RequireRecordedSizes(const std::string& dir) {
+  StatusOr<std::optional<RunManifest>> manifest = ReadManifest(dir);
+  if (!manifest.ok()) return manifest.status();
+  if (!*manifest) return Status::Ok();
+  std::vector<std::string> problems;
+  for (const auto& [name, bytes] : (*manifest)->file_bytes) {
+    std::error_code error;
+    const std::uintmax_t now = fs::file_size(InDir(dir, name), error);
+    if (error) {
+      problems.push_back(InDir(dir, name) + ": cannot read its size: " + error.message());
+    } else if (static_cast<int64_t>(now) != bytes) {
+      problems.push_back(InDir(dir, name) + " is " + std::to_string(now) + " bytes but run.json says the run wrote " +
+                         std::to_string(bytes) + " (cut short or changed since)");
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  return DataLoss(dir + ": not the run folder the run wrote: " + Joined(problems, "; ") + "; run the scenario again");
 }
 
 std::string OldFormatWarning(const std::string& dir) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct RunManifest {
   std::vector<std::string> command_line;  // argv, as given
   double wall_seconds = 0;                // wall time the run took; 0 while incomplete
   std::vector<std::string> files;         // the files of the folder the run owns, by name, sorted
+  // Written by WriteManifest for a complete run (each listed file's size
+  // then, report.html aside) and checked by InspectRunFolder.
+  std::map<std::string, int64_t> file_bytes;
 };
 
 // "fnv1a64:" and 16 hex digits: FNV-1a over the resolved scenario without
@@ -44,7 +48,8 @@ std::string ScenarioHash(std::string_view resolved_yaml);
 std::string ManifestJson(const RunManifest& manifest);
 StatusOr<RunManifest> ParseManifest(std::string_view text, const std::string& path);
 
-// Writes `dir`/run.json (whole or not at all).
+// Writes `dir`/run.json (whole or not at all); for a complete run, with the
+// size of each file it lists (file_bytes, measured here).
 Status WriteManifest(const std::string& dir, const RunManifest& manifest);
 // `dir`/run.json; nullopt when there is none (an old-format folder).
 StatusOr<std::optional<RunManifest>> ReadManifest(const std::string& dir);
@@ -74,6 +79,14 @@ StatusOr<RunFolderCheck> InspectRunFolder(const std::string& dir);
 // when the folder is incomplete or mixed. An old-format folder is accepted
 // and `*warning` (when given) says it was not checked; else it is cleared.
 Status RequireCompleteRunFolder(const std::string& dir, std::string* warning = nullptr);
+
+// For a reader that has read a folder's files without finding anything
+// wrong: an error (DataLoss, exit 2) naming each file whose size differs from
+// the size run.json recorded when the run completed, so that a file cut
+// inside its last field (every row still whole) does not pass for the run's.
+// Readers check content first, so that damage they can locate (a row cut
+// short, a bad number) is reported at its line. No run.json: Ok.
+Status RequireRecordedSizes(const std::string& dir);
 
 // "" when `dir` has a run.json; else a warning naming `dir` for a reader to
 // print (an old-format folder, whose completeness cannot be checked).

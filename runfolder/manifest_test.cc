@@ -247,5 +247,52 @@ TEST(WholeFileWrites, ReplacesTheOldFileOnlyWhenTheNewOneIsWhole) {
   EXPECT_FALSE(fs::exists(dir + "/f.txt.part"));
 }
 
+TEST(RunManifest, ACompleteRunRecordsItsFileSizesAndReadersNoticeAFileCutSince) {
+  testing::ScopedTempDir temp("sizes");
+  std::string dir = temp.path();
+  WriteSmallRun(dir);
+  StatusOr<std::optional<RunManifest>> read = ReadManifest(dir);
+  ASSERT_TRUE(read.ok() && *read) << read.status().message();
+  EXPECT_EQ((*read)->file_bytes.size(), 3u);
+  EXPECT_EQ((*read)->file_bytes.at(std::string(kResolvedScenarioFile)), 16);
+  EXPECT_TRUE(RequireRecordedSizes(dir).ok());
+  // Cut inside the last field: every row still reads, the size does not.
+  fs::resize_file(fs::path(dir) / kResolvedScenarioFile, 15);
+  Status cut = RequireRecordedSizes(dir);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.code(), StatusCode::kDataLoss);
+  EXPECT_NE(cut.message().find("scenario.resolved.yaml is 15 bytes but run.json says the run wrote 16"),
+            std::string::npos)
+      << cut.message();
+}
+
+TEST(RunManifest, AnIncompleteRunRecordsNoSizesAndAnOldFolderIsNotChecked) {
+  testing::ScopedTempDir temp("no-sizes");
+  std::string dir = temp.path();
+  RunManifest m = WriteSmallRun(dir);
+  m.status = RunStatus::kIncomplete;
+  ASSERT_TRUE(WriteManifest(dir, m).ok());
+  StatusOr<std::optional<RunManifest>> read = ReadManifest(dir);
+  ASSERT_TRUE(read.ok() && *read);
+  EXPECT_TRUE((*read)->file_bytes.empty());
+  EXPECT_EQ(ManifestJson(**read).find("file_bytes"), std::string::npos);
+  fs::remove(fs::path(dir) / kManifestFile);
+  EXPECT_TRUE(RequireRecordedSizes(dir).ok());
+}
+
+TEST(RunManifest, RefusesAFileSizeThatIsNoSize) {
+  EXPECT_FALSE(ParseManifest(R"({"status": "complete", "files": [], "warmup_us": 0, "file_bytes": {"a": -1}})",
+                             "run.json")
+                   .ok());
+  EXPECT_FALSE(ParseManifest(R"({"status": "complete", "files": [], "warmup_us": 0, "file_bytes": {"a": "x"}})",
+                             "run.json")
+                   .ok());
+  StatusOr<RunManifest> ok =
+      ParseManifest(R"({"status": "complete", "files": [], "warmup_us": 0, "file_bytes": {"a": 7, "b": 0}})", "run.json");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->file_bytes.at("a"), 7);
+  EXPECT_EQ(ok->file_bytes.at("b"), 0);
+}
+
 }  // namespace
 }  // namespace qsim::runfolder

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "scheduler/config_check.h"
 #include "scheduler/internal/events_util.h"
 #include "scheduler/internal/pass.h"
 #include "scheduler/internal/state.h"
@@ -22,8 +23,6 @@ using internal::WorkerEvent;
 namespace {
 
 void Confirm(Time& confirmed, Time t) { confirmed = std::max(confirmed, t); }
-
-bool Finite(float v) { return std::isfinite(v); }
 
 }  // namespace
 
@@ -47,30 +46,9 @@ void Scheduler::SetPolicy(const Policy& policy) { impl_->policy = policy; }
 Status Scheduler::AddAccount(const std::string& account, const AccountConfig& config,
                              std::span<const float> initial_balance) {
   if (account.empty()) return InvalidArgument("AddAccount: account id must not be empty");
-  if (initial_balance.size() > static_cast<size_t>(kNumPriorities)) {
-    return InvalidArgument("AddAccount(" + account + "): initial balance has " +
-                           std::to_string(initial_balance.size()) + " values, at most 5 allowed");
-  }
-  for (int p = 0; p < kNumPriorities; ++p) {
-    if (!Finite(config.charge_rate[p]) || config.charge_rate[p] < 0) {
-      return InvalidArgument("AddAccount(" + account + "): charge_rate[" + std::to_string(p) +
-                             "] must be a finite number >= 0");
-    }
-  }
-  if (!Finite(config.max_charge_seconds) || config.max_charge_seconds < 0) {
-    return InvalidArgument("AddAccount(" + account + "): max_charge_seconds must be a finite number >= 0");
-  }
-  if (config.max_fanout < 0) {
-    return InvalidArgument("AddAccount(" + account + "): max_fanout must be >= 0");
-  }
-  for (const auto& [prefix, limit] : config.per_label_task_limits) {
-    if (prefix.empty() || limit < 0) {
-      return InvalidArgument("AddAccount(" + account +
-                             "): per_label_task_limits needs non-empty prefixes and limits >= 0");
-    }
-  }
-  for (float v : initial_balance) {
-    if (!Finite(v)) return InvalidArgument("AddAccount(" + account + "): initial balance must be finite");
+  // The snapshot reader applies the same rules (scheduler/config_check.h).
+  if (std::optional<ConfigProblem> bad = FindAccountConfigProblem(config, initial_balance)) {
+    return InvalidArgument("AddAccount(" + account + "): " + bad->Describe());
   }
   impl_->accounts[account] = config;
   Balance b{};

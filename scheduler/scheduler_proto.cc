@@ -1,11 +1,14 @@
 // The scheduler's persistent form (proto/state.proto). Written sorted by id;
 // read back with every reference checked, so a damaged snapshot is an error,
 // never a crash.
+#include <cmath>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
 
 #include "proto/state.pb.h"
+#include "scheduler/config_check.h"
 #include "scheduler/internal/state.h"
 #include "scheduler/policy_schema.h"
 #include "scheduler/scheduler.h"
@@ -24,6 +27,16 @@ Status ReadBalance(const Field& values, const std::string& what, Balance& out) {
   }
   out = Balance{};
   for (int i = 0; i < values.size(); ++i) out[i] = values.Get(i);
+  return Status::Ok();
+}
+
+// A balance or a run's cost may not be NaN: no arithmetic of the library
+// makes one from values it accepts. (A balance may be +inf: a finite charge
+// rate times a finite max_charge_seconds can overflow float.)
+Status RequireNoNaN(const Balance& values, const std::string& what) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) return DataLoss(what + "[" + std::to_string(i) + "] is NaN");
+  }
   return Status::Ok();
 }
 
@@ -130,7 +143,11 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
 
 StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snapshot) {
   const proto::SchedulerState& state = snapshot.state();
-  Scheduler result = New(TimeFromMicros(state.last_update_us()), ReadPolicy(snapshot.config().policy()));
+  const Policy policy = ReadPolicy(snapshot.config().policy());
+  if (std::optional<ConfigProblem> bad = FindPolicyProblem(policy)) {
+    return DataLoss("snapshot: policy." + bad->Describe());
+  }
+  Scheduler result = New(TimeFromMicros(state.last_update_us()), policy);
   Impl& s = *result.impl_;
 
   for (const auto& a : snapshot.config().accounts()) {
@@ -144,6 +161,10 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
     for (const auto& l : a.per_label_task_limits()) c.per_label_task_limits[l.prefix()] = l.limit();
     c.disable_free_tasks = a.disable_free_tasks();
     c.description = a.description();
+    // Exactly AddAccount's rules (scheduler/config_check.h).
+    if (std::optional<ConfigProblem> bad = FindAccountConfigProblem(c)) {
+      return DataLoss("snapshot: account \"" + a.id() + "\" " + bad->Describe());
+    }
     s.accounts.emplace(a.id(), std::move(c));
   }
   for (const auto& b : state.balances()) {
@@ -152,6 +173,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
     }
     QSIM_RETURN_IF_ERROR(
         ReadBalance(b.balance(), "snapshot: balance of \"" + b.account() + "\"", s.balances[b.account()]));
+    QSIM_RETURN_IF_ERROR(RequireNoNaN(s.balances[b.account()], "snapshot: balance of \"" + b.account() + "\""));
   }
   for (const auto& [id, c] : s.accounts) s.balances.try_emplace(id, Balance{});
   s.account_index_stale = true;
@@ -193,6 +215,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
     if (!r.ok()) return r.status();
     Balance cost;
     QSIM_RETURN_IF_ERROR(ReadBalance(run.cost(), "snapshot: cost on worker \"" + in.id() + "\"", cost));
+    QSIM_RETURN_IF_ERROR(RequireNoNaN(cost, "snapshot: cost on worker \"" + in.id() + "\""));
     s.StartRun(w, std::move(*r), run.priority(), cost);
   }
   return result;

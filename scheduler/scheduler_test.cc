@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "proto/state.pb.h"
 
 namespace qsim {
@@ -788,6 +791,101 @@ TEST(SchedulerProto, RejectsDamagedSnapshot) {
   ASSERT_FALSE(restored.ok());
   EXPECT_EQ(restored.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(restored.status().message().find("priority 9"), std::string::npos);
+}
+
+// A snapshot of one account "a" whose config is `config` (written through
+// the proto directly, so values AddAccount refuses can be stated).
+proto::SchedulerSnapshot SnapshotWithAccount(const AccountConfig& config) {
+  proto::SchedulerSnapshot snap = Scheduler::New(kT0).ToProto();
+  proto::AccountConfig& a = *snap.mutable_config()->add_accounts();
+  a.set_id("a");
+  for (float r : config.charge_rate) a.add_charge_rate(r);
+  a.set_max_charge_seconds(config.max_charge_seconds);
+  a.set_max_fanout(config.max_fanout);
+  for (const auto& [prefix, limit] : config.per_label_task_limits) {
+    proto::LabelLimit& l = *a.add_per_label_task_limits();
+    l.set_prefix(prefix);
+    l.set_limit(limit);
+  }
+  return snap;
+}
+
+// Every config AddAccount refuses, the snapshot reader refuses too, naming
+// the same field; and what AddAccount accepts, it accepts.
+TEST(SchedulerProto, RefusesExactlyTheAccountConfigsAddAccountRefuses) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  struct Case {
+    AccountConfig config;
+    std::string field;  // "" = valid
+  };
+  AccountConfig fanout = Rates({1, 0, 0, 0, 0}, 10);
+  fanout.max_fanout = -1;
+  AccountConfig label = Rates({1, 0, 0, 0, 0}, 10);
+  label.per_label_task_limits["gpu"] = -3;
+  AccountConfig empty_prefix = Rates({1, 0, 0, 0, 0}, 10);
+  empty_prefix.per_label_task_limits[""] = 1;
+  const std::vector<Case> cases = {
+      {Rates({1, 2, 0, 0, 0}, 100), ""},
+      {Rates({-1, 0, 0, 0, 0}, 10), "charge_rate[0]"},
+      {Rates({0, 0, nan, 0, 0}, 10), "charge_rate[2]"},
+      {Rates({0, 0, 0, 0, inf}, 10), "charge_rate[4]"},
+      {Rates({0, 0, 0, -inf, 0}, 10), "charge_rate[3]"},
+      {Rates({1, 0, 0, 0, 0}, -5), "max_charge_seconds"},
+      {Rates({1, 0, 0, 0, 0}, nan), "max_charge_seconds"},
+      {Rates({1, 0, 0, 0, 0}, inf), "max_charge_seconds"},
+      {fanout, "max_fanout"},
+      {label, "per_label_task_limits[\"gpu\"]"},
+      {empty_prefix, "per_label_task_limits"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field.empty() ? "valid" : c.field);
+    Scheduler s = Scheduler::New(kT0);
+    Status added = s.AddAccount("a", c.config);
+    StatusOr<Scheduler> loaded = Scheduler::NewFromProto(SnapshotWithAccount(c.config));
+    EXPECT_EQ(added.ok(), c.field.empty()) << added.message();
+    EXPECT_EQ(loaded.ok(), c.field.empty()) << loaded.status().message();
+    if (c.field.empty()) continue;
+    EXPECT_EQ(loaded.status().code(), StatusCode::kDataLoss);
+    EXPECT_NE(added.message().find("AddAccount(a): " + c.field + ": "), std::string::npos) << added.message();
+    EXPECT_NE(loaded.status().message().find("account \"a\" " + c.field + ": "), std::string::npos)
+        << loaded.status().message();
+  }
+}
+
+TEST(SchedulerProto, RefusesAPolicyOutsideItsRangesNamingTheSwitch) {
+  auto load = [](auto set) {
+    proto::SchedulerSnapshot snap = Scheduler::New(kT0).ToProto();
+    set(*snap.mutable_config()->mutable_policy());
+    return Scheduler::NewFromProto(snap);
+  };
+  StatusOr<Scheduler> negative = load([](proto::Policy& p) { p.set_bot_expiration_us(-1); });
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("policy.bot_expiration_us: "), std::string::npos);
+  StatusOr<Scheduler> huge = load([](proto::Policy& p) { p.set_max_queue_age_us(int64_t{1} << 62); });
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("policy.max_queue_age_us: "), std::string::npos);
+  StatusOr<Scheduler> nan = load([](proto::Policy& p) { p.set_promote_threshold(std::nanf("")); });
+  ASSERT_FALSE(nan.ok());
+  EXPECT_NE(nan.status().message().find("policy.promote_threshold: "), std::string::npos);
+  StatusOr<Scheduler> order = load([](proto::Policy& p) { p.set_demote_threshold(700); });
+  ASSERT_FALSE(order.ok());
+  EXPECT_NE(order.status().message().find("policy.demote_threshold: "), std::string::npos);
+  StatusOr<Scheduler> cutoff = load([](proto::Policy& p) { p.set_match_sort_cutoff(-1); });
+  ASSERT_FALSE(cutoff.ok());
+  EXPECT_NE(cutoff.status().message().find("policy.match_sort_cutoff: "), std::string::npos);
+  EXPECT_TRUE(load([](proto::Policy& p) { p.set_bot_expiration_us(int64_t{1} << 53); }).ok());
+}
+
+TEST(SchedulerProto, RefusesANaNBalanceOrCost) {
+  proto::SchedulerSnapshot snap = SnapshotWithAccount(Rates({1, 0, 0, 0, 0}, 10));
+  proto::AccountBalance& b = *snap.mutable_state()->add_balances();
+  b.set_account("a");
+  b.add_balance(1);
+  b.add_balance(std::nanf(""));
+  StatusOr<Scheduler> loaded = Scheduler::NewFromProto(snap);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("balance of \"a\"[1] is NaN"), std::string::npos)
+      << loaded.status().message();
 }
 
 }  // namespace

@@ -15,7 +15,6 @@
 #include <sstream>
 #include <string_view>
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "runfolder/csv.h"
@@ -23,6 +22,7 @@
 #include "sim/internal/validate.h"
 #include "sim/limits.h"
 #include "sim/scenario.h"
+#include "strict_yaml/strict_yaml.h"
 
 namespace qsim::sim {
 
@@ -97,126 +97,9 @@ std::string SafeName(std::string stem) {
   return stem;
 }
 
-// A plain (unquoted, untagged) scalar: quoted text is a string, never a number
-// or a boolean.
-bool IsPlain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
-
-// "-?(0|[1-9][0-9]*)": no sign but '-', no leading zeros (YAML 1.1 octal), no
-// hex, no separators.
-bool IsIntegerText(std::string_view s) {
-  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
-  if (s.empty() || (s[0] == '0' && s.size() > 1)) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// An integer part as above, then optionally ".digits" and "e[+-]digits":
-// no .inf, .nan, hex floats or a bare leading dot.
-bool IsNumberText(std::string_view s) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t b = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - b;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  size_t int_begin = i;
-  size_t n = digits();
-  if (n == 0 || (n > 1 && s[int_begin] == '0')) return false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-
-// Walks the YAML event stream before it is built into nodes: rejects anchors
-// and aliases (an alias bomb expands exponentially in yaml-cpp's node tree),
-// more than one document, and a key repeated within one mapping anywhere in
-// the file (yaml-cpp silently keeps one of them).
-class StrictScan final : public YAML::EventHandler {
- public:
-  struct Found {
-    YAML::Mark mark;
-    std::string path;
-    std::string message;
-  };
-  const std::optional<Found>& found() const { return found_; }
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Node(mark, anchor, std::string());
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    Fail(mark, Path(), "YAML aliases (*name) are not allowed in scenarios");
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Node(mark, anchor, value);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Node(mark, anchor, std::nullopt);
-    stack_.emplace_back();
-  }
-  void OnSequenceEnd() override { stack_.pop_back(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Node(mark, anchor, std::nullopt);
-    stack_.emplace_back().map = true;
-  }
-  void OnMapEnd() override { stack_.pop_back(); }
-  // The node event that follows carries the anchor too, and is placed.
-  void OnAnchor(const YAML::Mark&, const std::string&) override {}
-
- private:
-  struct Frame {
-    bool map = false;
-    bool key_next = true;  // map: the next node is a key
-    size_t items = 0;      // sequence: children so far
-    std::string key;       // map: the key whose value is being read
-    std::set<std::string> keys;
-  };
-
-  // The key path of the node being read.
-  std::string Path() const {
-    std::string p;
-    for (const Frame& f : stack_) {
-      if (f.map) p = Join(p, f.key);
-      else if (f.items > 0) p = Index(p, f.items - 1);
-    }
-    return p;
-  }
-
-  void Fail(const YAML::Mark& mark, std::string path, std::string message) {
-    if (!found_) found_ = Found{mark, std::move(path), std::move(message)};
-  }
-
-  // A node starts; `key_text` is a scalar's text (nullopt for containers).
-  void Node(const YAML::Mark& mark, YAML::anchor_t anchor, const std::optional<std::string>& key_text) {
-    if (!stack_.empty()) {
-      Frame& f = stack_.back();
-      if (!f.map) {
-        ++f.items;
-      } else {
-        if (f.key_next) {
-          f.key = key_text.value_or("?");
-          if (key_text && !f.keys.insert(*key_text).second) Fail(mark, Path(), "duplicate key");
-        }
-        f.key_next = !f.key_next;
-      }
-    }
-    if (anchor != YAML::NullAnchor) Fail(mark, Path(), "YAML anchors (&name) are not allowed in scenarios");
-  }
-
-  std::vector<Frame> stack_;
-  std::optional<Found> found_;
-};
+using strict_yaml::IsIntegerText;
+using strict_yaml::IsNumberText;
+using strict_yaml::IsPlain;
 
 class Loader {
  public:
@@ -226,9 +109,7 @@ class Loader {
     return ErrorAt(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, msg);
   }
   Status ErrorAt(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
-    std::string loc = file_;
-    if (m.line >= 0) loc += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-    return InvalidArgument(loc + ": " + (path.empty() ? "" : path + ": ") + msg);
+    return strict_yaml::ErrorAt(file_, m, path, msg);
   }
 
   // `n` must be a mapping whose keys are all in `allowed`, without repeats.
@@ -392,9 +273,14 @@ class Loader {
   Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out) const;
   Status ReadPolicy(const YAML::Node& v, const std::string& path, Policy* out) const;
   Status ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path, AccountSpec* out) const;
-  Status ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* out) const;
-  Status ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* out) const;
-  Status ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* out) const;
+  Status ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                      ArrivalSpec* out) const;
+  // `accounts`: the scenario's, sorted by id (read before the workloads), so
+  // that a task log row naming another is an error at that row.
+  Status ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
+                    ArrivalSpec* out) const;
+  Status ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                      WorkloadSpec* out) const;
   Status ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* out) const;
   Status ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* out) const;
   Status ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* out) const;
@@ -555,7 +441,72 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
   return Status::Ok();
 }
 
-Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, ArrivalSpec* a) const {
+// What is wrong with a task log row: the field and why.
+struct RowProblem {
+  size_t field;
+  std::string message;
+};
+
+// A task log label list, "a;b": every label non-empty (no ";;", no leading or
+// trailing ';') and allowed by LabelProblem.
+std::optional<std::string> ReadLogLabels(const std::string& text, LabelSet* labels) {
+  std::vector<std::string> parts;
+  if (!text.empty()) {
+    size_t b = 0;
+    for (;;) {
+      const size_t e = text.find(';', b);
+      parts.push_back(text.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+  }
+  for (const std::string& part : parts) {
+    if (part.empty()) return "empty label in \"" + text + "\" (labels are separated by single ';')";
+    if (std::string problem = LabelProblem(part); !problem.empty()) return "label \"" + part + "\" " + problem;
+  }
+  *labels = MakeLabelSet(std::move(parts));
+  return std::nullopt;
+}
+
+// One row of a task log as a task, checked by the rules the scenario's own
+// values follow (times within kMaxAnyDuration, accounts defined, labels), so
+// that the error names the row rather than the scenario's `file:` line.
+std::optional<RowProblem> ReadReplayRow(const std::vector<std::string>& fields, const std::vector<AccountSpec>& accounts,
+                                        ReplayTask* t) {
+  auto seconds = [](const std::string& text) -> std::optional<Duration> {
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.back()))) return std::nullopt;
+    return ParseDurationText(text);
+  };
+  const std::string limit = " and at most " + std::to_string(ToMicros(kMaxAnyDuration) / 1000000) +
+                            " (36500 days, docs/limits.md)";
+  std::optional<Duration> enqueue = seconds(fields[0]);
+  if (!enqueue || *enqueue < Duration::zero() || *enqueue > kMaxAnyDuration) {
+    return RowProblem{0, "enqueue_s: expected seconds >= 0" + limit + ", got \"" + fields[0] + "\""};
+  }
+  t->enqueue = *enqueue;
+  t->account = fields[1];
+  if (t->account.empty()) return RowProblem{1, "account: must not be empty"};
+  auto known = std::lower_bound(accounts.begin(), accounts.end(), t->account,
+                                [](const AccountSpec& a, const std::string& id) { return a.id < id; });
+  if (known == accounts.end() || known->id != t->account) {
+    return RowProblem{1, "account: \"" + t->account + "\" is not defined under accounts"};
+  }
+  if (std::optional<std::string> bad = ReadLogLabels(fields[2], &t->base_labels)) {
+    return RowProblem{2, "base_labels: " + *bad};
+  }
+  if (std::optional<std::string> bad = ReadLogLabels(fields[3], &t->provisionable_labels)) {
+    return RowProblem{3, "provisionable_labels: " + *bad};
+  }
+  std::optional<Duration> duration = seconds(fields[4]);
+  if (!duration || *duration <= Duration::zero() || *duration > kMaxAnyDuration) {
+    return RowProblem{4, "duration_s: expected seconds > 0" + limit + ", got \"" + fields[4] + "\""};
+  }
+  t->duration = *duration;
+  return std::nullopt;
+}
+
+Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
+                          ArrivalSpec* a) const {
   a->resolved_file = a->file;
   if (!a->file.empty() && a->file[0] != '/' && !base_dir_.empty()) a->resolved_file = base_dir_ + "/" + a->file;
   // Absolute, so the resolved scenario in a run folder still finds the log.
@@ -595,32 +546,7 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
       return row_error(0, "the log holds more than " + std::to_string(kMaxTasks) + " tasks (docs/limits.md)");
     }
     ReplayTask t;
-    auto enq = ParseDurationText(fields[0]);
-    if (!enq || *enq < Duration::zero() || fields[0].empty() || !std::isdigit(static_cast<unsigned char>(fields[0].back()))) {
-      return row_error(0, "enqueue_s: expected seconds >= 0, got \"" + fields[0] + "\"");
-    }
-    t.enqueue = *enq;
-    t.account = fields[1];
-    if (t.account.empty()) return row_error(1, "account: must not be empty");
-    auto split = [](const std::string& s) {
-      std::vector<std::string> out;
-      size_t b = 0;
-      while (b <= s.size() && !s.empty()) {
-        size_t e = s.find(';', b);
-        std::string part = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-        if (!part.empty()) out.push_back(part);
-        if (e == std::string::npos) break;
-        b = e + 1;
-      }
-      return MakeLabelSet(std::move(out));
-    };
-    t.base_labels = split(fields[2]);
-    t.provisionable_labels = split(fields[3]);
-    auto dur = ParseDurationText(fields[4]);
-    if (!dur || *dur <= Duration::zero() || !std::isdigit(static_cast<unsigned char>(fields[4].back()))) {
-      return row_error(4, "duration_s: expected seconds > 0, got \"" + fields[4] + "\"");
-    }
-    t.duration = *dur;
+    if (std::optional<RowProblem> bad = ReadReplayRow(fields, accounts, &t)) return row_error(bad->field, bad->message);
     a->replay.push_back(std::move(t));
   }
   std::stable_sort(a->replay.begin(), a->replay.end(),
@@ -628,7 +554,8 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, Arrival
   return Status::Ok();
 }
 
-Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, ArrivalSpec* a) const {
+Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                            ArrivalSpec* a) const {
   if (!v.IsMap()) return Error(v, path, "expected a mapping with `kind:`, got " + Describe(v));
   QSIM_RETURN_IF_ERROR(Require(v, "kind", path));
   std::string kind;
@@ -694,13 +621,14 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, Arriva
                    "expected start or assignment, got \"" + from + "\"");
     }
     a->duration_from_assignment = from == "assignment";
-    return ReadReplay(v["file"], Join(path, "file"), a);
+    return ReadReplay(v["file"], Join(path, "file"), accounts, a);
   }
   return Error(v["kind"], Join(path, "kind"),
                "unknown arrival kind \"" + kind + "\" (expected poisson, schedule, list or replay)");
 }
 
-Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, WorkloadSpec* w) const {
+Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+                            WorkloadSpec* w) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path,
                                 {"name", "account", "base_labels", "provisionable_labels", "tags", "arrivals",
                                  "duration", "cancel"}));
@@ -710,7 +638,7 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, Worklo
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &w->provisionable_labels));
   QSIM_RETURN_IF_ERROR(ReadStringList(v, "tags", path, &w->tags));
   QSIM_RETURN_IF_ERROR(Require(v, "arrivals", path));
-  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), &w->arrivals));
+  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), accounts, &w->arrivals));
   bool replay = w->arrivals.kind == ArrivalSpec::Kind::kReplay;
   if (!replay) {
     QSIM_RETURN_IF_ERROR(Require(v, "account", path));
@@ -979,7 +907,7 @@ Status Loader::ReadWorkloads(const YAML::Node& root, Scenario* s) const {
   std::map<std::string, int> per_account;
   for (size_t i = 0; i < w.size(); ++i) {
     WorkloadSpec wl;
-    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), &wl));
+    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), s->accounts, &wl));
     if (wl.name.empty()) {
       // Unnamed: the account's id, then id-2, id-3, ...
       std::string base = wl.account.empty() ? "replay" : wl.account;
@@ -1026,25 +954,11 @@ Status Loader::ReadScenario(const YAML::Node& root, Scenario* s) const {
 }  // namespace
 
 Status CheckStrictYaml(const std::string& text, const std::string& file) {
-  Loader loader(file, "");
   if (text.size() > static_cast<size_t>(kMaxScenarioFileBytes)) {
     return InvalidArgument(file + ": the scenario is " + FormatBytes(static_cast<int64_t>(text.size())) +
                            ", more than the limit of " + FormatBytes(kMaxScenarioFileBytes) + " (docs/limits.md)");
   }
-  try {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    StrictScan scan;
-    parser.HandleNextDocument(scan);
-    if (const auto& found = scan.found()) return loader.ErrorAt(found->mark, found->path, found->message);
-    StrictScan rest;
-    if (parser.HandleNextDocument(rest)) {
-      return loader.ErrorAt(YAML::Mark::null_mark(), "", "expected one YAML document, found more (a second `---`)");
-    }
-  } catch (const YAML::Exception& e) {
-    return loader.ErrorAt(e.mark, "", "invalid YAML: " + e.msg);
-  }
-  return Status::Ok();
+  return strict_yaml::CheckStrictYaml(text, file);
 }
 
 StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& file, const std::string& base_dir) {

@@ -540,7 +540,8 @@ TEST(ScenarioLoader, ReplayRowErrorsNameTheLogLineAndColumn) {
                                     "1.5,zz,os:linux,,60\n";
   s = LoadText(std::string(kHead) + "workloads:\n  - arrivals: {kind: replay, file: log.csv}\n");
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("names account \"zz\", which is not defined"), std::string::npos)
+  EXPECT_NE(s.status().message().find("log.csv:2:5: workloads[0].arrivals.file: account: \"zz\" is not defined"),
+            std::string::npos)
       << s.status().message();
 }
 
