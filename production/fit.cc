@@ -283,7 +283,7 @@ StatusOr<Fit> FitScenario(const ObservedLog& log, const std::string& log_name, c
     AccountFit af;
     af.id = account;
     af.inferred = std::none_of(log.accounts.begin(), log.accounts.end(),
-                               [&](const ObservedAccount& a) { return a.id == account && a.from_config; });
+                               [&af](const ObservedAccount& a) { return a.id == af.id && a.from_config; });
     af.arrivals = FitArrivals(arrivals, s.duration, fit.week_offset, options);
     AccountWorkloads(account, tasks, Micros(t0), af, &fit, &workload_tasks);
     fit.accounts.push_back(std::move(af));

@@ -161,7 +161,8 @@ constexpr size_t kMaxFairnessCharts = 6;
 
 std::vector<std::vector<std::string>> FairnessRows(const Fairness& fairness, const RunSummary& summary) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [account, f] : fairness.accounts) {
+  for (const auto& [name, f] : fairness.accounts) {
+    const std::string& account = name;  // a lambda may not capture a structured binding in clang 14
     std::vector<double> sorted = f.episodes_s;
     std::sort(sorted.begin(), sorted.end());
     auto share = [&](const char* metric) {

@@ -195,7 +195,7 @@ Status Fill(const Value& object, const std::string& path, Message* message, std:
   const Descriptor* d = message->GetDescriptor();
   // Keys are visited sorted, so the first error is the same whatever the
   // text's order, and a repeated key is next to its twin.
-  std::vector<const std::pair<std::string, Value>*> members;
+  std::vector<const JsonMember*> members;
   for (const auto& m : object.members) members.push_back(&m);
   std::stable_sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   for (size_t i = 0; i < members.size(); ++i) {

@@ -70,7 +70,7 @@ class Parser {
       Blank();
       if (pos_ >= s_.size() || s_[pos_] != ':') return Error("expected ':' after a key");
       ++pos_;
-      v->members.emplace_back(std::move(key), JsonValue{});
+      v->members.push_back(JsonMember{std::move(key), JsonValue{}});
       QSIM_RETURN_IF_ERROR(Value(&v->members.back().second, depth));
       Blank();
       if (pos_ < s_.size() && s_[pos_] == ',') {

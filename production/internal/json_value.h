@@ -14,6 +14,8 @@
 
 namespace qsim::production::internal {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
@@ -21,7 +23,14 @@ struct JsonValue {
   double number = 0;
   std::string text;  // a string's value, or a number as written (for exact 64-bit integers)
   std::vector<JsonValue> items;                            // array
-  std::vector<std::pair<std::string, JsonValue>> members;  // object, in the text's order
+  std::vector<JsonMember> members;                         // object, in the text's order
+};
+
+// An object's member. Not a std::pair: a pair of a type still being defined
+// is ill-formed, and clang's libstdc++ checks refuse it.
+struct JsonMember {
+  std::string first;  // the key
+  JsonValue second;   // the value
 };
 
 // Parses exactly one JSON value (surrounding blanks allowed). Lists and
