@@ -62,6 +62,31 @@ YAML::Node DeepMerge(const YAML::Node& base, const YAML::Node& overlay) {
   return merged;
 }
 
+namespace {
+
+// The first scalar under `n` that is quoted (or tagged) but reads as a number
+// or a boolean; "" when there is none.
+std::string QuotedNumberOrBool(const YAML::Node& n) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    bool looks_typed = strict_yaml::IsNumberText(s) || s == "true" || s == "false";
+    return !strict_yaml::IsPlain(n) && looks_typed ? s : "";
+  }
+  if (n.IsSequence()) {
+    for (const YAML::Node& item : n) {
+      if (std::string q = QuotedNumberOrBool(item); !q.empty()) return q;
+    }
+  }
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      if (std::string q = QuotedNumberOrBool(kv.second); !q.empty()) return q;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 StatusOr<YAML::Node> SetDotted(const YAML::Node& root, const std::string& dotted_key,
                                const std::string& value) {
   std::vector<std::string> parts = SplitString(dotted_key, '.');
@@ -73,6 +98,12 @@ StatusOr<YAML::Node> SetDotted(const YAML::Node& root, const std::string& dotted
     parsed_value = YAML::Load(value);
   } catch (const YAML::Exception& e) {
     return InvalidArgument("key \"" + dotted_key + "\": value \"" + value + "\": " + e.msg);
+  }
+  // The value reaches the scenario through the emitter, which drops quotes:
+  // a quoted number or boolean would pass the loader's strict-scalar rule.
+  if (std::string quoted = QuotedNumberOrBool(parsed_value); !quoted.empty()) {
+    return InvalidArgument("key \"" + dotted_key + "\": \"" + quoted +
+                           "\" is quoted (read as text); write numbers and true/false unquoted");
   }
   YAML::Node copy = YAML::Clone(root);
   if (!copy.IsMap()) return InvalidArgument("key \"" + dotted_key + "\": the scenario is not a map");
