@@ -109,7 +109,7 @@ std::vector<sim::AccountSpec> Accounts(const ObservedLog& log, Fit* fit) {
       fit->warnings.push_back(std::string("tasks named no account: under account \"") + kNoAccount +
                               "\" (no quota)");
     } else {
-      // As `qsim import` infers one: a placeholder quota, not none, so the
+      // As `qsim import` infers one: a stand-in quota, not none, so the
       // account's tasks are not all free-bucket tasks.
       spec.config.charge_rate[0] = 1;
       spec.config.max_charge_seconds = 3600;
