@@ -14,6 +14,7 @@
 
 #include "reports/run_data.h"
 #include "runfolder/columns.h"
+#include "runfolder/measured.h"
 #include "runfolder/csv.h"
 #include "runfolder/manifest.h"
 
@@ -27,25 +28,6 @@ using runfolder::kTasksColumns;
 using runfolder::kWaitReasons;
 
 constexpr size_t kReasons = kWaitReasons.size();
-
-// "12.000500" -> 12000500; nullopt for an empty or malformed field.
-std::optional<int64_t> ParseMicros(std::string_view s) {
-  bool negative = !s.empty() && s[0] == '-';
-  if (negative) s.remove_prefix(1);
-  size_t dot = s.find('.');
-  std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
-  if (whole.empty() || frac.size() > 6) return std::nullopt;
-  int64_t w = 0, f = 0;
-  if (std::from_chars(whole.data(), whole.data() + whole.size(), w).ptr != whole.data() + whole.size()) {
-    return std::nullopt;
-  }
-  if (!frac.empty() && std::from_chars(frac.data(), frac.data() + frac.size(), f).ptr != frac.data() + frac.size()) {
-    return std::nullopt;
-  }
-  for (size_t i = frac.size(); i < 6; ++i) f *= 10;
-  int64_t us = w * 1000000 + f;
-  return negative ? -us : us;
-}
 
 struct TaskRow {
   std::string id, account, base_labels, outcome;
@@ -85,14 +67,14 @@ Status ForEachTask(const std::string& run_dir, Fn&& fn) {
     t.account = f[account];
     t.base_labels = f[labels];
     t.outcome = f[outcome];
-    std::optional<int64_t> e = ParseMicros(f[enqueue]);
+    std::optional<int64_t> e = runfolder::ParseMicros(f[enqueue]);
     if (!e) return InvalidArgument(r.path() + ":" + std::to_string(r.row_line()) + ": column enqueue_s: not a time");
     t.enqueue = *e;
-    t.start = ParseMicros(f[start]);
-    t.end = ParseMicros(f[end]);
+    t.start = runfolder::ParseMicros(f[start]);
+    t.end = runfolder::ParseMicros(f[end]);
     for (size_t k = 0; k < kReasons; ++k) {
       size_t c = runfolder::kTasksFirstWaitColumn + k;
-      std::optional<int64_t> w = ParseMicros(f[c]);
+      std::optional<int64_t> w = runfolder::ParseMicros(f[c]);
       if (!w) {
         return InvalidArgument(r.path() + ":" + std::to_string(r.row_line()) + ": column " +
                                std::string(kTasksColumns[c]) + ": not a time");
@@ -262,7 +244,7 @@ StatusOr<std::vector<Event>> ReadTaskEvents(const std::string& run_dir, const Ta
     if (!*more) return events;
     const std::vector<std::string>& f = r.row();
     if (f[id] == task.id) {
-      std::optional<int64_t> t = ParseMicros(f[time]);
+      std::optional<int64_t> t = runfolder::ParseMicros(f[time]);
       if (!t) return InvalidArgument(path + ":" + std::to_string(r.row_line()) + ": column time_s: not a time");
       Event e{*t, f[time], f[type], f[bot], f[prio], f[detail], f[cause], ""};
       if (e.type == "ENQUEUED") e.context = view.Describe(groups, task.base_labels);

@@ -25,10 +25,10 @@ class RunReportFolder : public ::testing::Test {
           "wait_s,times_preempted,times_unassigned,provision_needed,start_priority,wait_not_polled_s,"
           "wait_capacity_s,wait_quota_s,wait_throttled_s,wait_no_bot_s,wait_forgotten_s,wait_dispatch_s,"
           "wait_provision_s,lost_runs_s\n"
-          "1,build,os:linux;pool:a,,0.000000,1.000000,2.000000,60.000000,completed,2.000000,0,0,0,1,1,0,0,0,0,0,1,0,0\n"
-          "2,build,os:linux,,5.000000,30.000000,31.000000,90.000000,completed,26.000000,1,0,0,1,0,20,0,0,0,6,0,0,0\n"
-          "3,test,\"os:linux,odd\",,10.000000,,,,unfinished,,0,0,0,,0,0,80,0,0,0,0,0,0\n"
-          "4,test,os:linux,,12.000000,13.000000,13.000000,70.000000,completed,1.000000,0,0,1,5,1,0,0,0,0,0,0,0,0\n");
+          "1,build,os:linux;pool:a,,0.000000,1.000000,2.000000,60.000000,completed,2.000000,0,0,0,1,1.000000,0.000000,0.000000,0.000000,0.000000,0.000000,1.000000,0.000000,0.000000\n"
+          "2,build,os:linux,,5.000000,30.000000,31.000000,90.000000,completed,26.000000,1,0,0,1,0.000000,20.000000,0.000000,0.000000,0.000000,6.000000,0.000000,0.000000,0.000000\n"
+          "3,test,\"os:linux,odd\",,10.000000,,,,unfinished,,0,0,0,,0.000000,0.000000,80.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000\n"
+          "4,test,os:linux,,12.000000,13.000000,13.000000,70.000000,completed,1.000000,0,0,1,5,1.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000\n");
     Write("summary.csv",
           "account,tasks,completed,preempted,failed,cancelled,lost,unfinished,wait_mean_s,wait_p50_s,"
           "wait_p90_s,wait_p99_s,wait_max_s,throughput_per_hour,preemptions,wasted_bot_seconds,"

@@ -10,6 +10,7 @@
 #include "reports/svg.h"
 #include "reports/time_scale.h"
 #include "runfolder/csv.h"
+#include "runfolder/measured.h"
 #include "runfolder/manifest.h"
 
 namespace qsim::reports {
@@ -20,22 +21,6 @@ using runfolder::Column;
 using runfolder::kWaitReasons;
 constexpr size_t kReasons = kWaitReasons.size();
 constexpr int64_t kMinute = 60'000'000;
-
-// "12.000500" -> 12000500.
-std::optional<int64_t> Micros(std::string_view s) {
-  size_t dot = s.find('.');
-  std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
-  int64_t w = 0, f = 0;
-  if (whole.empty() || frac.size() > 6 ||
-      std::from_chars(whole.data(), whole.data() + whole.size(), w).ptr != whole.data() + whole.size()) {
-    return std::nullopt;
-  }
-  if (!frac.empty() && std::from_chars(frac.data(), frac.data() + frac.size(), f).ptr != frac.data() + frac.size()) {
-    return std::nullopt;
-  }
-  for (size_t i = frac.size(); i < 6; ++i) f *= 10;
-  return w * 1000000 + f;
-}
 
 // t00000042 (or 42) -> 42; -1 for anything else.
 int64_t TaskNumber(std::string_view name) {
@@ -55,7 +40,7 @@ Status ReadWaitsFile(const std::string& run_dir, WaitChartData* d) {
   for (size_t r = 0; r < t->rows.size(); ++r) {
     const std::vector<std::string>& row = t->rows[r];
     auto reason = std::find(kWaitReasons.begin(), kWaitReasons.end(), row[1]);
-    std::optional<int64_t> total = Micros(row[3]);
+    std::optional<int64_t> total = runfolder::ParseMicros(row[3]);
     std::string at = t->path + ":" + std::to_string(r + 2) + ": ";
     if (reason == kWaitReasons.end()) return InvalidArgument(at + "column reason: unknown reason \"" + row[1] + "\"");
     if (!total) return InvalidArgument(at + "column total_s: not a time: \"" + row[3] + "\"");
@@ -86,7 +71,7 @@ StatusOr<int64_t> ReadTaskBuckets(const std::string& run_dir, WaitChartData* d) 
     if (!*more) return first_measured;
     const std::vector<std::string>& f = r.row();
     std::string at = r.path() + ":" + std::to_string(r.row_line()) + ": column ";
-    std::optional<int64_t> e = Micros(f[enqueue]);
+    std::optional<int64_t> e = runfolder::ParseMicros(f[enqueue]);
     if (!e) return InvalidArgument(at + "enqueue_s: not a time");
     if (*e < d->from_us) continue;
     if (first_measured < 0) first_measured = TaskNumber(f[task]);
@@ -95,7 +80,7 @@ StatusOr<int64_t> ReadTaskBuckets(const std::string& run_dir, WaitChartData* d) 
       std::vector<ReasonMicros>& v = d->areas[a];
       if (v.size() <= bucket) v.resize(bucket + 1, ReasonMicros{});
       for (size_t k = 0; k < kReasons; ++k) {
-        std::optional<int64_t> w = Micros(f[first_wait + k]);
+        std::optional<int64_t> w = runfolder::ParseMicros(f[first_wait + k]);
         if (!w) return InvalidArgument(at + std::string(kTasksColumns[first_wait + k]) + ": not a time");
         v[bucket][k] += *w;
       }
@@ -143,7 +128,7 @@ Status ReadEvents(const std::string& path, int64_t first_measured, WaitChartData
     else if (f[cause] == "re_add") into = &d->re_adds;
     int64_t id = TaskNumber(f[task]);
     if (into == nullptr || first_measured < 0 || id < first_measured) continue;
-    std::optional<int64_t> t = Micros(f[time]);
+    std::optional<int64_t> t = runfolder::ParseMicros(f[time]);
     if (!t) return InvalidArgument(path + ":" + std::to_string(r.row_line()) + ": column time_s: not a time");
     (*into)[f[account]].push_back(*t);
     (*into)["*"].push_back(*t);
