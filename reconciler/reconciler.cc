@@ -131,6 +131,8 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
 
 Status State::NotifyTaskWaiting(Scheduler& scheduler, EventSink* events, const TaskWaitingRequest& r) {
   QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskWaiting: request"));
+  // A re-notification of a queued request only confirms it: no spec to build.
+  if (scheduler.ConfirmIfQueued(r.request, r.time)) return Status::Ok();
   RequestSpec& spec = waiting_spec_;
   spec.id = r.request;
   spec.account = r.account;

@@ -117,13 +117,17 @@ Time Scheduler::last_update() const { return impl_->last_update; }
 
 // ---------------------------------------------------------------- notifications (docs/scheduler.md §4)
 
+bool Scheduler::ConfirmIfQueued(std::string_view request, Time t) {
+  Request* queued = impl_->queued.Find(request);
+  if (queued == nullptr) return false;
+  Confirm(queued->confirmed_time, t);
+  return true;
+}
+
 Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events) {
   Impl& s = *impl_;
   if (spec.id.empty()) return InvalidArgument("AddRequest: request id must not be empty");
-  if (Request* queued = s.queued.Find(spec.id)) {
-    Confirm(queued->confirmed_time, t);
-    return Status::Ok();
-  }
+  if (ConfirmIfQueued(spec.id, t)) return Status::Ok();
   if (Worker* w = s.RunningWorkerOf(spec.id)) {
     if (t < w->run->request->confirmed_time || t < w->confirmed_time) return Status::Ok();
     s.RemoveWorker(w->id);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,11 @@ class Scheduler {
 
   // --- notifications (docs/scheduler.md §4) ---
   Status AddRequest(const RequestSpec& request, Time t, EventSink* events);
+  // AddRequest's first case alone: if `request` is queued, confirms it at
+  // `t` (exactly as AddRequest would) and returns true; otherwise changes
+  // nothing and returns false. Lets a caller that re-sends the same request
+  // again and again skip building a RequestSpec for the common case.
+  bool ConfirmIfQueued(std::string_view request, Time t);
   Status MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                   EventSink* events);
   Status NotifyTaskRunning(const std::string& request, const std::string& worker, Time t,

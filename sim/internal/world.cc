@@ -54,13 +54,16 @@ void World::NotifyWaiting(uint32_t id) {
   const Task& t = tasks_[id];
   // Assigning into the one reused request keeps its strings' and vectors'
   // buffers, so notifying allocates nothing once they have grown.
+  // Fields equal to the last notification's (same account, label sets,
+  // workload) are not assigned again: nothing but this function writes them.
   reconciler::TaskWaitingRequest& r = waiting_request_;
-  r.account = scenario_.accounts[t.account].id;
-  r.base_labels = tasks_.labels(t.base_labels);
-  r.provisionable_labels = tasks_.labels(t.prov_labels);
+  WaitingKey& k = waiting_key_;
+  if (k.account != t.account) r.account = scenario_.accounts[k.account = t.account].id;
+  if (k.base_labels != t.base_labels) r.base_labels = tasks_.labels(k.base_labels = t.base_labels);
+  if (k.prov_labels != t.prov_labels) r.provisionable_labels = tasks_.labels(k.prov_labels = t.prov_labels);
+  if (k.workload != t.workload) r.tags = workload_.tags(k.workload = t.workload);
   r.enqueue_time = t.enqueue;
   FormatTaskName(id, &r.request);
-  r.tags = workload_.tags(t.workload);
   r.time = engine_.now();
   channel_->NotifyTaskWaiting(r);
 }

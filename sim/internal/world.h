@@ -171,6 +171,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   // Scratch for NotifyWaiting, reused so its buffers are. The channel takes
   // it by reference and copies whatever it keeps.
   reconciler::TaskWaitingRequest waiting_request_;
+  // What waiting_request_'s account, labels and tags were taken from
+  // (kNone: not yet), so that NotifyWaiting copies them only on a change.
+  struct WaitingKey {
+    static constexpr uint32_t kNone = UINT32_MAX;
+    uint32_t account = kNone, base_labels = kNone, prov_labels = kNone, workload = kNone;
+  };
+  WaitingKey waiting_key_;
   std::vector<Bot> bots_;
   std::vector<std::vector<uint32_t>> group_bots_;
   std::unordered_map<std::string, uint32_t> bot_index_;  // lookups only; order never escapes
