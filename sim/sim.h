@@ -20,6 +20,7 @@
 #include "base/time.h"
 #include "sim/limits.h"
 #include "sim/scenario.h"
+#include "sim/task_waits.h"
 
 namespace qsim::sim {
 
@@ -40,10 +41,7 @@ struct TaskResult {
   int32_t times_unassigned = 0;
   bool provision_needed = false;
   int32_t start_priority = -1;
-  // The wait split by reason (runfolder::kWaitReasons order), microseconds:
-  // sums to start - enqueue once the task has started, else to its end (or
-  // the run's end) - enqueue. docs/waits.md.
-  std::array<int64_t, 9> wait_us{};
+  // The wait split by reason: RunResult::task_waits.
 };
 
 // One row of summary.csv (account "*" = the whole fleet).
@@ -67,6 +65,11 @@ struct AccountSummary {
 struct RunResult {
   uint64_t seed = 0;
   std::vector<TaskResult> tasks;           // by id
+  // By task id, the split of its wait: microseconds by reason, in the order
+  // of runfolder::kWaitReasons (tasks.csv's wait columns). It sums to
+  // start - enqueue once the task has started, else to its end (or the
+  // run's end) - enqueue. docs/waits.md.
+  TaskWaits task_waits;
   std::vector<AccountSummary> summary;     // by account id, then "*"
   std::vector<std::string> violations;     // "t=12.000000s: bot linux-00003 ...", in order found
   uint64_t events = 0;                     // engine events run

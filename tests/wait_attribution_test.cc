@@ -35,18 +35,19 @@ void ExpectAddsUp(const Scenario& s, const RunResult& r, const std::string& what
   int64_t run_end = ToMicros(s.duration);
   std::vector<AccountSummary> totals(r.summary.size());
   for (const TaskResult& t : r.tasks) {
-    int64_t sum = std::accumulate(t.wait_us.begin(), t.wait_us.end(), int64_t{0});
+    const TaskWaits::Split wait_us = r.task_waits.Get(static_cast<size_t>(t.id));
+    int64_t sum = std::accumulate(wait_us.begin(), wait_us.end(), int64_t{0});
     int64_t until = t.start >= Duration::zero() ? ToMicros(t.start)
                     : t.end >= Duration::zero() ? ToMicros(t.end)
                                                 : run_end;
     ASSERT_EQ(sum, until - ToMicros(t.enqueue)) << what << ": t" << t.id;
-    for (int64_t us : t.wait_us) ASSERT_GE(us, 0) << what << ": t" << t.id;
+    for (int64_t us : wait_us) ASSERT_GE(us, 0) << what << ": t" << t.id;
     if (t.enqueue < s.warmup) continue;
     for (size_t k = 0; k < r.summary.size(); ++k) {
       if (r.summary[k].account != t.account && r.summary[k].account != "*") continue;
       for (size_t i = 0; i < kWaitReasons.size(); ++i) {
-        totals[k].reason_us[i] += t.wait_us[i];
-        totals[k].reason_tasks[i] += t.wait_us[i] > 0 ? 1 : 0;
+        totals[k].reason_us[i] += wait_us[i];
+        totals[k].reason_tasks[i] += wait_us[i] > 0 ? 1 : 0;
       }
     }
   }
@@ -140,7 +141,7 @@ TEST(WaitAttribution, DeadFleetMeansNoBotAndKilledRunsAreLost) {
   for (const TaskResult& t : r.tasks) {
     // Enqueued while every bot was dead: at least until they return.
     if (t.enqueue > Hours(1) + Minutes(5) && t.enqueue < Hours(2) - Minutes(5)) {
-      EXPECT_GE(t.wait_us[Reason("no_bot")], ToMicros(Hours(2) - t.enqueue) - 1) << "t" << t.id;
+      EXPECT_GE(r.task_waits.Get(static_cast<size_t>(t.id))[Reason("no_bot")], ToMicros(Hours(2) - t.enqueue) - 1) << "t" << t.id;
     }
   }
 }
@@ -157,7 +158,7 @@ TEST(WaitAttribution, ProvisioningIsProvision) {
   for (const TaskResult& t : r.tasks) {
     if (!t.provision_needed || t.start < Duration::zero()) continue;
     ++provisioned;
-    EXPECT_EQ(t.wait_us[Reason("provision")], ToMicros(Minutes(2))) << "t" << t.id;
+    EXPECT_EQ(r.task_waits.Get(static_cast<size_t>(t.id))[Reason("provision")], ToMicros(Minutes(2))) << "t" << t.id;
   }
   EXPECT_GT(provisioned, 0);
 }

@@ -68,7 +68,8 @@ class Recorder {
   // The timeseries.csv rows of one sample. REQUIRES: writes_timeseries().
   void WriteSample(Time now, const Scheduler& scheduler, const BotCounts& bots);
 
-  // Fills `result` from the task table and what was measured. `bots` is the
+  // Fills `result` from the task table and what was measured (its
+  // task_waits must already hold the splits: WaitAttribution::TakeSplits). `bots` is the
   // fleet size, `events` the engine events run.
   void BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* result) const;
   // Closes the open files and writes tasks.csv and summary.csv.

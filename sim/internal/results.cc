@@ -86,8 +86,8 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
     out.times_unassigned = t.times_unassigned;
     out.provision_needed = t.provision_needed;
     out.start_priority = t.start == kNever ? -1 : t.start_priority;
-    out.wait_us = waits_.split(id);
     if (!t.measured) continue;
+    const TaskWaits::Split wait_us = r->task_waits.Get(id);
     for (size_t k : {static_cast<size_t>(t.account), n}) {
       AccountSummary& s = sums[k];
       ++s.tasks;
@@ -107,7 +107,7 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
       s.preemptions += t.times_preempted;
       s.wasted_bot_time += t.wasted;
       s.timeouts += t.times_unassigned;
-      AddReasons(out.wait_us, &s);
+      AddReasons(wait_us, &s);
     }
   }
   int64_t busy_total = 0;
@@ -171,7 +171,7 @@ Status Recorder::WriteTasks(const RunResult& r) const {
     w.Field(t.times_preempted).Field(t.times_unassigned).Field(t.provision_needed ? 1 : 0);
     if (t.start_priority < 0) w.Empty();
     else w.Field(t.start_priority);
-    for (int64_t us : t.wait_us) w.Micros(us);
+    for (int64_t us : r.task_waits.Get(id)) w.Micros(us);
     w.EndRow();
   }
   return w.Close();

@@ -134,23 +134,28 @@ void WaitAttribution::RefreshLabelSet(uint32_t l, Time now) {
 
 void WaitAttribution::Close(uint32_t id, Time now) {
   TaskWait& w = waits_[id];
+  if (w.phase == Phase::kNone) {  // not waiting: no slot, nothing to add
+    w.since = now;
+    return;
+  }
+  WaitSplit& acc = live_[w.slot];
   int64_t elapsed = ToMicros(now - w.since);
   switch (w.phase) {
     case Phase::kNone: break;
     case Phase::kForgotten:
-      w.acc[kForgotten] += elapsed;
+      acc[kForgotten] += elapsed;
       if (elapsed > 0 && tasks_[id].measured) ++counts_[tasks_[id].account].forgotten;
       break;
     case Phase::kQueued: {
       Cohort& c = cohorts_[w.cohort];
-      for (int r = 0; r < kNumQueuedReasons; ++r) w.acc[r] += c.clock[r];
-      w.acc[c.reason] += ToMicros(now - c.since);
+      for (int r = 0; r < kNumQueuedReasons; ++r) acc[r] += c.clock[r];
+      acc[c.reason] += ToMicros(now - c.since);
       --c.queued;
       break;
     }
-    case Phase::kDispatch: w.acc[kDispatch] += elapsed; break;
-    case Phase::kProvision: w.acc[kProvision] += elapsed; break;
-    case Phase::kRunning: w.acc[kLostRuns] += elapsed; break;
+    case Phase::kDispatch: acc[kDispatch] += elapsed; break;
+    case Phase::kProvision: acc[kProvision] += elapsed; break;
+    case Phase::kRunning: acc[kLostRuns] += elapsed; break;
   }
   w.since = now;
 }
@@ -169,7 +174,8 @@ void WaitAttribution::Enter(uint32_t id, Phase next, Time now) {
   c.clock[c.reason] += ToMicros(now - c.since);
   c.since = now;
   ++c.queued;
-  for (int r = 0; r < kNumQueuedReasons; ++r) w.acc[r] -= c.clock[r];
+  WaitSplit& acc = live_[w.slot];
+  for (int r = 0; r < kNumQueuedReasons; ++r) acc[r] -= c.clock[r];
 }
 
 void WaitAttribution::Arrived(uint32_t id, Time now) {
@@ -178,9 +184,18 @@ void WaitAttribution::Arrived(uint32_t id, Time now) {
   Track(t.base_labels);
   std::vector<uint32_t>& users = label_accounts_[t.base_labels];
   if (std::find(users.begin(), users.end(), t.account) == users.end()) users.push_back(t.account);
-  waits_[id].cohort = static_cast<uint32_t>(t.base_labels * accounts_ + t.account);
-  waits_[id].since = now;
-  waits_[id].phase = Phase::kForgotten;
+  TaskWait& w = waits_[id];
+  w.cohort = static_cast<uint32_t>(t.base_labels * accounts_ + t.account);
+  w.since = now;
+  w.phase = Phase::kForgotten;
+  if (free_slots_.empty()) {
+    w.slot = static_cast<uint32_t>(live_.size());
+    live_.emplace_back();
+  } else {
+    w.slot = free_slots_.back();
+    free_slots_.pop_back();
+    live_[w.slot] = WaitSplit{};
+  }
 }
 
 bool WaitAttribution::Enqueued(uint32_t id, Time now) {
@@ -214,32 +229,48 @@ void WaitAttribution::Claimed(uint32_t id, Time now, bool provision) {
 bool WaitAttribution::Started(uint32_t id, Time now) {
   Enter(id, Phase::kRunning, now);
   at_last_start_.erase(id);
-  const WaitSplit& acc = waits_[id].acc;
+  const WaitSplit& acc = live_[waits_[id].slot];
   return std::accumulate(acc.begin(), acc.end(), int64_t{0}) == ToMicros(now - tasks_[id].enqueue);
 }
 
 void WaitAttribution::RunLost(uint32_t id, Time now) {
   // A run that had started: the wait so far ends at that start (what wait_s
   // measures) unless the task starts again.
-  if (waits_[id].phase == Phase::kRunning) at_last_start_[id] = waits_[id].acc;
+  if (waits_[id].phase == Phase::kRunning) at_last_start_[id] = live_[waits_[id].slot];
   Enter(id, Phase::kForgotten, now);  // until the scheduler hears of it again
 }
 
 void WaitAttribution::Ended(uint32_t id, Time now) {
   // A run that ends (completed, failed, lost for good) is not waiting.
+  if (waits_[id].slot == kNoSlot) return;  // ended before
   if (waits_[id].phase != Phase::kRunning) Close(id, now);
   waits_[id].phase = Phase::kNone;
+  Store(id);
+}
+
+// The split is final: nothing after Ended (or Finish) changes it.
+void WaitAttribution::Store(uint32_t id) {
+  TaskWait& w = waits_[id];
+  auto it = at_last_start_.find(id);
+  if (it != at_last_start_.end()) {
+    done_.Set(id, it->second);
+    at_last_start_.erase(it);
+  } else {
+    done_.Set(id, live_[w.slot]);
+  }
+  free_slots_.push_back(w.slot);
+  w.slot = kNoSlot;
 }
 
 void WaitAttribution::Finish(Time end) {
   for (uint32_t id = 0; id < waits_.size(); ++id) {
     if (waits_[id].phase != Phase::kNone && waits_[id].phase != Phase::kRunning) Ended(id, end);
+    if (waits_[id].slot != kNoSlot) Store(id);  // still running
   }
-}
-
-const WaitSplit& WaitAttribution::split(uint32_t id) const {
-  auto it = at_last_start_.find(id);
-  return it != at_last_start_.end() ? it->second : waits_[id].acc;
+  // Only the stored splits are read from now on.
+  waits_ = {};
+  live_ = {};
+  free_slots_ = {};
 }
 
 }  // namespace qsim::sim

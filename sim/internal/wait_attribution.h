@@ -23,6 +23,7 @@
 #include "scheduler/types.h"
 #include "sim/internal/task_table.h"
 #include "sim/scenario.h"
+#include "sim/task_waits.h"
 
 namespace qsim::sim {
 
@@ -41,8 +42,9 @@ enum WaitReason : uint8_t {
 };
 inline constexpr int kNumQueuedReasons = 5;  // kNotPolled .. kNoBot: the split of queued time
 static_assert(kNumWaitReasons == runfolder::kWaitReasons.size());
+static_assert(std::tuple_size_v<TaskWaits::Split> == kNumWaitReasons);
 
-using WaitSplit = std::array<int64_t, kNumWaitReasons>;  // microseconds by reason
+using WaitSplit = TaskWaits::Split;  // microseconds by reason
 
 // What a bot can do for a queued task right now.
 enum class BotClass : uint8_t { kDead, kBusy, kPolling, kIdle };
@@ -87,18 +89,24 @@ class WaitAttribution {
   void Ended(uint32_t id, Time now);
   bool in_scheduler_queue(uint32_t id) const { return waits_[id].phase == Phase::kQueued; }
 
-  // Closes every open phase at the run's end.
+  // Closes every open phase at the run's end and frees the per-task phase
+  // state; only the splits remain.
   void Finish(Time end);
   // After Finish: the split of the task's wait (see docs/waits.md).
-  const WaitSplit& split(uint32_t id) const;
+  WaitSplit split(uint32_t id) const { return done_.Get(id); }
+  // After Finish: every task's split, moved out (split() then reads zeros).
+  TaskWaits TakeSplits() { return std::move(done_); }
   const WaitCounts& counts(uint32_t account) const { return counts_[account]; }
 
  private:
   enum class Phase : uint8_t { kNone, kForgotten, kQueued, kDispatch, kProvision, kRunning };
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  // 24 bytes a task, for every task of the run; the split itself is in
+  // live_ only while the task can still wait, then in done_.
   struct TaskWait {
-    WaitSplit acc{};
     Time since{};
     uint32_t cohort = 0;
+    uint32_t slot = kNoSlot;  // in live_
     Phase phase = Phase::kNone;
     bool enqueued = false;  // an ENQUEUED was seen
   };
@@ -121,6 +129,8 @@ class WaitAttribution {
   // enters `next`.
   void Close(uint32_t id, Time now);
   void Enter(uint32_t id, Phase next, Time now);
+  // Moves the task's final split to done_ and frees its slot.
+  void Store(uint32_t id);
 
   const TaskTable& tasks_;
   size_t accounts_;
@@ -128,6 +138,11 @@ class WaitAttribution {
   std::vector<uint8_t> free_, no_free_tasks_;  // by account
   std::vector<WaitCounts> counts_;             // by account
   std::vector<TaskWait> waits_;                // by task
+  // The splits of tasks not yet ended, in slots reused once a task ends:
+  // as many as tasks in the system at once, not as tasks in the run.
+  std::vector<WaitSplit> live_;
+  std::vector<uint32_t> free_slots_;
+  TaskWaits done_;  // the final splits
   std::map<uint32_t, WaitSplit> at_last_start_;  // tasks whose last run was lost after it started
   // The fleet: each bot's labels, class and the tracked label sets it holds.
   std::vector<LabelSet> bot_labels_;
