@@ -90,7 +90,7 @@ std::string Secs(Duration d) {
 void PrintSummary(const Scenario& scenario, const RunResult& r, std::ostream& out) {
   out << "scenario " << (scenario.name.empty() ? "(unnamed)" : scenario.name) << "  seed " << r.seed
       << "  simulated " << FormatDuration(scenario.duration) << " (warm-up " << FormatDuration(scenario.warmup)
-      << ")  tasks " << r.tasks.size() << "  events " << r.events << "\n";
+      << ")  tasks " << r.task_count << "  events " << r.events << "\n";
   out << std::left << std::setw(14) << "account" << std::right << std::setw(8) << "tasks" << std::setw(10) << "complete"
       << std::setw(8) << "preempt" << std::setw(7) << "failed" << std::setw(7) << "cancel" << std::setw(6) << "lost"
       << std::setw(8) << "unfin" << std::setw(10) << "wait p50" << std::setw(10) << "p90" << std::setw(10) << "p99"
@@ -149,6 +149,7 @@ int RunCommand(const RunArgs& args, const std::function<double()>& wall_seconds,
   options.qsim_version = args.qsim_version;
   options.command_line = args.command_line;
   options.wall_seconds = wall_seconds;
+  options.keep_task_results = false;  // written to tasks.csv; only the summary is printed
   if (args.stop_signal) options.stop_requested = [&args] { return args.stop_signal() != 0; };
   double wall_start = wall_seconds ? wall_seconds() : 0;
   if (args.progress && wall_seconds) {

@@ -64,9 +64,12 @@ struct AccountSummary {
 
 struct RunResult {
   uint64_t seed = 0;
-  std::vector<TaskResult> tasks;           // by id
-  // By task id, the split of its wait: microseconds by reason, in the order
-  // of runfolder::kWaitReasons (tasks.csv's wait columns). It sums to
+  size_t task_count = 0;                   // tasks the run created
+  // The per-task results, both by id; empty unless
+  // RunOptions::keep_task_results.
+  std::vector<TaskResult> tasks;
+  // The split of each task's wait: microseconds by reason, in the order of
+  // runfolder::kWaitReasons (tasks.csv's wait columns). It sums to
   // start - enqueue once the task has started, else to its end (or the
   // run's end) - enqueue. docs/waits.md.
   TaskWaits task_waits;
@@ -82,6 +85,10 @@ struct RunResult {
 struct RunOptions {
   std::string out_dir;                    // "" = write no files
   std::optional<Outputs> outputs;         // overrides the scenario's selection
+  // Keep every task's TaskResult and wait split in the RunResult (tasks,
+  // task_waits). `qsim run` does not: it writes them to tasks.csv and reads
+  // them no more, and a million of them would be ~120 MB at the run's peak.
+  bool keep_task_results = true;
   // Refuse the run when EstimateRun (sim/limits.h) expects more peak memory;
   // 0 = no limit.
   int64_t max_memory_bytes = 0;

@@ -123,6 +123,33 @@ TEST(SimRun, SameSeedGivesByteIdenticalFilesAndAnotherSeedDiffers) {
   EXPECT_NE(ReadFile(a / "events.csv"), ReadFile(c / "events.csv"));
 }
 
+// `qsim run` keeps no per-task results in memory (RunOptions::
+// keep_task_results = false): the files must not change, and the summary
+// and the task count must still be there.
+TEST(SimRun, NotKeepingTaskResultsChangesNoFile) {
+  Scenario s = Parse(std::string(kBusyBase) + kAllFaults);
+  fs::path kept = TempDir("keep_yes"), dropped = TempDir("keep_no");
+  RunResult rk = MustRun(s, 8, kept.string());
+  RunOptions o;
+  o.out_dir = dropped.string();
+  o.keep_task_results = false;
+  StatusOr<RunResult> rd = RunScenario(s, 8, o);
+  ASSERT_TRUE(rd.ok()) << rd.status().message();
+  ASSERT_GT(rk.tasks.size(), 100u);
+  EXPECT_EQ(rk.task_count, rk.tasks.size());
+  EXPECT_EQ(rd->task_count, rk.tasks.size());
+  EXPECT_TRUE(rd->tasks.empty());
+  EXPECT_EQ(rd->task_waits.Get(0), TaskWaits::Split{});
+  EXPECT_NE(rk.task_waits.Get(0), TaskWaits::Split{});
+  ASSERT_EQ(rd->summary.size(), rk.summary.size());
+  EXPECT_EQ(rd->summary.back().completed, rk.summary.back().completed);
+  for (const char* f : {"tasks.csv", "summary.csv", "waits.csv", "events.csv", "timeseries.csv"}) {
+    std::string x = ReadFile(kept / f);
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_EQ(x, ReadFile(dropped / f)) << f;
+  }
+}
+
 TEST(SimRun, ResolvedScenarioRepeatsTheRunByteForByte) {
   Scenario s = Parse(std::string(kBusyBase) + kAllFaults);
   fs::path a = TempDir("res_a"), b = TempDir("res_b");

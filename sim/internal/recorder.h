@@ -69,9 +69,10 @@ class Recorder {
   void WriteSample(Time now, const Scheduler& scheduler, const BotCounts& bots);
 
   // Fills `result` from the task table and what was measured (its
-  // task_waits must already hold the splits: WaitAttribution::TakeSplits). `bots` is the
-  // fleet size, `events` the engine events run.
-  void BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* result) const;
+  // task_waits must already hold the splits: WaitAttribution::TakeSplits),
+  // result->tasks only if `keep_tasks`. `bots` is the fleet size, `events`
+  // the engine events run.
+  void BuildResult(uint64_t seed, uint64_t events, size_t bots, bool keep_tasks, RunResult* result) const;
   // Closes the open files and writes tasks.csv and summary.csv.
   Status WriteOutputs(const RunResult& result);
 
@@ -82,7 +83,10 @@ class Recorder {
     int64_t violations = 0;
   };
 
+  // tasks.csv, from the task table and result.task_waits (not result.tasks,
+  // which the caller may not keep).
   Status WriteTasks(const RunResult& result) const;
+  TaskResult ResultOf(uint32_t id) const;
   Status WriteSummary(const RunResult& result) const;
   Status WriteWaits(const RunResult& result) const;
   void AddWaitCounts(size_t k, AccountSummary* s) const;

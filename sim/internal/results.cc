@@ -57,7 +57,25 @@ void Recorder::AddWaitCounts(size_t k, AccountSummary* s) const {
   }
 }
 
-void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResult* r) const {
+TaskResult Recorder::ResultOf(uint32_t id) const {
+  auto offset = [](Time t) { return t == kNever ? Duration(-1) : Since(t); };
+  const Task& t = tasks_[id];
+  TaskResult out;
+  out.id = id;
+  out.account = scenario_.accounts[t.account].id;
+  out.enqueue = Since(t.enqueue);
+  out.first_assigned = offset(t.first_assigned);
+  out.start = offset(t.start);
+  out.end = t.state == TaskState::kDone ? offset(t.end) : Duration(-1);
+  out.outcome = t.state == TaskState::kDone ? t.outcome : Outcome::kUnfinished;
+  out.times_preempted = t.times_preempted;
+  out.times_unassigned = t.times_unassigned;
+  out.provision_needed = t.provision_needed;
+  out.start_priority = t.start == kNever ? -1 : t.start_priority;
+  return out;
+}
+
+void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, bool keep_tasks, RunResult* r) const {
   r->seed = seed;
   r->events = events;
   r->measured = scenario_.duration - scenario_.warmup;
@@ -65,33 +83,23 @@ void Recorder::BuildResult(uint64_t seed, uint64_t events, size_t bots, RunResul
   r->mean_in_system = window_s > 0 ? area_ / window_s : 0;
   r->violations = violations_;
 
-  r->tasks.resize(tasks_.size());
+  r->task_count = tasks_.size();
+  if (keep_tasks) r->tasks.reserve(tasks_.size());
   size_t n = accounts_.size();
   const std::vector<AccountSpec>& specs = scenario_.accounts;
   std::vector<AccountSummary> sums(n + 1);
   std::vector<std::vector<int64_t>> waits(n + 1);
   std::vector<__int128> wait_sums(n + 1, 0);
-  auto offset = [](Time t) { return t == kNever ? Duration(-1) : Since(t); };
   for (uint32_t id = 0; id < tasks_.size(); ++id) {
     const Task& t = tasks_[id];
-    TaskResult& out = r->tasks[id];
-    out.id = id;
-    out.account = specs[t.account].id;
-    out.enqueue = Since(t.enqueue);
-    out.first_assigned = offset(t.first_assigned);
-    out.start = offset(t.start);
-    out.end = t.state == TaskState::kDone ? offset(t.end) : Duration(-1);
-    out.outcome = t.state == TaskState::kDone ? t.outcome : Outcome::kUnfinished;
-    out.times_preempted = t.times_preempted;
-    out.times_unassigned = t.times_unassigned;
-    out.provision_needed = t.provision_needed;
-    out.start_priority = t.start == kNever ? -1 : t.start_priority;
+    if (keep_tasks) r->tasks.push_back(ResultOf(id));
     if (!t.measured) continue;
+    const Outcome outcome = t.state == TaskState::kDone ? t.outcome : Outcome::kUnfinished;
     const TaskWaits::Split wait_us = r->task_waits.Get(id);
     for (size_t k : {static_cast<size_t>(t.account), n}) {
       AccountSummary& s = sums[k];
       ++s.tasks;
-      switch (out.outcome) {
+      switch (outcome) {
         case Outcome::kUnfinished: ++s.unfinished; break;
         case Outcome::kCompleted: ++s.completed; break;
         case Outcome::kPreempted: ++s.preempted; break;
@@ -159,7 +167,7 @@ Status Recorder::WriteTasks(const RunResult& r) const {
     return out;
   };
   for (uint32_t id = 0; id < tasks_.size(); ++id) {
-    const TaskResult& t = r.tasks[id];
+    const TaskResult t = ResultOf(id);
     w.Raw(TaskName(id)).Field(t.account);
     w.Field(join(tasks_.labels(tasks_[id].base_labels))).Field(join(tasks_.labels(tasks_[id].prov_labels)));
     time(t.enqueue);

@@ -224,9 +224,10 @@ Status World::Run(const RunOptions& options, RunResult* result) {
   }
   CloseBooks();
   result->task_waits = attribution_.TakeSplits();  // moved, not copied: ~20 bytes a task
-  recorder_.BuildResult(seed_, engine_.events_run(), bots_.size(), result);
+  recorder_.BuildResult(seed_, engine_.events_run(), bots_.size(), options.keep_task_results, result);
   if (options.progress) options.progress(scenario_.duration, scenario_.duration, engine_.events_run());
   QSIM_RETURN_IF_ERROR(recorder_.WriteOutputs(*result));
+  if (!options.keep_task_results) result->task_waits = {};
   return taskevents_ ? taskevents_->Close() : Status::Ok();
 }
 
