@@ -143,6 +143,12 @@ Status State::NotifyTaskWaiting(Scheduler& scheduler, EventSink* events, const T
   return scheduler.AddRequest(spec, r.time, events);
 }
 
+size_t State::ConfirmWaiting(Scheduler& scheduler, std::span<const std::string_view> requests, Time t) {
+  // An empty id stops the run: NotifyTaskWaiting refuses it.
+  auto empty = std::find_if(requests.begin(), requests.end(), [](std::string_view r) { return r.empty(); });
+  return scheduler.ConfirmQueuedRun(requests.first(static_cast<size_t>(empty - requests.begin())), t);
+}
+
 Status State::NotifyTaskRunning(Scheduler& scheduler, EventSink* events, const TaskRunningRequest& r) {
   QSIM_RETURN_IF_ERROR(RequireId(r.request, "NotifyTaskRunning: request"));
   QSIM_RETURN_IF_ERROR(RequireId(r.worker, "NotifyTaskRunning: worker"));

@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -107,6 +108,14 @@ class State {
                                                 std::span<const IdleWorker> workers);
 
   Status NotifyTaskWaiting(Scheduler& scheduler, EventSink* events, const TaskWaitingRequest& r);
+  // NotifyTaskWaiting's common case, by name alone, for a run of requests
+  // all notified at `t`: confirms requests[0], requests[1], ... exactly as
+  // NotifyTaskWaiting would, while each is queued in the scheduler (and
+  // not empty), and returns how many it confirmed. The caller then sends the
+  // first unconfirmed one in full with NotifyTaskWaiting and goes on after
+  // it. A dispatcher re-notifying thousands of pending tasks thus builds no
+  // request for most of them, and their lookups run back to back.
+  size_t ConfirmWaiting(Scheduler& scheduler, std::span<const std::string_view> requests, Time t);
   Status NotifyTaskRunning(Scheduler& scheduler, EventSink* events, const TaskRunningRequest& r);
   Status NotifyTaskAbsent(Scheduler& scheduler, EventSink* events, const TaskAbsentRequest& r);
 

@@ -168,6 +168,30 @@ TEST(ReconcilerAssignTasks, EmptyWorkerId_ErrorAndStateUnchanged) {
   EXPECT_TRUE(sink.events.empty());
 }
 
+// The by-name fast path of a re-notification: confirms queued requests in
+// order and stops at the first it cannot confirm (not queued, or empty).
+TEST(ReconcilerConfirmWaiting, ConfirmsQueuedRequestsUpToTheFirstOther) {
+  Scheduler s = Scheduler::New(kStart);
+  State state = State::New();
+  for (const char* id : {"r1", "r2", "r4"}) ASSERT_TRUE(state.NotifyTaskWaiting(s, nullptr, Waiting(id, kStart)).ok());
+  const Time later = kStart + Seconds(30);
+  std::vector<std::string_view> run = {"r1", "r2", "r3", "r4"};
+  EXPECT_EQ(state.ConfirmWaiting(s, run, later), 2u);
+  EXPECT_EQ(s.GetRequest("r1")->confirmed_time, later);
+  EXPECT_EQ(s.GetRequest("r2")->confirmed_time, later);
+  EXPECT_EQ(s.GetRequest("r4")->confirmed_time, kStart);  // after the stop: untouched
+  EXPECT_FALSE(s.GetRequest("r3").has_value());           // nothing added
+  // An older time confirms nothing backwards, as NotifyTaskWaiting.
+  std::vector<std::string_view> again = {"r1"};
+  EXPECT_EQ(state.ConfirmWaiting(s, again, kStart), 1u);
+  EXPECT_EQ(s.GetRequest("r1")->confirmed_time, later);
+  // An empty id stops the run (NotifyTaskWaiting refuses it).
+  std::vector<std::string_view> with_empty = {"r4", "", "r1"};
+  EXPECT_EQ(state.ConfirmWaiting(s, with_empty, later), 1u);
+  EXPECT_EQ(s.GetRequest("r4")->confirmed_time, later);
+  EXPECT_EQ(state.ConfirmWaiting(s, {}, later), 0u);
+}
+
 TEST(ReconcilerNotifyTaskRunning, OlderThanQueue_LeavesQueue) {
   Scheduler s = Scheduler::New(kStart);
   State state = StateWith({{"w1", "r1", "", kStart + Seconds(10)}});

@@ -124,6 +124,12 @@ bool Scheduler::ConfirmIfQueued(std::string_view request, Time t) {
   return true;
 }
 
+size_t Scheduler::ConfirmQueuedRun(std::span<const std::string_view> requests, Time t) {
+  size_t i = 0;
+  while (i < requests.size() && ConfirmIfQueued(requests[i], t)) ++i;
+  return i;
+}
+
 Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events) {
   Impl& s = *impl_;
   if (spec.id.empty()) return InvalidArgument("AddRequest: request id must not be empty");

@@ -122,6 +122,10 @@ class Scheduler {
   // nothing and returns false. Lets a caller that re-sends the same request
   // again and again skip building a RequestSpec for the common case.
   bool ConfirmIfQueued(std::string_view request, Time t);
+  // ConfirmIfQueued for requests[0], requests[1], ... back to back (so that
+  // their lookups' cache misses overlap), stopping at the first that is not
+  // queued: returns how many were confirmed, requests.size() if all were.
+  size_t ConfirmQueuedRun(std::span<const std::string_view> requests, Time t);
   Status MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                   EventSink* events);
   Status NotifyTaskRunning(const std::string& request, const std::string& worker, Time t,

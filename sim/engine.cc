@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/lognormal_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
@@ -38,12 +37,6 @@ RandomStream::RandomStream(uint64_t run_seed, std::string_view name)
     : gen_(StreamSeed(run_seed, name)) {}
 
 double RandomStream::Uniform01() { return boost::random::uniform_01<double>()(gen_); }
-
-bool RandomStream::Bernoulli(double p) {
-  if (p <= 0) return false;
-  if (p >= 1) return true;
-  return boost::random::bernoulli_distribution<double>(p)(gen_);
-}
 
 double RandomStream::Exponential(double mean) {
   return boost::random::exponential_distribution<double>(1.0 / mean)(gen_);

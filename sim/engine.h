@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <boost/heap/d_ary_heap.hpp>
+#include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 
 #include "base/time.h"
@@ -47,6 +48,14 @@ class RandomStream {
  private:
   boost::random::mt19937_64 gen_;
 };
+
+// Inline: drawn per notification by the delayed-notification fault and per
+// assignment by the lost-assignment one, millions of times a run.
+inline bool RandomStream::Bernoulli(double p) {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  return boost::random::bernoulli_distribution<double>(p)(gen_);
+}
 
 // Derives a stream seed from (run seed, name): FNV-1a over the name mixed
 // with the run seed through SplitMix64. Exposed for tests.

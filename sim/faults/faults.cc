@@ -39,6 +39,18 @@ void DelayedNotifications::NotifyTaskWaiting(const reconciler::TaskWaitingReques
   engine_->After(d, [this, r] { inner_->NotifyTaskWaiting(r); });
 }
 
+void DelayedNotifications::NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) {
+  size_t run = begin;  // the first item not yet passed on
+  for (size_t i = begin; i < end; ++i) {
+    Duration d{};
+    if (!Delay(&d)) continue;
+    if (run < i) inner_->NotifyTasksWaiting(batch, run, i);
+    run = i + 1;
+    engine_->After(d, [this, r = batch.Request(i)] { inner_->NotifyTaskWaiting(r); });
+  }
+  if (run < end) inner_->NotifyTasksWaiting(batch, run, end);
+}
+
 void DelayedNotifications::NotifyTaskRunning(const reconciler::TaskRunningRequest& r) {
   Duration d{};
   if (!Delay(&d)) return inner_->NotifyTaskRunning(r);

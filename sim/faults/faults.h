@@ -20,6 +20,9 @@ class ChannelDecorator : public Channel {
  public:
   explicit ChannelDecorator(Channel* inner) : inner_(inner) {}
   void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override { inner_->NotifyTaskWaiting(r); }
+  void NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) override {
+    inner_->NotifyTasksWaiting(batch, begin, end);
+  }
   void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) override { inner_->NotifyTaskRunning(r); }
   void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) override { inner_->NotifyTaskAbsent(r); }
   void AddTaskError(const std::string& request, const std::string& message) override {
@@ -70,6 +73,10 @@ class DelayedNotifications final : public ChannelDecorator {
   DelayedNotifications(Channel* inner, Engine* engine, double p, const DurationDist& delay, RandomStream* rng)
       : ChannelDecorator(inner), engine_(engine), p_(p), delay_(delay), rng_(rng) {}
   void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override;
+  // The same draws, delays and order as one NotifyTaskWaiting per item: the
+  // items between two delayed ones go on to `inner` as one batch, before
+  // the next delayed one is scheduled.
+  void NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) override;
   void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) override;
   void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) override;
 

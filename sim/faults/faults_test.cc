@@ -4,12 +4,20 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <tuple>
+
 namespace qsim::sim {
 namespace {
 
 class RecordingChannel final : public Channel {
  public:
-  void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override { waiting.push_back(r); }
+  explicit RecordingChannel(const Engine* engine = nullptr) : engine_(engine) {}
+  void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override {
+    waiting.push_back(r);
+    if (engine_) waiting_at.push_back(engine_->now());
+  }
   void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) override { running.push_back(r); }
   void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) override { absent.push_back(r); }
   void AddTaskError(const std::string&, const std::string&) override {}
@@ -21,8 +29,38 @@ class RecordingChannel final : public Channel {
   std::vector<reconciler::Cancellation> Cancellations() override { return {}; }
 
   std::vector<reconciler::TaskWaitingRequest> waiting;
+  std::vector<Time> waiting_at;  // when each arrived, given an engine
   std::vector<reconciler::TaskRunningRequest> running;
   std::vector<reconciler::TaskAbsentRequest> absent;
+
+ private:
+  const Engine* engine_;
+};
+
+// Requests "t0", "t1", ... at `t`; Request(i) rebuilds into one slot, as
+// the World's batch does.
+class NumberedBatch final : public WaitingBatch {
+ public:
+  NumberedBatch(size_t n, Time t) : n_(n), t_(t) {}
+  size_t size() const override { return n_; }
+  Time time() const override { return t_; }
+  std::string_view name(size_t i) override {
+    name_ = "t" + std::to_string(i);
+    return name_;
+  }
+  const reconciler::TaskWaitingRequest& Request(size_t i) override {
+    r_.request = "t" + std::to_string(i);
+    r_.account = i % 2 ? "odd" : "even";
+    r_.enqueue_time = TimeFromMicros(static_cast<int64_t>(i));
+    r_.time = t_;
+    return r_;
+  }
+
+ private:
+  size_t n_;
+  Time t_;
+  std::string name_;
+  reconciler::TaskWaitingRequest r_;
 };
 
 TEST(LostAcks, DropsAboutTheGivenShareOfRunningNotificationsOnly) {
@@ -72,6 +110,52 @@ TEST(DelayedNotifications, DeliversLateWithTheOriginalTimestampAndCanReorder) {
   EXPECT_EQ(inner.absent[1].request, "old");
   EXPECT_EQ(inner.absent[1].time, TimeFromMicros(0));  // its own, older time
   EXPECT_EQ(engine.now(), TimeFromMicros(ToMicros(Seconds(10))));
+}
+
+// A batch through the whole stack is indistinguishable from one
+// NotifyTaskWaiting per item: the same requests reach the real end in the
+// same order at the same times, the delay stream is drawn the same, and the
+// items between delayed ones arrive as batches.
+TEST(DelayedNotifications, ABatchIsTheSameAsOneCallPerItem) {
+  FaultsSpec f;
+  f.lost_ack_probability = 0.5;
+  f.lost_assignment_probability = 0.5;
+  f.delay_probability = 0.3;
+  f.delay.kind = DurationDist::Kind::kExponential;
+  f.delay.mean = Seconds(20);
+  auto run = [&f](bool batched) {
+    Engine engine(9, TimeFromMicros(0));
+    auto real = std::make_unique<RecordingChannel>(&engine);
+    FaultStack stack = BuildFaultStack(real.get(), f, engine);
+    engine.Schedule(TimeFromMicros(ToMicros(Seconds(1))), [&] {
+      NumberedBatch batch(500, engine.now());
+      if (batched) {
+        stack.top->NotifyTasksWaiting(batch, 0, batch.size());
+      } else {
+        for (size_t i = 0; i < batch.size(); ++i) stack.top->NotifyTaskWaiting(batch.Request(i));
+      }
+    });
+    while (engine.Step()) {
+    }
+    double next_draw = engine.Stream("faults/delayed_notifications").Uniform01();
+    return std::make_tuple(std::move(real), next_draw);
+  };
+  auto [one_by_one, draw_a] = run(false);
+  auto [batched, draw_b] = run(true);
+  ASSERT_EQ(batched->waiting.size(), 500u);
+  ASSERT_EQ(one_by_one->waiting.size(), 500u);
+  size_t late = 0;
+  for (size_t i = 0; i < 500; ++i) {
+    EXPECT_EQ(batched->waiting[i].request, one_by_one->waiting[i].request) << i;
+    EXPECT_EQ(batched->waiting[i].account, one_by_one->waiting[i].account) << i;
+    EXPECT_EQ(batched->waiting[i].enqueue_time, one_by_one->waiting[i].enqueue_time) << i;
+    EXPECT_EQ(batched->waiting[i].time, TimeFromMicros(ToMicros(Seconds(1)))) << i;
+    EXPECT_EQ(batched->waiting_at[i], one_by_one->waiting_at[i]) << i;
+    if (batched->waiting_at[i] > TimeFromMicros(ToMicros(Seconds(1)))) ++late;
+  }
+  EXPECT_GT(late, 100u);  // about 30% were delayed (and so reordered)
+  EXPECT_LT(late, 200u);
+  EXPECT_EQ(draw_a, draw_b);
 }
 
 TEST(BuildFaultStack, NoFaultLeavesTheRealChannelAlone) {

@@ -6,6 +6,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -14,10 +15,30 @@
 
 namespace qsim::sim {
 
+// The dispatcher's periodic re-notification of every task it holds pending,
+// offered as one batch: most of those tasks are queued in the scheduler
+// already, and the real end confirms them by name alone, back to back,
+// building a full request only for the others. Item i means exactly
+// NotifyTaskWaiting(Request(i)), and items are handled in order.
+class WaitingBatch {
+ public:
+  virtual ~WaitingBatch() = default;
+  virtual size_t size() const = 0;
+  virtual Time time() const = 0;  // every item's request time
+  // Item i's request id, valid until the next call on the batch.
+  virtual std::string_view name(size_t i) = 0;
+  // Item i in full, valid until the next call on the batch.
+  virtual const reconciler::TaskWaitingRequest& Request(size_t i) = 0;
+};
+
 class Channel {
  public:
   virtual ~Channel() = default;
   virtual void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) = 0;
+  // Items [begin, end) of `batch`, as that many NotifyTaskWaiting calls.
+  virtual void NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) NotifyTaskWaiting(batch.Request(i));
+  }
   virtual void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) = 0;
   virtual void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) = 0;
   virtual void AddTaskError(const std::string& request, const std::string& message) = 0;

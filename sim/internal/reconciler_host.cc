@@ -1,5 +1,8 @@
 #include "sim/internal/reconciler_host.h"
 
+#include <algorithm>
+#include <array>
+
 #include "reconciler/restart.h"
 
 namespace qsim::sim {
@@ -10,6 +13,23 @@ ReconcilerHost::ReconcilerHost(Scheduler scheduler, EventSink* sink, ErrorReport
 void ReconcilerHost::NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) {
   Status s = state_.NotifyTaskWaiting(scheduler_, sink_, r);
   if (!s.ok()) errors_->ReportLibraryError(r.time, "NotifyTaskWaiting(" + r.request + ")", s);
+}
+
+void ReconcilerHost::NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) {
+  // Up to kChunk names at a time go to the reconciler, which confirms the
+  // queued ones back to back and stops at the first it cannot: that one is
+  // sent in full, and the next chunk starts after it. Same calls, same order.
+  constexpr size_t kChunk = 32;
+  std::array<std::string, kChunk> names;
+  std::array<std::string_view, kChunk> views;
+  const Time t = batch.time();
+  for (size_t i = begin; i < end;) {
+    const size_t n = std::min(kChunk, end - i);
+    for (size_t k = 0; k < n; ++k) views[k] = names[k] = batch.name(i + k);
+    const size_t confirmed = state_.ConfirmWaiting(scheduler_, std::span<const std::string_view>(views.data(), n), t);
+    i += confirmed;
+    if (confirmed < n) NotifyTaskWaiting(batch.Request(i++));
+  }
 }
 
 void ReconcilerHost::NotifyTaskRunning(const reconciler::TaskRunningRequest& r) {

@@ -15,6 +15,7 @@ class ReconcilerHost final : public Channel {
   ReconcilerHost(Scheduler scheduler, EventSink* sink, ErrorReporter* errors);
 
   void NotifyTaskWaiting(const reconciler::TaskWaitingRequest& r) override;
+  void NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_t end) override;
   void NotifyTaskRunning(const reconciler::TaskRunningRequest& r) override;
   void NotifyTaskAbsent(const reconciler::TaskAbsentRequest& r) override;
   void AddTaskError(const std::string& request, const std::string& message) override;

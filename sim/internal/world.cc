@@ -50,7 +50,9 @@ void World::Arrive(const Arrival& a) {
   RequestFlushIfParked();
 }
 
-void World::NotifyWaiting(uint32_t id) {
+void World::NotifyWaiting(uint32_t id) { channel_->NotifyTaskWaiting(WaitingRequest(id)); }
+
+const reconciler::TaskWaitingRequest& World::WaitingRequest(uint32_t id) {
   const Task& t = tasks_[id];
   // Assigning into the one reused request keeps its strings' and vectors'
   // buffers, so notifying allocates nothing once they have grown.
@@ -65,7 +67,7 @@ void World::NotifyWaiting(uint32_t id) {
   r.enqueue_time = t.enqueue;
   FormatTaskName(id, &r.request);
   r.time = engine_.now();
-  channel_->NotifyTaskWaiting(r);
+  return r;
 }
 
 void World::EndTask(uint32_t id, Outcome outcome, Time end) {
@@ -122,8 +124,32 @@ void World::PollCancellations() {
   }
 }
 
+// Every task pending at the dispatcher, as one batch (see WaitingBatch).
+class World::RenotifyBatch final : public WaitingBatch {
+ public:
+  explicit RenotifyBatch(World& world) : world_(world) {}
+  size_t size() const override { return world_.renotify_ids_.size(); }
+  Time time() const override { return world_.engine_.now(); }
+  std::string_view name(size_t i) override {
+    FormatTaskName(world_.renotify_ids_[i], &name_);
+    return name_;
+  }
+  const reconciler::TaskWaitingRequest& Request(size_t i) override {
+    return world_.WaitingRequest(world_.renotify_ids_[i]);
+  }
+
+ private:
+  World& world_;
+  std::string name_;
+};
+
 void World::Renotify() {
-  tasks_.ForEachPending([this](uint32_t id) { NotifyWaiting(id); });
+  // Nothing a notification sets off changes which tasks are pending, so the
+  // ids can be listed first.
+  renotify_ids_.clear();
+  tasks_.ForEachPending([this](uint32_t id) { renotify_ids_.push_back(id); });
+  RenotifyBatch batch(*this);
+  channel_->NotifyTasksWaiting(batch, 0, batch.size());
 }
 
 // ---------------------------------------------------------------- the dispatcher answering polls

@@ -91,6 +91,8 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
 
   // --- tasks at the dispatcher
   void NotifyWaiting(uint32_t id);
+  // The NotifyTaskWaiting request for task `id`, in waiting_request_.
+  const reconciler::TaskWaitingRequest& WaitingRequest(uint32_t id);
   void CancelTask(uint32_t id);
   void RaiseTaskError(uint32_t id);
   void EndTask(uint32_t id, Outcome outcome, Time end);
@@ -178,6 +180,8 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     uint32_t account = kNone, base_labels = kNone, prov_labels = kNone, workload = kNone;
   };
   WaitingKey waiting_key_;
+  class RenotifyBatch;
+  std::vector<uint32_t> renotify_ids_;  // Renotify's scratch
   std::vector<Bot> bots_;
   std::vector<std::vector<uint32_t>> group_bots_;
   std::unordered_map<std::string, uint32_t> bot_index_;  // lookups only; order never escapes
