@@ -41,13 +41,12 @@ class RecordingChannel final : public Channel {
 // the World's batch does.
 class NumberedBatch final : public WaitingBatch {
  public:
-  NumberedBatch(size_t n, Time t) : n_(n), t_(t) {}
-  size_t size() const override { return n_; }
-  Time time() const override { return t_; }
-  std::string_view name(size_t i) override {
-    name_ = "t" + std::to_string(i);
-    return name_;
+  NumberedBatch(size_t n, Time t) : t_(t) {
+    for (size_t i = 0; i < n; ++i) names_.push_back("t" + std::to_string(i));
   }
+  size_t size() const override { return names_.size(); }
+  Time time() const override { return t_; }
+  std::string_view name(size_t i) const override { return names_[i]; }
   const reconciler::TaskWaitingRequest& Request(size_t i) override {
     r_.request = "t" + std::to_string(i);
     r_.account = i % 2 ? "odd" : "even";
@@ -57,9 +56,8 @@ class NumberedBatch final : public WaitingBatch {
   }
 
  private:
-  size_t n_;
   Time t_;
-  std::string name_;
+  std::vector<std::string> names_;
   reconciler::TaskWaitingRequest r_;
 };
 

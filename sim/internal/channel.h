@@ -25,8 +25,8 @@ class WaitingBatch {
   virtual ~WaitingBatch() = default;
   virtual size_t size() const = 0;
   virtual Time time() const = 0;  // every item's request time
-  // Item i's request id, valid until the next call on the batch.
-  virtual std::string_view name(size_t i) = 0;
+  // Item i's request id, valid as long as the batch.
+  virtual std::string_view name(size_t i) const = 0;
   // Item i in full, valid until the next call on the batch.
   virtual const reconciler::TaskWaitingRequest& Request(size_t i) = 0;
 };

@@ -20,12 +20,11 @@ void ReconcilerHost::NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_
   // queued ones back to back and stops at the first it cannot: that one is
   // sent in full, and the next chunk starts after it. Same calls, same order.
   constexpr size_t kChunk = 32;
-  std::array<std::string, kChunk> names;
   std::array<std::string_view, kChunk> views;
   const Time t = batch.time();
   for (size_t i = begin; i < end;) {
     const size_t n = std::min(kChunk, end - i);
-    for (size_t k = 0; k < n; ++k) views[k] = names[k] = batch.name(i + k);
+    for (size_t k = 0; k < n; ++k) views[k] = batch.name(i + k);
     const size_t confirmed = state_.ConfirmWaiting(scheduler_, std::span<const std::string_view>(views.data(), n), t);
     i += confirmed;
     if (confirmed < n) NotifyTaskWaiting(batch.Request(i++));

@@ -7,6 +7,7 @@
 // Tasks are named t00000000, t00000001, ... by id.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <functional>
@@ -45,6 +46,9 @@ struct Task {
 // Writes "t%08u" into *out without printf: names are formatted for every
 // notification, and nine characters fit the string's inline buffer.
 void FormatTaskName(uint32_t id, std::string* out);
+inline constexpr size_t kMaxTaskName = 11;  // "t" and up to 10 digits
+// The same into `out`, returning the length.
+size_t FormatTaskName(uint32_t id, char (&out)[kMaxTaskName]);
 std::string TaskName(uint32_t id);
 
 class TaskTable {
@@ -95,13 +99,20 @@ class TaskTable {
 
 // ---------------------------------------------------------------- inline: the per-task hot path
 
-inline void FormatTaskName(uint32_t id, std::string* out) {
+inline size_t FormatTaskName(uint32_t id, char (&out)[kMaxTaskName]) {
   char digits[10];
   char* end = std::to_chars(digits, digits + sizeof digits, id).ptr;
   size_t n = static_cast<size_t>(end - digits);
-  out->assign(1, 't');
-  if (n < 8) out->append(8 - n, '0');
-  out->append(digits, n);
+  size_t zeros = n < 8 ? 8 - n : 0;
+  out[0] = 't';
+  std::fill_n(out + 1, zeros, '0');
+  std::copy_n(digits, n, out + 1 + zeros);
+  return 1 + zeros + n;
+}
+
+inline void FormatTaskName(uint32_t id, std::string* out) {
+  char name[kMaxTaskName];
+  out->assign(name, FormatTaskName(id, name));
 }
 
 inline std::string TaskName(uint32_t id) {

@@ -130,9 +130,9 @@ class World::RenotifyBatch final : public WaitingBatch {
   explicit RenotifyBatch(World& world) : world_(world) {}
   size_t size() const override { return world_.renotify_ids_.size(); }
   Time time() const override { return world_.engine_.now(); }
-  std::string_view name(size_t i) override {
-    FormatTaskName(world_.renotify_ids_[i], &name_);
-    return name_;
+  std::string_view name(size_t i) const override {
+    const TaskNameBuffer& n = world_.renotify_names_[i];
+    return std::string_view(n.chars, n.size);
   }
   const reconciler::TaskWaitingRequest& Request(size_t i) override {
     return world_.WaitingRequest(world_.renotify_ids_[i]);
@@ -140,7 +140,6 @@ class World::RenotifyBatch final : public WaitingBatch {
 
  private:
   World& world_;
-  std::string name_;
 };
 
 void World::Renotify() {
@@ -148,6 +147,11 @@ void World::Renotify() {
   // ids can be listed first.
   renotify_ids_.clear();
   tasks_.ForEachPending([this](uint32_t id) { renotify_ids_.push_back(id); });
+  renotify_names_.resize(renotify_ids_.size());
+  for (size_t i = 0; i < renotify_ids_.size(); ++i) {
+    TaskNameBuffer& n = renotify_names_[i];
+    n.size = static_cast<uint8_t>(FormatTaskName(renotify_ids_[i], n.chars));
+  }
   RenotifyBatch batch(*this);
   channel_->NotifyTasksWaiting(batch, 0, batch.size());
 }

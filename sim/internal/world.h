@@ -181,7 +181,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   };
   WaitingKey waiting_key_;
   class RenotifyBatch;
-  std::vector<uint32_t> renotify_ids_;  // Renotify's scratch
+  // Renotify's scratch: the pending tasks' ids and names.
+  struct TaskNameBuffer {
+    char chars[kMaxTaskName];
+    uint8_t size;
+  };
+  std::vector<uint32_t> renotify_ids_;
+  std::vector<TaskNameBuffer> renotify_names_;
   std::vector<Bot> bots_;
   std::vector<std::vector<uint32_t>> group_bots_;
   std::unordered_map<std::string, uint32_t> bot_index_;  // lookups only; order never escapes
