@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "production/import.h"
+#include "production/internal/json_value.h"
 #include "production/replay_scenario.h"
 #include "runfolder/csv.h"
 #include "sim/sim.h"
@@ -178,6 +179,140 @@ TEST(SnapshotRunning, ImportedRunsStartAtZeroOnTheirBots) {
   EXPECT_EQ(result.tasks[2].end, Duration(-1));
   EXPECT_EQ(result.tasks[2].outcome, sim::Outcome::kUnfinished);
   // The run's own checks (wait sums, busy time, balances) found nothing.
+  EXPECT_TRUE(result.violations.empty()) << result.violations.front();
+}
+
+// The scheduler's view at `at` (microseconds since the epoch) from a
+// TaskEvent log, as a StateSnapshot: a task runs from its ASSIGNED to its
+// next ENQUEUED, PREEMPTED, UNASSIGNED or COMPLETED, and is queued otherwise
+// once enqueued.
+struct LoggedTask {
+  std::string account, bot;
+  std::vector<std::string> base, prov, bot_labels;
+  bool running = false;
+};
+
+std::vector<std::string> Strings(const internal::JsonValue& v) {
+  std::vector<std::string> out;
+  for (const auto& item : v.items) out.push_back(item.text);
+  return out;
+}
+
+std::map<std::string, LoggedTask> StateAt(const std::string& log, int64_t at) {
+  std::map<std::string, LoggedTask> tasks;
+  const std::string text = qsim::testing::ReadFile(log);
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t end = text.find('\n', begin);
+    StatusOr<internal::JsonValue> row = internal::ParseJson(text.substr(begin, end - begin), 8);
+    begin = end == std::string::npos ? text.size() : end + 1;
+    EXPECT_TRUE(row.ok()) << row.status().message();
+    if (!row.ok()) continue;
+    std::map<std::string, const internal::JsonValue*> f;
+    for (const auto& m : row->members) f[m.first] = &m.second;
+    if (*ParseRfc3339(f["time"]->text) > at) break;  // the log is in time order
+    const std::string& type = f["event_type"]->text;
+    LoggedTask& t = tasks[f["task_id"]->text];
+    t.account = f["account_id"]->text;
+    t.base = Strings(*f["base_labels"]);
+    t.prov = Strings(*f["provisionable_labels"]);
+    if (type == "QSCHEDULER_ASSIGNED") {
+      t.running = true;
+      t.bot = f["bot_id"]->text;
+      t.bot_labels = Strings(*f["bot_dimensions"]);
+    } else if (type == "SWARMING_ENQUEUED" || type == "QSCHEDULER_PREEMPTED" || type == "QSCHEDULER_UNASSIGNED") {
+      // An ENQUEUED of a running task: the dispatcher says it waits (the
+      // bot never took the assignment), and the scheduler queues it again.
+      t.running = false;
+    } else if (type == "SWARMING_COMPLETED") {
+      tasks.erase(f["task_id"]->text);
+    }
+  }
+  return tasks;
+}
+
+std::string SnapshotText(const std::map<std::string, LoggedTask>& tasks, int64_t at) {
+  std::string out = "pool_id: \"quickstart\" time { seconds: " + std::to_string(at / 1000000) + " }\n";
+  auto task = [](const std::string& id, const LoggedTask& t) {
+    std::string s = "task_id: \"" + id + "\" account_id: \"" + t.account + "\"";
+    for (const auto& l : t.base) s += " base_labels: \"" + l + "\"";
+    for (const auto& l : t.prov) s += " provisionable_labels: \"" + l + "\"";
+    return s;
+  };
+  for (const auto& [id, t] : tasks) {
+    if (!t.running) {
+      out += "queued_tasks { " + task(id, t) + " }\n";
+      continue;
+    }
+    out += "running_tasks { task { " + task(id, t) + " } bot_id: \"" + t.bot + "\" }\n";
+    out += "running_workers { bot_id: \"" + t.bot + "\" task_id: \"" + id + "\"";
+    for (const auto& l : t.bot_labels) out += " labels: \"" + l + "\"";
+    out += " }\n";
+  }
+  return out;
+}
+
+// quickstart for 2 hours with taskevents.jsonl; the snapshot at 1 h; the
+// log imported from there and replayed.
+TEST(SnapshotRunning, ARunsStateReplaysWithTheSameRunningSet) {
+  ScopedTempDir dir;
+  StatusOr<sim::Scenario> original = sim::LoadScenarioFile(qsim::testing::SourceDir() + "/scenarios/quickstart.yaml");
+  ASSERT_TRUE(original.ok()) << original.status().message();
+  original->duration = Hours(2);
+  sim::RunOptions options;
+  options.out_dir = dir.Path("original");
+  options.outputs = sim::Outputs{};
+  options.outputs->taskevents = true;
+  ASSERT_TRUE(sim::RunScenario(*original, 1, options).ok());
+  const int64_t at = *ParseRfc3339("2024-01-01T01:00:00Z");  // 1 h into the run (runfolder's TaskEvent epoch)
+  const std::map<std::string, LoggedTask> state = StateAt(dir.Path("original/taskevents.jsonl"), at);
+  WriteFile(dir.Path("snap.txtpb"), SnapshotText(state, at));
+  // The original's bot linux-000NN runs `task` at T.
+  std::map<std::string, std::pair<std::string, std::vector<std::string>>> want;  // number -> account, labels
+  for (const auto& [id, t] : state) {
+    if (t.running) want[t.bot.substr(t.bot.rfind('-') + 1)] = {t.account, t.base};
+  }
+  ASSERT_GE(want.size(), 5u) << "quickstart runs about 14 tasks at a time";
+
+  ReplaySummary summary;
+  sim::RunResult result = ImportAndRun(dir, dir.Path("original/taskevents.jsonl"), dir.Path("snap.txtpb"), &summary);
+  // All 20 bots take tasks within the log, with the same labels, so the
+  // import has one group in which linux-000NN is bots-1-000NN.
+  ASSERT_EQ(summary.bot_groups, 1);
+  ASSERT_EQ(summary.bots, 20);
+  EXPECT_EQ(summary.running_at_start, static_cast<int64_t>(want.size()));
+  const Rows running = RunningRows(dir.Path("out/tasklog.csv"));
+  std::map<std::string, std::pair<std::string, std::vector<std::string>>> got;
+  for (const auto& r : running) {
+    const std::string& bot = r.at("running_on");
+    ASSERT_EQ(bot.rfind("bots-1-", 0), 0u) << bot;
+    std::vector<std::string> base;
+    for (size_t b = 0; b <= r.at("base_labels").size();) {
+      size_t e = r.at("base_labels").find(';', b);
+      if (e == std::string::npos) e = r.at("base_labels").size();
+      if (e > b) base.push_back(r.at("base_labels").substr(b, e - b));
+      b = e + 1;
+    }
+    got[bot.substr(bot.rfind('-') + 1)] = {r.at("account"), base};
+  }
+  EXPECT_EQ(got, want);
+  // In the replay each starts at 0 on its bot, with a wait of 0, and one
+  // account's tasks never preempt each other: each ends when its log says.
+  const Rows events = ReadCsv(dir.Path("run/events.csv"));
+  const Rows original_events = ReadCsv(dir.Path("original/events.csv"));
+  for (size_t k = 0; k < running.size(); ++k) {
+    ExpectStartedOn(result, events, k, running[k].at("running_on"));
+    const int64_t end = ToMicros(result.tasks[k].end);
+    const std::string original_bot = "linux-" + running[k].at("running_on").substr(7);
+    int64_t logged_end = -1;  // the original's COMPLETED on that bot after T
+    for (const auto& e : original_events) {
+      if (e.at("type") == "COMPLETED" && e.at("bot") == original_bot && Micros(e.at("time_s")) > 3600000000) {
+        logged_end = Micros(e.at("time_s")) - 3600000000;
+        break;
+      }
+    }
+    EXPECT_EQ(end, logged_end) << original_bot;
+  }
   EXPECT_TRUE(result.violations.empty()) << result.violations.front();
 }
 
