@@ -7,6 +7,8 @@
 //  - ARunsStateReplaysWithTheSameRunningSet: a qsim run, its taskevents.jsonl
 //    and a snapshot built from that log at time T; the import of the log from
 //    T replays with the same running set at 0, on the same bots.
+//  - TheSchedulerHoldsTheRunsAtZero: such a run is the scheduler's own (it
+//    can be preempted like any run).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -314,6 +316,57 @@ TEST(SnapshotRunning, ARunsStateReplaysWithTheSameRunningSet) {
     EXPECT_EQ(end, logged_end) << original_bot;
   }
   EXPECT_TRUE(result.violations.empty()) << result.violations.front();
+}
+
+// The scheduler holds a run at time 0 as its own: a free-bucket run of
+// "low" on linux-00002 is preempted for "high" (PREEMPTED names that bot and
+// the run is aborted), and the task waits again from then, its first
+// ENQUEUED a `first`.
+TEST(SnapshotRunning, TheSchedulerHoldsTheRunsAtZero) {
+  ScopedTempDir dir;
+  WriteFile(dir.Path("log.csv"),
+            "enqueue_s,account,base_labels,provisionable_labels,duration_s,running_on\n"
+            "0,low,os:linux,,600,linux-00002\n"
+            "30,high,os:linux,,100,\n"
+            "31,high,os:linux,,100,\n");
+  StatusOr<sim::Scenario> scenario = sim::ParseScenario(R"(
+name: t
+duration: 30m
+accounts:
+  high: {charge_rate: [4], max_charge_seconds: 600}
+  low: {charge_rate: [0.5], max_charge_seconds: 600, initial_balance: [0]}
+bots:
+  - {group: linux, count: 2, labels: ["os:linux"]}
+workloads:
+  - name: recorded
+    arrivals: {kind: replay, file: log.csv}
+)",
+                                                        "s.yaml", dir.path());
+  ASSERT_TRUE(scenario.ok()) << scenario.status().message();
+  sim::RunOptions options;
+  options.out_dir = dir.Path("run");
+  options.outputs = sim::Outputs{};
+  StatusOr<sim::RunResult> result = sim::RunScenario(*scenario, 1, options);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(result->violations.empty()) << result->violations.front();
+  const Rows events = ReadCsv(dir.Path("run/events.csv"));
+  int preempted = 0, enqueued = 0;
+  for (const auto& e : events) {
+    if (e.at("task") != "t00000000") continue;
+    if (e.at("type") == "PREEMPTED") {
+      ++preempted;
+      EXPECT_EQ(e.at("bot"), "linux-00002");
+      EXPECT_EQ(e.at("priority"), "5");  // low's best priority at 0: the free bucket
+      EXPECT_EQ(e.at("cause"), "running");
+    }
+    if (e.at("type") == "ENQUEUED" && enqueued++ == 0) EXPECT_EQ(e.at("cause"), "first");
+  }
+  EXPECT_EQ(preempted, 1);
+  EXPECT_EQ(enqueued, 1);
+  const sim::TaskResult& t = result->tasks[0];
+  EXPECT_EQ(t.times_preempted, 1);
+  EXPECT_GT(t.start, Seconds(30));  // its last run, after the preemption
+  EXPECT_EQ(t.outcome, sim::Outcome::kCompleted);
 }
 
 }  // namespace
