@@ -75,7 +75,9 @@ int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& er
       << " groups, " << s->accounts << " accounts, " << sim::FormatDuration(Micros(s->duration_us)) << " from "
       << FormatRfc3339(s->start_us) << "\n";
   out << "wrote " << args.out_dir << "/" << kImportedTaskLogFile << ": " << s->tasks << " tasks, " << s->exact_tasks
-      << " exactly as logged (arrival and run)\n";
+      << " exactly as logged (arrival and run)";
+  if (s->running_at_start > 0) out << ", " << s->running_at_start << " running at time 0 on the snapshot's bots";
+  out << "\n";
   return 0;
 }
 

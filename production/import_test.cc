@@ -149,7 +149,8 @@ namespace {
 
 // A snapshot at 00:00:00: t1 queued (assigned at 00:00:30 and done at
 // 00:01:30 in the log, which has no SWARMING_ENQUEUED for it), t9 running
-// on b2 (done at 00:01:00, its assignment before the log), b3 idle.
+// on b2 (done at 00:01:00, its assignment before the log), b3 idle. t9
+// starts at time 0 on b2's simulator name.
 TEST(WriteReplayScenario, SnapshotIsTheInitialState) {
   ScopedTempDir dir;
   WriteFile(dir.Path("log.jsonl"),
@@ -177,9 +178,10 @@ TEST(WriteReplayScenario, SnapshotIsTheInitialState) {
   EXPECT_EQ(s->start_us, 1704067200000000);
   EXPECT_EQ(s->bots, 3);
   EXPECT_EQ(qsim::testing::ReadFile(dir.Path("out/tasklog.csv")),
-            "enqueue_s,account,base_labels,provisionable_labels,duration_s\n"
-            "0.000000,ci,os:linux,,60.000000\n"
-            "0.000000,ci,os:linux,,60.000000\n");
+            "enqueue_s,account,base_labels,provisionable_labels,duration_s,running_on\n"
+            "0.000000,ci,os:linux,,60.000000,\n"
+            "0.000000,ci,os:linux,,60.000000,bots-1-00002\n");  // t9 on b2, the second bot of bots-1
+  EXPECT_EQ(s->running_at_start, 1);
   const std::string scenario = qsim::testing::ReadFile(dir.Path("out/scenario.yaml"));
   EXPECT_NE(scenario.find("    initial_balance: [5, 4]\n"), std::string::npos) << scenario;
   EXPECT_NE(scenario.find("    count: 2\n    labels: [\"os:linux\"]\n"), std::string::npos) << scenario;

@@ -27,6 +27,8 @@ struct Row {
   std::string account;
   std::vector<std::string> base, prov;
   int64_t duration = 0;
+  std::string running_bot;  // the snapshot's bot running it at the start ("" if none)
+  std::string running_on;   // that bot's simulator name, once placed (the task log's running_on)
 };
 
 struct Group {
@@ -39,6 +41,7 @@ struct Group {
 struct Counts {
   int64_t finished_before = 0, enqueued_before = 0, running_at_start = 0, never_ran = 0, running_at_end = 0;
   int64_t queued_at_end = 0, preempted_at_end = 0, no_account = 0, snapshot_tasks = 0;
+  int64_t running_placed = 0, running_unplaced = 0;
 };
 
 struct Plan {
@@ -48,6 +51,9 @@ struct Plan {
   std::vector<ObservedAccount> accounts;
   std::map<std::string, std::vector<float>> balances;
   int64_t exact = 0, bots = 0;
+  // Each bot (log or snapshot id) by its group (index in `groups`) and its
+  // simulator name (sim::BotName).
+  std::map<std::string, std::pair<size_t, std::string>> bot_names;
 };
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -106,11 +112,24 @@ SnapshotTaskMap SnapshotTasks(const StateSnapshot* snap) {
   return tasks;
 }
 
+// The bot a running task of the snapshot runs on: its own bot_id, else the
+// running worker that names it ("" if neither does).
+std::string RunningBot(const StateSnapshot& snap, const std::string& task_id) {
+  for (const auto& r : snap.running_tasks()) {
+    if (r.task().task_id() == task_id && !r.bot_id().empty()) return r.bot_id();
+  }
+  for (const auto& w : snap.running_workers()) {
+    if (w.task_id() == task_id) return w.bot_id();
+  }
+  return "";
+}
+
 // Each task of the log as a task-log row. `pending` marks the rows whose
 // duration is still to be chosen (queued at the end). A task the snapshot
 // lists is in the system at time 0, whatever the log's first row about it.
-void PlanLoggedTasks(const ObservedLog& log, const SnapshotTaskMap& at_start, Plan* plan, Counts* c,
+void PlanLoggedTasks(const ObservedLog& log, const StateSnapshot* snap, Plan* plan, Counts* c,
                      std::vector<bool>* exact, std::vector<bool>* pending) {
+  const SnapshotTaskMap at_start = SnapshotTasks(snap);
   for (const ObservedTask& t : log.tasks) {
     auto listed = at_start.find(t.id);
     const bool running_at_snapshot = listed != at_start.end() && listed->second.first;
@@ -134,6 +153,7 @@ void PlanLoggedTasks(const ObservedLog& log, const SnapshotTaskMap& at_start, Pl
       r.base = listed_row.base;
       r.prov = listed_row.prov;
     }
+    if (running_at_snapshot) r.running_bot = RunningBot(*snap, t.id);
     bool is_exact = false, is_pending = false;
     if (t.completed_us) {
       if (!t.run_us || *t.completed_us - *t.run_us < plan->origin) {
@@ -143,8 +163,10 @@ void PlanLoggedTasks(const ObservedLog& log, const SnapshotTaskMap& at_start, Pl
         r.duration = *t.run_us;
         is_exact = t.enqueue_us >= plan->origin && listed == at_start.end();
       }
-    } else if (t.last_assigned_us) {
-      r.duration = plan->duration;  // outlasts the scenario, as it outlasted the log
+    } else if (t.last_assigned_us || running_at_snapshot) {
+      // Outlasts the scenario, as it outlasted the log (a run from time 0
+      // must be longer than the scenario to be running at its end).
+      r.duration = running_at_snapshot ? plan->duration + kMinute : plan->duration;
       ++c->running_at_end;
     } else {
       is_pending = true;
@@ -170,7 +192,8 @@ void PlanSnapshotTasks(const ObservedLog& log, const StateSnapshot& snap, Plan* 
   for (const auto& running : snap.running_tasks()) {
     if (logged.count(running.task().task_id())) continue;
     Row r = RowFromSnapshot(running.task());
-    r.duration = plan->duration;
+    r.duration = plan->duration + kMinute;  // running past the end, as in PlanLoggedTasks
+    r.running_bot = RunningBot(snap, running.task().task_id());
     plan->rows.push_back(std::move(r));
     exact->push_back(false);
     pending->push_back(false);
@@ -180,7 +203,7 @@ void PlanSnapshotTasks(const ObservedLog& log, const StateSnapshot& snap, Plan* 
 
 void PlanTasks(const ObservedLog& log, const StateSnapshot* snap, Plan* plan, Counts* c) {
   std::vector<bool> exact, pending;
-  PlanLoggedTasks(log, SnapshotTasks(snap), plan, c, &exact, &pending);
+  PlanLoggedTasks(log, snap, plan, c, &exact, &pending);
   if (snap != nullptr) PlanSnapshotTasks(log, *snap, plan, c, &exact, &pending);
   for (Row& r : plan->rows) {
     if (r.account.empty()) {
@@ -244,6 +267,8 @@ GroupKey KeyOf(const ObservedBot& b, const std::set<std::string>& keys, int64_t 
   return key;
 }
 
+std::string GroupName(size_t i) { return "bots-" + std::to_string(i + 1); }
+
 // Bots with the same dimensions and the same changes at the same times
 // share a group; a bot seen only in the snapshot keeps the snapshot's labels.
 void PlanBots(const ObservedLog& log, const StateSnapshot* snap, Plan* plan) {
@@ -259,17 +284,50 @@ void PlanBots(const ObservedLog& log, const StateSnapshot* snap, Plan* plan) {
     }
   }
   const std::set<std::string> keys = ProvisionableKeys(log);
-  std::map<GroupKey, int64_t> groups;
-  for (const auto& [id, b] : bots) ++groups[KeyOf(b, keys, plan->origin)];
-  for (const auto& [key, count] : groups) {
+  std::map<GroupKey, std::vector<std::string>> groups;  // the members' ids, in id order
+  for (const auto& [id, b] : bots) groups[KeyOf(b, keys, plan->origin)].push_back(id);
+  for (const auto& [key, members] : groups) {
     Group g;
     g.labels = key.first.fixed;
     g.provisionable = key.first.provisionable;
     for (const auto& [at, dims] : key.second) g.changes.push_back({at, dims});
-    g.count = count;
+    g.count = static_cast<int64_t>(members.size());
+    // The simulator names a group's bots in order (WriteBots names the groups).
+    for (size_t i = 0; i < members.size(); ++i) {
+      plan->bot_names[members[i]] = {plan->groups.size(), sim::BotName(GroupName(plan->groups.size()), g.count,
+                                                                        static_cast<int64_t>(i))};
+    }
     plan->groups.push_back(std::move(g));
   }
   plan->bots = static_cast<int64_t>(bots.size());
+}
+
+// Each task running at the start on its bot's simulator name, if the replay
+// has that bot with the task's base labels (the group's labels at the start,
+// provisionable ones included) and no other such task on it; else it is
+// queued at time 0 like a queued task of the snapshot.
+void PlaceRunningTasks(Plan* plan, Counts* c) {
+  std::set<std::string> taken;
+  for (Row& r : plan->rows) {
+    if (r.running_bot.empty()) continue;
+    auto bot = plan->bot_names.find(r.running_bot);
+    if (bot == plan->bot_names.end() || taken.count(bot->second.second)) {
+      ++c->running_unplaced;
+      continue;
+    }
+    const Group& g = plan->groups[bot->second.first];
+    std::vector<std::string> held = g.labels;
+    held.insert(held.end(), g.provisionable.begin(), g.provisionable.end());
+    held = Sorted(std::move(held));
+    const std::vector<std::string> wanted = Sorted(r.base);
+    if (!std::includes(held.begin(), held.end(), wanted.begin(), wanted.end())) {
+      ++c->running_unplaced;
+      continue;
+    }
+    r.running_on = bot->second.second;
+    taken.insert(r.running_on);
+    ++c->running_placed;
+  }
 }
 
 // YAML: every string double-quoted (labels hold ':'), floats in their
@@ -336,7 +394,7 @@ void WriteBots(std::ostringstream& o, const Plan& plan) {
   o << "bots:\n";
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     const Group& g = plan.groups[i];
-    o << "  - group: bots-" << i + 1 << "\n";
+    o << "  - group: " << GroupName(i) << "\n";
     o << "    count: " << g.count << "\n";
     o << "    labels: " << List(g.labels) << "\n";
     if (!g.provisionable.empty()) o << "    provisionable_labels: " << List(g.provisionable) << "\n";
@@ -376,16 +434,22 @@ std::string ScenarioYaml(const ObservedLog& log, const Plan& plan, const ReplayO
   return o.str();
 }
 
+// The running_on column only when a task runs at the start, so that a log
+// without a snapshot gives the task log it always did.
 std::string TaskLogCsv(const Plan& plan) {
-  std::string out = "enqueue_s,account,base_labels,provisionable_labels,duration_s\n";
+  const bool running = std::any_of(plan.rows.begin(), plan.rows.end(), [](const Row& r) { return !r.running_on.empty(); });
+  std::string out = "enqueue_s,account,base_labels,provisionable_labels,duration_s";
+  out += running ? ",running_on\n" : "\n";
   auto join = [](const std::vector<std::string>& v) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i) s += (i ? ";" : "") + v[i];
     return s;
   };
   for (const Row& r : plan.rows) {
-    out += runfolder::CsvLine({runfolder::FormatMicros(r.enqueue), r.account, join(r.base), join(r.prov),
-                               runfolder::FormatMicros(r.duration)});
+    std::vector<std::string> fields = {runfolder::FormatMicros(r.enqueue), r.account, join(r.base), join(r.prov),
+                                       runfolder::FormatMicros(r.duration)};
+    if (running) fields.push_back(r.running_on);
+    out += runfolder::CsvLine(fields);
   }
   return out;
 }
@@ -404,6 +468,9 @@ void WarnApproximations(const Counts& c, const Plan& plan, const ObservedLog& lo
   Warn(w, c.preempted_at_end,
        "tasks preempted or unassigned with no later assignment or completion: given their account's median run");
   Warn(w, c.snapshot_tasks, "tasks only in the snapshot: enter at time 0");
+  Warn(w, c.running_unplaced,
+       "tasks the snapshot lists as running on a bot the replay lacks, that lacks their base labels, or that runs "
+       "another of them: queued at time 0 instead");
   Warn(w, c.no_account, "tasks named no account: replayed under account \"no-account\" (no quota)");
   int64_t inferred = 0;
   for (const ObservedAccount& a : plan.accounts) inferred += a.from_config || a.id == kNoAccount ? 0 : 1;
@@ -435,6 +502,7 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   Counts counts;
   PlanTasks(log, snapshot, &plan, &counts);
   PlanBots(log, snapshot, &plan);
+  PlaceRunningTasks(&plan, &counts);
   if (plan.rows.empty()) return InvalidArgument("no task of the log is left to replay");
   if (plan.groups.empty()) {
     return InvalidArgument("the log names no bot (no QSCHEDULER_ASSIGNED row): no fleet to replay on");
@@ -469,7 +537,8 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
     return InvalidArgument("the imported scenario does not load: " + check.status().message());
   }
   ReplaySummary s{plan.origin, plan.duration, static_cast<int64_t>(plan.rows.size()), plan.exact, plan.bots,
-                  static_cast<int64_t>(plan.groups.size()), static_cast<int64_t>(plan.accounts.size())};
+                  static_cast<int64_t>(plan.groups.size()), static_cast<int64_t>(plan.accounts.size()),
+                  counts.running_placed};
   return s;
 }
 

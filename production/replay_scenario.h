@@ -36,6 +36,7 @@ struct ReplaySummary {
   int64_t bots = 0;
   int64_t bot_groups = 0;
   int64_t accounts = 0;
+  int64_t running_at_start = 0;  // the snapshot's running tasks started at 0 on their bots (running_on)
 };
 
 // Writes DIR/scenario.yaml and DIR/tasklog.csv (DIR is created) and loads

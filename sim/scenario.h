@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -48,6 +49,10 @@ struct ReplayTask {
   LabelSet base_labels;
   LabelSet provisionable_labels;
   Duration duration{};
+  // The bot (BotName) this task runs on at time 0, or "": a task a state
+  // snapshot lists as running (`qsim import`). Such a task has enqueue 0,
+  // starts at 0 on that bot without a pass, and runs `duration` from 0.
+  std::string running_on;
 };
 
 struct ArrivalSpec {
@@ -189,6 +194,13 @@ StatusOr<Scenario> ParseScenario(const std::string& text, const std::string& fil
 // YAML (overlays) to run before YAML::Load. Errors read
 // "file:line:column: key.path: message".
 Status CheckStrictYaml(const std::string& text, const std::string& file);
+
+// The simulator's name of bot `index` (from 0) of a group of `count` bots:
+// "<group>-NNNNN", the number from 1, zero-padded to at least 5 digits.
+std::string BotName(const std::string& group, int64_t count, int64_t index);
+// The group and index of the bot named `name`, or nullopt if no bot of
+// `groups` has that name.
+std::optional<std::pair<uint32_t, int64_t>> FindBot(const std::vector<BotGroupSpec>& groups, const std::string& name);
 
 // The scenario with every default written out; loads back to an equal Scenario.
 std::string WriteResolvedScenario(const Scenario& scenario);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <span>
 #include <sstream>
@@ -273,14 +274,13 @@ class Loader {
   Status ReadDist(const YAML::Node& v, const std::string& path, DurationDist* out) const;
   Status ReadPolicy(const YAML::Node& v, const std::string& path, Policy* out) const;
   Status ReadAccount(const YAML::Node& key, const YAML::Node& v, const std::string& path, AccountSpec* out) const;
-  Status ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
-                      ArrivalSpec* out) const;
-  // `accounts`: the scenario's, sorted by id (read before the workloads), so
-  // that a task log row naming another is an error at that row.
-  Status ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
-                    ArrivalSpec* out) const;
-  Status ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
-                      WorkloadSpec* out) const;
+  // `s`: the scenario read so far (accounts and bots).
+  Status ReadArrivals(const YAML::Node& v, const std::string& path, const Scenario& s, ArrivalSpec* out) const;
+  // `s.accounts` (sorted by id) and `s.bots` are read before the workloads,
+  // so that a task log row naming another account, or a bot that is not
+  // there (running_on), is an error at that row.
+  Status ReadReplay(const YAML::Node& at, const std::string& path, const Scenario& s, ArrivalSpec* out) const;
+  Status ReadWorkload(const YAML::Node& v, const std::string& path, const Scenario& s, WorkloadSpec* out) const;
   Status ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* out) const;
   Status ReadDispatcher(const YAML::Node& v, const std::string& path, DispatcherSpec* out) const;
   Status ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* out) const;
@@ -505,8 +505,7 @@ std::optional<RowProblem> ReadReplayRow(const std::vector<std::string>& fields, 
   return std::nullopt;
 }
 
-Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const std::vector<AccountSpec>& accounts,
-                          ArrivalSpec* a) const {
+Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const Scenario& s, ArrivalSpec* a) const {
   a->resolved_file = a->file;
   if (!a->file.empty() && a->file[0] != '/' && !base_dir_.empty()) a->resolved_file = base_dir_ + "/" + a->file;
   // Absolute, so the resolved scenario in a run folder still finds the log.
@@ -514,6 +513,7 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const s
   std::filesystem::path abs = std::filesystem::absolute(a->resolved_file, ec);
   if (!ec) a->resolved_file = abs.lexically_normal().string();
   static constexpr std::string_view kHeader = "enqueue_s,account,base_labels,provisionable_labels,duration_s";
+  static constexpr std::string_view kRunningOn = ",running_on";  // an optional last column
   auto error_at = [&](int line, int column, const std::string& msg) {
     return InvalidArgument(a->resolved_file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                            path + ": " + msg);
@@ -531,8 +531,13 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const s
   if (!reader.ok()) return reader.status();  // located: file:line: what
   std::string header;
   for (const std::string& h : reader->header()) header += (header.empty() ? "" : ",") + h;
-  if (header != kHeader) return error_at(1, 1, "expected the header \"" + std::string(kHeader) + "\"");
+  const bool running_on = header == std::string(kHeader) + std::string(kRunningOn);
+  if (header != kHeader && !running_on) {
+    return error_at(1, 1, "expected the header \"" + std::string(kHeader) + "\" (optionally with \"" +
+                              std::string(kRunningOn) + "\" at the end)");
+  }
   a->replay.clear();
+  std::map<std::string, int> taken;  // running_on bot -> the line of the task on it
   for (;;) {
     StatusOr<bool> more = reader->Next();
     if (!more.ok()) return more.status();
@@ -546,7 +551,16 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const s
       return row_error(0, "the log holds more than " + std::to_string(kMaxTasks) + " tasks (docs/limits.md)");
     }
     ReplayTask t;
-    if (std::optional<RowProblem> bad = ReadReplayRow(fields, accounts, &t)) return row_error(bad->field, bad->message);
+    if (std::optional<RowProblem> bad = ReadReplayRow(fields, s.accounts, &t)) return row_error(bad->field, bad->message);
+    if (running_on && !fields[5].empty()) {
+      t.running_on = fields[5];
+      if (Check c = RunningOnProblem(s.bots, t, path)) return row_error(5, "running_on: " + c->message);
+      auto [it, inserted] = taken.emplace(t.running_on, reader->row_line());
+      if (!inserted) {
+        return row_error(5, "running_on: bot \"" + t.running_on + "\" already runs the task of line " +
+                                std::to_string(it->second) + " (one task per bot)");
+      }
+    }
     a->replay.push_back(std::move(t));
   }
   std::stable_sort(a->replay.begin(), a->replay.end(),
@@ -554,7 +568,7 @@ Status Loader::ReadReplay(const YAML::Node& at, const std::string& path, const s
   return Status::Ok();
 }
 
-Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const Scenario& s,
                             ArrivalSpec* a) const {
   if (!v.IsMap()) return Error(v, path, "expected a mapping with `kind:`, got " + Describe(v));
   QSIM_RETURN_IF_ERROR(Require(v, "kind", path));
@@ -621,13 +635,13 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const 
                    "expected start or assignment, got \"" + from + "\"");
     }
     a->duration_from_assignment = from == "assignment";
-    return ReadReplay(v["file"], Join(path, "file"), accounts, a);
+    return ReadReplay(v["file"], Join(path, "file"), s, a);
   }
   return Error(v["kind"], Join(path, "kind"),
                "unknown arrival kind \"" + kind + "\" (expected poisson, schedule, list or replay)");
 }
 
-Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const std::vector<AccountSpec>& accounts,
+Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const Scenario& s,
                             WorkloadSpec* w) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path,
                                 {"name", "account", "base_labels", "provisionable_labels", "tags", "arrivals",
@@ -638,7 +652,7 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const 
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &w->provisionable_labels));
   QSIM_RETURN_IF_ERROR(ReadStringList(v, "tags", path, &w->tags));
   QSIM_RETURN_IF_ERROR(Require(v, "arrivals", path));
-  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), accounts, &w->arrivals));
+  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), s, &w->arrivals));
   bool replay = w->arrivals.kind == ArrivalSpec::Kind::kReplay;
   if (!replay) {
     QSIM_RETURN_IF_ERROR(Require(v, "account", path));
@@ -907,7 +921,7 @@ Status Loader::ReadWorkloads(const YAML::Node& root, Scenario* s) const {
   std::map<std::string, int> per_account;
   for (size_t i = 0; i < w.size(); ++i) {
     WorkloadSpec wl;
-    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), s->accounts, &wl));
+    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), *s, &wl));
     if (wl.name.empty()) {
       // Unnamed: the account's id, then id-2, id-3, ...
       std::string base = wl.account.empty() ? "replay" : wl.account;

@@ -45,6 +45,24 @@ const char* kHead =
     "bots:\n"
     "  - {group: g, count: 2}\n";
 
+// The names `qsim run` gives bots (and a task log's running_on uses): the
+// number zero-padded to 5 digits, or to the count's width when wider.
+TEST(BotNames, NameAndFindAgree) {
+  std::vector<BotGroupSpec> groups(2);
+  groups[0].name = "linux";
+  groups[0].count = 3;
+  groups[1].name = "mac-big";
+  groups[1].count = 123456;
+  EXPECT_EQ(BotName("linux", 3, 0), "linux-00001");
+  EXPECT_EQ(BotName("mac-big", 123456, 41), "mac-big-000042");
+  EXPECT_EQ(FindBot(groups, "linux-00003"), std::make_pair(0u, int64_t{2}));
+  EXPECT_EQ(FindBot(groups, "mac-big-123456"), std::make_pair(1u, int64_t{123455}));
+  for (const char* bad : {"linux-00004", "linux-00000", "linux-1", "linux-0001", "linux-000001", "linux",
+                          "mac-00001", "mac-big-00042", "linux-+0001", "", "-00001"}) {
+    EXPECT_FALSE(FindBot(groups, bad).has_value()) << bad;
+  }
+}
+
 TEST(ScenarioLoader, MinimalScenarioGetsEveryDefault) {
   StatusOr<Scenario> s = LoadText(std::string(kHead) +
                                   "workloads:\n"

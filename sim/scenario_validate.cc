@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -428,6 +429,26 @@ Check CheckFaults(const Scenario& s) {
   return DurationAtLeast("faults.scheduler_restarts.every", f.restart_every);
 }
 
+// Tasks running at time 0 (a task log's running_on): each on a bot that
+// exists and holds the task's base labels, arriving at 0, one per bot.
+Check CheckRunningOn(const Scenario& s) {
+  std::map<std::string, std::string> taken;  // bot -> the path of the task on it
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    const ArrivalSpec& a = s.workloads[i].arrivals;
+    for (size_t j = 0; j < a.replay.size(); ++j) {
+      const ReplayTask& t = a.replay[j];
+      if (t.running_on.empty()) continue;
+      const std::string rp = Index(Join(Join(Index("workloads", i), "arrivals"), "replay"), j);
+      if (Check c = RunningOnProblem(s.bots, t, Join(rp, "running_on"))) return c;
+      auto [it, inserted] = taken.emplace(t.running_on, rp);
+      if (!inserted) {
+        return At(Join(rp, "running_on"), "bot \"" + t.running_on + "\" already runs " + it->second);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 Check FindProblem(const Scenario& s) {
   if (Check c = CheckRunLength(s)) return c;
   if (Check c = CheckPolicy(s.policy)) return c;
@@ -442,9 +463,51 @@ Check FindProblem(const Scenario& s) {
   for (size_t i = 0; i < s.workloads.size(); ++i) {
     if (Check c = CheckWorkload(s, i)) return c;
   }
+  if (Check c = CheckRunningOn(s)) return c;
   if (Check c = CheckDispatcher(s.dispatcher)) return c;
   if (Check c = CheckFaults(s)) return c;
   return CheckLimits(s);
+}
+
+std::string BotName(const std::string& group, int64_t count, int64_t index) {
+  const int width = std::max<int>(5, static_cast<int>(std::to_string(count).size()));
+  const std::string num = std::to_string(index + 1);
+  return group + "-" + std::string(width - std::min<int>(width, static_cast<int>(num.size())), '0') + num;
+}
+
+std::optional<std::pair<uint32_t, int64_t>> FindBot(const std::vector<BotGroupSpec>& groups, const std::string& name) {
+  const size_t dash = name.rfind('-');
+  if (dash == std::string::npos) return std::nullopt;
+  const std::string group = name.substr(0, dash), num = name.substr(dash + 1);
+  for (uint32_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].name != group) continue;
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+    if (ec != std::errc() || end != num.data() + num.size() || n < 1 || n > groups[g].count) return std::nullopt;
+    if (BotName(group, groups[g].count, n - 1) != name) return std::nullopt;  // "-1" for "-00001"
+    return std::make_pair(g, n - 1);
+  }
+  return std::nullopt;
+}
+
+Check RunningOnProblem(const std::vector<BotGroupSpec>& groups, const ReplayTask& t, const std::string& path) {
+  if (t.enqueue != Duration::zero()) {
+    return At(path, "a task running at time 0 must arrive at 0, got enqueue " + FormatDuration(t.enqueue));
+  }
+  std::optional<std::pair<uint32_t, int64_t>> bot = FindBot(groups, t.running_on);
+  if (!bot) {
+    return At(path, "no bot is named \"" + t.running_on + "\" (bots are named <group>-NNNNN, from 00001)");
+  }
+  const BotGroupSpec& g = groups[bot->first];
+  LabelSet held = g.labels;
+  held.insert(held.end(), g.provisionable_labels.begin(), g.provisionable_labels.end());
+  held = MakeLabelSet(std::move(held));
+  for (const std::string& l : t.base_labels) {
+    if (!std::binary_search(held.begin(), held.end(), l)) {
+      return At(path, "bot \"" + t.running_on + "\" lacks the task's base label \"" + l + "\"");
+    }
+  }
+  return std::nullopt;
 }
 
 Status ValidateScenario(const Scenario& scenario) {

@@ -39,6 +39,12 @@ Check CheckBotGroup(const Scenario& s, size_t i);
 // Workload i: its accounts are among s.accounts, its name is not among the
 // workloads before it. REQUIRES: s.accounts passed CheckAccount (sorted).
 Check CheckWorkload(const Scenario& s, size_t i);
+// A task log row running at time 0 (ReplayTask::running_on, non-empty): it
+// arrives at 0 and its bot exists and holds its base labels (the group's
+// labels and provisionable labels at the start). `path` names the field.
+Check RunningOnProblem(const std::vector<BotGroupSpec>& groups, const ReplayTask& t, const std::string& path);
+// Every running_on of every workload: RunningOnProblem, and one task per bot.
+Check CheckRunningOn(const Scenario& s);
 Check CheckDispatcher(const DispatcherSpec& d);
 // The faults; the scheduled outages' groups are among s.bots.
 Check CheckFaults(const Scenario& s);

@@ -142,9 +142,11 @@ void Workload::StartReplay(uint32_t w) {
     size_t i;
     void Arm() const {
       const std::vector<ReplayTask>& rows = self->scenario_.workloads[workload].arrivals.replay;
-      if (i >= rows.size() || rows[i].enqueue > self->scenario_.duration) return;
       Next next = *this;
-      self->engine_.Schedule(kStart + rows[i].enqueue, [next] {
+      // A task running at time 0 is started by the world, not arrived.
+      while (next.i < rows.size() && !rows[next.i].running_on.empty()) ++next.i;
+      if (next.i >= rows.size() || rows[next.i].enqueue > self->scenario_.duration) return;
+      self->engine_.Schedule(kStart + rows[next.i].enqueue, [next] {
         const ReplayTask& r = next.self->scenario_.workloads[next.workload].arrivals.replay[next.i];
         Workload& wl = *next.self;
         wl.sink_.Arrive({next.workload, wl.AccountIndex(r.account), wl.tasks_.InternLabels(r.base_labels),

@@ -6,30 +6,9 @@
 #include <algorithm>
 
 #include "base/check.h"
+#include "sim/internal/provision.h"
 
 namespace qsim::sim {
-
-namespace {
-
-// Sets each provisionable label's key (the part before ':') to the task's
-// value, keeping the bot's other keys: provisioning installs what the task
-// asked for and leaves the rest alone.
-LabelSet Provision(const LabelSet& have, const LabelSet& want) {
-  auto key = [](const std::string& l) { return std::string_view(l).substr(0, l.find(':')); };
-  std::vector<std::string> out;
-  for (const std::string& h : have) {
-    bool replaced = std::any_of(want.begin(), want.end(), [&](const std::string& w) { return key(w) == key(h); });
-    if (!replaced) out.push_back(h);
-  }
-  out.insert(out.end(), want.begin(), want.end());
-  return MakeLabelSet(std::move(out));
-}
-
-bool HasAll(const LabelSet& have, const LabelSet& want) {
-  return std::includes(have.begin(), have.end(), want.begin(), want.end());
-}
-
-}  // namespace
 
 std::string World::At() const { return "t=" + FormatMicros(ToMicros(Since(engine_.now()))) + ": "; }
 

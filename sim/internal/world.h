@@ -79,9 +79,29 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     Time unavailable_since = kNever;
   };
 
+  // A task of a replay log running at time 0 (ReplayTask::running_on).
+  struct InitialRun {
+    uint32_t workload = 0;
+    size_t row = 0;  // in the workload's replay rows
+    uint32_t bot = 0;
+    std::string bot_id;
+    LabelSet bot_prov;    // the bot's provisionable labels once provisioned for the task
+    LabelSet bot_labels;  // all its labels then, as the scheduler's worker has them
+    Priority priority = 0;
+  };
+
   // --- wiring (world_setup.cc), in the order Setup runs them
+  // The tasks running at time 0, in workload then row order; they get the
+  // task ids 0, 1, ... (world_initial_runs.cc).
+  void PlanInitialRuns();
   Status ConnectScheduler();
+  // The scheduler `scheduler` restored with initial_runs_ as its runs, the
+  // way a restarted scheduler learns its runs (world_initial_runs.cc).
+  StatusOr<Scheduler> WithInitialRuns(const Scheduler& scheduler);
   void CreateBots();
+  // Each initial run claimed and started at time 0 on its bot, which is busy
+  // from then on (world_initial_runs.cc).
+  void StartInitialRuns();
   void SchedulePeriodic(Duration interval, void (World::*fn)());
   void ScheduleDispatcher();
   void ScheduleOutages(const OutageSpec& spec, bool kill, const std::string& stream);
@@ -168,6 +188,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::unique_ptr<ReconcilerHost> host_;
   FaultStack faults_;
   Channel* channel_ = nullptr;  // faults_.top: the outermost decorator, or host_
+  std::vector<InitialRun> initial_runs_;  // by task id
 
   RandomStream* task_error_rng_ = nullptr;  // null when no task errors are drawn
   // Scratch for NotifyWaiting, reused so its buffers are. The channel takes

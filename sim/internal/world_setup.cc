@@ -38,6 +38,11 @@ Status World::ConnectScheduler() {
   for (const AccountSpec& a : scenario_.accounts) {
     QSIM_RETURN_IF_ERROR(scheduler.AddAccount(a.id, a.config, InitialBalance(a)).WithContext("accounts." + a.id));
   }
+  if (!initial_runs_.empty()) {
+    StatusOr<Scheduler> restored = WithInitialRuns(scheduler);
+    if (!restored.ok()) return restored.status();
+    scheduler = std::move(restored).value();
+  }
   host_ = std::make_unique<ReconcilerHost>(std::move(scheduler), this, this);
   faults_ = BuildFaultStack(host_.get(), scenario_.faults, engine_);
   channel_ = faults_.top;
@@ -52,12 +57,10 @@ void World::CreateBots() {
   for (uint32_t g = 0; g < s.bots.size(); ++g) {
     const BotGroupSpec& spec = s.bots[g];
     RandomStream& phase = engine_.Stream("bots/group=" + spec.name + "/phase");
-    int width = std::max<int>(5, static_cast<int>(std::to_string(spec.count).size()));
     for (int64_t i = 0; i < spec.count; ++i) {
       uint32_t b = static_cast<uint32_t>(bots_.size());
       Bot bot;
-      std::string num = std::to_string(i + 1);
-      bot.id = spec.name + "-" + std::string(width - num.size(), '0') + num;
+      bot.id = BotName(spec.name, spec.count, i);
       bot.group = g;
       bot.base = spec.labels;
       bot.prov = spec.provisionable_labels;
@@ -163,8 +166,10 @@ void World::ScheduleRestarts() {
 }
 
 Status World::Setup() {
+  PlanInitialRuns();
   QSIM_RETURN_IF_ERROR(ConnectScheduler());
   CreateBots();
+  StartInitialRuns();
   SyncAccounts();
   if (scenario_.faults.task_error_probability > 0) task_error_rng_ = &engine_.Stream("faults/task_errors");
   workload_.Start();
