@@ -100,7 +100,7 @@ void ExpectStartedOn(const sim::RunResult& result, const Rows& events, size_t k,
   EXPECT_EQ(t.enqueue, Duration::zero()) << k;
   EXPECT_EQ(t.start, Duration::zero()) << k;
   EXPECT_EQ(t.first_assigned, Duration::zero()) << k;
-  for (int64_t w : t.wait_us) EXPECT_EQ(w, 0) << k;
+  for (int64_t w : result.task_waits.Get(k)) EXPECT_EQ(w, 0) << k;
   std::string name = std::to_string(k);  // the simulator's task name, "t" and 8 digits
   name = "t" + std::string(8 - std::min<size_t>(8, name.size()), '0') + name;
   int64_t completed = -1;
