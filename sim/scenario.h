@@ -102,6 +102,12 @@ struct BotGroupSpec {
   Duration provision_time{};
   Duration abort_time = Seconds(5);
   std::vector<LabelChange> label_changes;
+  // Presence (scenarios/README.md, "Bots joining and leaving"): the group's
+  // bots exist for the scheduler from `joins_at`; at `leaves_at` (none:
+  // never) each stops polling once it has no task, as a bot that dies and
+  // never returns. 0 <= joins_at < leaves_at <= duration.
+  Duration joins_at{};
+  std::optional<Duration> leaves_at;
 };
 
 struct DispatcherSpec {

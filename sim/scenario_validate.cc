@@ -345,6 +345,29 @@ Check CheckAccount(const Scenario& s, size_t i) {
   return std::nullopt;
 }
 
+// joins_at and leaves_at: 0 <= joins_at < leaves_at <= duration, so the
+// group is present for some of the run and never beyond it.
+Check CheckPresence(const Scenario& s, const BotGroupSpec& g, const std::string& path) {
+  const std::string run = " (duration " + FormatDuration(s.duration) + ")";
+  if (Check c = DurationAtLeast(Join(path, "joins_at"), g.joins_at)) return c;
+  if (g.joins_at >= s.duration) {
+    return At(Join(path, "joins_at"),
+              "must be before the end of the run" + run + ", got " + FormatDuration(g.joins_at) +
+                  ": the group would never be present");
+  }
+  if (!g.leaves_at) return std::nullopt;
+  if (Check c = DurationAtLeast(Join(path, "leaves_at"), *g.leaves_at, Micros(1))) return c;
+  if (*g.leaves_at > s.duration) {
+    return At(Join(path, "leaves_at"), "must be at most the run's duration" + run + ", got " +
+                                           FormatDuration(*g.leaves_at) + " (leave it out: the group stays)");
+  }
+  if (*g.leaves_at <= g.joins_at) {
+    return At(Join(path, "leaves_at"), "must be after joins_at (" + FormatDuration(g.joins_at) + "), got " +
+                                           FormatDuration(*g.leaves_at));
+  }
+  return std::nullopt;
+}
+
 Check CheckBotGroup(const Scenario& s, size_t i) {
   const BotGroupSpec& g = s.bots[i];
   std::string path = Index("bots", i);
@@ -358,6 +381,7 @@ Check CheckBotGroup(const Scenario& s, size_t i) {
   if (Check c = DurationAtLeast(Join(path, "poll_interval"), g.poll_interval, Micros(1))) return c;
   if (Check c = DurationAtLeast(Join(path, "provision_time"), g.provision_time)) return c;
   if (Check c = DurationAtLeast(Join(path, "abort_time"), g.abort_time)) return c;
+  if (Check c = CheckPresence(s, g, path)) return c;
   for (size_t j = 0; j < g.label_changes.size(); ++j) {
     const LabelChange& lc = g.label_changes[j];
     std::string cp = Index(Join(path, "label_changes"), j);
