@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -201,5 +202,8 @@ std::string WriteResolvedScenario(const Scenario& scenario);
 
 // "90s", "10m", "1500ms": the largest unit that divides the duration.
 std::string FormatDuration(Duration d);
+// A duration as a scenario writes one ("30s", "1.5m", "2h", "500ms", a bare
+// number of seconds); nullopt when malformed or finer than 1 us.
+std::optional<Duration> ParseDuration(std::string_view text);
 
 }  // namespace qsim::sim

@@ -1006,4 +1006,6 @@ StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
   return ParseScenario(ss.str(), path, dir);
 }
 
+std::optional<Duration> ParseDuration(std::string_view text) { return ParseDurationText(text); }
+
 }  // namespace qsim::sim
