@@ -304,11 +304,13 @@ std::map<std::string, Presence> InferPresence(const ObservedLog& log, const Stat
                                               const std::set<std::string>& listed, Plan* plan) {
   std::map<std::string, Presence> out;
   const std::set<std::string> running = RunningAtEnd(log, snap);
+  std::set<std::string> logged;  // the others are only in the snapshot
+  for (const ObservedBot& b : log.bots) logged.insert(b.id);
   const int64_t end = log.end_us - plan->origin;
   for (const auto& [id, b] : bots) {
     Presence& p = out[id];
     if (plan->whole_run) continue;
-    const bool seen = b.first_seen_us != 0 || b.last_seen_us != 0;  // false: only in the snapshot
+    const bool seen = logged.count(id) > 0;
     const int64_t first = seen ? b.first_seen_us - plan->origin : 0;
     int64_t last = seen ? b.last_seen_us - plan->origin : 0;
     if (listed.count(id)) last = std::max<int64_t>(last, 0);  // the snapshot saw it at time 0
@@ -319,7 +321,7 @@ std::map<std::string, Presence> InferPresence(const ObservedLog& log, const Stat
     }
     if (!listed.count(id) && !b.busy_before_first_row && first > plan->slack) {
       p.joins_at = std::min(first / kMinute * kMinute, plan->duration - kMinute);
-      ++plan->presence.joining;
+      plan->presence.joining += p.joins_at > 0 ? 1 : 0;
     }
     const int64_t leaves = (last / kMinute + 1) * kMinute;
     if (!running.count(id) && end - last > plan->slack && leaves < plan->duration) {
