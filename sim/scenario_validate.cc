@@ -247,8 +247,14 @@ Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
     const ScheduledOutage& so = o.scheduled[i];
     std::string sp = Index(Join(path, "scheduled"), i);
     if (Check c = DurationAtLeast(Join(sp, "at"), so.at)) return c;
-    bool known = std::any_of(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
-    if (!known) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    auto group = std::find_if(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
+    if (group == s.bots.end()) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    if (so.at < group->joins_at || (group->leaves_at && so.at >= *group->leaves_at)) {
+      return At(Join(sp, "at"), FormatDuration(so.at) + " is outside bot group \"" + so.group + "\"'s presence (joins_at " +
+                                    FormatDuration(group->joins_at) + ", leaves_at " +
+                                    (group->leaves_at ? FormatDuration(*group->leaves_at) : std::string("never")) +
+                                    "): the outage would strike no bot");
+    }
     if (Check c = IntBetween(Join(sp, "count"), so.count, 1)) return c;
     if (Check c = DurationAtLeast(Join(sp, "downtime"), so.downtime)) return c;
   }
