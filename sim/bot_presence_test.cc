@@ -87,6 +87,10 @@ std::map<double, double> FleetPerSample(const std::string& dir) {
 
 bool In(const std::string& bot, const std::string& group) { return bot.rfind(group + "-", 0) == 0; }
 
+// The queue is never empty, so a polling bot is always given a task: the
+// scheduler never holds an early bot idle, and so never assigns one after it
+// left (in a quiet fleet it may, until policy.bot_expiration, as for a dead
+// bot; production/import_test.cc allows for that).
 TEST(BotPresence, ALateGroupTakesNoTaskBeforeItJoinsAndALeavingOneNoneAfter) {
   testing::ScopedTempDir dir("qsim-presence");
   RunResult r = MustRun(Parse(kFleet), dir.path());
