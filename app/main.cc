@@ -73,6 +73,12 @@ void AddImport(CLI::App& app, int& status) {
   cmd->add_option("--name", args->name, "The scenario's name (default: from the pool's id)");
   cmd->add_option("--start", args->start,
                   "Simulated time 0, RFC 3339 (default: the snapshot's time, else the first row's hour)");
+  cmd->add_option("--bots", args->bots,
+                  "inferred: each bot present from its first to its last row; whole-run: every bot all the time")
+      ->capture_default_str();
+  cmd->add_option("--presence-slack", args->presence_slack,
+                  "A first (last) row this near the start (end) counts as present from the start (to the end); "
+                  "default: the 99th percentile of the gaps between a bot's rows, at least 10m");
   cmd->callback([args, &status] { status = production::RunImportCommand(*args, std::cout, std::cerr); });
 }
 

@@ -206,5 +206,34 @@ TEST(Calibrate, ARunsTaskEventLogAndItsRunFolderAgree) {
   EXPECT_EQ(sim::WriteResolvedScenario(from_events->scenario), sim::WriteResolvedScenario(from_folder->scenario));
 }
 
+// Without events.csv a run folder's bots are present as their groups are
+// (joins_at to leaves_at), not for the whole run.
+TEST(Calibrate, ARunFolderWithoutEventsKeepsEachGroupsPresence) {
+  qsim::testing::ScopedTempDir dir("calibrate-presence");
+  StatusOr<sim::Scenario> s = sim::ParseScenario(R"(
+duration: 3h
+accounts: {ci: {charge_rate: [1]}}
+bots:
+  - {group: stay, count: 1}
+  - {group: rack, count: 2, joins_at: 1h, leaves_at: 2h}
+workloads: [{account: ci, arrivals: {kind: poisson, rate_per_hour: 10}, duration: 1m}]
+)",
+                                                 "p.yaml", ".");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  sim::RunOptions options;
+  options.out_dir = dir.Path("run");
+  options.outputs = sim::Outputs{.timeseries = false, .events = false, .taskevents = false};
+  ASSERT_TRUE(sim::RunScenario(*s, 1, options).ok());
+  StatusOr<ObservedLog> folder = ObservedLogFromRunFolder(dir.Path("run"));
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  ASSERT_EQ(folder->bots.size(), 3u);
+  constexpr int64_t kHourUs = 3600LL * 1000000;
+  for (const ObservedBot& b : folder->bots) {
+    const bool rack = b.id.rfind("rack-", 0) == 0;
+    EXPECT_EQ(b.first_seen_us - kRunEpochUs, rack ? kHourUs : 0) << b.id;
+    EXPECT_EQ(b.last_seen_us - kRunEpochUs, rack ? 2 * kHourUs : 3 * kHourUs) << b.id;
+  }
+}
+
 }  // namespace
 }  // namespace qsim::production

@@ -1,6 +1,7 @@
 #include "production/import_command.h"
 
 #include <cctype>
+#include <optional>
 
 #include "production/import.h"
 #include "production/replay_scenario.h"
@@ -25,6 +26,23 @@ StatusOr<ReadOptions> Options(const ImportArgs& args) {
   return options;
 }
 
+// --bots and --presence-slack into `replay`.
+Status FleetOptions(const ImportArgs& args, ReplayOptions* replay) {
+  if (args.bots != "inferred" && args.bots != "whole-run") {
+    return InvalidArgument("--bots: expected inferred or whole-run, got \"" + args.bots + "\"");
+  }
+  replay->bots_whole_run = args.bots == "whole-run";
+  if (args.presence_slack.empty()) return Status::Ok();
+  if (replay->bots_whole_run) return InvalidArgument("--presence-slack: only with --bots inferred");
+  std::optional<Duration> slack = sim::ParseDuration(args.presence_slack);
+  if (!slack || *slack < Duration::zero() || *slack > Hours(24 * 3650)) {
+    return InvalidArgument("--presence-slack: expected a duration from 0s to 3650d such as 15m, got \"" +
+                           args.presence_slack + "\"");
+  }
+  replay->presence_slack_us = ToMicros(*slack);
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& err) {
@@ -40,6 +58,7 @@ int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& er
     return Fail(InvalidArgument("--name: must not start with '.' nor be longer than 100 characters"), err);
   }
   ReplayOptions replay;
+  if (Status fleet = FleetOptions(args, &replay); !fleet.ok()) return Fail(fleet, err);
   replay.name = args.name;
   replay.source = args.log;
   if (!args.start.empty()) {
@@ -72,7 +91,11 @@ int RunImportCommand(const ImportArgs& args, std::ostream& out, std::ostream& er
   for (const std::string& w : warnings) err << "warning: " << w << "\n";
   if (!s.ok()) return Fail(s.status(), err);
   out << "wrote " << args.out_dir << "/" << kImportedScenarioFile << ": " << s->bots << " bots in " << s->bot_groups
-      << " groups, " << s->accounts << " accounts, " << sim::FormatDuration(Micros(s->duration_us)) << " from "
+      << " groups ("
+      << (replay.bots_whole_run ? std::string("each for the whole run")
+                                : "each from its first to its last row, presence slack " +
+                                      sim::FormatDuration(Micros(s->presence_slack_us)))
+      << "), " << s->accounts << " accounts, " << sim::FormatDuration(Micros(s->duration_us)) << " from "
       << FormatRfc3339(s->start_us) << "\n";
   out << "wrote " << args.out_dir << "/" << kImportedTaskLogFile << ": " << s->tasks << " tasks, " << s->exact_tasks
       << " exactly as logged (arrival and run)";

@@ -1,4 +1,5 @@
-// `qsim import LOG [--snapshot F] [--config F] --out DIR`: a production
+// `qsim import LOG [--snapshot F] [--config F] [--bots inferred|whole-run]
+// [--presence-slack D] --out DIR`: a production
 // TaskEvent log to a scenario that replays it (docs/production-data.md).
 #pragma once
 
@@ -16,6 +17,8 @@ struct ImportArgs {
   std::string scheduler_id;  // "" = the log's only pool
   std::string name;          // the scenario's name; "" = from the pool
   std::string start;         // RFC 3339; "" = the snapshot's time or the first row's hour
+  std::string bots = "inferred";  // inferred (each bot's presence from its rows) or whole-run
+  std::string presence_slack;     // a duration ("15m"); "" = from the log
 };
 
 // Prints what was read and written on `out`, warnings and errors on `err`;

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+
 #include "production/internal/log_rows.h"
 #include "production/replay_scenario.h"
+#include "runfolder/csv.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
 #include "tests/testing/test_util.h"
 
 namespace qsim::production {
@@ -223,6 +229,151 @@ TEST(WriteReplayScenario, BotDimensionsOverTime) {
                           "      - {at: 11m, labels: [\"os:mac\"]}\n"),
             std::string::npos)
       << scenario;
+}
+
+}  // namespace
+}  // namespace qsim::production
+
+namespace qsim::production {
+namespace {
+
+constexpr int64_t kT0 = 1704067200LL * 1000000;  // 2024-01-01T00:00:00Z
+constexpr int64_t kMin = 60LL * 1000000;
+
+// One task's rows: enqueued at `at`, assigned to `bot` a second later, and
+// (unless `open`) completed 20 minutes after that.
+std::string TaskRows(const std::string& task, const std::string& bot, int64_t at, bool open = false) {
+  auto row = [&](const std::string& type, int64_t t, bool with_bot) {
+    std::string r = R"({"event_type":")" + type + R"(","task_id":")" + task + R"(","time":")" +
+                    FormatRfc3339(kT0 + t) + R"(","base_labels":["os:linux"],"account_id":"ci")";
+    if (with_bot) r += R"(,"bot_id":")" + bot + R"(","bot_dimensions":["os:linux"])";
+    return r + "}\n";
+  };
+  std::string out = row("SWARMING_ENQUEUED", at, false) + row("QSCHEDULER_ASSIGNED", at + 1000000, true);
+  if (!open) out += row("SWARMING_COMPLETED", at + 1000000 + 20 * kMin, true);
+  return out;
+}
+
+// Tasks on `bot` every 25 minutes over [from, to).
+std::string Busy(const std::string& bot, int64_t from, int64_t to) {
+  std::string out;
+  for (int64_t t = from; t < to; t += 25 * kMin) out += TaskRows(bot + "-" + std::to_string(t / kMin), bot, t);
+  return out;
+}
+
+// Presence from the rows (slack 10m), on a 6h log with a snapshot at 00:00:
+//   b1 works all day: the whole run;
+//   b2 appears at 2h and vanishes after 3h35m: joins_at 2h, leaves_at 216m;
+//   b3 appears at 1h and runs a task at the end: joins_at 1h, stays;
+//   b4's first row ends a run begun before the log (at 3h): from 0, leaves 3h1m;
+//   b5 is idle in the snapshot, works 3h to 3h20m: from 0, leaves 201m.
+TEST(WriteReplayScenario, BotsJoinAtTheirFirstRowAndLeaveAfterTheirLast) {
+  ScopedTempDir dir;
+  std::string log = Busy("b1", 1 * kMin, 330 * kMin) + Busy("b2", 120 * kMin, 200 * kMin) +
+                    Busy("b3", 60 * kMin, 290 * kMin) + TaskRows("b3-open", "b3", 300 * kMin, true) +
+                    TaskRows("b5-1", "b5", 180 * kMin);
+  // b4 completes t-before at 3h; the log never saw it assigned.
+  log += R"({"event_type":"SWARMING_COMPLETED","task_id":"t-before","time":")" + FormatRfc3339(kT0 + 180 * kMin) +
+         R"(","base_labels":["os:linux"],"account_id":"ci","bot_id":"b4","bot_dimensions":["os:linux"]})" "\n";
+  WriteFile(dir.Path("log.jsonl"), log);
+  WriteFile(dir.Path("snap.txtpb"), R"(
+    pool_id: "p" time { seconds: 1704067200 }
+    idle_workers { bot_id: "b5" labels: "os:linux" }
+  )");
+  Warnings warnings;
+  StatusOr<ObservedLog> observed = ReadTaskEventLog(dir.Path("log.jsonl"), {}, &warnings);
+  ASSERT_TRUE(observed.ok()) << observed.status().message();
+  StatusOr<StateSnapshot> snap = ReadStateSnapshot(dir.Path("snap.txtpb"));
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  ReplayOptions options = Source("log.jsonl");
+  options.presence_slack_us = 10 * kMin;
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*observed, &*snap, options, dir.Path("out"), &warnings);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->bots, 5);
+  EXPECT_EQ(s->presence_slack_us, 10 * kMin);
+
+  StatusOr<sim::Scenario> scenario = sim::LoadScenarioFile(dir.Path("out/scenario.yaml"));
+  ASSERT_TRUE(scenario.ok()) << scenario.status().message();
+  // (joins_at, leaves_at or -1) -> bots
+  std::map<std::pair<int64_t, int64_t>, int64_t> groups;
+  for (const sim::BotGroupSpec& g : scenario->bots) {
+    groups[{ToMicros(g.joins_at), g.leaves_at ? ToMicros(*g.leaves_at) : -1}] += g.count;
+  }
+  const std::map<std::pair<int64_t, int64_t>, int64_t> want = {
+      {{0, -1}, 1}, {{120 * kMin, 216 * kMin}, 1}, {{60 * kMin, -1}, 1}, {{0, 181 * kMin}, 1}, {{0, 201 * kMin}, 1}};
+  EXPECT_EQ(groups, want);
+  std::string all;
+  for (const std::string& w : warnings) all += w + "\n";
+  EXPECT_NE(all.find("2 bots first seen later than the start by more than the slack (presence slack 10m)"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("3 bots last seen earlier than the end"), std::string::npos) << all;
+
+  // The replay's bots run tasks only within their group's presence. (The
+  // scheduler may still assign a left bot work until policy.bot_expiration
+  // after its last poll, as it does a dead bot's: the bot never takes it.)
+  sim::RunOptions run;
+  run.out_dir = dir.Path("replay");
+  StatusOr<sim::RunResult> r = sim::RunScenario(*scenario, 1, run);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->violations.empty()) << r->violations.front();
+  std::map<std::string, std::pair<int64_t, int64_t>> span;  // group -> [joins_at, leaves_at)
+  for (const sim::BotGroupSpec& g : scenario->bots) {
+    span[g.name] = {ToMicros(g.joins_at), g.leaves_at ? ToMicros(*g.leaves_at) : INT64_MAX};
+  }
+  StatusOr<runfolder::CsvReader> events = runfolder::CsvReader::Open(dir.Path("replay/events.csv"));
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  std::map<std::string, std::pair<int64_t, std::string>> assigned;  // task -> its last assignment
+  std::map<std::string, std::pair<int64_t, int64_t>> first_last;     // bot -> its first and last run's assignment
+  const int type = events->Column("type"), task = events->Column("task"), bot = events->Column("bot"),
+            time = events->Column("time_s");
+  while (true) {
+    StatusOr<bool> more = events->Next();
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+    const std::vector<std::string>& row = events->row();
+    const int64_t at = static_cast<int64_t>(std::llround(std::stod(row[time]) * 1e6));
+    const std::string group = row[bot].substr(0, row[bot].rfind('-'));
+    if (row[type] == "ASSIGNED") {
+      assigned[row[task]] = {at, row[bot]};
+      EXPECT_GE(at, span.at(group).first) << row[bot] << " was assigned " << row[task] << " before it joined";
+      EXPECT_LT(at, span.at(group).second == INT64_MAX ? INT64_MAX : span.at(group).second + 5 * kMin)
+          << row[bot] << " was assigned " << row[task] << " past bot_expiration after it left";
+    } else if (row[type] == "COMPLETED" && !row[bot].empty() && assigned[row[task]].second == row[bot]) {
+      const int64_t from = assigned[row[task]].first;  // a run on that bot
+      auto [it, added] = first_last.try_emplace(row[bot], from, from);
+      it->second.second = from;
+    }
+  }
+  for (const auto& [name, fl] : first_last) {
+    const auto& [from, to] = span.at(name.substr(0, name.rfind('-')));
+    EXPECT_GE(fl.first, from) << name;
+    EXPECT_LT(fl.second, to) << name;
+  }
+  EXPECT_EQ(first_last.size(), 5u) << "every bot ran a task in the replay";
+}
+
+TEST(WriteReplayScenario, WholeRunKeepsEveryBotAndTheDefaultSlackComesFromTheRowGaps) {
+  ScopedTempDir dir;
+  // b1 seen every 25 minutes (gaps of 1m, 20m and 4m... rounded up); b2 only from 3h.
+  WriteFile(dir.Path("log.jsonl"), Busy("b1", 0, 330 * kMin) + Busy("b2", 180 * kMin, 330 * kMin));
+  Warnings warnings;
+  StatusOr<ObservedLog> observed = ReadTaskEventLog(dir.Path("log.jsonl"), {}, &warnings);
+  ASSERT_TRUE(observed.ok()) << observed.status().message();
+  ReplayOptions whole = Source("log.jsonl");
+  whole.bots_whole_run = true;
+  StatusOr<ReplaySummary> s = WriteReplayScenario(*observed, nullptr, whole, dir.Path("whole"), &warnings);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->bot_groups, 1);
+  EXPECT_EQ(s->presence_slack_us, 0);
+  const std::string yaml = qsim::testing::ReadFile(dir.Path("whole/scenario.yaml"));
+  EXPECT_EQ(yaml.find("joins_at"), std::string::npos) << yaml;
+  // The gaps between a bot's rows are 1s (0 minutes: left out), 20m, and
+  // 5m - 1s: their 99th percentile is 20m, above the 10m floor.
+  s = WriteReplayScenario(*observed, nullptr, Source("log.jsonl"), dir.Path("inferred"), &warnings);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->presence_slack_us, 20 * kMin);
+  EXPECT_EQ(s->bot_groups, 2);
+  EXPECT_NE(qsim::testing::ReadFile(dir.Path("inferred/scenario.yaml")).find("    joins_at: 3h\n"), std::string::npos);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ class Follower {
   Counts* counts_;
   std::map<std::string, ObservedTask> tasks_;
   std::map<std::string, ObservedBot> bots_;
+  std::map<int64_t, int64_t> bot_row_gap_minutes_;
   std::set<std::string> accounts_;
   int64_t start_ = 0, end_ = 0, rows_ = 0;
 };
@@ -67,6 +68,10 @@ void Follower::Bot(const TaskEvent& e, int64_t t) {
   if (added) {
     bot.id = e.bot_id();
     bot.first_seen_us = t;
+    bot.busy_before_first_row = e.event_type() != TaskEvent::QSCHEDULER_ASSIGNED;
+  } else if (t > bot.last_seen_us) {
+    constexpr int64_t kMinute = 60LL * 1000000;
+    ++bot_row_gap_minutes_[(t - bot.last_seen_us + kMinute - 1) / kMinute];
   }
   bot.last_seen_us = t;
   if (e.bot_dimensions().empty()) return;
@@ -142,6 +147,7 @@ ObservedLog Follower::Finish() {
     return a.enqueue_us < b.enqueue_us;  // ties stay by id (the map's order)
   });
   for (auto& [id, bot] : bots_) log.bots.push_back(std::move(bot));
+  log.bot_row_gap_minutes = std::move(bot_row_gap_minutes_);
   for (const std::string& id : accounts_) {
     log.accounts.emplace_back();
     log.accounts.back().id = id;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,10 @@ struct ObservedBot {
     std::vector<std::string> dimensions;
   };
   std::vector<DimensionChange> changes;
+  // Added for import (bot presence): its first row is not an assignment (a
+  // completion or preemption of a run the log did not see begin), so it was
+  // running before that row.
+  bool busy_before_first_row = false;
 };
 
 struct ObservedAccount {
@@ -69,6 +74,10 @@ struct ObservedLog {
   int64_t events = 0;        // rows used
   bool disable_preemption = false;               // from a config
   std::optional<int64_t> bot_expiration_us;      // from a config
+  // Added for import (bot presence): the gaps between consecutive rows
+  // naming the same bot, in whole minutes rounded up (a gap of 0 left out)
+  // -> how many; how long a bot that is there goes unseen.
+  std::map<int64_t, int64_t> bot_row_gap_minutes;
 };
 
 }  // namespace qsim::production

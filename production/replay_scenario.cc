@@ -31,11 +31,25 @@ struct Row {
   std::string running_on;   // that bot's simulator name, once placed (the task log's running_on)
 };
 
+// When a bot is in the fleet, from the start in whole minutes.
+struct Presence {
+  int64_t joins_at = 0;
+  std::optional<int64_t> leaves_at;  // none: to the end
+  bool operator<(const Presence& o) const { return std::tie(joins_at, leaves_at) < std::tie(o.joins_at, o.leaves_at); }
+};
+
 struct Group {
   std::vector<std::string> labels;
   std::vector<std::string> provisionable;  // what the bot holds at the start
   std::vector<ObservedBot::DimensionChange> changes;  // of `labels`, times from the start
   int64_t count = 0;
+  Presence presence;
+};
+
+// The bots whose presence was cut at a row rather than stretched to the
+// start or the end, and those left out (last row before the start).
+struct PresenceCounts {
+  int64_t joining = 0, leaving = 0, gone_before = 0;
 };
 
 struct Counts {
@@ -54,6 +68,9 @@ struct Plan {
   // Each bot (log or snapshot id) by its group (index in `groups`) and its
   // simulator name (sim::BotName).
   std::map<std::string, std::pair<size_t, std::string>> bot_names;
+  bool whole_run = false;  // every bot present for the whole run
+  int64_t slack = 0;       // the presence slack
+  PresenceCounts presence;
 };
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -269,37 +286,118 @@ GroupKey KeyOf(const ObservedBot& b, const std::set<std::string>& keys, int64_t 
 
 std::string GroupName(size_t i) { return "bots-" + std::to_string(i + 1); }
 
-// Bots with the same dimensions and the same changes at the same times
-// share a group; a bot seen only in the snapshot keeps the snapshot's labels.
+// How long a bot that is there may go without a row: the 99th percentile
+// of the gaps between a bot's consecutive rows, and at least 10 minutes (a
+// pool polled every few seconds still leaves its idle bots unseen for long).
+int64_t PresenceSlack(const ObservedLog& log) {
+  constexpr int64_t kFloor = 10 * kMinute;
+  int64_t gaps = 0;
+  for (const auto& [minutes, n] : log.bot_row_gap_minutes) gaps += n;
+  const int64_t rank = (gaps * 99 + 99) / 100;  // ceil(0.99 gaps), at least 1
+  int64_t seen = 0;
+  for (const auto& [minutes, n] : log.bot_row_gap_minutes) {
+    seen += n;
+    if (seen >= rank) return std::max(kFloor, minutes * kMinute);
+  }
+  return kFloor;
+}
+
+// The bots running a task at the end: the last run of a task that never
+// completed, and a snapshot's running worker whose task the log never ends.
+std::set<std::string> RunningAtEnd(const ObservedLog& log, const StateSnapshot* snap) {
+  std::set<std::string> running, completed;
+  for (const ObservedTask& t : log.tasks) {
+    if (t.completed_us) completed.insert(t.id);
+    else if (t.last_assigned_us && !t.last_bot.empty()) running.insert(t.last_bot);
+  }
+  if (snap != nullptr) {
+    for (const auto& w : snap->running_workers()) {
+      if (!completed.count(w.task_id())) running.insert(w.bot_id());
+    }
+  }
+  return running;
+}
+
+// Each bot present from its first row (from 0 if the snapshot lists it, its
+// first row ends a run begun before the log, or that row is within the slack
+// of the start; else from the row's minute) to its last row (to the end if
+// it runs a task at the end or that row is within the slack of the end; else
+// to the minute after the row's). Whole minutes keep the groups few. A bot
+// whose rows all precede the start is left out.
+std::map<std::string, Presence> InferPresence(const ObservedLog& log, const StateSnapshot* snap,
+                                              const std::map<std::string, ObservedBot>& bots,
+                                              const std::set<std::string>& listed, Plan* plan) {
+  std::map<std::string, Presence> out;
+  const std::set<std::string> running = RunningAtEnd(log, snap);
+  std::set<std::string> logged;  // the others are only in the snapshot
+  for (const ObservedBot& b : log.bots) logged.insert(b.id);
+  const int64_t end = log.end_us - plan->origin;
+  for (const auto& [id, b] : bots) {
+    Presence& p = out[id];
+    if (plan->whole_run) continue;
+    const bool seen = logged.count(id) > 0;
+    const int64_t first = seen ? b.first_seen_us - plan->origin : 0;
+    int64_t last = seen ? b.last_seen_us - plan->origin : 0;
+    if (listed.count(id)) last = std::max<int64_t>(last, 0);  // the snapshot saw it at time 0
+    if (last < 0 && !running.count(id)) {
+      out.erase(id);
+      ++plan->presence.gone_before;
+      continue;
+    }
+    if (!listed.count(id) && !b.busy_before_first_row && first > plan->slack) {
+      p.joins_at = std::min(first / kMinute * kMinute, plan->duration - kMinute);
+      plan->presence.joining += p.joins_at > 0 ? 1 : 0;
+    }
+    const int64_t leaves = (last / kMinute + 1) * kMinute;
+    if (!running.count(id) && end - last > plan->slack && leaves < plan->duration) {
+      p.leaves_at = std::max(leaves, p.joins_at + kMinute);
+      ++plan->presence.leaving;
+    }
+  }
+  return out;
+}
+
+// Bots with the same dimensions, the same changes at the same times and
+// the same presence share a group; a bot seen only in the snapshot keeps the
+// snapshot's labels, and every bot the snapshot lists is there from time 0.
 void PlanBots(const ObservedLog& log, const StateSnapshot* snap, Plan* plan) {
   std::map<std::string, ObservedBot> bots;
   for (const ObservedBot& b : log.bots) bots[b.id] = b;
+  std::set<std::string> listed;  // by the snapshot
   if (snap != nullptr) {
     for (const auto* workers : {&snap->idle_workers(), &snap->running_workers()}) {
       for (const auto& w : *workers) {
         ObservedBot& b = bots[w.bot_id()];
         b.id = w.bot_id();
         if (b.dimensions.empty() && b.changes.empty()) b.dimensions = Sorted(w.labels());
+        listed.insert(w.bot_id());
       }
     }
   }
   const std::set<std::string> keys = ProvisionableKeys(log);
-  std::map<GroupKey, std::vector<std::string>> groups;  // the members' ids, in id order
-  for (const auto& [id, b] : bots) groups[KeyOf(b, keys, plan->origin)].push_back(id);
-  for (const auto& [key, members] : groups) {
+  const std::map<std::string, Presence> presence = InferPresence(log, snap, bots, listed, plan);
+  // The members' ids, in id order, per group.
+  std::map<std::pair<GroupKey, Presence>, std::vector<std::string>> groups;
+  for (const auto& [id, b] : bots) {
+    auto p = presence.find(id);
+    if (p != presence.end()) groups[{KeyOf(b, keys, plan->origin), p->second}].push_back(id);
+  }
+  for (const auto& [key_presence, members] : groups) {
+    const GroupKey& key = key_presence.first;
     Group g;
     g.labels = key.first.fixed;
     g.provisionable = key.first.provisionable;
     for (const auto& [at, dims] : key.second) g.changes.push_back({at, dims});
     g.count = static_cast<int64_t>(members.size());
+    g.presence = key_presence.second;
     // The simulator names a group's bots in order (WriteBots names the groups).
     for (size_t i = 0; i < members.size(); ++i) {
       plan->bot_names[members[i]] = {plan->groups.size(), sim::BotName(GroupName(plan->groups.size()), g.count,
                                                                         static_cast<int64_t>(i))};
     }
+    plan->bots += g.count;
     plan->groups.push_back(std::move(g));
   }
-  plan->bots = static_cast<int64_t>(bots.size());
 }
 
 // Each task running at the start on its bot's simulator name, if the replay
@@ -397,6 +495,8 @@ void WriteBots(std::ostringstream& o, const Plan& plan) {
     o << "  - group: " << GroupName(i) << "\n";
     o << "    count: " << g.count << "\n";
     o << "    labels: " << List(g.labels) << "\n";
+    if (g.presence.joins_at > 0) o << "    joins_at: " << Dur(g.presence.joins_at) << "\n";
+    if (g.presence.leaves_at) o << "    leaves_at: " << Dur(*g.presence.leaves_at) << "\n";
     if (!g.provisionable.empty()) o << "    provisionable_labels: " << List(g.provisionable) << "\n";
     if (!g.changes.empty()) {
       o << "    label_changes:\n";
@@ -412,7 +512,9 @@ std::string ScenarioYaml(const ObservedLog& log, const Plan& plan, const ReplayO
   o << "# Imported by `qsim import` from " << options.source << " (pool " << Q(log.scheduler_id) << "):\n"
     << "# simulated time 0 is " << FormatRfc3339(plan.origin) << ". The task log " << kImportedTaskLogFile
     << " holds every task's arrival,\n# labels, account and run (from its assignment to its completion); the fleet "
-       "is the bots\n# the log names. See docs/production-data.md for what is exact and what is not.\n";
+       "is the bots\n# the log names"
+    << (plan.whole_run ? ", each for the whole run" : ", each from its first row to its last (joins_at, leaves_at)")
+    << ". See docs/production-data.md for what is exact and what is not.\n";
   o << "name: " << (options.name.empty() ? NameFrom(log.scheduler_id) : options.name) << "\n";
   o << "description: " << Q("Replay of " + options.source + " from " + FormatRfc3339(plan.origin)) << "\n";
   o << "seed: 1\n";
@@ -475,6 +577,15 @@ void WarnApproximations(const Counts& c, const Plan& plan, const ObservedLog& lo
   int64_t inferred = 0;
   for (const ObservedAccount& a : plan.accounts) inferred += a.from_config || a.id == kNoAccount ? 0 : 1;
   Warn(w, inferred, "accounts inferred from the log with a guessed quota (charge_rate [1]); give --config");
+  if (!plan.whole_run) {
+    const std::string slack = " (presence slack " + Dur(plan.slack) + ")";
+    Warn(w, plan.presence.joining, "bots first seen later than the start by more than the slack" + slack +
+                                       ": join at their first row's minute");
+    Warn(w, plan.presence.leaving, "bots last seen earlier than the end by more than the slack" + slack +
+                                       ", running nothing: leave the minute after their last row");
+    Warn(w, plan.presence.gone_before, "bots seen only before the start: left out of the fleet");
+    return;
+  }
   int64_t late = 0, early = 0;
   for (const ObservedBot& b : log.bots) {
     late += b.first_seen_us > plan.origin + 10 * kMinute ? 1 : 0;
@@ -499,6 +610,8 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   }
   // Whole minutes, rounded up: a run that ended on the minute keeps its length.
   plan.duration = std::max<int64_t>(1, FloorDiv(log.end_us - plan.origin + kMinute - 1, kMinute)) * kMinute;
+  plan.whole_run = options.bots_whole_run;
+  if (!plan.whole_run) plan.slack = options.presence_slack_us ? *options.presence_slack_us : PresenceSlack(log);
   Counts counts;
   PlanTasks(log, snapshot, &plan, &counts);
   PlanBots(log, snapshot, &plan);
@@ -538,7 +651,7 @@ StatusOr<ReplaySummary> WriteReplayScenario(const ObservedLog& log, const StateS
   }
   ReplaySummary s{plan.origin, plan.duration, static_cast<int64_t>(plan.rows.size()), plan.exact, plan.bots,
                   static_cast<int64_t>(plan.groups.size()), static_cast<int64_t>(plan.accounts.size()),
-                  counts.running_placed};
+                  counts.running_placed, plan.slack};
   return s;
 }
 

@@ -25,6 +25,14 @@ struct ReplayOptions {
   // Simulated time 0: the snapshot's time when there is one, else the first
   // row's time rounded down to the whole UTC hour (so the hour of day stays).
   std::optional<int64_t> start_us;
+  // The fleet over time (docs/production-data.md, "The fleet"): each bot
+  // present from its first row to its last, from the start or to the end
+  // when that row is within the presence slack of it; `bots_whole_run`
+  // keeps every bot for the whole run instead.
+  bool bots_whole_run = false;
+  // The presence slack; empty = from the log (the 99th percentile of the gaps
+  // between a bot's rows, at least 10 minutes).
+  std::optional<int64_t> presence_slack_us;
 };
 
 // What was written, for the command's summary.
@@ -37,6 +45,7 @@ struct ReplaySummary {
   int64_t bot_groups = 0;
   int64_t accounts = 0;
   int64_t running_at_start = 0;  // the snapshot's running tasks started at 0 on their bots (running_on)
+  int64_t presence_slack_us = 0;  // the slack used; 0 with bots_whole_run
 };
 
 // Writes DIR/scenario.yaml and DIR/tasklog.csv (DIR is created) and loads

@@ -192,13 +192,21 @@ void AddFleetAndAccounts(const sim::Scenario& s, ObservedLog* log) {
   log->bot_expiration_us = ToMicros(s.policy.bot_expiration);
   log->end_us = kRunEpochUs + ToMicros(s.duration);
   for (const sim::BotGroupSpec& g : s.bots) {
+    // Present from the group's joins_at to its leaves_at (the whole run by default).
+    const int64_t joins = log->start_us + ToMicros(g.joins_at);
+    const int64_t leaves = g.leaves_at ? log->start_us + ToMicros(*g.leaves_at) : log->end_us;
     for (int64_t i = 1; i <= g.count; ++i) {
       char name[32];
       std::snprintf(name, sizeof name, "-%05lld", static_cast<long long>(i));
       std::vector<std::string> dims = g.labels;
       dims.insert(dims.end(), g.provisionable_labels.begin(), g.provisionable_labels.end());
       std::sort(dims.begin(), dims.end());
-      log->bots.push_back({g.name + name, dims, log->start_us, log->end_us});
+      ObservedBot bot;
+      bot.id = g.name + name;
+      bot.dimensions = std::move(dims);
+      bot.first_seen_us = joins;
+      bot.last_seen_us = leaves;
+      log->bots.push_back(std::move(bot));
     }
   }
   std::sort(log->bots.begin(), log->bots.end(),

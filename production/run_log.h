@@ -30,7 +30,8 @@ inline constexpr int64_t kRunEpochUs = int64_t{4} * 86400 * 1000000;
 //   dispatcher may have run it to the end: its TaskEvent log says the same.
 // - without events.csv: tasks.csv's times_preempted, end_s - start_s of a
 //   completed task, 1 + preemptions + unassignments of an assigned task, and
-//   every bot present for the whole run.
+//   every bot present from its group's joins_at to its leaves_at (the whole
+//   run by default).
 // Errors name the folder or file:line: column.
 StatusOr<ObservedLog> ObservedLogFromRunFolder(const std::string& run_dir);
 

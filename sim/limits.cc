@@ -92,8 +92,25 @@ double TotalBots(const Scenario& s) {
   return n;
 }
 
+// How long a group's bots are present (joins_at to leaves_at, within the run).
+Duration PresentSpan(const BotGroupSpec& g, Duration run) {
+  return std::max(Duration::zero(), std::min(g.leaves_at.value_or(run), run) - g.joins_at);
+}
+
+// The bots present on average over the run: TotalBots when every group
+// stays for the whole run (each group's share is then exactly 1).
+double AveragePresentBots(const Scenario& s) {
+  double n = 0;
+  for (const BotGroupSpec& g : s.bots) {
+    double share = s.duration > Duration::zero() ? Us(PresentSpan(g, s.duration)) / Us(s.duration) : 0;
+    n += static_cast<double>(g.count) * share;
+  }
+  return n;
+}
+
 double Outages(const Scenario& s, const OutageSpec& o) {
-  double n = o.rate_per_bot_day * TotalBots(s) * Us(s.duration) / 8.64e10;
+  // Outages strike present bots only (an absent bot is already silent).
+  double n = o.rate_per_bot_day * AveragePresentBots(s) * Us(s.duration) / 8.64e10;
   for (const ScheduledOutage& so : o.scheduled) n += static_cast<double>(so.count);
   return n;
 }
@@ -125,7 +142,9 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
   for (const WorkloadSpec& w : s.workloads) tasks += WorkloadTasks(w, s.duration);
   double bots = TotalBots(s);
   double events = kEventsPerTask * tasks;
-  for (const BotGroupSpec& g : s.bots) events += static_cast<double>(g.count) * Firings(s.duration, g.poll_interval);
+  for (const BotGroupSpec& g : s.bots) {
+    events += static_cast<double>(g.count) * Firings(PresentSpan(g, s.duration), g.poll_interval);
+  }
   events += Firings(s.duration, s.dispatcher.cancellation_poll_interval);
   events += Firings(s.duration, s.dispatcher.renotify_interval);
   double samples = Firings(s.duration, s.sample_interval) + 1;
@@ -150,7 +169,8 @@ RunEstimate EstimateRun(const Scenario& s, const Outputs& outputs) {
 OfferedLoad EstimateOfferedLoad(const Scenario& s) {
   OfferedLoad out;
   const double run_s = Us(s.duration) / 1e6;
-  out.capacity_bot_seconds = TotalBots(s) * run_s;
+  const double present = AveragePresentBots(s);  // bots that joined and have not left
+  out.capacity_bot_seconds = present * run_s;
   double peak_rate_work = 0;  // task-seconds per second at the diurnal peak
   bool diurnal = false;
   for (const WorkloadSpec& w : s.workloads) {
@@ -171,7 +191,7 @@ OfferedLoad EstimateOfferedLoad(const Scenario& s) {
     peak_rate_work += a.rate_per_hour * (1 + a.diurnal_amplitude) / 3600 * mean;
     diurnal = diurnal || a.diurnal_amplitude > 0;
   }
-  out.peak_load = diurnal && TotalBots(s) > 0 ? peak_rate_work / TotalBots(s) : 0;
+  out.peak_load = diurnal && present > 0 ? peak_rate_work / present : 0;
   return out;
 }
 

@@ -52,12 +52,13 @@ RunEstimate EstimateRun(const Scenario& scenario, const Outputs& outputs);
 
 // The work a scenario brings against what its fleet can do: the expected
 // task arrivals (rates, bursts and lists inside the run, replayed tasks)
-// times their mean duration, over the run's bot-time (all bots, the whole
-// duration). Above 1 the queues must grow: more work arrives than the fleet
+// times their mean duration, over the run's bot-time (each group's bots from
+// joins_at to leaves_at, the whole duration by default). Above 1 the queues must grow: more work arrives than the fleet
 // could run even if it never idled. Ignores failures, preemptions and faults.
 struct OfferedLoad {
   double work_bot_seconds = 0;      // expected task-seconds of work arriving
-  double capacity_bot_seconds = 0;  // bots x duration
+  double capacity_bot_seconds = 0;  // bots x the time each is present
+  // peak_load divides by the bots present on average over the run.
   double load() const { return capacity_bot_seconds > 0 ? work_bot_seconds / capacity_bot_seconds : 0; }
   // With a diurnal swing, the load at its peak: every workload at its peak
   // rate, bursts left out; 0 when no workload swings.

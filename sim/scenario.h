@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -107,6 +108,12 @@ struct BotGroupSpec {
   Duration provision_time{};
   Duration abort_time = Seconds(5);
   std::vector<LabelChange> label_changes;
+  // Presence (scenarios/README.md, "Bots joining and leaving"): the group's
+  // bots exist for the scheduler from `joins_at`; at `leaves_at` (none:
+  // never) each stops polling once it has no task, as a bot that dies and
+  // never returns. 0 <= joins_at < leaves_at <= duration.
+  Duration joins_at{};
+  std::optional<Duration> leaves_at;
 };
 
 struct DispatcherSpec {
@@ -207,5 +214,8 @@ std::string WriteResolvedScenario(const Scenario& scenario);
 
 // "90s", "10m", "1500ms": the largest unit that divides the duration.
 std::string FormatDuration(Duration d);
+// A duration as a scenario writes one ("30s", "1.5m", "2h", "500ms", a bare
+// number of seconds); nullopt when malformed or finer than 1 us.
+std::optional<Duration> ParseDuration(std::string_view text);
 
 }  // namespace qsim::sim

@@ -676,7 +676,7 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const 
 Status Loader::ReadBotGroup(const YAML::Node& v, const std::string& path, BotGroupSpec* g) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path,
                                 {"group", "count", "labels", "provisionable_labels", "poll_interval",
-                                 "provision_time", "abort_time", "label_changes"}));
+                                 "provision_time", "abort_time", "label_changes", "joins_at", "leaves_at"}));
   QSIM_RETURN_IF_ERROR(Require(v, "group", path));
   QSIM_RETURN_IF_ERROR(Require(v, "count", path));
   QSIM_RETURN_IF_ERROR(ReadString(v, "group", path, &g->name));
@@ -686,6 +686,12 @@ Status Loader::ReadBotGroup(const YAML::Node& v, const std::string& path, BotGro
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "poll_interval", path, &g->poll_interval));
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "provision_time", path, &g->provision_time));
   QSIM_RETURN_IF_ERROR(ReadDuration(v, "abort_time", path, &g->abort_time));
+  QSIM_RETURN_IF_ERROR(ReadDuration(v, "joins_at", path, &g->joins_at));
+  if (v["leaves_at"].IsDefined()) {
+    Duration leaves{};
+    QSIM_RETURN_IF_ERROR(ReadDuration(v, "leaves_at", path, &leaves));
+    g->leaves_at = leaves;
+  }
   if (YAML::Node lc = v["label_changes"]; lc.IsDefined()) {
     std::string p = Join(path, "label_changes");
     if (!lc.IsSequence()) return Error(lc, p, "expected a list, got " + Describe(lc));
@@ -1013,5 +1019,7 @@ StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
   if (dir.empty()) dir = "/";
   return ParseScenario(ss.str(), path, dir);
 }
+
+std::optional<Duration> ParseDuration(std::string_view text) { return ParseDurationText(text); }
 
 }  // namespace qsim::sim

@@ -248,8 +248,14 @@ Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
     const ScheduledOutage& so = o.scheduled[i];
     std::string sp = Index(Join(path, "scheduled"), i);
     if (Check c = DurationAtLeast(Join(sp, "at"), so.at)) return c;
-    bool known = std::any_of(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
-    if (!known) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    auto group = std::find_if(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
+    if (group == s.bots.end()) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    if (so.at < group->joins_at || (group->leaves_at && so.at >= *group->leaves_at)) {
+      return At(Join(sp, "at"), FormatDuration(so.at) + " is outside bot group \"" + so.group + "\"'s presence (joins_at " +
+                                    FormatDuration(group->joins_at) + ", leaves_at " +
+                                    (group->leaves_at ? FormatDuration(*group->leaves_at) : std::string("never")) +
+                                    "): the outage would strike no bot");
+    }
     if (Check c = IntBetween(Join(sp, "count"), so.count, 1)) return c;
     if (Check c = DurationAtLeast(Join(sp, "downtime"), so.downtime)) return c;
   }
@@ -346,6 +352,29 @@ Check CheckAccount(const Scenario& s, size_t i) {
   return std::nullopt;
 }
 
+// joins_at and leaves_at: 0 <= joins_at < leaves_at <= duration, so the
+// group is present for some of the run and never beyond it.
+Check CheckPresence(const Scenario& s, const BotGroupSpec& g, const std::string& path) {
+  const std::string run = " (duration " + FormatDuration(s.duration) + ")";
+  if (Check c = DurationAtLeast(Join(path, "joins_at"), g.joins_at)) return c;
+  if (g.joins_at >= s.duration) {
+    return At(Join(path, "joins_at"),
+              "must be before the end of the run" + run + ", got " + FormatDuration(g.joins_at) +
+                  ": the group would never be present");
+  }
+  if (!g.leaves_at) return std::nullopt;
+  if (Check c = DurationAtLeast(Join(path, "leaves_at"), *g.leaves_at, Micros(1))) return c;
+  if (*g.leaves_at > s.duration) {
+    return At(Join(path, "leaves_at"), "must be at most the run's duration" + run + ", got " +
+                                           FormatDuration(*g.leaves_at) + " (leave it out: the group stays)");
+  }
+  if (*g.leaves_at <= g.joins_at) {
+    return At(Join(path, "leaves_at"), "must be after joins_at (" + FormatDuration(g.joins_at) + "), got " +
+                                           FormatDuration(*g.leaves_at));
+  }
+  return std::nullopt;
+}
+
 Check CheckBotGroup(const Scenario& s, size_t i) {
   const BotGroupSpec& g = s.bots[i];
   std::string path = Index("bots", i);
@@ -359,6 +388,7 @@ Check CheckBotGroup(const Scenario& s, size_t i) {
   if (Check c = DurationAtLeast(Join(path, "poll_interval"), g.poll_interval, Micros(1))) return c;
   if (Check c = DurationAtLeast(Join(path, "provision_time"), g.provision_time)) return c;
   if (Check c = DurationAtLeast(Join(path, "abort_time"), g.abort_time)) return c;
+  if (Check c = CheckPresence(s, g, path)) return c;
   for (size_t j = 0; j < g.label_changes.size(); ++j) {
     const LabelChange& lc = g.label_changes[j];
     std::string cp = Index(Join(path, "label_changes"), j);
@@ -499,6 +529,10 @@ Check RunningOnProblem(const std::vector<BotGroupSpec>& groups, const ReplayTask
     return At(path, "no bot is named \"" + t.running_on + "\" (bots are named <group>-NNNNN, from 00001)");
   }
   const BotGroupSpec& g = groups[bot->first];
+  if (g.joins_at > Duration::zero()) {
+    return At(path, "bot \"" + t.running_on + "\" is not there at time 0: its group joins at " +
+                        FormatDuration(g.joins_at));
+  }
   LabelSet held = g.labels;
   held.insert(held.end(), g.provisionable_labels.begin(), g.provisionable_labels.end());
   held = MakeLabelSet(std::move(held));

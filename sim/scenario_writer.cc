@@ -153,8 +153,12 @@ void WriteBots(std::ostringstream& o, const Scenario& s) {
       << "    provisionable_labels: " << StringList(g.provisionable_labels) << "\n"
       << "    poll_interval: " << FormatDuration(g.poll_interval) << "\n"
       << "    provision_time: " << FormatDuration(g.provision_time) << "\n"
-      << "    abort_time: " << FormatDuration(g.abort_time) << "\n"
-      << "    label_changes: [";
+      << "    abort_time: " << FormatDuration(g.abort_time) << "\n";
+    // Written only when set, so a scenario whose bots stay for the whole
+    // run resolves to the same text as before presence existed.
+    if (g.joins_at > Duration::zero()) o << "    joins_at: " << FormatDuration(g.joins_at) << "\n";
+    if (g.leaves_at) o << "    leaves_at: " << FormatDuration(*g.leaves_at) << "\n";
+    o << "    label_changes: [";
     for (size_t i = 0; i < g.label_changes.size(); ++i) {
       const LabelChange& c = g.label_changes[i];
       o << (i ? ", " : "") << "{at: " << FormatDuration(c.at) << ", labels: " << StringList(c.labels);

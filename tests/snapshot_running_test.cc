@@ -58,7 +58,7 @@ int64_t Micros(const std::string& s) {
 // Imports `log` (and `snapshot`) into dir/out, replays it into dir/run with
 // events.csv, and returns the result.
 sim::RunResult ImportAndRun(const ScopedTempDir& dir, const std::string& log, const std::string& snapshot,
-                            ReplaySummary* summary) {
+                            ReplaySummary* summary, bool bots_whole_run = false) {
   Warnings warnings;
   StatusOr<ObservedLog> observed = ReadTaskEventLog(log, {}, &warnings);
   EXPECT_TRUE(observed.ok()) << observed.status().message();
@@ -67,6 +67,7 @@ sim::RunResult ImportAndRun(const ScopedTempDir& dir, const std::string& log, co
   if (!observed.ok() || !snap.ok()) return {};
   ReplayOptions options;
   options.source = log;
+  options.bots_whole_run = bots_whole_run;
   StatusOr<ReplaySummary> s = WriteReplayScenario(*observed, &*snap, options, dir.Path("out"), &warnings);
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return {};
@@ -161,13 +162,16 @@ TEST(SnapshotRunning, ImportedRunsStartAtZeroOnTheirBots) {
   ReplaySummary summary;
   sim::RunResult result = ImportAndRun(dir, dir.Path("log.jsonl"), dir.Path("snap.txtpb"), &summary);
   EXPECT_EQ(summary.running_at_start, 3);
-  // b1..b4 are bots-1 (os:linux) in id order, b5 is bots-2; r2's bot comes
-  // from the running worker that names it.
+  // Grouped by labels and presence (the log ends at 00:19, the slack is
+  // 10 minutes): b3 stays to the end (bots-1), b2 leaves at 00:03 (bots-2),
+  // b1 at 00:04 (bots-3), b4 at 00:06 (bots-4); b5, the mac bot still
+  // running at the end, is bots-5. r2's bot comes from the running worker
+  // that names it.
   const Rows running = RunningRows(dir.Path("out/tasklog.csv"));
   std::vector<std::tuple<std::string, std::string, std::string>> got;
   for (const auto& r : running) got.emplace_back(r.at("account"), r.at("duration_s"), r.at("running_on"));
   const std::vector<std::tuple<std::string, std::string, std::string>> want = {
-      {"ci", "120.000000", "bots-1-00002"}, {"ci", "300.000000", "bots-1-00004"}, {"web", "1200.000000", "bots-2-00001"}};
+      {"ci", "120.000000", "bots-2-00001"}, {"ci", "300.000000", "bots-4-00001"}, {"web", "1200.000000", "bots-5-00001"}};
   EXPECT_EQ(got, want);
   const Rows events = ReadCsv(dir.Path("run/events.csv"));
   for (size_t k = 0; k < running.size(); ++k) ExpectStartedOn(result, events, k, running[k].at("running_on"));
@@ -277,9 +281,11 @@ TEST(SnapshotRunning, ARunsStateReplaysWithTheSameRunningSet) {
   ASSERT_GE(want.size(), 5u) << "quickstart runs about 14 tasks at a time";
 
   ReplaySummary summary;
-  sim::RunResult result = ImportAndRun(dir, dir.Path("original/taskevents.jsonl"), dir.Path("snap.txtpb"), &summary);
-  // All 20 bots take tasks within the log, with the same labels, so the
-  // import has one group in which linux-000NN is bots-1-000NN.
+  sim::RunResult result =
+      ImportAndRun(dir, dir.Path("original/taskevents.jsonl"), dir.Path("snap.txtpb"), &summary, true);
+  // All 20 bots take tasks within the log, with the same labels, and are
+  // kept for the whole run, so the import has one group in which
+  // linux-000NN is bots-1-000NN.
   ASSERT_EQ(summary.bot_groups, 1);
   ASSERT_EQ(summary.bots, 20);
   EXPECT_EQ(summary.running_at_start, static_cast<int64_t>(want.size()));

@@ -46,9 +46,11 @@ class Recorder {
   // Bot `bot` ran a task of `account` over [from, to).
   void AddBusy(uint32_t bot, uint32_t account, Time from, Time to);
   // Bot `bot` was unavailable over [from, to): silent (dead or flapping)
-  // without a task it is still running. A flapping bot that keeps running its
-  // task is busy and available, so a bot's busy and unavailable spans never
-  // overlap, and busy + unavailable <= the window so far, per bot.
+  // without a task it is still running, or absent (before its group joins,
+  // after it left), so utilisation counts only bot time present and alive.
+  // A flapping bot that keeps running its task is busy and available, so a
+  // bot's busy and unavailable spans never overlap, and busy + unavailable
+  // <= the window so far, per bot.
   void AddUnavailable(uint32_t bot, Time from, Time to);
   // A bot's busy and unavailable time so far within the window.
   int64_t bot_busy_us(uint32_t bot) const { return bot_busy_us_[bot]; }

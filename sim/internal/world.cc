@@ -140,6 +140,7 @@ void World::Renotify() {
 void World::Poll(uint32_t b) {
   Bot& bot = bots_[b];
   if (bot.silent || bot.state != BotState::kIdle) return;
+  if (bot.leaving) return Retire(b);  // every path back to idle polls: a leaving bot goes here
   engine_.Cancel(&bot.poll);
   bot.state = BotState::kPolling;
   SyncBot(b);
@@ -507,6 +508,42 @@ void World::ApplyLabelChange(uint32_t group, const LabelChange& change) {
   }
 }
 
+// ---------------------------------------------------------------- bots' presence
+
+void World::JoinGroup(uint32_t group) {
+  Time now = engine_.now();
+  for (uint32_t b : group_bots_[group]) {
+    Bot& bot = bots_[b];
+    recorder_.AddUnavailable(b, bot.unavailable_since, now);
+    bot.unavailable_since = kNever;
+    bot.silent = bot.absent = false;
+    SyncBot(b);  // its first poll is already scheduled (CreateBots)
+  }
+}
+
+// An idle bot leaves now; a busy one finishes its run (or has it aborted,
+// or lost) first, and a silent one when it returns: each then polls, and
+// Poll retires it. An assignment a leaving bot never took times out in the
+// reconciler's worker queue, as a dead bot's does.
+void World::LeaveGroup(uint32_t group) {
+  for (uint32_t b : group_bots_[group]) {
+    Bot& bot = bots_[b];
+    bot.leaving = true;
+    if (bot.silent || bot.task >= 0) continue;
+    if (bot.state == BotState::kPolling) bot.state = BotState::kIdle;  // Flush skips it
+    Retire(b);
+  }
+}
+
+void World::Retire(uint32_t b) {
+  Bot& bot = bots_[b];
+  bot.silent = bot.absent = true;
+  bot.parked = false;
+  engine_.Cancel(&bot.poll);
+  bot.unavailable_since = engine_.now();
+  SyncBot(b);
+}
+
 void World::Restart() {
   Status s = host_->Restart();
   if (!s.ok()) recorder_.Violation("t=" + FormatMicros(ToMicros(Since(engine_.now()))) + ": " + s.message());
@@ -592,6 +629,7 @@ void World::TakeSample() {
   if (!recorder_.writes_timeseries()) return;
   BotCounts counts;
   for (const Bot& bot : bots_) {
+    if (bot.absent) continue;  // not in the fleet: neither idle, busy nor dead
     if (bot.silent) ++counts.dead;
     else if (bot.task >= 0) ++counts.busy;
     else ++counts.idle;

@@ -63,7 +63,12 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     std::vector<std::string> all;
     BotState state = BotState::kIdle;
     bool parked = false;       // long poll: waiting to be answered when work appears
-    bool silent = false;       // dead or flapping: unreachable
+    bool silent = false;       // dead, flapping or absent: unreachable
+    // Not in the fleet: before its group's joins_at or after it left (and
+    // silent then too). Leaving is a death with no return: the same
+    // silence, never undone.
+    bool absent = false;
+    bool leaving = false;      // its group has left: it goes once it has no task
     bool task_killed = false;  // a death killed its task; the dispatcher does not know yet
     bool aborting = false;
     int32_t task = -1;
@@ -157,6 +162,11 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void Return(uint32_t b);
   void TaskLost(uint32_t id);
   void ApplyLabelChange(uint32_t group, const LabelChange& change);
+  // --- bots' presence (scenarios/README.md, "Bots joining and leaving")
+  void JoinGroup(uint32_t group);
+  void LeaveGroup(uint32_t group);
+  // A leaving bot with no task stops polling for good.
+  void Retire(uint32_t b);
   void Restart();
 
   // --- checks and samples

@@ -57,6 +57,10 @@ void World::CreateBots() {
   for (uint32_t g = 0; g < s.bots.size(); ++g) {
     const BotGroupSpec& spec = s.bots[g];
     RandomStream& phase = engine_.Stream("bots/group=" + spec.name + "/phase");
+    // Scheduled before the bots' first polls, which it must precede when a
+    // phase is 0; a group present from 0 schedules nothing (as before).
+    const bool late = spec.joins_at > Duration::zero();
+    if (late) engine_.Schedule(kStart + spec.joins_at, [this, g] { JoinGroup(g); });
     for (int64_t i = 0; i < spec.count; ++i) {
       uint32_t b = static_cast<uint32_t>(bots_.size());
       Bot bot;
@@ -65,13 +69,18 @@ void World::CreateBots() {
       bot.base = spec.labels;
       bot.prov = spec.provisionable_labels;
       RecomputeBotLabels(bot);
+      if (late) {  // absent until it joins: silent, and its absence counts as unavailable time
+        bot.silent = bot.absent = true;
+        bot.unavailable_since = kStart;
+      }
       bot_index_.emplace(bot.id, b);
-      attribution_.AddBot(bot.all, BotClass::kIdle);
+      attribution_.AddBot(bot.all, late ? BotClass::kDead : BotClass::kIdle);
       bots_.push_back(std::move(bot));
       group_bots_[g].push_back(b);
-      // Bots start polling spread over one poll interval, as a fleet does.
+      // Bots start polling spread over one poll interval after they join, as
+      // a fleet does.
       Duration offset = Micros(static_cast<int64_t>(phase.UniformInt(0, ToMicros(spec.poll_interval) - 1)));
-      bots_[b].poll = engine_.After(offset, [this, b] {
+      bots_[b].poll = engine_.After(spec.joins_at + offset, [this, b] {
         bots_[b].poll = {};
         Poll(b);
       });
@@ -79,6 +88,9 @@ void World::CreateBots() {
     for (const LabelChange& c : spec.label_changes) {
       if (c.at > s.duration) continue;
       engine_.Schedule(kStart + c.at, [this, g, &c] { ApplyLabelChange(g, c); });
+    }
+    if (spec.leaves_at && *spec.leaves_at < s.duration) {
+      engine_.Schedule(kStart + *spec.leaves_at, [this, g] { LeaveGroup(g); });
     }
   }
   in_flush_.assign(bots_.size(), 0);
