@@ -56,6 +56,15 @@ struct Level {
     account_slot.push_back(key.account_slot);
     placed.push_back(0);
   }
+  // Appends a whole cohort part, its keys copied in bulk: with a backlog
+  // this is most of a level, and no request is read.
+  void AppendPart(const CohortPart& part) {
+    requests.insert(requests.end(), part.requests.begin(), part.requests.end());
+    signature.insert(signature.end(), part.signature.begin(), part.signature.end());
+    base_signature.insert(base_signature.end(), part.base_signature.begin(), part.base_signature.end());
+    account_slot.insert(account_slot.end(), part.account_slot.begin(), part.account_slot.end());
+    placed.resize(placed.size() + part.size(), 0);
+  }
   // After `requests` changed wholesale (fanout's moves): rebuilds the rest.
   void Reindex(uint64_t pass) {
     std::vector<Request*> all;

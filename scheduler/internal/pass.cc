@@ -155,10 +155,18 @@ void Pass::Prioritise() {
   // (free bucket with disable_free_tasks).
   std::vector<int> level_of_slot(s_.account_slots.size());
   std::vector<char> free_allowed(s_.account_slots.size());
+  // The same as the queue's cohort parts (see RequestQueue::Partition):
+  // part p is level p, part kUnlistedPart the requests left out.
+  constexpr uint8_t kUnlistedPart = kFreeBucket + 1;
+  std::vector<uint8_t>& part_of_slot = s_.part_of_slot;
+  part_of_slot.resize(s_.account_slots.size());
   for (size_t slot = 0; slot < s_.account_slots.size(); ++slot) {
     const Scheduler::Impl::SlotAccount& a = s_.slot_accounts[slot];
     level_of_slot[slot] = a.balance ? BestPriority(*a.balance) : kFreeBucket;
     free_allowed[slot] = !a.config || !a.config->disable_free_tasks;
+    part_of_slot[slot] = level_of_slot[slot] == kFreeBucket && !free_allowed[slot]
+                             ? kUnlistedPart
+                             : static_cast<uint8_t>(level_of_slot[slot]);
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
@@ -174,11 +182,21 @@ void Pass::Prioritise() {
     return true;
   };
   s_.queued.Settle();
+  s_.queued.Partition(part_of_slot, kUnlistedPart + 1);
   for (Request* r : s_.queued.head()) {
     if (list(r, KeyOf(*r))) r->listed_in_pass = pass_;
   }
-  // The cohort, the backlog, from the keys beside it: no request is read
-  // (nor written: see RequestQueue::MarkExamined) unless fanout needs it.
+  // The cohort, the backlog: no request is read (nor written: see
+  // RequestQueue::MarkExamined) unless fanout needs it. Without fanout a
+  // level's share of the cohort is the queue's part of that level, kept
+  // between passes (step 2 of docs/scheduler-internals.md): it follows the
+  // head's members, as the cohort follows the head.
+  if (!fanout) {
+    for (Priority p = 0; p <= kFreeBucket; ++p) levels_[p].AppendPart(s_.queued.part(p));
+    const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;
+    unlisted_.insert(unlisted_.end(), left_out.begin(), left_out.end());
+    return;
+  }
   const std::vector<Request*>& cohort = s_.queued.tail();
   const std::vector<PassKey>& keys = s_.queued.tail_keys();
   for (size_t i = 0; i < cohort.size(); ++i) list(cohort[i], keys[i]);
