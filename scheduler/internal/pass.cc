@@ -350,7 +350,7 @@ void Pass::MarkPlaced(Priority p, const Request* r) {
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
   s_.StartRun(w, TakeQueued(p, r), p, Balance{});
   CountStart(*r, w, +1);
-  out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p, s_.last_update,
+  out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, IdString(w.id), r->id, "", p, s_.last_update,
                                      !provision_match});
   if (events_) {
     TaskEvent e = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
@@ -749,7 +749,7 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
     preempted.preempting_priority = p;
     Emit(preempted);
   }
-  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, w.id, r->id, victim.id, p, s_.last_update,
+  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, IdString(w.id), r->id, victim.id, p, s_.last_update,
                                      !provision_match});
   if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
     for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
