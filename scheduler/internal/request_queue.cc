@@ -332,6 +332,7 @@ void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t nu
 void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
   part_leaving_.resize(parts_.size());
   part_joining_.resize(parts_.size());
+  part_scratch_.resize(parts_.size());
   for (auto& v : part_leaving_) v.clear();
   for (auto& v : part_joining_) v.clear();
   auto part_of = [&](const Request* r) -> size_t {
@@ -346,7 +347,7 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     const std::vector<Request*>& in = part_joining_[k];
     if (out.empty() && in.empty()) continue;
     CohortPart& part = parts_[k];
-    CohortPart& next = part_scratch_;
+    CohortPart& next = part_scratch_[k];
     next.Clear();
     size_t from = 0, j = 0, l = 0;
     auto find = [&](const Request* r) {

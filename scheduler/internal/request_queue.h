@@ -215,7 +215,9 @@ class RequestQueue {
   std::vector<uint8_t> part_of_slot_;
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
-  CohortPart part_scratch_;
+  // One scratch per part: a shared one would pass buffers from part to
+  // part, and every part's would grow to the largest part's size.
+  std::vector<CohortPart> part_scratch_;
 };
 
 }  // namespace qsim::internal
