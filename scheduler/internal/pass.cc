@@ -749,8 +749,8 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
     preempted.preempting_priority = p;
     Emit(preempted);
   }
-  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, IdString(w.id), r->id, victim.id, p, s_.last_update,
-                                     !provision_match});
+  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, IdString(w.id), r->id, victim.id, p,
+                                     s_.last_update, !provision_match});
   if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
     for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
   }

@@ -307,10 +307,14 @@ void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t nu
 #ifdef QSIM_VERIFY_PARTS
   if (same) {
     std::vector<CohortPart> want(num_parts);
-    for (size_t i = 0; i < tail_.size(); ++i) want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
+    for (size_t i = 0; i < tail_.size(); ++i) {
+      want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
+    }
     for (size_t k = 0; k < num_parts; ++k) {
-      QSIM_CHECK(want[k].requests == parts_[k].requests && want[k].signature == parts_[k].signature &&
-                     want[k].base_signature == parts_[k].base_signature && want[k].account_slot == parts_[k].account_slot,
+      const CohortPart& a = want[k];
+      const CohortPart& b = parts_[k];
+      QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
+                     a.account_slot == b.account_slot,
                  "part %zu differs", k);
     }
   }
