@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "scheduler/internal/request_queue.h"
@@ -31,6 +32,13 @@ struct Level {
   // prefix asked for in the pass (IndexLevel), not to the whole list.
   std::vector<std::vector<uint32_t>> bucket;
   size_t indexed = 0;
+  // When `pairs_known`: every (account slot, base signature) pair of the
+  // list's requests appears in `pairs` (maybe more than once), and no other.
+  // Lets the preemption scan stop once it holds a request of every base
+  // label set it could find. Set by Prioritise without fanout (from the
+  // head's members and the cohort part's counts); fanout's moves clear it.
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  bool pairs_known = false;
 
   // Empty, keeping every vector's capacity: a pass's levels live in
   // Scheduler::Impl between passes so that a backlog's lists do not cost
@@ -41,6 +49,8 @@ struct Level {
     base_signature.clear();
     account_slot.clear();
     placed.clear();
+    pairs.clear();
+    pairs_known = false;
     ClearIndex();
   }
   void ClearIndex() {
@@ -77,6 +87,8 @@ struct Level {
       Append(r, KeyOf(*r));
       placed.back() = r->placed_in_pass == pass ? 1 : 0;
     }
+    pairs.clear();
+    pairs_known = false;
     ClearIndex();
   }
 };

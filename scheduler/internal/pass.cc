@@ -10,6 +10,7 @@
 // prefix whose base labels the worker holds, in (quality desc, list order).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <map>
 #include <string>
@@ -192,7 +193,15 @@ void Pass::Prioritise() {
   // between passes (step 2 of docs/scheduler-internals.md): it follows the
   // head's members, as the cohort follows the head.
   if (!fanout) {
-    for (Priority p = 0; p <= kFreeBucket; ++p) levels_[p].AppendPart(s_.queued.part(p));
+    for (Priority p = 0; p <= kFreeBucket; ++p) {
+      Level& level = levels_[p];
+      for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+        level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
+      }
+      for (const auto& [pair, count] : s_.queued.part_pairs(p)) level.pairs.push_back(pair);
+      level.pairs_known = true;
+      level.AppendPart(s_.queued.part(p));
+    }
     const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;
     unlisted_.insert(unlisted_.end(), left_out.begin(), left_out.end());
     return;
@@ -695,7 +704,21 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   // dropped before the sort, as they would find nothing.
   std::vector<const Request*> wanted;
   std::vector<char> seen(s_.signatures.size(), 0);
-  for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+  // How many base label sets the walk can find at most: those of the
+  // requests of accounts not banned (placed ones included). Once `wanted`
+  // holds that many, no later position can add one, so the walk stops
+  // (step 4 of docs/scheduler-internals.md); unknown (fanout): no stop.
+  size_t findable = SIZE_MAX;
+  if (level.pairs_known) {
+    findable = 0;
+    std::vector<char> counted(s_.signatures.size(), 0);
+    for (const auto& [slot, base] : level.pairs) {
+      if (banned[slot] || counted[base]) continue;
+      counted[base] = 1;
+      ++findable;
+    }
+  }
+  for (size_t pos = 0; pos < level.requests.size() && wanted.size() < findable; ++pos) {
     const uint32_t base = level.base_signature[pos];
     if (level.placed[pos] || banned[level.account_slot[pos]] || seen[base]) continue;
     seen[base] = 1;

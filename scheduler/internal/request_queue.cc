@@ -123,6 +123,7 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
       QSIM_CHECK(in_part != part.requests.end() && *in_part == r, "request %s is not in its cohort part",
                  r->id.c_str());
       part.Erase(static_cast<size_t>(in_part - part.requests.begin()));
+      CountPair(part_of_slot_[r->account_slot], *r, -1);
     }
   } else {
     head_.erase(std::lower_bound(head_.begin(), head_.end(), r, ExaminationOrder));
@@ -316,18 +317,36 @@ void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t nu
       QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
                      a.account_slot == b.account_slot,
                  "part %zu differs", k);
+      PairCounts pairs;
+      for (size_t i = 0; i < a.size(); ++i) ++pairs[{a.account_slot[i], a.base_signature[i]}];
+      QSIM_CHECK(pairs == part_pairs_[k], "part %zu's pair counts differ", k);
     }
   }
 #endif
   if (same) return;
   parts_.resize(num_parts);
+  part_pairs_.resize(num_parts);
   for (CohortPart& p : parts_) p.Clear();
+  for (PairCounts& c : part_pairs_) c.clear();
   for (size_t i = 0; i < tail_.size(); ++i) {
     const PassKey& key = tail_keys_[i];
     QSIM_CHECK(part_of_slot_[key.account_slot] < num_parts, "account slot %u has no part", key.account_slot);
     parts_[part_of_slot_[key.account_slot]].Push(tail_[i], key);
+    ++part_pairs_[part_of_slot_[key.account_slot]][{key.account_slot, key.base_signature}];
   }
   parts_valid_ = true;
+}
+
+void RequestQueue::CountPair(size_t part, const Request& r, int delta) {
+  PairCounts& counts = part_pairs_[part];
+  const std::pair<uint32_t, uint32_t> key{r.account_slot, r.base_signature};
+  if (delta > 0) {
+    ++counts[key];
+    return;
+  }
+  auto it = counts.find(key);
+  QSIM_CHECK(it != counts.end() && it->second > 0, "request %s is not counted in its part", r.id.c_str());
+  if (--it->second == 0) counts.erase(it);
 }
 
 // RebuildCohort's change, part by part: `leaving` and `joining` (both in
@@ -344,8 +363,14 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
                r->id.c_str());
     return part_of_slot_[r->account_slot];
   };
-  for (Request* r : leaving) part_leaving_[part_of(r)].push_back(r);
-  for (Request* r : joining) part_joining_[part_of(r)].push_back(r);
+  for (Request* r : leaving) {
+    part_leaving_[part_of(r)].push_back(r);
+    CountPair(part_of(r), *r, -1);
+  }
+  for (Request* r : joining) {
+    part_joining_[part_of(r)].push_back(r);
+    CountPair(part_of(r), *r, +1);
+  }
   for (size_t k = 0; k < parts_.size(); ++k) {
     const std::vector<Request*>& out = part_leaving_[k];
     const std::vector<Request*>& in = part_joining_[k];

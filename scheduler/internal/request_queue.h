@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -168,6 +170,10 @@ class RequestQueue {
   // slot or the cohort was formed anew; otherwise it costs O(slots).
   void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
   const CohortPart& part(size_t k) const { return parts_[k]; }
+  // (account slot, base signature) -> how many members of part(k) have
+  // them; only pairs present (count > 0) are held. Kept with the parts.
+  using PairCounts = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;
+  const PairCounts& part_pairs(size_t k) const { return part_pairs_[k]; }
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
   size_t size() const { return head_.size() + tail_.size() + arrivals_.size() - taken_; }
@@ -184,7 +190,9 @@ class RequestQueue {
   void InvalidateParts() {
     parts_valid_ = false;
     for (CohortPart& p : parts_) p.Clear();
+    for (PairCounts& c : part_pairs_) c.clear();
   }
+  void CountPair(size_t part, const Request& r, int delta);
 
   IdIndex<Request> by_id_;  // lookup only
   // Examination order, examined before *cohort_time_ (while tail_ is not
@@ -212,6 +220,9 @@ class RequestQueue {
   // Invalid (and empty) after the cohort was dissolved or formed anew, until
   // the next Partition.
   std::vector<CohortPart> parts_;
+  // By part: exactly the (account slot, base signature) pairs of its
+  // members, with their counts (see part_pairs()).
+  std::vector<PairCounts> part_pairs_;
   std::vector<uint8_t> part_of_slot_;
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
