@@ -195,11 +195,16 @@ void Pass::Prioritise() {
   if (!fanout) {
     for (Priority p = 0; p <= kFreeBucket; ++p) {
       Level& level = levels_[p];
-      for (size_t pos = 0; pos < level.requests.size(); ++pos) {
-        level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
+      const RequestQueue::PairCounts& part_pairs = s_.queued.part_pairs(p);
+      // Past this many pairs (requests drawing their own label sets) the
+      // pairs would cost about what the preemption scan's stop saves.
+      if (s_.queued.part_pairs_known(p) && level.requests.size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
+        for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+          level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
+        }
+        for (const auto& [pair, count] : part_pairs) level.pairs.push_back(pair);
+        level.pairs_known = true;
       }
-      for (const auto& [pair, count] : s_.queued.part_pairs(p)) level.pairs.push_back(pair);
-      level.pairs_known = true;
       level.AppendPart(s_.queued.part(p));
     }
     const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;

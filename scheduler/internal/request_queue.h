@@ -171,8 +171,13 @@ class RequestQueue {
   void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
   const CohortPart& part(size_t k) const { return parts_[k]; }
   // (account slot, base signature) -> how many members of part(k) have
-  // them; only pairs present (count > 0) are held. Kept with the parts.
+  // them; only pairs present (count > 0) are held. Kept with the parts,
+  // unless a part has more than kMaxPairs pairs (requests drawing their own
+  // label sets): then its counts are dropped until the next split, and
+  // part_pairs_known(k) is false.
   using PairCounts = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;
+  static constexpr size_t kMaxPairs = 1024;
+  bool part_pairs_known(size_t k) const { return !pairs_dropped_[k]; }
   const PairCounts& part_pairs(size_t k) const { return part_pairs_[k]; }
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
@@ -191,8 +196,9 @@ class RequestQueue {
     parts_valid_ = false;
     for (CohortPart& p : parts_) p.Clear();
     for (PairCounts& c : part_pairs_) c.clear();
+    pairs_dropped_.assign(part_pairs_.size(), 0);
   }
-  void CountPair(size_t part, const Request& r, int delta);
+  void CountPair(size_t part, uint32_t account_slot, uint32_t base_signature, int delta);
 
   IdIndex<Request> by_id_;  // lookup only
   // Examination order, examined before *cohort_time_ (while tail_ is not
@@ -223,6 +229,7 @@ class RequestQueue {
   // By part: exactly the (account slot, base signature) pairs of its
   // members, with their counts (see part_pairs()).
   std::vector<PairCounts> part_pairs_;
+  std::vector<char> pairs_dropped_;  // by part: its counts were dropped
   std::vector<uint8_t> part_of_slot_;
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
