@@ -287,7 +287,7 @@ RequestView ViewOf(const Request& r) {
 }
 
 WorkerView ViewOf(const Scheduler::Impl& s, const Worker& w) {
-  WorkerView v{w.id, s.LabelsOf(w), w.confirmed_time, w.modified_time, std::nullopt};
+  WorkerView v{internal::IdString(w.id), s.LabelsOf(w), w.confirmed_time, w.modified_time, std::nullopt};
   if (w.run) v.run = RunView{w.run->request->id, w.run->priority, s.CostOf(w)};
   return v;
 }

@@ -122,7 +122,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
   for (const Request* r : s.queued.SortedById()) WriteRequest(*r, *state.add_queued());
   for (const auto& [id, w] : s.workers) {
     proto::Worker& out = *state.add_workers();
-    out.set_id(w->id);
+    out.set_id(internal::IdString(w->id));
     for (const auto& l : s.LabelsOf(*w)) out.add_labels(l);
     out.set_confirmed_us(ToMicros(w->confirmed_time));
     out.set_modified_us(ToMicros(w->modified_time));

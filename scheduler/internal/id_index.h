@@ -23,6 +23,9 @@ using IdIndexHook =
 // std::string keeps 15): typical bot ids such as "linux-small-0042" would
 // otherwise cost each lookup a read of a separate heap block.
 using InlineId = boost::container::string;
+// An InlineId as a std::string. GCC converts implicitly through boost's
+// conversion operator; clang 14 does not, so every conversion is spelled out.
+inline std::string IdString(const InlineId& id) { return std::string(id.data(), id.size()); }
 
 // Objects of type T (with an `id` viewable as a std::string_view and
 // `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker

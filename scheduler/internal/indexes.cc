@@ -142,7 +142,7 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
     spare_workers.pop_back();
     *added = Worker();
   }
-  added->id = id;
+  added->id.assign(id.data(), id.size());
   Worker& w = worker_by_id.Insert(std::move(added));
   w.confirmed_time = confirmed;
   w.modified_time = modified;
@@ -176,7 +176,7 @@ void Scheduler::Impl::RemoveExpiredWorkers() {
   Time floor = Time::max();
   for (Worker* w : idle) {
     if (w->confirmed_time < cutoff) {
-      expired.push_back(w->id);
+      expired.push_back(internal::IdString(w->id));
     } else {
       floor = std::min(floor, w->confirmed_time);
     }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "scheduler/internal/request_queue.h"
@@ -31,6 +32,13 @@ struct Level {
   // prefix asked for in the pass (IndexLevel), not to the whole list.
   std::vector<std::vector<uint32_t>> bucket;
   size_t indexed = 0;
+  // When `pairs_known`: every (account slot, base signature) pair of the
+  // list's requests appears in `pairs` (maybe more than once), and no other.
+  // Lets the preemption scan stop once it holds a request of every base
+  // label set it could find. Set by Prioritise without fanout (from the
+  // head's members and the cohort part's counts); fanout's moves clear it.
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  bool pairs_known = false;
 
   // Empty, keeping every vector's capacity: a pass's levels live in
   // Scheduler::Impl between passes so that a backlog's lists do not cost
@@ -41,6 +49,8 @@ struct Level {
     base_signature.clear();
     account_slot.clear();
     placed.clear();
+    pairs.clear();
+    pairs_known = false;
     ClearIndex();
   }
   void ClearIndex() {
@@ -56,6 +66,15 @@ struct Level {
     account_slot.push_back(key.account_slot);
     placed.push_back(0);
   }
+  // Appends a whole cohort part, its keys copied in bulk: with a backlog
+  // this is most of a level, and no request is read.
+  void AppendPart(const CohortPart& part) {
+    requests.insert(requests.end(), part.requests.begin(), part.requests.end());
+    signature.insert(signature.end(), part.signature.begin(), part.signature.end());
+    base_signature.insert(base_signature.end(), part.base_signature.begin(), part.base_signature.end());
+    account_slot.insert(account_slot.end(), part.account_slot.begin(), part.account_slot.end());
+    placed.resize(placed.size() + part.size(), 0);
+  }
   // After `requests` changed wholesale (fanout's moves): rebuilds the rest.
   void Reindex(uint64_t pass) {
     std::vector<Request*> all;
@@ -68,6 +87,8 @@ struct Level {
       Append(r, KeyOf(*r));
       placed.back() = r->placed_in_pass == pass ? 1 : 0;
     }
+    pairs.clear();
+    pairs_known = false;
     ClearIndex();
   }
 };

@@ -10,6 +10,7 @@
 // prefix whose base labels the worker holds, in (quality desc, list order).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <map>
 #include <string>
@@ -155,10 +156,18 @@ void Pass::Prioritise() {
   // (free bucket with disable_free_tasks).
   std::vector<int> level_of_slot(s_.account_slots.size());
   std::vector<char> free_allowed(s_.account_slots.size());
+  // The same as the queue's cohort parts (see RequestQueue::Partition):
+  // part p is level p, part kUnlistedPart the requests left out.
+  constexpr uint8_t kUnlistedPart = kFreeBucket + 1;
+  std::vector<uint8_t>& part_of_slot = s_.part_of_slot;
+  part_of_slot.resize(s_.account_slots.size());
   for (size_t slot = 0; slot < s_.account_slots.size(); ++slot) {
     const Scheduler::Impl::SlotAccount& a = s_.slot_accounts[slot];
     level_of_slot[slot] = a.balance ? BestPriority(*a.balance) : kFreeBucket;
     free_allowed[slot] = !a.config || !a.config->disable_free_tasks;
+    part_of_slot[slot] = level_of_slot[slot] == kFreeBucket && !free_allowed[slot]
+                             ? kUnlistedPart
+                             : static_cast<uint8_t>(level_of_slot[slot]);
   }
   // The queue is kept in list order, so each level comes out sorted.
   const bool fanout = s_.policy.enforce_fanout;
@@ -174,11 +183,34 @@ void Pass::Prioritise() {
     return true;
   };
   s_.queued.Settle();
+  s_.queued.Partition(part_of_slot, kUnlistedPart + 1);
   for (Request* r : s_.queued.head()) {
     if (list(r, KeyOf(*r))) r->listed_in_pass = pass_;
   }
-  // The cohort, the backlog, from the keys beside it: no request is read
-  // (nor written: see RequestQueue::MarkExamined) unless fanout needs it.
+  // The cohort, the backlog: no request is read (nor written: see
+  // RequestQueue::MarkExamined) unless fanout needs it. Without fanout a
+  // level's share of the cohort is the queue's part of that level, kept
+  // between passes (step 2 of docs/scheduler-internals.md): it follows the
+  // head's members, as the cohort follows the head.
+  if (!fanout) {
+    for (Priority p = 0; p <= kFreeBucket; ++p) {
+      Level& level = levels_[p];
+      const RequestQueue::PairCounts& part_pairs = s_.queued.part_pairs(p);
+      // Past this many pairs (requests drawing their own label sets) the
+      // pairs would cost about what the preemption scan's stop saves.
+      if (s_.queued.part_pairs_known(p) && level.requests.size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
+        for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+          level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
+        }
+        for (const auto& [pair, count] : part_pairs) level.pairs.push_back(pair);
+        level.pairs_known = true;
+      }
+      level.AppendPart(s_.queued.part(p));
+    }
+    const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;
+    unlisted_.insert(unlisted_.end(), left_out.begin(), left_out.end());
+    return;
+  }
   const std::vector<Request*>& cohort = s_.queued.tail();
   const std::vector<PassKey>& keys = s_.queued.tail_keys();
   for (size_t i = 0; i < cohort.size(); ++i) list(cohort[i], keys[i]);
@@ -332,7 +364,7 @@ void Pass::MarkPlaced(Priority p, const Request* r) {
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
   s_.StartRun(w, TakeQueued(p, r), p, Balance{});
   CountStart(*r, w, +1);
-  out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, w.id, r->id, "", p, s_.last_update,
+  out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, IdString(w.id), r->id, "", p, s_.last_update,
                                      !provision_match});
   if (events_) {
     TaskEvent e = WorkerEvent(s_, EventType::kAssigned, s_.last_update, *r, w);
@@ -677,7 +709,21 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   // dropped before the sort, as they would find nothing.
   std::vector<const Request*> wanted;
   std::vector<char> seen(s_.signatures.size(), 0);
-  for (size_t pos = 0; pos < level.requests.size(); ++pos) {
+  // How many base label sets the walk can find at most: those of the
+  // requests of accounts not banned (placed ones included). Once `wanted`
+  // holds that many, no later position can add one, so the walk stops
+  // (step 4 of docs/scheduler-internals.md); unknown (fanout): no stop.
+  size_t findable = SIZE_MAX;
+  if (level.pairs_known) {
+    findable = 0;
+    std::vector<char> counted(s_.signatures.size(), 0);
+    for (const auto& [slot, base] : level.pairs) {
+      if (banned[slot] || counted[base]) continue;
+      counted[base] = 1;
+      ++findable;
+    }
+  }
+  for (size_t pos = 0; pos < level.requests.size() && wanted.size() < findable; ++pos) {
     const uint32_t base = level.base_signature[pos];
     if (level.placed[pos] || banned[level.account_slot[pos]] || seen[base]) continue;
     seen[base] = 1;
@@ -731,8 +777,8 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
     preempted.preempting_priority = p;
     Emit(preempted);
   }
-  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, w.id, r->id, victim.id, p, s_.last_update,
-                                     !provision_match});
+  out_.push_back(SchedulerAssignment{AssignmentType::kPreemptWorker, IdString(w.id), r->id, victim.id, p,
+                                     s_.last_update, !provision_match});
   if (auto refund = s_.balances.find(victim.account); refund != s_.balances.end()) {
     for (int i = 0; i < kNumPriorities; ++i) refund->second[i] += cost[i];
   }

@@ -50,6 +50,22 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
 
 }  // namespace
 
+void CohortPart::Copy(const CohortPart& other, size_t from, size_t to) {
+  const auto f = static_cast<std::ptrdiff_t>(from), t = static_cast<std::ptrdiff_t>(to);
+  requests.insert(requests.end(), other.requests.begin() + f, other.requests.begin() + t);
+  signature.insert(signature.end(), other.signature.begin() + f, other.signature.begin() + t);
+  base_signature.insert(base_signature.end(), other.base_signature.begin() + f, other.base_signature.begin() + t);
+  account_slot.insert(account_slot.end(), other.account_slot.begin() + f, other.account_slot.begin() + t);
+}
+
+void CohortPart::Erase(size_t at) {
+  const auto a = static_cast<std::ptrdiff_t>(at);
+  requests.erase(requests.begin() + a);
+  signature.erase(signature.begin() + a);
+  base_signature.erase(base_signature.begin() + a);
+  account_slot.erase(account_slot.begin() + a);
+}
+
 void RequestQueue::Add(std::unique_ptr<Request> r) {
   arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
@@ -63,6 +79,7 @@ void RequestQueue::Dissolve() {
   head_.insert(head_.end(), tail_.begin(), tail_.end());  // all after head_'s
   tail_.clear();
   tail_keys_.clear();
+  InvalidateParts();
 }
 
 void RequestQueue::Settle() {
@@ -100,6 +117,14 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
     tail_keys_.erase(tail_keys_.begin() + (at - tail_.begin()));
     tail_.erase(at);
     r->SetExamined(*cohort_time_);
+    if (parts_valid_) {
+      CohortPart& part = parts_[part_of_slot_[r->account_slot]];
+      const auto in_part = std::lower_bound(part.requests.begin(), part.requests.end(), r, CohortOrder);
+      QSIM_CHECK(in_part != part.requests.end() && *in_part == r, "request %s is not in its cohort part",
+                 r->id.c_str());
+      part.Erase(static_cast<size_t>(in_part - part.requests.begin()));
+      CountPair(part_of_slot_[r->account_slot], r->account_slot, r->base_signature, -1);
+    }
   } else {
     head_.erase(std::lower_bound(head_.begin(), head_.end(), r, ExaminationOrder));
   }
@@ -147,6 +172,7 @@ void RequestQueue::FormCohort(Time t) {
                                     [t](const Request* r) { return r->examined_time() < t; });
   if (first == head_.end() || head_.back()->examined_time() != t) return;
   *cohort_time_ = t;
+  InvalidateParts();  // a new cohort: the next Partition splits it
   for (auto it = first; it != head_.end(); ++it) (*it)->examined_ = cohort_time_.get();
   tail_.assign(first, head_.end());
   tail_keys_.clear();
@@ -205,7 +231,10 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   head_.swap(keep);
   std::sort(joining.begin(), joining.end(), CohortOrder);
   std::sort(leaving.begin(), leaving.end(), CohortOrder);
-  if (!leaving.empty() || !joining.empty()) RebuildCohort(leaving, joining);
+  if (!leaving.empty() || !joining.empty()) {
+    RebuildCohort(leaving, joining);
+    if (parts_valid_) RebuildParts(leaving, joining);
+  }
   for (Request* r : joining) r->examined_ = cohort_time_.get();
   *cohort_time_ = t;
 }
@@ -267,6 +296,121 @@ void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std
   copy(from, tail_.end());
   tail_.swap(scratch_);
   tail_keys_.swap(scratch_keys_);
+}
+
+void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts) {
+  // Every cohort member's slot is below part_of_slot_.size() (slots only
+  // grow, and a member joined while the table held its slot): the split
+  // stands if the table is unchanged on those slots.
+  bool same = parts_valid_ && parts_.size() == num_parts && part_of_slot.size() >= part_of_slot_.size() &&
+              std::equal(part_of_slot_.begin(), part_of_slot_.end(), part_of_slot.begin());
+  part_of_slot_ = part_of_slot;
+#ifdef QSIM_VERIFY_PARTS
+  if (same) {
+    std::vector<CohortPart> want(num_parts);
+    for (size_t i = 0; i < tail_.size(); ++i) {
+      want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
+    }
+    for (size_t k = 0; k < num_parts; ++k) {
+      const CohortPart& a = want[k];
+      const CohortPart& b = parts_[k];
+      QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
+                     a.account_slot == b.account_slot,
+                 "part %zu differs", k);
+      PairCounts pairs;
+      for (size_t i = 0; i < a.size(); ++i) ++pairs[{a.account_slot[i], a.base_signature[i]}];
+      QSIM_CHECK(pairs_dropped_[k] || pairs == part_pairs_[k], "part %zu's pair counts differ", k);
+    }
+  }
+#endif
+  if (same) return;
+  parts_.resize(num_parts);
+  part_pairs_.resize(num_parts);
+  for (CohortPart& p : parts_) p.Clear();
+  for (PairCounts& c : part_pairs_) c.clear();
+  pairs_dropped_.assign(num_parts, 0);
+  for (size_t i = 0; i < tail_.size(); ++i) {
+    const PassKey& key = tail_keys_[i];
+    QSIM_CHECK(part_of_slot_[key.account_slot] < num_parts, "account slot %u has no part", key.account_slot);
+    parts_[part_of_slot_[key.account_slot]].Push(tail_[i], key);
+    CountPair(part_of_slot_[key.account_slot], key.account_slot, key.base_signature, +1);
+  }
+  parts_valid_ = true;
+}
+
+void RequestQueue::CountPair(size_t part, uint32_t account_slot, uint32_t base_signature, int delta) {
+  if (pairs_dropped_[part]) return;
+  PairCounts& counts = part_pairs_[part];
+  const std::pair<uint32_t, uint32_t> key{account_slot, base_signature};
+  if (delta > 0) {
+    if (counts.size() >= kMaxPairs && counts.find(key) == counts.end()) {
+      counts.clear();
+      pairs_dropped_[part] = 1;
+      return;
+    }
+    ++counts[key];
+    return;
+  }
+  auto it = counts.find(key);
+  QSIM_CHECK(it != counts.end() && it->second > 0, "pair (%u, %u) is not counted in part %zu", account_slot,
+             base_signature, part);
+  if (--it->second == 0) counts.erase(it);
+}
+
+// RebuildCohort's change, part by part: `leaving` and `joining` (both in
+// CohortOrder) split by part, each part rebuilt only if it changes, each
+// change found by galloping search from the last.
+void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
+  part_leaving_.resize(parts_.size());
+  part_joining_.resize(parts_.size());
+  part_scratch_.resize(parts_.size());
+  for (auto& v : part_leaving_) v.clear();
+  for (auto& v : part_joining_) v.clear();
+  auto part_of = [&](const Request* r) -> size_t {
+    QSIM_CHECK(r->account_slot < part_of_slot_.size(), "request %s has an account slot without a part",
+               r->id.c_str());
+    return part_of_slot_[r->account_slot];
+  };
+  for (Request* r : leaving) {
+    part_leaving_[part_of(r)].push_back(r);
+    CountPair(part_of(r), r->account_slot, r->base_signature, -1);
+  }
+  for (Request* r : joining) {
+    part_joining_[part_of(r)].push_back(r);
+    CountPair(part_of(r), r->account_slot, r->base_signature, +1);
+  }
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    const std::vector<Request*>& out = part_leaving_[k];
+    const std::vector<Request*>& in = part_joining_[k];
+    if (out.empty() && in.empty()) continue;
+    CohortPart& part = parts_[k];
+    CohortPart& next = part_scratch_[k];
+    next.Clear();
+    size_t from = 0, j = 0, l = 0;
+    auto find = [&](const Request* r) {
+      return static_cast<size_t>(
+          GallopTo(part.requests.begin() + static_cast<std::ptrdiff_t>(from), part.requests.end(), r) -
+          part.requests.begin());
+    };
+    while (j < in.size() || l < out.size()) {
+      if (j < in.size() && (l == out.size() || CohortOrder(in[j], out[l]))) {
+        const size_t at = find(in[j]);
+        next.Copy(part, from, at);
+        next.Push(in[j], KeyOf(*in[j]));
+        from = at;
+        ++j;
+      } else {
+        const size_t at = find(out[l]);
+        QSIM_CHECK(at < part.size() && part.requests[at] == out[l], "request %s leaves a cohort part it is not in",
+                   out[l]->id.c_str());
+        next.Copy(part, from, at);
+        from = at + 1;
+        ++l;
+      }
+    }
+    next.Copy(part, from, part.size());
+    part.Swap(next);
+  }
 }
 
 std::vector<const Request*> RequestQueue::SortedById() const {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +82,38 @@ struct PassKey {
 };
 inline PassKey KeyOf(const Request& r) { return PassKey{r.account_slot, r.signature, r.base_signature}; }
 
+// A subsequence of the cohort (see RequestQueue::Part): its requests in the
+// cohort's order, each one's key fields beside it, position by position
+// (signature[i] == requests[i]->signature, and so on), laid out as a pass's
+// Level wants them so that a pass copies a part in bulk.
+struct CohortPart {
+  std::vector<Request*> requests;
+  std::vector<uint32_t> signature, base_signature, account_slot;
+
+  size_t size() const { return requests.size(); }
+  void Clear() {
+    requests.clear();
+    signature.clear();
+    base_signature.clear();
+    account_slot.clear();
+  }
+  void Push(Request* r, const PassKey& key) {
+    requests.push_back(r);
+    signature.push_back(key.signature);
+    base_signature.push_back(key.base_signature);
+    account_slot.push_back(key.account_slot);
+  }
+  // Appends [from, to) of `other`.
+  void Copy(const CohortPart& other, size_t from, size_t to);
+  void Erase(size_t at);
+  void Swap(CohortPart& other) {
+    requests.swap(other.requests);
+    signature.swap(other.signature);
+    base_signature.swap(other.base_signature);
+    account_slot.swap(other.account_slot);
+  }
+};
+
 // Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
 // id) ascending, ids byte-wise.
 bool ExaminationOrder(const Request* a, const Request* b);
@@ -127,6 +161,24 @@ class RequestQueue {
   const std::vector<Request*>& tail() const { return tail_; }
   // tail_keys()[i] == KeyOf(*tail()[i]), for every i.
   const std::vector<PassKey>& tail_keys() const { return tail_keys_; }
+  // The cohort split into parts by account slot (step 2 of
+  // docs/scheduler-internals.md; a pass's parts are its levels): after
+  // Partition(part_of_slot), part(k) holds exactly the members of tail()
+  // whose part_of_slot[account_slot] is k, in tail()'s order, and every
+  // change to tail() until the next Partition keeps it so (by the same
+  // table). Partition redoes the split only when the table changed for a
+  // slot or the cohort was formed anew; otherwise it costs O(slots).
+  void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
+  const CohortPart& part(size_t k) const { return parts_[k]; }
+  // (account slot, base signature) -> how many members of part(k) have
+  // them; only pairs present (count > 0) are held. Kept with the parts,
+  // unless a part has more than kMaxPairs pairs (requests drawing their own
+  // label sets): then its counts are dropped until the next split, and
+  // part_pairs_known(k) is false.
+  using PairCounts = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;
+  static constexpr size_t kMaxPairs = 1024;
+  bool part_pairs_known(size_t k) const { return !pairs_dropped_[k]; }
+  const PairCounts& part_pairs(size_t k) const { return part_pairs_[k]; }
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
   size_t size() const { return head_.size() + tail_.size() + arrivals_.size() - taken_; }
@@ -139,6 +191,14 @@ class RequestQueue {
   void MarkExaminedInFull(uint64_t pass, Time t);
   void FormCohort(Time t);
   void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
+  void RebuildParts(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
+  void InvalidateParts() {
+    parts_valid_ = false;
+    for (CohortPart& p : parts_) p.Clear();
+    for (PairCounts& c : part_pairs_) c.clear();
+    pairs_dropped_.assign(part_pairs_.size(), 0);
+  }
+  void CountPair(size_t part, uint32_t account_slot, uint32_t base_signature, int delta);
 
   IdIndex<Request> by_id_;  // lookup only
   // Examination order, examined before *cohort_time_ (while tail_ is not
@@ -160,6 +220,22 @@ class RequestQueue {
   // MarkExamined's working lists, kept for their capacity.
   std::vector<Request*> scratch_, keep_, joining_, leaving_;
   std::vector<PassKey> scratch_keys_;
+  // The cohort by part (see Partition). While parts_valid_, parts_[k] holds
+  // exactly the members of tail_ with part_of_slot_[account_slot] == k, in
+  // tail_'s order; every change to tail_ makes the same change here.
+  // Invalid (and empty) after the cohort was dissolved or formed anew, until
+  // the next Partition.
+  std::vector<CohortPart> parts_;
+  // By part: exactly the (account slot, base signature) pairs of its
+  // members, with their counts (see part_pairs()).
+  std::vector<PairCounts> part_pairs_;
+  std::vector<char> pairs_dropped_;  // by part: its counts were dropped
+  std::vector<uint8_t> part_of_slot_;
+  bool parts_valid_ = false;
+  std::vector<std::vector<Request*>> part_leaving_, part_joining_;
+  // One scratch per part: a shared one would pass buffers from part to
+  // part, and every part's would grow to the largest part's size.
+  std::vector<CohortPart> part_scratch_;
 };
 
 }  // namespace qsim::internal

@@ -221,6 +221,9 @@ struct Scheduler::Impl {
   // The levels of the pass in progress (see Level); between passes, only
   // their capacity is kept.
   std::array<internal::Level, kNumPriorities + 1> pass_levels;
+  // The last pass's level by account slot, as it splits the queue's cohort
+  // (RequestQueue::Partition); kept for its capacity and set by each pass.
+  std::vector<uint8_t> part_of_slot;
 
   // Account ids seen on requests, interned so a pass finds each request's
   // priority by index. Lookup only; slots are never written out.
