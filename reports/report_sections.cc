@@ -262,7 +262,7 @@ void AddQueueCharts(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis) 
 }
 
 void AddUtilisationChart(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis) {
-  svg::XyChart chart = TimeChart(axis, "bots", "Bots: busy share of alive bots, dead share of all bots",
+  svg::XyChart chart = TimeChart(axis, "bots", "Bots: busy share of alive bots, dead share of present bots",
                                  "share of bots", "%");
   chart.y.max = 100.0;
   auto get = [&](const std::string& name) -> const std::map<double, double>* {
@@ -275,7 +275,7 @@ void AddUtilisationChart(HtmlPage& page, const Timeseries& ts, const TimeAxis& a
   const auto* dead = get("bots_dead");
   svg::Series util, dead_share;
   util.name = "busy / alive";
-  dead_share.name = "dead / all";
+  dead_share.name = "dead / present";
   dead_share.dashed = true;
   if (busy != nullptr && idle != nullptr) {
     for (const auto& [t, b] : *busy) {
@@ -295,6 +295,17 @@ void AddUtilisationChart(HtmlPage& page, const Timeseries& ts, const TimeAxis& a
   chart.series.push_back(std::move(util));
   if (dead != nullptr) chart.series.push_back(std::move(dead_share));
   AddTimeChart(page, std::move(chart));
+  // The shares hide the fleet's size: a group that joins or leaves
+  // (joins_at, leaves_at) or an outage changes it. The counts show it.
+  svg::XyChart counts = TimeChart(axis, "bot-counts", "Bots present: busy, idle and dead", "bots", "count");
+  for (const auto& [label, points] : {std::pair<const char*, const std::map<double, double>*>{"busy", busy},
+                                      {"idle", idle},
+                                      {"dead", dead}}) {
+    if (points == nullptr) continue;
+    counts.series.push_back(ToSeries(label, *points, axis));
+    counts.series.back().style = svg::SeriesStyle::kStep;
+  }
+  if (!counts.series.empty()) AddTimeChart(page, std::move(counts));
 }
 
 void AddBalanceCharts(HtmlPage& page, const Timeseries& ts, const TimeAxis& axis) {

@@ -91,14 +91,14 @@ TEST_F(RunReportFolder, FullReportHasEveryChartAndNoExternalReferences) {
   StatusOr<std::string> page = BuildRunReport(dir_);
   ASSERT_TRUE(page.ok()) << page.status().message();
   for (const char* id : {"wait-cdf", "wait-reasons", "preemptions", "fairness-0", "queued", "running", "bots",
-                         "balance-0"}) {
+                         "bot-counts", "balance-0"}) {
     EXPECT_NE(page->find("id=\"" + std::string(id) + "\" data-chart"), std::string::npos) << id;
   }
   // In page order; a fairness chart per account that was short of its share.
   EXPECT_NE(page->find("[\"wait-cdf\",\"wait-reasons\",\"wait-over-time-0\",\"wait-over-time-1\","
                        "\"wait-over-time-2\",\"preemptions\",\"enqueues\",\"fairness-0\","),
             std::string::npos);
-  EXPECT_NE(page->find("\"queued\",\"running\",\"bots\",\"balance-0\"]"), std::string::npos);
+  EXPECT_NE(page->find("\"queued\",\"running\",\"bots\",\"bot-counts\",\"balance-0\"]"), std::string::npos);
   // Self-contained: no links, no external scripts or fonts.
   EXPECT_EQ(page->find("http://"), page->find("http://www.w3.org/2000/svg"));
   EXPECT_EQ(page->find("https://"), std::string::npos);
