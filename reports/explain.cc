@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/duration_text.h"
 #include "reports/run_data.h"
 #include "runfolder/columns.h"
 #include "runfolder/measured.h"
@@ -115,6 +116,9 @@ std::string DominantReasons(const TaskRow& t, size_t at_most) {
 struct Group {
   std::vector<std::string> labels;
   int64_t count = 0;
+  int64_t joins_us = 0;                 // the group's presence (joins_at, leaves_at)
+  std::optional<int64_t> leaves_us;     // none: to the end
+  bool PresentAt(int64_t t) const { return t >= joins_us && (!leaves_us || t < *leaves_us); }
 };
 
 StatusOr<std::map<std::string, Group>> ReadGroups(const std::string& run_dir) {
@@ -125,6 +129,12 @@ StatusOr<std::map<std::string, Group>> ReadGroups(const std::string& run_dir) {
     for (const YAML::Node& g : root["bots"]) {
       Group& group = groups[g["group"].as<std::string>()];
       group.count = g["count"].as<int64_t>();
+      for (const char* key : {"joins_at", "leaves_at"}) {
+        if (!g[key]) continue;
+        std::optional<Duration> d = ParseDurationText(g[key].as<std::string>());
+        if (!d) return InvalidArgument(path + ": group " + g["group"].as<std::string>() + ": " + key + ": not a duration");
+        (std::string_view(key) == "joins_at" ? group.joins_us : group.leaves_us.emplace()) = ToMicros(*d);
+      }
       for (const char* key : {"labels", "provisionable_labels"}) {
         for (const YAML::Node& l : g[key]) group.labels.push_back(l.as<std::string>());
       }
@@ -186,14 +196,18 @@ struct SchedulerView {
   }
   // "behind 37 queued requests; of its 12 matching bots the scheduler had 12
   // running P0 work"
-  std::string Describe(const std::map<std::string, Group>& groups, const std::string& labels) const {
+  // Only bots present at `time` count (a group before its joins_at or after
+  // its leaves_at is not there), and a bot still finishing its run after
+  // its group left.
+  std::string Describe(const std::map<std::string, Group>& groups, const std::string& labels, int64_t time) const {
     int64_t matching = 0;
-    for (const auto& [name, g] : groups) matching += GroupMatches(g, labels) ? g.count : 0;
+    for (const auto& [name, g] : groups) matching += GroupMatches(g, labels) && g.PresentAt(time) ? g.count : 0;
     std::map<std::string, int64_t> by_priority;  // sorted: P0 first, free bucket ("5") last
     int64_t busy = 0;
     for (const auto& [bot, run] : runs) {
       auto g = groups.find(GroupOf(bot));
       if (g == groups.end() || !GroupMatches(g->second, labels)) continue;
+      if (!g->second.PresentAt(time)) ++matching;
       ++by_priority[run.priority];
       ++busy;
     }
@@ -247,7 +261,7 @@ StatusOr<std::vector<Event>> ReadTaskEvents(const std::string& run_dir, const Ta
       std::optional<int64_t> t = runfolder::ParseMicros(f[time]);
       if (!t) return InvalidArgument(path + ":" + std::to_string(r.row_line()) + ": column time_s: not a time");
       Event e{*t, f[time], f[type], f[bot], f[prio], f[detail], f[cause], ""};
-      if (e.type == "ENQUEUED") e.context = view.Describe(groups, task.base_labels);
+      if (e.type == "ENQUEUED") e.context = view.Describe(groups, task.base_labels, *t);
       if (e.type == "ASSIGNED" && !e.detail.empty() && view.SamePassVictim(e.bot, e.detail, e.time_text)) {
         e.context = e.detail + " had been assigned to " + e.bot + " earlier in this pass and never ran there: the "
                     "abort will name it, so the bot keeps its real run and does not take this task";

@@ -119,6 +119,19 @@ TEST(Explain, WorstTwoTeamsCiTaskNamesTheSamePassChain) {
   EXPECT_NE(story.str().find("preempt_once_per_worker"), std::string::npos) << story.str();
 }
 
+// The fleet of smoke/fleet_changes grows from 6 bots to 8 at 30m and to 14
+// at 1h: explain counts the matching bots present when a task arrives.
+TEST(Explain, MatchingBotsAreThosePresentAtTheTime) {
+  testing::ScopedTempDir tmp("qsim-explain");
+  std::string dir = tmp.Path("fleet");
+  RunScenario(testing::SourceDir() + "/scenarios/smoke/fleet_changes.yaml", dir);
+  std::ostringstream early, later;
+  ASSERT_TRUE(ExplainTask(dir, "t00000005", early).ok());  // enqueued in the first 10 minutes
+  EXPECT_NE(early.str().find("of its 6 matching bots"), std::string::npos) << early.str();
+  ASSERT_TRUE(ExplainTask(dir, "t00000200", later).ok());  // enqueued between 1h and 2h
+  EXPECT_NE(later.str().find("of its 14 matching bots"), std::string::npos) << later.str();
+}
+
 TEST(Explain, HumanSeconds) {
   EXPECT_EQ(HumanSeconds(12'340'000), "12.3 s");
   EXPECT_EQ(HumanSeconds(15 * 60'000'000LL), "15 min");
