@@ -24,20 +24,38 @@ Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
 
 void Scheduler::Impl::GrowLabelIndexes() {
   workers_with_label.resize(labels.size(), 0);
-  idle_with_label.resize(labels.size());
+  idle_count_with_label.resize(labels.size(), 0);
+  if (idle_with_label_kept_) idle_with_label_.resize(labels.size());
+}
+
+const WorkerSet& Scheduler::Impl::IdleWithLabel(internal::LabelId l) {
+  if (!idle_with_label_kept_) {
+    idle_with_label_kept_ = true;
+    idle_with_label_.assign(labels.size(), WorkerSet());
+    for (Worker* w : idle) {
+      for (auto id : LabelIdsOf(*w)) idle_with_label_[id].insert(w);
+    }
+  }
+  return idle_with_label_[l];
 }
 
 void Scheduler::Impl::IndexIdle(Worker& w) {
   idle.insert(&w);
   idle_in_class[w.label_class].insert(&w);
-  for (auto l : LabelIdsOf(w)) idle_with_label[l].insert(&w);
+  for (auto l : LabelIdsOf(w)) {
+    ++idle_count_with_label[l];
+    if (idle_with_label_kept_) idle_with_label_[l].insert(&w);
+  }
   idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
 }
 
 void Scheduler::Impl::UnindexIdle(Worker& w) {
   idle.erase(&w);
   idle_in_class[w.label_class].erase(&w);
-  for (auto l : LabelIdsOf(w)) idle_with_label[l].erase(&w);
+  for (auto l : LabelIdsOf(w)) {
+    --idle_count_with_label[l];
+    if (idle_with_label_kept_) idle_with_label_[l].erase(&w);
+  }
 }
 
 void Scheduler::Impl::CountRun(const Worker& w, int delta) {
@@ -128,7 +146,7 @@ void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator i
   uint64_t rank = 0;
   for (auto& [id, w] : workers) w->rank = rank += kGap;
   idle.RefreshRanks();
-  for (WorkerSet& set : idle_with_label) set.RefreshRanks();
+  for (WorkerSet& set : idle_with_label_) set.RefreshRanks();
   for (WorkerSet& set : idle_in_class) set.RefreshRanks();
 }
 

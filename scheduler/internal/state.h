@@ -174,9 +174,13 @@ struct Scheduler::Impl {
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
-  // Idle workers in id order, all and by label.
+  // Idle workers in id order.
   internal::WorkerSet idle;
-  std::vector<internal::WorkerSet> idle_with_label;
+  // By label id: exactly how many idle workers hold it.
+  std::vector<uint32_t> idle_count_with_label;
+  // By label id: exactly the idle workers holding it, in id order. Built on
+  // the first call, kept from then on.
+  const internal::WorkerSet& IdleWithLabel(internal::LabelId l);
   // Idle workers in id order by label class: workers with equal label sets
   // form a class, and a fleet has few, so a request's candidates are the
   // union of the classes holding all its labels.
@@ -259,6 +263,13 @@ struct Scheduler::Impl {
   void RemoveExpiredWorkers();
 
  private:
+  // Only a group whose labels match too many classes walks a label's idle
+  // workers (Pass::StartCursors), and a fleet with few classes never does:
+  // until then, each idle/busy change would pay a tree update per label of
+  // the worker for nothing, so these sets are empty until IdleWithLabel
+  // first asks, and then kept.
+  std::vector<internal::WorkerSet> idle_with_label_;
+  bool idle_with_label_kept_ = false;
   void InternWorkerLabels(internal::Worker& w, LabelSet labels);
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
   void IndexIdle(internal::Worker& w);
