@@ -65,6 +65,8 @@ struct alignas(64) Worker {
   // The worker's labels, interned: workers with equal label sets share a
   // class (Impl::worker_classes), which holds the labels for all of them.
   uint32_t label_class = kNoClass;
+  // While idle, its position in Impl::idle_unordered.
+  uint32_t idle_slot = 0;
   // Orders workers exactly as their ids do, as an integer (see
   // Impl::AssignRank); never written out.
   uint64_t rank = 0;
@@ -176,6 +178,11 @@ struct Scheduler::Impl {
   // and UpdateTime touch the workers that matter instead of walking them all.
   // Idle workers in id order.
   internal::WorkerSet idle;
+  // Exactly the idle workers, in no order (Worker::idle_slot is each one's
+  // position): RemoveExpiredWorkers reads every idle worker's confirmed time
+  // every few minutes, and an array lets those reads overlap where walking
+  // `idle`'s tree waits for one node after another.
+  std::vector<internal::Worker*> idle_unordered;
   // By label id: exactly how many idle workers hold it.
   std::vector<uint32_t> idle_count_with_label;
   // By label id: exactly the idle workers holding it, in id order. Built on
