@@ -24,20 +24,44 @@ Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
 
 void Scheduler::Impl::GrowLabelIndexes() {
   workers_with_label.resize(labels.size(), 0);
-  idle_with_label.resize(labels.size());
+  idle_count_with_label.resize(labels.size(), 0);
+  if (idle_with_label_kept_) idle_with_label_.resize(labels.size());
+}
+
+const WorkerSet& Scheduler::Impl::IdleWithLabel(internal::LabelId l) {
+  if (!idle_with_label_kept_) {
+    idle_with_label_kept_ = true;
+    idle_with_label_.assign(labels.size(), WorkerSet());
+    for (Worker* w : idle) {
+      for (auto id : LabelIdsOf(*w)) idle_with_label_[id].insert(w);
+    }
+  }
+  return idle_with_label_[l];
 }
 
 void Scheduler::Impl::IndexIdle(Worker& w) {
   idle.insert(&w);
+  w.idle_slot = static_cast<uint32_t>(idle_unordered.size());
+  idle_unordered.push_back(&w);
   idle_in_class[w.label_class].insert(&w);
-  for (auto l : LabelIdsOf(w)) idle_with_label[l].insert(&w);
+  for (auto l : LabelIdsOf(w)) {
+    ++idle_count_with_label[l];
+    if (idle_with_label_kept_) idle_with_label_[l].insert(&w);
+  }
   idle_confirmed_floor = std::min(idle_confirmed_floor, w.confirmed_time);
 }
 
 void Scheduler::Impl::UnindexIdle(Worker& w) {
   idle.erase(&w);
+  Worker* moved = idle_unordered.back();
+  idle_unordered[w.idle_slot] = moved;
+  moved->idle_slot = w.idle_slot;
+  idle_unordered.pop_back();
   idle_in_class[w.label_class].erase(&w);
-  for (auto l : LabelIdsOf(w)) idle_with_label[l].erase(&w);
+  for (auto l : LabelIdsOf(w)) {
+    --idle_count_with_label[l];
+    if (idle_with_label_kept_) idle_with_label_[l].erase(&w);
+  }
 }
 
 void Scheduler::Impl::CountRun(const Worker& w, int delta) {
@@ -128,7 +152,7 @@ void Scheduler::Impl::AssignRank(std::map<std::string_view, Worker*>::iterator i
   uint64_t rank = 0;
   for (auto& [id, w] : workers) w->rank = rank += kGap;
   idle.RefreshRanks();
-  for (WorkerSet& set : idle_with_label) set.RefreshRanks();
+  for (WorkerSet& set : idle_with_label_) set.RefreshRanks();
   for (WorkerSet& set : idle_in_class) set.RefreshRanks();
 }
 
@@ -172,16 +196,19 @@ void Scheduler::Impl::RemoveWorker(std::string_view id) {
 void Scheduler::Impl::RemoveExpiredWorkers() {
   const Time cutoff = last_update - policy.bot_expiration;
   if (idle_confirmed_floor >= cutoff) return;
-  std::vector<std::string> expired;
+  std::vector<Worker*> expired;
   Time floor = Time::max();
-  for (Worker* w : idle) {
+  for (Worker* w : idle_unordered) {
     if (w->confirmed_time < cutoff) {
-      expired.push_back(internal::IdString(w->id));
+      expired.push_back(w);
     } else {
       floor = std::min(floor, w->confirmed_time);
     }
   }
-  for (const auto& id : expired) RemoveWorker(id);
+  // Removed in id order, as `idle` gives them: the order reaches no output,
+  // but keeps the reuse of spare workers as it was.
+  std::sort(expired.begin(), expired.end(), internal::ByRank());
+  for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
   idle_confirmed_floor = floor;
 }
 

@@ -509,7 +509,7 @@ std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_
                                              const LabelSetGroups& grouped) const {
   std::vector<Group> groups;
   auto placed = [&](uint32_t pos) { return level.placed[pos] != 0; };
-  auto unheld = [&](LabelId l) { return s_.idle_with_label[l].empty(); };
+  auto unheld = [&](LabelId l) { return s_.idle_count_with_label[l] == 0; };
   for (uint32_t head : grouped.first) {
     uint32_t pos = head;
     while (pos != kEnd && placed(pos)) pos = grouped.next[pos];
@@ -549,15 +549,21 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
     g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
   }
   if (by_class && g.cursors.size() <= kMaxClassCursors) return;
-  const WorkerSet* rarest = &s_.idle;
+  // The first label held by fewest idle workers, if fewer than all.
+  std::optional<LabelId> rarest;
+  size_t fewest = s_.idle.size();
   auto consider = [&](const std::vector<LabelId>& ids) {
     for (LabelId l : ids) {
-      if (s_.idle_with_label[l].size() < rarest->size()) rarest = &s_.idle_with_label[l];
+      if (s_.idle_count_with_label[l] < fewest) {
+        rarest = l;
+        fewest = s_.idle_count_with_label[l];
+      }
     }
   };
   consider(r.base_ids);
   if (walk.provision_step) consider(r.provisionable_ids);
-  g.cursors.assign(1, Cursor{rarest->begin(), rarest->end()});
+  const WorkerSet& walked = rarest ? s_.IdleWithLabel(*rarest) : s_.idle;
+  g.cursors.assign(1, Cursor{walked.begin(), walked.end()});
   g.check_labels = true;
 }
 

@@ -65,6 +65,8 @@ struct alignas(64) Worker {
   // The worker's labels, interned: workers with equal label sets share a
   // class (Impl::worker_classes), which holds the labels for all of them.
   uint32_t label_class = kNoClass;
+  // While idle, its position in Impl::idle_unordered.
+  uint32_t idle_slot = 0;
   // Orders workers exactly as their ids do, as an integer (see
   // Impl::AssignRank); never written out.
   uint64_t rank = 0;
@@ -174,9 +176,18 @@ struct Scheduler::Impl {
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
-  // Idle workers in id order, all and by label.
+  // Idle workers in id order.
   internal::WorkerSet idle;
-  std::vector<internal::WorkerSet> idle_with_label;
+  // Exactly the idle workers, in no order (Worker::idle_slot is each one's
+  // position): RemoveExpiredWorkers reads every idle worker's confirmed time
+  // every few minutes, and an array lets those reads overlap where walking
+  // `idle`'s tree waits for one node after another.
+  std::vector<internal::Worker*> idle_unordered;
+  // By label id: exactly how many idle workers hold it.
+  std::vector<uint32_t> idle_count_with_label;
+  // By label id: exactly the idle workers holding it, in id order. Built on
+  // the first call, kept from then on.
+  const internal::WorkerSet& IdleWithLabel(internal::LabelId l);
   // Idle workers in id order by label class: workers with equal label sets
   // form a class, and a fleet has few, so a request's candidates are the
   // union of the classes holding all its labels.
@@ -259,6 +270,13 @@ struct Scheduler::Impl {
   void RemoveExpiredWorkers();
 
  private:
+  // Only a group whose labels match too many classes walks a label's idle
+  // workers (Pass::StartCursors), and a fleet with few classes never does:
+  // until then, each idle/busy change would pay a tree update per label of
+  // the worker for nothing, so these sets are empty until IdleWithLabel
+  // first asks, and then kept.
+  std::vector<internal::WorkerSet> idle_with_label_;
+  bool idle_with_label_kept_ = false;
   void InternWorkerLabels(internal::Worker& w, LabelSet labels);
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
   void IndexIdle(internal::Worker& w);
