@@ -34,35 +34,15 @@
 #include "production/replay_scenario.h"
 #include "runfolder/csv.h"
 #include "sim/sim.h"
+#include "tests/testing/csv_rows.h"
 #include "tests/testing/test_util.h"
 
 namespace qsim::production {
 namespace {
 
-using Rows = std::vector<std::map<std::string, std::string>>;
-
-Rows ReadCsv(const std::string& path) {
-  Rows rows;
-  StatusOr<runfolder::CsvReader> r = runfolder::CsvReader::Open(path);
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  if (!r.ok()) return rows;
-  for (;;) {
-    StatusOr<bool> more = r->Next();
-    EXPECT_TRUE(more.ok());
-    if (!more.ok() || !*more) break;
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < r->header().size(); ++i) row[r->header()[i]] = r->row()[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-// "12.000345" as microseconds, exactly (FormatMicros writes six decimals).
-int64_t Micros(const std::string& s) {
-  size_t dot = s.find('.');
-  EXPECT_NE(dot, std::string::npos) << s;
-  return std::stoll(s.substr(0, dot)) * 1000000 + std::stoll(s.substr(dot + 1));
-}
+using Rows = qsim::testing::CsvRows;
+using qsim::testing::ExactMicros;
+using qsim::testing::ReadCsvRows;
 
 // Two-sample Kolmogorov-Smirnov: the distance D and its asymptotic p-value
 // with Stephens' small-sample correction.
@@ -149,9 +129,9 @@ std::map<std::string, int64_t> RunsFromEventsCsv(const std::string& path) {
     const std::string& type = r->row()[type_column];
     const std::string& task = r->row()[task_column];
     if (runs.count(task)) continue;
-    if (type == "ASSIGNED") assigned[task] = Micros(r->row()[time]);
+    if (type == "ASSIGNED") assigned[task] = ExactMicros(r->row()[time]);
     else if (type == "ENQUEUED" || type == "PREEMPTED" || type == "UNASSIGNED") assigned.erase(task);
-    else if (type == "COMPLETED" && assigned.count(task)) runs[task] = Micros(r->row()[time]) - assigned[task];
+    else if (type == "COMPLETED" && assigned.count(task)) runs[task] = ExactMicros(r->row()[time]) - assigned[task];
   }
   return runs;
 }
@@ -185,10 +165,10 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
   ASSERT_NO_FATAL_FAILURE(Import(dir.Path("original"), dir.Path("config.json"), dir.Path("imported")));
 
   // 1 and 2: the task log against the original run.
-  Rows original = ReadCsv(dir.Path("original/tasks.csv"));
-  Rows log = ReadCsv(dir.Path("imported/tasklog.csv"));
+  Rows original = ReadCsvRows(dir.Path("original/tasks.csv"));
+  Rows log = ReadCsvRows(dir.Path("imported/tasklog.csv"));
   std::stable_sort(original.begin(), original.end(),
-                   [](const auto& a, const auto& b) { return Micros(a.at("enqueue_s")) < Micros(b.at("enqueue_s")); });
+                   [](const auto& a, const auto& b) { return ExactMicros(a.at("enqueue_s")) < ExactMicros(b.at("enqueue_s")); });
   ASSERT_EQ(log.size(), original.size());
   std::map<std::string, int64_t> runs = RunsFromEventsCsv(dir.Path("original/events.csv"));
   int64_t compared_runs = 0;
@@ -202,7 +182,7 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
     // carried out leaves the victim running with no COMPLETED row: the
     // import gives such a task its account's median run.)
     if (original[i].at("outcome") == "completed" && runs.count(original[i].at("task"))) {
-      EXPECT_EQ(Micros(log[i].at("duration_s")), runs[original[i].at("task")]);
+      EXPECT_EQ(ExactMicros(log[i].at("duration_s")), runs[original[i].at("task")]);
       ++compared_runs;
     }
   }
@@ -212,7 +192,7 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
   // 3: the replay's waits, per account.
   ASSERT_NO_FATAL_FAILURE(RunWithTaskEvents(dir.Path("imported/scenario.yaml"), dir.Path("replayed")));
   auto before = WaitsByAccount(original);
-  auto after = WaitsByAccount(ReadCsv(dir.Path("replayed/tasks.csv")));
+  auto after = WaitsByAccount(ReadCsvRows(dir.Path("replayed/tasks.csv")));
   ASSERT_EQ(before.size(), after.size());
   for (const auto& [account, waits] : before) {
     ASSERT_GE(waits.size(), 50u) << account;
@@ -226,7 +206,7 @@ TEST_P(RoundTrip, ImportReplaysTheRun) {
 
   // 4: the replay's own log imports to (nearly) the same task log.
   ASSERT_NO_FATAL_FAILURE(Import(dir.Path("replayed"), dir.Path("config.json"), dir.Path("again")));
-  Rows again = ReadCsv(dir.Path("again/tasklog.csv"));
+  Rows again = ReadCsvRows(dir.Path("again/tasklog.csv"));
   ASSERT_EQ(again.size(), log.size());
   size_t same = 0;
   for (size_t i = 0; i < log.size(); ++i) same += log[i] == again[i] ? 1 : 0;

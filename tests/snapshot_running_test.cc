@@ -23,6 +23,7 @@
 #include "production/replay_scenario.h"
 #include "runfolder/csv.h"
 #include "sim/sim.h"
+#include "tests/testing/csv_rows.h"
 #include "tests/testing/test_util.h"
 
 namespace qsim::production {
@@ -30,30 +31,9 @@ namespace {
 
 using qsim::testing::ScopedTempDir;
 using qsim::testing::WriteFile;
-using Rows = std::vector<std::map<std::string, std::string>>;
-
-Rows ReadCsv(const std::string& path) {
-  Rows rows;
-  StatusOr<runfolder::CsvReader> r = runfolder::CsvReader::Open(path);
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  if (!r.ok()) return rows;
-  for (;;) {
-    StatusOr<bool> more = r->Next();
-    EXPECT_TRUE(more.ok());
-    if (!more.ok() || !*more) break;
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < r->header().size(); ++i) row[r->header()[i]] = r->row()[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-// "12.000345" as microseconds, exactly (FormatMicros writes six decimals).
-int64_t Micros(const std::string& s) {
-  const size_t dot = s.find('.');
-  EXPECT_NE(dot, std::string::npos) << s;
-  return std::stoll(s.substr(0, dot)) * 1000000 + std::stoll(s.substr(dot + 1));
-}
+using Rows = qsim::testing::CsvRows;
+using qsim::testing::ExactMicros;
+using qsim::testing::ReadCsvRows;
 
 // Imports `log` (and `snapshot`) into dir/out, replays it into dir/run with
 // events.csv, and returns the result.
@@ -87,7 +67,7 @@ sim::RunResult ImportAndRun(const ScopedTempDir& dir, const std::string& log, co
 // 0, 1, ... (sim/internal/world_initial_runs.cc).
 Rows RunningRows(const std::string& tasklog) {
   Rows running;
-  for (auto& row : ReadCsv(tasklog)) {
+  for (auto& row : ReadCsvRows(tasklog)) {
     if (!row["running_on"].empty()) running.push_back(row);
   }
   return running;
@@ -107,13 +87,13 @@ void ExpectStartedOn(const sim::RunResult& result, const Rows& events, size_t k,
   int64_t completed = -1;
   for (const auto& e : events) {
     if (e.at("task") == name && e.at("type") == "COMPLETED") {
-      completed = Micros(e.at("time_s"));
+      completed = ExactMicros(e.at("time_s"));
       EXPECT_EQ(e.at("bot"), bot) << name;
     }
   }
   for (const auto& e : events) {
     if (e.at("bot") != bot || e.at("type") != "ASSIGNED") continue;
-    EXPECT_TRUE(completed >= 0 && Micros(e.at("time_s")) >= completed)
+    EXPECT_TRUE(completed >= 0 && ExactMicros(e.at("time_s")) >= completed)
         << bot << " was given " << e.at("task") << " at " << e.at("time_s") << " while running " << name;
   }
 }
@@ -173,7 +153,7 @@ TEST(SnapshotRunning, ImportedRunsStartAtZeroOnTheirBots) {
   const std::vector<std::tuple<std::string, std::string, std::string>> want = {
       {"ci", "120.000000", "bots-2-00001"}, {"ci", "300.000000", "bots-4-00001"}, {"web", "1200.000000", "bots-5-00001"}};
   EXPECT_EQ(got, want);
-  const Rows events = ReadCsv(dir.Path("run/events.csv"));
+  const Rows events = ReadCsvRows(dir.Path("run/events.csv"));
   for (size_t k = 0; k < running.size(); ++k) ExpectStartedOn(result, events, k, running[k].at("running_on"));
   ASSERT_GE(result.tasks.size(), 3u);
   EXPECT_EQ(result.tasks[0].end, Seconds(120));
@@ -306,16 +286,16 @@ TEST(SnapshotRunning, ARunsStateReplaysWithTheSameRunningSet) {
   EXPECT_EQ(got, want);
   // In the replay each starts at 0 on its bot, with a wait of 0, and one
   // account's tasks never preempt each other: each ends when its log says.
-  const Rows events = ReadCsv(dir.Path("run/events.csv"));
-  const Rows original_events = ReadCsv(dir.Path("original/events.csv"));
+  const Rows events = ReadCsvRows(dir.Path("run/events.csv"));
+  const Rows original_events = ReadCsvRows(dir.Path("original/events.csv"));
   for (size_t k = 0; k < running.size(); ++k) {
     ExpectStartedOn(result, events, k, running[k].at("running_on"));
     const int64_t end = ToMicros(result.tasks[k].end);
     const std::string original_bot = "linux-" + running[k].at("running_on").substr(7);
     int64_t logged_end = -1;  // the original's COMPLETED on that bot after T
     for (const auto& e : original_events) {
-      if (e.at("type") == "COMPLETED" && e.at("bot") == original_bot && Micros(e.at("time_s")) > 3600000000) {
-        logged_end = Micros(e.at("time_s")) - 3600000000;
+      if (e.at("type") == "COMPLETED" && e.at("bot") == original_bot && ExactMicros(e.at("time_s")) > 3600000000) {
+        logged_end = ExactMicros(e.at("time_s")) - 3600000000;
         break;
       }
     }
@@ -355,7 +335,7 @@ workloads:
   StatusOr<sim::RunResult> result = sim::RunScenario(*scenario, 1, options);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_TRUE(result->violations.empty()) << result->violations.front();
-  const Rows events = ReadCsv(dir.Path("run/events.csv"));
+  const Rows events = ReadCsvRows(dir.Path("run/events.csv"));
   int preempted = 0, enqueued = 0;
   for (const auto& e : events) {
     if (e.at("task") != "t00000000") continue;
