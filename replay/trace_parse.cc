@@ -28,6 +28,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "base/key_path.h"
 #include "replay/trace_parse_internal.h"
 #include "scheduler/events.h"
 #include "scheduler/policy_schema.h"
@@ -56,10 +57,6 @@ constexpr std::array<std::pair<std::string_view, OpKind>, 11> kOps = {{
 
 using Names = std::initializer_list<std::string_view>;
 
-std::string Join(const std::string& path, std::string_view name) {
-  return path.empty() ? std::string(name) : path + "." + std::string(name);
-}
-std::string Index(const std::string& path, int i) { return path + "[" + std::to_string(i) + "]"; }
 
 // Records the path of every key whose value is a JSON list, whether the text
 // is exactly one JSON object, and the first key the protobuf parser would let
@@ -218,7 +215,7 @@ class LineChecker {
     const auto* descriptor = m.GetDescriptor();
     for (std::string_view name : names) {
       const FieldDescriptor* f = descriptor->FindFieldByName(std::string(name));
-      if (!Present(m, path, *f)) return Error(Join(path, name), "expected " + ExpectedKind(*f) + ", missing");
+      if (!Present(m, path, *f)) return Error(JoinKey(path, name), "expected " + ExpectedKind(*f) + ", missing");
     }
     for (int i = 0; i < descriptor->field_count(); ++i) {
       const FieldDescriptor* f = descriptor->field(i);
@@ -228,7 +225,7 @@ class LineChecker {
         if (f->is_repeated() && !f->is_map()) QSIM_RETURN_IF_ERROR(WrittenAsList(m, path, *f));
         continue;
       }
-      if (Present(m, path, *f)) return Error(Join(path, f->name()), "unexpected in " + owner);
+      if (Present(m, path, *f)) return Error(JoinKey(path, f->name()), "unexpected in " + owner);
     }
     return Status::Ok();
   }
@@ -244,14 +241,14 @@ class LineChecker {
  private:
   bool Present(const Message& m, const std::string& path, const FieldDescriptor& f) const {
     if (f.is_repeated()) {
-      return m.GetReflection()->FieldSize(m, &f) > 0 || lists_.count(Join(path, f.name())) > 0;
+      return m.GetReflection()->FieldSize(m, &f) > 0 || lists_.count(JoinKey(path, f.name())) > 0;
     }
     return m.GetReflection()->HasField(m, &f);
   }
   // Protobuf reads `"tags":"a"` as the list ["a"]; the format always writes lists.
   Status WrittenAsList(const Message& m, const std::string& path, const FieldDescriptor& f) const {
-    if (m.GetReflection()->FieldSize(m, &f) > 0 && lists_.count(Join(path, f.name())) == 0) {
-      return Error(Join(path, f.name()), "expected a list, got a single value");
+    if (m.GetReflection()->FieldSize(m, &f) > 0 && lists_.count(JoinKey(path, f.name())) == 0) {
+      return Error(JoinKey(path, f.name()), "expected a list, got a single value");
     }
     return Status::Ok();
   }
@@ -291,14 +288,14 @@ Status JsonError(std::string_view file, int line, const std::string& message) {
       path = name.substr(1, close - 1);
       name = name.substr(close + 2);
     }
-    return InvalidArgument(where + "field \"" + Join(path, name) + "\": " + std::string(what));
+    return InvalidArgument(where + "field \"" + JoinKey(path, name) + "\": " + std::string(what));
   }
   // A duplicate key: "...oneof field '_x' is already set. Cannot set 'x' for type oneof"
   if (size_t pos = message.find("Cannot set '"); pos != std::string::npos) {
     std::string path;
     if (!message.empty() && message[0] == '(') path = message.substr(1, message.find(')') - 1);
     std::string name = message.substr(pos + 12, message.find('\'', pos + 12) - pos - 12);
-    return InvalidArgument(where + "field \"" + Join(path, name) + "\": expected once, given twice");
+    return InvalidArgument(where + "field \"" + JoinKey(path, name) + "\": expected once, given twice");
   }
   return InvalidArgument(where + "invalid JSON: " + message.substr(0, message.find('\n')));
 }
@@ -341,14 +338,14 @@ Status RequireInRange(const LineChecker& c, const Message& m, const std::string&
   };
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* f = descriptor->field(i);
-    const std::string name = Join(path, f->name());
+    const std::string name = JoinKey(path, f->name());
     if (f->is_map()) continue;  // per_label_task_limits: string -> int32
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_FLOAT:
         if (f->is_repeated()) {
           for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
             const float v = reflection->GetRepeatedFloat(m, f, k);
-            if (!std::isfinite(v)) return bad(Index(name, k), v);
+            if (!std::isfinite(v)) return bad(IndexKey(name, k), v);
           }
         } else if (reflection->HasField(m, f) && !std::isfinite(reflection->GetFloat(m, f))) {
           return bad(name, reflection->GetFloat(m, f));
@@ -358,7 +355,7 @@ Status RequireInRange(const LineChecker& c, const Message& m, const std::string&
         if (f->is_repeated()) {
           for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
             const double v = reflection->GetRepeatedDouble(m, f, k);
-            if (!std::isfinite(v)) return bad(Index(name, k), v);
+            if (!std::isfinite(v)) return bad(IndexKey(name, k), v);
           }
         } else if (reflection->HasField(m, f) && !std::isfinite(reflection->GetDouble(m, f))) {
           return bad(name, reflection->GetDouble(m, f));
@@ -380,7 +377,7 @@ Status RequireInRange(const LineChecker& c, const Message& m, const std::string&
         if (f->message_type()->full_name() == "google.protobuf.Struct") break;
         if (f->is_repeated()) {
           for (int k = 0; k < reflection->FieldSize(m, f); ++k) {
-            QSIM_RETURN_IF_ERROR(RequireInRange(c, reflection->GetRepeatedMessage(m, f, k), Index(name, k)));
+            QSIM_RETURN_IF_ERROR(RequireInRange(c, reflection->GetRepeatedMessage(m, f, k), IndexKey(name, k)));
           }
         } else if (reflection->HasField(m, f)) {
           QSIM_RETURN_IF_ERROR(RequireInRange(c, reflection->GetMessage(m, f), name));
@@ -396,7 +393,7 @@ Status RequireInRange(const LineChecker& c, const Message& m, const std::string&
 Status CheckEvents(const LineChecker& c, const proto::TraceLine& line) {
   for (int i = 0; i < line.expect_events_size(); ++i) {
     const proto::TraceEvent& e = line.expect_events(i);
-    const std::string path = Index("expect_events", i);
+    const std::string path = IndexKey("expect_events", i);
     if (!e.has_type()) return c.Error(path + ".type", "expected a string, missing");
     EventType type;
     if (!KnownEventType(e.type(), &type)) {
@@ -447,7 +444,7 @@ Status CheckEvents(const LineChecker& c, const proto::TraceLine& line) {
 
 Status CheckExpectedItems(const LineChecker& c, const proto::TraceLine& line, Names names) {
   for (int i = 0; i < line.expect_size(); ++i) {
-    QSIM_RETURN_IF_ERROR(c.ExactFields(line.expect(i), Index("expect", i), names, "this op's expect items"));
+    QSIM_RETURN_IF_ERROR(c.ExactFields(line.expect(i), IndexKey("expect", i), names, "this op's expect items"));
   }
   return Status::Ok();
 }
@@ -458,22 +455,22 @@ Status CheckState(const LineChecker& c, const proto::TraceState& s) {
       s, path, {"last_update_us", "balances", "queued", "running", "idle", "worker_queues", "task_errors"},
       "expect_state"));
   for (int i = 0; i < s.balances_size(); ++i) {
-    std::string p = Index(path + ".balances", i);
+    std::string p = IndexKey(path + ".balances", i);
     QSIM_RETURN_IF_ERROR(c.ExactFields(s.balances(i), p, {"account", "balance"}, "a balance"));
     QSIM_RETURN_IF_ERROR(c.Size(s.balances(i).balance(), p + ".balance", 5, 5));
   }
   for (int i = 0; i < s.running_size(); ++i) {
-    std::string p = Index(path + ".running", i);
+    std::string p = IndexKey(path + ".running", i);
     QSIM_RETURN_IF_ERROR(c.ExactFields(s.running(i), p, {"worker", "request", "priority", "cost"}, "a run"));
     QSIM_RETURN_IF_ERROR(c.Size(s.running(i).cost(), p + ".cost", 5, 5));
   }
   for (int i = 0; i < s.worker_queues_size(); ++i) {
-    QSIM_RETURN_IF_ERROR(c.ExactFields(s.worker_queues(i), Index(path + ".worker_queues", i),
+    QSIM_RETURN_IF_ERROR(c.ExactFields(s.worker_queues(i), IndexKey(path + ".worker_queues", i),
                                        {"worker", "assign", "abort", "enqueue_us"}, "a worker queue"));
   }
   for (int i = 0; i < s.task_errors_size(); ++i) {
     QSIM_RETURN_IF_ERROR(
-        c.ExactFields(s.task_errors(i), Index(path + ".task_errors", i), {"request", "error"}, "a task error"));
+        c.ExactFields(s.task_errors(i), IndexKey(path + ".task_errors", i), {"request", "error"}, "a task error"));
   }
   return Status::Ok();
 }
@@ -616,7 +613,7 @@ Status CheckOp(const LineChecker& c, const proto::TraceLine& line, OpKind kind) 
     case OpKind::kAssignTasks:
       QSIM_RETURN_IF_ERROR(c.ExactFields(line, "", {"op", "t_us", "workers", "expect", "expect_events"}, owner));
       for (int i = 0; i < line.workers_size(); ++i) {
-        QSIM_RETURN_IF_ERROR(c.ExactFields(line.workers(i), Index("workers", i), {"id", "labels"}, "a worker"));
+        QSIM_RETURN_IF_ERROR(c.ExactFields(line.workers(i), IndexKey("workers", i), {"id", "labels"}, "a worker"));
       }
       QSIM_RETURN_IF_ERROR(CheckExpectedItems(c, line, {"worker", "request", "provision_required"}));
       break;

@@ -18,6 +18,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/key_path.h"
 #include "base/duration_text.h"
 #include "runfolder/csv.h"
 #include "scheduler/policy_schema.h"
@@ -30,12 +31,6 @@ namespace qsim::sim {
 
 namespace {
 
-std::string Join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 std::string Describe(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "nothing";
@@ -86,9 +81,9 @@ class Loader {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return Error(it->first, Join(path, key), "unknown key (expected one of: " + list + ")");
+        return Error(it->first, JoinKey(path, key), "unknown key (expected one of: " + list + ")");
       }
-      if (!seen.insert(key).second) return Error(it->first, Join(path, key), "duplicate key");
+      if (!seen.insert(key).second) return Error(it->first, JoinKey(path, key), "duplicate key");
     }
     return Status::Ok();
   }
@@ -103,7 +98,7 @@ class Loader {
   Status ReadString(const YAML::Node& map, const char* key, const std::string& path, std::string* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    if (!v.IsScalar()) return Error(v, Join(path, key), "expected a string, got " + Describe(v));
+    if (!v.IsScalar()) return Error(v, JoinKey(path, key), "expected a string, got " + Describe(v));
     *out = v.Scalar();
     return Status::Ok();
   }
@@ -120,19 +115,19 @@ class Loader {
   Status ReadDouble(const YAML::Node& map, const char* key, const std::string& path, double* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    return ReadDouble(v, Join(path, key), out);
+    return ReadDouble(v, JoinKey(path, key), out);
   }
   // A list of exactly `count` numbers (a weekly profile's factors).
   Status ReadFactors(const YAML::Node& map, const char* key, size_t count, const std::string& path,
                      std::vector<double>* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    std::string p = Join(path, key);
+    std::string p = JoinKey(path, key);
     if (!v.IsSequence() || v.size() != count) {
       return Error(v, p, "expected a list of " + std::to_string(count) + " numbers, got " + Describe(v));
     }
     out->assign(count, 0);
-    for (size_t i = 0; i < count; ++i) QSIM_RETURN_IF_ERROR(ReadDouble(v[i], Index(p, i), &(*out)[i]));
+    for (size_t i = 0; i < count; ++i) QSIM_RETURN_IF_ERROR(ReadDouble(v[i], IndexKey(p, i), &(*out)[i]));
     return Status::Ok();
   }
   Status ReadFloat(const YAML::Node& v, const std::string& path, float* out) const {
@@ -167,7 +162,7 @@ class Loader {
                  int64_t max = std::numeric_limits<int64_t>::max()) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    return ReadInt(v, Join(path, key), out, min, max);
+    return ReadInt(v, JoinKey(path, key), out, min, max);
   }
 
   Status ReadBool(const YAML::Node& v, const std::string& path, bool* out) const {
@@ -181,7 +176,7 @@ class Loader {
   Status ReadBool(const YAML::Node& map, const char* key, const std::string& path, bool* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    return ReadBool(v, Join(path, key), out);
+    return ReadBool(v, JoinKey(path, key), out);
   }
 
   Status ReadDuration(const YAML::Node& v, const std::string& path, Duration* out) const {
@@ -197,22 +192,22 @@ class Loader {
   Status ReadDuration(const YAML::Node& map, const char* key, const std::string& path, Duration* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    return ReadDuration(v, Join(path, key), out);
+    return ReadDuration(v, JoinKey(path, key), out);
   }
 
   Status ReadStringList(const YAML::Node& map, const char* key, const std::string& path,
                         std::vector<std::string>* out) const {
     YAML::Node v = map[key];
     if (!v.IsDefined()) return Status::Ok();
-    std::string p = Join(path, key);
+    std::string p = JoinKey(path, key);
     if (!v.IsSequence()) return Error(v, p, "expected a list of strings, got " + Describe(v));
     out->clear();
     for (size_t i = 0; i < v.size(); ++i) {
       if (!v[i].IsScalar() || v[i].Scalar().empty()) {
-        return Error(v[i], Index(p, i), "expected a non-empty string, got " + Describe(v[i]));
+        return Error(v[i], IndexKey(p, i), "expected a non-empty string, got " + Describe(v[i]));
       }
       if (std::string problem = LabelProblem(v[i].Scalar()); !problem.empty()) {
-        return Error(v[i], Index(p, i), problem + ", got " + Describe(v[i]));
+        return Error(v[i], IndexKey(p, i), problem + ", got " + Describe(v[i]));
       }
       out->push_back(v[i].Scalar());
     }
@@ -226,7 +221,7 @@ class Loader {
   }
 
   Status Require(const YAML::Node& map, const char* key, const std::string& path) const {
-    if (!map[key].IsDefined()) return Error(map, Join(path, key), "required key is missing");
+    if (!map[key].IsDefined()) return Error(map, JoinKey(path, key), "required key is missing");
     return Status::Ok();
   }
 
@@ -299,19 +294,19 @@ Status Loader::ReadDist(const YAML::Node& v, const std::string& path, DurationDi
     QSIM_RETURN_IF_ERROR(Require(v, "values", path));
     out->kind = DurationDist::Kind::kEmpirical;
     YAML::Node vals = v["values"];
-    std::string p = Join(path, "values");
+    std::string p = JoinKey(path, "values");
     if (!vals.IsSequence() || vals.size() == 0) {
       return Error(vals, p, "expected a non-empty list of durations, got " + Describe(vals));
     }
     out->values.clear();
     for (size_t i = 0; i < vals.size(); ++i) {
       Duration d{};
-      QSIM_RETURN_IF_ERROR(ReadDuration(vals[i], Index(p, i), &d));
+      QSIM_RETURN_IF_ERROR(ReadDuration(vals[i], IndexKey(p, i), &d));
       out->values.push_back(d);
     }
     return Status::Ok();
   }
-  return Error(v["dist"], Join(path, "dist"),
+  return Error(v["dist"], JoinKey(path, "dist"),
                "unknown distribution \"" + dist + "\" (expected constant, exponential, lognormal, uniform or empirical)");
 }
 
@@ -324,7 +319,7 @@ Status Loader::ReadPolicy(const YAML::Node& v, const std::string& path, Policy* 
   ForEachPolicyField(*p, [&](PolicyFieldName name, auto& member) {
     YAML::Node n = v[std::string(name.yaml)];
     if (!status.ok() || !n.IsDefined()) return;
-    std::string key_path = Join(path, std::string(name.yaml));
+    std::string key_path = JoinKey(path, std::string(name.yaml));
     using T = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<T, bool>) {
       status = ReadBool(n, key_path, &member);
@@ -349,7 +344,7 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
                                  "disable_free_tasks", "description", "initial_balance"}));
   AccountConfig& c = a->config;
   if (YAML::Node r = v["charge_rate"]; r.IsDefined()) {
-    std::string p = Join(path, "charge_rate");
+    std::string p = JoinKey(path, "charge_rate");
     if (r.IsScalar()) {
       QSIM_RETURN_IF_ERROR(ReadFloat(r, p, &c.charge_rate[0]));
     } else {
@@ -357,26 +352,26 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
         return Error(r, p, "expected a list of 1 to 5 numbers (one per priority P0-P4), got " +
                                (r.IsSequence() && r.size() > 0 ? std::to_string(r.size()) + " values, at most 5" : Describe(r)));
       }
-      for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], Index(p, i), &c.charge_rate[i]));
+      for (size_t i = 0; i < r.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(r[i], IndexKey(p, i), &c.charge_rate[i]));
     }
   }
   if (v["max_charge_seconds"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadFloat(v["max_charge_seconds"], Join(path, "max_charge_seconds"), &c.max_charge_seconds));
+    QSIM_RETURN_IF_ERROR(ReadFloat(v["max_charge_seconds"], JoinKey(path, "max_charge_seconds"), &c.max_charge_seconds));
   }
   int64_t fanout = c.max_fanout;
   QSIM_RETURN_IF_ERROR(ReadInt(v, "max_fanout", path, &fanout, std::numeric_limits<int32_t>::min(),
                                std::numeric_limits<int32_t>::max()));
   c.max_fanout = static_cast<int32_t>(fanout);
   if (YAML::Node l = v["per_label_task_limits"]; l.IsDefined()) {
-    std::string p = Join(path, "per_label_task_limits");
+    std::string p = JoinKey(path, "per_label_task_limits");
     if (!l.IsMap()) return Error(l, p, "expected a mapping label-prefix: limit, got " + Describe(l));
     std::set<std::string> seen;
     for (auto it = l.begin(); it != l.end(); ++it) {
       std::string prefix = it->first.Scalar();
       if (prefix.empty()) return Error(it->first, p, "label prefixes must be non-empty");
-      if (!seen.insert(prefix).second) return Error(it->first, Join(p, prefix), "duplicate key");
+      if (!seen.insert(prefix).second) return Error(it->first, JoinKey(p, prefix), "duplicate key");
       int64_t limit;
-      QSIM_RETURN_IF_ERROR(ReadInt(it->second, Join(p, prefix), &limit, std::numeric_limits<int32_t>::min(),
+      QSIM_RETURN_IF_ERROR(ReadInt(it->second, JoinKey(p, prefix), &limit, std::numeric_limits<int32_t>::min(),
                                    std::numeric_limits<int32_t>::max()));
       c.per_label_task_limits[prefix] = static_cast<int32_t>(limit);
     }
@@ -384,14 +379,14 @@ Status Loader::ReadAccount(const YAML::Node& key, const YAML::Node& v, const std
   QSIM_RETURN_IF_ERROR(ReadBool(v, "disable_free_tasks", path, &c.disable_free_tasks));
   QSIM_RETURN_IF_ERROR(ReadString(v, "description", path, &c.description));
   if (YAML::Node b = v["initial_balance"]; b.IsDefined()) {
-    std::string p = Join(path, "initial_balance");
+    std::string p = JoinKey(path, "initial_balance");
     if (b.IsScalar() && (b.Scalar() == "full" || b.Scalar() == "empty")) {
       a->initial_full = b.Scalar() == "full";
       a->initial_balance.clear();
     } else if (b.IsSequence() && b.size() <= kNumPriorities) {
       a->initial_full = false;
       a->initial_balance.assign(b.size(), 0);
-      for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], Index(p, i), &a->initial_balance[i]));
+      for (size_t i = 0; i < b.size(); ++i) QSIM_RETURN_IF_ERROR(ReadFloat(b[i], IndexKey(p, i), &a->initial_balance[i]));
     } else {
       return Error(b, p, "expected full, empty or a list of up to 5 numbers, got " +
                              (b.IsSequence() ? std::to_string(b.size()) + " values, at most 5" : Describe(b)));
@@ -551,10 +546,10 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const 
     QSIM_RETURN_IF_ERROR(ReadFactors(v, "weekday_factors", 7, path, &a->weekday_factors));
     QSIM_RETURN_IF_ERROR(ReadDuration(v, "week_offset", path, &a->week_offset));
     if (YAML::Node b = v["bursts"]; b.IsDefined()) {
-      std::string p = Join(path, "bursts");
+      std::string p = JoinKey(path, "bursts");
       if (!b.IsSequence()) return Error(b, p, "expected a list, got " + Describe(b));
       for (size_t i = 0; i < b.size(); ++i) {
-        std::string bp = Index(p, i);
+        std::string bp = IndexKey(p, i);
         Burst burst;
         QSIM_RETURN_IF_ERROR(CheckMap(b[i], bp, {"at", "count", "over"}));
         QSIM_RETURN_IF_ERROR(Require(b[i], "at", bp));
@@ -572,11 +567,11 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const 
     QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"kind", "times"}));
     QSIM_RETURN_IF_ERROR(Require(v, "times", path));
     YAML::Node t = v["times"];
-    std::string p = Join(path, "times");
+    std::string p = JoinKey(path, "times");
     if (!t.IsSequence()) return Error(t, p, "expected a list of durations, got " + Describe(t));
     for (size_t i = 0; i < t.size(); ++i) {
       Duration d{};
-      QSIM_RETURN_IF_ERROR(ReadDuration(t[i], Index(p, i), &d));
+      QSIM_RETURN_IF_ERROR(ReadDuration(t[i], IndexKey(p, i), &d));
       a->times.push_back(d);
     }
     std::stable_sort(a->times.begin(), a->times.end());
@@ -590,13 +585,13 @@ Status Loader::ReadArrivals(const YAML::Node& v, const std::string& path, const 
     std::string from = "start";
     QSIM_RETURN_IF_ERROR(ReadString(v, "duration_from", path, &from));
     if (from != "start" && from != "assignment") {
-      return Error(v["duration_from"], Join(path, "duration_from"),
+      return Error(v["duration_from"], JoinKey(path, "duration_from"),
                    "expected start or assignment, got \"" + from + "\"");
     }
     a->duration_from_assignment = from == "assignment";
-    return ReadReplay(v["file"], Join(path, "file"), s, a);
+    return ReadReplay(v["file"], JoinKey(path, "file"), s, a);
   }
-  return Error(v["kind"], Join(path, "kind"),
+  return Error(v["kind"], JoinKey(path, "kind"),
                "unknown arrival kind \"" + kind + "\" (expected poisson, schedule, list or replay)");
 }
 
@@ -611,20 +606,20 @@ Status Loader::ReadWorkload(const YAML::Node& v, const std::string& path, const 
   QSIM_RETURN_IF_ERROR(ReadLabels(v, "provisionable_labels", path, &w->provisionable_labels));
   QSIM_RETURN_IF_ERROR(ReadStringList(v, "tags", path, &w->tags));
   QSIM_RETURN_IF_ERROR(Require(v, "arrivals", path));
-  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], Join(path, "arrivals"), s, &w->arrivals));
+  QSIM_RETURN_IF_ERROR(ReadArrivals(v["arrivals"], JoinKey(path, "arrivals"), s, &w->arrivals));
   bool replay = w->arrivals.kind == ArrivalSpec::Kind::kReplay;
   if (!replay) {
     QSIM_RETURN_IF_ERROR(Require(v, "account", path));
     QSIM_RETURN_IF_ERROR(Require(v, "duration", path));
   } else if (v["duration"].IsDefined() || v["account"].IsDefined()) {
     const char* k = v["account"].IsDefined() ? "account" : "duration";
-    return Error(v[k], Join(path, k), "not allowed with replay arrivals (the task log gives it)");
+    return Error(v[k], JoinKey(path, k), "not allowed with replay arrivals (the task log gives it)");
   }
   if (v["duration"].IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadDist(v["duration"], Join(path, "duration"), &w->duration));
+    QSIM_RETURN_IF_ERROR(ReadDist(v["duration"], JoinKey(path, "duration"), &w->duration));
   }
   if (YAML::Node c = v["cancel"]; c.IsDefined()) {
-    std::string p = Join(path, "cancel");
+    std::string p = JoinKey(path, "cancel");
     QSIM_RETURN_IF_ERROR(CheckMap(c, p, {"fraction", "after"}));
     QSIM_RETURN_IF_ERROR(ReadDouble(c, "fraction", p, &w->cancel_fraction));
     QSIM_RETURN_IF_ERROR(ReadDuration(c, "after", p, &w->cancel_after));
@@ -652,10 +647,10 @@ Status Loader::ReadBotGroup(const YAML::Node& v, const std::string& path, BotGro
     g->leaves_at = leaves;
   }
   if (YAML::Node lc = v["label_changes"]; lc.IsDefined()) {
-    std::string p = Join(path, "label_changes");
+    std::string p = JoinKey(path, "label_changes");
     if (!lc.IsSequence()) return Error(lc, p, "expected a list, got " + Describe(lc));
     for (size_t i = 0; i < lc.size(); ++i) {
-      std::string cp = Index(p, i);
+      std::string cp = IndexKey(p, i);
       LabelChange c;
       QSIM_RETURN_IF_ERROR(CheckMap(lc[i], cp, {"at", "labels", "provisionable_labels"}));
       QSIM_RETURN_IF_ERROR(Require(lc[i], "at", cp));
@@ -687,7 +682,7 @@ Status Loader::ReadDispatcher(const YAML::Node& v, const std::string& path, Disp
     QSIM_RETURN_IF_ERROR(ReadString(v, "preempted", path, &s));
     if (s == "requeue") d->preempted = DispatcherSpec::Preempted::kRequeue;
     else if (s == "fail") d->preempted = DispatcherSpec::Preempted::kFail;
-    else return Error(p, Join(path, "preempted"), "expected requeue or fail, got \"" + s + "\"");
+    else return Error(p, JoinKey(path, "preempted"), "expected requeue or fail, got \"" + s + "\"");
   }
   return ReadInt(v, "bot_death_retries", path, &d->bot_death_retries);
 }
@@ -695,12 +690,12 @@ Status Loader::ReadDispatcher(const YAML::Node& v, const std::string& path, Disp
 Status Loader::ReadOutage(const YAML::Node& v, const std::string& path, OutageSpec* o) const {
   QSIM_RETURN_IF_ERROR(CheckMap(v, path, {"rate_per_bot_day", "downtime", "scheduled"}));
   QSIM_RETURN_IF_ERROR(ReadDouble(v, "rate_per_bot_day", path, &o->rate_per_bot_day));
-  if (v["downtime"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDist(v["downtime"], Join(path, "downtime"), &o->downtime));
+  if (v["downtime"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadDist(v["downtime"], JoinKey(path, "downtime"), &o->downtime));
   if (YAML::Node s = v["scheduled"]; s.IsDefined()) {
-    std::string p = Join(path, "scheduled");
+    std::string p = JoinKey(path, "scheduled");
     if (!s.IsSequence()) return Error(s, p, "expected a list, got " + Describe(s));
     for (size_t i = 0; i < s.size(); ++i) {
-      std::string sp = Index(p, i);
+      std::string sp = IndexKey(p, i);
       ScheduledOutage so;
       QSIM_RETURN_IF_ERROR(CheckMap(s[i], sp, {"at", "group", "count", "downtime"}));
       for (const char* k : {"at", "group", "count", "downtime"}) QSIM_RETURN_IF_ERROR(Require(s[i], k, sp));
@@ -721,7 +716,7 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
   auto probability = [&](const char* key, double* out, std::initializer_list<std::string_view> extra) -> Status {
     YAML::Node n = v[key];
     if (!n.IsDefined()) return Status::Ok();
-    std::string p = Join(path, key);
+    std::string p = JoinKey(path, key);
     std::vector<std::string_view> allowed{"probability"};
     allowed.insert(allowed.end(), extra.begin(), extra.end());
     if (!n.IsMap()) return Error(n, p, "expected a mapping, got " + Describe(n));
@@ -729,7 +724,7 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
       if (std::find(allowed.begin(), allowed.end(), it->first.Scalar()) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return Error(it->first, Join(p, it->first.Scalar()), "unknown key (expected one of: " + list + ")");
+        return Error(it->first, JoinKey(p, it->first.Scalar()), "unknown key (expected one of: " + list + ")");
       }
     }
     QSIM_RETURN_IF_ERROR(Require(n, "probability", p));
@@ -739,25 +734,25 @@ Status Loader::ReadFaults(const YAML::Node& v, const std::string& path, FaultsSp
   QSIM_RETURN_IF_ERROR(probability("lost_assignments", &f->lost_assignment_probability, {}));
   QSIM_RETURN_IF_ERROR(probability("delayed_notifications", &f->delay_probability, {"delay"}));
   if (YAML::Node d = v["delayed_notifications"]; d.IsDefined()) {
-    std::string p = Join(path, "delayed_notifications");
+    std::string p = JoinKey(path, "delayed_notifications");
     QSIM_RETURN_IF_ERROR(Require(d, "delay", p));
-    QSIM_RETURN_IF_ERROR(ReadDist(d["delay"], Join(p, "delay"), &f->delay));
+    QSIM_RETURN_IF_ERROR(ReadDist(d["delay"], JoinKey(p, "delay"), &f->delay));
   }
   QSIM_RETURN_IF_ERROR(probability("task_errors", &f->task_error_probability, {"after"}));
   if (YAML::Node d = v["task_errors"]; d.IsDefined()) {
-    QSIM_RETURN_IF_ERROR(ReadDuration(d, "after", Join(path, "task_errors"), &f->task_error_after));
+    QSIM_RETURN_IF_ERROR(ReadDuration(d, "after", JoinKey(path, "task_errors"), &f->task_error_after));
   }
-  if (v["bot_deaths"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_deaths"], Join(path, "bot_deaths"), &f->bot_deaths));
-  if (v["bot_flaps"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_flaps"], Join(path, "bot_flaps"), &f->bot_flaps));
+  if (v["bot_deaths"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_deaths"], JoinKey(path, "bot_deaths"), &f->bot_deaths));
+  if (v["bot_flaps"].IsDefined()) QSIM_RETURN_IF_ERROR(ReadOutage(v["bot_flaps"], JoinKey(path, "bot_flaps"), &f->bot_flaps));
   if (YAML::Node r = v["scheduler_restarts"]; r.IsDefined()) {
-    std::string p = Join(path, "scheduler_restarts");
+    std::string p = JoinKey(path, "scheduler_restarts");
     QSIM_RETURN_IF_ERROR(CheckMap(r, p, {"at", "every"}));
     if (YAML::Node at = r["at"]; at.IsDefined()) {
-      std::string ap = Join(p, "at");
+      std::string ap = JoinKey(p, "at");
       if (!at.IsSequence()) return Error(at, ap, "expected a list of durations, got " + Describe(at));
       for (size_t i = 0; i < at.size(); ++i) {
         Duration d{};
-        QSIM_RETURN_IF_ERROR(ReadDuration(at[i], Index(ap, i), &d));
+        QSIM_RETURN_IF_ERROR(ReadDuration(at[i], IndexKey(ap, i), &d));
         f->restart_at.push_back(d);
       }
       std::sort(f->restart_at.begin(), f->restart_at.end());
@@ -832,7 +827,7 @@ Status Loader::ReadRunLength(const YAML::Node& root, Scenario* s) const {
       else if (name == "events") s->outputs.events = true;
       else if (name == "taskevents") s->outputs.taskevents = true;
       else if (name != "tasks" && name != "summary" && name != "waits") {
-        return Error(o[i], Index("outputs", i),
+        return Error(o[i], IndexKey("outputs", i),
                      "expected tasks, summary, waits, timeseries, events or taskevents, got " + Describe(o[i]));
       }
     }
@@ -853,7 +848,7 @@ Status Loader::ReadAccounts(const YAML::Node& root, Scenario* s) const {
   std::set<std::string> ids;
   for (auto it = accounts.begin(); it != accounts.end(); ++it) {
     AccountSpec a;
-    std::string p = Join("accounts", it->first.IsScalar() ? it->first.Scalar() : "?");
+    std::string p = JoinKey("accounts", it->first.IsScalar() ? it->first.Scalar() : "?");
     QSIM_RETURN_IF_ERROR(ReadAccount(it->first, it->second, p, &a));
     if (!ids.insert(a.id).second) return Error(it->first, p, "duplicate key");
     s->accounts.push_back(std::move(a));
@@ -872,7 +867,7 @@ Status Loader::ReadBots(const YAML::Node& root, Scenario* s) const {
   }
   for (size_t i = 0; i < bots.size(); ++i) {
     BotGroupSpec g;
-    QSIM_RETURN_IF_ERROR(ReadBotGroup(bots[i], Index("bots", i), &g));
+    QSIM_RETURN_IF_ERROR(ReadBotGroup(bots[i], IndexKey("bots", i), &g));
     s->bots.push_back(std::move(g));
     QSIM_RETURN_IF_ERROR(Located(root, CheckBotGroup(*s, i)));
   }
@@ -886,7 +881,7 @@ Status Loader::ReadWorkloads(const YAML::Node& root, Scenario* s) const {
   std::map<std::string, int> per_account;
   for (size_t i = 0; i < w.size(); ++i) {
     WorkloadSpec wl;
-    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], Index("workloads", i), *s, &wl));
+    QSIM_RETURN_IF_ERROR(ReadWorkload(w[i], IndexKey("workloads", i), *s, &wl));
     if (wl.name.empty()) {
       // Unnamed: the account's id, then id-2, id-3, ...
       std::string base = wl.account.empty() ? "replay" : wl.account;

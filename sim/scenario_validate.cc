@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/key_path.h"
 #include "scheduler/policy_schema.h"
 #include "sim/internal/validate.h"
 #include "sim/limits.h"
@@ -23,8 +24,6 @@ namespace {
 // Far beyond any scenario, and far from overflowing the clock.
 constexpr Duration kMaxDuration = kMaxAnyDuration;
 
-std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
-std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 // The shortest text that reads back as `v`: what a scenario author wrote.
 template <typename F>
@@ -79,8 +78,8 @@ Check Name(const std::string& path, const std::string& name) {
 // A label set as MakeLabelSet makes it: sorted, without repeats or empty labels.
 Check Labels(const std::string& path, const LabelSet& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i].empty()) return At(Index(path, i), "expected a non-empty string");
-    if (std::string problem = LabelProblem(labels[i]); !problem.empty()) return At(Index(path, i), problem);
+    if (labels[i].empty()) return At(IndexKey(path, i), "expected a non-empty string");
+    if (std::string problem = LabelProblem(labels[i]); !problem.empty()) return At(IndexKey(path, i), problem);
     if (i > 0 && labels[i] <= labels[i - 1]) {
       return At(path, "must be sorted and without repeats (build it with MakeLabelSet)");
     }
@@ -95,19 +94,19 @@ Check Dist(const std::string& path, const DurationDist& d, Duration min) {
     case DurationDist::Kind::kConstant:
       return DurationAtLeast(path, d.value, min);
     case DurationDist::Kind::kExponential:
-      return DurationAtLeast(Join(path, "mean"), d.mean, tiny);
+      return DurationAtLeast(JoinKey(path, "mean"), d.mean, tiny);
     case DurationDist::Kind::kLognormal:
-      if (Check c = DurationAtLeast(Join(path, "median"), d.median, tiny)) return c;
-      return NumberBetween(Join(path, "sigma"), d.sigma, 0, 10);
+      if (Check c = DurationAtLeast(JoinKey(path, "median"), d.median, tiny)) return c;
+      return NumberBetween(JoinKey(path, "sigma"), d.sigma, 0, 10);
     case DurationDist::Kind::kUniform:
-      if (Check c = DurationAtLeast(Join(path, "min"), d.min, min)) return c;
-      if (Check c = DurationAtLeast(Join(path, "max"), d.max, min)) return c;
-      if (d.max < d.min) return At(Join(path, "max"), "must be >= min");
+      if (Check c = DurationAtLeast(JoinKey(path, "min"), d.min, min)) return c;
+      if (Check c = DurationAtLeast(JoinKey(path, "max"), d.max, min)) return c;
+      if (d.max < d.min) return At(JoinKey(path, "max"), "must be >= min");
       return std::nullopt;
     case DurationDist::Kind::kEmpirical:
-      if (d.values.empty()) return At(Join(path, "values"), "must hold at least one duration");
+      if (d.values.empty()) return At(JoinKey(path, "values"), "must hold at least one duration");
       for (size_t i = 0; i < d.values.size(); ++i) {
-        if (Check c = DurationAtLeast(Index(Join(path, "values"), i), d.values[i], min)) return c;
+        if (Check c = DurationAtLeast(IndexKey(JoinKey(path, "values"), i), d.values[i], min)) return c;
       }
       return std::nullopt;
   }
@@ -131,54 +130,54 @@ Check WeeklyProfile(const ArrivalSpec& a, const std::string& path) {
   for (const auto& [key, values] : lists) {
     size_t want = values == &a.hour_factors ? 24 : 7;
     if (!values->empty() && values->size() != want) {
-      return At(Join(path, key),
+      return At(JoinKey(path, key),
                 "must hold " + std::to_string(want) + " values, got " + std::to_string(values->size()));
     }
     for (size_t i = 0; i < values->size(); ++i) {
-      if (Check c = NumberBetween(Index(Join(path, key), i), (*values)[i], 0, 1000)) return c;
+      if (Check c = NumberBetween(IndexKey(JoinKey(path, key), i), (*values)[i], 0, 1000)) return c;
     }
   }
-  if (a.week_offset >= Hours(24 * 7)) return At(Join(path, "week_offset"), "must be below 7d");
-  return DurationAtLeast(Join(path, "week_offset"), a.week_offset);
+  if (a.week_offset >= Hours(24 * 7)) return At(JoinKey(path, "week_offset"), "must be below 7d");
+  return DurationAtLeast(JoinKey(path, "week_offset"), a.week_offset);
 }
 
 Check Arrivals(const Scenario& s, const ArrivalSpec& a, const std::string& path) {
   switch (a.kind) {
     case ArrivalSpec::Kind::kPoisson:
     case ArrivalSpec::Kind::kSchedule:
-      if (Check c = NumberAtLeast(Join(path, "rate_per_hour"), a.rate_per_hour, 0)) return c;
-      if (Check c = NumberBetween(Join(path, "diurnal_amplitude"), a.diurnal_amplitude, 0, 1)) return c;
-      if (Check c = DurationAtLeast(Join(path, "diurnal_peak"), a.diurnal_peak)) return c;
+      if (Check c = NumberAtLeast(JoinKey(path, "rate_per_hour"), a.rate_per_hour, 0)) return c;
+      if (Check c = NumberBetween(JoinKey(path, "diurnal_amplitude"), a.diurnal_amplitude, 0, 1)) return c;
+      if (Check c = DurationAtLeast(JoinKey(path, "diurnal_peak"), a.diurnal_peak)) return c;
       if (Check c = WeeklyProfile(a, path)) return c;
       for (size_t i = 0; i < a.bursts.size(); ++i) {
-        std::string bp = Index(Join(path, "bursts"), i);
-        if (Check c = DurationAtLeast(Join(bp, "at"), a.bursts[i].at)) return c;
-        if (Check c = IntBetween(Join(bp, "count"), a.bursts[i].count, 0, 100000000)) return c;
-        if (Check c = DurationAtLeast(Join(bp, "over"), a.bursts[i].over)) return c;
+        std::string bp = IndexKey(JoinKey(path, "bursts"), i);
+        if (Check c = DurationAtLeast(JoinKey(bp, "at"), a.bursts[i].at)) return c;
+        if (Check c = IntBetween(JoinKey(bp, "count"), a.bursts[i].count, 0, 100000000)) return c;
+        if (Check c = DurationAtLeast(JoinKey(bp, "over"), a.bursts[i].over)) return c;
       }
       return std::nullopt;
     case ArrivalSpec::Kind::kList:
       for (size_t i = 0; i < a.times.size(); ++i) {
-        if (Check c = DurationAtLeast(Index(Join(path, "times"), i), a.times[i])) return c;
+        if (Check c = DurationAtLeast(IndexKey(JoinKey(path, "times"), i), a.times[i])) return c;
       }
       return std::nullopt;
     case ArrivalSpec::Kind::kReplay:
       for (size_t i = 0; i < a.replay.size(); ++i) {
         const ReplayTask& t = a.replay[i];
-        std::string rp = Index(Join(path, "replay"), i);
+        std::string rp = IndexKey(JoinKey(path, "replay"), i);
         if (!HasAccount(s, t.account)) {
-          return At(Join(path, "file"),
+          return At(JoinKey(path, "file"),
                     "the task log names account \"" + t.account + "\", which is not defined under accounts");
         }
-        if (Check c = DurationAtLeast(Join(rp, "enqueue"), t.enqueue)) return c;
+        if (Check c = DurationAtLeast(JoinKey(rp, "enqueue"), t.enqueue)) return c;
         if (i > 0 && t.enqueue < a.replay[i - 1].enqueue) return At(rp, "the log must be sorted by enqueue time");
-        if (Check c = DurationAtLeast(Join(rp, "duration"), t.duration, Micros(1))) return c;
-        if (Check c = Labels(Join(rp, "base_labels"), t.base_labels)) return c;
-        if (Check c = Labels(Join(rp, "provisionable_labels"), t.provisionable_labels)) return c;
+        if (Check c = DurationAtLeast(JoinKey(rp, "duration"), t.duration, Micros(1))) return c;
+        if (Check c = Labels(JoinKey(rp, "base_labels"), t.base_labels)) return c;
+        if (Check c = Labels(JoinKey(rp, "provisionable_labels"), t.provisionable_labels)) return c;
       }
       return std::nullopt;
   }
-  return At(Join(path, "kind"), "unknown arrival kind");
+  return At(JoinKey(path, "kind"), "unknown arrival kind");
 }
 
 // Arrivals the run would never see: a burst or a listed time at or after the
@@ -187,7 +186,7 @@ Check ArrivalsWithinRun(const Scenario& s, const ArrivalSpec& a, const std::stri
   const std::string end = "at or after the end of the run (duration " + FormatDuration(s.duration) + ")";
   for (size_t i = 0; i < a.bursts.size(); ++i) {
     if (a.bursts[i].at >= s.duration) {
-      return At(Join(Index(Join(path, "bursts"), i), "at"),
+      return At(JoinKey(IndexKey(JoinKey(path, "bursts"), i), "at"),
                 FormatDuration(a.bursts[i].at) + " is " + end + ": its " + std::to_string(a.bursts[i].count) +
                     " tasks would never arrive");
     }
@@ -200,7 +199,7 @@ Check ArrivalsWithinRun(const Scenario& s, const ArrivalSpec& a, const std::stri
     if (!first_late) first_late = i;
   }
   if (first_late) {
-    return At(Index(Join(path, "times"), *first_late),
+    return At(IndexKey(JoinKey(path, "times"), *first_late),
               FormatDuration(a.times[*first_late]) + " is " + end + "; " + std::to_string(late) + " of the " +
                   std::to_string(a.times.size()) + " times are, and would never arrive");
   }
@@ -237,27 +236,27 @@ Check WorkloadHasBots(const Scenario& s, const WorkloadSpec& w, const std::strin
               Quoted(missing) + ")";
   }
   if (s.bots.size() > kListed) groups += "; and " + std::to_string(s.bots.size() - kListed) + " more groups";
-  return At(Join(path, "base_labels"), "no bot group ever holds all of " + Quoted(w.base_labels) +
+  return At(JoinKey(path, "base_labels"), "no bot group ever holds all of " + Quoted(w.base_labels) +
                                            ", so its tasks could never run (label_changes included): " + groups);
 }
 
 Check Outages(const Scenario& s, const OutageSpec& o, const std::string& path) {
-  if (Check c = NumberAtLeast(Join(path, "rate_per_bot_day"), o.rate_per_bot_day, 0)) return c;
-  if (Check c = Dist(Join(path, "downtime"), o.downtime, Duration::zero())) return c;
+  if (Check c = NumberAtLeast(JoinKey(path, "rate_per_bot_day"), o.rate_per_bot_day, 0)) return c;
+  if (Check c = Dist(JoinKey(path, "downtime"), o.downtime, Duration::zero())) return c;
   for (size_t i = 0; i < o.scheduled.size(); ++i) {
     const ScheduledOutage& so = o.scheduled[i];
-    std::string sp = Index(Join(path, "scheduled"), i);
-    if (Check c = DurationAtLeast(Join(sp, "at"), so.at)) return c;
+    std::string sp = IndexKey(JoinKey(path, "scheduled"), i);
+    if (Check c = DurationAtLeast(JoinKey(sp, "at"), so.at)) return c;
     auto group = std::find_if(s.bots.begin(), s.bots.end(), [&](const BotGroupSpec& g) { return g.name == so.group; });
-    if (group == s.bots.end()) return At(Join(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
+    if (group == s.bots.end()) return At(JoinKey(sp, "group"), "bot group \"" + so.group + "\" is not defined under bots");
     if (so.at < group->joins_at || (group->leaves_at && so.at >= *group->leaves_at)) {
-      return At(Join(sp, "at"), FormatDuration(so.at) + " is outside bot group \"" + so.group + "\"'s presence (joins_at " +
+      return At(JoinKey(sp, "at"), FormatDuration(so.at) + " is outside bot group \"" + so.group + "\"'s presence (joins_at " +
                                     FormatDuration(group->joins_at) + ", leaves_at " +
                                     (group->leaves_at ? FormatDuration(*group->leaves_at) : std::string("never")) +
                                     "): the outage would strike no bot");
     }
-    if (Check c = IntBetween(Join(sp, "count"), so.count, 1)) return c;
-    if (Check c = DurationAtLeast(Join(sp, "downtime"), so.downtime)) return c;
+    if (Check c = IntBetween(JoinKey(sp, "count"), so.count, 1)) return c;
+    if (Check c = DurationAtLeast(JoinKey(sp, "downtime"), so.downtime)) return c;
   }
   return std::nullopt;
 }
@@ -303,7 +302,7 @@ Check CheckPolicy(const Policy& policy) {
   // Every duration switch is a positive time span, every count >= 0.
   ForEachPolicyField(policy, [&found](PolicyFieldName name, const auto& v) {
     if (found) return;
-    std::string path = Join("policy", std::string(name.yaml));
+    std::string path = JoinKey("policy", std::string(name.yaml));
     using T = std::decay_t<decltype(v)>;
     if constexpr (std::is_same_v<T, Duration>) {
       found = DurationAtLeast(path, v, Micros(1));
@@ -322,8 +321,8 @@ Check CheckPolicy(const Policy& policy) {
 
 Check CheckAccount(const Scenario& s, size_t i) {
   const AccountSpec& a = s.accounts[i];
-  if (a.id.empty()) return At(Index("accounts", i), "account ids must be non-empty strings");
-  std::string path = Join("accounts", a.id);
+  if (a.id.empty()) return At(IndexKey("accounts", i), "account ids must be non-empty strings");
+  std::string path = JoinKey("accounts", a.id);
   if (Check c = Name(path, a.id)) return c;
   if (i > 0 && a.id == s.accounts[i - 1].id) return At(path, "duplicate account id");
   if (i > 0 && a.id < s.accounts[i - 1].id) {
@@ -331,22 +330,22 @@ Check CheckAccount(const Scenario& s, size_t i) {
   }
   const AccountConfig& c = a.config;
   for (int p = 0; p < kNumPriorities; ++p) {
-    if (Check e = NumberAtLeast(Index(Join(path, "charge_rate"), p), c.charge_rate[p], 0)) return e;
+    if (Check e = NumberAtLeast(IndexKey(JoinKey(path, "charge_rate"), p), c.charge_rate[p], 0)) return e;
   }
-  if (Check e = NumberAtLeast(Join(path, "max_charge_seconds"), c.max_charge_seconds, 0)) return e;
-  if (Check e = IntBetween(Join(path, "max_fanout"), c.max_fanout, 0)) return e;
+  if (Check e = NumberAtLeast(JoinKey(path, "max_charge_seconds"), c.max_charge_seconds, 0)) return e;
+  if (Check e = IntBetween(JoinKey(path, "max_fanout"), c.max_fanout, 0)) return e;
   for (const auto& [prefix, limit] : c.per_label_task_limits) {
-    std::string lp = Join(path, "per_label_task_limits");
+    std::string lp = JoinKey(path, "per_label_task_limits");
     if (prefix.empty()) return At(lp, "label prefixes must be non-empty");
-    if (Check e = IntBetween(Join(lp, prefix), limit, 0)) return e;
+    if (Check e = IntBetween(JoinKey(lp, prefix), limit, 0)) return e;
   }
   if (a.initial_balance.size() > kNumPriorities) {
-    return At(Join(path, "initial_balance"), "expected full, empty or a list of up to 5 numbers, got " +
+    return At(JoinKey(path, "initial_balance"), "expected full, empty or a list of up to 5 numbers, got " +
                                                  std::to_string(a.initial_balance.size()) + " values, at most 5");
   }
   for (size_t p = 0; p < a.initial_balance.size(); ++p) {
     if (!std::isfinite(a.initial_balance[p])) {
-      return At(Index(Join(path, "initial_balance"), p), "expected a finite number, got " + Num(a.initial_balance[p]));
+      return At(IndexKey(JoinKey(path, "initial_balance"), p), "expected a finite number, got " + Num(a.initial_balance[p]));
     }
   }
   return std::nullopt;
@@ -356,20 +355,20 @@ Check CheckAccount(const Scenario& s, size_t i) {
 // group is present for some of the run and never beyond it.
 Check CheckPresence(const Scenario& s, const BotGroupSpec& g, const std::string& path) {
   const std::string run = " (duration " + FormatDuration(s.duration) + ")";
-  if (Check c = DurationAtLeast(Join(path, "joins_at"), g.joins_at)) return c;
+  if (Check c = DurationAtLeast(JoinKey(path, "joins_at"), g.joins_at)) return c;
   if (g.joins_at >= s.duration) {
-    return At(Join(path, "joins_at"),
+    return At(JoinKey(path, "joins_at"),
               "must be before the end of the run" + run + ", got " + FormatDuration(g.joins_at) +
                   ": the group would never be present");
   }
   if (!g.leaves_at) return std::nullopt;
-  if (Check c = DurationAtLeast(Join(path, "leaves_at"), *g.leaves_at, Micros(1))) return c;
+  if (Check c = DurationAtLeast(JoinKey(path, "leaves_at"), *g.leaves_at, Micros(1))) return c;
   if (*g.leaves_at > s.duration) {
-    return At(Join(path, "leaves_at"), "must be at most the run's duration" + run + ", got " +
+    return At(JoinKey(path, "leaves_at"), "must be at most the run's duration" + run + ", got " +
                                            FormatDuration(*g.leaves_at) + " (leave it out: the group stays)");
   }
   if (*g.leaves_at <= g.joins_at) {
-    return At(Join(path, "leaves_at"), "must be after joins_at (" + FormatDuration(g.joins_at) + "), got " +
+    return At(JoinKey(path, "leaves_at"), "must be after joins_at (" + FormatDuration(g.joins_at) + "), got " +
                                            FormatDuration(*g.leaves_at));
   }
   return std::nullopt;
@@ -377,25 +376,25 @@ Check CheckPresence(const Scenario& s, const BotGroupSpec& g, const std::string&
 
 Check CheckBotGroup(const Scenario& s, size_t i) {
   const BotGroupSpec& g = s.bots[i];
-  std::string path = Index("bots", i);
-  if (Check c = Name(Join(path, "group"), g.name)) return c;
+  std::string path = IndexKey("bots", i);
+  if (Check c = Name(JoinKey(path, "group"), g.name)) return c;
   for (size_t j = 0; j < i; ++j) {
-    if (s.bots[j].name == g.name) return At(Join(path, "group"), "duplicate group name \"" + g.name + "\"");
+    if (s.bots[j].name == g.name) return At(JoinKey(path, "group"), "duplicate group name \"" + g.name + "\"");
   }
-  if (Check c = IntBetween(Join(path, "count"), g.count, 1, 10000000)) return c;
-  if (Check c = Labels(Join(path, "labels"), g.labels)) return c;
-  if (Check c = Labels(Join(path, "provisionable_labels"), g.provisionable_labels)) return c;
-  if (Check c = DurationAtLeast(Join(path, "poll_interval"), g.poll_interval, Micros(1))) return c;
-  if (Check c = DurationAtLeast(Join(path, "provision_time"), g.provision_time)) return c;
-  if (Check c = DurationAtLeast(Join(path, "abort_time"), g.abort_time)) return c;
+  if (Check c = IntBetween(JoinKey(path, "count"), g.count, 1, 10000000)) return c;
+  if (Check c = Labels(JoinKey(path, "labels"), g.labels)) return c;
+  if (Check c = Labels(JoinKey(path, "provisionable_labels"), g.provisionable_labels)) return c;
+  if (Check c = DurationAtLeast(JoinKey(path, "poll_interval"), g.poll_interval, Micros(1))) return c;
+  if (Check c = DurationAtLeast(JoinKey(path, "provision_time"), g.provision_time)) return c;
+  if (Check c = DurationAtLeast(JoinKey(path, "abort_time"), g.abort_time)) return c;
   if (Check c = CheckPresence(s, g, path)) return c;
   for (size_t j = 0; j < g.label_changes.size(); ++j) {
     const LabelChange& lc = g.label_changes[j];
-    std::string cp = Index(Join(path, "label_changes"), j);
-    if (Check c = DurationAtLeast(Join(cp, "at"), lc.at)) return c;
-    if (Check c = Labels(Join(cp, "labels"), lc.labels)) return c;
+    std::string cp = IndexKey(JoinKey(path, "label_changes"), j);
+    if (Check c = DurationAtLeast(JoinKey(cp, "at"), lc.at)) return c;
+    if (Check c = Labels(JoinKey(cp, "labels"), lc.labels)) return c;
     if (lc.provisionable_labels) {
-      if (Check c = Labels(Join(cp, "provisionable_labels"), *lc.provisionable_labels)) return c;
+      if (Check c = Labels(JoinKey(cp, "provisionable_labels"), *lc.provisionable_labels)) return c;
     }
   }
   return std::nullopt;
@@ -403,34 +402,34 @@ Check CheckBotGroup(const Scenario& s, size_t i) {
 
 Check CheckWorkload(const Scenario& s, size_t i) {
   const WorkloadSpec& w = s.workloads[i];
-  std::string path = Index("workloads", i);
+  std::string path = IndexKey("workloads", i);
   bool replay = w.arrivals.kind == ArrivalSpec::Kind::kReplay;
-  if (w.name.empty()) return At(Join(path, "name"), "must not be empty (it names the workload's random streams)");
-  if (Check c = Name(Join(path, "name"), w.name)) return c;
+  if (w.name.empty()) return At(JoinKey(path, "name"), "must not be empty (it names the workload's random streams)");
+  if (Check c = Name(JoinKey(path, "name"), w.name)) return c;
   for (size_t j = 0; j < w.tags.size(); ++j) {
     if (std::string problem = LabelProblem(w.tags[j]); !problem.empty()) {
-      return At(Index(Join(path, "tags"), j), problem);
+      return At(IndexKey(JoinKey(path, "tags"), j), problem);
     }
   }
   for (size_t j = 0; j < i; ++j) {
     if (s.workloads[j].name == w.name) {
-      return At(Join(path, "name"), "duplicate workload name \"" + w.name + "\" (set `name:`)");
+      return At(JoinKey(path, "name"), "duplicate workload name \"" + w.name + "\" (set `name:`)");
     }
   }
-  if (w.account.empty() && !replay) return At(Join(path, "account"), "must name an account (only replay takes them from its log)");
+  if (w.account.empty() && !replay) return At(JoinKey(path, "account"), "must name an account (only replay takes them from its log)");
   if (!w.account.empty() && !HasAccount(s, w.account)) {
-    return At(Join(path, "account"), "account \"" + w.account + "\" is not defined under accounts");
+    return At(JoinKey(path, "account"), "account \"" + w.account + "\" is not defined under accounts");
   }
-  if (Check c = Labels(Join(path, "base_labels"), w.base_labels)) return c;
-  if (Check c = Labels(Join(path, "provisionable_labels"), w.provisionable_labels)) return c;
-  if (Check c = Arrivals(s, w.arrivals, Join(path, "arrivals"))) return c;
-  if (Check c = ArrivalsWithinRun(s, w.arrivals, Join(path, "arrivals"))) return c;
+  if (Check c = Labels(JoinKey(path, "base_labels"), w.base_labels)) return c;
+  if (Check c = Labels(JoinKey(path, "provisionable_labels"), w.provisionable_labels)) return c;
+  if (Check c = Arrivals(s, w.arrivals, JoinKey(path, "arrivals"))) return c;
+  if (Check c = ArrivalsWithinRun(s, w.arrivals, JoinKey(path, "arrivals"))) return c;
   if (Check c = WorkloadHasBots(s, w, path)) return c;
   if (!replay) {
-    if (Check c = Dist(Join(path, "duration"), w.duration, Micros(1))) return c;
+    if (Check c = Dist(JoinKey(path, "duration"), w.duration, Micros(1))) return c;
   }
-  if (Check c = NumberBetween(Join(path, "cancel.fraction"), w.cancel_fraction, 0, 1)) return c;
-  return DurationAtLeast(Join(path, "cancel.after"), w.cancel_after);
+  if (Check c = NumberBetween(JoinKey(path, "cancel.fraction"), w.cancel_fraction, 0, 1)) return c;
+  return DurationAtLeast(JoinKey(path, "cancel.after"), w.cancel_after);
 }
 
 Check CheckDispatcher(const DispatcherSpec& d) {
@@ -454,7 +453,7 @@ Check CheckFaults(const Scenario& s) {
   if (Check c = Outages(s, f.bot_deaths, "faults.bot_deaths")) return c;
   if (Check c = Outages(s, f.bot_flaps, "faults.bot_flaps")) return c;
   for (size_t i = 0; i < f.restart_at.size(); ++i) {
-    if (Check c = DurationAtLeast(Index("faults.scheduler_restarts.at", i), f.restart_at[i])) return c;
+    if (Check c = DurationAtLeast(IndexKey("faults.scheduler_restarts.at", i), f.restart_at[i])) return c;
   }
   return DurationAtLeast("faults.scheduler_restarts.every", f.restart_every);
 }
@@ -468,11 +467,11 @@ Check CheckRunningOn(const Scenario& s) {
     for (size_t j = 0; j < a.replay.size(); ++j) {
       const ReplayTask& t = a.replay[j];
       if (t.running_on.empty()) continue;
-      const std::string rp = Index(Join(Join(Index("workloads", i), "arrivals"), "replay"), j);
-      if (Check c = RunningOnProblem(s.bots, t, Join(rp, "running_on"))) return c;
+      const std::string rp = IndexKey(JoinKey(JoinKey(IndexKey("workloads", i), "arrivals"), "replay"), j);
+      if (Check c = RunningOnProblem(s.bots, t, JoinKey(rp, "running_on"))) return c;
       auto [it, inserted] = taken.emplace(t.running_on, rp);
       if (!inserted) {
-        return At(Join(rp, "running_on"), "bot \"" + t.running_on + "\" already runs " + it->second);
+        return At(JoinKey(rp, "running_on"), "bot \"" + t.running_on + "\" already runs " + it->second);
       }
     }
   }

@@ -8,15 +8,11 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include "base/key_path.h"
+
 namespace qsim::strict_yaml {
 namespace {
 
-std::string Join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 // Walks the YAML event stream before it is built into nodes: rejects anchors
 // and aliases (an alias bomb expands exponentially in yaml-cpp's node tree),
@@ -71,8 +67,8 @@ class StrictScan final : public YAML::EventHandler {
   std::string Path() const {
     std::string p;
     for (const Frame& f : stack_) {
-      if (f.map) p = Join(p, f.key);
-      else if (f.items > 0) p = Index(p, f.items - 1);
+      if (f.map) p = JoinKey(p, f.key);
+      else if (f.items > 0) p = IndexKey(p, f.items - 1);
     }
     return p;
   }

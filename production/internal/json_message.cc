@@ -11,6 +11,7 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include "base/key_path.h"
 #include "production/import.h"
 #include "production/internal/json_value.h"
 
@@ -23,10 +24,6 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using Value = JsonValue;
 using Kind = JsonValue::Kind;
-
-std::string Join(const std::string& path, const std::string& name) {
-  return path.empty() ? name : path + "." + name;
-}
 
 // A short rendering of a JSON value for messages.
 std::string Show(const Value& v) {
@@ -200,7 +197,7 @@ Status Fill(const Value& object, const std::string& path, Message* message, std:
   std::stable_sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   for (size_t i = 0; i < members.size(); ++i) {
     const auto& [key, v] = *members[i];
-    const std::string field_path = Join(path, key);
+    const std::string field_path = JoinKey(path, key);
     if (i > 0 && members[i - 1]->first == key) return Bad(field_path, "appears twice");
     const FieldDescriptor* f = d->FindFieldByName(key);
     if (f == nullptr) return Bad(field_path, "not a field of " + d->name());
