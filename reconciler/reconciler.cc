@@ -15,15 +15,28 @@ namespace qsim::reconciler {
 namespace {
 
 bool ContainsAll(const std::vector<std::string>& have, const LabelSet& wanted) {
-  // `have` is what the caller passed (any order, maybe repeated): a set makes
-  // the test linear in the request's labels.
+  if (wanted.empty()) return true;  // the common case: nothing to provision
+  // `have` is what the caller passed (any order, maybe repeated). A bot
+  // reports a handful of labels, so a scan beats building a set; a long list
+  // gets the set, which keeps the test linear in the request's labels.
+  if (have.size() <= 16) {
+    return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& l) {
+      return std::find(have.begin(), have.end(), l) != have.end();
+    });
+  }
   std::set<std::string_view> labels(have.begin(), have.end());
   return std::all_of(wanted.begin(), wanted.end(),
                      [&](const std::string& l) { return labels.count(l) > 0; });
 }
 
+// Kept out of line and cold so that RequireId, called for every poll and
+// notification, inlines to a test of the length.
+[[gnu::cold, gnu::noinline]] Status EmptyIdError(const char* what) {
+  return InvalidArgument(std::string(what) + " id must not be empty");
+}
+
 Status RequireId(const std::string& id, const char* what) {
-  if (id.empty()) return InvalidArgument(std::string(what) + " id must not be empty");
+  if (id.empty()) [[unlikely]] return EmptyIdError(what);
   return Status::Ok();
 }
 
@@ -79,10 +92,11 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
                                                      std::span<const IdleWorker> workers) {
   // Validate everything before touching any state. A worker may be given
   // more than once: each entry is one poll (see the header).
-  for (const IdleWorker& w : workers) QSIM_RETURN_IF_ERROR(RequireId(w.id, "AssignTasks: worker"));
-  std::vector<size_t> hashes;
-  hashes.reserve(workers.size());
-  for (const IdleWorker& w : workers) hashes.push_back(QueueTable::Hash(w.id));
+  auto unnamed = std::find_if(workers.begin(), workers.end(), [](const IdleWorker& w) { return w.id.empty(); });
+  if (unnamed != workers.end()) return RequireId(unnamed->id, "AssignTasks: worker");
+  std::vector<uint64_t>& hashes = poll_hashes_;
+  hashes.resize(workers.size());
+  for (size_t i = 0; i < workers.size(); ++i) hashes[i] = QueueTable::Hash(workers[i].id);
 
   // 1. Time out assignments never acknowledged, in ascending worker id.
   worker_queues_.EraseExpired(t, scheduler.policy().worker_queue_timeout,
@@ -115,6 +129,7 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
 
   // 5.
   std::vector<Assignment> result;
+  if (worker_queues_.map().empty()) return result;
   for (size_t i = 0; i < workers.size(); ++i) {
     const IdleWorker& w = workers[i];
     auto it = worker_queues_.find(w.id, hashes[i]);

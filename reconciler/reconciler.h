@@ -11,6 +11,7 @@
 // round-trips both states through bytes.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -137,6 +138,9 @@ class State {
   // same strings and vectors allocates nothing once they have grown. Holds
   // no state between calls.
   RequestSpec waiting_spec_;
+  // AssignTasks' QueueTable::Hash of each polled worker id, reused likewise:
+  // holds no state between calls.
+  std::vector<uint64_t> poll_hashes_;
 };
 
 }  // namespace qsim::reconciler

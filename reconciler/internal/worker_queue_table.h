@@ -5,24 +5,25 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <iterator>
 #include <map>
 #include <string>
-#include <unordered_set>
+#include <string_view>
 #include <utility>
 
 #include "base/time.h"
+#include "reconciler/internal/id_index.h"
 
 namespace qsim::reconciler::internal {
 
 // Pending assignments by worker id. Ordered, because timeouts, aborts and
 // snapshots visit them by worker id. Every poll looks its worker up and
-// almost none has an entry, so the keys' hashes are kept beside, in a hash
-// set of their own: a caller that has hashed the id already learns of a miss
-// without hashing it again or comparing a string. Two more summaries let the
-// scans that run on every poll batch and every finished task skip a table
-// with nothing for them.
+// almost none has an entry, so an index by the keys' hashes (id_index.h)
+// sits beside the map: a caller that has hashed the id already learns of a
+// miss from one or two array reads, and finds a hit with one string
+// comparison, without hashing the id again or descending the tree. Two more summaries let the scans that run on every
+// poll batch and every finished task skip a table with nothing for them.
 //
 // `Queue` is reconciler::WorkerQueue (a template only so that this header
 // need not come after it): a value with `Time enqueue_time` and
@@ -32,23 +33,39 @@ class WorkerQueueTable {
  public:
   using Map = std::map<std::string, Queue>;
   using const_iterator = typename Map::const_iterator;
-  static size_t Hash(const std::string& worker) { return std::hash<std::string>{}(worker); }
+  static uint64_t Hash(std::string_view worker) { return HashId(worker); }
+
+  WorkerQueueTable() = default;
+  // The index holds iterators into map_: a copy indexes its own map. A move
+  // keeps them valid (std::map moves its nodes).
+  WorkerQueueTable(const WorkerQueueTable& other)
+      : map_(other.map_), earliest_enqueue_(other.earliest_enqueue_), with_abort_(other.with_abort_) {
+    for (auto it = map_.begin(); it != map_.end(); ++it) index_.Insert(Hash(it->first), it);
+  }
+  WorkerQueueTable& operator=(const WorkerQueueTable& other) {
+    if (this != &other) *this = WorkerQueueTable(other);
+    return *this;
+  }
+  WorkerQueueTable(WorkerQueueTable&&) noexcept = default;
+  WorkerQueueTable& operator=(WorkerQueueTable&&) noexcept = default;
 
   const Map& map() const { return map_; }
   const_iterator end() const { return map_.end(); }
   // `hash` is Hash(worker).
-  const_iterator find(const std::string& worker, size_t hash) const {
-    return hashes_.find(hash) != hashes_.end() ? map_.find(worker) : map_.end();
+  const_iterator find(const std::string& worker, uint64_t hash) const {
+    const auto* found = index_.Find(worker, hash);
+    return found != nullptr ? const_iterator(*found) : map_.end();
   }
   const_iterator find(const std::string& worker) const { return find(worker, Hash(worker)); }
 
   // Adds or replaces.
   void Set(const std::string& worker, Queue q) {
-    auto it = map_.find(worker);
-    if (it == map_.end()) {
-      Add(worker, std::move(q));
+    const auto* found = index_.Find(worker, Hash(worker));
+    if (found == nullptr) {
+      Inserted(map_.try_emplace(worker, std::move(q)).first);
       return;
     }
+    auto it = *found;
     Count(it->second, -1);
     Count(q, +1);
     earliest_enqueue_ = std::min(earliest_enqueue_, q.enqueue_time);
@@ -58,15 +75,12 @@ class WorkerQueueTable {
   // Adds; false (and no change) if `worker` already has an entry.
   bool Add(const std::string& worker, Queue q) {
     auto [it, added] = map_.try_emplace(worker, std::move(q));
-    if (!added) return false;
-    hashes_.insert(Hash(worker));
-    Count(it->second, +1);
-    earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
-    return true;
+    if (added) Inserted(it);
+    return added;
   }
 
   const_iterator Erase(const_iterator it) {
-    hashes_.erase(hashes_.find(Hash(it->first)));
+    index_.Erase(Hash(it->first), map_.erase(it, it));  // the same entry, not const
     Count(it->second, -1);
     return map_.erase(it);
   }
@@ -98,11 +112,17 @@ class WorkerQueueTable {
   }
 
  private:
+  // Brings the summaries up to date with the new entry `it`.
+  void Inserted(typename Map::iterator it) {
+    index_.Insert(Hash(it->first), it);
+    Count(it->second, +1);
+    earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
+  }
   void Count(const Queue& q, int delta) { with_abort_ += q.task_to_abort.empty() ? 0 : delta; }
 
   Map map_;
-  // Hash() of every key, repeats kept. Lookup only: its order never escapes.
-  std::unordered_multiset<size_t> hashes_;
+  // Indexes every entry of map_, no more and no fewer.
+  IdIndex<typename Map::iterator> index_;
   // No entry's enqueue time is earlier (a bound, made exact by EraseExpired).
   Time earliest_enqueue_ = Time::max();
   size_t with_abort_ = 0;  // entries with a task to abort
