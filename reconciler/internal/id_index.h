@@ -37,9 +37,11 @@ inline uint64_t HashId(std::string_view id) {
   } else {
     for (size_t i = 0; i < n; ++i) first = first << 8 | static_cast<unsigned char>(id[i]);
   }
-  // Every input bit reaches the top bits of the product, and only those:
-  // users take the top bits (IdIndex does).
-  return ((first * kMul) ^ last ^ n) * kMul;
+  // Every input bit reaches the top bits of the product; the fold and the
+  // second product spread them evenly there. Users take the top bits
+  // (IdIndex does).
+  uint64_t h = ((first * kMul) ^ last ^ n) * kMul;
+  return (h ^ (h >> 32)) * kMul;
 }
 
 // Finds entries of a std::map<std::string, V> by HashId of their key, with
