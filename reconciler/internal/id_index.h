@@ -11,12 +11,12 @@
 
 namespace qsim::reconciler::internal {
 
-// A 64-bit hash of `id` in two multiplies for ids of up to 16 bytes (one
+// A 64-bit hash of `id` in three multiplies for ids of up to 16 bytes (one
 // more per further 8 bytes): the first and last 8 bytes, which overlap on
 // short ids, and the words between them. Ids here are short (bot names), and
 // std::hash's general-purpose byte hash cost several times as much per
-// poll. Its high bits are the well-mixed ones. Only lookups use it: no order or output depends on its values, so it
-// may change freely.
+// poll. Its high bits are the well-mixed ones. Only lookups use it: no order
+// or output depends on its values, so it may change freely.
 inline uint64_t HashId(std::string_view id) {
   constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
   auto load = [&](size_t at, size_t bytes) {
