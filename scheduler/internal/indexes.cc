@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/check.h"
 #include "scheduler/internal/state.h"
 
 namespace qsim {
@@ -14,8 +15,12 @@ using internal::Run;
 using internal::RunHandle;
 using internal::Worker;
 using internal::WorkerSet;
+using internal::IdString;
 
-Worker* Scheduler::Impl::FindWorker(std::string_view id) { return worker_by_id.Find(id); }
+Worker* Scheduler::Impl::FindWorker(std::string_view id) {
+  Worker* w = worker_by_id.Find(id);
+  return w == nullptr || w->departed() ? nullptr : w;
+}
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
   auto it = running.find(request);
@@ -177,8 +182,23 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   return w;
 }
 
+void Scheduler::Impl::ReviveWorker(Worker& w, const std::vector<std::string>& worker_labels, Time confirmed,
+                                    Time modified) {
+  QSIM_CHECK(w.departed() && !w.run, "worker %s revived while present", IdString(w.id).c_str());
+  w.confirmed_time = confirmed;
+  w.modified_time = modified;
+  if (worker_labels == class_label_names[w.former_class]) {
+    w.label_class = w.former_class;
+    for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
+  } else {
+    InternWorkerLabels(w, MakeLabelSet(worker_labels));
+  }
+  --departed_count;
+  IndexIdle(w);
+}
+
 void Scheduler::Impl::RemoveWorker(std::string_view id) {
-  Worker* found = worker_by_id.Find(id);
+  Worker* found = FindWorker(id);
   if (!found) return;
   Worker& w = *found;
   if (w.run) {
@@ -189,8 +209,26 @@ void Scheduler::Impl::RemoveWorker(std::string_view id) {
     UnindexIdle(w);
   }
   for (auto l : LabelIdsOf(w)) --workers_with_label[l];
-  workers.erase(w.in_id_order);
-  spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
+  w.former_class = w.label_class;
+  w.label_class = Worker::kNoClass;  // departed; `id` may be this worker's own, so it stays
+  ++departed_count;
+  // A few tombstones are always allowed, so a small fleet does not walk
+  // `workers` every few removals.
+  constexpr size_t kFreeTombstones = 256;
+  if (departed_count > NumLiveWorkers() + kFreeTombstones) ForgetDeparted();
+}
+
+void Scheduler::Impl::ForgetDeparted() {
+  for (auto it = workers.begin(); it != workers.end();) {
+    Worker* w = it->second;
+    if (!w->departed()) {
+      ++it;
+      continue;
+    }
+    it = workers.erase(it);
+    spare_workers.push_back(worker_by_id.Remove(*w));
+  }
+  departed_count = 0;
 }
 
 void Scheduler::Impl::RemoveExpiredWorkers() {
