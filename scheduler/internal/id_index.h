@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +28,68 @@ using InlineId = boost::container::string;
 // An InlineId as a std::string. GCC converts implicitly through boost's
 // conversion operator; clang 14 does not, so every conversion is spelled out.
 inline std::string IdString(const InlineId& id) { return std::string(id.data(), id.size()); }
+
+// Whether two ids (or labels) are equal. They are short (10-30 bytes): reading
+// them 8 bytes at a time inline costs less than the call to memcmp that
+// std::string_view's comparison makes for every pair.
+inline bool SameId(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  size_t n = a.size();
+  for (; n >= 8; n -= 8, x += 8, y += 8) {
+    uint64_t u, v;
+    std::memcpy(&u, x, 8);
+    std::memcpy(&v, y, 8);
+    if (u != v) return false;
+  }
+  for (; n > 0; --n) {
+    if (*x++ != *y++) return false;
+  }
+  return true;
+}
+
+// A hash of an id for the scheduler's lookup-only tables: 8 bytes per
+// multiply, then a full avalanche (splitmix64's finaliser) so that the low
+// bits a power-of-two table uses depend on every byte; ids such as
+// "linux-small-0042" differ only in their last characters. std::hash (murmur
+// over bytes) costs about three times as much for these lengths. Hash values
+// decide only where a lookup looks, never an order anything reads.
+struct IdHash {
+  size_t operator()(std::string_view id) const {
+    uint64_t h = id.size() * 0x9E3779B97F4A7C15ull;
+    const char* p = id.data();
+    size_t n = id.size();
+    for (; n >= 8; n -= 8, p += 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+      h ^= h >> 31;
+    }
+    if (n > 0) {
+      uint64_t v = 0;
+      std::memcpy(&v, p, n);
+      h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+    }
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return static_cast<size_t>(h);
+  }
+};
+struct SameIdAs {
+  bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
+};
+// a == b for lists of labels, compared as SameId does.
+inline bool SameIds(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!SameId(a[i], b[i])) return false;
+  }
+  return true;
+}
 
 // Objects of type T (with an `id` viewable as a std::string_view and
 // `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker
@@ -68,7 +132,7 @@ class IdIndex {
   };
   using Set = boost::intrusive::unordered_set<
       T, boost::intrusive::member_hook<T, IdIndexHook, &T::index_hook>,
-      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<std::hash<std::string_view>>,
+      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<IdHash>, boost::intrusive::equal<SameIdAs>,
       boost::intrusive::power_2_buckets<true>>;
   using Bucket = typename Set::bucket_type;
   static constexpr size_t kInitialBuckets = 64;

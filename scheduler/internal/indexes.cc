@@ -187,7 +187,7 @@ void Scheduler::Impl::ReviveWorker(Worker& w, const std::vector<std::string>& wo
   QSIM_CHECK(w.departed() && !w.run, "worker %s revived while present", IdString(w.id).c_str());
   w.confirmed_time = confirmed;
   w.modified_time = modified;
-  if (worker_labels == class_label_names[w.former_class]) {
+  if (internal::SameIds(worker_labels, class_label_names[w.former_class])) {
     w.label_class = w.former_class;
     for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
   } else {
@@ -231,23 +231,59 @@ void Scheduler::Impl::ForgetDeparted() {
   departed_count = 0;
 }
 
+// Spec §2 step 4: removes exactly the idle workers confirmed before the
+// cutoff, at every call. The floor and `stale_idle` only decide where to look.
 void Scheduler::Impl::RemoveExpiredWorkers() {
   const Time cutoff = last_update - policy.bot_expiration;
-  if (idle_confirmed_floor >= cutoff) return;
   std::vector<Worker*> expired;
+  if (idle_confirmed_floor < cutoff) {
+    WalkIdleForExpired(cutoff, expired);
+  } else if (!stale_idle.empty() && stale_idle.back().confirmed < cutoff) {
+    PopDueStaleIdle(cutoff, expired);
+  }
+  if (expired.empty()) return;
+  // Removed in id order, as `idle` gives them: the order reaches no output,
+  // but keeps the reuse of spare workers independent of how they were found.
+  std::sort(expired.begin(), expired.end(), internal::ByRank());
+  for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
+}
+
+void Scheduler::Impl::WalkIdleForExpired(Time cutoff, std::vector<Worker*>& expired) {
+  // Workers confirmed before `recent` go to `stale_idle`, the rest set the
+  // floor, which then stays above the cutoff for half an expiration.
+  const Time recent = last_update - policy.bot_expiration / 2;
+  stale_idle.clear();
   Time floor = Time::max();
   for (Worker* w : idle_unordered) {
     if (w->confirmed_time < cutoff) {
       expired.push_back(w);
+    } else if (w->confirmed_time < recent) {
+      stale_idle.push_back(StaleIdle{w->confirmed_time, w});
     } else {
       floor = std::min(floor, w->confirmed_time);
     }
   }
-  // Removed in id order, as `idle` gives them: the order reaches no output,
-  // but keeps the reuse of spare workers as it was.
-  std::sort(expired.begin(), expired.end(), internal::ByRank());
-  for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
+  std::sort(stale_idle.begin(), stale_idle.end(),
+            [](const StaleIdle& a, const StaleIdle& b) { return a.confirmed > b.confirmed; });
   idle_confirmed_floor = floor;
+}
+
+void Scheduler::Impl::PopDueStaleIdle(Time cutoff, std::vector<Worker*>& expired) {
+  while (!stale_idle.empty() && stale_idle.back().confirmed < cutoff) {
+    Worker* w = stale_idle.back().worker;
+    stale_idle.pop_back();
+    // A worker that is busy or departed now is not idle; if it becomes idle
+    // again, IndexIdle lowers the floor to its confirmed time.
+    if (w->departed() || !w->idle()) continue;
+    if (w->confirmed_time < cutoff) {
+      expired.push_back(w);
+    } else {
+      idle_confirmed_floor = std::min(idle_confirmed_floor, w->confirmed_time);
+    }
+  }
+  // A worker listed twice (an object reused after a departure) is found twice.
+  std::sort(expired.begin(), expired.end());
+  expired.erase(std::unique(expired.begin(), expired.end()), expired.end());
 }
 
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {

@@ -189,7 +189,7 @@ struct Scheduler::Impl {
   size_t departed_count = 0;
   size_t NumLiveWorkers() const { return workers.size() - departed_count; }
   // request id -> the worker running it. Lookup only.
-  std::unordered_map<std::string, internal::Worker*> running;
+  std::unordered_map<std::string, internal::Worker*, internal::IdHash> running;
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
@@ -222,9 +222,23 @@ struct Scheduler::Impl {
   Balance CostOf(const internal::Worker& w) const;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
-  // No idle worker was confirmed before this: UpdateTime looks for expired
-  // workers only once it is older than the expiration.
+  // Every idle worker was confirmed no earlier than this, or is listed in
+  // `stale_idle` under a time no later than its confirmed time: UpdateTime
+  // walks the idle workers only once the floor is older than the
+  // expiration, and otherwise checks just the listed workers that are due.
   Time idle_confirmed_floor = Time::max();
+  // Workers the last walk found idle and not confirmed in the last half
+  // expiration, each under its confirmed time then, latest first (so the
+  // next due is at the back). Entries go stale (the worker confirmed again,
+  // ran, departed, or its object was reused): each is checked against the
+  // worker as it is when popped. With them apart, the floor is set from the
+  // recently confirmed workers, and a walk happens at most about once per
+  // half expiration, not once per dead bot.
+  struct StaleIdle {
+    Time confirmed;
+    internal::Worker* worker;
+  };
+  std::vector<StaleIdle> stale_idle;
 
   internal::LabelTable labels;
   // Label-id lists -> signature ids (see Request). Lookup only.
@@ -301,6 +315,8 @@ struct Scheduler::Impl {
   void InternWorkerLabels(internal::Worker& w, LabelSet labels);
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
   void ForgetDeparted();
+  void WalkIdleForExpired(Time cutoff, std::vector<internal::Worker*>& expired);
+  void PopDueStaleIdle(Time cutoff, std::vector<internal::Worker*>& expired);
   void IndexIdle(internal::Worker& w);
   void UnindexIdle(internal::Worker& w);
   void CountRun(const internal::Worker& w, int delta);
