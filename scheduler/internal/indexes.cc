@@ -23,8 +23,7 @@ Worker* Scheduler::Impl::FindWorker(std::string_view id) {
 }
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
-  auto it = running.find(request);
-  return it == running.end() ? nullptr : it->second;
+  return running.Find(request);
 }
 
 void Scheduler::Impl::GrowLabelIndexes() {
@@ -202,7 +201,7 @@ void Scheduler::Impl::RemoveWorker(std::string_view id) {
   if (!found) return;
   Worker& w = *found;
   if (w.run) {
-    running.erase(w.run->request->id);
+    running.Remove(w);
     CountRun(w, -1);
     ReleaseRun(w);
   } else {
@@ -288,10 +287,10 @@ void Scheduler::Impl::PopDueStaleIdle(Time cutoff, std::vector<Worker*>& expired
 
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
   UnindexIdle(w);
-  running[r->id] = &w;
   runs.push_back(Run{std::move(r), p, &w});
   for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  running.Insert(w);  // keyed by the run's request, so after it is set
   MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
 }
@@ -305,8 +304,8 @@ void Scheduler::Impl::ReleaseRun(Worker& w) {
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
   CountRun(w, -1);
+  running.Remove(w);  // before its key, the request, moves out
   std::unique_ptr<Request> r = std::move(w.run->request);
-  running.erase(r->id);
   ReleaseRun(w);
   IndexIdle(w);
   return r;

@@ -77,6 +77,8 @@ struct alignas(64) Worker {
   // While departed, the class it had: a returning worker usually reports the
   // labels it left with, and then takes its class back without interning.
   uint32_t former_class = kNoClass;
+  // While busy, its link in Impl::running.
+  HashedIdHook running_hook;
 
   bool idle() const { return !run; }
   // Removed from the scheduler's state, but kept as a tombstone in
@@ -89,6 +91,13 @@ struct alignas(64) Worker {
     return std::max(confirmed_time, run->request->confirmed_time);
   }
 };
+
+// A busy worker's key in Impl::running: the id of the request it runs.
+struct RunningRequestId {
+  using type = std::string_view;
+  std::string_view operator()(const Worker& w) const { return w.run->request->id; }
+};
+using RunningIndex = IdLookup<Worker, HashedIdHook, &Worker::running_hook, RunningRequestId>;
 
 // Workers in id order, compared by rank.
 struct ByRank {
@@ -188,8 +197,10 @@ struct Scheduler::Impl {
   std::map<std::string_view, internal::Worker*> workers;
   size_t departed_count = 0;
   size_t NumLiveWorkers() const { return workers.size() - departed_count; }
-  // request id -> the worker running it. Lookup only.
-  std::unordered_map<std::string, internal::Worker*, internal::IdHash> running;
+  // Exactly the busy workers, by the id of the request each runs. A worker
+  // runs one request, so this links the workers themselves: no node to
+  // allocate per run, and a lookup passes other workers by stored hash.
+  internal::RunningIndex running;
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
