@@ -241,8 +241,10 @@ void Scheduler::Impl::RemoveExpiredWorkers() {
     PopDueStaleIdle(cutoff, expired);
   }
   if (expired.empty()) return;
-  // Removed in id order, as `idle` gives them: the order reaches no output,
-  // but keeps the reuse of spare workers independent of how they were found.
+  // Removed in id order, as before the stale list: removing an idle worker
+  // emits nothing, so the order reaches no output, but a fixed one keeps
+  // when ForgetDeparted runs (and so memory use) independent of how the
+  // expired workers were found.
   std::sort(expired.begin(), expired.end(), internal::ByRank());
   for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
 }

@@ -182,9 +182,9 @@ struct Scheduler::Impl {
   // Workers by id, owned here, departed ones included (see `workers`).
   // Lookup only.
   internal::IdIndex<internal::Worker> worker_by_id;
-  // Removed workers, for reuse: a worker leaves and comes back with every task
-  // it finishes, and reusing the object keeps the fleet's workers in the few
-  // megabytes they first took instead of scattered over the whole heap.
+  // Tombstones ForgetDeparted dropped, for reuse by new workers: reusing the
+  // objects keeps the fleet's workers in the few megabytes they first took
+  // instead of scattered over the whole heap.
   std::vector<std::unique_ptr<internal::Worker>> spare_workers;
   // The same workers in id order (keys view Worker::id), departed ones
   // included: exactly the workers of the state plus `departed_count`
