@@ -152,15 +152,19 @@ Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::str
                            EventSink* events) {
   Impl& s = *impl_;
   if (worker.empty()) return InvalidArgument("MarkIdle: worker id must not be empty");
-  Worker* w = s.FindWorker(worker);
+  Worker* w = s.FindWorkerOrTombstone(worker);
   if (!w) {
     s.AddWorker(worker, MakeLabelSet(labels), t, s.last_update);
+    return Status::Ok();
+  }
+  if (w->departed()) {
+    s.ReviveWorker(*w, labels, t, s.last_update);
     return Status::Ok();
   }
   if (t < w->latest_confirmed()) return Status::Ok();
   // A bot reports the same labels poll after poll, usually in one order:
   // compare before building a sorted set.
-  if (const LabelSet& current = s.LabelsOf(*w); labels != current) {
+  if (const LabelSet& current = s.LabelsOf(*w); !internal::SameIds(labels, current)) {
     LabelSet label_set = MakeLabelSet(labels);
     if (current != label_set) {
       s.SetWorkerLabels(*w, std::move(label_set));
@@ -307,8 +311,10 @@ std::optional<WorkerView> Scheduler::GetWorker(const std::string& worker) const 
 
 std::vector<WorkerView> Scheduler::Workers() const {
   std::vector<WorkerView> out;
-  out.reserve(impl_->workers.size());
-  for (const auto& [id, w] : impl_->workers) out.push_back(ViewOf(*impl_, *w));
+  out.reserve(impl_->NumLiveWorkers());
+  for (const auto& [id, w] : impl_->workers) {
+    if (!w->departed()) out.push_back(ViewOf(*impl_, *w));
+  }
   return out;
 }
 
@@ -320,7 +326,7 @@ std::vector<std::string> Scheduler::QueuedRequests() const {
 }
 
 size_t Scheduler::NumQueued() const { return impl_->queued.size(); }
-size_t Scheduler::NumWorkers() const { return impl_->workers.size(); }
+size_t Scheduler::NumWorkers() const { return impl_->NumLiveWorkers(); }
 size_t Scheduler::NumRunning() const { return impl_->running.size(); }
 
 std::map<std::string, Balance> Scheduler::Balances() const { return impl_->balances; }

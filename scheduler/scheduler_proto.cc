@@ -121,6 +121,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
   state.set_last_update_us(ToMicros(s.last_update));
   for (const Request* r : s.queued.SortedById()) WriteRequest(*r, *state.add_queued());
   for (const auto& [id, w] : s.workers) {
+    if (w->departed()) continue;
     proto::Worker& out = *state.add_workers();
     out.set_id(internal::IdString(w->id));
     for (const auto& l : s.LabelsOf(*w)) out.add_labels(l);
@@ -202,7 +203,7 @@ StatusOr<Scheduler> Scheduler::NewFromProto(const proto::SchedulerSnapshot& snap
   }
   for (const auto& in : state.workers()) {
     if (in.id().empty()) return DataLoss("snapshot: a worker has an empty id");
-    if (s.workers.count(in.id())) return DataLoss("snapshot: worker \"" + in.id() + "\" appears twice");
+    if (s.FindWorkerOrTombstone(in.id())) return DataLoss("snapshot: worker \"" + in.id() + "\" appears twice");
     Worker& w = s.AddWorker(in.id(), MakeLabelSet({in.labels().begin(), in.labels().end()}),
                             TimeFromMicros(in.confirmed_us()), TimeFromMicros(in.modified_us()));
     if (!in.has_run()) continue;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,9 +15,8 @@
 
 namespace qsim::internal {
 
-// The hook an indexed object carries (as a member named `index_hook`): one
-// pointer. No stored hash: telling a bucket's objects apart reads each id,
-// which for an InlineId is in the object the link already led to.
+// The hook an IdIndex object carries (as a member named `index_hook`): one
+// pointer.
 using IdIndexHook =
     boost::intrusive::unordered_set_member_hook<boost::intrusive::link_mode<boost::intrusive::normal_link>>;
 
@@ -27,49 +28,122 @@ using InlineId = boost::container::string;
 // conversion operator; clang 14 does not, so every conversion is spelled out.
 inline std::string IdString(const InlineId& id) { return std::string(id.data(), id.size()); }
 
-// Objects of type T (with an `id` viewable as a std::string_view and
-// `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker
-// up by id, tens of millions of times in a long run: std::unordered_map's buckets point at the node
-// *before* a bucket's first node, so a lookup there misses the cache on an
-// unrelated node before reaching the one it wants. Here the buckets point at
-// the objects, and a lookup misses once, on the object the caller reads next.
-// Iteration order is unspecified: never iterate this where order can reach
-// an output.
-template <typename T>
-class IdIndex {
+// The n bytes at p (0 < n < 8) as one integer, with loads that may overlap:
+// for a given n it differs for every different content.
+inline uint64_t LoadShort(const char* p, size_t n) {
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | (uint64_t{hi} << 32);
+  }
+  const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+  return byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
+}
+inline uint64_t Load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// Whether two ids (or labels) are equal. They are short (5-30 bytes): reading
+// them 8 bytes at a time inline (the last word overlapping the one before)
+// costs less than the call to memcmp std::string_view's comparison makes.
+inline bool SameId(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n < 8) return n == 0 || LoadShort(x, n) == LoadShort(y, n);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    if (Load8(x + i) != Load8(y + i)) return false;
+  }
+  return n % 8 == 0 || Load8(x + n - 8) == Load8(y + n - 8);
+}
+
+// A hash of an id for the scheduler's lookup-only tables: one multiply per 8
+// bytes (the last word overlapping, as in SameId), then a full avalanche
+// (splitmix64's finaliser) so that the low bits a power-of-two table uses
+// depend on every byte: ids such as "linux-small-0042" differ only in their
+// last characters. std::hash (murmur over bytes, out of line) costs several
+// times as much at these lengths. Hash values decide only where a lookup
+// looks, never an order anything reads.
+struct IdHash {
+  size_t operator()(std::string_view id) const {
+    const size_t n = id.size();
+    const char* p = id.data();
+    uint64_t h = n * 0x9E3779B97F4A7C15ull;
+    if (n < 8) {
+      if (n > 0) h = (h ^ LoadShort(p, n)) * 0xBF58476D1CE4E5B9ull;
+    } else {
+      for (size_t i = 0; i + 8 <= n; i += 8) {
+        h = (h ^ Load8(p + i)) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+      }
+      if (n % 8 != 0) h = (h ^ Load8(p + n - 8)) * 0xBF58476D1CE4E5B9ull;
+    }
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return static_cast<size_t>(h);
+  }
+};
+struct SameIdAs {
+  bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
+};
+// a == b for lists of labels, compared as SameId does.
+inline bool SameIds(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!SameId(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+// The hook of an object in an IdLookup that keeps each object's hash beside
+// its link, so a lookup passes the other objects of a bucket without
+// reading them (for keys that take more than one read to reach).
+using HashedIdHook = boost::intrusive::unordered_set_member_hook<
+    boost::intrusive::store_hash<true>, boost::intrusive::link_mode<boost::intrusive::normal_link>>;
+
+// Objects of type T found by the id KeyOf reads from them, not owned: an
+// intrusive hash table on the hook T::*kHook (IdIndexHook or HashedIdHook).
+// The buckets point at the objects themselves, so a lookup misses the cache
+// once, on the object the caller reads next, where std::unordered_map's
+// buckets point at the node *before* a bucket's first node (an unrelated
+// one) and its nodes are separate allocations. Iteration order is
+// unspecified: there is no iteration.
+template <typename T, typename Hook, Hook T::*kHook, typename KeyOf>
+class IdLookup {
  public:
-  IdIndex() : set_(typename Set::bucket_traits(Buckets(kInitialBuckets), kInitialBuckets)) {}
-  IdIndex(const IdIndex&) = delete;
-  IdIndex& operator=(const IdIndex&) = delete;
-  ~IdIndex() { set_.clear_and_dispose(std::default_delete<T>()); }
+  IdLookup() : set_(typename Set::bucket_traits(Buckets(kInitialBuckets), kInitialBuckets)) {}
+  IdLookup(const IdLookup&) = delete;
+  IdLookup& operator=(const IdLookup&) = delete;
 
   T* Find(std::string_view id) const {
     auto it = set_.find(id);
     return it == set_.end() ? nullptr : const_cast<T*>(&*it);
   }
-  // REQUIRES: no object with x->id is indexed (callers look up first).
-  T& Insert(std::unique_ptr<T> x) {
+  // REQUIRES: no object with x's id is indexed (callers look up first); x's
+  // id stays as it is until Remove.
+  void Insert(T& x) {
     if (set_.size() >= buckets_.size()) Grow();
-    T& ref = *x.release();
-    set_.insert(ref);
-    return ref;
+    set_.insert(x);
   }
   // REQUIRES: `x` is indexed here.
-  std::unique_ptr<T> Remove(T& x) {
-    set_.erase(set_.iterator_to(x));
-    return std::unique_ptr<T>(&x);
-  }
+  void Remove(T& x) { set_.erase(set_.iterator_to(x)); }
   size_t size() const { return set_.size(); }
+  template <typename Disposer>
+  void ClearAndDispose(Disposer d) {
+    set_.clear_and_dispose(d);
+  }
 
  private:
-  struct IdOf {
-    using type = std::string_view;
-    std::string_view operator()(const T& x) const { return std::string_view(x.id.data(), x.id.size()); }
-  };
   using Set = boost::intrusive::unordered_set<
-      T, boost::intrusive::member_hook<T, IdIndexHook, &T::index_hook>,
-      boost::intrusive::key_of_value<IdOf>, boost::intrusive::hash<std::hash<std::string_view>>,
-      boost::intrusive::power_2_buckets<true>>;
+      T, boost::intrusive::member_hook<T, Hook, kHook>, boost::intrusive::key_of_value<KeyOf>,
+      boost::intrusive::hash<IdHash>, boost::intrusive::equal<SameIdAs>, boost::intrusive::power_2_buckets<true>>;
   using Bucket = typename Set::bucket_type;
   static constexpr size_t kInitialBuckets = 64;
 
@@ -85,6 +159,44 @@ class IdIndex {
 
   std::vector<Bucket> buckets_;  // must outlive set_: declared first
   Set set_;
+};
+
+// The id of an object with an `id` member viewable as a std::string_view.
+template <typename T>
+struct IdMemberOf {
+  using type = std::string_view;
+  std::string_view operator()(const T& x) const { return std::string_view(x.id.data(), x.id.size()); }
+};
+
+// Objects of type T (with an `id` viewable as a std::string_view and
+// `IdIndexHook index_hook`), owned and found by id. Every poll looks a worker
+// up by id, tens of millions of times in a long run. No stored hash: telling
+// a bucket's objects apart reads each id, which for an InlineId is in the
+// object the link already led to.
+template <typename T>
+class IdIndex {
+ public:
+  IdIndex() = default;
+  IdIndex(const IdIndex&) = delete;
+  IdIndex& operator=(const IdIndex&) = delete;
+  ~IdIndex() { lookup_.ClearAndDispose(std::default_delete<T>()); }
+
+  T* Find(std::string_view id) const { return lookup_.Find(id); }
+  // REQUIRES: no object with x->id is indexed (callers look up first).
+  T& Insert(std::unique_ptr<T> x) {
+    T& ref = *x.release();
+    lookup_.Insert(ref);
+    return ref;
+  }
+  // REQUIRES: `x` is indexed here.
+  std::unique_ptr<T> Remove(T& x) {
+    lookup_.Remove(x);
+    return std::unique_ptr<T>(&x);
+  }
+  size_t size() const { return lookup_.size(); }
+
+ private:
+  IdLookup<T, IdIndexHook, &T::index_hook, IdMemberOf<T>> lookup_;
 };
 
 }  // namespace qsim::internal

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/check.h"
 #include "scheduler/internal/state.h"
 
 namespace qsim {
@@ -14,12 +15,15 @@ using internal::Run;
 using internal::RunHandle;
 using internal::Worker;
 using internal::WorkerSet;
+using internal::IdString;
 
-Worker* Scheduler::Impl::FindWorker(std::string_view id) { return worker_by_id.Find(id); }
+Worker* Scheduler::Impl::FindWorker(std::string_view id) {
+  Worker* w = worker_by_id.Find(id);
+  return w == nullptr || w->departed() ? nullptr : w;
+}
 
 Worker* Scheduler::Impl::RunningWorkerOf(const std::string& request) const {
-  auto it = running.find(request);
-  return it == running.end() ? nullptr : it->second;
+  return running.Find(request);
 }
 
 void Scheduler::Impl::GrowLabelIndexes() {
@@ -177,47 +181,118 @@ Worker& Scheduler::Impl::AddWorker(const std::string& id, LabelSet worker_labels
   return w;
 }
 
+void Scheduler::Impl::ReviveWorker(Worker& w, const std::vector<std::string>& worker_labels, Time confirmed,
+                                    Time modified) {
+  QSIM_CHECK(w.departed() && !w.run, "worker %s revived while present", IdString(w.id).c_str());
+  w.confirmed_time = confirmed;
+  w.modified_time = modified;
+  if (internal::SameIds(worker_labels, class_label_names[w.former_class])) {
+    w.label_class = w.former_class;
+    for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
+  } else {
+    InternWorkerLabels(w, MakeLabelSet(worker_labels));
+  }
+  --departed_count;
+  IndexIdle(w);
+}
+
 void Scheduler::Impl::RemoveWorker(std::string_view id) {
-  Worker* found = worker_by_id.Find(id);
+  Worker* found = FindWorker(id);
   if (!found) return;
   Worker& w = *found;
   if (w.run) {
-    running.erase(w.run->request->id);
+    running.Remove(w);
     CountRun(w, -1);
     ReleaseRun(w);
   } else {
     UnindexIdle(w);
   }
   for (auto l : LabelIdsOf(w)) --workers_with_label[l];
-  workers.erase(w.in_id_order);
-  spare_workers.push_back(worker_by_id.Remove(w));  // last: `id` may be this worker's own
+  w.former_class = w.label_class;
+  w.label_class = Worker::kNoClass;  // departed; `id` may be this worker's own, so it stays
+  ++departed_count;
+  // A few tombstones are always allowed, so a small fleet does not walk
+  // `workers` every few removals.
+  constexpr size_t kFreeTombstones = 256;
+  if (departed_count > NumLiveWorkers() + kFreeTombstones) ForgetDeparted();
 }
 
+void Scheduler::Impl::ForgetDeparted() {
+  for (auto it = workers.begin(); it != workers.end();) {
+    Worker* w = it->second;
+    if (!w->departed()) {
+      ++it;
+      continue;
+    }
+    it = workers.erase(it);
+    spare_workers.push_back(worker_by_id.Remove(*w));
+  }
+  departed_count = 0;
+}
+
+// Spec §2 step 4: removes exactly the idle workers confirmed before the
+// cutoff, at every call. The floor and `stale_idle` only decide where to look.
 void Scheduler::Impl::RemoveExpiredWorkers() {
   const Time cutoff = last_update - policy.bot_expiration;
-  if (idle_confirmed_floor >= cutoff) return;
   std::vector<Worker*> expired;
+  if (idle_confirmed_floor < cutoff) {
+    WalkIdleForExpired(cutoff, expired);
+  } else if (!stale_idle.empty() && stale_idle.back().confirmed < cutoff) {
+    PopDueStaleIdle(cutoff, expired);
+  }
+  if (expired.empty()) return;
+  // Removed in id order, as before the stale list: removing an idle worker
+  // emits nothing, so the order reaches no output, but a fixed one keeps
+  // when ForgetDeparted runs (and so memory use) independent of how the
+  // expired workers were found.
+  std::sort(expired.begin(), expired.end(), internal::ByRank());
+  for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
+}
+
+void Scheduler::Impl::WalkIdleForExpired(Time cutoff, std::vector<Worker*>& expired) {
+  // Workers confirmed before `recent` go to `stale_idle`, the rest set the
+  // floor, which then stays above the cutoff for half an expiration.
+  const Time recent = last_update - policy.bot_expiration / 2;
+  stale_idle.clear();
   Time floor = Time::max();
   for (Worker* w : idle_unordered) {
     if (w->confirmed_time < cutoff) {
       expired.push_back(w);
+    } else if (w->confirmed_time < recent) {
+      stale_idle.push_back(StaleIdle{w->confirmed_time, w});
     } else {
       floor = std::min(floor, w->confirmed_time);
     }
   }
-  // Removed in id order, as `idle` gives them: the order reaches no output,
-  // but keeps the reuse of spare workers as it was.
-  std::sort(expired.begin(), expired.end(), internal::ByRank());
-  for (Worker* w : expired) RemoveWorker(std::string_view(w->id));
+  std::sort(stale_idle.begin(), stale_idle.end(),
+            [](const StaleIdle& a, const StaleIdle& b) { return a.confirmed > b.confirmed; });
   idle_confirmed_floor = floor;
+}
+
+void Scheduler::Impl::PopDueStaleIdle(Time cutoff, std::vector<Worker*>& expired) {
+  while (!stale_idle.empty() && stale_idle.back().confirmed < cutoff) {
+    Worker* w = stale_idle.back().worker;
+    stale_idle.pop_back();
+    // A worker that is busy or departed now is not idle; if it becomes idle
+    // again, IndexIdle lowers the floor to its confirmed time.
+    if (w->departed() || !w->idle()) continue;
+    if (w->confirmed_time < cutoff) {
+      expired.push_back(w);
+    } else {
+      idle_confirmed_floor = std::min(idle_confirmed_floor, w->confirmed_time);
+    }
+  }
+  // A worker listed twice (an object reused after a departure) is found twice.
+  std::sort(expired.begin(), expired.end());
+  expired.erase(std::unique(expired.begin(), expired.end()), expired.end());
 }
 
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
   UnindexIdle(w);
-  running[r->id] = &w;
   runs.push_back(Run{std::move(r), p, &w});
   for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  running.Insert(w);  // keyed by the run's request, so after it is set
   MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
 }
@@ -231,8 +306,8 @@ void Scheduler::Impl::ReleaseRun(Worker& w) {
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
   CountRun(w, -1);
+  running.Remove(w);  // before its key, the request, moves out
   std::unique_ptr<Request> r = std::move(w.run->request);
-  running.erase(r->id);
   ReleaseRun(w);
   IndexIdle(w);
   return r;

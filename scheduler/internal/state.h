@@ -64,6 +64,7 @@ struct alignas(64) Worker {
   Time confirmed_time{};
   // The worker's labels, interned: workers with equal label sets share a
   // class (Impl::worker_classes), which holds the labels for all of them.
+  // kNoClass exactly while the worker has departed (see Impl::workers).
   uint32_t label_class = kNoClass;
   // While idle, its position in Impl::idle_unordered.
   uint32_t idle_slot = 0;
@@ -73,8 +74,16 @@ struct alignas(64) Worker {
   Time modified_time{};
   // Its entry in Impl::workers, so leaving costs no search by id.
   std::map<std::string_view, Worker*>::iterator in_id_order;
+  // While departed, the class it had: a returning worker usually reports the
+  // labels it left with, and then takes its class back without interning.
+  uint32_t former_class = kNoClass;
+  // While busy, its link in Impl::running.
+  HashedIdHook running_hook;
 
   bool idle() const { return !run; }
+  // Removed from the scheduler's state, but kept as a tombstone in
+  // Impl::worker_by_id and Impl::workers with its rank (see Impl::workers).
+  bool departed() const { return label_class == kNoClass; }
   // Spec §1: its confirmed time if idle, else the later of its own and its
   // running request's confirmed time.
   Time latest_confirmed() const {
@@ -82,6 +91,13 @@ struct alignas(64) Worker {
     return std::max(confirmed_time, run->request->confirmed_time);
   }
 };
+
+// A busy worker's key in Impl::running: the id of the request it runs.
+struct RunningRequestId {
+  using type = std::string_view;
+  std::string_view operator()(const Worker& w) const { return w.run->request->id; }
+};
+using RunningIndex = IdLookup<Worker, HashedIdHook, &Worker::running_hook, RunningRequestId>;
 
 // Workers in id order, compared by rank.
 struct ByRank {
@@ -163,16 +179,28 @@ struct Scheduler::Impl {
   Time last_update{};
 
   internal::RequestQueue queued;
-  // Workers by id, owned here. Lookup only.
+  // Workers by id, owned here, departed ones included (see `workers`).
+  // Lookup only.
   internal::IdIndex<internal::Worker> worker_by_id;
-  // Removed workers, for reuse: a worker leaves and comes back with every task
-  // it finishes, and reusing the object keeps the fleet's workers in the few
-  // megabytes they first took instead of scattered over the whole heap.
+  // Tombstones ForgetDeparted dropped, for reuse by new workers: reusing the
+  // objects keeps the fleet's workers in the few megabytes they first took
+  // instead of scattered over the whole heap.
   std::vector<std::unique_ptr<internal::Worker>> spare_workers;
-  // The same workers in id order (keys view Worker::id).
+  // The same workers in id order (keys view Worker::id), departed ones
+  // included: exactly the workers of the state plus `departed_count`
+  // tombstones, each with a rank that orders all of them as their ids do.
+  // A worker is removed (a task ends, per the spec's absent-task rule) and
+  // re-added at its next poll about once per task; finding its tombstone by
+  // hash and reviving it keeps its place and rank, where erasing it would
+  // cost the return an ordered string insert. Readers skip departed workers;
+  // ForgetDeparted drops the tombstones once they outnumber the workers.
   std::map<std::string_view, internal::Worker*> workers;
-  // request id -> the worker running it. Lookup only.
-  std::unordered_map<std::string, internal::Worker*> running;
+  size_t departed_count = 0;
+  size_t NumLiveWorkers() const { return workers.size() - departed_count; }
+  // Exactly the busy workers, by the id of the request each runs. A worker
+  // runs one request, so this links the workers themselves: no node to
+  // allocate per run, and a lookup passes other workers by stored hash.
+  internal::RunningIndex running;
 
   // Indexes kept in step with `workers` by the helpers below, so that a pass
   // and UpdateTime touch the workers that matter instead of walking them all.
@@ -205,9 +233,23 @@ struct Scheduler::Impl {
   Balance CostOf(const internal::Worker& w) const;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
-  // No idle worker was confirmed before this: UpdateTime looks for expired
-  // workers only once it is older than the expiration.
+  // Every idle worker was confirmed no earlier than this, or is listed in
+  // `stale_idle` under a time no later than its confirmed time: UpdateTime
+  // walks the idle workers only once the floor is older than the
+  // expiration, and otherwise checks just the listed workers that are due.
   Time idle_confirmed_floor = Time::max();
+  // Workers the last walk found idle and not confirmed in the last half
+  // expiration, each under its confirmed time then, latest first (so the
+  // next due is at the back). Entries go stale (the worker confirmed again,
+  // ran, departed, or its object was reused): each is checked against the
+  // worker as it is when popped. With them apart, the floor is set from the
+  // recently confirmed workers, and a walk happens at most about once per
+  // half expiration, not once per dead bot.
+  struct StaleIdle {
+    Time confirmed;
+    internal::Worker* worker;
+  };
+  std::vector<StaleIdle> stale_idle;
 
   internal::LabelTable labels;
   // Label-id lists -> signature ids (see Request). Lookup only.
@@ -256,7 +298,8 @@ struct Scheduler::Impl {
   void RefreshAccountIndex();
 
   // --- helpers shared by the .cc files ---
-  internal::Worker* FindWorker(std::string_view id);
+  internal::Worker* FindWorker(std::string_view id);  // a worker of the state, not departed
+  internal::Worker* FindWorkerOrTombstone(std::string_view id) { return worker_by_id.Find(id); }
   internal::Worker* RunningWorkerOf(const std::string& request) const;
   void SetWorkerLabels(internal::Worker& w, LabelSet labels);
   void SetRunPriority(internal::Worker& w, Priority p);
@@ -266,7 +309,10 @@ struct Scheduler::Impl {
   void StartRun(internal::Worker& w, std::unique_ptr<internal::Request> r, Priority p, const Balance& cost);
   std::unique_ptr<internal::Request> EndRun(internal::Worker& w);  // the request, no longer running
   std::unique_ptr<internal::Request> MakeRequest(const RequestSpec& spec, Time confirmed);
+  // REQUIRES: no worker, departed or not, has this id.
   internal::Worker& AddWorker(const std::string& id, LabelSet labels, Time confirmed, Time modified);
+  // Adds the departed worker `w` back, as AddWorker would add it anew.
+  void ReviveWorker(internal::Worker& w, const std::vector<std::string>& labels, Time confirmed, Time modified);
   void RemoveExpiredWorkers();
 
  private:
@@ -279,6 +325,9 @@ struct Scheduler::Impl {
   bool idle_with_label_kept_ = false;
   void InternWorkerLabels(internal::Worker& w, LabelSet labels);
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
+  void ForgetDeparted();
+  void WalkIdleForExpired(Time cutoff, std::vector<internal::Worker*>& expired);
+  void PopDueStaleIdle(Time cutoff, std::vector<internal::Worker*>& expired);
   void IndexIdle(internal::Worker& w);
   void UnindexIdle(internal::Worker& w);
   void CountRun(const internal::Worker& w, int delta);
