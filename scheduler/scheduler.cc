@@ -164,7 +164,7 @@ Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::str
   if (t < w->latest_confirmed()) return Status::Ok();
   // A bot reports the same labels poll after poll, usually in one order:
   // compare before building a sorted set.
-  if (const LabelSet& current = s.LabelsOf(*w); !internal::SameIds(labels, current)) {
+  if (const LabelSet& current = s.LabelsOf(*w); !SameIds(labels, current)) {
     LabelSet label_set = MakeLabelSet(labels);
     if (current != label_set) {
       s.SetWorkerLabels(*w, std::move(label_set));

@@ -151,27 +151,5 @@ TEST(WorkerBookkeeping, ExpiryRemovesExactlyTheExpiredIdleWorkers) {
   }
 }
 
-TEST(IdHash, EqualIdsOnlyAndWellSpreadLowBits) {
-  using internal::IdHash;
-  using internal::SameId;
-  const std::string base = "abcdefghijklmnopqrstuvwxyz0123456789";
-  for (size_t n = 0; n <= base.size(); ++n) {
-    const std::string a = base.substr(0, n);
-    EXPECT_TRUE(SameId(a, std::string(a)));
-    EXPECT_FALSE(SameId(a, a + "x")) << n;
-    for (size_t i = 0; i < n; ++i) {
-      std::string b = a;
-      b[i] = '#';
-      EXPECT_FALSE(SameId(a, b)) << n << " " << i;
-      EXPECT_NE(IdHash()(a), IdHash()(b)) << n << " " << i;
-    }
-  }
-  // Ids differing in their last digits fill a power-of-two table's buckets
-  // about as a random function would (10,000 into 16,384: ~7,490 used).
-  std::set<size_t> used;
-  for (int i = 0; i < 10000; ++i) used.insert(IdHash()("linux-small-" + std::to_string(100000 + i)) & 16383);
-  EXPECT_GT(used.size(), 7200u);
-}
-
 }  // namespace
 }  // namespace qsim

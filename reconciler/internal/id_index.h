@@ -1,48 +1,15 @@
-// A cheap hash of short string ids and an index by such hashes into a
-// std::map keyed by them, for the reconciler's poll path. Internal to
-// reconciler/.
+// An index by HashId (base/short_id.h) into a std::map keyed by ids, for
+// the reconciler's poll path. Internal to reconciler/.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <vector>
 
-namespace qsim::reconciler::internal {
+#include "base/short_id.h"
 
-// A 64-bit hash of `id` in three multiplies for ids of up to 16 bytes (one
-// more per further 8 bytes): the first and last 8 bytes, which overlap on
-// short ids, and the words between them. Ids here are short (bot names), and
-// std::hash's general-purpose byte hash cost several times as much per
-// poll. Its high bits are the well-mixed ones. Only lookups use it: no order
-// or output depends on its values, so it may change freely.
-inline uint64_t HashId(std::string_view id) {
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  auto load = [&](size_t at, size_t bytes) {
-    uint64_t word = 0;
-    std::memcpy(&word, id.data() + at, bytes);
-    return word;
-  };
-  const size_t n = id.size();
-  uint64_t first = 0;
-  uint64_t last = 0;
-  if (n >= 8) {
-    first = load(0, 8);
-    for (size_t i = 8; i + 8 < n; i += 8) first = (first ^ load(i, 8)) * kMul;
-    last = load(n - 8, 8);
-  } else if (n >= 4) {
-    first = load(0, 4);
-    last = load(n - 4, 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) first = first << 8 | static_cast<unsigned char>(id[i]);
-  }
-  // Every input bit reaches the top bits of the product; the fold and the
-  // second product spread them evenly there. Users take the top bits
-  // (IdIndex does).
-  uint64_t h = ((first * kMul) ^ last ^ n) * kMul;
-  return (h ^ (h >> 32)) * kMul;
-}
+namespace qsim::reconciler::internal {
 
 // Finds entries of a std::map<std::string, V> by HashId of their key, with
 // one probe and one string comparison instead of a descent of the tree: an
@@ -61,7 +28,7 @@ class IdIndex {
     for (size_t i = Home(hash);; i = Next(i)) {
       const Slot& s = slots_[i];
       if (!s.used) return nullptr;
-      if (s.hash == hash && s.it->first == key) return &s.it;
+      if (s.hash == hash && SameId(s.it->first, key)) return &s.it;
     }
   }
 
@@ -100,7 +67,7 @@ class IdIndex {
   };
   static constexpr size_t kMinSlots = 64;
 
-  // The top bits of the hash, which HashId mixes best.
+  // The home slot: the hash's top bits.
   size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> shift_); }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
 

@@ -16,35 +16,6 @@ namespace {
 
 using Map = std::map<std::string, int>;
 
-TEST(HashId, EveryByteOfShortAndLongIdsCounts) {
-  // Changing any one byte of an id of any length up to 40 changes the hash:
-  // the first/last-word loads and the loop between them cover every byte.
-  for (size_t n = 1; n <= 40; ++n) {
-    std::string id(n, 'a');
-    const uint64_t h = HashId(id);
-    for (size_t i = 0; i < n; ++i) {
-      std::string changed = id;
-      changed[i] = 'b';
-      EXPECT_NE(HashId(changed), h) << "length " << n << ", byte " << i;
-    }
-  }
-  EXPECT_NE(HashId(""), HashId(std::string(1, '\0')));  // the length counts too
-}
-
-TEST(HashId, BotNamesSpreadOverTheTopBits) {
-  // The index takes its home slot from the top bits: 10,000 bot names must
-  // spread over 4,096 slots about as random placement would (which leaves
-  // about 350 empty, and rarely more than 11 in one slot).
-  std::map<uint64_t, int> per_slot;
-  for (int i = 1; i <= 10000; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "linux-%05d", i);
-    ++per_slot[HashId(name) >> 52];
-  }
-  EXPECT_GT(per_slot.size(), 3650u);
-  for (const auto& [slot, count] : per_slot) EXPECT_LE(count, 14) << "slot " << slot;
-}
-
 // Random inserts and erases against a plain map, with hashes taken from a
 // tiny range so that runs, wrap-around and backward shifts all happen; after
 // each step every key of the universe is looked up.

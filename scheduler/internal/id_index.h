@@ -13,6 +13,8 @@
 #include <boost/container/string.hpp>
 #include <boost/intrusive/unordered_set.hpp>
 
+#include "base/short_id.h"
+
 namespace qsim::internal {
 
 // The hook an IdIndex object carries (as a member named `index_hook`): one
@@ -28,79 +30,13 @@ using InlineId = boost::container::string;
 // conversion operator; clang 14 does not, so every conversion is spelled out.
 inline std::string IdString(const InlineId& id) { return std::string(id.data(), id.size()); }
 
-// The n bytes at p (0 < n < 8) as one integer, with loads that may overlap:
-// for a given n it differs for every different content.
-inline uint64_t LoadShort(const char* p, size_t n) {
-  if (n >= 4) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    return lo | (uint64_t{hi} << 32);
-  }
-  const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
-  return byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
-}
-inline uint64_t Load8(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-// Whether two ids (or labels) are equal. They are short (5-30 bytes): reading
-// them 8 bytes at a time inline (the last word overlapping the one before)
-// costs less than the call to memcmp std::string_view's comparison makes.
-inline bool SameId(std::string_view a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n < 8) return n == 0 || LoadShort(x, n) == LoadShort(y, n);
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    if (Load8(x + i) != Load8(y + i)) return false;
-  }
-  return n % 8 == 0 || Load8(x + n - 8) == Load8(y + n - 8);
-}
-
-// A hash of an id for the scheduler's lookup-only tables: one multiply per 8
-// bytes (the last word overlapping, as in SameId), then a full avalanche
-// (splitmix64's finaliser) so that the low bits a power-of-two table uses
-// depend on every byte: ids such as "linux-small-0042" differ only in their
-// last characters. std::hash (murmur over bytes, out of line) costs several
-// times as much at these lengths. Hash values decide only where a lookup
-// looks, never an order anything reads.
+// The hash and equality of the scheduler's id tables (base/short_id.h).
 struct IdHash {
-  size_t operator()(std::string_view id) const {
-    const size_t n = id.size();
-    const char* p = id.data();
-    uint64_t h = n * 0x9E3779B97F4A7C15ull;
-    if (n < 8) {
-      if (n > 0) h = (h ^ LoadShort(p, n)) * 0xBF58476D1CE4E5B9ull;
-    } else {
-      for (size_t i = 0; i + 8 <= n; i += 8) {
-        h = (h ^ Load8(p + i)) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-      }
-      if (n % 8 != 0) h = (h ^ Load8(p + n - 8)) * 0xBF58476D1CE4E5B9ull;
-    }
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBull;
-    h ^= h >> 31;
-    return static_cast<size_t>(h);
-  }
+  size_t operator()(std::string_view id) const { return static_cast<size_t>(HashId(id)); }
 };
 struct SameIdAs {
   bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
 };
-// a == b for lists of labels, compared as SameId does.
-inline bool SameIds(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (!SameId(a[i], b[i])) return false;
-  }
-  return true;
-}
 
 // The hook of an object in an IdLookup that keeps each object's hash beside
 // its link, so a lookup passes the other objects of a bucket without

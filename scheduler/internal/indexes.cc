@@ -186,7 +186,7 @@ void Scheduler::Impl::ReviveWorker(Worker& w, const std::vector<std::string>& wo
   QSIM_CHECK(w.departed() && !w.run, "worker %s revived while present", IdString(w.id).c_str());
   w.confirmed_time = confirmed;
   w.modified_time = modified;
-  if (internal::SameIds(worker_labels, class_label_names[w.former_class])) {
+  if (SameIds(worker_labels, class_label_names[w.former_class])) {
     w.label_class = w.former_class;
     for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
   } else {
