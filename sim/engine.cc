@@ -59,7 +59,7 @@ uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
 
 Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
 
-EventHandle Engine::Store(Handler fn) {
+EventHandle Engine::Store(Call call) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -69,27 +69,57 @@ EventHandle Engine::Store(Handler fn) {
     slots_.emplace_back();
   }
   const uint64_t seq = next_seq_++;
-  slots_[slot].fn = std::move(fn);
+  slots_[slot].call = call;
   slots_[slot].seq = seq;
   return EventHandle{slot, seq};
 }
 
-EventHandle Engine::Schedule(Time t, Handler fn) {
+Call Engine::Wrap(Handler fn) {
+  uint32_t index;
+  if (!free_handlers_.empty()) {
+    index = free_handlers_.back();
+    free_handlers_.pop_back();
+    handlers_[index] = std::move(fn);
+  } else {
+    index = static_cast<uint32_t>(handlers_.size());
+    handlers_.push_back(std::move(fn));
+  }
+  return Call{&Engine::RunHandler, this, index};
+}
+
+void Engine::RunHandler(void* engine, uint32_t index) {
+  Engine& e = *static_cast<Engine*>(engine);
+  Handler fn = std::move(e.handlers_[index]);
+  e.handlers_[index] = nullptr;
+  e.free_handlers_.push_back(index);
+  fn();
+}
+
+EventHandle Engine::Schedule(Time t, Handler fn) { return Schedule(t, Wrap(std::move(fn))); }
+
+EventHandle Engine::Schedule(Time t, Call call) {
   QSIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
                  static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
-  const EventHandle h = Store(std::move(fn));
+  const EventHandle h = Store(call);
   heap_.push(Entry{ToMicros(t), h.seq, h.slot});
   return h;
 }
 
-EventHandle Engine::After(Duration d, Handler fn) {
+EventHandle Engine::After(Duration d, Handler fn) { return After(d, Wrap(std::move(fn))); }
+
+Engine::Fifo* Engine::FifoOf(Duration d) {
   for (Fifo& f : fifos_) {
-    if (f.delay != d.count()) continue;
-    const EventHandle h = Store(std::move(fn));
-    f.entries.push_back(Entry{ToMicros(now_ + d), h.seq, h.slot});
-    return h;
+    if (f.delay == d.count()) return &f;
   }
-  return Schedule(now_ + d, std::move(fn));
+  return nullptr;
+}
+
+EventHandle Engine::After(Duration d, Call call) {
+  Fifo* f = FifoOf(d);
+  if (!f) return Schedule(now_ + d, call);
+  const EventHandle h = Store(call);
+  f->entries.push_back(Entry{ToMicros(now_ + d), h.seq, h.slot});
+  return h;
 }
 
 void Engine::UseFifoFor(Duration d) {
@@ -125,8 +155,13 @@ bool Engine::Cancel(EventHandle* h) {
   if (h->valid() && h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
     // The heap entry stays and is skipped when popped: its seq no longer
     // matches the slot's.
-    slots_[h->slot].fn = nullptr;
-    slots_[h->slot].seq = 0;
+    Slot& s = slots_[h->slot];
+    if (s.call.fn == &Engine::RunHandler) {
+      handlers_[s.call.arg] = nullptr;
+      free_handlers_.push_back(s.call.arg);
+    }
+    s.call = Call{};
+    s.seq = 0;
     free_slots_.push_back(h->slot);
     cancelled = true;
   }
@@ -148,12 +183,11 @@ void Engine::PopAndRun(Fifo* from) {
   QSIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
                  static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
   now_ = TimeFromMicros(e.time);
-  Handler fn = std::move(s.fn);
-  s.fn = nullptr;
+  const Call call = s.call;
   s.seq = 0;
   free_slots_.push_back(e.slot);
   ++events_run_;
-  fn();
+  call.fn(call.ctx, call.arg);
 }
 
 bool Engine::Step() {

@@ -20,11 +20,11 @@ void World::Arrive(const Arrival& a) {
   recorder_.ChangeInSystem(engine_.now(), +1);
   NotifyWaiting(id);
   if (std::optional<Duration> after = workload_.DrawCancel(a.workload)) {
-    engine_.After(*after, [this, id] { CancelTask(id); });
+    engine_.After(*after, MemberCall<&World::CancelTask>(this, id));
   }
   const FaultsSpec& f = scenario_.faults;
   if (f.task_error_probability > 0 && task_error_rng_->Bernoulli(f.task_error_probability)) {
-    engine_.After(f.task_error_after, [this, id] { RaiseTaskError(id); });
+    engine_.After(f.task_error_after, MemberCall<&World::RaiseTaskError>(this, id));
   }
   RequestFlushIfParked();
 }
@@ -150,22 +150,26 @@ void World::Poll(uint32_t b) {
 
 // An idle bot polls again after its group's poll interval.
 void World::SchedulePoll(uint32_t b) {
-  bots_[b].poll = engine_.After(scenario_.bots[bots_[b].group].poll_interval, [this, b] {
-    bots_[b].poll = {};
-    Poll(b);
-  });
+  bots_[b].poll = engine_.After(scenario_.bots[bots_[b].group].poll_interval, MemberCall<&World::PollDue>(this, b));
+}
+
+void World::PollDue(uint32_t b) {
+  bots_[b].poll = {};
+  Poll(b);
 }
 
 void World::RequestFlush() {
   if (flush_pending_) return;
   flush_pending_ = true;
-  engine_.After(scenario_.dispatcher.batch_window, [this] { Flush(); });
+  engine_.After(scenario_.dispatcher.batch_window, MemberCall<&World::FlushDue>(this, 0));
 }
 
 // With long polls, new work wakes the parked bots.
 void World::RequestFlushIfParked() {
   if (scenario_.dispatcher.long_poll && !parked_.empty()) RequestFlush();
 }
+
+void World::FlushDue(uint32_t) { Flush(); }
 
 void World::Flush() {
   flush_pending_ = false;
@@ -295,7 +299,7 @@ void World::Claim(uint32_t b, uint32_t id) {
   channel_->NotifyTaskRunning({TaskName(id), bot.id, now});
   if (provision) {
     t.provision_needed = true;
-    bot.run = engine_.After(scenario_.bots[bot.group].provision_time, [this, b] { ProvisionDone(b); });
+    bot.run = engine_.After(scenario_.bots[bot.group].provision_time, MemberCall<&World::ProvisionDone>(this, b));
   } else {
     StartExecution(b);
   }
@@ -333,7 +337,7 @@ void World::StartExecution(uint32_t b) {
     // provisioning are inside the duration already.
     run = std::max(Duration::zero(), assigned_at_[bot.task] + t.duration - t.start);
   }
-  bot.run = engine_.After(run, [this, b] { RunDone(b); });
+  bot.run = engine_.After(run, MemberCall<&World::RunDone>(this, b));
 }
 
 void World::RunDone(uint32_t b) {
@@ -376,7 +380,7 @@ void World::Abort(uint32_t b, AbortReason reason) {
   bot.aborting = true;
   bot.abort_reason = reason;
   engine_.Cancel(&bot.run);
-  bot.run = engine_.After(scenario_.bots[bot.group].abort_time, [this, b] { AbortDone(b); });
+  bot.run = engine_.After(scenario_.bots[bot.group].abort_time, MemberCall<&World::AbortDone>(this, b));
 }
 
 void World::AbortDone(uint32_t b) {
@@ -435,14 +439,8 @@ void World::Outage(uint32_t b, Duration downtime, bool kill) {
   // otherwise the silent bot is unavailable.
   bot.unavailable_since = bot.task < 0 || bot.task_killed ? now : kNever;
   SyncBot(b);
-  bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, [this, b] {
-    bots_[b].detect = {};
-    DetectDead(b);
-  });
-  bot.ret = engine_.After(downtime, [this, b] {
-    bots_[b].ret = {};
-    Return(b);
-  });
+  bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, MemberCall<&World::DetectDeadDue>(this, b));
+  bot.ret = engine_.After(downtime, MemberCall<&World::ReturnDue>(this, b));
 }
 
 void World::TaskLost(uint32_t id) {
@@ -459,6 +457,16 @@ void World::TaskLost(uint32_t id) {
     EndTask(id, Outcome::kLost, now);
     channel_->NotifyTaskAbsent({TaskName(id), bots_[b].id, now});
   }
+}
+
+void World::DetectDeadDue(uint32_t b) {
+  bots_[b].detect = {};
+  DetectDead(b);
+}
+
+void World::ReturnDue(uint32_t b) {
+  bots_[b].ret = {};
+  Return(b);
 }
 
 void World::DetectDead(uint32_t b) {

@@ -55,11 +55,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   enum class BotState : uint8_t { kIdle, kPolling, kBusy };
   enum class Deferred : uint8_t { kNone, kRunDone, kAbortDone };
 
-  struct Bot {
-    // What every poll reads comes first, to share a cache line or two.
-    std::string id;
+  // Aligned to a cache line so that everything a poll and a flush read of
+  // a bot (its state flags, id and labels) shares its first line, and its
+  // timers and task the second.
+  struct alignas(64) Bot {
     // base and prov, sorted: what the bot reports when polling. `id` and
     // `all` are lent to flush_workers_ for the length of an AssignTasks call.
+    std::string id;
     std::vector<std::string> all;
     BotState state = BotState::kIdle;
     bool parked = false;       // long poll: waiting to be answered when work appears
@@ -71,12 +73,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     bool leaving = false;      // its group has left: it goes once it has no task
     bool task_killed = false;  // a death killed its task; the dispatcher does not know yet
     bool aborting = false;
+    AbortReason abort_reason = AbortReason::kPreempt;
+    // The second cache line.
     int32_t task = -1;
     uint32_t group = 0;
     EventHandle poll;
     EventHandle run, detect, ret;
     LabelSet base, prov;
-    AbortReason abort_reason = AbortReason::kPreempt;
     Deferred deferred = Deferred::kNone;  // a report the bot could not send while silent
     Time deferred_time{};
     // Silent without a task it is still running, since then (kNever: not
@@ -125,6 +128,11 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
 
   // --- the dispatcher answering polls
   void Poll(uint32_t b);
+  // The timer events (engine Calls): each clears the bot's handle first.
+  void PollDue(uint32_t b);
+  void FlushDue(uint32_t unused);
+  void DetectDeadDue(uint32_t b);
+  void ReturnDue(uint32_t b);
   void SchedulePoll(uint32_t b);
   void RequestFlush();
   void RequestFlushIfParked();

@@ -127,7 +127,7 @@ void World::StartInitialRuns() {
     }
     // The run goes on for the logged rest of it, from 0 (not from an
     // assignment: the scheduler made none).
-    bot.run = engine_.After(r.duration, [this, b] { RunDone(b); });
+    bot.run = engine_.After(r.duration, MemberCall<&World::RunDone>(this, b));
   }
 }
 

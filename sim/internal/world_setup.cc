@@ -80,10 +80,7 @@ void World::CreateBots() {
       // Bots start polling spread over one poll interval after they join, as
       // a fleet does.
       Duration offset = Micros(static_cast<int64_t>(phase.UniformInt(0, ToMicros(spec.poll_interval) - 1)));
-      bots_[b].poll = engine_.After(spec.joins_at + offset, [this, b] {
-        bots_[b].poll = {};
-        Poll(b);
-      });
+      bots_[b].poll = engine_.After(spec.joins_at + offset, MemberCall<&World::PollDue>(this, b));
     }
     for (const LabelChange& c : spec.label_changes) {
       if (c.at > s.duration) continue;
