@@ -68,6 +68,10 @@ EventHandle Engine::Store(Call call) {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
+  // Both fit the queue's key (MakeEntry): 2^28 events pending at once and
+  // 2^36 scheduled in a run are far beyond sim/limits.h's.
+  QSIM_CHECK(slot <= kSlotMask && next_seq_ < (uint64_t{1} << (64 - kSlotBits)), "event queue full: %u pending",
+             slot);
   const uint64_t seq = next_seq_++;
   slots_[slot].call = call;
   slots_[slot].seq = seq;
@@ -101,7 +105,7 @@ EventHandle Engine::Schedule(Time t, Call call) {
   QSIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
                  static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
   const EventHandle h = Store(call);
-  heap_.push(Entry{ToMicros(t), h.seq, h.slot});
+  heap_.push(MakeEntry(t, h));
   return h;
 }
 
@@ -118,7 +122,7 @@ EventHandle Engine::After(Duration d, Call call) {
   Fifo* f = FifoOf(d);
   if (!f) return Schedule(now_ + d, call);
   const EventHandle h = Store(call);
-  f->entries.push_back(Entry{ToMicros(now_ + d), h.seq, h.slot});
+  f->entries.push_back(MakeEntry(now_ + d, h));
   return h;
 }
 
@@ -142,7 +146,7 @@ const Engine::Entry* Engine::Next(Fifo** from) {
   for (Fifo& f : fifos_) {
     if (f.entries.empty()) continue;
     const Entry& e = f.entries.front();
-    if (!best || Later{}(*best, e)) {
+    if (!best || Earlier(e, *best)) {
       best = &e;
       *from = &f;
     }
@@ -178,14 +182,15 @@ void Engine::PopAndRun(Fifo* from) {
     e = heap_.top();
     heap_.pop();
   }
-  Slot& s = slots_[e.slot];
-  if (s.seq != e.seq) return;  // cancelled
+  const uint32_t slot = static_cast<uint32_t>(e.key & kSlotMask);
+  Slot& s = slots_[slot];
+  if (s.seq != e.key >> kSlotBits) return;  // cancelled
   QSIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
                  static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
   now_ = TimeFromMicros(e.time);
   const Call call = s.call;
   s.seq = 0;
-  free_slots_.push_back(e.slot);
+  free_slots_.push_back(slot);
   ++events_run_;
   call.fn(call.ctx, call.arg);
 }

@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/heap/d_ary_heap.hpp>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 
 #include "base/time.h"
+#include "sim/event_heap.h"
 
 namespace qsim::sim {
 
@@ -119,16 +119,12 @@ class Engine {
   RandomStream& Stream(const std::string& name);
 
  private:
-  struct Entry {
-    int64_t time;
-    uint64_t seq;
-    uint32_t slot;
-  };
-  struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-    }
-  };
+  // A queued event: HeapEntry{time, key}, the key being seq << kSlotBits |
+  // slot, so that keys order as sequence numbers do.
+  using Entry = HeapEntry;
+  static constexpr int kSlotBits = 28;
+  static constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
+  static Entry MakeEntry(Time t, EventHandle h) { return Entry{ToMicros(t), h.seq << kSlotBits | h.slot}; }
   // 32 bytes, two a cache line. A std::function event keeps its handler in
   // handlers_[call.arg] and runs through RunHandler.
   struct Slot {
@@ -155,9 +151,7 @@ class Engine {
   Time now_;
   uint64_t next_seq_ = 1;
   uint64_t events_run_ = 0;
-  // A 4-ary heap: half the depth of a binary one, and a node's children
-  // share cache lines; popping is most of an event's cost on a large fleet.
-  boost::heap::d_ary_heap<Entry, boost::heap::arity<4>, boost::heap::compare<Later>> heap_;
+  EventHeap heap_;
   std::vector<Fifo> fifos_;  // few: one per declared delay
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

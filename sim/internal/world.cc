@@ -248,22 +248,23 @@ void World::FollowRefunds() {
 }
 
 std::vector<reconciler::Assignment> World::AssignFlushBots() {
-  size_t n = flush_bots_.size();
-  if (flush_workers_.size() < n) flush_workers_.resize(n);
-  // Each bot's id and labels are lent, not copied: swapped into its slot for
-  // the call and swapped back before anything else can look at the bots
-  // (what AssignTasks calls back, OnEvent and ReportLibraryError, never reads
-  // a bot). Copying meant a cold read of every id's heap buffer per poll.
-  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
-  std::vector<reconciler::Assignment> assignments =
-      channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(flush_workers_.data(), n));
-  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
-  return assignments;
+  const size_t n = flush_bots_.size();
+  // Slots before i hold the bots already placed, so b's report is at i or
+  // after it.
+  for (size_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], static_cast<uint32_t>(i));
+  return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data(), n));
 }
 
-void World::SwapReport(uint32_t b, size_t slot) {
-  bots_[b].id.swap(flush_workers_[slot].id);
-  bots_[b].all.swap(flush_workers_[slot].labels);
+void World::PlaceReport(uint32_t b, uint32_t slot) {
+  const uint32_t from = report_of_[b];
+  if (from == slot) return;
+  const uint32_t other = bot_at_[slot];
+  reports_[slot].id.swap(reports_[from].id);
+  reports_[slot].labels.swap(reports_[from].labels);
+  report_of_[b] = slot;
+  bot_at_[slot] = b;
+  report_of_[other] = from;
+  bot_at_[from] = other;
 }
 
 void World::Claim(uint32_t b, uint32_t id) {
@@ -271,7 +272,7 @@ void World::Claim(uint32_t b, uint32_t id) {
   Task& t = tasks_[id];
   Time now = engine_.now();
   if (bot.task >= 0) {
-    recorder_.Violation(At() + "bot " + bot.id + " given " + TaskName(id) + " while running " + TaskName(bot.task),
+    recorder_.Violation(At() + "bot " + BotId(b) + " given " + TaskName(id) + " while running " + TaskName(bot.task),
                         static_cast<int32_t>(t.account));
     return;
   }
@@ -279,7 +280,7 @@ void World::Claim(uint32_t b, uint32_t id) {
     // The claim fails: the dispatcher, the authority, tells the scheduler
     // what it knows, and the bot polls again later.
     if (t.state == TaskState::kRunning) {
-      channel_->NotifyTaskRunning({TaskName(id), bots_[t.bot].id, now});
+      channel_->NotifyTaskRunning({TaskName(id), BotId(static_cast<uint32_t>(t.bot)), now});
     } else {
       channel_->NotifyTaskAbsent({TaskName(id), "", now});
     }
@@ -296,7 +297,7 @@ void World::Claim(uint32_t b, uint32_t id) {
   bot.state = BotState::kBusy;
   bot.task = static_cast<int32_t>(id);
   SyncBot(b);
-  channel_->NotifyTaskRunning({TaskName(id), bot.id, now});
+  channel_->NotifyTaskRunning({TaskName(id), BotId(b), now});
   if (provision) {
     t.provision_needed = true;
     bot.run = engine_.After(scenario_.bots[bot.group].provision_time, MemberCall<&World::ProvisionDone>(this, b));
@@ -307,18 +308,19 @@ void World::Claim(uint32_t b, uint32_t id) {
 
 // ---------------------------------------------------------------- a bot's run of a task
 
-void World::RecomputeBotLabels(Bot& bot) {
+void World::RecomputeBotLabels(uint32_t b) {
+  const Bot& bot = bots_[b];
   std::vector<std::string> all = bot.base;
   all.insert(all.end(), bot.prov.begin(), bot.prov.end());
-  bot.all = MakeLabelSet(std::move(all));
+  reports_[report_of_[b]].labels = MakeLabelSet(std::move(all));
 }
 
 void World::ProvisionDone(uint32_t b) {
   Bot& bot = bots_[b];
   bot.run = {};
   bot.prov = Provision(bot.prov, tasks_.labels(tasks_[bot.task].prov_labels));
-  RecomputeBotLabels(bot);
-  attribution_.SetBotLabels(b, bot.all, engine_.now());
+  RecomputeBotLabels(b);
+  attribution_.SetBotLabels(b, BotLabels(b), engine_.now());
   StartExecution(b);
 }
 
@@ -371,7 +373,7 @@ void World::FinishRun(uint32_t b, Outcome outcome, Time end) {
   uint32_t id = static_cast<uint32_t>(bot.task);
   EndTask(id, outcome, end);
   ReleaseBot(b, end);
-  channel_->NotifyTaskAbsent({TaskName(id), bot.id, engine_.now()});
+  channel_->NotifyTaskAbsent({TaskName(id), BotId(b), engine_.now()});
   Poll(b);  // a bot asks for more work as soon as it is done
 }
 
@@ -410,7 +412,7 @@ void World::AbortDone(uint32_t b) {
     ReleaseBot(b, now);
     // Reported after the bot's next poll: an absent report drops the
     // worker's pending queue, which holds the preempting task.
-    after_flush_.push_back({TaskName(id), bot.id, now});
+    after_flush_.push_back({TaskName(id), BotId(b), now});
     Poll(b);
   }
 }
@@ -455,7 +457,7 @@ void World::TaskLost(uint32_t id) {
     RequestFlushIfParked();
   } else {
     EndTask(id, Outcome::kLost, now);
-    channel_->NotifyTaskAbsent({TaskName(id), bots_[b].id, now});
+    channel_->NotifyTaskAbsent({TaskName(id), BotId(b), now});
   }
 }
 
@@ -511,8 +513,8 @@ void World::ApplyLabelChange(uint32_t group, const LabelChange& change) {
     Bot& bot = bots_[b];
     bot.base = change.labels;
     if (change.provisionable_labels) bot.prov = *change.provisionable_labels;
-    RecomputeBotLabels(bot);
-    attribution_.SetBotLabels(b, bot.all, engine_.now());
+    RecomputeBotLabels(b);
+    attribution_.SetBotLabels(b, BotLabels(b), engine_.now());
   }
 }
 
@@ -653,7 +655,7 @@ void World::CheckBotTime() {
     busy += bb;
     unavailable += bu;
     if (bb + bu > window) {
-      recorder_.Violation(At() + "bot " + bots_[b].id + " was busy " + FormatMicros(bb) + "s and unavailable " +
+      recorder_.Violation(At() + "bot " + BotId(b) + " was busy " + FormatMicros(bb) + "s and unavailable " +
                           FormatMicros(bu) + "s within a window of " + FormatMicros(window) + "s");
     }
   }
@@ -673,13 +675,14 @@ void World::CheckAccounting() {
   tasks_.Audit(
       at, [this](int32_t bot) { return bots_[bot].task; },
       [this](const std::string& message, int32_t account) { recorder_.Violation(message, account); });
-  for (const Bot& bot : bots_) {
-    if (bot.task >= 0 && (tasks_[bot.task].state != TaskState::kRunning || tasks_[bot.task].bot != &bot - bots_.data())) {
-      recorder_.Violation(at + "bot " + bot.id + " holds " + TaskName(bot.task) + ", which is not running on it",
+  for (uint32_t b = 0; b < bots_.size(); ++b) {
+    const Bot& bot = bots_[b];
+    if (bot.task >= 0 && (tasks_[bot.task].state != TaskState::kRunning || tasks_[bot.task].bot != static_cast<int32_t>(b))) {
+      recorder_.Violation(at + "bot " + BotId(b) + " holds " + TaskName(bot.task) + ", which is not running on it",
                           static_cast<int32_t>(tasks_[bot.task].account));
     }
     if (bot.task >= 0 && bot.state != BotState::kBusy) {
-      recorder_.Violation(at + "bot " + bot.id + " holds a task but is not busy");
+      recorder_.Violation(at + "bot " + BotId(b) + " holds a task but is not busy");
     }
   }
 }

@@ -55,14 +55,10 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   enum class BotState : uint8_t { kIdle, kPolling, kBusy };
   enum class Deferred : uint8_t { kNone, kRunDone, kAbortDone };
 
-  // Aligned to a cache line so that everything a poll and a flush read of
-  // a bot (its state flags, id and labels) shares its first line, and its
-  // timers and task the second.
+  // A bot's state; its id and labels are in reports_. Aligned to a cache
+  // line so that what a poll and a flush read (its flags, task, group and
+  // timers) is in its first line.
   struct alignas(64) Bot {
-    // base and prov, sorted: what the bot reports when polling. `id` and
-    // `all` are lent to flush_workers_ for the length of an AssignTasks call.
-    std::string id;
-    std::vector<std::string> all;
     BotState state = BotState::kIdle;
     bool parked = false;       // long poll: waiting to be answered when work appears
     bool silent = false;       // dead, flapping or absent: unreachable
@@ -74,7 +70,6 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     bool task_killed = false;  // a death killed its task; the dispatcher does not know yet
     bool aborting = false;
     AbortReason abort_reason = AbortReason::kPreempt;
-    // The second cache line.
     int32_t task = -1;
     uint32_t group = 0;
     EventHandle poll;
@@ -142,9 +137,12 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void FollowRefunds();
   // Offers the bots in flush_bots_ to the scheduler as idle workers.
   std::vector<reconciler::Assignment> AssignFlushBots();
-  // Swaps bot b's id and labels with flush_workers_[slot]'s; a second call
-  // undoes it.
-  void SwapReport(uint32_t b, size_t slot);
+  // Moves bot b's report to reports_[slot], and the report there to b's
+  // old place.
+  void PlaceReport(uint32_t b, uint32_t slot);
+  const std::string& BotId(uint32_t b) const { return reports_[report_of_[b]].id; }
+  // Base and provisioned labels, sorted: what the bot reports when polling.
+  const LabelSet& BotLabels(uint32_t b) const { return reports_[report_of_[b]].labels; }
   void Claim(uint32_t b, uint32_t task_id);
   void PollCancellations();
   void Renotify();
@@ -157,7 +155,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void AbortDone(uint32_t b);
   void FinishRun(uint32_t b, Outcome outcome, Time end);
   void ReleaseBot(uint32_t b, Time busy_end);
-  void RecomputeBotLabels(Bot& bot);
+  void RecomputeBotLabels(uint32_t b);
   // Tells the wait attribution what bot b can do now (after any change of
   // its state, task or silence).
   void SyncBot(uint32_t b);
@@ -237,7 +235,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<uint32_t> parked_;
   std::vector<uint32_t> still_parked_;  // Flush's scratch
   std::vector<uint32_t> flush_bots_;
-  std::vector<reconciler::IdleWorker> flush_workers_;  // AssignFlushBots' slots; empty between calls
+  // Every bot's id and labels, as AssignTasks takes them, in an order that
+  // AssignFlushBots permutes: report_of_[b] is bot b's place in reports_ and
+  // bot_at_ its inverse. A flush moves its bots' reports to the front, in
+  // flush order, so the call takes a prefix of reports_ and nothing is
+  // copied (and only one swap a bot, not two, is needed).
+  std::vector<reconciler::IdleWorker> reports_;
+  std::vector<uint32_t> report_of_, bot_at_;
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;

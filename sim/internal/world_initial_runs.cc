@@ -111,8 +111,8 @@ void World::StartInitialRuns() {
     Bot& bot = bots_[b];
     if (bot.prov != run.bot_prov) {
       bot.prov = run.bot_prov;
-      RecomputeBotLabels(bot);
-      attribution_.SetBotLabels(b, bot.all, now);
+      RecomputeBotLabels(b);
+      attribution_.SetBotLabels(b, BotLabels(b), now);
     }
     tasks_.Claim(id, static_cast<int32_t>(b), now);
     attribution_.Claimed(id, now, false);

@@ -63,19 +63,20 @@ void World::CreateBots() {
     if (late) engine_.Schedule(kStart + spec.joins_at, [this, g] { JoinGroup(g); });
     for (int64_t i = 0; i < spec.count; ++i) {
       uint32_t b = static_cast<uint32_t>(bots_.size());
-      Bot bot;
-      bot.id = BotName(spec.name, spec.count, i);
+      Bot& bot = bots_.emplace_back();
+      reports_.emplace_back().id = BotName(spec.name, spec.count, i);
+      report_of_.push_back(b);
+      bot_at_.push_back(b);
       bot.group = g;
       bot.base = spec.labels;
       bot.prov = spec.provisionable_labels;
-      RecomputeBotLabels(bot);
+      RecomputeBotLabels(b);
       if (late) {  // absent until it joins: silent, and its absence counts as unavailable time
         bot.silent = bot.absent = true;
         bot.unavailable_since = kStart;
       }
-      bot_index_.emplace(bot.id, b);
-      attribution_.AddBot(bot.all, late ? BotClass::kDead : BotClass::kIdle);
-      bots_.push_back(std::move(bot));
+      bot_index_.emplace(BotId(b), b);
+      attribution_.AddBot(BotLabels(b), late ? BotClass::kDead : BotClass::kIdle);
       group_bots_[g].push_back(b);
       // Bots start polling spread over one poll interval after they join, as
       // a fleet does.

@@ -1,0 +1,89 @@
+// The engine's priority queue: a 4-ary min-heap of 16-byte entries whose
+// four children share one 64-byte cache line, so that each level of a pop
+// costs one cache miss at most. Popping is most of an event's cost on a
+// large fleet, where the heap is far larger than the caches.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <vector>
+
+namespace qsim::sim {
+
+// One scheduled event: its time and a key that breaks ties (the engine puts
+// the insertion sequence number in the key's high bits, so keys are unique
+// and ties run in insertion order).
+struct HeapEntry {
+  int64_t time;
+  uint64_t key;
+};
+
+inline bool Earlier(const HeapEntry& a, const HeapEntry& b) {
+  return a.time != b.time ? a.time < b.time : a.key < b.key;
+}
+
+class EventHeap {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  // REQUIRES: !empty().
+  const HeapEntry& top() const { return data_[kOffset]; }
+
+  void push(const HeapEntry& e) {
+    if (kOffset + size_ >= data_.size()) data_.resize(kOffset + size_ + (size_ >> 1) + 64);
+    size_t i = size_++;
+    while (i > 0) {  // sift the hole up
+      size_t parent = (i - 1) / 4;
+      if (!Earlier(e, at(parent))) break;
+      at(i) = at(parent);
+      i = parent;
+    }
+    at(i) = e;
+  }
+
+  // REQUIRES: !empty().
+  void pop() {
+    const HeapEntry last = at(--size_);
+    const size_t n = size_;
+    if (n == 0) return;
+    size_t i = 0;
+    for (;;) {  // sift the hole down to where `last` goes
+      const size_t first = 4 * i + 1;
+      if (first >= n) break;
+      const size_t end = first + 4 < n ? first + 4 : n;
+      size_t best = first;
+      for (size_t c = first + 1; c < end; ++c) {
+        if (Earlier(at(c), at(best))) best = c;
+      }
+      if (!Earlier(at(best), last)) break;
+      at(i) = at(best);
+      i = best;
+    }
+    at(i) = last;
+  }
+
+ private:
+  // Node i is stored at data_[i + kOffset]: its children 4i+1..4i+4 then sit
+  // at 4i+4..4i+7, one aligned line of four entries.
+  static constexpr size_t kOffset = 3;
+
+  template <typename T>
+  struct LineAligned {
+    using value_type = T;
+    LineAligned() = default;
+    template <typename U>
+    LineAligned(const LineAligned<U>&) {}
+    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+    bool operator==(const LineAligned&) const = default;
+  };
+
+  HeapEntry& at(size_t i) { return data_[i + kOffset]; }
+  const HeapEntry& at(size_t i) const { return data_[i + kOffset]; }
+
+  std::vector<HeapEntry, LineAligned<HeapEntry>> data_;
+  size_t size_ = 0;
+};
+
+}  // namespace qsim::sim

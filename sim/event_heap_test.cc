@@ -1,0 +1,66 @@
+#include "sim/event_heap.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace qsim::sim {
+namespace {
+
+TEST(EventHeap, PopsByTimeThenKey) {
+  EventHeap h;
+  h.push({20, 1});
+  h.push({10, 7});
+  h.push({10, 3});
+  h.push({5, 9});
+  std::vector<std::pair<int64_t, uint64_t>> got;
+  while (!h.empty()) {
+    got.emplace_back(h.top().time, h.top().key);
+    h.pop();
+  }
+  EXPECT_EQ(got, (std::vector<std::pair<int64_t, uint64_t>>{{5, 9}, {10, 3}, {10, 7}, {20, 1}}));
+}
+
+// Interleaved pushes and pops, many equal times, against an ordered set:
+// every pop returns the set's smallest entry.
+TEST(EventHeap, MatchesAnOrderedSetUnderRandomPushesAndPops) {
+  std::mt19937_64 rng(7);
+  EventHeap h;
+  std::set<std::pair<int64_t, uint64_t>> want;
+  uint64_t key = 0;
+  for (int step = 0; step < 200000; ++step) {
+    if (want.empty() || rng() % 3 != 0) {
+      HeapEntry e{static_cast<int64_t>(rng() % 500), key++};
+      h.push(e);
+      want.emplace(e.time, e.key);
+    } else {
+      ASSERT_FALSE(h.empty());
+      ASSERT_EQ(h.top().time, want.begin()->first);
+      ASSERT_EQ(h.top().key, want.begin()->second);
+      h.pop();
+      want.erase(want.begin());
+    }
+    ASSERT_EQ(h.size(), want.size());
+  }
+  while (!want.empty()) {
+    ASSERT_EQ(std::make_pair(h.top().time, h.top().key), *want.begin());
+    h.pop();
+    want.erase(want.begin());
+  }
+  EXPECT_TRUE(h.empty());
+}
+
+TEST(EventHeap, KeepsTheChildrenOfANodeOnOneCacheLine) {
+  EventHeap h;
+  for (uint64_t k = 0; k < 100; ++k) h.push({0, k});
+  // The root's children (nodes 1..4) start a 64-byte line.
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(&h.top() + 1) % 64, 0u);
+}
+
+}  // namespace
+}  // namespace qsim::sim
