@@ -248,11 +248,15 @@ void World::FollowRefunds() {
 }
 
 std::vector<reconciler::Assignment> World::AssignFlushBots() {
-  const size_t n = flush_bots_.size();
-  // Slots before i hold the bots already placed, so b's report is at i or
-  // after it.
-  for (size_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], static_cast<uint32_t>(i));
-  return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data(), n));
+  const uint32_t n = static_cast<uint32_t>(flush_bots_.size());
+  // The flush's reports go where its first bot's is, so that bots polling
+  // together stay together: an idle bot polls in the same company every
+  // poll interval, and then nothing moves.
+  const uint32_t base = std::min(report_of_[flush_bots_[0]], static_cast<uint32_t>(reports_.size()) - n);
+  // Slots base..base+i-1 hold the bots already placed, so neither the slot
+  // b goes to nor the one it leaves is one of theirs.
+  for (uint32_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], base + i);
+  return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data() + base, n));
 }
 
 void World::PlaceReport(uint32_t b, uint32_t slot) {

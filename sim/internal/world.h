@@ -237,9 +237,9 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<uint32_t> flush_bots_;
   // Every bot's id and labels, as AssignTasks takes them, in an order that
   // AssignFlushBots permutes: report_of_[b] is bot b's place in reports_ and
-  // bot_at_ its inverse. A flush moves its bots' reports to the front, in
-  // flush order, so the call takes a prefix of reports_ and nothing is
-  // copied (and only one swap a bot, not two, is needed).
+  // bot_at_ its inverse (a permutation). A flush moves its bots' reports
+  // into one run, in flush order, so the call takes a slice of reports_ and
+  // nothing is copied; bots that poll together stay in place.
   std::vector<reconciler::IdleWorker> reports_;
   std::vector<uint32_t> report_of_, bot_at_;
   std::vector<uint8_t> in_flush_;
