@@ -154,9 +154,9 @@ const Engine::Entry* Engine::Next(Fifo** from) {
   return best;
 }
 
-bool Engine::Cancel(EventHandle* h) {
+bool Engine::CancelLive(EventHandle* h) {
   bool cancelled = false;
-  if (h->valid() && h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
+  if (h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
     // The heap entry stays and is skipped when popped: its seq no longer
     // matches the slot's.
     Slot& s = slots_[h->slot];

@@ -102,8 +102,11 @@ class Engine {
   // so a FIFO of equal delays is in time order) and much cheaper.
   void UseFifoFor(Duration d);
   // Cancels the event if it has not run yet; returns whether it did so.
-  // Clears `*h` either way.
-  bool Cancel(EventHandle* h);
+  // Clears `*h` either way. Inline: most calls get an empty handle.
+  bool Cancel(EventHandle* h) {
+    if (!h->valid()) return false;
+    return CancelLive(h);
+  }
 
   // Runs the next event; false when the queue is empty.
   bool Step();
@@ -141,6 +144,7 @@ class Engine {
   const Entry* Next(Fifo** from);
   void PopAndRun(Fifo* from);
   EventHandle Store(Call call);  // takes a slot and the next sequence number
+  bool CancelLive(EventHandle* h);  // Cancel of a valid handle
   // A Call holding `fn` in handlers_.
   Call Wrap(Handler fn);
   static void RunHandler(void* engine, uint32_t index);
