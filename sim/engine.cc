@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/lognormal_distribution.hpp>
@@ -59,23 +60,17 @@ uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
 
 Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
 
-EventHandle Engine::Store(Call call) {
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
-  // Both fit the queue's key (MakeEntry): 2^28 events pending at once and
-  // 2^36 scheduled in a run are far beyond sim/limits.h's.
-  QSIM_CHECK(slot <= kSlotMask && next_seq_ < (uint64_t{1} << (64 - kSlotBits)), "event queue full: %u pending",
-             slot);
-  const uint64_t seq = next_seq_++;
-  slots_[slot].call = call;
-  slots_[slot].seq = seq;
-  return EventHandle{slot, seq};
+uint32_t Engine::NewSlot() {
+  // Slot and sequence number share the queue's 64-bit key: 2^28 events
+  // pending at once and 2^36 scheduled in a run are far beyond sim/limits.h's.
+  QSIM_CHECK(slots_.size() <= kSlotMask, "event queue full: %zu events pending", slots_.size());
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+void Engine::SequenceOverflow() {
+  QSIM_CHECK(false, "more than 2^%d events scheduled in one run", 64 - kSlotBits);
+  std::abort();
 }
 
 Call Engine::Wrap(Handler fn) {
@@ -110,21 +105,6 @@ EventHandle Engine::Schedule(Time t, Call call) {
 }
 
 EventHandle Engine::After(Duration d, Handler fn) { return After(d, Wrap(std::move(fn))); }
-
-Engine::Fifo* Engine::FifoOf(Duration d) {
-  for (Fifo& f : fifos_) {
-    if (f.delay == d.count()) return &f;
-  }
-  return nullptr;
-}
-
-EventHandle Engine::After(Duration d, Call call) {
-  Fifo* f = FifoOf(d);
-  if (!f) return Schedule(now_ + d, call);
-  const EventHandle h = Store(call);
-  f->entries.push_back(MakeEntry(now_ + d, h));
-  return h;
-}
 
 void Engine::UseFifoFor(Duration d) {
   QSIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));

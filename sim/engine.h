@@ -95,7 +95,15 @@ class Engine {
   EventHandle After(Duration d, Handler fn);
   // The same for a typed event; it takes the same place in the order.
   EventHandle Schedule(Time t, Call call);
-  EventHandle After(Duration d, Call call);
+  EventHandle After(Duration d, Call call) {  // inline: once per poll
+    for (Fifo& f : fifos_) {
+      if (f.delay != d.count()) continue;
+      const EventHandle h = Store(call);
+      f.entries.push_back(MakeEntry(now_ + d, h));
+      return h;
+    }
+    return Schedule(now_ + d, call);
+  }
   // Declares `d` a delay the caller schedules with again and again (a poll
   // interval, a batching window): After(d, ...) events then go to a FIFO of
   // their own instead of the heap, which is exact (the clock never goes back,
@@ -143,13 +151,28 @@ class Engine {
   // waits: a FIFO, or the heap (nullptr).
   const Entry* Next(Fifo** from);
   void PopAndRun(Fifo* from);
-  EventHandle Store(Call call);  // takes a slot and the next sequence number
+  // Takes a slot and the next sequence number.
+  EventHandle Store(Call call) {
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = NewSlot();
+    }
+    const uint64_t seq = next_seq_++;
+    if (seq >> (64 - kSlotBits)) [[unlikely]] SequenceOverflow();
+    slots_[slot].call = call;
+    slots_[slot].seq = seq;
+    return EventHandle{slot, seq};
+  }
+  // A slot at the end of slots_, checked to fit the queue's key (MakeEntry).
+  uint32_t NewSlot();
+  [[noreturn]] static void SequenceOverflow();
   bool CancelLive(EventHandle* h);  // Cancel of a valid handle
   // A Call holding `fn` in handlers_.
   Call Wrap(Handler fn);
   static void RunHandler(void* engine, uint32_t index);
-  // Where After(d, ...) events wait: a FIFO, or the heap (nullptr).
-  Fifo* FifoOf(Duration d);
 
   uint64_t seed_;
   Time now_;
