@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -145,7 +144,7 @@ class Engine {
 
   struct Fifo {
     int64_t delay;
-    std::deque<Entry> entries;
+    EntryRing entries;
   };
   // The next event, or nullptr when none is left; `*from` says where it
   // waits: a FIFO, or the heap (nullptr).

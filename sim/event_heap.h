@@ -1,7 +1,8 @@
-// The engine's priority queue: a 4-ary min-heap of 16-byte entries whose
+// The engine's queues. EventHeap, its priority queue: a 4-ary min-heap of 16-byte entries whose
 // four children share one 64-byte cache line, so that each level of a pop
 // costs one cache miss at most. Popping is most of an event's cost on a
-// large fleet, where the heap is far larger than the caches.
+// large fleet, where the heap is far larger than the caches. EntryRing, a
+// FIFO for events of one fixed delay.
 #pragma once
 
 #include <cstddef>
@@ -84,6 +85,38 @@ class EventHeap {
 
   std::vector<HeapEntry, LineAligned<HeapEntry>> data_;
   size_t size_ = 0;
+};
+
+// A FIFO of entries in a ring buffer whose capacity is a power of two:
+// push and pop are a store or a load and a mask (std::deque's were a call
+// each on the per-poll path).
+class EntryRing {
+ public:
+  bool empty() const { return count_ == 0; }
+  size_t size() const { return count_; }
+  // REQUIRES: !empty().
+  const HeapEntry& front() const { return data_[head_]; }
+  void pop_front() {
+    head_ = (head_ + 1) & (data_.size() - 1);
+    --count_;
+  }
+  void push_back(const HeapEntry& e) {
+    if (count_ == data_.size()) Grow();
+    data_[(head_ + count_) & (data_.size() - 1)] = e;
+    ++count_;
+  }
+
+ private:
+  // Doubles the capacity, the entries from the front first.
+  void Grow() {
+    std::vector<HeapEntry> bigger(data_.empty() ? 64 : 2 * data_.size());
+    for (size_t i = 0; i < count_; ++i) bigger[i] = data_[(head_ + i) & (data_.size() - 1)];
+    data_.swap(bigger);
+    head_ = 0;
+  }
+
+  std::vector<HeapEntry> data_;
+  size_t head_ = 0, count_ = 0;
 };
 
 }  // namespace qsim::sim

@@ -62,5 +62,34 @@ TEST(EventHeap, KeepsTheChildrenOfANodeOnOneCacheLine) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(&h.top() + 1) % 64, 0u);
 }
 
+// Pushes and pops that wrap around the ring and make it grow, against a
+// reference FIFO: the same entries come out in the same order.
+TEST(EntryRing, IsAFifoAcrossWrapAroundAndGrowth) {
+  EntryRing ring;
+  std::vector<uint64_t> want;
+  size_t next_out = 0;
+  uint64_t key = 0;
+  std::mt19937_64 rng(3);
+  for (int step = 0; step < 100000; ++step) {
+    // Pushes outnumber pops early on (growth), then pops catch up (wrap).
+    bool push = next_out == want.size() || rng() % 100 < (step < 50000 ? 60u : 45u);
+    if (push) {
+      ring.push_back({0, key});
+      want.push_back(key++);
+    } else {
+      ASSERT_FALSE(ring.empty());
+      ASSERT_EQ(ring.front().key, want[next_out]);
+      ring.pop_front();
+      ++next_out;
+    }
+    ASSERT_EQ(ring.size(), want.size() - next_out);
+  }
+  while (!ring.empty()) {
+    ASSERT_EQ(ring.front().key, want[next_out++]);
+    ring.pop_front();
+  }
+  EXPECT_EQ(next_out, want.size());
+}
+
 }  // namespace
 }  // namespace qsim::sim
