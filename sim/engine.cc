@@ -116,34 +116,50 @@ void Engine::UseFifoFor(Duration d) {
 
 size_t Engine::pending() const {
   size_t n = heap_.size();
-  for (const Fifo& f : fifos_) n += f.entries.size();
+  for (const Fifo& f : fifos_) n += f.ring.size();
   return n;
 }
 
-const Engine::Entry* Engine::Next(Fifo** from) {
-  const Entry* best = heap_.empty() ? nullptr : &heap_.top();
+bool Engine::Next(Fifo** from, int64_t* time) {
+  bool found = !heap_.empty();
+  int64_t best_time = found ? heap_.top().time : 0;
+  uint64_t best_seq = found ? heap_.top().key >> kSlotBits : 0;
   *from = nullptr;
   for (Fifo& f : fifos_) {
-    if (f.entries.empty()) continue;
-    const Entry& e = f.entries.front();
-    if (!best || Earlier(e, *best)) {
-      best = &e;
+    if (f.ring.empty()) continue;
+    const FifoEntry& e = f.ring.front();
+    if (!found || e.time < best_time || (e.time == best_time && e.seq < best_seq)) {
+      found = true;
+      best_time = e.time;
+      best_seq = e.seq;
       *from = &f;
     }
   }
-  return best;
+  *time = best_time;
+  return found;
+}
+
+void Engine::DropHandler(const Call& call) {
+  if (call.fn != &Engine::RunHandler) return;
+  handlers_[call.arg] = nullptr;
+  free_handlers_.push_back(call.arg);
 }
 
 bool Engine::CancelLive(EventHandle* h) {
   bool cancelled = false;
-  if (h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
+  if (h->fifo != 0) {
+    // The entry stays in its FIFO with a null call, skipped when popped.
+    FifoEntry* e = fifos_[h->fifo - 1].ring.find(h->slot);
+    if (e && e->seq == h->seq && e->call.fn) {
+      DropHandler(e->call);
+      e->call = Call{};
+      cancelled = true;
+    }
+  } else if (h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
     // The heap entry stays and is skipped when popped: its seq no longer
     // matches the slot's.
     Slot& s = slots_[h->slot];
-    if (s.call.fn == &Engine::RunHandler) {
-      handlers_[s.call.arg] = nullptr;
-      free_handlers_.push_back(s.call.arg);
-    }
+    DropHandler(s.call);
     s.call = Call{};
     s.seq = 0;
     free_slots_.push_back(h->slot);
@@ -154,38 +170,46 @@ bool Engine::CancelLive(EventHandle* h) {
 }
 
 void Engine::PopAndRun(Fifo* from) {
-  Entry e;
+  int64_t time;
+  Call call;
   if (from) {
-    e = from->entries.front();
-    from->entries.pop_front();
+    const FifoEntry& e = from->ring.front();
+    time = e.time;
+    call = e.call;
+    from->ring.pop_front();
+    if (!call.fn) return;  // cancelled
   } else {
-    e = heap_.top();
+    const Entry e = heap_.top();
     heap_.pop();
+    const uint32_t slot = static_cast<uint32_t>(e.key & kSlotMask);
+    Slot& s = slots_[slot];
+    if (s.seq != e.key >> kSlotBits) return;  // cancelled
+    time = e.time;
+    call = s.call;
+    s.seq = 0;
+    free_slots_.push_back(slot);
   }
-  const uint32_t slot = static_cast<uint32_t>(e.key & kSlotMask);
-  Slot& s = slots_[slot];
-  if (s.seq != e.key >> kSlotBits) return;  // cancelled
-  QSIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
-                 static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
-  now_ = TimeFromMicros(e.time);
-  const Call call = s.call;
-  s.seq = 0;
-  free_slots_.push_back(slot);
+  QSIM_CHECK(time >= ToMicros(now_), "time went back: event at %lld us, now %lld us", static_cast<long long>(time),
+             static_cast<long long>(ToMicros(now_)));
+  now_ = TimeFromMicros(time);
   ++events_run_;
   call.fn(call.ctx, call.arg);
 }
 
 bool Engine::Step() {
   Fifo* from;
-  if (!Next(&from)) return false;
+  int64_t time;
+  if (!Next(&from, &time)) return false;
   PopAndRun(from);
   return true;
 }
 
 bool Engine::RunUntil(Time end, const std::function<bool()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
+  const int64_t last = ToMicros(end);
   Fifo* from;
-  for (const Entry* next = Next(&from); next && next->time <= ToMicros(end); next = Next(&from)) {
+  int64_t time;
+  while (Next(&from, &time) && time <= last) {
     PopAndRun(from);
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;

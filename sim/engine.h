@@ -26,8 +26,9 @@ namespace qsim::sim {
 // Identifies one scheduled event. A default handle refers to nothing;
 // cancelling it, or an event that already ran, does nothing.
 struct EventHandle {
-  uint32_t slot = 0;
-  uint64_t seq = 0;  // 0 = none
+  uint32_t slot = 0;  // in the slots, or the position in the FIFO (mod 2^32)
+  uint32_t fifo = 0;  // 0: a heap event, in a slot; k: in fifos_[k - 1]
+  uint64_t seq = 0;   // 0 = none
   bool valid() const { return seq != 0; }
 };
 
@@ -95,11 +96,11 @@ class Engine {
   // The same for a typed event; it takes the same place in the order.
   EventHandle Schedule(Time t, Call call);
   EventHandle After(Duration d, Call call) {  // inline: once per poll
-    for (Fifo& f : fifos_) {
-      if (f.delay != d.count()) continue;
-      const EventHandle h = Store(call);
-      f.entries.push_back(MakeEntry(now_ + d, h));
-      return h;
+    for (size_t i = 0; i < fifos_.size(); ++i) {
+      if (fifos_[i].delay != d.count()) continue;
+      const uint64_t seq = TakeSeq();
+      const uint64_t at = fifos_[i].ring.push_back(FifoEntry{ToMicros(now_ + d), seq, call});
+      return EventHandle{static_cast<uint32_t>(at), static_cast<uint32_t>(i + 1), seq};
     }
     return Schedule(now_ + d, call);
   }
@@ -142,14 +143,29 @@ class Engine {
     uint64_t seq = 0;  // the live event's seq; 0 when free
   };
 
+  // An event of a FIFO carries its call: a FIFO is read in order, so a pop
+  // reads no slot (at a large fleet's scale, a cache miss saved per poll).
+  // A cancelled one keeps its place with a null call.
+  struct FifoEntry {
+    int64_t time;
+    uint64_t seq;
+    Call call;
+  };
   struct Fifo {
     int64_t delay;
-    EntryRing entries;
+    EventRing<FifoEntry> ring;
   };
-  // The next event, or nullptr when none is left; `*from` says where it
-  // waits: a FIFO, or the heap (nullptr).
-  const Entry* Next(Fifo** from);
+  // Whether an event is left; if so, `*time` is the next one's and `*from`
+  // says where it waits: a FIFO, or the heap (nullptr).
+  bool Next(Fifo** from, int64_t* time);
   void PopAndRun(Fifo* from);
+  uint64_t TakeSeq() {
+    const uint64_t seq = next_seq_++;
+    if (seq >> (64 - kSlotBits)) [[unlikely]] SequenceOverflow();
+    return seq;
+  }
+  // Frees a std::function event's handler.
+  void DropHandler(const Call& call);
   // Takes a slot and the next sequence number.
   EventHandle Store(Call call) {
     uint32_t slot;
@@ -159,11 +175,10 @@ class Engine {
     } else {
       slot = NewSlot();
     }
-    const uint64_t seq = next_seq_++;
-    if (seq >> (64 - kSlotBits)) [[unlikely]] SequenceOverflow();
+    const uint64_t seq = TakeSeq();
     slots_[slot].call = call;
     slots_[slot].seq = seq;
-    return EventHandle{slot, seq};
+    return EventHandle{slot, 0, seq};
   }
   // A slot at the end of slots_, checked to fit the queue's key (MakeEntry).
   uint32_t NewSlot();

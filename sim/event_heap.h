@@ -1,12 +1,13 @@
 // The engine's queues. EventHeap, its priority queue: a 4-ary min-heap of 16-byte entries whose
 // four children share one 64-byte cache line, so that each level of a pop
 // costs one cache miss at most. Popping is most of an event's cost on a
-// large fleet, where the heap is far larger than the caches. EntryRing, a
+// large fleet, where the heap is far larger than the caches. EventRing, a
 // FIFO for events of one fixed delay.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 #include <vector>
 
@@ -87,36 +88,52 @@ class EventHeap {
   size_t size_ = 0;
 };
 
-// A FIFO of entries in a ring buffer whose capacity is a power of two:
-// push and pop are a store or a load and a mask (std::deque's were a call
-// each on the per-poll path).
-class EntryRing {
+// A FIFO in a ring buffer whose capacity is a power of two: push and pop
+// are a store or a load and a mask. Every entry pushed gets a position
+// (0, 1, ...) that stays its own while it is in the ring, and find() looks
+// an entry up by the low 32 bits of it.
+template <typename T>
+class EventRing {
  public:
   bool empty() const { return count_ == 0; }
   size_t size() const { return count_; }
   // REQUIRES: !empty().
-  const HeapEntry& front() const { return data_[head_]; }
+  const T& front() const { return data_[head_ & mask_]; }
   void pop_front() {
-    head_ = (head_ + 1) & (data_.size() - 1);
+    ++head_;
     --count_;
   }
-  void push_back(const HeapEntry& e) {
+  // Returns the entry's position.
+  uint64_t push_back(const T& e) {
     if (count_ == data_.size()) Grow();
-    data_[(head_ + count_) & (data_.size() - 1)] = e;
+    const uint64_t at = head_ + count_;
+    data_[at & mask_] = e;
     ++count_;
+    return at;
+  }
+  // The entry at the position whose low 32 bits are `at`, or nullptr when
+  // it has left the ring.
+  T* find(uint32_t at) {
+    const uint32_t ahead = at - static_cast<uint32_t>(head_);
+    return ahead < count_ ? &data_[(head_ + ahead) & mask_] : nullptr;
   }
 
  private:
-  // Doubles the capacity, the entries from the front first.
+  // Doubles the capacity; an entry at position p goes to p & mask_, so that
+  // positions stay valid. 2^31 entries at most, so that find's 32 bits do.
   void Grow() {
-    std::vector<HeapEntry> bigger(data_.empty() ? 64 : 2 * data_.size());
-    for (size_t i = 0; i < count_; ++i) bigger[i] = data_[(head_ + i) & (data_.size() - 1)];
+    const size_t capacity = data_.empty() ? 64 : 2 * data_.size();
+    if (capacity > (size_t{1} << 31)) std::abort();
+    std::vector<T> bigger(capacity);
+    for (uint64_t p = head_; p < head_ + count_; ++p) bigger[p & (capacity - 1)] = data_[p & mask_];
     data_.swap(bigger);
-    head_ = 0;
+    mask_ = capacity - 1;
   }
 
-  std::vector<HeapEntry> data_;
-  size_t head_ = 0, count_ = 0;
+  std::vector<T> data_;
+  uint64_t mask_ = 0;
+  uint64_t head_ = 0;  // the front's position
+  size_t count_ = 0;
 };
 
 }  // namespace qsim::sim

@@ -63,19 +63,20 @@ TEST(EventHeap, KeepsTheChildrenOfANodeOnOneCacheLine) {
 }
 
 // Pushes and pops that wrap around the ring and make it grow, against a
-// reference FIFO: the same entries come out in the same order.
-TEST(EntryRing, IsAFifoAcrossWrapAroundAndGrowth) {
-  EntryRing ring;
-  std::vector<uint64_t> want;
+// reference FIFO: the same entries come out in the same order, and every
+// entry is found by its position while it is in the ring, and only then.
+TEST(EventRing, IsAFifoWhosePositionsSurviveWrapAroundAndGrowth) {
+  EventRing<HeapEntry> ring;
+  std::vector<uint64_t> want;  // by position: the entry's key
   size_t next_out = 0;
-  uint64_t key = 0;
   std::mt19937_64 rng(3);
   for (int step = 0; step < 100000; ++step) {
     // Pushes outnumber pops early on (growth), then pops catch up (wrap).
     bool push = next_out == want.size() || rng() % 100 < (step < 50000 ? 60u : 45u);
     if (push) {
-      ring.push_back({0, key});
-      want.push_back(key++);
+      const uint64_t key = rng();
+      ASSERT_EQ(ring.push_back({0, key}), want.size());
+      want.push_back(key);
     } else {
       ASSERT_FALSE(ring.empty());
       ASSERT_EQ(ring.front().key, want[next_out]);
@@ -83,12 +84,21 @@ TEST(EntryRing, IsAFifoAcrossWrapAroundAndGrowth) {
       ++next_out;
     }
     ASSERT_EQ(ring.size(), want.size() - next_out);
+    const size_t probe = rng() % want.size();
+    HeapEntry* found = ring.find(static_cast<uint32_t>(probe));
+    if (probe < next_out) {
+      ASSERT_EQ(found, nullptr) << probe;
+    } else {
+      ASSERT_NE(found, nullptr) << probe;
+      ASSERT_EQ(found->key, want[probe]);
+    }
   }
   while (!ring.empty()) {
     ASSERT_EQ(ring.front().key, want[next_out++]);
     ring.pop_front();
   }
   EXPECT_EQ(next_out, want.size());
+  EXPECT_EQ(ring.find(0), nullptr);
 }
 
 }  // namespace
