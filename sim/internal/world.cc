@@ -252,7 +252,7 @@ std::vector<reconciler::Assignment> World::AssignFlushBots() {
   // The flush's reports go where its first bot's is, so that bots polling
   // together stay together: an idle bot polls in the same company every
   // poll interval, and then nothing moves.
-  const uint32_t base = std::min(report_of_[flush_bots_[0]], static_cast<uint32_t>(reports_.size()) - n);
+  const uint32_t base = std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
   // Slots base..base+i-1 hold the bots already placed, so neither the slot
   // b goes to nor the one it leaves is one of theirs.
   for (uint32_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], base + i);
@@ -260,14 +260,14 @@ std::vector<reconciler::Assignment> World::AssignFlushBots() {
 }
 
 void World::PlaceReport(uint32_t b, uint32_t slot) {
-  const uint32_t from = report_of_[b];
+  const uint32_t from = bots_[b].report;
   if (from == slot) return;
   const uint32_t other = bot_at_[slot];
   reports_[slot].id.swap(reports_[from].id);
   reports_[slot].labels.swap(reports_[from].labels);
-  report_of_[b] = slot;
+  bots_[b].report = slot;
   bot_at_[slot] = b;
-  report_of_[other] = from;
+  bots_[other].report = from;
   bot_at_[from] = other;
 }
 
@@ -316,7 +316,7 @@ void World::RecomputeBotLabels(uint32_t b) {
   const Bot& bot = bots_[b];
   std::vector<std::string> all = bot.base;
   all.insert(all.end(), bot.prov.begin(), bot.prov.end());
-  reports_[report_of_[b]].labels = MakeLabelSet(std::move(all));
+  reports_[bots_[b].report].labels = MakeLabelSet(std::move(all));
 }
 
 void World::ProvisionDone(uint32_t b) {

@@ -72,6 +72,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     AbortReason abort_reason = AbortReason::kPreempt;
     int32_t task = -1;
     uint32_t group = 0;
+    uint32_t report = 0;  // its place in reports_
     EventHandle poll;
     EventHandle run, detect, ret;
     LabelSet base, prov;
@@ -140,9 +141,9 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   // Moves bot b's report to reports_[slot], and the report there to b's
   // old place.
   void PlaceReport(uint32_t b, uint32_t slot);
-  const std::string& BotId(uint32_t b) const { return reports_[report_of_[b]].id; }
+  const std::string& BotId(uint32_t b) const { return reports_[bots_[b].report].id; }
   // Base and provisioned labels, sorted: what the bot reports when polling.
-  const LabelSet& BotLabels(uint32_t b) const { return reports_[report_of_[b]].labels; }
+  const LabelSet& BotLabels(uint32_t b) const { return reports_[bots_[b].report].labels; }
   void Claim(uint32_t b, uint32_t task_id);
   void PollCancellations();
   void Renotify();
@@ -236,12 +237,12 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<uint32_t> still_parked_;  // Flush's scratch
   std::vector<uint32_t> flush_bots_;
   // Every bot's id and labels, as AssignTasks takes them, in an order that
-  // AssignFlushBots permutes: report_of_[b] is bot b's place in reports_ and
+  // AssignFlushBots permutes: Bot::report is a bot's place in reports_ and
   // bot_at_ its inverse (a permutation). A flush moves its bots' reports
   // into one run, in flush order, so the call takes a slice of reports_ and
   // nothing is copied; bots that poll together stay in place.
   std::vector<reconciler::IdleWorker> reports_;
-  std::vector<uint32_t> report_of_, bot_at_;
+  std::vector<uint32_t> bot_at_;
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;
