@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/lognormal_distribution.hpp>
@@ -59,38 +60,51 @@ uint64_t RandomStream::UniformInt(uint64_t lo, uint64_t hi) {
 
 Engine::Engine(uint64_t seed, Time start) : seed_(seed), now_(start) {}
 
-EventHandle Engine::Store(Handler fn) {
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
-  const uint64_t seq = next_seq_++;
-  slots_[slot].fn = std::move(fn);
-  slots_[slot].seq = seq;
-  return EventHandle{slot, seq};
+uint32_t Engine::NewSlot() {
+  // Slot and sequence number share the queue's 64-bit key: 2^28 events
+  // pending at once and 2^36 scheduled in a run are far beyond sim/limits.h's.
+  QSIM_CHECK(slots_.size() <= kSlotMask, "event queue full: %zu events pending", slots_.size());
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-EventHandle Engine::Schedule(Time t, Handler fn) {
+void Engine::SequenceOverflow() {
+  QSIM_CHECK(false, "more than 2^%d events scheduled in one run", 64 - kSlotBits);
+  std::abort();
+}
+
+Call Engine::Wrap(Handler fn) {
+  uint32_t index;
+  if (!free_handlers_.empty()) {
+    index = free_handlers_.back();
+    free_handlers_.pop_back();
+    handlers_[index] = std::move(fn);
+  } else {
+    index = static_cast<uint32_t>(handlers_.size());
+    handlers_.push_back(std::move(fn));
+  }
+  return Call{&Engine::RunHandler, this, index};
+}
+
+void Engine::RunHandler(void* engine, uint32_t index) {
+  Engine& e = *static_cast<Engine*>(engine);
+  Handler fn = std::move(e.handlers_[index]);
+  e.handlers_[index] = nullptr;
+  e.free_handlers_.push_back(index);
+  fn();
+}
+
+EventHandle Engine::Schedule(Time t, Handler fn) { return Schedule(t, Wrap(std::move(fn))); }
+
+EventHandle Engine::Schedule(Time t, Call call) {
   QSIM_CHECK(t >= now_, "event scheduled at %lld us, before now %lld us",
                  static_cast<long long>(ToMicros(t)), static_cast<long long>(ToMicros(now_)));
-  const EventHandle h = Store(std::move(fn));
-  heap_.push(Entry{ToMicros(t), h.seq, h.slot});
+  const EventHandle h = Store(call);
+  heap_.push(MakeEntry(t, h));
   return h;
 }
 
-EventHandle Engine::After(Duration d, Handler fn) {
-  for (Fifo& f : fifos_) {
-    if (f.delay != d.count()) continue;
-    const EventHandle h = Store(std::move(fn));
-    f.entries.push_back(Entry{ToMicros(now_ + d), h.seq, h.slot});
-    return h;
-  }
-  return Schedule(now_ + d, std::move(fn));
-}
+EventHandle Engine::After(Duration d, Handler fn) { return After(d, Wrap(std::move(fn))); }
 
 void Engine::UseFifoFor(Duration d) {
   QSIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));
@@ -102,31 +116,52 @@ void Engine::UseFifoFor(Duration d) {
 
 size_t Engine::pending() const {
   size_t n = heap_.size();
-  for (const Fifo& f : fifos_) n += f.entries.size();
+  for (const Fifo& f : fifos_) n += f.ring.size();
   return n;
 }
 
-const Engine::Entry* Engine::Next(Fifo** from) {
-  const Entry* best = heap_.empty() ? nullptr : &heap_.top();
+bool Engine::Next(Fifo** from, int64_t* time) {
+  bool found = !heap_.empty();
+  int64_t best_time = found ? heap_.top().time : 0;
+  uint64_t best_seq = found ? heap_.top().key >> kSlotBits : 0;
   *from = nullptr;
   for (Fifo& f : fifos_) {
-    if (f.entries.empty()) continue;
-    const Entry& e = f.entries.front();
-    if (!best || Later{}(*best, e)) {
-      best = &e;
+    if (f.ring.empty()) continue;
+    const FifoEntry& e = f.ring.front();
+    if (!found || e.time < best_time || (e.time == best_time && e.seq < best_seq)) {
+      found = true;
+      best_time = e.time;
+      best_seq = e.seq;
       *from = &f;
     }
   }
-  return best;
+  *time = best_time;
+  return found;
 }
 
-bool Engine::Cancel(EventHandle* h) {
+void Engine::DropHandler(const Call& call) {
+  if (call.fn != &Engine::RunHandler) return;
+  handlers_[call.arg] = nullptr;
+  free_handlers_.push_back(call.arg);
+}
+
+bool Engine::CancelLive(EventHandle* h) {
   bool cancelled = false;
-  if (h->valid() && h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
+  if (h->fifo != 0) {
+    // The entry stays in its FIFO with a null call, skipped when popped.
+    FifoEntry* e = fifos_[h->fifo - 1].ring.find(h->slot);
+    if (e && e->seq == h->seq && e->call.fn) {
+      DropHandler(e->call);
+      e->call = Call{};
+      cancelled = true;
+    }
+  } else if (h->slot < slots_.size() && slots_[h->slot].seq == h->seq) {
     // The heap entry stays and is skipped when popped: its seq no longer
     // matches the slot's.
-    slots_[h->slot].fn = nullptr;
-    slots_[h->slot].seq = 0;
+    Slot& s = slots_[h->slot];
+    DropHandler(s.call);
+    s.call = Call{};
+    s.seq = 0;
     free_slots_.push_back(h->slot);
     cancelled = true;
   }
@@ -135,38 +170,46 @@ bool Engine::Cancel(EventHandle* h) {
 }
 
 void Engine::PopAndRun(Fifo* from) {
-  Entry e;
+  int64_t time;
+  Call call;
   if (from) {
-    e = from->entries.front();
-    from->entries.pop_front();
+    const FifoEntry& e = from->ring.front();
+    time = e.time;
+    call = e.call;
+    from->ring.pop_front();
+    if (!call.fn) return;  // cancelled
   } else {
-    e = heap_.top();
+    const Entry e = heap_.top();
     heap_.pop();
+    const uint32_t slot = static_cast<uint32_t>(e.key & kSlotMask);
+    Slot& s = slots_[slot];
+    if (s.seq != e.key >> kSlotBits) return;  // cancelled
+    time = e.time;
+    call = s.call;
+    s.seq = 0;
+    free_slots_.push_back(slot);
   }
-  Slot& s = slots_[e.slot];
-  if (s.seq != e.seq) return;  // cancelled
-  QSIM_CHECK(e.time >= ToMicros(now_), "time went back: event at %lld us, now %lld us",
-                 static_cast<long long>(e.time), static_cast<long long>(ToMicros(now_)));
-  now_ = TimeFromMicros(e.time);
-  Handler fn = std::move(s.fn);
-  s.fn = nullptr;
-  s.seq = 0;
-  free_slots_.push_back(e.slot);
+  QSIM_CHECK(time >= ToMicros(now_), "time went back: event at %lld us, now %lld us", static_cast<long long>(time),
+             static_cast<long long>(ToMicros(now_)));
+  now_ = TimeFromMicros(time);
   ++events_run_;
-  fn();
+  call.fn(call.ctx, call.arg);
 }
 
 bool Engine::Step() {
   Fifo* from;
-  if (!Next(&from)) return false;
+  int64_t time;
+  if (!Next(&from, &time)) return false;
   PopAndRun(from);
   return true;
 }
 
 bool Engine::RunUntil(Time end, const std::function<bool()>& on_progress, uint64_t progress_every) {
   uint64_t next_report = events_run_ + progress_every;
+  const int64_t last = ToMicros(end);
   Fifo* from;
-  for (const Entry* next = Next(&from); next && next->time <= ToMicros(end); next = Next(&from)) {
+  int64_t time;
+  while (Next(&from, &time) && time <= last) {
     PopAndRun(from);
     if (on_progress && events_run_ >= next_report) {
       next_report = events_run_ + progress_every;

@@ -93,6 +93,36 @@ std::vector<int> RunMixedSchedule(bool use_fifos) {
   return order;
 }
 
+// A FIFO event is cancelled in place; its handle, once cancelled or run,
+// cancels nothing, even after the FIFO has wrapped around and grown.
+TEST(Engine, FifoEventsCancelByHandleAndStaleHandlesAreHarmless) {
+  Engine e(1, TimeFromMicros(0));
+  e.UseFifoFor(Duration(10));
+  std::vector<int> ran;
+  EventHandle a = e.After(Duration(10), [&] { ran.push_back(1); });
+  EventHandle b = e.After(Duration(10), [&] { ran.push_back(2); });
+  EventHandle a_copy = a;
+  EXPECT_NE(a.fifo, 0u);
+  EXPECT_TRUE(e.Cancel(&a));
+  EXPECT_FALSE(e.Cancel(&a_copy));
+  while (e.Step()) {
+  }
+  EXPECT_EQ(ran, (std::vector<int>{2}));
+  EXPECT_EQ(e.events_run(), 1u);
+  EventHandle b_stale = b;
+  EXPECT_FALSE(e.Cancel(&b));  // already ran
+  // Many more events than the ring first holds, each step adding two: the
+  // stale handles still cancel nothing, the live one still cancels.
+  int count = 0;
+  for (int i = 0; i < 1000; ++i) e.After(Duration(10), [&] { ++count; });
+  EventHandle live = e.After(Duration(10), [&] { count += 1000000; });
+  EXPECT_FALSE(e.Cancel(&b_stale));
+  EXPECT_TRUE(e.Cancel(&live));
+  while (e.Step()) {
+  }
+  EXPECT_EQ(count, 1000);
+}
+
 TEST(Engine, FifosForFixedDelaysKeepTheOrderOfTimeThenInsertion) {
   EXPECT_EQ(RunMixedSchedule(false), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_EQ(RunMixedSchedule(true), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));

@@ -65,12 +65,8 @@ void WaitAttribution::Count(uint32_t l, BotClass c, int64_t delta) {
   if (c == BotClass::kIdle) n.idle += delta;
 }
 
-void WaitAttribution::SetBotClass(uint32_t b, BotClass c, Time now) {
-  // Without fanout or per-label limits a polling and an idle bot mean the
-  // same (not_polled), so every poll and every empty answer is a no-op here.
-  if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;
+void WaitAttribution::ChangeBotClass(uint32_t b, BotClass c, Time now) {
   BotClass old = bot_class_[b];
-  if (old == c) return;
   bot_class_[b] = c;
   for (uint32_t l : bot_sets_[b]) {
     LabelCounts before = label_counts_[l];

@@ -64,7 +64,14 @@ class WaitAttribution {
   // --- the fleet
   // Bot `bots()` (the next index), with its labels (base and provisioned).
   void AddBot(const LabelSet& labels, BotClass c);
-  void SetBotClass(uint32_t bot, BotClass c, Time now);
+  // Inline: called on every poll and every empty answer, where it is
+  // almost always a no-op.
+  void SetBotClass(uint32_t bot, BotClass c, Time now) {
+    // Without fanout or per-label limits a polling and an idle bot mean the
+    // same (not_polled), so every poll and every empty answer is a no-op here.
+    if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;
+    if (bot_class_[bot] != c) ChangeBotClass(bot, c, now);
+  }
   void SetBotLabels(uint32_t bot, const LabelSet& labels, Time now);
   // The account's best priority is the free bucket (true) or a paid one,
   // as the scheduler's last pass saw it.
@@ -120,6 +127,8 @@ class WaitAttribution {
     uint8_t reason = kNoBot;
   };
 
+  // SetBotClass when the class changes (`c` already mapped).
+  void ChangeBotClass(uint32_t bot, BotClass c, Time now);
   void Track(uint32_t label_set);
   void Count(uint32_t label_set, BotClass c, int64_t delta);
   WaitReason CohortReason(uint32_t label_set, uint32_t account) const;

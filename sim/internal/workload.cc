@@ -46,6 +46,8 @@ Workload::Workload(const Scenario& scenario, Engine& engine, TaskTable& tasks, A
       cancel_rngs_[w] = &engine.Stream("cancel/workload=" + scenario.workloads[w].name);
     }
   }
+  sources_.resize(scenario.workloads.size());
+  replay_next_.assign(scenario.workloads.size(), 0);
 }
 
 uint32_t Workload::AccountIndex(const std::string& id) const {
@@ -81,83 +83,74 @@ void Workload::Start() {
 
 void Workload::StartRandom(uint32_t w, const Arrival& shape, RandomStream* arrivals, RandomStream* durations) {
   const ArrivalSpec& a = scenario_.workloads[w].arrivals;
-  auto make = [this, shape, durations] {
-    Arrival arrival = shape;
-    arrival.duration = std::max(Micros(1), Sample(scenario_.workloads[shape.workload].duration, *durations));
-    sink_.Arrive(arrival);
-  };
-  if (a.kind == ArrivalSpec::Kind::kList) {
-    for (Duration t : a.times) {
-      if (t <= scenario_.duration) engine_.Schedule(kStart + t, make);
-    }
-    return;
-  }
   // Poisson, or a schedule: a diurnal curve, a weekly profile and bursts.
   bool profiled = !a.hour_factors.empty() || !a.weekday_factors.empty();
   double peak_rate = a.rate_per_hour * (1 + a.diurnal_amplitude) * MaxFactor(a.hour_factors) *
                      MaxFactor(a.weekday_factors);
-  if (peak_rate > 0) {
-    // Thinning: candidates at the peak rate, each kept with probability
-    // rate(t) / peak, all from the workload's own stream. One pending event
-    // per workload: each arrival schedules the next.
-    struct Next {
-      Workload* self;
-      const ArrivalSpec* a;
-      RandomStream* rng;
-      double peak_rate;
-      bool profiled;
-      decltype(make) create;
-      void Arm() const {
-        Duration gap = GapFromSeconds(rng->Exponential(3600.0 / peak_rate));
-        if (self->engine_.now() + gap > self->end_) return;
-        Next next = *this;
-        self->engine_.After(gap, [next] {
-          bool keep = true;
-          if (next.a->diurnal_amplitude > 0 || next.profiled) {
-            keep = next.rng->Uniform01() * next.peak_rate < RateAt(*next.a, next.self->engine_.now() - kStart);
-          }
-          if (keep) next.create();
-          next.Arm();
-        });
-      }
-    };
-    Next{this, &a, arrivals, peak_rate, profiled, make}.Arm();
+  sources_[w] = RandomSource{shape, &a, arrivals, durations, peak_rate, profiled};
+  if (a.kind == ArrivalSpec::Kind::kList) {
+    for (Duration t : a.times) {
+      if (t <= scenario_.duration) engine_.Schedule(kStart + t, MemberCall<&Workload::Create>(this, w));
+    }
+    return;
   }
+  // Thinning: candidates at the peak rate, each kept with probability
+  // rate(t) / peak, all from the workload's own stream. One pending event
+  // per workload: each candidate schedules the next.
+  if (peak_rate > 0) ArmCandidate(w);
   for (const Burst& burst : a.bursts) {
     for (int64_t k = 0; k < burst.count; ++k) {
       // over * k overflows 64 bits for long spans of large bursts.
       Duration at = burst.at + Micros(static_cast<int64_t>(static_cast<__int128>(ToMicros(burst.over)) * k /
                                                            std::max<int64_t>(burst.count, 1)));
       if (at > scenario_.duration) break;
-      engine_.Schedule(kStart + at, make);
+      engine_.Schedule(kStart + at, MemberCall<&Workload::Create>(this, w));
     }
   }
 }
 
-void Workload::StartReplay(uint32_t w) {
-  // One pending event at a time walks the log (sorted by enqueue time).
-  struct Next {
-    Workload* self;
-    uint32_t workload;
-    size_t i;
-    void Arm() const {
-      const std::vector<ReplayTask>& rows = self->scenario_.workloads[workload].arrivals.replay;
-      Next next = *this;
-      // A task running at time 0 is started by the world, not arrived.
-      while (next.i < rows.size() && !rows[next.i].running_on.empty()) ++next.i;
-      if (next.i >= rows.size() || rows[next.i].enqueue > self->scenario_.duration) return;
-      self->engine_.Schedule(kStart + rows[next.i].enqueue, [next] {
-        const ReplayTask& r = next.self->scenario_.workloads[next.workload].arrivals.replay[next.i];
-        Workload& wl = *next.self;
-        wl.sink_.Arrive({next.workload, wl.AccountIndex(r.account), wl.tasks_.InternLabels(r.base_labels),
-                         wl.tasks_.InternLabels(r.provisionable_labels), r.duration});
-        Next after = next;
-        ++after.i;
-        after.Arm();
-      });
-    }
-  };
-  Next{this, w, 0}.Arm();
+void Workload::Create(uint32_t w) {
+  const RandomSource& s = sources_[w];
+  Arrival arrival = s.shape;
+  arrival.duration = std::max(Micros(1), Sample(scenario_.workloads[w].duration, *s.durations));
+  sink_.Arrive(arrival);
+}
+
+void Workload::ArmCandidate(uint32_t w) {
+  const RandomSource& s = sources_[w];
+  Duration gap = GapFromSeconds(s.arrivals->Exponential(3600.0 / s.peak_rate));
+  if (engine_.now() + gap > end_) return;
+  engine_.After(gap, MemberCall<&Workload::Candidate>(this, w));
+}
+
+void Workload::Candidate(uint32_t w) {
+  const RandomSource& s = sources_[w];
+  bool keep = true;
+  if (s.spec->diurnal_amplitude > 0 || s.profiled) {
+    keep = s.arrivals->Uniform01() * s.peak_rate < RateAt(*s.spec, engine_.now() - kStart);
+  }
+  if (keep) Create(w);
+  ArmCandidate(w);
+}
+
+// One pending event at a time walks the log (sorted by enqueue time).
+void Workload::StartReplay(uint32_t w) { ArmReplay(w); }
+
+void Workload::ArmReplay(uint32_t w) {
+  const std::vector<ReplayTask>& rows = scenario_.workloads[w].arrivals.replay;
+  size_t& i = replay_next_[w];
+  // A task running at time 0 is started by the world, not arrived.
+  while (i < rows.size() && !rows[i].running_on.empty()) ++i;
+  if (i >= rows.size() || rows[i].enqueue > scenario_.duration) return;
+  engine_.Schedule(kStart + rows[i].enqueue, MemberCall<&Workload::ReplayArrive>(this, w));
+}
+
+void Workload::ReplayArrive(uint32_t w) {
+  const ReplayTask& r = scenario_.workloads[w].arrivals.replay[replay_next_[w]];
+  sink_.Arrive({w, AccountIndex(r.account), tasks_.InternLabels(r.base_labels),
+                tasks_.InternLabels(r.provisionable_labels), r.duration});
+  ++replay_next_[w];
+  ArmReplay(w);
 }
 
 }  // namespace qsim::sim

@@ -57,6 +57,14 @@ class Workload {
  private:
   void StartRandom(uint32_t w, const Arrival& shape, RandomStream* arrivals, RandomStream* durations);
   void StartReplay(uint32_t w);
+  // The events (engine Calls, by workload index): a task of the workload's
+  // shape arrives; a thinning candidate; the next candidate scheduled; a
+  // replay row arrives; the next row scheduled.
+  void Create(uint32_t w);
+  void Candidate(uint32_t w);
+  void ArmCandidate(uint32_t w);
+  void ReplayArrive(uint32_t w);
+  void ArmReplay(uint32_t w);
   uint32_t AccountIndex(const std::string& id) const;
 
   const Scenario& scenario_;
@@ -66,6 +74,18 @@ class Workload {
   Time end_;
   std::map<std::string, uint32_t> account_index_;
   std::vector<RandomStream*> cancel_rngs_;  // by workload; null when it cancels nothing
+  // A random workload's arrival process, kept here so that its events carry
+  // only the workload's index (no std::function a task).
+  struct RandomSource {
+    Arrival shape;  // the new task but its duration
+    const ArrivalSpec* spec = nullptr;
+    RandomStream* arrivals = nullptr;
+    RandomStream* durations = nullptr;
+    double peak_rate = 0;
+    bool profiled = false;
+  };
+  std::vector<RandomSource> sources_;  // by workload (replay ones unused)
+  std::vector<size_t> replay_next_;    // by workload: the next replay row to consider
 };
 
 }  // namespace qsim::sim

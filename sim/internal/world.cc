@@ -20,11 +20,11 @@ void World::Arrive(const Arrival& a) {
   recorder_.ChangeInSystem(engine_.now(), +1);
   NotifyWaiting(id);
   if (std::optional<Duration> after = workload_.DrawCancel(a.workload)) {
-    engine_.After(*after, [this, id] { CancelTask(id); });
+    engine_.After(*after, MemberCall<&World::CancelTask>(this, id));
   }
   const FaultsSpec& f = scenario_.faults;
   if (f.task_error_probability > 0 && task_error_rng_->Bernoulli(f.task_error_probability)) {
-    engine_.After(f.task_error_after, [this, id] { RaiseTaskError(id); });
+    engine_.After(f.task_error_after, MemberCall<&World::RaiseTaskError>(this, id));
   }
   RequestFlushIfParked();
 }
@@ -150,22 +150,26 @@ void World::Poll(uint32_t b) {
 
 // An idle bot polls again after its group's poll interval.
 void World::SchedulePoll(uint32_t b) {
-  bots_[b].poll = engine_.After(scenario_.bots[bots_[b].group].poll_interval, [this, b] {
-    bots_[b].poll = {};
-    Poll(b);
-  });
+  bots_[b].poll = engine_.After(scenario_.bots[bots_[b].group].poll_interval, MemberCall<&World::PollDue>(this, b));
+}
+
+void World::PollDue(uint32_t b) {
+  bots_[b].poll = {};
+  Poll(b);
 }
 
 void World::RequestFlush() {
   if (flush_pending_) return;
   flush_pending_ = true;
-  engine_.After(scenario_.dispatcher.batch_window, [this] { Flush(); });
+  engine_.After(scenario_.dispatcher.batch_window, MemberCall<&World::FlushDue>(this, 0));
 }
 
 // With long polls, new work wakes the parked bots.
 void World::RequestFlushIfParked() {
   if (scenario_.dispatcher.long_poll && !parked_.empty()) RequestFlush();
 }
+
+void World::FlushDue(uint32_t) { Flush(); }
 
 void World::Flush() {
   flush_pending_ = false;
@@ -244,22 +248,27 @@ void World::FollowRefunds() {
 }
 
 std::vector<reconciler::Assignment> World::AssignFlushBots() {
-  size_t n = flush_bots_.size();
-  if (flush_workers_.size() < n) flush_workers_.resize(n);
-  // Each bot's id and labels are lent, not copied: swapped into its slot for
-  // the call and swapped back before anything else can look at the bots
-  // (what AssignTasks calls back, OnEvent and ReportLibraryError, never reads
-  // a bot). Copying meant a cold read of every id's heap buffer per poll.
-  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
-  std::vector<reconciler::Assignment> assignments =
-      channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(flush_workers_.data(), n));
-  for (size_t i = 0; i < n; ++i) SwapReport(flush_bots_[i], i);
-  return assignments;
+  const uint32_t n = static_cast<uint32_t>(flush_bots_.size());
+  // The flush's reports go where its first bot's is, so that bots polling
+  // together stay together: an idle bot polls in the same company every
+  // poll interval, and then nothing moves.
+  const uint32_t base = std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
+  // Slots base..base+i-1 hold the bots already placed, so neither the slot
+  // b goes to nor the one it leaves is one of theirs.
+  for (uint32_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], base + i);
+  return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data() + base, n));
 }
 
-void World::SwapReport(uint32_t b, size_t slot) {
-  bots_[b].id.swap(flush_workers_[slot].id);
-  bots_[b].all.swap(flush_workers_[slot].labels);
+void World::PlaceReport(uint32_t b, uint32_t slot) {
+  const uint32_t from = bots_[b].report;
+  if (from == slot) return;
+  const uint32_t other = bot_at_[slot];
+  reports_[slot].id.swap(reports_[from].id);
+  reports_[slot].labels.swap(reports_[from].labels);
+  bots_[b].report = slot;
+  bot_at_[slot] = b;
+  bots_[other].report = from;
+  bot_at_[from] = other;
 }
 
 void World::Claim(uint32_t b, uint32_t id) {
@@ -267,7 +276,7 @@ void World::Claim(uint32_t b, uint32_t id) {
   Task& t = tasks_[id];
   Time now = engine_.now();
   if (bot.task >= 0) {
-    recorder_.Violation(At() + "bot " + bot.id + " given " + TaskName(id) + " while running " + TaskName(bot.task),
+    recorder_.Violation(At() + "bot " + BotId(b) + " given " + TaskName(id) + " while running " + TaskName(bot.task),
                         static_cast<int32_t>(t.account));
     return;
   }
@@ -275,7 +284,7 @@ void World::Claim(uint32_t b, uint32_t id) {
     // The claim fails: the dispatcher, the authority, tells the scheduler
     // what it knows, and the bot polls again later.
     if (t.state == TaskState::kRunning) {
-      channel_->NotifyTaskRunning({TaskName(id), bots_[t.bot].id, now});
+      channel_->NotifyTaskRunning({TaskName(id), BotId(static_cast<uint32_t>(t.bot)), now});
     } else {
       channel_->NotifyTaskAbsent({TaskName(id), "", now});
     }
@@ -292,10 +301,10 @@ void World::Claim(uint32_t b, uint32_t id) {
   bot.state = BotState::kBusy;
   bot.task = static_cast<int32_t>(id);
   SyncBot(b);
-  channel_->NotifyTaskRunning({TaskName(id), bot.id, now});
+  channel_->NotifyTaskRunning({TaskName(id), BotId(b), now});
   if (provision) {
     t.provision_needed = true;
-    bot.run = engine_.After(scenario_.bots[bot.group].provision_time, [this, b] { ProvisionDone(b); });
+    bot.run = engine_.After(scenario_.bots[bot.group].provision_time, MemberCall<&World::ProvisionDone>(this, b));
   } else {
     StartExecution(b);
   }
@@ -303,18 +312,19 @@ void World::Claim(uint32_t b, uint32_t id) {
 
 // ---------------------------------------------------------------- a bot's run of a task
 
-void World::RecomputeBotLabels(Bot& bot) {
+void World::RecomputeBotLabels(uint32_t b) {
+  const Bot& bot = bots_[b];
   std::vector<std::string> all = bot.base;
   all.insert(all.end(), bot.prov.begin(), bot.prov.end());
-  bot.all = MakeLabelSet(std::move(all));
+  reports_[bots_[b].report].labels = MakeLabelSet(std::move(all));
 }
 
 void World::ProvisionDone(uint32_t b) {
   Bot& bot = bots_[b];
   bot.run = {};
   bot.prov = Provision(bot.prov, tasks_.labels(tasks_[bot.task].prov_labels));
-  RecomputeBotLabels(bot);
-  attribution_.SetBotLabels(b, bot.all, engine_.now());
+  RecomputeBotLabels(b);
+  attribution_.SetBotLabels(b, BotLabels(b), engine_.now());
   StartExecution(b);
 }
 
@@ -333,7 +343,7 @@ void World::StartExecution(uint32_t b) {
     // provisioning are inside the duration already.
     run = std::max(Duration::zero(), assigned_at_[bot.task] + t.duration - t.start);
   }
-  bot.run = engine_.After(run, [this, b] { RunDone(b); });
+  bot.run = engine_.After(run, MemberCall<&World::RunDone>(this, b));
 }
 
 void World::RunDone(uint32_t b) {
@@ -367,7 +377,7 @@ void World::FinishRun(uint32_t b, Outcome outcome, Time end) {
   uint32_t id = static_cast<uint32_t>(bot.task);
   EndTask(id, outcome, end);
   ReleaseBot(b, end);
-  channel_->NotifyTaskAbsent({TaskName(id), bot.id, engine_.now()});
+  channel_->NotifyTaskAbsent({TaskName(id), BotId(b), engine_.now()});
   Poll(b);  // a bot asks for more work as soon as it is done
 }
 
@@ -376,7 +386,7 @@ void World::Abort(uint32_t b, AbortReason reason) {
   bot.aborting = true;
   bot.abort_reason = reason;
   engine_.Cancel(&bot.run);
-  bot.run = engine_.After(scenario_.bots[bot.group].abort_time, [this, b] { AbortDone(b); });
+  bot.run = engine_.After(scenario_.bots[bot.group].abort_time, MemberCall<&World::AbortDone>(this, b));
 }
 
 void World::AbortDone(uint32_t b) {
@@ -406,7 +416,7 @@ void World::AbortDone(uint32_t b) {
     ReleaseBot(b, now);
     // Reported after the bot's next poll: an absent report drops the
     // worker's pending queue, which holds the preempting task.
-    after_flush_.push_back({TaskName(id), bot.id, now});
+    after_flush_.push_back({TaskName(id), BotId(b), now});
     Poll(b);
   }
 }
@@ -435,14 +445,8 @@ void World::Outage(uint32_t b, Duration downtime, bool kill) {
   // otherwise the silent bot is unavailable.
   bot.unavailable_since = bot.task < 0 || bot.task_killed ? now : kNever;
   SyncBot(b);
-  bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, [this, b] {
-    bots_[b].detect = {};
-    DetectDead(b);
-  });
-  bot.ret = engine_.After(downtime, [this, b] {
-    bots_[b].ret = {};
-    Return(b);
-  });
+  bot.detect = engine_.After(scenario_.dispatcher.bot_death_timeout, MemberCall<&World::DetectDeadDue>(this, b));
+  bot.ret = engine_.After(downtime, MemberCall<&World::ReturnDue>(this, b));
 }
 
 void World::TaskLost(uint32_t id) {
@@ -457,8 +461,18 @@ void World::TaskLost(uint32_t id) {
     RequestFlushIfParked();
   } else {
     EndTask(id, Outcome::kLost, now);
-    channel_->NotifyTaskAbsent({TaskName(id), bots_[b].id, now});
+    channel_->NotifyTaskAbsent({TaskName(id), BotId(b), now});
   }
+}
+
+void World::DetectDeadDue(uint32_t b) {
+  bots_[b].detect = {};
+  DetectDead(b);
+}
+
+void World::ReturnDue(uint32_t b) {
+  bots_[b].ret = {};
+  Return(b);
 }
 
 void World::DetectDead(uint32_t b) {
@@ -503,8 +517,8 @@ void World::ApplyLabelChange(uint32_t group, const LabelChange& change) {
     Bot& bot = bots_[b];
     bot.base = change.labels;
     if (change.provisionable_labels) bot.prov = *change.provisionable_labels;
-    RecomputeBotLabels(bot);
-    attribution_.SetBotLabels(b, bot.all, engine_.now());
+    RecomputeBotLabels(b);
+    attribution_.SetBotLabels(b, BotLabels(b), engine_.now());
   }
 }
 
@@ -645,7 +659,7 @@ void World::CheckBotTime() {
     busy += bb;
     unavailable += bu;
     if (bb + bu > window) {
-      recorder_.Violation(At() + "bot " + bots_[b].id + " was busy " + FormatMicros(bb) + "s and unavailable " +
+      recorder_.Violation(At() + "bot " + BotId(b) + " was busy " + FormatMicros(bb) + "s and unavailable " +
                           FormatMicros(bu) + "s within a window of " + FormatMicros(window) + "s");
     }
   }
@@ -665,13 +679,14 @@ void World::CheckAccounting() {
   tasks_.Audit(
       at, [this](int32_t bot) { return bots_[bot].task; },
       [this](const std::string& message, int32_t account) { recorder_.Violation(message, account); });
-  for (const Bot& bot : bots_) {
-    if (bot.task >= 0 && (tasks_[bot.task].state != TaskState::kRunning || tasks_[bot.task].bot != &bot - bots_.data())) {
-      recorder_.Violation(at + "bot " + bot.id + " holds " + TaskName(bot.task) + ", which is not running on it",
+  for (uint32_t b = 0; b < bots_.size(); ++b) {
+    const Bot& bot = bots_[b];
+    if (bot.task >= 0 && (tasks_[bot.task].state != TaskState::kRunning || tasks_[bot.task].bot != static_cast<int32_t>(b))) {
+      recorder_.Violation(at + "bot " + BotId(b) + " holds " + TaskName(bot.task) + ", which is not running on it",
                           static_cast<int32_t>(tasks_[bot.task].account));
     }
     if (bot.task >= 0 && bot.state != BotState::kBusy) {
-      recorder_.Violation(at + "bot " + bot.id + " holds a task but is not busy");
+      recorder_.Violation(at + "bot " + BotId(b) + " holds a task but is not busy");
     }
   }
 }

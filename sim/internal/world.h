@@ -55,12 +55,10 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   enum class BotState : uint8_t { kIdle, kPolling, kBusy };
   enum class Deferred : uint8_t { kNone, kRunDone, kAbortDone };
 
-  struct Bot {
-    // What every poll reads comes first, to share a cache line or two.
-    std::string id;
-    // base and prov, sorted: what the bot reports when polling. `id` and
-    // `all` are lent to flush_workers_ for the length of an AssignTasks call.
-    std::vector<std::string> all;
+  // A bot's state; its id and labels are in reports_. Aligned to a cache
+  // line so that what a poll and a flush read (its flags, task, group and
+  // timers) is in its first line.
+  struct alignas(64) Bot {
     BotState state = BotState::kIdle;
     bool parked = false;       // long poll: waiting to be answered when work appears
     bool silent = false;       // dead, flapping or absent: unreachable
@@ -71,12 +69,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
     bool leaving = false;      // its group has left: it goes once it has no task
     bool task_killed = false;  // a death killed its task; the dispatcher does not know yet
     bool aborting = false;
+    AbortReason abort_reason = AbortReason::kPreempt;
     int32_t task = -1;
     uint32_t group = 0;
+    uint32_t report = 0;  // its place in reports_
     EventHandle poll;
     EventHandle run, detect, ret;
     LabelSet base, prov;
-    AbortReason abort_reason = AbortReason::kPreempt;
     Deferred deferred = Deferred::kNone;  // a report the bot could not send while silent
     Time deferred_time{};
     // Silent without a task it is still running, since then (kNever: not
@@ -125,6 +124,11 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
 
   // --- the dispatcher answering polls
   void Poll(uint32_t b);
+  // The timer events (engine Calls): each clears the bot's handle first.
+  void PollDue(uint32_t b);
+  void FlushDue(uint32_t unused);
+  void DetectDeadDue(uint32_t b);
+  void ReturnDue(uint32_t b);
   void SchedulePoll(uint32_t b);
   void RequestFlush();
   void RequestFlushIfParked();
@@ -134,9 +138,12 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void FollowRefunds();
   // Offers the bots in flush_bots_ to the scheduler as idle workers.
   std::vector<reconciler::Assignment> AssignFlushBots();
-  // Swaps bot b's id and labels with flush_workers_[slot]'s; a second call
-  // undoes it.
-  void SwapReport(uint32_t b, size_t slot);
+  // Moves bot b's report to reports_[slot], and the report there to b's
+  // old place.
+  void PlaceReport(uint32_t b, uint32_t slot);
+  const std::string& BotId(uint32_t b) const { return reports_[bots_[b].report].id; }
+  // Base and provisioned labels, sorted: what the bot reports when polling.
+  const LabelSet& BotLabels(uint32_t b) const { return reports_[bots_[b].report].labels; }
   void Claim(uint32_t b, uint32_t task_id);
   void PollCancellations();
   void Renotify();
@@ -149,7 +156,7 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void AbortDone(uint32_t b);
   void FinishRun(uint32_t b, Outcome outcome, Time end);
   void ReleaseBot(uint32_t b, Time busy_end);
-  void RecomputeBotLabels(Bot& bot);
+  void RecomputeBotLabels(uint32_t b);
   // Tells the wait attribution what bot b can do now (after any change of
   // its state, task or silence).
   void SyncBot(uint32_t b);
@@ -229,7 +236,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<uint32_t> parked_;
   std::vector<uint32_t> still_parked_;  // Flush's scratch
   std::vector<uint32_t> flush_bots_;
-  std::vector<reconciler::IdleWorker> flush_workers_;  // AssignFlushBots' slots; empty between calls
+  // Every bot's id and labels, as AssignTasks takes them, in an order that
+  // AssignFlushBots permutes: Bot::report is a bot's place in reports_ and
+  // bot_at_ its inverse (a permutation). A flush moves its bots' reports
+  // into one run, in flush order, so the call takes a slice of reports_ and
+  // nothing is copied; bots that poll together stay in place.
+  std::vector<reconciler::IdleWorker> reports_;
+  std::vector<uint32_t> bot_at_;
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;
   std::set<uint32_t> refunded_accounts_;

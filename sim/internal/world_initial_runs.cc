@@ -111,8 +111,8 @@ void World::StartInitialRuns() {
     Bot& bot = bots_[b];
     if (bot.prov != run.bot_prov) {
       bot.prov = run.bot_prov;
-      RecomputeBotLabels(bot);
-      attribution_.SetBotLabels(b, bot.all, now);
+      RecomputeBotLabels(b);
+      attribution_.SetBotLabels(b, BotLabels(b), now);
     }
     tasks_.Claim(id, static_cast<int32_t>(b), now);
     attribution_.Claimed(id, now, false);
@@ -127,7 +127,7 @@ void World::StartInitialRuns() {
     }
     // The run goes on for the logged rest of it, from 0 (not from an
     // assignment: the scheduler made none).
-    bot.run = engine_.After(r.duration, [this, b] { RunDone(b); });
+    bot.run = engine_.After(r.duration, MemberCall<&World::RunDone>(this, b));
   }
 }
 

@@ -63,27 +63,25 @@ void World::CreateBots() {
     if (late) engine_.Schedule(kStart + spec.joins_at, [this, g] { JoinGroup(g); });
     for (int64_t i = 0; i < spec.count; ++i) {
       uint32_t b = static_cast<uint32_t>(bots_.size());
-      Bot bot;
-      bot.id = BotName(spec.name, spec.count, i);
+      Bot& bot = bots_.emplace_back();
+      reports_.emplace_back().id = BotName(spec.name, spec.count, i);
+      bot.report = b;
+      bot_at_.push_back(b);
       bot.group = g;
       bot.base = spec.labels;
       bot.prov = spec.provisionable_labels;
-      RecomputeBotLabels(bot);
+      RecomputeBotLabels(b);
       if (late) {  // absent until it joins: silent, and its absence counts as unavailable time
         bot.silent = bot.absent = true;
         bot.unavailable_since = kStart;
       }
-      bot_index_.emplace(bot.id, b);
-      attribution_.AddBot(bot.all, late ? BotClass::kDead : BotClass::kIdle);
-      bots_.push_back(std::move(bot));
+      bot_index_.emplace(BotId(b), b);
+      attribution_.AddBot(BotLabels(b), late ? BotClass::kDead : BotClass::kIdle);
       group_bots_[g].push_back(b);
       // Bots start polling spread over one poll interval after they join, as
       // a fleet does.
       Duration offset = Micros(static_cast<int64_t>(phase.UniformInt(0, ToMicros(spec.poll_interval) - 1)));
-      bots_[b].poll = engine_.After(spec.joins_at + offset, [this, b] {
-        bots_[b].poll = {};
-        Poll(b);
-      });
+      bots_[b].poll = engine_.After(spec.joins_at + offset, MemberCall<&World::PollDue>(this, b));
     }
     for (const LabelChange& c : spec.label_changes) {
       if (c.at > s.duration) continue;
