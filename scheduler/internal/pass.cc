@@ -195,14 +195,14 @@ void Pass::Prioritise() {
   if (!fanout) {
     for (Priority p = 0; p <= kFreeBucket; ++p) {
       Level& level = levels_[p];
-      const RequestQueue::PairCounts& part_pairs = s_.queued.part_pairs(p);
+      const std::vector<uint32_t>& part_pairs = s_.queued.part_pairs(p);
       // Past this many pairs (requests drawing their own label sets) the
       // pairs would cost about what the preemption scan's stop saves.
-      if (s_.queued.part_pairs_known(p) && level.requests.size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
+      if (level.requests.size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
         for (size_t pos = 0; pos < level.requests.size(); ++pos) {
           level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
         }
-        for (const auto& [pair, count] : part_pairs) level.pairs.push_back(pair);
+        for (uint32_t id : part_pairs) level.pairs.push_back(s_.queued.pair_key(id));
         level.pairs_known = true;
       }
       level.AppendPart(s_.queued.part(p));
