@@ -67,16 +67,35 @@ void CohortPart::Erase(size_t at) {
 }
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
-  const uint64_t pair = uint64_t{r->account_slot} << 32 | r->base_signature;
-  auto [it, added] = pair_ids_.try_emplace(pair, static_cast<uint32_t>(pair_keys_.size()));
-  if (added) {
-    pair_keys_.emplace_back(r->account_slot, r->base_signature);
-    pair_count_.push_back(0);
-    pair_at_.push_back(kAbsent);
-  }
-  r->pair_id = it->second;
+  r->pair_id = PairId(r->account_slot, r->base_signature);
   arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
+}
+
+uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
+  if (2 * (pair_keys_.size() + 1) > pair_table_.size()) {
+    std::vector<std::pair<uint64_t, uint32_t>> old(std::max<size_t>(64, 2 * pair_table_.size()));
+    old.swap(pair_table_);
+    for (const auto& entry : old) {
+      if (entry.second == 0) continue;
+      size_t at = std::hash<uint64_t>{}(entry.first) * 0x9E3779B97F4A7C15ULL >> 20;
+      while (pair_table_[at & (pair_table_.size() - 1)].second != 0) ++at;
+      pair_table_[at & (pair_table_.size() - 1)] = entry;
+    }
+  }
+  const uint64_t pair = uint64_t{account_slot} << 32 | base_signature;
+  const size_t mask = pair_table_.size() - 1;
+  for (size_t at = std::hash<uint64_t>{}(pair) * 0x9E3779B97F4A7C15ULL >> 20;; ++at) {
+    std::pair<uint64_t, uint32_t>& entry = pair_table_[at & mask];
+    if (entry.second != 0 && entry.first == pair) return entry.second - 1;
+    if (entry.second != 0) continue;
+    const auto id = static_cast<uint32_t>(pair_keys_.size());
+    entry = {pair, id + 1};
+    pair_keys_.emplace_back(account_slot, base_signature);
+    pair_count_.push_back(0);
+    pair_at_.push_back(kAbsent);
+    return id;
+  }
 }
 
 // Every cohort member joins head_ with its examined time written out: for
@@ -344,7 +363,9 @@ void RequestQueue::SplitAll() {
     const PassKey& key = tail_keys_[i];
     QSIM_CHECK(part_of_slot_[key.account_slot] < parts_.size(), "account slot %u has no part", key.account_slot);
     parts_[part_of_slot_[key.account_slot]].Push(tail_[i], key);
-    CountPair(key.pair_id, key.account_slot, +1);
+    // The pair id is read from the request (not kept beside it, which would
+    // lengthen every key RebuildCohort copies): a whole split is rare.
+    CountPair(tail_[i]->pair_id, key.account_slot, +1);
   }
   parts_valid_ = true;
 }
@@ -374,9 +395,24 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     pair_at_[id] = static_cast<uint32_t>(into.size());
     into.push_back(id);
   }
+  // Sized first, then filled by plain stores: the changed parts are often
+  // most of the cohort.
+  std::vector<size_t> fill(parts_.size(), 0);
+  for (const PassKey& key : tail_keys_) fill[part_of_slot_[key.account_slot]] += 1;
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    if (affected[k]) parts_[k].Resize(fill[k]);
+    fill[k] = 0;
+  }
   for (size_t i = 0; i < tail_.size(); ++i) {
-    const uint8_t k = part_of_slot_[tail_keys_[i].account_slot];
-    if (affected[k]) parts_[k].Push(tail_[i], tail_keys_[i]);
+    const PassKey& key = tail_keys_[i];
+    const uint8_t k = part_of_slot_[key.account_slot];
+    if (!affected[k]) continue;
+    CohortPart& part = parts_[k];
+    const size_t at = fill[k]++;
+    part.requests[at] = tail_[i];
+    part.signature[at] = key.signature;
+    part.base_signature[at] = key.base_signature;
+    part.account_slot[at] = key.account_slot;
   }
 }
 
@@ -386,7 +422,7 @@ void RequestQueue::VerifyParts() const {
   std::vector<uint32_t> count(pair_keys_.size(), 0);
   for (size_t i = 0; i < tail_.size(); ++i) {
     want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
-    ++count[tail_keys_[i].pair_id];
+    ++count[tail_[i]->pair_id];
   }
   for (size_t k = 0; k < parts_.size(); ++k) {
     const CohortPart& a = want[k];

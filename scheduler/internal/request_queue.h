@@ -8,7 +8,6 @@
 #include <utility>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/time.h"
@@ -83,11 +82,8 @@ struct PassKey {
   uint32_t account_slot = 0;
   uint32_t signature = 0;
   uint32_t base_signature = 0;
-  uint32_t pair_id = 0;
 };
-inline PassKey KeyOf(const Request& r) {
-  return PassKey{r.account_slot, r.signature, r.base_signature, r.pair_id};
-}
+inline PassKey KeyOf(const Request& r) { return PassKey{r.account_slot, r.signature, r.base_signature}; }
 
 // A subsequence of the cohort (see RequestQueue::Part): its requests in the
 // cohort's order, each one's key fields beside it, position by position
@@ -103,6 +99,13 @@ struct CohortPart {
     signature.clear();
     base_signature.clear();
     account_slot.clear();
+  }
+  // To `n` members, the new ones null and zero until written.
+  void Resize(size_t n) {
+    requests.resize(n);
+    signature.resize(n);
+    base_signature.resize(n);
+    account_slot.resize(n);
   }
   void Push(Request* r, const PassKey& key) {
     requests.push_back(r);
@@ -237,10 +240,14 @@ class RequestQueue {
   // Invalid (and empty) after the cohort was dissolved or formed anew, until
   // the next Partition.
   std::vector<CohortPart> parts_;
-  // Pair ids (see Request::pair_id): pair_keys_[id] is the pair, and
-  // pair_ids_ maps (account slot << 32 | base signature) to its id. Ids are
-  // never reused, so a request keeps its id for life.
-  std::unordered_map<uint64_t, uint32_t> pair_ids_;
+  // Pair ids (see Request::pair_id): pair_keys_[id] is the pair. Ids are
+  // never reused, so a request keeps its id for life. PairId finds or gives
+  // one through pair_table_, an open-addressing table (linear probing,
+  // power-of-two size, at most half full) of (pair, id + 1) with 0 for
+  // empty: a node-based map cost an allocation per pair, and where requests
+  // draw their own label sets nearly every request brings a new pair.
+  uint32_t PairId(uint32_t account_slot, uint32_t base_signature);
+  std::vector<std::pair<uint64_t, uint32_t>> pair_table_;
   std::vector<std::pair<uint32_t, uint32_t>> pair_keys_;
   // While parts_valid_: pair_count_[id] is how many members of tail_ have
   // pair `id`; present_[k] holds exactly the ids with a non-zero count whose
