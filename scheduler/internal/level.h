@@ -69,10 +69,11 @@ struct Level {
   size_t own_size() const { return own.requests.size(); }
   size_t size() const { return own.requests.size() + (part ? part->size() : 0); }
   bool empty() const { return size() == 0; }
-  Request* request(size_t pos) const { return Read(&CohortPart::requests, pos); }
-  uint32_t signature(size_t pos) const { return Read(&CohortPart::signature, pos); }
-  uint32_t base_signature(size_t pos) const { return Read(&CohortPart::base_signature, pos); }
-  uint32_t account_slot(size_t pos) const { return Read(&CohortPart::account_slot, pos); }
+  // The walks over a whole level read the keys of `own` and `*part`
+  // stretch by stretch; a single request is found by position here.
+  Request* request(size_t pos) const {
+    return pos < own.requests.size() ? own.requests[pos] : part->requests[pos - own.requests.size()];
+  }
   // The first position whose request `before` is false for, given that
   // `before` is true on a prefix of the list (as for a bound in
   // examination order: the list is in it).
@@ -129,13 +130,6 @@ struct Level {
     pairs.clear();
     pairs_known = false;
     ClearIndex();
-  }
-
- private:
-  template <typename T>
-  T Read(std::vector<T> CohortPart::*column, size_t pos) const {
-    const std::vector<T>& head = own.*column;
-    return pos < head.size() ? head[pos] : (part->*column)[pos - head.size()];
   }
 };
 
