@@ -363,9 +363,7 @@ void RequestQueue::SplitAll() {
     const PassKey& key = tail_keys_[i];
     QSIM_CHECK(part_of_slot_[key.account_slot] < parts_.size(), "account slot %u has no part", key.account_slot);
     parts_[part_of_slot_[key.account_slot]].Push(tail_[i], key);
-    // The pair id is read from the request (not kept beside it, which would
-    // lengthen every key RebuildCohort copies): a whole split is rare.
-    CountPair(tail_[i]->pair_id, key.account_slot, +1);
+    CountPair(key.pair_id, key.account_slot, +1);
   }
   parts_valid_ = true;
 }
@@ -422,7 +420,7 @@ void RequestQueue::VerifyParts() const {
   std::vector<uint32_t> count(pair_keys_.size(), 0);
   for (size_t i = 0; i < tail_.size(); ++i) {
     want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
-    ++count[tail_[i]->pair_id];
+    ++count[tail_keys_[i].pair_id];
   }
   for (size_t k = 0; k < parts_.size(); ++k) {
     const CohortPart& a = want[k];

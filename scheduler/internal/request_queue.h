@@ -82,8 +82,14 @@ struct PassKey {
   uint32_t account_slot = 0;
   uint32_t signature = 0;
   uint32_t base_signature = 0;
+  // Also what a whole split counts by. (It pads the key to 16 bytes, which
+  // RebuildCohort copies faster than 12: measured, 0.98 of the instructions
+  // on overload-1.5x.)
+  uint32_t pair_id = 0;
 };
-inline PassKey KeyOf(const Request& r) { return PassKey{r.account_slot, r.signature, r.base_signature}; }
+inline PassKey KeyOf(const Request& r) {
+  return PassKey{r.account_slot, r.signature, r.base_signature, r.pair_id};
+}
 
 // A subsequence of the cohort (see RequestQueue::Part): its requests in the
 // cohort's order, each one's key fields beside it, position by position
