@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,80 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
     for (const auto& r : taken) EXPECT_FALSE(r->taken);
     ExpectSorted(queue, members);
     ASSERT_EQ(queue.size(), members.size());
+  }
+}
+
+// The cohort's parts and their pair lists after a table change, arrivals,
+// removals and passes: equal to a split of tail() from scratch.
+void ExpectPartsSplit(const RequestQueue& queue, const std::vector<uint8_t>& table, size_t num_parts) {
+  std::vector<std::vector<Request*>> want(num_parts);
+  std::vector<std::set<std::pair<uint32_t, uint32_t>>> want_pairs(num_parts);
+  for (Request* r : queue.tail()) {
+    want[table[r->account_slot]].push_back(r);
+    want_pairs[table[r->account_slot]].emplace(r->account_slot, r->base_signature);
+  }
+  for (size_t k = 0; k < num_parts; ++k) {
+    EXPECT_EQ(queue.part(k).requests, want[k]) << "part " << k;
+    std::vector<std::pair<uint32_t, uint32_t>> got;
+    for (uint32_t id : queue.part_pairs(k)) got.push_back(queue.pair_key(id));
+    std::sort(got.begin(), got.end());
+    const std::vector<std::pair<uint32_t, uint32_t>> expected(want_pairs[k].begin(), want_pairs[k].end());
+    EXPECT_EQ(got, expected) << "part " << k;
+    for (size_t i = 0; i < queue.part(k).size(); ++i) {
+      EXPECT_EQ(queue.part(k).base_signature[i], want[k][i]->base_signature);
+      EXPECT_EQ(queue.part(k).account_slot[i], want[k][i]->account_slot);
+    }
+  }
+}
+
+TEST(RequestQueue, PartsFollowTheTableThroughChanges) {
+  constexpr size_t kSlots = 6, kParts = 4;
+  std::mt19937_64 rng(11);
+  RequestQueue queue;
+  std::vector<Request*> members;
+  std::vector<uint8_t> table(kSlots, 0);
+  int next_id = 0;
+  Time now = kT0;
+  for (int round = 0; round < 80; ++round) {
+    const int arrivals = static_cast<int>(rng() % 12);
+    for (int i = 0; i < arrivals; ++i) {
+      auto r = MakeQueued("r" + std::to_string(next_id++), kT0 + Seconds(static_cast<int64_t>(rng() % 50)), Time{});
+      r->account_slot = static_cast<uint32_t>(rng() % kSlots);
+      r->base_signature = static_cast<uint32_t>(rng() % 3);
+      members.push_back(r.get());
+      queue.Add(std::move(r));
+    }
+    queue.Settle();
+    // Unchanged, one slot moved, or a new table altogether.
+    const uint64_t change = rng() % 3;
+    if (change == 1) table[rng() % kSlots] = static_cast<uint8_t>(rng() % kParts);
+    if (change == 2) {
+      for (uint8_t& k : table) k = static_cast<uint8_t>(rng() % kParts);
+    }
+    queue.Partition(table, kParts);
+    ExpectPartsSplit(queue, table, kParts);
+    now += Seconds(1);
+    const uint64_t pass = static_cast<uint64_t>(round) + 1;
+    std::vector<Request*> unlisted;
+    std::vector<std::unique_ptr<Request>> taken;
+    for (Request* r : queue.all()) {
+      const uint64_t pick = rng() % 12;
+      if (pick == 0) {
+        members.erase(std::find(members.begin(), members.end(), r));
+        queue.Remove(r);
+        ExpectPartsSplit(queue, table, kParts);
+      } else if (pick == 1) {
+        members.erase(std::find(members.begin(), members.end(), r));
+        taken.push_back(queue.Take(r));
+      } else if (pick == 2) {
+        unlisted.push_back(r);
+      } else {
+        r->listed_in_pass = pass;
+      }
+    }
+    queue.MarkExamined(pass, now, unlisted);
+    ExpectPartsSplit(queue, table, kParts);
+    ExpectSorted(queue, members);
   }
 }
 

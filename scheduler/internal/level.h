@@ -2,6 +2,7 @@
 // request list and what the pass keeps alongside it. Internal to scheduler/.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -12,16 +13,24 @@
 namespace qsim::internal {
 
 // A level's ordered request list and its label index.
+//
+// The list is `own` (requests listed one by one: the queue head's members;
+// with fanout, all of them) followed by `*part`, the queue's cohort part of
+// this level, read in place (step 2b of docs/scheduler-internals.md): with
+// a backlog the part is nearly all of the list, and copying it every pass
+// cost more than the pass's walks over it. Position `pos` is own's below
+// own_size(), the part's beyond. The part does not change during a pass
+// (the queue changes its parts only in Remove, Partition and MarkExamined,
+// none of which runs inside one).
 struct Level {
-  std::vector<Request*> requests;
-  // Parallel to `requests`, position by position: copies of each request's
-  // signature, base signature and account slot, and whether it was placed
-  // in this pass (placed[pos] != 0 exactly when requests[pos]->placed_in_pass
-  // is this pass). The pass's walks over a whole level (grouping by label
-  // set, the preemption scan's first requests, skipping placed members) read
-  // these contiguous arrays instead of one request, a likely cache miss,
-  // per position. Filled by Append; `placed` kept by the pass (MarkPlaced).
-  std::vector<uint32_t> signature, base_signature, account_slot;
+  // Position by position: each request, its signature, base signature and
+  // account slot (copies of the request's, which never change while it is
+  // queued); the pass's walks over a whole level read these contiguous
+  // arrays instead of one request, a likely cache miss, per position.
+  CohortPart own;
+  const CohortPart* part = nullptr;
+  // placed[pos] != 0 exactly when request(pos) was placed in this pass
+  // (request(pos)->placed_in_pass is this pass); kept by the pass (MarkPlaced).
   std::vector<char> placed;
   // The label index over the list's first `indexed` positions: bucket[l]
   // holds, in ascending order, exactly the positions below `indexed` whose
@@ -36,18 +45,55 @@ struct Level {
   // list's requests appears in `pairs` (maybe more than once), and no other.
   // Lets the preemption scan stop once it holds a request of every base
   // label set it could find. Set by Prioritise without fanout (from the
-  // head's members and the cohort part's counts); fanout's moves clear it.
+  // head's members and the cohort part's pairs); fanout's moves clear it.
   std::vector<std::pair<uint32_t, uint32_t>> pairs;
   bool pairs_known = false;
+
+  // The request pointers of both stretches, for a hot loop: its bounds
+  // read once, not at every position.
+  struct RequestView {
+    Request* const* own;
+    size_t own_size;
+    Request* const* part;
+    Request* operator[](size_t pos) const { return pos < own_size ? own[pos] : part[pos - own_size]; }
+    // When one stretch holds the whole list: its pointers, indexed by
+    // position with no test; else nullptr.
+    Request* const* whole = nullptr;
+  };
+  RequestView requests() const {
+    RequestView v{own.requests.data(), own.requests.size(), part ? part->requests.data() : nullptr};
+    if (!part || part->size() == 0) v.whole = v.own;
+    if (v.own_size == 0 && part) v.whole = v.part;
+    return v;
+  }
+  size_t own_size() const { return own.requests.size(); }
+  size_t size() const { return own.requests.size() + (part ? part->size() : 0); }
+  bool empty() const { return size() == 0; }
+  // The walks over a whole level read the keys of `own` and `*part`
+  // stretch by stretch; a single request is found by position here.
+  Request* request(size_t pos) const {
+    return pos < own.requests.size() ? own.requests[pos] : part->requests[pos - own.requests.size()];
+  }
+  // The first position whose request `before` is false for, given that
+  // `before` is true on a prefix of the list (as for a bound in
+  // examination order: the list is in it).
+  template <typename Before>
+  size_t PartitionPoint(Before before) const {
+    const std::vector<Request*>& head = own.requests;
+    if (!head.empty() && !before(head.back())) {
+      return static_cast<size_t>(std::partition_point(head.begin(), head.end(), before) - head.begin());
+    }
+    if (!part) return head.size();
+    const std::vector<Request*>& rest = part->requests;
+    return head.size() + static_cast<size_t>(std::partition_point(rest.begin(), rest.end(), before) - rest.begin());
+  }
 
   // Empty, keeping every vector's capacity: a pass's levels live in
   // Scheduler::Impl between passes so that a backlog's lists do not cost
   // fresh allocations (and page faults) every pass.
   void Clear() {
-    requests.clear();
-    signature.clear();
-    base_signature.clear();
-    account_slot.clear();
+    own.Clear();
+    part = nullptr;
     placed.clear();
     pairs.clear();
     pairs_known = false;
@@ -59,29 +105,23 @@ struct Level {
   }
 
   // `key` is KeyOf(*r): a caller that has it spares reading the request.
+  // Not after AttachPart.
   void Append(Request* r, const PassKey& key) {
-    requests.push_back(r);
-    signature.push_back(key.signature);
-    base_signature.push_back(key.base_signature);
-    account_slot.push_back(key.account_slot);
+    own.Push(r, key);
     placed.push_back(0);
   }
-  // Appends a whole cohort part, its keys copied in bulk: with a backlog
-  // this is most of a level, and no request is read.
-  void AppendPart(const CohortPart& part) {
-    requests.insert(requests.end(), part.requests.begin(), part.requests.end());
-    signature.insert(signature.end(), part.signature.begin(), part.signature.end());
-    base_signature.insert(base_signature.end(), part.base_signature.begin(), part.base_signature.end());
-    account_slot.insert(account_slot.end(), part.account_slot.begin(), part.account_slot.end());
-    placed.resize(placed.size() + part.size(), 0);
+  // Ends the list with a whole cohort part, read in place: with a backlog
+  // this is most of a level, and neither it nor a request is copied.
+  void AttachPart(const CohortPart& p) {
+    part = &p;
+    placed.resize(size(), 0);
   }
-  // After `requests` changed wholesale (fanout's moves): rebuilds the rest.
+  // After `own.requests` changed wholesale (fanout's moves; no part then):
+  // rebuilds the rest.
   void Reindex(uint64_t pass) {
     std::vector<Request*> all;
-    all.swap(requests);
-    signature.clear();
-    base_signature.clear();
-    account_slot.clear();
+    all.swap(own.requests);
+    own.Clear();
     placed.clear();
     for (Request* r : all) {
       Append(r, KeyOf(*r));

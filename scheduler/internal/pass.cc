@@ -76,7 +76,8 @@ class Pass {
     std::vector<Group> groups;
     // Min-heap of (rank of the worker a group's walk is at, group).
     std::vector<std::pair<uint64_t, uint32_t>> heap;
-    Request& RequestAt(const Group& g, size_t k) const { return *level.requests[g.members[k]]; }
+    Level::RequestView requests;  // level.requests()
+    Request& RequestAt(const Group& g, size_t k) const { return *requests[g.members[k]]; }
   };
   std::vector<Group> CollectGroups(const Level& level, bool provision_step, const LabelSetGroups& grouped) const;
   void StartCursors(Walk& walk, Group& g) const;
@@ -195,17 +196,17 @@ void Pass::Prioritise() {
   if (!fanout) {
     for (Priority p = 0; p <= kFreeBucket; ++p) {
       Level& level = levels_[p];
-      const RequestQueue::PairCounts& part_pairs = s_.queued.part_pairs(p);
+      const std::vector<uint32_t>& part_pairs = s_.queued.part_pairs(p);
       // Past this many pairs (requests drawing their own label sets) the
       // pairs would cost about what the preemption scan's stop saves.
-      if (s_.queued.part_pairs_known(p) && level.requests.size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
-        for (size_t pos = 0; pos < level.requests.size(); ++pos) {
-          level.pairs.emplace_back(level.account_slot[pos], level.base_signature[pos]);
+      if (level.own_size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
+        for (size_t pos = 0; pos < level.own_size(); ++pos) {
+          level.pairs.emplace_back(level.own.account_slot[pos], level.own.base_signature[pos]);
         }
-        for (const auto& [pair, count] : part_pairs) level.pairs.push_back(pair);
+        for (uint32_t id : part_pairs) level.pairs.push_back(s_.queued.pair_key(id));
         level.pairs_known = true;
       }
-      level.AppendPart(s_.queued.part(p));
+      level.AttachPart(s_.queued.part(p));
     }
     const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;
     unlisted_.insert(unlisted_.end(), left_out.begin(), left_out.end());
@@ -226,8 +227,9 @@ void Pass::IndexLevel(Level& level, size_t end) {
   if (end <= level.indexed) return;
   const auto no_label = static_cast<uint32_t>(s_.labels.size());
   if (level.bucket.size() != no_label + 1) level.bucket.resize(no_label + 1);
+  const Level::RequestView requests = level.requests();
   for (size_t i = level.indexed; i < end; ++i) {
-    const Request& r = *level.requests[i];
+    const Request& r = *requests[i];
     uint32_t key = no_label;
     for (LabelId l : r.base_ids) {
       if (key == no_label || s_.workers_with_label[l] < s_.workers_with_label[key]) key = l;
@@ -238,12 +240,11 @@ void Pass::IndexLevel(Level& level, size_t end) {
 }
 
 size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
-  if (!s_.policy.skip_stale_pairs) return level.requests.size();
+  if (!s_.policy.skip_stale_pairs) return level.size();
   // The list is ordered by examined time first: the requests examined no
   // later than the worker last changed form a prefix.
-  auto it = std::upper_bound(level.requests.begin(), level.requests.end(), w.modified_time,
-                             [](Time t, const Request* r) { return t < r->examined_time(); });
-  return static_cast<size_t>(it - level.requests.begin());
+  const Time modified = w.modified_time;
+  return level.PartitionPoint([modified](const Request* r) { return r->examined_time() <= modified; });
 }
 
 void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out) {
@@ -263,16 +264,25 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     }
     return true;
   };
-  auto scan = [&](uint32_t key) {
+  // `requests` indexes the list by position (see Level::RequestView).
+  auto scan = [&](uint32_t key, const auto& requests) {
     for (const uint32_t pos : level.bucket[key]) {
       if (pos >= end) break;
-      const Request& r = *level.requests[pos];
+      const Request& r = *requests[pos];
       if (level.placed[pos] || !holds_all(r.base_ids)) continue;
       out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});
     }
   };
-  scan(static_cast<uint32_t>(s_.labels.size()));
-  for (LabelId l : held) scan(l);
+  auto scan_all = [&](const auto& requests) {
+    scan(static_cast<uint32_t>(s_.labels.size()), requests);
+    for (LabelId l : held) scan(l, requests);
+  };
+  const Level::RequestView view = level.requests();
+  if (view.whole) {
+    scan_all(view.whole);
+  } else {
+    scan_all(view);
+  }
   if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
     std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
   } else {
@@ -355,10 +365,10 @@ std::unique_ptr<Request> Pass::TakeQueued(Priority p, Request* r) {
 // subsequence of the queue's), by binary search, and marks it placed.
 void Pass::MarkPlaced(Priority p, const Request* r) {
   Level& level = levels_[p];
-  auto it = std::lower_bound(level.requests.begin(), level.requests.end(), r, ExaminationOrder);
-  QSIM_CHECK(it != level.requests.end() && *it == r, "request %s is not on level %d's list", r->id.c_str(),
+  const size_t pos = level.PartitionPoint([r](const Request* x) { return ExaminationOrder(x, r); });
+  QSIM_CHECK(pos < level.size() && level.request(pos) == r, "request %s is not on level %d's list", r->id.c_str(),
              static_cast<int>(p));
-  level.placed[static_cast<size_t>(it - level.requests.begin())] = 1;
+  level.placed[pos] = 1;
 }
 
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
@@ -376,10 +386,10 @@ void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
 
 void Pass::MatchIdle(Priority p) {
   Level& level = levels_[p];
-  if (s_.idle.empty() || level.requests.empty()) return;
+  if (s_.idle.empty() || level.empty()) return;
   // Below the cutoff every match list is sorted by quality, which the
   // request-driven walk relies on.
-  if (static_cast<int64_t>(level.requests.size()) >= s_.policy.match_sort_cutoff) {
+  if (static_cast<int64_t>(level.size()) >= s_.policy.match_sort_cutoff) {
     MatchIdleByWorker(p);
     return;
   }
@@ -400,7 +410,7 @@ void Pass::MatchIdle(Priority p) {
 bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const {
   constexpr size_t kMaxLabelSets = 64;
   constexpr uint32_t kUnseen = UINT32_MAX;
-  const auto n = static_cast<uint32_t>(level.requests.size());
+  const auto n = static_cast<uint32_t>(level.size());
   by_all.next.assign(n, kEnd);
   by_base.next.assign(n, kEnd);
   std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
@@ -415,13 +425,17 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSet
     groups.next[last[g]] = pos;
     last[g] = pos;
   };
-  for (uint32_t pos = 0; pos < n; ++pos) {
-    uint32_t& a = all_group[level.signature[pos]];
-    if (a == kUnseen && by_all.first.size() == kMaxLabelSets) return false;
-    join(by_all, all_last, a, pos);
-    join(by_base, base_last, base_group[level.base_signature[pos]], pos);
-  }
-  return true;
+  // The list's two stretches (see Level), each a pair of contiguous arrays.
+  auto walk = [&](const CohortPart& stretch, uint32_t offset) {
+    for (uint32_t i = 0; i < stretch.size(); ++i) {
+      uint32_t& a = all_group[stretch.signature[i]];
+      if (a == kUnseen && by_all.first.size() == kMaxLabelSets) return false;
+      join(by_all, all_last, a, offset + i);
+      join(by_base, base_last, base_group[stretch.base_signature[i]], offset + i);
+    }
+    return true;
+  };
+  return walk(level.own, 0) && (!level.part || walk(*level.part, static_cast<uint32_t>(level.own_size())));
 }
 
 // Spec §5 as written: every idle worker's match list, once, before any
@@ -436,7 +450,7 @@ void Pass::MatchIdleByWorker(Priority p) {
       Worker& w = *idle[i];
       if (!w.idle()) continue;
       for (const Match& m : matches[i]) {
-        Request* r = level.requests[m.position];
+        Request* r = level.request(m.position);
         if (r->placed_in_pass == pass_) continue;
         if (provision_step && !m.provision_match) continue;
         if (Blocked(*r, w, p)) continue;
@@ -470,7 +484,7 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
 void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped) {
-  Walk walk{levels_[p], provision_step, CollectGroups(levels_[p], provision_step, grouped), {}};
+  Walk walk{levels_[p], provision_step, CollectGroups(levels_[p], provision_step, grouped), {}, levels_[p].requests()};
   for (uint32_t gi = 0; gi < walk.groups.size(); ++gi) {
     StartCursors(walk, walk.groups[gi]);
     Advance(walk, gi);
@@ -514,7 +528,7 @@ std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_
     uint32_t pos = head;
     while (pos != kEnd && placed(pos)) pos = grouped.next[pos];
     if (pos == kEnd) continue;
-    const Request& r = *level.requests[pos];
+    const Request& r = *level.request(pos);
     if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
         (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
       continue;
@@ -686,7 +700,7 @@ void Pass::Preempt(Priority p) {
   for (Worker* w : PreemptionCandidates(p, banned)) {
     ComputeMatches(level, *w, matches);
     for (const Match& m : matches) {
-      Request* r = level.requests[m.position];
+      Request* r = level.request(m.position);
       if (!MayPreempt(*r, *w, p, banned)) continue;
       PreemptWith(p, *w, r, m.provision_match);
       if (s_.policy.preempt_once_per_worker) break;
@@ -729,12 +743,17 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
       ++findable;
     }
   }
-  for (size_t pos = 0; pos < level.requests.size() && wanted.size() < findable; ++pos) {
-    const uint32_t base = level.base_signature[pos];
-    if (level.placed[pos] || banned[level.account_slot[pos]] || seen[base]) continue;
-    seen[base] = 1;
-    wanted.push_back(level.requests[pos]);
-  }
+  // The list's two stretches (see Level), each a run of contiguous arrays.
+  auto walk = [&](const CohortPart& stretch, size_t offset) {
+    for (size_t i = 0; i < stretch.size() && wanted.size() < findable; ++i) {
+      const uint32_t base = stretch.base_signature[i];
+      if (level.placed[offset + i] || banned[stretch.account_slot[i]] || seen[base]) continue;
+      seen[base] = 1;
+      wanted.push_back(stretch.requests[i]);
+    }
+  };
+  walk(level.own, 0);
+  if (level.part) walk(*level.part, level.own_size());
   std::vector<Worker*> candidates;
   if (wanted.empty()) return candidates;
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
@@ -802,14 +821,14 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
 
 void Pass::MoveThrottled(Priority p) {
   if (!s_.policy.enforce_fanout) return;
-  auto& from = levels_[p].requests;
+  auto& from = levels_[p].own.requests;
   std::vector<Request*> kept;
   for (Request* r : from) {
     const bool throttled = r->placed_in_pass != pass_ && FanoutExhausted(*r);
     auto config = s_.accounts.find(r->account);
     const bool free_allowed = config == s_.accounts.end() || !config->second.disable_free_tasks;
     if (throttled && free_allowed) {
-      levels_[kFreeBucket].requests.push_back(r);  // Reindex below
+      levels_[kFreeBucket].own.requests.push_back(r);  // Reindex below
     } else {
       kept.push_back(r);
     }
@@ -818,7 +837,7 @@ void Pass::MoveThrottled(Priority p) {
   levels_[p].Reindex(pass_);  // positions moved
   // Keep the free bucket in list order (the stale-pair prefix relies on it;
   // the reference appended here and left FIFO order as a TODO).
-  auto& free = levels_[kFreeBucket].requests;
+  auto& free = levels_[kFreeBucket].own.requests;
   std::sort(free.begin(), free.end(), ExaminationOrder);
   levels_[kFreeBucket].Reindex(pass_);
 }

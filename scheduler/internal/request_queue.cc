@@ -67,8 +67,35 @@ void CohortPart::Erase(size_t at) {
 }
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
+  r->pair_id = PairId(r->account_slot, r->base_signature);
   arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
+}
+
+uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
+  if (2 * (pair_keys_.size() + 1) > pair_table_.size()) {
+    std::vector<std::pair<uint64_t, uint32_t>> old(std::max<size_t>(64, 2 * pair_table_.size()));
+    old.swap(pair_table_);
+    for (const auto& entry : old) {
+      if (entry.second == 0) continue;
+      size_t at = std::hash<uint64_t>{}(entry.first) * 0x9E3779B97F4A7C15ULL >> 20;
+      while (pair_table_[at & (pair_table_.size() - 1)].second != 0) ++at;
+      pair_table_[at & (pair_table_.size() - 1)] = entry;
+    }
+  }
+  const uint64_t pair = uint64_t{account_slot} << 32 | base_signature;
+  const size_t mask = pair_table_.size() - 1;
+  for (size_t at = std::hash<uint64_t>{}(pair) * 0x9E3779B97F4A7C15ULL >> 20;; ++at) {
+    std::pair<uint64_t, uint32_t>& entry = pair_table_[at & mask];
+    if (entry.second != 0 && entry.first == pair) return entry.second - 1;
+    if (entry.second != 0) continue;
+    const auto id = static_cast<uint32_t>(pair_keys_.size());
+    entry = {pair, id + 1};
+    pair_keys_.emplace_back(account_slot, base_signature);
+    pair_count_.push_back(0);
+    pair_at_.push_back(kAbsent);
+    return id;
+  }
 }
 
 // Every cohort member joins head_ with its examined time written out: for
@@ -123,7 +150,7 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
       QSIM_CHECK(in_part != part.requests.end() && *in_part == r, "request %s is not in its cohort part",
                  r->id.c_str());
       part.Erase(static_cast<size_t>(in_part - part.requests.begin()));
-      CountPair(part_of_slot_[r->account_slot], r->account_slot, r->base_signature, -1);
+      CountPair(r->pair_id, r->account_slot, -1);
     }
   } else {
     head_.erase(std::lower_bound(head_.begin(), head_.end(), r, ExaminationOrder));
@@ -301,60 +328,149 @@ void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std
 void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts) {
   // Every cohort member's slot is below part_of_slot_.size() (slots only
   // grow, and a member joined while the table held its slot): the split
-  // stands if the table is unchanged on those slots.
-  bool same = parts_valid_ && parts_.size() == num_parts && part_of_slot.size() >= part_of_slot_.size() &&
-              std::equal(part_of_slot_.begin(), part_of_slot_.end(), part_of_slot.begin());
-  part_of_slot_ = part_of_slot;
+  // stands on the slots whose part is unchanged.
+  const bool valid = parts_valid_ && parts_.size() == num_parts && part_of_slot.size() >= part_of_slot_.size();
+  const bool same = valid && std::equal(part_of_slot_.begin(), part_of_slot_.end(), part_of_slot.begin());
 #ifdef QSIM_VERIFY_PARTS
-  if (same) {
-    std::vector<CohortPart> want(num_parts);
-    for (size_t i = 0; i < tail_.size(); ++i) {
-      want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
-    }
-    for (size_t k = 0; k < num_parts; ++k) {
-      const CohortPart& a = want[k];
-      const CohortPart& b = parts_[k];
-      QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
-                     a.account_slot == b.account_slot,
-                 "part %zu differs", k);
-      PairCounts pairs;
-      for (size_t i = 0; i < a.size(); ++i) ++pairs[{a.account_slot[i], a.base_signature[i]}];
-      QSIM_CHECK(pairs_dropped_[k] || pairs == part_pairs_[k], "part %zu's pair counts differ", k);
-    }
-  }
+  if (valid) VerifyParts();
 #endif
-  if (same) return;
+  if (same) {
+    part_of_slot_ = part_of_slot;
+    return;
+  }
+  if (valid) {
+    std::vector<uint8_t>& old_table = part_scratch_table_;
+    old_table.assign(part_of_slot_.begin(), part_of_slot_.end());
+    part_of_slot_ = part_of_slot;
+    SplitChanged(old_table);
+#ifdef QSIM_VERIFY_PARTS
+    VerifyParts();
+#endif
+    return;
+  }
+  part_of_slot_ = part_of_slot;
+  ClearPairs();
   parts_.resize(num_parts);
-  part_pairs_.resize(num_parts);
+  present_.resize(num_parts);
+  SplitAll();
+}
+
+// The split from nothing: every part and every count anew.
+void RequestQueue::SplitAll() {
   for (CohortPart& p : parts_) p.Clear();
-  for (PairCounts& c : part_pairs_) c.clear();
-  pairs_dropped_.assign(num_parts, 0);
+  ClearPairs();
   for (size_t i = 0; i < tail_.size(); ++i) {
     const PassKey& key = tail_keys_[i];
-    QSIM_CHECK(part_of_slot_[key.account_slot] < num_parts, "account slot %u has no part", key.account_slot);
+    QSIM_CHECK(part_of_slot_[key.account_slot] < parts_.size(), "account slot %u has no part", key.account_slot);
     parts_[part_of_slot_[key.account_slot]].Push(tail_[i], key);
-    CountPair(part_of_slot_[key.account_slot], key.account_slot, key.base_signature, +1);
+    CountPair(key.pair_id, key.account_slot, +1);
   }
   parts_valid_ = true;
 }
 
-void RequestQueue::CountPair(size_t part, uint32_t account_slot, uint32_t base_signature, int delta) {
-  if (pairs_dropped_[part]) return;
-  PairCounts& counts = part_pairs_[part];
-  const std::pair<uint32_t, uint32_t> key{account_slot, base_signature};
-  if (delta > 0) {
-    if (counts.size() >= kMaxPairs && counts.find(key) == counts.end()) {
-      counts.clear();
-      pairs_dropped_[part] = 1;
-      return;
+// The split after some slots changed part (an account's level moved): only
+// the parts those slots leave or join change, so only they are rebuilt, from
+// one walk over the cohort's keys; the others keep their members, the same
+// by the old table and the new. The counts per pair do not depend on the
+// table; the changed parts' pair lists are re-filed by the new one.
+void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
+  std::vector<char> affected(parts_.size(), 0);
+  for (size_t slot = 0; slot < old_table.size(); ++slot) {
+    if (old_table[slot] == part_of_slot_[slot]) continue;
+    affected[old_table[slot]] = 1;
+    affected[part_of_slot_[slot]] = 1;
+  }
+  std::vector<uint32_t> moved;
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    if (!affected[k]) continue;
+    parts_[k].Clear();
+    for (uint32_t id : present_[k]) pair_at_[id] = kAbsent;
+    moved.insert(moved.end(), present_[k].begin(), present_[k].end());
+    present_[k].clear();
+  }
+  for (uint32_t id : moved) {
+    std::vector<uint32_t>& into = present_[part_of_slot_[pair_keys_[id].first]];
+    pair_at_[id] = static_cast<uint32_t>(into.size());
+    into.push_back(id);
+  }
+  // Sized first, then filled by plain stores: the changed parts are often
+  // most of the cohort.
+  std::vector<size_t> fill(parts_.size(), 0);
+  for (const PassKey& key : tail_keys_) fill[part_of_slot_[key.account_slot]] += 1;
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    if (affected[k]) parts_[k].Resize(fill[k]);
+    fill[k] = 0;
+  }
+  for (size_t i = 0; i < tail_.size(); ++i) {
+    const PassKey& key = tail_keys_[i];
+    const uint8_t k = part_of_slot_[key.account_slot];
+    if (!affected[k]) continue;
+    CohortPart& part = parts_[k];
+    const size_t at = fill[k]++;
+    part.requests[at] = tail_[i];
+    part.signature[at] = key.signature;
+    part.base_signature[at] = key.base_signature;
+    part.account_slot[at] = key.account_slot;
+  }
+}
+
+// Checks the parts and the pair lists against a split from scratch.
+void RequestQueue::VerifyParts() const {
+  std::vector<CohortPart> want(parts_.size());
+  std::vector<uint32_t> count(pair_keys_.size(), 0);
+  for (size_t i = 0; i < tail_.size(); ++i) {
+    want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
+    ++count[tail_keys_[i].pair_id];
+  }
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    const CohortPart& a = want[k];
+    const CohortPart& b = parts_[k];
+    QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
+                   a.account_slot == b.account_slot,
+               "part %zu differs", k);
+    for (size_t j = 0; j < present_[k].size(); ++j) {
+      const uint32_t id = present_[k][j];
+      QSIM_CHECK(pair_at_[id] == j && count[id] > 0 && part_of_slot_[pair_keys_[id].first] == k,
+                 "pair %u is misfiled in part %zu", id, k);
     }
-    ++counts[key];
+  }
+  size_t listed = 0;
+  for (const auto& p : present_) listed += p.size();
+  size_t nonzero = 0;
+  for (uint32_t id = 0; id < count.size(); ++id) {
+    QSIM_CHECK(count[id] == pair_count_[id], "pair %u's count differs", id);
+    nonzero += count[id] > 0;
+  }
+  QSIM_CHECK(listed == nonzero, "the pair lists hold %zu pairs, the cohort %zu", listed, nonzero);
+}
+
+void RequestQueue::ClearPairs() {
+  for (std::vector<uint32_t>& ids : present_) {
+    for (uint32_t id : ids) {
+      pair_count_[id] = 0;
+      pair_at_[id] = kAbsent;
+    }
+    ids.clear();
+  }
+}
+
+void RequestQueue::CountPair(uint32_t pair_id, uint32_t account_slot, int delta) {
+  std::vector<uint32_t>& ids = present_[part_of_slot_[account_slot]];
+  uint32_t& count = pair_count_[pair_id];
+  if (delta > 0) {
+    if (count++ == 0) {
+      pair_at_[pair_id] = static_cast<uint32_t>(ids.size());
+      ids.push_back(pair_id);
+    }
     return;
   }
-  auto it = counts.find(key);
-  QSIM_CHECK(it != counts.end() && it->second > 0, "pair (%u, %u) is not counted in part %zu", account_slot,
-             base_signature, part);
-  if (--it->second == 0) counts.erase(it);
+  QSIM_CHECK(count > 0 && pair_at_[pair_id] != kAbsent, "pair %u is not counted", pair_id);
+  if (--count > 0) return;
+  const uint32_t at = pair_at_[pair_id];
+  pair_at_[ids.back()] = at;
+  ids[at] = ids.back();
+  ids.pop_back();
+  pair_at_[pair_id] = kAbsent;
 }
 
 // RebuildCohort's change, part by part: `leaving` and `joining` (both in
@@ -373,11 +489,11 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
   };
   for (Request* r : leaving) {
     part_leaving_[part_of(r)].push_back(r);
-    CountPair(part_of(r), r->account_slot, r->base_signature, -1);
+    CountPair(r->pair_id, r->account_slot, -1);
   }
   for (Request* r : joining) {
     part_joining_[part_of(r)].push_back(r);
-    CountPair(part_of(r), r->account_slot, r->base_signature, +1);
+    CountPair(r->pair_id, r->account_slot, +1);
   }
   for (size_t k = 0; k < parts_.size(); ++k) {
     const std::vector<Request*>& out = part_leaving_[k];
