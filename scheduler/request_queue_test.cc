@@ -162,5 +162,84 @@ TEST(RequestQueue, PartsFollowTheTableThroughChanges) {
   }
 }
 
+// Many passes over a standing backlog, each placing a few and listing a few
+// arrivals, read as a pass reads them (head() and the parts), with the
+// whole order asked for only now and then: the cohort's deferred changes
+// pile up across passes, are flushed past their limit or when tail() is
+// read, and through all of it the parts, the size, the by-id list and (when
+// read) the order are the spec's.
+TEST(RequestQueue, DeferredCohortChangesKeepTheOrder) {
+  constexpr size_t kSlots = 5, kParts = 3;
+  std::mt19937_64 rng(23);
+  RequestQueue queue;
+  std::vector<Request*> members;
+  const std::vector<uint8_t> table{0, 1, 2, 1, 0};
+  int next_id = 0;
+  Time now = kT0;
+  auto add = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      // Mostly later than the backlog, sometimes in its middle.
+      const int64_t enqueue = rng() % 8 == 0 ? static_cast<int64_t>(rng() % (next_id + 1)) : next_id;
+      auto r = MakeQueued("q" + std::to_string(next_id++), kT0 + Seconds(enqueue), Time{});
+      r->account_slot = static_cast<uint32_t>(rng() % kSlots);
+      members.push_back(r.get());
+      queue.Add(std::move(r));
+    }
+  };
+  add(400);
+  for (int round = 0; round < 300; ++round) {
+    add(static_cast<int>(rng() % 4));
+    queue.Settle();
+    queue.Partition(table, kParts);
+    now += Seconds(1);
+    const uint64_t pass = static_cast<uint64_t>(round) + 1;
+    std::vector<Request*> listed(queue.head().begin(), queue.head().end());
+    for (size_t k = 0; k < kParts; ++k) listed.insert(listed.end(), queue.part(k).requests.begin(), queue.part(k).requests.end());
+    ASSERT_EQ(listed.size(), members.size());
+    std::vector<Request*> unlisted;
+    std::vector<std::unique_ptr<Request>> taken;
+    for (Request* r : listed) {
+      const uint64_t pick = rng() % 200;
+      if (pick < 3 || (pick < 6 && r->enqueue_time < kT0 + Seconds(next_id / 2))) {
+        members.erase(std::find(members.begin(), members.end(), r));
+        taken.push_back(queue.Take(r));
+      } else if (pick == 6) {
+        unlisted.push_back(r);
+      } else {
+        r->listed_in_pass = pass;
+      }
+    }
+    queue.MarkExamined(pass, now, unlisted);
+    if (rng() % 4 == 0 && !queue.head().empty()) {
+      Request* r = queue.head()[rng() % queue.head().size()];
+      members.erase(std::find(members.begin(), members.end(), r));
+      queue.Remove(r);
+    }
+    if (rng() % 3 == 0 && !members.empty()) {  // a cohort member, likely
+      Request* r = members[rng() % members.size()];
+      members.erase(std::find(members.begin(), members.end(), r));
+      queue.Remove(r);
+    }
+    ASSERT_EQ(queue.size(), members.size());
+    std::vector<const Request*> by_id(members.begin(), members.end());
+    std::sort(by_id.begin(), by_id.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
+    ASSERT_EQ(queue.SortedById(), by_id);
+    // After a pass the queue is head() and the cohort: the parts must split
+    // the rest, in (enqueue, id) order, whatever is deferred.
+    std::vector<Request*> cohort;
+    for (Request* r : members) {
+      if (std::find(queue.head().begin(), queue.head().end(), r) == queue.head().end()) cohort.push_back(r);
+    }
+    std::sort(cohort.begin(), cohort.end(), CohortOrder);
+    std::vector<std::vector<Request*>> want(kParts);
+    for (Request* r : cohort) want[table[r->account_slot]].push_back(r);
+    for (size_t k = 0; k < kParts; ++k) ASSERT_EQ(queue.part(k).requests, want[k]) << "round " << round;
+    if (round % 50 == 49) {
+      ExpectPartsSplit(queue, table, kParts);  // reads tail(): applies the changes
+      ExpectSorted(queue, members);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qsim::internal

@@ -23,28 +23,29 @@ bool ExaminationOrder(const Request* a, const Request* b) {
 
 namespace {
 
-// Merges the sorted neighbours [first, mid) and [mid, last) in examination
-// order. Usually one side is a handful of requests (this pass's arrivals, or
+// Merges the sorted neighbours [first, mid) and [mid, last) by `less`
+// (examination order, or CohortOrder within the cohort). Usually one side is a handful of requests (this pass's arrivals, or
 // the few examined out of step) and the other the whole backlog: each of the
 // few is then placed by binary search, which reads O(log n) backlog requests
 // where a linear merge reads them all. The order is strict (ids are unique),
 // so either way gives the same list.
+template <typename Less>
 void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::iterator mid,
-                 std::vector<Request*>::iterator last) {
+                 std::vector<Request*>::iterator last, Less less) {
   constexpr std::ptrdiff_t kFew = 8;
   if (mid - first <= kFew) {
     // Right to left, each joins the sorted tail after it.
     for (auto i = mid; i != first;) {
       --i;
-      std::rotate(i, i + 1, std::lower_bound(i + 1, last, *i, ExaminationOrder));
+      std::rotate(i, i + 1, std::lower_bound(i + 1, last, *i, less));
     }
   } else if (last - mid <= kFew) {
     // Left to right, each joins the sorted head before it.
     for (auto j = mid; j != last; ++j) {
-      std::rotate(std::upper_bound(first, j, *j, ExaminationOrder), j, j + 1);
+      std::rotate(std::upper_bound(first, j, *j, less), j, j + 1);
     }
   } else {
-    std::inplace_merge(first, mid, last, ExaminationOrder);
+    std::inplace_merge(first, mid, last, less);
   }
 }
 
@@ -102,6 +103,7 @@ uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
 // the rare orders the cohort cannot hold (an arrival examined no earlier
 // than the cohort, two passes at one time).
 void RequestQueue::Dissolve() {
+  Flush();
   for (Request* r : tail_) r->SetExamined(*cohort_time_);
   head_.insert(head_.end(), tail_.begin(), tail_.end());  // all after head_'s
   tail_.clear();
@@ -112,17 +114,17 @@ void RequestQueue::Dissolve() {
 void RequestQueue::Settle() {
   if (arrivals_.empty()) return;
   std::sort(arrivals_.begin(), arrivals_.end(), ExaminationOrder);
-  if (!tail_.empty() && arrivals_.back()->examined_time() >= *cohort_time_) Dissolve();
+  if (cohort_size() > 0 && arrivals_.back()->examined_time() >= *cohort_time_) Dissolve();
   const size_t settled = head_.size();
   head_.insert(head_.end(), arrivals_.begin(), arrivals_.end());
-  MergeSorted(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(settled), head_.end());
+  MergeSorted(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(settled), head_.end(), ExaminationOrder);
   arrivals_.clear();
 }
 
 std::vector<Request*> RequestQueue::all() {
   Settle();
   std::vector<Request*> out = head_;
-  out.insert(out.end(), tail_.begin(), tail_.end());
+  out.insert(out.end(), tail().begin(), tail().end());
   return out;
 }
 
@@ -140,9 +142,8 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
   if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
     arrivals_.erase(it);
   } else if (InCohort(r)) {
-    const auto at = std::lower_bound(tail_.begin(), tail_.end(), r, CohortOrder);
-    tail_keys_.erase(tail_keys_.begin() + (at - tail_.begin()));
-    tail_.erase(at);
+    LeaveCohort(r);
+    FlushIfLarge();
     r->SetExamined(*cohort_time_);
     if (parts_valid_) {
       CohortPart& part = parts_[part_of_slot_[r->account_slot]];
@@ -184,7 +185,7 @@ void RequestQueue::MarkExaminedInFull(uint64_t pass, Time t) {
     for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
       MergeSorted(head_.begin() + static_cast<ptrdiff_t>(bounds[k]),
                   head_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
-                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]));
+                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]), ExaminationOrder);
       merged.push_back(bounds[k + 2]);
     }
     if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
@@ -200,6 +201,8 @@ void RequestQueue::FormCohort(Time t) {
   if (first == head_.end() || head_.back()->examined_time() != t) return;
   *cohort_time_ = t;
   InvalidateParts();  // a new cohort: the next Partition splits it
+  QSIM_CHECK(cohort_size() == 0, "a cohort is formed over %zu members", cohort_size());
+  tail_dead_ = tail_live_from_ = 0;
   for (auto it = first; it != head_.end(); ++it) (*it)->examined_ = cohort_time_.get();
   tail_.assign(first, head_.end());
   tail_keys_.clear();
@@ -211,7 +214,7 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   // The cohort can take the listed requests only if `t` is later than all it
   // holds now and every request left out of it stays before `t`; else the
   // general road. Decided before anything changes.
-  bool fits = tail_.empty() || t > *cohort_time_;
+  bool fits = cohort_size() == 0 || t > *cohort_time_;
   for (size_t i = 0; fits && i < head_.size(); ++i) {
     const Request* r = head_[i];
     fits = r->taken || r->listed_in_pass == pass || r->examined_time() < t;
@@ -221,7 +224,7 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
     taken_ = 0;
     // The general road reads every request's listed_in_pass: write the
     // cohort's out (all listed but the unlisted ones).
-    for (Request* r : tail_) r->listed_in_pass = pass;
+    for (Request* r : tail()) r->listed_in_pass = pass;
     for (Request* r : unlisted) r->listed_in_pass = 0;
     MarkExaminedInFull(pass, t);
     return;
@@ -259,7 +262,9 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   std::sort(joining.begin(), joining.end(), CohortOrder);
   std::sort(leaving.begin(), leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) {
-    RebuildCohort(leaving, joining);
+    for (Request* r : leaving) LeaveCohort(r);
+    JoinCohort(joining);
+    FlushIfLarge();
     if (parts_valid_) RebuildParts(leaving, joining);
   }
   for (Request* r : joining) r->examined_ = cohort_time_.get();
@@ -287,7 +292,7 @@ std::vector<Request*>::iterator GallopTo(std::vector<Request*>::iterator first, 
 // tail_ without `leaving`, with `joining` merged in (both in CohortOrder);
 // each found by galloping search, so only their neighbours are read, and the
 // rest of the cohort is copied as pointers.
-void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
+void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) const {
   scratch_.clear();
   scratch_.reserve(tail_.size() + joining.size());
   scratch_keys_.clear();
@@ -325,6 +330,67 @@ void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std
   tail_keys_.swap(scratch_keys_);
 }
 
+void RequestQueue::LeaveCohort(Request* r) {
+  const auto joined = std::lower_bound(cohort_joined_.begin(), cohort_joined_.end(), r, CohortOrder);
+  if (joined != cohort_joined_.end() && *joined == r) {
+    cohort_joined_.erase(joined);
+    return;
+  }
+  // The first live slot not before `r`: a binary search whose probes step
+  // over null slots (few, but for the run before tail_live_from_).
+  size_t lo = tail_live_from_, hi = tail_.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    size_t k = mid;
+    while (k < hi && tail_[k] == nullptr) ++k;
+    if (k < hi && CohortOrder(tail_[k], r)) {
+      lo = k + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  while (lo < tail_.size() && tail_[lo] == nullptr) ++lo;
+  QSIM_CHECK(lo < tail_.size() && tail_[lo] == r, "request %s leaves a cohort it is not in", r->id.c_str());
+  tail_[lo] = nullptr;
+  ++tail_dead_;
+  while (tail_live_from_ < tail_.size() && tail_[tail_live_from_] == nullptr) ++tail_live_from_;
+}
+
+// `joining` is in CohortOrder, and none of it is in the cohort.
+void RequestQueue::JoinCohort(const std::vector<Request*>& joining) {
+  const auto settled = static_cast<std::ptrdiff_t>(cohort_joined_.size());
+  cohort_joined_.insert(cohort_joined_.end(), joining.begin(), joining.end());
+  MergeSorted(cohort_joined_.begin(), cohort_joined_.begin() + settled, cohort_joined_.end(), CohortOrder);
+}
+
+void RequestQueue::Flush() const {
+  if (tail_dead_ > 0) {
+    // Live runs moved down over the null slots.
+    size_t kept = 0;
+    for (size_t i = tail_live_from_; i < tail_.size();) {
+      if (tail_[i] == nullptr) {
+        ++i;
+        continue;
+      }
+      const size_t end = static_cast<size_t>(
+          std::find(tail_.begin() + static_cast<std::ptrdiff_t>(i), tail_.end(), nullptr) - tail_.begin());
+      std::copy(tail_.begin() + static_cast<std::ptrdiff_t>(i), tail_.begin() + static_cast<std::ptrdiff_t>(end),
+                tail_.begin() + static_cast<std::ptrdiff_t>(kept));
+      std::copy(tail_keys_.begin() + static_cast<std::ptrdiff_t>(i),
+                tail_keys_.begin() + static_cast<std::ptrdiff_t>(end),
+                tail_keys_.begin() + static_cast<std::ptrdiff_t>(kept));
+      kept += end - i;
+      i = end;
+    }
+    tail_.resize(kept);
+    tail_keys_.resize(kept);
+  }
+  tail_dead_ = tail_live_from_ = 0;
+  if (cohort_joined_.empty()) return;
+  RebuildCohort({}, cohort_joined_);
+  cohort_joined_.clear();
+}
+
 void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts) {
   // Every cohort member's slot is below part_of_slot_.size() (slots only
   // grow, and a member joined while the table held its slot): the split
@@ -357,6 +423,7 @@ void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t nu
 
 // The split from nothing: every part and every count anew.
 void RequestQueue::SplitAll() {
+  Flush();
   for (CohortPart& p : parts_) p.Clear();
   ClearPairs();
   for (size_t i = 0; i < tail_.size(); ++i) {
@@ -374,6 +441,7 @@ void RequestQueue::SplitAll() {
 // by the old table and the new. The counts per pair do not depend on the
 // table; the changed parts' pair lists are re-filed by the new one.
 void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
+  Flush();
   std::vector<char> affected(parts_.size(), 0);
   for (size_t slot = 0; slot < old_table.size(); ++slot) {
     if (old_table[slot] == part_of_slot_[slot]) continue;
@@ -415,12 +483,30 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
 }
 
 // Checks the parts and the pair lists against a split from scratch.
+// Reads the cohort as its deferred changes leave it, without applying them.
 void RequestQueue::VerifyParts() const {
   std::vector<CohortPart> want(parts_.size());
   std::vector<uint32_t> count(pair_keys_.size(), 0);
+  std::vector<Request*> cohort;
   for (size_t i = 0; i < tail_.size(); ++i) {
-    want[part_of_slot_[tail_keys_[i].account_slot]].Push(tail_[i], tail_keys_[i]);
-    ++count[tail_keys_[i].pair_id];
+    if (tail_[i] == nullptr) continue;
+    QSIM_CHECK(i >= tail_live_from_, "a live cohort slot %zu is before %zu", i, tail_live_from_);
+    const PassKey want_key = KeyOf(*tail_[i]), &key = tail_keys_[i];
+    QSIM_CHECK(key.account_slot == want_key.account_slot && key.signature == want_key.signature &&
+                   key.base_signature == want_key.base_signature && key.pair_id == want_key.pair_id,
+               "cohort key %zu differs", i);
+    cohort.push_back(tail_[i]);
+  }
+  QSIM_CHECK(cohort.size() + tail_dead_ == tail_.size(), "the cohort counts %zu dead slots", tail_dead_);
+  const size_t settled = cohort.size();
+  cohort.insert(cohort.end(), cohort_joined_.begin(), cohort_joined_.end());
+  QSIM_CHECK(std::is_sorted(cohort.begin(), cohort.begin() + static_cast<std::ptrdiff_t>(settled), CohortOrder) &&
+                 std::is_sorted(cohort.begin() + static_cast<std::ptrdiff_t>(settled), cohort.end(), CohortOrder),
+             "the cohort is out of order");
+  std::inplace_merge(cohort.begin(), cohort.begin() + static_cast<std::ptrdiff_t>(settled), cohort.end(), CohortOrder);
+  for (Request* r : cohort) {
+    want[part_of_slot_[r->account_slot]].Push(r, KeyOf(*r));
+    ++count[r->pair_id];
   }
   for (size_t k = 0; k < parts_.size(); ++k) {
     const CohortPart& a = want[k];
@@ -534,7 +620,9 @@ std::vector<const Request*> RequestQueue::SortedById() const {
   out.reserve(size());
   auto untaken = [](const Request* r) { return !r->taken; };
   std::copy_if(head_.begin(), head_.end(), std::back_inserter(out), untaken);
-  std::copy_if(tail_.begin(), tail_.end(), std::back_inserter(out), untaken);
+  auto queued = [](const Request* r) { return r != nullptr && !r->taken; };
+  std::copy_if(tail_.begin(), tail_.end(), std::back_inserter(out), queued);
+  std::copy_if(cohort_joined_.begin(), cohort_joined_.end(), std::back_inserter(out), untaken);
   out.insert(out.end(), arrivals_.begin(), arrivals_.end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;

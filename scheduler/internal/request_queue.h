@@ -174,9 +174,16 @@ class RequestQueue {
   void Settle();
   // After Settle(): the examination order is head() then tail().
   const std::vector<Request*>& head() const { return head_; }
-  const std::vector<Request*>& tail() const { return tail_; }
+  // The cohort, with its deferred changes applied first (see tail_).
+  const std::vector<Request*>& tail() const {
+    Flush();
+    return tail_;
+  }
   // tail_keys()[i] == KeyOf(*tail()[i]), for every i.
-  const std::vector<PassKey>& tail_keys() const { return tail_keys_; }
+  const std::vector<PassKey>& tail_keys() const {
+    Flush();
+    return tail_keys_;
+  }
   // The cohort split into parts by account slot (step 2 of
   // docs/scheduler-internals.md; a pass's parts are its levels): after
   // Partition(part_of_slot), part(k) holds exactly the members of tail()
@@ -197,16 +204,28 @@ class RequestQueue {
   static constexpr size_t kMaxPairs = 1024;
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
-  size_t size() const { return head_.size() + tail_.size() + arrivals_.size() - taken_; }
+  size_t size() const { return head_.size() + cohort_size() + arrivals_.size() - taken_; }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
  private:
   bool InCohort(const Request* r) const { return r->examined_ == cohort_time_.get(); }
+  // How many requests the cohort holds (tail() once flushed).
+  size_t cohort_size() const { return tail_.size() - tail_dead_ + cohort_joined_.size(); }
+  // The deferred changes (see tail_): `r` leaves the cohort, or joins it.
+  void LeaveCohort(Request* r);
+  void JoinCohort(const std::vector<Request*>& joining);
+  // Applies the deferred changes to tail_ and tail_keys_: O(n), so only when
+  // a reader asks for them or the changes outgrow kFlushAfter.
+  void Flush() const;
+  void FlushIfLarge() {
+    if (tail_dead_ + cohort_joined_.size() > kFlushAfter + tail_.size() / 32) Flush();
+  }
+  static constexpr size_t kFlushAfter = 64;
   void Dissolve();
   void MarkExaminedInFull(uint64_t pass, Time t);
   void FormCohort(Time t);
-  void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
+  void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) const;
   void RebuildParts(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
   void InvalidateParts() {
     parts_valid_ = false;
@@ -224,11 +243,24 @@ class RequestQueue {
   // Examination order, examined before *cohort_time_ (while tail_ is not
   // empty); own examined times.
   std::vector<Request*> head_;
-  // The cohort, in CohortOrder, every one reading *cohort_time_.
-  std::vector<Request*> tail_;
-  // Parallel to tail_: tail_keys_[i] == KeyOf(*tail_[i]). Every change to
-  // tail_ makes the same change here.
-  std::vector<PassKey> tail_keys_;
+  // The cohort, with its changes deferred: it is the non-null members of
+  // tail_ (in CohortOrder, tail_dead_ of them null, none before
+  // tail_live_from_) merged with cohort_joined_ (in CohortOrder, none in
+  // tail_), every one reading *cohort_time_. A pass changes a few members of
+  // a cohort of thousands (placements leave near the front, the recent
+  // arrivals it listed join near the end); copying the whole cohort for that
+  // at every pass was most of MarkExamined's cost. So a leaving member's
+  // slot is nulled (found by binary search over the live slots, all
+  // requests still queued or taken in this pass) and a joining one waits in
+  // cohort_joined_, and Flush() applies them in one copy when they pass a
+  // fraction of the cohort, or when tail() is read. The parts, which a pass
+  // reads in place, are kept exact at every change.
+  mutable std::vector<Request*> tail_;
+  // Parallel to tail_: tail_keys_[i] == KeyOf(*tail_[i]) for every non-null
+  // tail_[i]. Every change to tail_'s length makes the same change here.
+  mutable std::vector<PassKey> tail_keys_;
+  mutable std::vector<Request*> cohort_joined_;
+  mutable size_t tail_dead_ = 0, tail_live_from_ = 0;
   // Heap-held so that the requests' pointers to it survive a move of the queue.
   std::unique_ptr<Time> cohort_time_;
   // Added since Settle() last ran, in no order: a burst of arrivals is
@@ -238,8 +270,9 @@ class RequestQueue {
   std::vector<Request*> taken_from_cohort_;
   size_t taken_ = 0;  // still in head_ or tail_, dropped by MarkExamined
   // MarkExamined's working lists, kept for their capacity.
-  std::vector<Request*> scratch_, keep_, joining_, leaving_;
-  std::vector<PassKey> scratch_keys_;
+  std::vector<Request*> keep_, joining_, leaving_;
+  mutable std::vector<Request*> scratch_;
+  mutable std::vector<PassKey> scratch_keys_;
   // The cohort by part (see Partition). While parts_valid_, parts_[k] holds
   // exactly the members of tail_ with part_of_slot_[account_slot] == k, in
   // tail_'s order; every change to tail_ makes the same change here.
