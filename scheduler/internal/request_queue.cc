@@ -262,9 +262,14 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   std::sort(joining.begin(), joining.end(), CohortOrder);
   std::sort(leaving.begin(), leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) {
-    for (Request* r : leaving) LeaveCohort(r);
-    JoinCohort(joining);
-    FlushIfLarge();
+    if (tail_dead_ + cohort_joined_.size() + leaving.size() + joining.size() > FlushLimit()) {
+      // Too many to defer (a pass that placed or listed much): one copy.
+      Flush();
+      RebuildCohort(leaving, joining);
+    } else {
+      for (Request* r : leaving) LeaveCohort(r);
+      JoinCohort(joining);
+    }
     if (parts_valid_) RebuildParts(leaving, joining);
   }
   for (Request* r : joining) r->examined_ = cohort_time_.get();

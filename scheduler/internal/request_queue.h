@@ -218,8 +218,11 @@ class RequestQueue {
   // Applies the deferred changes to tail_ and tail_keys_: O(n), so only when
   // a reader asks for them or the changes outgrow kFlushAfter.
   void Flush() const;
+  // How many deferred changes the cohort holds at most: a few dozen plus a
+  // fraction of it, so a flush's copy is paid once per that many changes.
+  size_t FlushLimit() const { return kFlushAfter + tail_.size() / 32; }
   void FlushIfLarge() {
-    if (tail_dead_ + cohort_joined_.size() > kFlushAfter + tail_.size() / 32) Flush();
+    if (tail_dead_ + cohort_joined_.size() > FlushLimit()) Flush();
   }
   static constexpr size_t kFlushAfter = 64;
   void Dissolve();
