@@ -277,8 +277,10 @@ class RequestQueue {
   mutable std::vector<Request*> scratch_;
   mutable std::vector<PassKey> scratch_keys_;
   // The cohort by part (see Partition). While parts_valid_, parts_[k] holds
-  // exactly the members of tail_ with part_of_slot_[account_slot] == k, in
-  // tail_'s order; every change to tail_ makes the same change here.
+  // exactly the cohort's members (tail_'s live slots and cohort_joined_)
+  // with part_of_slot_[account_slot] == k, in CohortOrder; every change to
+  // the cohort makes the same change here at once (a pass reads the parts
+  // in place), deferred or not.
   // Invalid (and empty) after the cohort was dissolved or formed anew, until
   // the next Partition.
   std::vector<CohortPart> parts_;
