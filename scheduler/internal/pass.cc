@@ -427,20 +427,31 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSet
     return static_cast<uint32_t>(groups.members.size() - 1);
   };
   // The list's two stretches (see Level), each a set of contiguous arrays.
+  // The hot loop reads tables and lists through local pointers, refreshed
+  // only when a group is added: through the captured vectors, every append
+  // (a pointer store) made the compiler reload them all.
   auto walk = [&](const CohortPart& stretch, uint32_t offset) {
     const uint32_t* signature = stretch.signature.data();
     const uint32_t* base_signature = stretch.base_signature.data();
+    uint32_t* all_of = all_group.data();
+    uint32_t* base_of = base_group.data();
+    std::vector<uint32_t>* all_lists = by_all.members.data();
+    std::vector<uint32_t>* base_lists = by_base.members.data();
     const auto n = static_cast<uint32_t>(stretch.size());
     for (uint32_t i = 0; i < n; ++i) {
-      uint32_t& a = all_group[signature[i]];
+      uint32_t a = all_of[signature[i]];
       if (a == kUnseen) {
         if (++label_sets > kMaxLabelSets) return false;
-        a = group_of(by_all, *stretch.requests[i], true);
+        a = all_of[signature[i]] = group_of(by_all, *stretch.requests[i], true);
+        all_lists = by_all.members.data();
       }
-      if (a != kUnheld) by_all.members[a].push_back(offset + i);
-      uint32_t& b = base_group[base_signature[i]];
-      if (b == kUnseen) b = group_of(by_base, *stretch.requests[i], false);
-      if (b != kUnheld) by_base.members[b].push_back(offset + i);
+      if (a != kUnheld) all_lists[a].push_back(offset + i);
+      uint32_t b = base_of[base_signature[i]];
+      if (b == kUnseen) {
+        b = base_of[base_signature[i]] = group_of(by_base, *stretch.requests[i], false);
+        base_lists = by_base.members.data();
+      }
+      if (b != kUnheld) base_lists[b].push_back(offset + i);
     }
     return true;
   };
