@@ -44,17 +44,23 @@ class Pass {
   // --- idle workers (§5 steps 1-3) ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
-  // A level's requests with equal label sets, as chains through their
-  // positions: first[g] is group g's first position, next[pos] the member
-  // after pos (kEnd after the last). Groups are in order of first member.
-  static constexpr uint32_t kEnd = UINT32_MAX;
+  // A level's requests with equal label sets, for one step (by all labels
+  // for the provision step, by base labels for the other): members[g] holds
+  // group g's positions, ascending; groups are in order of first member.
+  // Invariant: the groups are exactly those of the level's label sets whose
+  // labels were each held by some idle worker when the pass reached the level
+  // (idle_count_with_label); the requests of the other label sets cannot be
+  // matched at this level (the idle sets only shrink while it is matched),
+  // so they are never listed.
   struct LabelSetGroups {
-    std::vector<uint32_t> first, next;
+    std::vector<std::vector<uint32_t>> members;
   };
   // False (and the groups unfinished) once the level holds more label sets
   // than the request-driven walk is worth.
   bool GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const;
-  void MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped);
+  // True if every label `r` needs in the step is held by some idle worker.
+  bool IdleHoldLabels(const Request& r, bool provision_step) const;
+  void MatchIdleByRequest(Priority p, bool provision_step, LabelSetGroups& grouped);
   // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
   // workers in id order; it only ever rests on its group's current worker or
   // beyond it, so no cursor is left on a worker when it is placed and leaves
@@ -79,7 +85,7 @@ class Pass {
     Level::RequestView requests;  // level.requests()
     Request& RequestAt(const Group& g, size_t k) const { return *requests[g.members[k]]; }
   };
-  std::vector<Group> CollectGroups(const Level& level, bool provision_step, const LabelSetGroups& grouped) const;
+  std::vector<Group> CollectGroups(const Level& level, bool provision_step, LabelSetGroups& grouped) const;
   void StartCursors(Walk& walk, Group& g) const;
   void Advance(Walk& walk, uint32_t gi) const;
   Request* FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>& here, Priority p) const;
@@ -406,36 +412,56 @@ void Pass::MatchIdle(Priority p) {
 }
 
 // One walk over the level groups its requests for both steps: by all their
-// labels for the provision step, by base labels for the other.
+// labels for the provision step, by base labels for the other. A label set is
+// looked at once, when first met; a position of a label set no idle worker
+// set can hold (with a backlog, most of the level) costs two table reads.
 bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const {
   constexpr size_t kMaxLabelSets = 64;
-  constexpr uint32_t kUnseen = UINT32_MAX;
-  const auto n = static_cast<uint32_t>(level.size());
-  by_all.next.assign(n, kEnd);
-  by_base.next.assign(n, kEnd);
+  // Per signature: kUnseen, kUnheld (not listed), or its group.
+  constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
   std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
-  std::vector<uint32_t> all_last, base_last;  // by group: its last member so far
-  auto join = [](LabelSetGroups& groups, std::vector<uint32_t>& last, uint32_t& g, uint32_t pos) {
-    if (g == kUnseen) {
-      g = static_cast<uint32_t>(groups.first.size());
-      groups.first.push_back(pos);
-      last.push_back(pos);
-      return;
-    }
-    groups.next[last[g]] = pos;
-    last[g] = pos;
+  size_t label_sets = 0;  // distinct signatures met (all labels)
+  auto group_of = [&](LabelSetGroups& groups, const Request& r, bool provision_step) {
+    if (!IdleHoldLabels(r, provision_step)) return kUnheld;
+    groups.members.emplace_back();
+    return static_cast<uint32_t>(groups.members.size() - 1);
   };
-  // The list's two stretches (see Level), each a pair of contiguous arrays.
+  // The list's two stretches (see Level), each a set of contiguous arrays.
+  // The hot loop reads tables and lists through local pointers, refreshed
+  // only when a group is added: through the captured vectors, every append
+  // (a pointer store) made the compiler reload them all.
   auto walk = [&](const CohortPart& stretch, uint32_t offset) {
-    for (uint32_t i = 0; i < stretch.size(); ++i) {
-      uint32_t& a = all_group[stretch.signature[i]];
-      if (a == kUnseen && by_all.first.size() == kMaxLabelSets) return false;
-      join(by_all, all_last, a, offset + i);
-      join(by_base, base_last, base_group[stretch.base_signature[i]], offset + i);
+    const uint32_t* signature = stretch.signature.data();
+    const uint32_t* base_signature = stretch.base_signature.data();
+    uint32_t* all_of = all_group.data();
+    uint32_t* base_of = base_group.data();
+    std::vector<uint32_t>* all_lists = by_all.members.data();
+    std::vector<uint32_t>* base_lists = by_base.members.data();
+    const auto n = static_cast<uint32_t>(stretch.size());
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t a = all_of[signature[i]];
+      if (a == kUnseen) {
+        if (++label_sets > kMaxLabelSets) return false;
+        a = all_of[signature[i]] = group_of(by_all, *stretch.requests[i], true);
+        all_lists = by_all.members.data();
+      }
+      if (a != kUnheld) all_lists[a].push_back(offset + i);
+      uint32_t b = base_of[base_signature[i]];
+      if (b == kUnseen) {
+        b = base_of[base_signature[i]] = group_of(by_base, *stretch.requests[i], false);
+        base_lists = by_base.members.data();
+      }
+      if (b != kUnheld) base_lists[b].push_back(offset + i);
     }
     return true;
   };
   return walk(level.own, 0) && (!level.part || walk(*level.part, static_cast<uint32_t>(level.own_size())));
+}
+
+bool Pass::IdleHoldLabels(const Request& r, bool provision_step) const {
+  auto unheld = [&](LabelId l) { return s_.idle_count_with_label[l] == 0; };
+  return std::none_of(r.base_ids.begin(), r.base_ids.end(), unheld) &&
+         (!provision_step || std::none_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld));
 }
 
 // Spec §5 as written: every idle worker's match list, once, before any
@@ -483,7 +509,7 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // of those prefixes by (quality desc, list order). Idle workers no request
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
-void Pass::MatchIdleByRequest(Priority p, bool provision_step, const LabelSetGroups& grouped) {
+void Pass::MatchIdleByRequest(Priority p, bool provision_step, LabelSetGroups& grouped) {
   Walk walk{levels_[p], provision_step, CollectGroups(levels_[p], provision_step, grouped), {}, levels_[p].requests()};
   for (uint32_t gi = 0; gi < walk.groups.size(); ++gi) {
     StartCursors(walk, walk.groups[gi]);
@@ -518,25 +544,16 @@ Pass::Cursor* Pass::Group::current() {
 
 // The groups with an unplaced request whose labels some idle worker holds
 // (a group some of whose labels no idle worker holds, typical of a backlog,
-// is passed over), each with its unplaced members.
+// is passed over), each with its unplaced members (taken from `grouped`).
 std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_step,
-                                             const LabelSetGroups& grouped) const {
+                                             LabelSetGroups& grouped) const {
   std::vector<Group> groups;
   auto placed = [&](uint32_t pos) { return level.placed[pos] != 0; };
-  auto unheld = [&](LabelId l) { return s_.idle_count_with_label[l] == 0; };
-  for (uint32_t head : grouped.first) {
-    uint32_t pos = head;
-    while (pos != kEnd && placed(pos)) pos = grouped.next[pos];
-    if (pos == kEnd) continue;
-    const Request& r = *level.request(pos);
-    if (std::any_of(r.base_ids.begin(), r.base_ids.end(), unheld) ||
-        (provision_step && std::any_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld))) {
-      continue;
-    }
+  for (std::vector<uint32_t>& members : grouped.members) {
+    std::erase_if(members, placed);
+    if (members.empty() || !IdleHoldLabels(*level.request(members.front()), provision_step)) continue;
     groups.emplace_back();
-    for (; pos != kEnd; pos = grouped.next[pos]) {
-      if (!placed(pos)) groups.back().members.push_back(pos);
-    }
+    groups.back().members = std::move(members);
   }
   return groups;
 }
