@@ -177,7 +177,7 @@ Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::str
     if (events) {
       events->OnEvent(CompletedEvent(s, t, *w->run->request, w, CompletedReason::kBotIdle));
     }
-    s.EndRun(*w);
+    s.RecycleRequest(s.EndRun(*w));
   }
   return Status::Ok();
 }
@@ -249,7 +249,7 @@ Status Scheduler::NotifyTaskAbsent(const std::string& request, Time t, EventSink
     if (events) {
       events->OnEvent(CompletedEvent(s, t, *queued, nullptr, CompletedReason::kIdleTaskAbsent));
     }
-    s.queued.Remove(queued);
+    s.RecycleRequest(s.queued.Remove(queued));
   }
   return Status::Ok();
 }
@@ -265,7 +265,10 @@ Status Scheduler::Unassign(const std::string& request, const std::string& worker
   if (events) events->OnEvent(WorkerEvent(s, EventType::kUnassigned, t, *w->run->request, *w));
   std::unique_ptr<Request> r = s.EndRun(*w);
   s.RemoveWorker(worker);
-  if (t - r->enqueue_time > s.policy.max_queue_age) return Status::Ok();
+  if (t - r->enqueue_time > s.policy.max_queue_age) {
+    s.RecycleRequest(std::move(r));
+    return Status::Ok();
+  }
   s.queued.Add(std::move(r));
   return Status::Ok();
 }
