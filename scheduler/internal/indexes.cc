@@ -293,6 +293,7 @@ void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p
   runs.push_back(Run{std::move(r), p, &w});
   for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  w.running_id = w.run->request->id;
   running.Insert(w);  // keyed by the run's request, so after it is set
   MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
@@ -304,6 +305,7 @@ void Scheduler::Impl::ReleaseRun(Worker& w) {
   runs.pop_back();
   for (std::vector<float>& cost : run_cost) cost.pop_back();
   w.run = RunHandle();
+  w.running_id = {};
 }
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
