@@ -5,6 +5,7 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "scheduler/config_check.h"
@@ -125,8 +126,28 @@ bool Scheduler::ConfirmIfQueued(std::string_view request, Time t) {
 }
 
 size_t Scheduler::ConfirmQueuedRun(std::span<const std::string_view> requests, Time t) {
+  // Each id is hashed once, kAhead ids before its lookup; its bucket is
+  // asked for then, and the bucket's first request kAhead / 2 ids later, so
+  // that about kAhead lookups' misses are in flight at once.
+  const internal::IdIndex<Request>& index = impl_->queued.index();
+  constexpr size_t kAhead = 8;
+  std::array<uint64_t, kAhead> hashes;
+  const size_t n = requests.size();
+  const auto ask = [&](size_t j) {
+    if (j < n) {
+      hashes[j % kAhead] = index.HashOf(requests[j]);
+      index.PrefetchBucket(hashes[j % kAhead]);
+    }
+    if (j >= kAhead / 2 && j - kAhead / 2 < n) index.PrefetchFirst(hashes[(j - kAhead / 2) % kAhead]);
+  };
+  for (size_t j = 0; j < kAhead; ++j) ask(j);
   size_t i = 0;
-  while (i < requests.size() && ConfirmIfQueued(requests[i], t)) ++i;
+  for (; i < n; ++i) {
+    Request* queued = index.FindHashed(requests[i], hashes[i % kAhead]);
+    if (queued == nullptr) break;
+    Confirm(queued->confirmed_time, t);
+    ask(i + kAhead);
+  }
   return i;
 }
 
@@ -148,11 +169,22 @@ Status Scheduler::AddRequest(const RequestSpec& spec, Time t, EventSink* events)
   return Status::Ok();
 }
 
+void Scheduler::PrefetchWorkerBucket(uint64_t worker_hash) const {
+  impl_->worker_by_id.PrefetchBucket(worker_hash);
+}
+
+void Scheduler::PrefetchWorker(uint64_t worker_hash) const { impl_->worker_by_id.PrefetchFirst(worker_hash); }
+
 Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                            EventSink* events) {
+  return MarkIdle(worker, HashId(worker), labels, t, events);
+}
+
+Status Scheduler::MarkIdle(const std::string& worker, uint64_t worker_hash, const std::vector<std::string>& labels,
+                           Time t, EventSink* events) {
   Impl& s = *impl_;
   if (worker.empty()) return InvalidArgument("MarkIdle: worker id must not be empty");
-  Worker* w = s.FindWorkerOrTombstone(worker);
+  Worker* w = s.worker_by_id.FindHashed(worker, worker_hash);
   if (!w) {
     s.AddWorker(worker, MakeLabelSet(labels), t, s.last_update);
     return Status::Ok();
@@ -177,7 +209,7 @@ Status Scheduler::MarkIdle(const std::string& worker, const std::vector<std::str
     if (events) {
       events->OnEvent(CompletedEvent(s, t, *w->run->request, w, CompletedReason::kBotIdle));
     }
-    s.EndRun(*w);
+    s.RecycleRequest(s.EndRun(*w));
   }
   return Status::Ok();
 }
@@ -249,7 +281,7 @@ Status Scheduler::NotifyTaskAbsent(const std::string& request, Time t, EventSink
     if (events) {
       events->OnEvent(CompletedEvent(s, t, *queued, nullptr, CompletedReason::kIdleTaskAbsent));
     }
-    s.queued.Remove(queued);
+    s.RecycleRequest(s.queued.Remove(queued));
   }
   return Status::Ok();
 }
@@ -265,7 +297,10 @@ Status Scheduler::Unassign(const std::string& request, const std::string& worker
   if (events) events->OnEvent(WorkerEvent(s, EventType::kUnassigned, t, *w->run->request, *w));
   std::unique_ptr<Request> r = s.EndRun(*w);
   s.RemoveWorker(worker);
-  if (t - r->enqueue_time > s.policy.max_queue_age) return Status::Ok();
+  if (t - r->enqueue_time > s.policy.max_queue_age) {
+    s.RecycleRequest(std::move(r));
+    return Status::Ok();
+  }
   s.queued.Add(std::move(r));
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 // Status naming the id and the rule; the state is then unchanged.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -126,6 +127,16 @@ class Scheduler {
   // their lookups' cache misses overlap), stopping at the first that is not
   // queued: returns how many were confirmed, requests.size() if all were.
   size_t ConfirmQueuedRun(std::span<const std::string_view> requests, Time t);
+  // Hints, for speed only (they change nothing): a caller about to call
+  // MarkIdle for a list of workers asks for the index bucket of the worker
+  // about 8 entries ahead and for the worker itself about 4 ahead, so that
+  // those lookups' cache misses overlap with the work in between.
+  // `worker_hash` is HashId(worker) (base/short_id.h).
+  void PrefetchWorkerBucket(uint64_t worker_hash) const;
+  void PrefetchWorker(uint64_t worker_hash) const;
+  // MarkIdle, given worker_hash == HashId(worker), by a caller that has it.
+  Status MarkIdle(const std::string& worker, uint64_t worker_hash, const std::vector<std::string>& labels,
+                  Time t, EventSink* events);
   Status MarkIdle(const std::string& worker, const std::vector<std::string>& labels, Time t,
                   EventSink* events);
   Status NotifyTaskRunning(const std::string& request, const std::string& worker, Time t,

@@ -272,6 +272,59 @@ TEST(SchedulerNotifyAbsent, RunningAndQueuedCases) {
   ASSERT_TRUE(f.s.NotifyTaskAbsent("unknown", kT0, &f.sink).ok());
 }
 
+// Ended requests' objects are reused (Impl::spare_requests): a new request
+// must carry only its own fields, never a finished one's leftovers.
+TEST(SchedulerAddRequest, NewRequestAfterEndedOnesHasOnlyItsOwnFields) {
+  Fixture f;
+  RequestSpec big{"a-long-request-id-that-is-not-inline", "acct-1", {"z", "y", "x", "y"}, {"p1", "p2"},
+                  kT0, {"t1", "t2", "t3"}};
+  f.Queue(big);
+  f.Idle("w", {"x", "y", "z", "p1", "p2"});
+  ASSERT_EQ(f.Pass().size(), 1u);
+  f.Idle("w", {"x", "y", "z", "p1", "p2"}, kT0 + Seconds(1));  // ends the run: its request is spare
+  f.Queue(Req("q-gone", "acct-3", {"k"}));
+  ASSERT_TRUE(f.s.NotifyTaskAbsent("q-gone", kT0 + Seconds(2), &f.sink).ok());  // spare too
+  const Time enqueue = kT0 + Seconds(3);
+  f.Queue(RequestSpec{"b", "", {"x"}, {}, enqueue, {"only"}}, enqueue);
+  f.Queue(RequestSpec{"c", "acct-2", {}, {"p2"}, enqueue, {}}, enqueue);
+  std::optional<RequestView> b = f.s.GetRequest("b");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->id, "b");
+  EXPECT_EQ(b->account, "");
+  EXPECT_EQ(b->base_labels, (LabelSet{"x"}));
+  EXPECT_TRUE(b->provisionable_labels.empty());
+  EXPECT_EQ(b->tags, (std::vector<std::string>{"only"}));
+  EXPECT_EQ(b->confirmed_time, enqueue);
+  EXPECT_EQ(b->examined_time, Time{});
+  std::optional<RequestView> c = f.s.GetRequest("c");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->account, "acct-2");
+  EXPECT_TRUE(c->base_labels.empty());
+  EXPECT_EQ(c->provisionable_labels, (LabelSet{"p2"}));
+  EXPECT_TRUE(c->tags.empty());
+  EXPECT_EQ(f.s.QueuedRequests(), (std::vector<std::string>{"b", "c"}));
+}
+
+// ConfirmQueuedRun looks ids up several at a time (prefetching ahead): it
+// must still confirm exactly the leading queued ids, for runs shorter and
+// longer than its look-ahead.
+TEST(SchedulerAddRequest, ConfirmQueuedRunConfirmsExactlyTheLeadingQueuedIds) {
+  Fixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back("r" + std::to_string(i));
+  for (const std::string& id : ids) f.Queue(Req(id, ""));
+  std::vector<std::string_view> run(ids.begin(), ids.end());
+  EXPECT_EQ(f.s.ConfirmQueuedRun(run, kT0 + Seconds(5)), 40u);
+  EXPECT_EQ(f.s.GetRequest("r39")->confirmed_time, kT0 + Seconds(5));
+  run[13] = "absent";
+  EXPECT_EQ(f.s.ConfirmQueuedRun(run, kT0 + Seconds(7)), 13u);
+  EXPECT_EQ(f.s.GetRequest("r12")->confirmed_time, kT0 + Seconds(7));
+  EXPECT_EQ(f.s.GetRequest("r14")->confirmed_time, kT0 + Seconds(5)) << "after the stop: untouched";
+  EXPECT_EQ(f.s.ConfirmQueuedRun(std::span<const std::string_view>(run.data(), 3), kT0 + Seconds(9)), 3u);
+  EXPECT_EQ(f.s.GetRequest("r3")->confirmed_time, kT0 + Seconds(7));
+  EXPECT_EQ(f.s.ConfirmQueuedRun({}, kT0), 0u);
+}
+
 TEST(SchedulerUnassign, RequeuesKeepingTimesOrDropsAfter46Hours) {
   Fixture f;
   f.Queue(Req("r", "", {}, {}, kT0 - Hours(1)));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -153,3 +154,42 @@ TEST(WorkerBookkeeping, ExpiryRemovesExactlyTheExpiredIdleWorkers) {
 
 }  // namespace
 }  // namespace qsim
+
+namespace qsim::internal {
+namespace {
+
+struct Named {
+  IdIndexHook index_hook;
+  std::string id;
+};
+
+// FindHashed (the prefetching callers' lookup) finds exactly what Find does,
+// through the growths of the table, and the prefetch hints are harmless on
+// empty and full buckets alike.
+TEST(IdIndexLookup, FindHashedAgreesWithFindThroughGrowth) {
+  IdIndex<Named> index;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    ids.push_back((i % 3 == 0 ? "linux-small-" : "t") + std::to_string(i));
+    auto n = std::make_unique<Named>();
+    n->id = ids.back();
+    index.Insert(std::move(n));
+    for (int j = std::max(0, i - 3); j <= i + 3; ++j) {
+      const std::string probe = (j % 3 == 0 ? "linux-small-" : "t") + std::to_string(j);
+      const uint64_t h = IdIndex<Named>::HashOf(probe);
+      index.PrefetchBucket(h);
+      index.PrefetchFirst(h);
+      Named* found = index.FindHashed(probe, h);
+      ASSERT_EQ(found, index.Find(probe)) << probe;
+      ASSERT_EQ(found != nullptr, j <= i) << probe;
+      if (found) EXPECT_EQ(found->id, probe);
+    }
+  }
+  EXPECT_EQ(index.size(), 1000u);
+  Named* gone = index.Find("t1");
+  index.Remove(*gone);  // back to the caller, which frees it
+  EXPECT_EQ(index.FindHashed("t1", IdIndex<Named>::HashOf("t1")), nullptr);
+}
+
+}  // namespace
+}  // namespace qsim::internal

@@ -4,6 +4,7 @@
 // only through these.
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "base/check.h"
 #include "scheduler/internal/state.h"
@@ -292,6 +293,7 @@ void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p
   runs.push_back(Run{std::move(r), p, &w});
   for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
+  w.running_id = w.run->request->id;
   running.Insert(w);  // keyed by the run's request, so after it is set
   MoveRunToGroup(w.run.slot(), kFreeBucket + 1, p);
   CountRun(w, +1);
@@ -299,9 +301,11 @@ void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p
 
 void Scheduler::Impl::ReleaseRun(Worker& w) {
   MoveRunToGroup(w.run.slot(), w.run->priority, kFreeBucket + 1);  // now the last
+  RecycleRequest(std::move(runs.back().request));  // null after EndRun
   runs.pop_back();
   for (std::vector<float>& cost : run_cost) cost.pop_back();
   w.run = RunHandle();
+  w.running_id = {};
 }
 
 std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
@@ -313,34 +317,78 @@ std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
   return r;
 }
 
+namespace {
+
+// `to` = MakeLabelSet(from), reusing the capacity of `to` and its strings.
+void CopyLabelSet(const std::vector<std::string>& from, LabelSet& to) {
+  to.assign(from.begin(), from.end());
+  std::sort(to.begin(), to.end());
+  to.erase(std::unique(to.begin(), to.end()), to.end());
+}
+
+}  // namespace
+
+void Scheduler::Impl::RecycleRequest(std::unique_ptr<Request> r) {
+  if (r && spare_requests.size() < kMaxSpareRequests) spare_requests.push_back(std::move(r));
+}
+
+// A request in its default state: a spare one if any, rebuilt in place with
+// its containers (and their capacity) moved out and back.
+std::unique_ptr<Request> Scheduler::Impl::NewRequest() {
+  if (spare_requests.empty()) return std::make_unique<Request>();
+  std::unique_ptr<Request> r = std::move(spare_requests.back());
+  spare_requests.pop_back();
+  std::string id = std::move(r->id);
+  std::string account = std::move(r->account);
+  LabelSet base_labels = std::move(r->base_labels);
+  LabelSet provisionable_labels = std::move(r->provisionable_labels);
+  std::vector<internal::LabelId> base_ids = std::move(r->base_ids);
+  std::vector<internal::LabelId> provisionable_ids = std::move(r->provisionable_ids);
+  std::vector<std::string> tags = std::move(r->tags);
+  std::destroy_at(r.get());
+  std::construct_at(r.get());
+  r->id = std::move(id);
+  r->account = std::move(account);
+  r->base_labels = std::move(base_labels);
+  r->provisionable_labels = std::move(provisionable_labels);
+  r->base_ids = std::move(base_ids);
+  r->provisionable_ids = std::move(provisionable_ids);
+  r->tags = std::move(tags);
+  return r;
+}
+
 std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, Time confirmed) {
-  auto r = std::make_unique<Request>();
-  r->id = spec.id;
-  r->account = spec.account;
-  r->base_labels = MakeLabelSet(spec.base_labels);
-  r->provisionable_labels = MakeLabelSet(spec.provisionable_labels);
-  r->base_ids = labels.InternAll(r->base_labels);
-  r->provisionable_ids = labels.InternAll(r->provisionable_labels);
+  std::unique_ptr<Request> r = NewRequest();
+  r->id.assign(spec.id);
+  r->account.assign(spec.account);
+  CopyLabelSet(spec.base_labels, r->base_labels);
+  CopyLabelSet(spec.provisionable_labels, r->provisionable_labels);
+  labels.InternAll(r->base_labels, r->base_ids);
+  labels.InternAll(r->provisionable_labels, r->provisionable_ids);
   GrowLabelIndexes();
   r->enqueue_time = spec.enqueue_time;
   r->confirmed_time = confirmed;
   r->SetExamined(Time{});
-  r->tags = spec.tags;
+  r->tags.assign(spec.tags.begin(), spec.tags.end());
   for (size_t i = 0; i < 8; ++i) {
     const unsigned char c = i < r->id.size() ? static_cast<unsigned char>(r->id[i]) : 0;
     r->id_prefix = (r->id_prefix << 8) | c;
   }
   r->account_slot = AccountSlot(r->account);
   r->base_signature = Signature(r->base_ids);
-  std::vector<internal::LabelId> all = r->base_ids;
+  std::vector<internal::LabelId>& all = signature_scratch_;
+  all.assign(r->base_ids.begin(), r->base_ids.end());
   all.push_back(std::numeric_limits<internal::LabelId>::max());  // separates the two lists
   all.insert(all.end(), r->provisionable_ids.begin(), r->provisionable_ids.end());
-  r->signature = Signature(std::move(all));
+  r->signature = Signature(all);
   return r;
 }
 
-uint32_t Scheduler::Impl::Signature(std::vector<internal::LabelId> ids) {
-  return signatures.try_emplace(std::move(ids), static_cast<uint32_t>(signatures.size())).first->second;
+uint32_t Scheduler::Impl::Signature(const std::vector<internal::LabelId>& ids) {
+  if (auto it = signatures.find(ids); it != signatures.end()) return it->second;
+  const auto id = static_cast<uint32_t>(signatures.size());
+  signatures.emplace(ids, id);
+  return id;
 }
 
 uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {

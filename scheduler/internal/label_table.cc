@@ -5,7 +5,7 @@
 namespace qsim::internal {
 
 LabelId LabelTable::Intern(std::string_view label) {
-  auto it = ids_.find(std::string(label));
+  auto it = ids_.find(label);
   if (it != ids_.end()) return it->second;
   LabelId id = static_cast<LabelId>(names_.size());
   names_.emplace_back(label);
@@ -15,11 +15,15 @@ LabelId LabelTable::Intern(std::string_view label) {
 
 std::vector<LabelId> LabelTable::InternAll(const std::vector<std::string>& labels) {
   std::vector<LabelId> ids;
-  ids.reserve(labels.size());
+  InternAll(labels, ids);
+  return ids;
+}
+
+void LabelTable::InternAll(const std::vector<std::string>& labels, std::vector<LabelId>& ids) {
+  ids.clear();
   for (const auto& l : labels) ids.push_back(Intern(l));
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
 }
 
 }  // namespace qsim::internal

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/short_id.h"
+
 namespace qsim::internal {
 
 using LabelId = uint32_t;
@@ -20,11 +22,23 @@ class LabelTable {
   LabelId Intern(std::string_view label);
   // Sorted, duplicate-free ids of `labels`.
   std::vector<LabelId> InternAll(const std::vector<std::string>& labels);
+  // The same into `ids`, whose capacity is reused.
+  void InternAll(const std::vector<std::string>& labels, std::vector<LabelId>& ids);
   size_t size() const { return names_.size(); }
 
  private:
-  // Lookup only: iteration order never escapes.
-  std::unordered_map<std::string, LabelId> ids_;
+  // Looked up by std::string_view (the hash and equality are transparent),
+  // so interning an existing label builds no string. Lookup only: iteration
+  // order never escapes.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return static_cast<size_t>(HashId(s)); }
+  };
+  struct SameName {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
+  };
+  std::unordered_map<std::string, LabelId, NameHash, SameName> ids_;
   std::vector<std::string> names_;
 };
 

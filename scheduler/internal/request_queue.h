@@ -155,6 +155,8 @@ class RequestQueue {
   RequestQueue() : cohort_time_(std::make_unique<Time>()) {}
 
   Request* Find(std::string_view id) const { return by_id_.Find(id); }
+  // The id index itself, for lookups that prefetch (IdIndex::PrefetchBucket).
+  const IdIndex<Request>& index() const { return by_id_; }
   // Queues `r`; it joins the examination order at the next Settle().
   void Add(std::unique_ptr<Request> r);
   std::unique_ptr<Request> Remove(Request* r);

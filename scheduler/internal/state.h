@@ -77,8 +77,12 @@ struct alignas(64) Worker {
   // While departed, the class it had: a returning worker usually reports the
   // labels it left with, and then takes its class back without interning.
   uint32_t former_class = kNoClass;
-  // While busy, its link in Impl::running.
+  // While busy, its link in Impl::running, and the id of the request it
+  // runs (viewing that request's own id, which neither moves nor changes
+  // while it runs): a lookup compares it without going through the run
+  // table and the request object, two more likely cache misses.
   HashedIdHook running_hook;
+  std::string_view running_id;
 
   bool idle() const { return !run; }
   // Removed from the scheduler's state, but kept as a tombstone in
@@ -95,7 +99,7 @@ struct alignas(64) Worker {
 // A busy worker's key in Impl::running: the id of the request it runs.
 struct RunningRequestId {
   using type = std::string_view;
-  std::string_view operator()(const Worker& w) const { return w.run->request->id; }
+  std::string_view operator()(const Worker& w) const { return w.running_id; }
 };
 using RunningIndex = IdLookup<Worker, HashedIdHook, &Worker::running_hook, RunningRequestId>;
 
@@ -186,6 +190,14 @@ struct Scheduler::Impl {
   // objects keeps the fleet's workers in the few megabytes they first took
   // instead of scattered over the whole heap.
   std::vector<std::unique_ptr<internal::Worker>> spare_workers;
+  // Requests whose run or queueing ended, for MakeRequest to reuse: a reused
+  // object keeps the capacity of its strings and vectors, so copying a new
+  // request's id, labels and tags into it allocates nothing once the pool
+  // has warmed up (about eight allocations per task otherwise). Holds at
+  // most kMaxSpareRequests; which object a request gets is unobservable.
+  std::vector<std::unique_ptr<internal::Request>> spare_requests;
+  static constexpr size_t kMaxSpareRequests = 4096;
+  void RecycleRequest(std::unique_ptr<internal::Request> r);
   // The same workers in id order (keys view Worker::id), departed ones
   // included: exactly the workers of the state plus `departed_count`
   // tombstones, each with a rank that orders all of them as their ids do.
@@ -255,7 +267,7 @@ struct Scheduler::Impl {
   // Label-id lists -> signature ids (see Request). Lookup only.
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       signatures;
-  uint32_t Signature(std::vector<internal::LabelId> ids);
+  uint32_t Signature(const std::vector<internal::LabelId>& ids);
   // Label-id lists -> worker class ids, and back. Lookup only.
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       worker_classes;
@@ -280,7 +292,7 @@ struct Scheduler::Impl {
 
   // Account ids seen on requests, interned so a pass finds each request's
   // priority by index. Lookup only; slots are never written out.
-  std::unordered_map<std::string, uint32_t> account_slot_by_name;
+  std::unordered_map<std::string, uint32_t, internal::IdHash, internal::SameIdAs> account_slot_by_name;
   std::vector<std::string> account_slots;
   uint32_t AccountSlot(const std::string& account);
 
@@ -324,6 +336,10 @@ struct Scheduler::Impl {
   std::vector<internal::WorkerSet> idle_with_label_;
   bool idle_with_label_kept_ = false;
   void InternWorkerLabels(internal::Worker& w, LabelSet labels);
+  std::unique_ptr<internal::Request> NewRequest();
+  // MakeRequest's list of a request's base and provisionable label ids, kept
+  // for its capacity.
+  std::vector<internal::LabelId> signature_scratch_;
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
   void ForgetDeparted();
   void WalkIdleForExpired(Time cutoff, std::vector<internal::Worker*>& expired);

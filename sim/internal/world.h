@@ -15,9 +15,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "base/short_id.h"
 #include "reconciler/reconciler.h"
 #include "sim/engine.h"
 #include "sim/faults/faults.h"
@@ -228,7 +230,16 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   std::vector<TaskNameBuffer> renotify_names_;
   std::vector<Bot> bots_;
   std::vector<std::vector<uint32_t>> group_bots_;
-  std::unordered_map<std::string, uint32_t> bot_index_;  // lookups only; order never escapes
+  // Bot index by bot id: lookups only, so order never escapes. Hashed and
+  // compared with base/short_id.h (one assignment of every flush looks its
+  // bot up here; std::hash's byte loop cost several times as much).
+  struct BotIdHash {
+    size_t operator()(std::string_view id) const { return static_cast<size_t>(HashId(id)); }
+  };
+  struct SameBotId {
+    bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
+  };
+  std::unordered_map<std::string, uint32_t, BotIdHash, SameBotId> bot_index_;
 
   // Poll batching.
   bool flush_pending_ = false;
