@@ -186,6 +186,11 @@ Status Scheduler::MarkIdle(const std::string& worker, uint64_t worker_hash, cons
   if (worker.empty()) return InvalidArgument("MarkIdle: worker id must not be empty");
   Worker* w = s.worker_by_id.FindHashed(worker, worker_hash);
   if (!w) {
+    // A wrong hash would miss a known worker and add it twice; checked here,
+    // on the rare road (a worker never seen), not on every poll.
+    if (worker_hash != HashId(worker)) {
+      return InvalidArgument("MarkIdle: worker_hash is not HashId(\"" + worker + "\")");
+    }
     s.AddWorker(worker, MakeLabelSet(labels), t, s.last_update);
     return Status::Ok();
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/short_id.h"
 #include "proto/state.pb.h"
 
 namespace qsim {
@@ -180,6 +181,21 @@ TEST(SchedulerMarkIdle, StaleMarkIdleIsIgnored) {
   f.Idle("w", {"a"}, kT0 + Seconds(10));
   f.Idle("w", {"b"}, kT0 + Seconds(5));
   EXPECT_EQ(f.s.GetWorker("w")->labels, LabelSet{"a"});
+}
+
+TEST(SchedulerMarkIdle, WrongHashIsRejectedNotAddedTwice) {
+  Fixture f;
+  f.Idle("w", {"a"});
+  const uint64_t wrong = HashId("w") ^ 1;
+  const Status st = f.s.MarkIdle("w", wrong, {"b"}, kT0 + Seconds(1), &f.sink);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("worker_hash"), std::string::npos) << st.message();
+  EXPECT_EQ(f.s.NumWorkers(), 1u);
+  EXPECT_EQ(f.s.GetWorker("w")->labels, LabelSet{"a"});
+  EXPECT_EQ(f.s.MarkIdle("new", wrong, {}, kT0, &f.sink).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(f.s.NumWorkers(), 1u);
+  EXPECT_TRUE(f.s.MarkIdle("w", HashId("w"), {"b"}, kT0 + Seconds(1), &f.sink).ok());
+  EXPECT_EQ(f.s.GetWorker("w")->labels, LabelSet{"b"});
 }
 
 TEST(SchedulerMarkIdle, LabelChangeSetsModifiedTime) {
