@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "base/short_id.h"
+#include "scheduler/internal/id_index.h"
 
 namespace qsim::internal {
 
@@ -27,18 +27,10 @@ class LabelTable {
   size_t size() const { return names_.size(); }
 
  private:
-  // Looked up by std::string_view (the hash and equality are transparent),
+  // Looked up by std::string_view (IdHash and SameIdAs are transparent),
   // so interning an existing label builds no string. Lookup only: iteration
   // order never escapes.
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return static_cast<size_t>(HashId(s)); }
-  };
-  struct SameName {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return SameId(a, b); }
-  };
-  std::unordered_map<std::string, LabelId, NameHash, SameName> ids_;
+  std::unordered_map<std::string, LabelId, IdHash, SameIdAs> ids_;
   std::vector<std::string> names_;
 };
 
