@@ -20,10 +20,21 @@ bool BalanceLess(const Balance& a, const Balance& b) {
   return false;
 }
 
-LabelSet MakeLabelSet(std::vector<std::string> labels) {
+namespace {
+void SortAndDeduplicate(LabelSet& labels) {
   std::sort(labels.begin(), labels.end());
   labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+}
+}  // namespace
+
+LabelSet MakeLabelSet(std::vector<std::string> labels) {
+  SortAndDeduplicate(labels);
   return labels;
+}
+
+void AssignLabelSet(const std::vector<std::string>& labels, LabelSet& out) {
+  out.assign(labels.begin(), labels.end());
+  SortAndDeduplicate(out);
 }
 
 std::string_view EventTypeName(EventType type) {

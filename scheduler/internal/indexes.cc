@@ -317,17 +317,6 @@ std::unique_ptr<Request> Scheduler::Impl::EndRun(Worker& w) {
   return r;
 }
 
-namespace {
-
-// `to` = MakeLabelSet(from), reusing the capacity of `to` and its strings.
-void CopyLabelSet(const std::vector<std::string>& from, LabelSet& to) {
-  to.assign(from.begin(), from.end());
-  std::sort(to.begin(), to.end());
-  to.erase(std::unique(to.begin(), to.end()), to.end());
-}
-
-}  // namespace
-
 void Scheduler::Impl::RecycleRequest(std::unique_ptr<Request> r) {
   if (r && spare_requests.size() < kMaxSpareRequests) spare_requests.push_back(std::move(r));
 }
@@ -361,8 +350,8 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   std::unique_ptr<Request> r = NewRequest();
   r->id.assign(spec.id);
   r->account.assign(spec.account);
-  CopyLabelSet(spec.base_labels, r->base_labels);
-  CopyLabelSet(spec.provisionable_labels, r->provisionable_labels);
+  AssignLabelSet(spec.base_labels, r->base_labels);
+  AssignLabelSet(spec.provisionable_labels, r->provisionable_labels);
   labels.InternAll(r->base_labels, r->base_ids);
   labels.InternAll(r->provisionable_labels, r->provisionable_ids);
   GrowLabelIndexes();
