@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <random>
-#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "scheduler/internal/request_queue.h"
@@ -92,18 +93,20 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
 // removals and passes: equal to a split of tail() from scratch.
 void ExpectPartsSplit(const RequestQueue& queue, const std::vector<uint8_t>& table, size_t num_parts) {
   std::vector<std::vector<Request*>> want(num_parts);
-  std::vector<std::set<std::pair<uint32_t, uint32_t>>> want_pairs(num_parts);
+  // Per part: (account slot, signature, base signature) -> members.
+  std::vector<std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t>> want_pairs(num_parts);
   for (Request* r : queue.tail()) {
     want[table[r->account_slot]].push_back(r);
-    want_pairs[table[r->account_slot]].emplace(r->account_slot, r->base_signature);
+    ++want_pairs[table[r->account_slot]][{r->account_slot, r->signature, r->base_signature}];
   }
   for (size_t k = 0; k < num_parts; ++k) {
     EXPECT_EQ(queue.part(k).requests, want[k]) << "part " << k;
-    std::vector<std::pair<uint32_t, uint32_t>> got;
-    for (uint32_t id : queue.part_pairs(k)) got.push_back(queue.pair_key(id));
-    std::sort(got.begin(), got.end());
-    const std::vector<std::pair<uint32_t, uint32_t>> expected(want_pairs[k].begin(), want_pairs[k].end());
-    EXPECT_EQ(got, expected) << "part " << k;
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> got;
+    for (uint32_t id : queue.part_pairs(k)) {
+      const PairKey& key = queue.pair_key(id);
+      got[{key.account_slot, key.signature, key.base_signature}] += queue.pair_count(id);
+    }
+    EXPECT_EQ(got, want_pairs[k]) << "part " << k;
     for (size_t i = 0; i < queue.part(k).size(); ++i) {
       EXPECT_EQ(queue.part(k).base_signature[i], want[k][i]->base_signature);
       EXPECT_EQ(queue.part(k).account_slot[i], want[k][i]->account_slot);
@@ -124,7 +127,9 @@ TEST(RequestQueue, PartsFollowTheTableThroughChanges) {
     for (int i = 0; i < arrivals; ++i) {
       auto r = MakeQueued("r" + std::to_string(next_id++), kT0 + Seconds(static_cast<int64_t>(rng() % 50)), Time{});
       r->account_slot = static_cast<uint32_t>(rng() % kSlots);
-      r->base_signature = static_cast<uint32_t>(rng() % 3);
+      // A signature determines its base signature, as the scheduler's do.
+      r->signature = static_cast<uint32_t>(rng() % 6);
+      r->base_signature = r->signature % 3;
       members.push_back(r.get());
       queue.Add(std::move(r));
     }

@@ -367,7 +367,7 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   r->base_signature = Signature(r->base_ids);
   std::vector<internal::LabelId>& all = signature_scratch_;
   all.assign(r->base_ids.begin(), r->base_ids.end());
-  all.push_back(std::numeric_limits<internal::LabelId>::max());  // separates the two lists
+  all.push_back(kSignatureSeparator);  // keeps the two lists apart
   all.insert(all.end(), r->provisionable_ids.begin(), r->provisionable_ids.end());
   r->signature = Signature(all);
   return r;
@@ -376,7 +376,7 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
 uint32_t Scheduler::Impl::Signature(const std::vector<internal::LabelId>& ids) {
   if (auto it = signatures.find(ids); it != signatures.end()) return it->second;
   const auto id = static_cast<uint32_t>(signatures.size());
-  signatures.emplace(ids, id);
+  signature_labels.push_back(&signatures.emplace(ids, id).first->first);
   return id;
 }
 

@@ -41,12 +41,21 @@ struct Level {
   // prefix asked for in the pass (IndexLevel), not to the whole list.
   std::vector<std::vector<uint32_t>> bucket;
   size_t indexed = 0;
-  // When `pairs_known`: every (account slot, base signature) pair of the
-  // list's requests appears in `pairs` (maybe more than once), and no other.
-  // Lets the preemption scan stop once it holds a request of every base
-  // label set it could find. Set by Prioritise without fanout (from the
+  // When `pairs_known`: every (account slot, signature) pair of the list's
+  // requests appears in `pairs` (maybe more than once), and no other; the
+  // `count`s of a pair's entries add up to how many of the list's requests
+  // have it. Lets the preemption scan stop once it holds a request of every
+  // base label set it could find, and MatchIdle know the level's label sets
+  // and their sizes without reading the list (step 3b of
+  // docs/scheduler-internals.md). Set by Prioritise without fanout (from the
   // head's members and the cohort part's pairs); fanout's moves clear it.
-  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  struct Pair {
+    uint32_t account_slot = 0;
+    uint32_t signature = 0;
+    uint32_t base_signature = 0;
+    uint32_t count = 0;
+  };
+  std::vector<Pair> pairs;
   bool pairs_known = false;
 
   // The request pointers of both stretches, for a hot loop: its bounds

@@ -45,22 +45,54 @@ class Pass {
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
   // A level's requests with equal label sets, for one step (by all labels
-  // for the provision step, by base labels for the other): members[g] holds
-  // group g's positions, ascending; groups are in order of first member.
-  // Invariant: the groups are exactly those of the level's label sets whose
-  // labels were each held by some idle worker when the pass reached the level
-  // (idle_count_with_label); the requests of the other label sets cannot be
-  // matched at this level (the idle sets only shrink while it is matched),
-  // so they are never listed.
+  // for the provision step, by base labels for the other): group g is label
+  // set key[g] (a signature id), with size[g] members in all, unplaced[g] of
+  // them not placed in this pass; members[g] holds the first positions of
+  // its members, ascending: all of them, or (when found on demand, see
+  // Grouping) a prefix.
   struct LabelSetGroups {
     std::vector<std::vector<uint32_t>> members;
+    std::vector<uint32_t> key, size, unplaced;
+    uint32_t Add(uint32_t signature) {
+      members.emplace_back();
+      key.push_back(signature);
+      size.push_back(0);
+      unplaced.push_back(0);
+      return static_cast<uint32_t>(members.size() - 1);
+    }
+  };
+  // Both steps' groups of one level. Invariant: the groups are exactly the
+  // level's label sets each of whose labels was held by some idle worker
+  // when the pass reached the level (idle_count_with_label); the requests of
+  // the other label sets cannot be matched at this level (the idle sets only
+  // shrink while it is matched), so they are never listed. Every position
+  // below `scanned` is filed in its groups' members, none beyond.
+  //
+  // Where the level's label sets and their sizes are known without reading
+  // it (Level::pairs), the groups start empty and Has() files positions on
+  // demand, all groups at once: with a backlog the walk asks for the first
+  // few members of a few groups, not for the whole level (step 3b of
+  // docs/scheduler-internals.md). Otherwise GroupByLabelSets files them all.
+  struct Grouping {
+    static constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
+    const Level* level = nullptr;
+    // Per signature: its group (in by_all; per base signature, in by_base),
+    // kUnheld (no group), or kUnseen.
+    std::vector<uint32_t> all_of, base_of;
+    LabelSetGroups by_all, by_base;
+    size_t scanned = 0;
+    // True if group g of `groups` has a member k (filing positions up to it).
+    bool Has(LabelSetGroups& groups, uint32_t g, size_t k);
+    // `r`, a member of the level, was placed.
+    void Placed(const Request& r);
   };
   // False (and the groups unfinished) once the level holds more label sets
   // than the request-driven walk is worth.
-  bool GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const;
-  // True if every label `r` needs in the step is held by some idle worker.
-  bool IdleHoldLabels(const Request& r, bool provision_step) const;
-  void MatchIdleByRequest(Priority p, bool provision_step, LabelSetGroups& grouped);
+  bool GroupByLabelSets(const Level& level, Grouping& grouping) const;
+  bool GroupByPairs(const Level& level, Grouping& grouping) const;
+  // True if every label signature `signature` lists is held by some idle worker.
+  bool IdleHoldLabels(uint32_t signature) const;
+  void MatchIdleByRequest(Priority p, bool provision_step, Grouping& grouping);
   // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
   // workers in id order; it only ever rests on its group's current worker or
   // beyond it, so no cursor is left on a worker when it is placed and leaves
@@ -69,7 +101,7 @@ class Pass {
     WorkerSet::const_iterator at, end;
   };
   struct Group {
-    std::vector<uint32_t> members;  // positions, ascending
+    uint32_t list = 0;              // its group in the step's LabelSetGroups
     size_t first = 0;               // members before it are placed
     std::vector<Cursor> cursors;
     bool check_labels = false;      // the cursors may reach workers lacking some labels
@@ -79,13 +111,19 @@ class Pass {
   struct Walk {
     Level& level;
     bool provision_step;
+    Grouping& grouping;
+    LabelSetGroups& lists;  // grouping's by_all or by_base
     std::vector<Group> groups;
     // Min-heap of (rank of the worker a group's walk is at, group).
     std::vector<std::pair<uint64_t, uint32_t>> heap;
     Level::RequestView requests;  // level.requests()
-    Request& RequestAt(const Group& g, size_t k) const { return *requests[g.members[k]]; }
+    bool Has(const Group& g, size_t k) { return grouping.Has(lists, g.list, k); }
+    // Member k of `g`, which Has(g, k) found.
+    uint32_t Member(const Group& g, size_t k) const { return lists.members[g.list][k]; }
+    Request& RequestAt(const Group& g, size_t k) const { return *requests[Member(g, k)]; }
+    uint32_t Unplaced(const Group& g) const { return lists.unplaced[g.list]; }
   };
-  std::vector<Group> CollectGroups(const Level& level, bool provision_step, LabelSetGroups& grouped) const;
+  std::vector<Group> CollectGroups(const LabelSetGroups& grouped) const;
   void StartCursors(Walk& walk, Group& g) const;
   void Advance(Walk& walk, uint32_t gi) const;
   Request* FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>& here, Priority p) const;
@@ -207,9 +245,14 @@ void Pass::Prioritise() {
       // pairs would cost about what the preemption scan's stop saves.
       if (level.own_size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
         for (size_t pos = 0; pos < level.own_size(); ++pos) {
-          level.pairs.emplace_back(level.own.account_slot[pos], level.own.base_signature[pos]);
+          level.pairs.push_back(
+              Level::Pair{level.own.account_slot[pos], level.own.signature[pos], level.own.base_signature[pos], 1});
         }
-        for (uint32_t id : part_pairs) level.pairs.push_back(s_.queued.pair_key(id));
+        for (uint32_t id : part_pairs) {
+          const PairKey& key = s_.queued.pair_key(id);
+          level.pairs.push_back(
+              Level::Pair{key.account_slot, key.signature, key.base_signature, s_.queued.pair_count(id)});
+        }
         level.pairs_known = true;
       }
       level.AttachPart(s_.queued.part(p));
@@ -402,29 +445,32 @@ void Pass::MatchIdle(Priority p) {
   // The request-driven walk pays per label set (each walks its candidate
   // workers), the worker-driven one per idle worker: with many distinct label
   // sets, as when every request draws its own labels, the latter is cheaper.
-  LabelSetGroups by_all, by_base;
-  if (!GroupByLabelSets(level, by_all, by_base)) {
+  Grouping grouping;
+  grouping.level = &level;
+  grouping.all_of.assign(s_.signatures.size(), Grouping::kUnseen);
+  grouping.base_of.assign(s_.signatures.size(), Grouping::kUnseen);
+  if (!(level.pairs_known ? GroupByPairs(level, grouping) : GroupByLabelSets(level, grouping))) {
     MatchIdleByWorker(p);
     return;
   }
-  MatchIdleByRequest(p, true, by_all);
-  MatchIdleByRequest(p, false, by_base);
+  MatchIdleByRequest(p, true, grouping);
+  MatchIdleByRequest(p, false, grouping);
 }
+
+// Past this many label sets (all labels) in a level, the worker-driven walk.
+constexpr size_t kMaxLabelSets = 64;
 
 // One walk over the level groups its requests for both steps: by all their
 // labels for the provision step, by base labels for the other. A label set is
 // looked at once, when first met; a position of a label set no idle worker
 // set can hold (with a backlog, most of the level) costs two table reads.
-bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSetGroups& by_base) const {
-  constexpr size_t kMaxLabelSets = 64;
-  // Per signature: kUnseen, kUnheld (not listed), or its group.
-  constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
-  std::vector<uint32_t> all_group(s_.signatures.size(), kUnseen), base_group(s_.signatures.size(), kUnseen);
+bool Pass::GroupByLabelSets(const Level& level, Grouping& grouping) const {
+  constexpr uint32_t kUnseen = Grouping::kUnseen, kUnheld = Grouping::kUnheld;
   size_t label_sets = 0;  // distinct signatures met (all labels)
-  auto group_of = [&](LabelSetGroups& groups, const Request& r, bool provision_step) {
-    if (!IdleHoldLabels(r, provision_step)) return kUnheld;
-    groups.members.emplace_back();
-    return static_cast<uint32_t>(groups.members.size() - 1);
+  LabelSetGroups& by_all = grouping.by_all;
+  LabelSetGroups& by_base = grouping.by_base;
+  auto group_of = [&](LabelSetGroups& groups, uint32_t signature) {
+    return IdleHoldLabels(signature) ? groups.Add(signature) : kUnheld;
   };
   // The list's two stretches (see Level), each a set of contiguous arrays.
   // The hot loop reads tables and lists through local pointers, refreshed
@@ -433,8 +479,8 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSet
   auto walk = [&](const CohortPart& stretch, uint32_t offset) {
     const uint32_t* signature = stretch.signature.data();
     const uint32_t* base_signature = stretch.base_signature.data();
-    uint32_t* all_of = all_group.data();
-    uint32_t* base_of = base_group.data();
+    uint32_t* all_of = grouping.all_of.data();
+    uint32_t* base_of = grouping.base_of.data();
     std::vector<uint32_t>* all_lists = by_all.members.data();
     std::vector<uint32_t>* base_lists = by_base.members.data();
     const auto n = static_cast<uint32_t>(stretch.size());
@@ -442,26 +488,87 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGroups& by_all, LabelSet
       uint32_t a = all_of[signature[i]];
       if (a == kUnseen) {
         if (++label_sets > kMaxLabelSets) return false;
-        a = all_of[signature[i]] = group_of(by_all, *stretch.requests[i], true);
+        a = all_of[signature[i]] = group_of(by_all, signature[i]);
         all_lists = by_all.members.data();
       }
       if (a != kUnheld) all_lists[a].push_back(offset + i);
       uint32_t b = base_of[base_signature[i]];
       if (b == kUnseen) {
-        b = base_of[base_signature[i]] = group_of(by_base, *stretch.requests[i], false);
+        b = base_of[base_signature[i]] = group_of(by_base, base_signature[i]);
         base_lists = by_base.members.data();
       }
       if (b != kUnheld) base_lists[b].push_back(offset + i);
     }
     return true;
   };
-  return walk(level.own, 0) && (!level.part || walk(*level.part, static_cast<uint32_t>(level.own_size())));
+  if (!walk(level.own, 0) || (level.part && !walk(*level.part, static_cast<uint32_t>(level.own_size())))) {
+    return false;
+  }
+  for (LabelSetGroups* groups : {&by_all, &by_base}) {
+    for (size_t g = 0; g < groups->members.size(); ++g) {
+      groups->size[g] = groups->unplaced[g] = static_cast<uint32_t>(groups->members[g].size());
+    }
+  }
+  grouping.scanned = level.size();
+  return true;
 }
 
-bool Pass::IdleHoldLabels(const Request& r, bool provision_step) const {
-  auto unheld = [&](LabelId l) { return s_.idle_count_with_label[l] == 0; };
-  return std::none_of(r.base_ids.begin(), r.base_ids.end(), unheld) &&
-         (!provision_step || std::none_of(r.provisionable_ids.begin(), r.provisionable_ids.end(), unheld));
+// The same groups, from the level's pairs: every label set and its size,
+// with no member filed yet (Grouping::Has files them on demand). The pairs
+// name the level's signatures, so the count of label sets, and the choice of
+// walk, is the one GroupByLabelSets makes.
+bool Pass::GroupByPairs(const Level& level, Grouping& grouping) const {
+  constexpr uint32_t kUnseen = Grouping::kUnseen, kUnheld = Grouping::kUnheld;
+  size_t label_sets = 0;
+  auto group_of = [&](LabelSetGroups& groups, uint32_t signature) {
+    return IdleHoldLabels(signature) ? groups.Add(signature) : kUnheld;
+  };
+  for (const Level::Pair& pair : level.pairs) {
+    uint32_t& a = grouping.all_of[pair.signature];
+    if (a == kUnseen) {
+      if (++label_sets > kMaxLabelSets) return false;
+      a = group_of(grouping.by_all, pair.signature);
+    }
+    if (a != kUnheld) grouping.by_all.size[a] += pair.count;
+    uint32_t& b = grouping.base_of[pair.base_signature];
+    if (b == kUnseen) b = group_of(grouping.by_base, pair.base_signature);
+    if (b != kUnheld) grouping.by_base.size[b] += pair.count;
+  }
+  grouping.by_all.unplaced = grouping.by_all.size;
+  grouping.by_base.unplaced = grouping.by_base.size;
+  return true;
+}
+
+// Files the level's positions from `scanned` on in their groups (every
+// group, both steps), until group g holds member k or all its members.
+bool Pass::Grouping::Has(LabelSetGroups& groups, uint32_t g, size_t k) {
+  const std::vector<uint32_t>& target = groups.members[g];
+  while (target.size() <= k && target.size() < groups.size[g]) {
+    QSIM_CHECK(scanned < level->size(), "a label-set group of %u members has %zu", groups.size[g], target.size());
+    const bool in_own = scanned < level->own_size();
+    const CohortPart& stretch = in_own ? level->own : *level->part;
+    const size_t offset = in_own ? 0 : level->own_size();
+    const size_t end = offset + stretch.size();
+    for (; scanned < end && target.size() <= k; ++scanned) {
+      const uint32_t a = all_of[stretch.signature[scanned - offset]];
+      if (a < kUnheld) by_all.members[a].push_back(static_cast<uint32_t>(scanned));
+      const uint32_t b = base_of[stretch.base_signature[scanned - offset]];
+      if (b < kUnheld) by_base.members[b].push_back(static_cast<uint32_t>(scanned));
+    }
+  }
+  return k < target.size();
+}
+
+void Pass::Grouping::Placed(const Request& r) {
+  if (const uint32_t a = all_of[r.signature]; a < kUnheld) --by_all.unplaced[a];
+  if (const uint32_t b = base_of[r.base_signature]; b < kUnheld) --by_base.unplaced[b];
+}
+
+bool Pass::IdleHoldLabels(uint32_t signature) const {
+  for (LabelId l : *s_.signature_labels[signature]) {
+    if (l != Scheduler::Impl::kSignatureSeparator && s_.idle_count_with_label[l] == 0) return false;
+  }
+  return true;
 }
 
 // Spec §5 as written: every idle worker's match list, once, before any
@@ -509,8 +616,10 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // of those prefixes by (quality desc, list order). Idle workers no request
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
-void Pass::MatchIdleByRequest(Priority p, bool provision_step, LabelSetGroups& grouped) {
-  Walk walk{levels_[p], provision_step, CollectGroups(levels_[p], provision_step, grouped), {}, levels_[p].requests()};
+void Pass::MatchIdleByRequest(Priority p, bool provision_step, Grouping& grouping) {
+  LabelSetGroups& lists = provision_step ? grouping.by_all : grouping.by_base;
+  Walk walk{levels_[p], provision_step, grouping, lists, CollectGroups(lists), {},
+            levels_[p].requests()};
   for (uint32_t gi = 0; gi < walk.groups.size(); ++gi) {
     StartCursors(walk, walk.groups[gi]);
     Advance(walk, gi);
@@ -529,7 +638,10 @@ void Pass::MatchIdleByRequest(Priority p, bool provision_step, LabelSetGroups& g
     Request* taken = FirstUnblocked(walk, w, here, p);
     // Move the walks past `w` before it leaves the idle sets.
     for (uint32_t gi : here) ++walk.groups[gi].current()->at;
-    if (taken) Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
+    if (taken) {
+      Place(p, w, taken, provision_step || HoldsLabels(*taken, w, true));
+      grouping.Placed(*taken);
+    }
     for (uint32_t gi : here) Advance(walk, gi);
   }
 }
@@ -544,16 +656,15 @@ Pass::Cursor* Pass::Group::current() {
 
 // The groups with an unplaced request whose labels some idle worker holds
 // (a group some of whose labels no idle worker holds, typical of a backlog,
-// is passed over), each with its unplaced members (taken from `grouped`).
-std::vector<Pass::Group> Pass::CollectGroups(const Level& level, bool provision_step,
-                                             LabelSetGroups& grouped) const {
+// is passed over).
+std::vector<Pass::Group> Pass::CollectGroups(const LabelSetGroups& grouped) const {
   std::vector<Group> groups;
-  auto placed = [&](uint32_t pos) { return level.placed[pos] != 0; };
-  for (std::vector<uint32_t>& members : grouped.members) {
-    std::erase_if(members, placed);
-    if (members.empty() || !IdleHoldLabels(*level.request(members.front()), provision_step)) continue;
+  for (uint32_t g = 0; g < grouped.members.size(); ++g) {
+    // The base step runs after the provision step's placements, which may
+    // have taken a label's last idle holders.
+    if (grouped.unplaced[g] == 0 || !IdleHoldLabels(grouped.key[g])) continue;
     groups.emplace_back();
-    groups.back().members = std::move(members);
+    groups.back().list = g;
   }
   return groups;
 }
@@ -566,7 +677,8 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
   // Past these, a group walks the holders of its rarest label instead:
   // finding its classes would cost more than the walk saves.
   constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
-  const Request& r = walk.RequestAt(g, 0);
+  QSIM_CHECK(walk.Has(g, 0), "a label-set group with unplaced members has none");
+  const Request& r = walk.RequestAt(g, 0);  // its labels are the group's
   const bool by_class = s_.class_labels.size() <= kMaxClasses;
   for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
        ++cls) {
@@ -602,8 +714,12 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
 // use, and queues it there; a group with nothing left is dropped.
 void Pass::Advance(Walk& walk, uint32_t gi) const {
   Group& g = walk.groups[gi];
-  while (g.first < g.members.size() && walk.level.placed[g.members[g.first]]) ++g.first;
-  if (g.first == g.members.size()) return;
+  // Unplaced members are at `first` or later, so with one left Has finds it.
+  if (walk.Unplaced(g) == 0) return;
+  for (;; ++g.first) {
+    QSIM_CHECK(walk.Has(g, g.first), "a label-set group counts %u unplaced members past its last", walk.Unplaced(g));
+    if (!walk.level.placed[walk.Member(g, g.first)]) break;
+  }
   const Request& r = walk.RequestAt(g, g.first);  // the group's earliest examined
   Cursor* c = g.current();
   while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, walk.provision_step)))) {
@@ -618,14 +734,25 @@ void Pass::Advance(Walk& walk, uint32_t gi) const {
 // Walks `w`'s match list (the merge of the groups in `here`, by quality desc
 // then list order) until a request is not blocked; nullptr if none.
 Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>& here, Priority p) const {
-  std::vector<size_t> next(here.size());  // per group in `here`: its next candidate member
-  for (size_t i = 0; i < here.size(); ++i) next[i] = walk.groups[here[i]].first;
+  // Per group in `here`: its next candidate member, and how many unplaced
+  // members it has from there on (so that the search for the next one never
+  // files positions past the group's last).
+  std::vector<size_t> next(here.size());
+  std::vector<uint32_t> left(here.size());
+  for (size_t i = 0; i < here.size(); ++i) {
+    next[i] = walk.groups[here[i]].first;
+    left[i] = walk.Unplaced(walk.groups[here[i]]);
+  }
   while (true) {
     std::optional<size_t> best;
     for (size_t i = 0; i < here.size(); ++i) {
       const Group& g = walk.groups[here[i]];
-      while (next[i] < g.members.size() && walk.level.placed[g.members[next[i]]]) ++next[i];
-      if (next[i] == g.members.size() || !Fresh(walk.RequestAt(g, next[i]), w)) continue;
+      if (left[i] == 0) continue;
+      for (;; ++next[i]) {
+        QSIM_CHECK(walk.Has(g, next[i]), "a label-set group counts %u unplaced members past its last", left[i]);
+        if (!walk.level.placed[walk.Member(g, next[i])]) break;
+      }
+      if (!Fresh(walk.RequestAt(g, next[i]), w)) continue;
       if (!best) {
         best = i;
         continue;
@@ -634,13 +761,14 @@ Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>
       const Request& a = walk.RequestAt(g, next[i]);
       const Request& b = walk.RequestAt(b_group, next[*best]);
       const bool better = a.base_ids.size() != b.base_ids.size() ? a.base_ids.size() > b.base_ids.size()
-                                                                 : g.members[next[i]] < b_group.members[next[*best]];
+                                                                 : walk.Member(g, next[i]) < walk.Member(b_group, next[*best]);
       if (better) best = i;
     }
     if (!best) return nullptr;
     Request& candidate = walk.RequestAt(walk.groups[here[*best]], next[*best]);
     if (!Blocked(candidate, w, p)) return &candidate;
     ++next[*best];
+    --left[*best];
   }
 }
 
@@ -754,9 +882,9 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   if (level.pairs_known) {
     findable = 0;
     std::vector<char> counted(s_.signatures.size(), 0);
-    for (const auto& [slot, base] : level.pairs) {
-      if (banned[slot] || counted[base]) continue;
-      counted[base] = 1;
+    for (const Level::Pair& pair : level.pairs) {
+      if (banned[pair.account_slot] || counted[pair.base_signature]) continue;
+      counted[pair.base_signature] = 1;
       ++findable;
     }
   }

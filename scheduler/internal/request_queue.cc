@@ -68,12 +68,12 @@ void CohortPart::Erase(size_t at) {
 }
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
-  r->pair_id = PairId(r->account_slot, r->base_signature);
+  r->pair_id = PairId(*r);
   arrivals_.push_back(r.get());
   by_id_.Insert(std::move(r));
 }
 
-uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
+uint32_t RequestQueue::PairId(const Request& r) {
   if (2 * (pair_keys_.size() + 1) > pair_table_.size()) {
     std::vector<std::pair<uint64_t, uint32_t>> old(std::max<size_t>(64, 2 * pair_table_.size()));
     old.swap(pair_table_);
@@ -84,7 +84,7 @@ uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
       pair_table_[at & (pair_table_.size() - 1)] = entry;
     }
   }
-  const uint64_t pair = uint64_t{account_slot} << 32 | base_signature;
+  const uint64_t pair = uint64_t{r.account_slot} << 32 | r.signature;
   const size_t mask = pair_table_.size() - 1;
   for (size_t at = std::hash<uint64_t>{}(pair) * 0x9E3779B97F4A7C15ULL >> 20;; ++at) {
     std::pair<uint64_t, uint32_t>& entry = pair_table_[at & mask];
@@ -92,7 +92,7 @@ uint32_t RequestQueue::PairId(uint32_t account_slot, uint32_t base_signature) {
     if (entry.second != 0) continue;
     const auto id = static_cast<uint32_t>(pair_keys_.size());
     entry = {pair, id + 1};
-    pair_keys_.emplace_back(account_slot, base_signature);
+    pair_keys_.push_back(PairKey{r.account_slot, r.signature, r.base_signature});
     pair_count_.push_back(0);
     pair_at_.push_back(kAbsent);
     return id;
@@ -462,7 +462,7 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     present_[k].clear();
   }
   for (uint32_t id : moved) {
-    std::vector<uint32_t>& into = present_[part_of_slot_[pair_keys_[id].first]];
+    std::vector<uint32_t>& into = present_[part_of_slot_[pair_keys_[id].account_slot]];
     pair_at_[id] = static_cast<uint32_t>(into.size());
     into.push_back(id);
   }
@@ -521,7 +521,7 @@ void RequestQueue::VerifyParts() const {
                "part %zu differs", k);
     for (size_t j = 0; j < present_[k].size(); ++j) {
       const uint32_t id = present_[k][j];
-      QSIM_CHECK(pair_at_[id] == j && count[id] > 0 && part_of_slot_[pair_keys_[id].first] == k,
+      QSIM_CHECK(pair_at_[id] == j && count[id] > 0 && part_of_slot_[pair_keys_[id].account_slot] == k,
                  "pair %u is misfiled in part %zu", id, k);
     }
   }

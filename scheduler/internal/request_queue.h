@@ -46,8 +46,8 @@ struct alignas(64) Request {
   // base and provisionable ones.
   uint32_t base_signature = 0;
   uint32_t signature = 0;
-  // The (account_slot, base_signature) pair's dense id, given by the queue
-  // it joins (RequestQueue::Add); see RequestQueue::part_pairs().
+  // The (account_slot, signature) pair's dense id, given by the queue it
+  // joins (RequestQueue::Add); see RequestQueue::part_pairs().
   uint32_t pair_id = 0;
   bool taken = false;  // see RequestQueue::Take
 
@@ -90,6 +90,16 @@ struct PassKey {
 inline PassKey KeyOf(const Request& r) {
   return PassKey{r.account_slot, r.signature, r.base_signature, r.pair_id};
 }
+
+// What a pair id stands for (see RequestQueue::part_pairs): an account slot
+// and a signature, with the base signature the signature implies (a
+// signature keeps the base and provisionable labels apart, so it determines
+// the base signature).
+struct PairKey {
+  uint32_t account_slot = 0;
+  uint32_t signature = 0;
+  uint32_t base_signature = 0;
+};
 
 // A subsequence of the cohort (see RequestQueue::Part): its requests in the
 // cohort's order, each one's key fields beside it, position by position
@@ -195,12 +205,14 @@ class RequestQueue {
   // slot or the cohort was formed anew; otherwise it costs O(slots).
   void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
   const CohortPart& part(size_t k) const { return parts_[k]; }
-  // The (account slot, base signature) pairs of part(k)'s members, each
-  // once, as pair ids (pair_key() gives the pair), in no particular order.
-  // Kept with the parts at O(1) per change: a count per pair id says how
-  // many cohort members have it, and a pair lives in its slot's part.
+  // The (account slot, signature) pairs of part(k)'s members, each once, as
+  // pair ids (pair_key() gives the pair, pair_count() how many of part(k)'s
+  // members have it), in no particular order. Kept with the parts at O(1)
+  // per change: a count per pair id says how many cohort members have it,
+  // and a pair lives in its slot's part.
   const std::vector<uint32_t>& part_pairs(size_t k) const { return present_[k]; }
-  std::pair<uint32_t, uint32_t> pair_key(uint32_t pair_id) const { return pair_keys_[pair_id]; }
+  const PairKey& pair_key(uint32_t pair_id) const { return pair_keys_[pair_id]; }
+  uint32_t pair_count(uint32_t pair_id) const { return pair_count_[pair_id]; }
   // A pass uses a level's pairs only up to this many (requests drawing their
   // own label sets would make them cost more than they save).
   static constexpr size_t kMaxPairs = 1024;
@@ -292,9 +304,9 @@ class RequestQueue {
   // power-of-two size, at most half full) of (pair, id + 1) with 0 for
   // empty: a node-based map cost an allocation per pair, and where requests
   // draw their own label sets nearly every request brings a new pair.
-  uint32_t PairId(uint32_t account_slot, uint32_t base_signature);
+  uint32_t PairId(const Request& r);
   std::vector<std::pair<uint64_t, uint32_t>> pair_table_;
-  std::vector<std::pair<uint32_t, uint32_t>> pair_keys_;
+  std::vector<PairKey> pair_keys_;
   // While parts_valid_: pair_count_[id] is how many members of tail_ have
   // pair `id`; present_[k] holds exactly the ids with a non-zero count whose
   // slot is in part k, and pair_at_[id] is the id's index in it (kAbsent if

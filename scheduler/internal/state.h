@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -268,6 +269,11 @@ struct Scheduler::Impl {
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       signatures;
   uint32_t Signature(const std::vector<internal::LabelId>& ids);
+  // By signature id: its label-id list (a key of `signatures`, whose nodes
+  // do not move). A request's signature is its base ids, kSignatureSeparator,
+  // then its provisionable ids; its base signature, its base ids alone.
+  std::vector<const std::vector<internal::LabelId>*> signature_labels;
+  static constexpr internal::LabelId kSignatureSeparator = std::numeric_limits<internal::LabelId>::max();
   // Label-id lists -> worker class ids, and back. Lookup only.
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       worker_classes;
