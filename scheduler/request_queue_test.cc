@@ -89,6 +89,48 @@ TEST(RequestQueue, StaysInExaminationOrderThroughArrivalsAndExamination) {
   }
 }
 
+// A part's in-place changes against a plain vector: members leave and join
+// at the front, the back and between, so both ends move and the free slots
+// before the members are used, reclaimed and compacted away.
+TEST(CohortPart, InPlaceChangesMatchAVector) {
+  std::mt19937_64 rng(5);
+  std::vector<std::unique_ptr<Request>> owned;
+  auto key_of = [](size_t n) { return PassKey{static_cast<uint32_t>(n % 7), static_cast<uint32_t>(n), static_cast<uint32_t>(n / 3), 0}; };
+  CohortPart part;
+  std::vector<Request*> model;
+  for (int step = 0; step < 20000; ++step) {
+    // Grow to about 300, shrink to a few (the free slots then outnumber the
+    // members, and are compacted), grow again.
+    const uint64_t join_pct = step < 8000 ? (model.size() < 300 ? 55 : 45) : step < 14000 ? 35 : 60;
+    const bool join = model.empty() || rng() % 100 < join_pct;
+    // Near the front, near the back, or anywhere.
+    const uint64_t where = rng() % 3;
+    const size_t n = model.size() + (join ? 1 : 0);
+    size_t i = where == 0 ? rng() % std::min<size_t>(n, 4) : where == 1 ? n - 1 - rng() % std::min<size_t>(n, 4) : rng() % n;
+    if (join) {
+      owned.push_back(std::make_unique<Request>());
+      Request* r = owned.back().get();
+      r->signature = static_cast<uint32_t>(owned.size());
+      part.InsertAt(i, r, key_of(owned.size()));
+      model.insert(model.begin() + static_cast<std::ptrdiff_t>(i), r);
+    } else {
+      part.RemoveAt(i);
+      model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    ASSERT_EQ(part.size(), model.size()) << "step " << step;
+    if (step % 97 == 0 || part.size() < 8) {
+      ASSERT_EQ(part.RequestList(), model) << "step " << step;
+      for (size_t j = 0; j < model.size(); ++j) {
+        const PassKey want = key_of(model[j]->signature);
+        ASSERT_EQ(part.signature()[j], want.signature);
+        ASSERT_EQ(part.base_signature()[j], want.base_signature);
+        ASSERT_EQ(part.account_slot()[j], want.account_slot);
+      }
+    }
+  }
+  EXPECT_EQ(part.RequestList(), model);
+}
+
 // The cohort's parts and their pair lists after a table change, arrivals,
 // removals and passes: equal to a split of tail() from scratch.
 void ExpectPartsSplit(const RequestQueue& queue, const std::vector<uint8_t>& table, size_t num_parts) {
@@ -100,7 +142,7 @@ void ExpectPartsSplit(const RequestQueue& queue, const std::vector<uint8_t>& tab
     ++want_pairs[table[r->account_slot]][{r->account_slot, r->signature, r->base_signature}];
   }
   for (size_t k = 0; k < num_parts; ++k) {
-    EXPECT_EQ(queue.part(k).requests, want[k]) << "part " << k;
+    EXPECT_EQ(queue.part(k).RequestList(), want[k]) << "part " << k;
     std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> got;
     for (uint32_t id : queue.part_pairs(k)) {
       const PairKey& key = queue.pair_key(id);
@@ -108,8 +150,8 @@ void ExpectPartsSplit(const RequestQueue& queue, const std::vector<uint8_t>& tab
     }
     EXPECT_EQ(got, want_pairs[k]) << "part " << k;
     for (size_t i = 0; i < queue.part(k).size(); ++i) {
-      EXPECT_EQ(queue.part(k).base_signature[i], want[k][i]->base_signature);
-      EXPECT_EQ(queue.part(k).account_slot[i], want[k][i]->account_slot);
+      EXPECT_EQ(queue.part(k).base_signature()[i], want[k][i]->base_signature);
+      EXPECT_EQ(queue.part(k).account_slot()[i], want[k][i]->account_slot);
     }
   }
 }
@@ -199,7 +241,10 @@ TEST(RequestQueue, DeferredCohortChangesKeepTheOrder) {
     now += Seconds(1);
     const uint64_t pass = static_cast<uint64_t>(round) + 1;
     std::vector<Request*> listed(queue.head().begin(), queue.head().end());
-    for (size_t k = 0; k < kParts; ++k) listed.insert(listed.end(), queue.part(k).requests.begin(), queue.part(k).requests.end());
+    for (size_t k = 0; k < kParts; ++k) {
+      const std::vector<Request*> part = queue.part(k).RequestList();
+      listed.insert(listed.end(), part.begin(), part.end());
+    }
     ASSERT_EQ(listed.size(), members.size());
     std::vector<Request*> unlisted;
     std::vector<std::unique_ptr<Request>> taken;
@@ -238,7 +283,7 @@ TEST(RequestQueue, DeferredCohortChangesKeepTheOrder) {
     std::sort(cohort.begin(), cohort.end(), CohortOrder);
     std::vector<std::vector<Request*>> want(kParts);
     for (Request* r : cohort) want[table[r->account_slot]].push_back(r);
-    for (size_t k = 0; k < kParts; ++k) ASSERT_EQ(queue.part(k).requests, want[k]) << "round " << round;
+    for (size_t k = 0; k < kParts; ++k) ASSERT_EQ(queue.part(k).RequestList(), want[k]) << "round " << round;
     if (round % 50 == 49) {
       ExpectPartsSplit(queue, table, kParts);  // reads tail(): applies the changes
       ExpectSorted(queue, members);

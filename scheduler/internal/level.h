@@ -70,31 +70,32 @@ struct Level {
     Request* const* whole = nullptr;
   };
   RequestView requests() const {
-    RequestView v{own.requests.data(), own.requests.size(), part ? part->requests.data() : nullptr};
+    RequestView v{own.requests(), own.size(), part ? part->requests() : nullptr};
     if (!part || part->size() == 0) v.whole = v.own;
     if (v.own_size == 0 && part) v.whole = v.part;
     return v;
   }
-  size_t own_size() const { return own.requests.size(); }
-  size_t size() const { return own.requests.size() + (part ? part->size() : 0); }
+  size_t own_size() const { return own.size(); }
+  size_t size() const { return own.size() + (part ? part->size() : 0); }
   bool empty() const { return size() == 0; }
   // The walks over a whole level read the keys of `own` and `*part`
   // stretch by stretch; a single request is found by position here.
   Request* request(size_t pos) const {
-    return pos < own.requests.size() ? own.requests[pos] : part->requests[pos - own.requests.size()];
+    return pos < own.size() ? own.request(pos) : part->request(pos - own.size());
   }
   // The first position whose request `before` is false for, given that
   // `before` is true on a prefix of the list (as for a bound in
   // examination order: the list is in it).
   template <typename Before>
   size_t PartitionPoint(Before before) const {
-    const std::vector<Request*>& head = own.requests;
-    if (!head.empty() && !before(head.back())) {
-      return static_cast<size_t>(std::partition_point(head.begin(), head.end(), before) - head.begin());
+    Request* const* head = own.requests();
+    const size_t head_size = own.size();
+    if (head_size > 0 && !before(head[head_size - 1])) {
+      return static_cast<size_t>(std::partition_point(head, head + head_size, before) - head);
     }
-    if (!part) return head.size();
-    const std::vector<Request*>& rest = part->requests;
-    return head.size() + static_cast<size_t>(std::partition_point(rest.begin(), rest.end(), before) - rest.begin());
+    if (!part) return head_size;
+    Request* const* rest = part->requests();
+    return head_size + static_cast<size_t>(std::partition_point(rest, rest + part->size(), before) - rest);
   }
 
   // Empty, keeping every vector's capacity: a pass's levels live in
@@ -125,11 +126,9 @@ struct Level {
     part = &p;
     placed.resize(size(), 0);
   }
-  // After `own.requests` changed wholesale (fanout's moves; no part then):
-  // rebuilds the rest.
-  void Reindex(uint64_t pass) {
-    std::vector<Request*> all;
-    all.swap(own.requests);
+  // `own` becomes `all`, wholesale (fanout's moves; no part then), and the
+  // rest is rebuilt.
+  void Reindex(const std::vector<Request*>& all, uint64_t pass) {
     own.Clear();
     placed.clear();
     for (Request* r : all) {

@@ -44,55 +44,16 @@ class Pass {
   // --- idle workers (§5 steps 1-3) ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
-  // A level's requests with equal label sets, for one step (by all labels
-  // for the provision step, by base labels for the other): group g is label
-  // set key[g] (a signature id), with size[g] members in all, unplaced[g] of
-  // them not placed in this pass; members[g] holds the first positions of
-  // its members, ascending: all of them, or (when found on demand, see
-  // Grouping) a prefix.
-  struct LabelSetGroups {
-    std::vector<std::vector<uint32_t>> members;
-    std::vector<uint32_t> key, size, unplaced;
-    uint32_t Add(uint32_t signature) {
-      members.emplace_back();
-      key.push_back(signature);
-      size.push_back(0);
-      unplaced.push_back(0);
-      return static_cast<uint32_t>(members.size() - 1);
-    }
-  };
-  // Both steps' groups of one level. Invariant: the groups are exactly the
-  // level's label sets each of whose labels was held by some idle worker
-  // when the pass reached the level (idle_count_with_label); the requests of
-  // the other label sets cannot be matched at this level (the idle sets only
-  // shrink while it is matched), so they are never listed. Every position
-  // below `scanned` is filed in its groups' members, none beyond.
-  //
-  // Where the level's label sets and their sizes are known without reading
-  // it (Level::pairs), the groups start empty and Has() files positions on
-  // demand, all groups at once: with a backlog the walk asks for the first
-  // few members of a few groups, not for the whole level (step 3b of
-  // docs/scheduler-internals.md). Otherwise GroupByLabelSets files them all.
-  struct Grouping {
-    static constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
-    const Level* level = nullptr;
-    // Per signature: its group (in by_all; per base signature, in by_base),
-    // kUnheld (no group), or kUnseen.
-    std::vector<uint32_t> all_of, base_of;
-    LabelSetGroups by_all, by_base;
-    size_t scanned = 0;
-    // True if group g of `groups` has a member k (filing positions up to it).
-    bool Has(LabelSetGroups& groups, uint32_t g, size_t k);
-    // `r`, a member of the level, was placed.
-    void Placed(const Request& r);
-  };
+  // The level's label-set groups (LabelSetGrouping): all filed at once by
+  // GroupByLabelSets, or sized from the level's pairs by GroupByPairs and
+  // filed on demand (step 3b of docs/scheduler-internals.md).
   // False (and the groups unfinished) once the level holds more label sets
   // than the request-driven walk is worth.
-  bool GroupByLabelSets(const Level& level, Grouping& grouping) const;
-  bool GroupByPairs(const Level& level, Grouping& grouping) const;
+  bool GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) const;
+  bool GroupByPairs(const Level& level, LabelSetGrouping& grouping) const;
   // True if every label signature `signature` lists is held by some idle worker.
   bool IdleHoldLabels(uint32_t signature) const;
-  void MatchIdleByRequest(Priority p, bool provision_step, Grouping& grouping);
+  void MatchIdleByRequest(Priority p, bool provision_step, LabelSetGrouping& grouping);
   // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
   // workers in id order; it only ever rests on its group's current worker or
   // beyond it, so no cursor is left on a worker when it is placed and leaves
@@ -111,7 +72,7 @@ class Pass {
   struct Walk {
     Level& level;
     bool provision_step;
-    Grouping& grouping;
+    LabelSetGrouping& grouping;
     LabelSetGroups& lists;  // grouping's by_all or by_base
     std::vector<Group> groups;
     // Min-heap of (rank of the worker a group's walk is at, group).
@@ -119,7 +80,7 @@ class Pass {
     Level::RequestView requests;  // level.requests()
     bool Has(const Group& g, size_t k) { return grouping.Has(lists, g.list, k); }
     // Member k of `g`, which Has(g, k) found.
-    uint32_t Member(const Group& g, size_t k) const { return lists.members[g.list][k]; }
+    uint32_t Member(const Group& g, size_t k) const { return lists.members(g.list)[k]; }
     Request& RequestAt(const Group& g, size_t k) const { return *requests[Member(g, k)]; }
     uint32_t Unplaced(const Group& g) const { return lists.unplaced[g.list]; }
   };
@@ -246,7 +207,7 @@ void Pass::Prioritise() {
       if (level.own_size() + part_pairs.size() <= RequestQueue::kMaxPairs) {
         for (size_t pos = 0; pos < level.own_size(); ++pos) {
           level.pairs.push_back(
-              Level::Pair{level.own.account_slot[pos], level.own.signature[pos], level.own.base_signature[pos], 1});
+              Level::Pair{level.own.account_slot()[pos], level.own.signature()[pos], level.own.base_signature()[pos], 1});
         }
         for (uint32_t id : part_pairs) {
           const PairKey& key = s_.queued.pair_key(id);
@@ -257,8 +218,8 @@ void Pass::Prioritise() {
       }
       level.AttachPart(s_.queued.part(p));
     }
-    const std::vector<Request*>& left_out = s_.queued.part(kUnlistedPart).requests;
-    unlisted_.insert(unlisted_.end(), left_out.begin(), left_out.end());
+    const CohortPart& left_out = s_.queued.part(kUnlistedPart);
+    unlisted_.insert(unlisted_.end(), left_out.requests(), left_out.requests() + left_out.size());
     return;
   }
   const std::vector<Request*>& cohort = s_.queued.tail();
@@ -445,10 +406,8 @@ void Pass::MatchIdle(Priority p) {
   // The request-driven walk pays per label set (each walks its candidate
   // workers), the worker-driven one per idle worker: with many distinct label
   // sets, as when every request draws its own labels, the latter is cheaper.
-  Grouping grouping;
-  grouping.level = &level;
-  grouping.all_of.assign(s_.signatures.size(), Grouping::kUnseen);
-  grouping.base_of.assign(s_.signatures.size(), Grouping::kUnseen);
+  LabelSetGrouping& grouping = s_.pass_grouping;
+  grouping.Reset(level, s_.signatures.size());
   if (!(level.pairs_known ? GroupByPairs(level, grouping) : GroupByLabelSets(level, grouping))) {
     MatchIdleByWorker(p);
     return;
@@ -464,8 +423,8 @@ constexpr size_t kMaxLabelSets = 64;
 // labels for the provision step, by base labels for the other. A label set is
 // looked at once, when first met; a position of a label set no idle worker
 // set can hold (with a backlog, most of the level) costs two table reads.
-bool Pass::GroupByLabelSets(const Level& level, Grouping& grouping) const {
-  constexpr uint32_t kUnseen = Grouping::kUnseen, kUnheld = Grouping::kUnheld;
+bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) const {
+  constexpr uint32_t kUnseen = LabelSetGrouping::kUnseen, kUnheld = LabelSetGrouping::kUnheld;
   size_t label_sets = 0;  // distinct signatures met (all labels)
   LabelSetGroups& by_all = grouping.by_all;
   LabelSetGroups& by_base = grouping.by_base;
@@ -477,25 +436,25 @@ bool Pass::GroupByLabelSets(const Level& level, Grouping& grouping) const {
   // only when a group is added: through the captured vectors, every append
   // (a pointer store) made the compiler reload them all.
   auto walk = [&](const CohortPart& stretch, uint32_t offset) {
-    const uint32_t* signature = stretch.signature.data();
-    const uint32_t* base_signature = stretch.base_signature.data();
+    const uint32_t* signature = stretch.signature();
+    const uint32_t* base_signature = stretch.base_signature();
     uint32_t* all_of = grouping.all_of.data();
     uint32_t* base_of = grouping.base_of.data();
-    std::vector<uint32_t>* all_lists = by_all.members.data();
-    std::vector<uint32_t>* base_lists = by_base.members.data();
+    std::vector<uint32_t>* all_lists = by_all.lists();
+    std::vector<uint32_t>* base_lists = by_base.lists();
     const auto n = static_cast<uint32_t>(stretch.size());
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t a = all_of[signature[i]];
       if (a == kUnseen) {
         if (++label_sets > kMaxLabelSets) return false;
         a = all_of[signature[i]] = group_of(by_all, signature[i]);
-        all_lists = by_all.members.data();
+        all_lists = by_all.lists();
       }
       if (a != kUnheld) all_lists[a].push_back(offset + i);
       uint32_t b = base_of[base_signature[i]];
       if (b == kUnseen) {
         b = base_of[base_signature[i]] = group_of(by_base, base_signature[i]);
-        base_lists = by_base.members.data();
+        base_lists = by_base.lists();
       }
       if (b != kUnheld) base_lists[b].push_back(offset + i);
     }
@@ -505,8 +464,8 @@ bool Pass::GroupByLabelSets(const Level& level, Grouping& grouping) const {
     return false;
   }
   for (LabelSetGroups* groups : {&by_all, &by_base}) {
-    for (size_t g = 0; g < groups->members.size(); ++g) {
-      groups->size[g] = groups->unplaced[g] = static_cast<uint32_t>(groups->members[g].size());
+    for (uint32_t g = 0; g < groups->count(); ++g) {
+      groups->size[g] = groups->unplaced[g] = static_cast<uint32_t>(groups->members(g).size());
     }
   }
   grouping.scanned = level.size();
@@ -514,11 +473,11 @@ bool Pass::GroupByLabelSets(const Level& level, Grouping& grouping) const {
 }
 
 // The same groups, from the level's pairs: every label set and its size,
-// with no member filed yet (Grouping::Has files them on demand). The pairs
+// with no member filed yet (LabelSetGrouping::Has files them on demand). The pairs
 // name the level's signatures, so the count of label sets, and the choice of
 // walk, is the one GroupByLabelSets makes.
-bool Pass::GroupByPairs(const Level& level, Grouping& grouping) const {
-  constexpr uint32_t kUnseen = Grouping::kUnseen, kUnheld = Grouping::kUnheld;
+bool Pass::GroupByPairs(const Level& level, LabelSetGrouping& grouping) const {
+  constexpr uint32_t kUnseen = LabelSetGrouping::kUnseen, kUnheld = LabelSetGrouping::kUnheld;
   size_t label_sets = 0;
   auto group_of = [&](LabelSetGroups& groups, uint32_t signature) {
     return IdleHoldLabels(signature) ? groups.Add(signature) : kUnheld;
@@ -537,31 +496,6 @@ bool Pass::GroupByPairs(const Level& level, Grouping& grouping) const {
   grouping.by_all.unplaced = grouping.by_all.size;
   grouping.by_base.unplaced = grouping.by_base.size;
   return true;
-}
-
-// Files the level's positions from `scanned` on in their groups (every
-// group, both steps), until group g holds member k or all its members.
-bool Pass::Grouping::Has(LabelSetGroups& groups, uint32_t g, size_t k) {
-  const std::vector<uint32_t>& target = groups.members[g];
-  while (target.size() <= k && target.size() < groups.size[g]) {
-    QSIM_CHECK(scanned < level->size(), "a label-set group of %u members has %zu", groups.size[g], target.size());
-    const bool in_own = scanned < level->own_size();
-    const CohortPart& stretch = in_own ? level->own : *level->part;
-    const size_t offset = in_own ? 0 : level->own_size();
-    const size_t end = offset + stretch.size();
-    for (; scanned < end && target.size() <= k; ++scanned) {
-      const uint32_t a = all_of[stretch.signature[scanned - offset]];
-      if (a < kUnheld) by_all.members[a].push_back(static_cast<uint32_t>(scanned));
-      const uint32_t b = base_of[stretch.base_signature[scanned - offset]];
-      if (b < kUnheld) by_base.members[b].push_back(static_cast<uint32_t>(scanned));
-    }
-  }
-  return k < target.size();
-}
-
-void Pass::Grouping::Placed(const Request& r) {
-  if (const uint32_t a = all_of[r.signature]; a < kUnheld) --by_all.unplaced[a];
-  if (const uint32_t b = base_of[r.base_signature]; b < kUnheld) --by_base.unplaced[b];
 }
 
 bool Pass::IdleHoldLabels(uint32_t signature) const {
@@ -616,7 +550,7 @@ bool Pass::Fresh(const Request& r, const Worker& w) const {
 // of those prefixes by (quality desc, list order). Idle workers no request
 // wants are never touched, and a backlog of thousands of like requests costs
 // one walk, not thousands.
-void Pass::MatchIdleByRequest(Priority p, bool provision_step, Grouping& grouping) {
+void Pass::MatchIdleByRequest(Priority p, bool provision_step, LabelSetGrouping& grouping) {
   LabelSetGroups& lists = provision_step ? grouping.by_all : grouping.by_base;
   Walk walk{levels_[p], provision_step, grouping, lists, CollectGroups(lists), {},
             levels_[p].requests()};
@@ -659,7 +593,7 @@ Pass::Cursor* Pass::Group::current() {
 // is passed over).
 std::vector<Pass::Group> Pass::CollectGroups(const LabelSetGroups& grouped) const {
   std::vector<Group> groups;
-  for (uint32_t g = 0; g < grouped.members.size(); ++g) {
+  for (uint32_t g = 0; g < grouped.count(); ++g) {
     // The base step runs after the provision step's placements, which may
     // have taken a label's last idle holders.
     if (grouped.unplaced[g] == 0 || !IdleHoldLabels(grouped.key[g])) continue;
@@ -891,10 +825,10 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   // The list's two stretches (see Level), each a run of contiguous arrays.
   auto walk = [&](const CohortPart& stretch, size_t offset) {
     for (size_t i = 0; i < stretch.size() && wanted.size() < findable; ++i) {
-      const uint32_t base = stretch.base_signature[i];
-      if (level.placed[offset + i] || banned[stretch.account_slot[i]] || seen[base]) continue;
+      const uint32_t base = stretch.base_signature()[i];
+      if (level.placed[offset + i] || banned[stretch.account_slot()[i]] || seen[base]) continue;
       seen[base] = 1;
-      wanted.push_back(stretch.requests[i]);
+      wanted.push_back(stretch.request(i));
     }
   };
   walk(level.own, 0);
@@ -966,25 +900,19 @@ void Pass::PreemptWith(Priority p, Worker& w, Request* r, bool provision_match) 
 
 void Pass::MoveThrottled(Priority p) {
   if (!s_.policy.enforce_fanout) return;
-  auto& from = levels_[p].own.requests;
-  std::vector<Request*> kept;
-  for (Request* r : from) {
+  // With fanout a level is all `own` (no cohort part).
+  std::vector<Request*> kept, free = levels_[kFreeBucket].own.RequestList();
+  for (Request* r : levels_[p].own.RequestList()) {
     const bool throttled = r->placed_in_pass != pass_ && FanoutExhausted(*r);
     auto config = s_.accounts.find(r->account);
     const bool free_allowed = config == s_.accounts.end() || !config->second.disable_free_tasks;
-    if (throttled && free_allowed) {
-      levels_[kFreeBucket].own.requests.push_back(r);  // Reindex below
-    } else {
-      kept.push_back(r);
-    }
+    (throttled && free_allowed ? free : kept).push_back(r);
   }
-  from = std::move(kept);
-  levels_[p].Reindex(pass_);  // positions moved
+  levels_[p].Reindex(kept, pass_);  // positions moved
   // Keep the free bucket in list order (the stale-pair prefix relies on it;
   // the reference appended here and left FIFO order as a TODO).
-  auto& free = levels_[kFreeBucket].own.requests;
   std::sort(free.begin(), free.end(), ExaminationOrder);
-  levels_[kFreeBucket].Reindex(pass_);
+  levels_[kFreeBucket].Reindex(free, pass_);
 }
 
 }  // namespace

@@ -51,20 +51,84 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
 
 }  // namespace
 
-void CohortPart::Copy(const CohortPart& other, size_t from, size_t to) {
-  const auto f = static_cast<std::ptrdiff_t>(from), t = static_cast<std::ptrdiff_t>(to);
-  requests.insert(requests.end(), other.requests.begin() + f, other.requests.begin() + t);
-  signature.insert(signature.end(), other.signature.begin() + f, other.signature.begin() + t);
-  base_signature.insert(base_signature.end(), other.base_signature.begin() + f, other.base_signature.begin() + t);
-  account_slot.insert(account_slot.end(), other.account_slot.begin() + f, other.account_slot.begin() + t);
+bool CohortPart::operator==(const CohortPart& other) const {
+  const size_t n = size();
+  return n == other.size() && std::equal(requests(), requests() + n, other.requests()) &&
+         std::equal(signature(), signature() + n, other.signature()) &&
+         std::equal(base_signature(), base_signature() + n, other.base_signature()) &&
+         std::equal(account_slot(), account_slot() + n, other.account_slot());
 }
 
-void CohortPart::Erase(size_t at) {
-  const auto a = static_cast<std::ptrdiff_t>(at);
-  requests.erase(requests.begin() + a);
-  signature.erase(signature.begin() + a);
-  base_signature.erase(base_signature.begin() + a);
-  account_slot.erase(account_slot.begin() + a);
+void CohortPart::Clear() {
+  ForEachArray([](auto& v) { v.clear(); });
+  start_ = 0;
+}
+
+void CohortPart::Push(Request* r, const PassKey& key) {
+  requests_.push_back(r);
+  signature_.push_back(key.signature);
+  base_signature_.push_back(key.base_signature);
+  account_slot_.push_back(key.account_slot);
+}
+
+void CohortPart::Resize(size_t n) {
+  ForEachArray([&](auto& v) { v.resize(start_ + n); });
+}
+
+void CohortPart::Set(size_t i, Request* r, const PassKey& key) {
+  const size_t at = start_ + i;
+  requests_[at] = r;
+  signature_[at] = key.signature;
+  base_signature_[at] = key.base_signature;
+  account_slot_[at] = key.account_slot;
+}
+
+void CohortPart::Copy(const CohortPart& other, size_t from, size_t to) {
+  const auto f = static_cast<std::ptrdiff_t>(other.start_ + from), t = static_cast<std::ptrdiff_t>(other.start_ + to);
+  requests_.insert(requests_.end(), other.requests_.begin() + f, other.requests_.begin() + t);
+  signature_.insert(signature_.end(), other.signature_.begin() + f, other.signature_.begin() + t);
+  base_signature_.insert(base_signature_.end(), other.base_signature_.begin() + f,
+                         other.base_signature_.begin() + t);
+  account_slot_.insert(account_slot_.end(), other.account_slot_.begin() + f, other.account_slot_.begin() + t);
+}
+
+void CohortPart::RemoveAt(size_t i) {
+  const auto at = static_cast<std::ptrdiff_t>(start_ + i), first = static_cast<std::ptrdiff_t>(start_);
+  if (i < size() / 2) {
+    ForEachArray([&](auto& v) { std::move_backward(v.begin() + first, v.begin() + at, v.begin() + at + 1); });
+    ++start_;
+    // The free slots stay fewer than the members (and a few): memory at most
+    // about twice the part's, and each move down paid for by as many leaves.
+    if (start_ > 64 && start_ > size()) {
+      ForEachArray([&](auto& v) { v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(start_)); });
+      start_ = 0;
+    }
+  } else {
+    ForEachArray([&](auto& v) { v.erase(v.begin() + at); });
+  }
+}
+
+void CohortPart::InsertAt(size_t i, Request* r, const PassKey& key) {
+  if (start_ > 0 && i < size() / 2) {
+    const auto first = static_cast<std::ptrdiff_t>(start_), at = static_cast<std::ptrdiff_t>(start_ + i);
+    ForEachArray([&](auto& v) { std::move(v.begin() + first, v.begin() + at, v.begin() + first - 1); });
+    --start_;
+    Set(i, r, key);
+    return;
+  }
+  const auto at = static_cast<std::ptrdiff_t>(start_ + i);
+  requests_.insert(requests_.begin() + at, r);
+  signature_.insert(signature_.begin() + at, key.signature);
+  base_signature_.insert(base_signature_.begin() + at, key.base_signature);
+  account_slot_.insert(account_slot_.begin() + at, key.account_slot);
+}
+
+void CohortPart::Swap(CohortPart& other) {
+  requests_.swap(other.requests_);
+  signature_.swap(other.signature_);
+  base_signature_.swap(other.base_signature_);
+  account_slot_.swap(other.account_slot_);
+  std::swap(start_, other.start_);
 }
 
 void RequestQueue::Add(std::unique_ptr<Request> r) {
@@ -147,10 +211,9 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
     r->SetExamined(*cohort_time_);
     if (parts_valid_) {
       CohortPart& part = parts_[part_of_slot_[r->account_slot]];
-      const auto in_part = std::lower_bound(part.requests.begin(), part.requests.end(), r, CohortOrder);
-      QSIM_CHECK(in_part != part.requests.end() && *in_part == r, "request %s is not in its cohort part",
-                 r->id.c_str());
-      part.Erase(static_cast<size_t>(in_part - part.requests.begin()));
+      const size_t at = FindInPart(part, r);
+      QSIM_CHECK(at < part.size() && part.request(at) == r, "request %s is not in its cohort part", r->id.c_str());
+      part.RemoveAt(at);
       CountPair(r->pair_id, r->account_slot, -1);
     }
   } else {
@@ -281,8 +344,8 @@ namespace {
 // The first position in [first, last) whose request is not before `r` in
 // CohortOrder, found by galloping from `first`: a run of k sorted requests
 // placed into the cohort reads O(k log(n / k)) of its members.
-std::vector<Request*>::iterator GallopTo(std::vector<Request*>::iterator first, std::vector<Request*>::iterator last,
-                                         const Request* r) {
+template <typename It>
+It GallopTo(It first, It last, const Request* r) {
   std::ptrdiff_t step = 1;
   auto lo = first;
   while (last - lo > step && CohortOrder(*(lo + step - 1), r)) {
@@ -478,12 +541,7 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     const PassKey& key = tail_keys_[i];
     const uint8_t k = part_of_slot_[key.account_slot];
     if (!affected[k]) continue;
-    CohortPart& part = parts_[k];
-    const size_t at = fill[k]++;
-    part.requests[at] = tail_[i];
-    part.signature[at] = key.signature;
-    part.base_signature[at] = key.base_signature;
-    part.account_slot[at] = key.account_slot;
+    parts_[k].Set(fill[k]++, tail_[i], key);
   }
 }
 
@@ -516,9 +574,7 @@ void RequestQueue::VerifyParts() const {
   for (size_t k = 0; k < parts_.size(); ++k) {
     const CohortPart& a = want[k];
     const CohortPart& b = parts_[k];
-    QSIM_CHECK(a.requests == b.requests && a.signature == b.signature && a.base_signature == b.base_signature &&
-                   a.account_slot == b.account_slot,
-               "part %zu differs", k);
+    QSIM_CHECK(a == b, "part %zu differs", k);
     for (size_t j = 0; j < present_[k].size(); ++j) {
       const uint32_t id = present_[k][j];
       QSIM_CHECK(pair_at_[id] == j && count[id] > 0 && part_of_slot_[pair_keys_[id].account_slot] == k,
@@ -591,13 +647,24 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     const std::vector<Request*>& in = part_joining_[k];
     if (out.empty() && in.empty()) continue;
     CohortPart& part = parts_[k];
+    // A few changes are made in place, each moving the members between it
+    // and the part's nearer end (placements leave near the front, recent
+    // arrivals join near the back); many, by one merged copy.
+    if (out.size() + in.size() <= kInPlaceChanges) {
+      for (Request* r : out) {
+        const size_t at = FindInPart(part, r);
+        QSIM_CHECK(at < part.size() && part.request(at) == r, "request %s leaves a cohort part it is not in",
+                   r->id.c_str());
+        part.RemoveAt(at);
+      }
+      for (Request* r : in) part.InsertAt(FindInPart(part, r), r, KeyOf(*r));
+      continue;
+    }
     CohortPart& next = part_scratch_[k];
     next.Clear();
     size_t from = 0, j = 0, l = 0;
     auto find = [&](const Request* r) {
-      return static_cast<size_t>(
-          GallopTo(part.requests.begin() + static_cast<std::ptrdiff_t>(from), part.requests.end(), r) -
-          part.requests.begin());
+      return static_cast<size_t>(GallopTo(part.requests() + from, part.requests() + part.size(), r) - part.requests());
     };
     while (j < in.size() || l < out.size()) {
       if (j < in.size() && (l == out.size() || CohortOrder(in[j], out[l]))) {
@@ -608,7 +675,7 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
         ++j;
       } else {
         const size_t at = find(out[l]);
-        QSIM_CHECK(at < part.size() && part.requests[at] == out[l], "request %s leaves a cohort part it is not in",
+        QSIM_CHECK(at < part.size() && part.request(at) == out[l], "request %s leaves a cohort part it is not in",
                    out[l]->id.c_str());
         next.Copy(part, from, at);
         from = at + 1;
@@ -618,6 +685,11 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     next.Copy(part, from, part.size());
     part.Swap(next);
   }
+}
+
+size_t RequestQueue::FindInPart(const CohortPart& part, const Request* r) {
+  return static_cast<size_t>(std::lower_bound(part.requests(), part.requests() + part.size(), r, CohortOrder) -
+                             part.requests());
 }
 
 std::vector<const Request*> RequestQueue::SortedById() const {

@@ -103,41 +103,55 @@ struct PairKey {
 
 // A subsequence of the cohort (see RequestQueue::Part): its requests in the
 // cohort's order, each one's key fields beside it, position by position
-// (signature[i] == requests[i]->signature, and so on), laid out as a pass's
-// Level wants them so that a pass copies a part in bulk.
-struct CohortPart {
-  std::vector<Request*> requests;
-  std::vector<uint32_t> signature, base_signature, account_slot;
+// (signature()[i] == request(i)->signature, and so on), laid out as a pass's
+// Level reads them, in place.
+//
+// The members are the last size() slots of four parallel arrays; the slots
+// before them are free. So a member near the front leaves by moving the
+// ones before it up a slot, one near the back by moving the ones after it
+// down, and a member joins by moving the ones on its nearer side that has
+// room (RemoveAt, InsertAt): a pass's few changes to a backlog of tens of
+// thousands (placements near the front, recent arrivals near the back) cost
+// their distance to the nearer end, not a copy of the part.
+class CohortPart {
+ public:
+  size_t size() const { return requests_.size() - start_; }
+  bool empty() const { return size() == 0; }
+  // The members' arrays, member i at index i.
+  Request* const* requests() const { return requests_.data() + start_; }
+  const uint32_t* signature() const { return signature_.data() + start_; }
+  const uint32_t* base_signature() const { return base_signature_.data() + start_; }
+  const uint32_t* account_slot() const { return account_slot_.data() + start_; }
+  Request* request(size_t i) const { return requests_[start_ + i]; }
+  // The members' requests as a new vector (for tests and checks).
+  std::vector<Request*> RequestList() const { return {requests(), requests() + size()}; }
+  // Equal members with equal keys.
+  bool operator==(const CohortPart& other) const;
 
-  size_t size() const { return requests.size(); }
-  void Clear() {
-    requests.clear();
-    signature.clear();
-    base_signature.clear();
-    account_slot.clear();
-  }
-  // To `n` members, the new ones null and zero until written.
-  void Resize(size_t n) {
-    requests.resize(n);
-    signature.resize(n);
-    base_signature.resize(n);
-    account_slot.resize(n);
-  }
-  void Push(Request* r, const PassKey& key) {
-    requests.push_back(r);
-    signature.push_back(key.signature);
-    base_signature.push_back(key.base_signature);
-    account_slot.push_back(key.account_slot);
-  }
-  // Appends [from, to) of `other`.
+  void Clear();
+  void Push(Request* r, const PassKey& key);
+  // To `n` members, the new ones null and zero until Set.
+  void Resize(size_t n);
+  void Set(size_t i, Request* r, const PassKey& key);
+  // Appends members [from, to) of `other`.
   void Copy(const CohortPart& other, size_t from, size_t to);
-  void Erase(size_t at);
-  void Swap(CohortPart& other) {
-    requests.swap(other.requests);
-    signature.swap(other.signature);
-    base_signature.swap(other.base_signature);
-    account_slot.swap(other.account_slot);
+  // Member i leaves, the members on its nearer side moving a slot.
+  void RemoveAt(size_t i);
+  // `r` joins before member i (at the end when i == size()).
+  void InsertAt(size_t i, Request* r, const PassKey& key);
+  void Swap(CohortPart& other);
+
+ private:
+  template <typename F>
+  void ForEachArray(F f) {
+    f(requests_);
+    f(signature_);
+    f(base_signature_);
+    f(account_slot_);
   }
+  std::vector<Request*> requests_;
+  std::vector<uint32_t> signature_, base_signature_, account_slot_;
+  size_t start_ = 0;  // slots [0, start_) are free
 };
 
 // Spec §5 (R1): the order a pass reads requests in, (examined, enqueue,
@@ -244,6 +258,10 @@ class RequestQueue {
   void FormCohort(Time t);
   void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) const;
   void RebuildParts(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
+  // Up to this many changes to a part in one call are made in place.
+  static constexpr size_t kInPlaceChanges = 32;
+  // Where `r` is, or would be, among `part`'s members (CohortOrder).
+  static size_t FindInPart(const CohortPart& part, const Request* r);
   void InvalidateParts() {
     parts_valid_ = false;
     for (CohortPart& p : parts_) p.Clear();

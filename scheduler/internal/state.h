@@ -20,6 +20,7 @@
 #include <boost/container_hash/hash.hpp>
 
 #include "scheduler/internal/id_index.h"
+#include "scheduler/internal/label_set_groups.h"
 #include "scheduler/internal/label_table.h"
 #include "scheduler/internal/level.h"
 #include "scheduler/internal/request_queue.h"
@@ -292,6 +293,9 @@ struct Scheduler::Impl {
   // The levels of the pass in progress (see Level); between passes, only
   // their capacity is kept.
   std::array<internal::Level, kNumPriorities + 1> pass_levels;
+  // A pass's label-set groups of the level it is matching, kept for their
+  // capacity like pass_levels (only one level is matched at a time).
+  internal::LabelSetGrouping pass_grouping;
   // The last pass's level by account slot, as it splits the queue's cohort
   // (RequestQueue::Partition); kept for its capacity and set by each pass.
   std::vector<uint8_t> part_of_slot;
