@@ -835,20 +835,27 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   if (level.part) walk(*level.part, level.own_size());
   std::vector<Worker*> candidates;
   if (wanted.empty()) return candidates;
+  // Each candidate's cost is read once, not at every comparison of the sort.
+  struct Candidate {
+    Balance cost;
+    Worker* worker;
+  };
+  std::vector<Candidate> found;
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
     const internal::Run& run = s_.runs[i];
     const Worker& w = *run.worker;
     if (std::any_of(wanted.begin(), wanted.end(),
                     [&](const Request* r) { return Fresh(*r, w) && HoldsLabels(*r, w, false); })) {
-      candidates.push_back(run.worker);
+      found.push_back(Candidate{s_.CostOf(w), run.worker});
     }
   }
-  std::sort(candidates.begin(), candidates.end(), [this](const Worker* a, const Worker* b) {
-    const Balance cost_a = s_.CostOf(*a), cost_b = s_.CostOf(*b);
-    if (BalanceLess(cost_a, cost_b)) return true;
-    if (BalanceLess(cost_b, cost_a)) return false;
-    return a->rank < b->rank;
+  std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
+    if (BalanceLess(a.cost, b.cost)) return true;
+    if (BalanceLess(b.cost, a.cost)) return false;
+    return a.worker->rank < b.worker->rank;
   });
+  candidates.reserve(found.size());
+  for (const Candidate& c : found) candidates.push_back(c.worker);
   return candidates;
 }
 
