@@ -37,6 +37,12 @@ class Pass {
   void IndexLevel(Level& level, size_t end);
   size_t StalePrefix(const Level& level, const Worker& w) const;
   void ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out);
+  // The requests of the level's first `end` positions whose base labels
+  // `w` holds, in no order; placed ones too unless `skip_placed`.
+  void CollectMatches(Level& level, const Worker& w, size_t end, bool skip_placed, std::vector<Match>& out);
+  // Puts a match list given in list order in its order (spec §5): by
+  // quality, then list order; past the cutoff, list order alone.
+  void SortPositionOrderedMatches(std::vector<Match>& out) const;
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
   bool Fresh(const Request& r, const Worker& w) const;
@@ -258,8 +264,19 @@ size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
 }
 
 void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out) {
+  CollectMatches(level, w, StalePrefix(level, w), true, out);
+  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
+  } else {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+      if (a.quality != b.quality) return a.quality > b.quality;
+      return a.position < b.position;
+    });
+  }
+}
+
+void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_placed, std::vector<Match>& out) {
   out.clear();
-  const size_t end = StalePrefix(level, w);
   if (end == 0) return;
   IndexLevel(level, end);
   if (++stamp_ == 0) {  // wrapped: old marks could read as current
@@ -279,7 +296,7 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
     for (const uint32_t pos : level.bucket[key]) {
       if (pos >= end) break;
       const Request& r = *requests[pos];
-      if (level.placed[pos] || !holds_all(r.base_ids)) continue;
+      if ((skip_placed && level.placed[pos]) || !holds_all(r.base_ids)) continue;
       out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});
     }
   };
@@ -293,14 +310,11 @@ void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out
   } else {
     scan_all(view);
   }
-  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
-    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
-  } else {
-    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
-      if (a.quality != b.quality) return a.quality > b.quality;
-      return a.position < b.position;
-    });
-  }
+}
+
+void Pass::SortPositionOrderedMatches(std::vector<Match>& out) const {
+  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) return;  // in list order already
+  std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.quality > b.quality; });
 }
 
 std::string Pass::FanoutKey(const Request& r) const {
@@ -775,9 +789,26 @@ void Pass::Preempt(Priority p) {
   if (!any_unplaced) return;
   std::vector<char> banned;
   if (!BanAccountsRunningBelow(p, banned)) return;
+  // A match list depends on the worker only through its label class and
+  // its stale prefix, and candidates share both: each (class, prefix) pair's
+  // list is collected once, placed requests included, and each candidate's
+  // is that list without the requests placed so far, as ComputeMatches
+  // would find it at that moment.
+  std::map<std::pair<uint32_t, size_t>, std::vector<Match>> lists;
   std::vector<Match> matches;
   for (Worker* w : PreemptionCandidates(p, banned)) {
-    ComputeMatches(level, *w, matches);
+    const size_t end = StalePrefix(level, *w);
+    auto [list, added] = lists.try_emplace({w->label_class, end});
+    if (added) {
+      CollectMatches(level, *w, end, false, list->second);
+      std::sort(list->second.begin(), list->second.end(),
+                [](const Match& a, const Match& b) { return a.position < b.position; });
+    }
+    matches.clear();
+    for (const Match& m : list->second) {
+      if (!level.placed[m.position]) matches.push_back(m);
+    }
+    SortPositionOrderedMatches(matches);
     for (const Match& m : matches) {
       Request* r = level.request(m.position);
       if (!MayPreempt(*r, *w, p, banned)) continue;
