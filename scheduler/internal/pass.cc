@@ -40,9 +40,9 @@ class Pass {
   // The requests of the level's first `end` positions whose base labels
   // `w` holds, in no order; placed ones too unless `skip_placed`.
   void CollectMatches(Level& level, const Worker& w, size_t end, bool skip_placed, std::vector<Match>& out);
-  // Puts a match list given in list order in its order (spec §5): by
-  // quality, then list order; past the cutoff, list order alone.
-  void SortPositionOrderedMatches(std::vector<Match>& out) const;
+  // Puts a match list in its order (spec §5): by quality, then list order;
+  // past the cutoff, list order alone.
+  void SortMatches(std::vector<Match>& out) const;
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
   bool Fresh(const Request& r, const Worker& w) const;
@@ -50,14 +50,15 @@ class Pass {
   // --- idle workers (§5 steps 1-3) ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
-  // The level's label-set groups (LabelSetGrouping): all filed at once by
-  // GroupByLabelSets, or sized from the level's pairs by GroupByPairs and
-  // filed on demand (step 3b of docs/scheduler-internals.md).
-  // False (and the groups unfinished) once the level holds more label sets
-  // than the request-driven walk is worth.
+  // The level's label-set groups (LabelSetGrouping), for both steps: all
+  // filed at once (GroupByLabelSets), or sized from the level's pairs and
+  // filed on demand (GroupByPairs; step 3b of docs/scheduler-internals.md).
+  // Each returns false (the groups unfinished) once the level holds more
+  // label sets than the request-driven walk is worth.
   bool GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) const;
   bool GroupByPairs(const Level& level, LabelSetGrouping& grouping) const;
-  // True if every label signature `signature` lists is held by some idle worker.
+  // True if every label that signature `signature` lists is held by some
+  // idle worker.
   bool IdleHoldLabels(uint32_t signature) const;
   void MatchIdleByRequest(Priority p, bool provision_step, LabelSetGrouping& grouping);
   // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
@@ -265,14 +266,7 @@ size_t Pass::StalePrefix(const Level& level, const Worker& w) const {
 
 void Pass::ComputeMatches(Level& level, const Worker& w, std::vector<Match>& out) {
   CollectMatches(level, w, StalePrefix(level, w), true, out);
-  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
-    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
-  } else {
-    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
-      if (a.quality != b.quality) return a.quality > b.quality;
-      return a.position < b.position;
-    });
-  }
+  SortMatches(out);
 }
 
 void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_placed, std::vector<Match>& out) {
@@ -312,9 +306,15 @@ void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_p
   }
 }
 
-void Pass::SortPositionOrderedMatches(std::vector<Match>& out) const {
-  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) return;  // in list order already
-  std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.quality > b.quality; });
+void Pass::SortMatches(std::vector<Match>& out) const {
+  if (static_cast<int64_t>(out.size()) >= s_.policy.match_sort_cutoff) {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.position < b.position; });
+  } else {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+      if (a.quality != b.quality) return a.quality > b.quality;
+      return a.position < b.position;
+    });
+  }
 }
 
 std::string Pass::FanoutKey(const Request& r) const {
@@ -799,16 +799,12 @@ void Pass::Preempt(Priority p) {
   for (Worker* w : PreemptionCandidates(p, banned)) {
     const size_t end = StalePrefix(level, *w);
     auto [list, added] = lists.try_emplace({w->label_class, end});
-    if (added) {
-      CollectMatches(level, *w, end, false, list->second);
-      std::sort(list->second.begin(), list->second.end(),
-                [](const Match& a, const Match& b) { return a.position < b.position; });
-    }
+    if (added) CollectMatches(level, *w, end, false, list->second);
     matches.clear();
     for (const Match& m : list->second) {
       if (!level.placed[m.position]) matches.push_back(m);
     }
-    SortPositionOrderedMatches(matches);
+    SortMatches(matches);
     for (const Match& m : matches) {
       Request* r = level.request(m.position);
       if (!MayPreempt(*r, *w, p, banned)) continue;
