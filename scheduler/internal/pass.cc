@@ -60,6 +60,9 @@ class Pass {
   // True if every label that signature `signature` lists is held by some
   // idle worker.
   bool IdleHoldLabels(uint32_t signature) const;
+  // A new group of `groups` for label set `signature`, or kUnheld if no
+  // idle worker holds one of its labels.
+  uint32_t GroupOf(LabelSetGroups& groups, uint32_t signature) const;
   void MatchIdleByRequest(Priority p, bool provision_step, LabelSetGrouping& grouping);
   // The request-driven walk (see MatchIdleByRequest). A cursor walks idle
   // workers in id order; it only ever rests on its group's current worker or
@@ -442,9 +445,6 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) cons
   size_t label_sets = 0;  // distinct signatures met (all labels)
   LabelSetGroups& by_all = grouping.by_all;
   LabelSetGroups& by_base = grouping.by_base;
-  auto group_of = [&](LabelSetGroups& groups, uint32_t signature) {
-    return IdleHoldLabels(signature) ? groups.Add(signature) : kUnheld;
-  };
   // The list's two stretches (see Level), each a set of contiguous arrays.
   // The hot loop reads tables and lists through local pointers, refreshed
   // only when a group is added: through the captured vectors, every append
@@ -461,13 +461,13 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) cons
       uint32_t a = all_of[signature[i]];
       if (a == kUnseen) {
         if (++label_sets > kMaxLabelSets) return false;
-        a = all_of[signature[i]] = group_of(by_all, signature[i]);
+        a = all_of[signature[i]] = GroupOf(by_all, signature[i]);
         all_lists = by_all.lists();
       }
       if (a != kUnheld) all_lists[a].push_back(offset + i);
       uint32_t b = base_of[base_signature[i]];
       if (b == kUnseen) {
-        b = base_of[base_signature[i]] = group_of(by_base, base_signature[i]);
+        b = base_of[base_signature[i]] = GroupOf(by_base, base_signature[i]);
         base_lists = by_base.lists();
       }
       if (b != kUnheld) base_lists[b].push_back(offset + i);
@@ -493,23 +493,24 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) cons
 bool Pass::GroupByPairs(const Level& level, LabelSetGrouping& grouping) const {
   constexpr uint32_t kUnseen = LabelSetGrouping::kUnseen, kUnheld = LabelSetGrouping::kUnheld;
   size_t label_sets = 0;
-  auto group_of = [&](LabelSetGroups& groups, uint32_t signature) {
-    return IdleHoldLabels(signature) ? groups.Add(signature) : kUnheld;
-  };
   for (const Level::Pair& pair : level.pairs) {
     uint32_t& a = grouping.all_of[pair.signature];
     if (a == kUnseen) {
       if (++label_sets > kMaxLabelSets) return false;
-      a = group_of(grouping.by_all, pair.signature);
+      a = GroupOf(grouping.by_all, pair.signature);
     }
     if (a != kUnheld) grouping.by_all.size[a] += pair.count;
     uint32_t& b = grouping.base_of[pair.base_signature];
-    if (b == kUnseen) b = group_of(grouping.by_base, pair.base_signature);
+    if (b == kUnseen) b = GroupOf(grouping.by_base, pair.base_signature);
     if (b != kUnheld) grouping.by_base.size[b] += pair.count;
   }
   grouping.by_all.unplaced = grouping.by_all.size;
   grouping.by_base.unplaced = grouping.by_base.size;
   return true;
+}
+
+uint32_t Pass::GroupOf(LabelSetGroups& groups, uint32_t signature) const {
+  return IdleHoldLabels(signature) ? groups.Add(signature) : LabelSetGrouping::kUnheld;
 }
 
 bool Pass::IdleHoldLabels(uint32_t signature) const {
