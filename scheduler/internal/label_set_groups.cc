@@ -5,16 +5,16 @@
 namespace qsim::internal {
 
 uint32_t LabelSetGroups::Add(uint32_t signature) {
-  if (count_ == members_.size()) members_.emplace_back();
+  const uint32_t g = count();
+  if (g == members_.size()) members_.emplace_back();
   key.push_back(signature);
   size.push_back(0);
   unplaced.push_back(0);
-  return count_++;
+  return g;
 }
 
 void LabelSetGroups::Clear() {
-  for (uint32_t g = 0; g < count_; ++g) members_[g].clear();
-  count_ = 0;
+  for (uint32_t g = 0; g < count(); ++g) members_[g].clear();
   key.clear();
   size.clear();
   unplaced.clear();

@@ -21,7 +21,7 @@ namespace qsim::internal {
 // for its capacity, so a pass allocates nothing here once warmed up.
 class LabelSetGroups {
  public:
-  uint32_t count() const { return count_; }
+  uint32_t count() const { return static_cast<uint32_t>(key.size()); }
   // A new group for label set `signature`, with no member and size 0.
   uint32_t Add(uint32_t signature);
   void Clear();
@@ -34,8 +34,7 @@ class LabelSetGroups {
   std::vector<uint32_t> key, size, unplaced;
 
  private:
-  std::vector<std::vector<uint32_t>> members_;
-  uint32_t count_ = 0;
+  std::vector<std::vector<uint32_t>> members_;  // count() in use, the rest kept for capacity
 };
 
 // Both steps' groups of one level. Invariant: the groups are exactly the
