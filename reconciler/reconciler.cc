@@ -96,7 +96,14 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
   if (unnamed != workers.end()) return RequireId(unnamed->id, "AssignTasks: worker");
   std::vector<uint64_t>& hashes = poll_hashes_;
   hashes.resize(workers.size());
-  for (size_t i = 0; i < workers.size(); ++i) hashes[i] = QueueTable::Hash(workers[i].id);
+  // In a large fleet each poll's id and labels are a read from memory: ask
+  // for them ahead (speed only). Ids longer than the string's inline buffer
+  // live apart from the entry.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    if (i + kAhead < workers.size()) __builtin_prefetch(workers[i + kAhead].id.data());
+    hashes[i] = QueueTable::Hash(workers[i].id);
+  }
 
   // 1. Time out assignments never acknowledged, in ascending worker id.
   worker_queues_.EraseExpired(t, scheduler.policy().worker_queue_timeout,
@@ -113,14 +120,15 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
   // 3. A worker holding a valid pending assignment is just told it again; any
   // other polling worker is idle, whatever the scheduler believed. A repeated
   // worker is handled again here, after its first entry.
-  // The scheduler's worker lookups are read from memory in a large fleet:
-  // ask for them ahead (speed only).
-  constexpr size_t kAhead = 8;
+  // Likewise the scheduler's worker lookups and the reported labels.
   for (size_t i = 0; i < std::min(kAhead, workers.size()); ++i) scheduler.PrefetchWorkerBucket(hashes[i]);
   for (size_t i = 0; i < std::min(kAhead / 2, workers.size()); ++i) scheduler.PrefetchWorker(hashes[i]);
   for (size_t i = 0; i < workers.size(); ++i) {
     if (i + kAhead < workers.size()) scheduler.PrefetchWorkerBucket(hashes[i + kAhead]);
-    if (i + kAhead / 2 < workers.size()) scheduler.PrefetchWorker(hashes[i + kAhead / 2]);
+    if (i + kAhead / 2 < workers.size()) {
+      scheduler.PrefetchWorker(hashes[i + kAhead / 2]);
+      __builtin_prefetch(workers[i + kAhead / 2].labels.data());
+    }
     const IdleWorker& w = workers[i];
     auto it = worker_queues_.find(w.id, hashes[i]);
     if (it != worker_queues_.end() && scheduler.IsAssigned(it->second.task_to_assign, w.id)) continue;

@@ -106,12 +106,14 @@ EventHandle Engine::Schedule(Time t, Call call) {
 
 EventHandle Engine::After(Duration d, Handler fn) { return After(d, Wrap(std::move(fn))); }
 
-void Engine::UseFifoFor(Duration d) {
+void Engine::UseFifoFor(Duration d, Warm warm) {
   QSIM_CHECK(d.count() >= 0, "negative delay %lld us", static_cast<long long>(d.count()));
-  for (const Fifo& f : fifos_) {
-    if (f.delay == d.count()) return;
+  for (Fifo& f : fifos_) {
+    if (f.delay != d.count()) continue;
+    if (warm) f.warm = warm;
+    return;
   }
-  fifos_.push_back(Fifo{d.count(), {}});
+  fifos_.push_back(Fifo{d.count(), {}, warm});
 }
 
 size_t Engine::pending() const {
@@ -173,6 +175,9 @@ void Engine::PopAndRun(Fifo* from) {
   int64_t time;
   Call call;
   if (from) {
+    if (from->warm) {
+      if (const FifoEntry* ahead = from->ring.peek(kWarmAhead); ahead && ahead->call.fn) from->warm(ahead->call);
+    }
     const FifoEntry& e = from->ring.front();
     time = e.time;
     call = e.call;

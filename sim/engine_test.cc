@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -165,6 +166,45 @@ TEST(RandomStream, LognormalMedianIsExpMu) {
   for (int i = 0; i < 20001; ++i) v.push_back(r.Lognormal(std::log(60.0), 1.0));
   std::nth_element(v.begin(), v.begin() + 10000, v.end());
   EXPECT_NEAR(v[10000], 60.0, 3.0);
+}
+
+
+// A FIFO's warm function sees events before they run, in the FIFO's order,
+// never a cancelled one, and changes nothing about what runs when.
+struct WarmLog {
+  std::vector<uint32_t> warmed, ran;
+  void Ran(uint32_t arg) { ran.push_back(arg); }
+};
+WarmLog* warm_log = nullptr;
+void LogWarm(const Call& call) { warm_log->warmed.push_back(call.arg); }
+
+TEST(Engine, FifoWarmSeesLaterEventsInOrderAndChangesNothing) {
+  auto run = [](bool warm) {
+    WarmLog log;
+    warm_log = &log;
+    Engine e(1, TimeFromMicros(0));
+    e.UseFifoFor(Duration(10), warm ? &LogWarm : nullptr);
+    std::vector<EventHandle> handles;
+    for (uint32_t i = 0; i < 40; ++i) handles.push_back(e.After(Duration(10), MemberCall<&WarmLog::Ran>(&log, i)));
+    e.Cancel(&handles[30]);
+    while (e.Step()) {
+    }
+    warm_log = nullptr;
+    return log;
+  };
+  WarmLog plain = run(false), warmed = run(true);
+  std::vector<uint32_t> expected;
+  for (uint32_t i = 0; i < 40; ++i) {
+    if (i != 30) expected.push_back(i);
+  }
+  EXPECT_EQ(plain.ran, expected);
+  EXPECT_EQ(warmed.ran, expected);
+  EXPECT_TRUE(plain.warmed.empty());
+  // Every warmed event ran later, in order, and most were warmed.
+  ASSERT_GE(warmed.warmed.size(), 30u);
+  EXPECT_TRUE(std::is_sorted(warmed.warmed.begin(), warmed.warmed.end()));
+  EXPECT_EQ(std::count(warmed.warmed.begin(), warmed.warmed.end(), 30u), 0);
+  EXPECT_GT(warmed.warmed.front(), 0u);
 }
 
 }  // namespace

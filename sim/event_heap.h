@@ -103,6 +103,9 @@ class EventRing {
     ++head_;
     --count_;
   }
+  // The entry k places behind the front, or nullptr if there are not that
+  // many.
+  const T* peek(size_t k) const { return k < count_ ? &data_[(head_ + k) & mask_] : nullptr; }
   // Returns the entry's position.
   uint64_t push_back(const T& e) {
     if (count_ == data_.size()) Grow();

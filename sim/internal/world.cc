@@ -10,6 +10,9 @@
 
 namespace qsim::sim {
 
+// How many bots ahead the flush loops ask for a bot's state.
+constexpr size_t kFlushAhead = 8;
+
 std::string World::At() const { return "t=" + FormatMicros(ToMicros(Since(engine_.now()))) + ": "; }
 
 // ---------------------------------------------------------------- tasks at the dispatcher
@@ -158,6 +161,12 @@ void World::PollDue(uint32_t b) {
   Poll(b);
 }
 
+void World::WarmPoll(const Call& call) {
+  if (call.fn == MemberCall<&World::PollDue>(static_cast<World*>(nullptr), 0).fn) {
+    __builtin_prefetch(&static_cast<const World*>(call.ctx)->bots_[call.arg]);
+  }
+}
+
 void World::RequestFlush() {
   if (flush_pending_) return;
   flush_pending_ = true;
@@ -223,7 +232,9 @@ void World::AnswerFlushBots() {
     in_flush_[it->second] = 2;  // answered
     Claim(it->second, static_cast<uint32_t>(task));
   }
-  for (uint32_t b : flush_bots_) {
+  for (size_t i = 0; i < flush_bots_.size(); ++i) {
+    if (i + kFlushAhead < flush_bots_.size()) __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
+    const uint32_t b = flush_bots_[i];
     Bot& bot = bots_[b];
     bool answered = in_flush_[b] == 2;
     in_flush_[b] = 0;
@@ -255,7 +266,12 @@ std::vector<reconciler::Assignment> World::AssignFlushBots() {
   const uint32_t base = std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
   // Slots base..base+i-1 hold the bots already placed, so neither the slot
   // b goes to nor the one it leaves is one of theirs.
-  for (uint32_t i = 0; i < n; ++i) PlaceReport(flush_bots_[i], base + i);
+  // A large fleet's bots are reads from memory: each is asked for ahead
+  // (speed only), here and in AnswerFlushBots.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i + kFlushAhead < n) __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
+    PlaceReport(flush_bots_[i], base + i);
+  }
   return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data() + base, n));
 }
 

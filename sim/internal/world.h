@@ -128,6 +128,8 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void Poll(uint32_t b);
   // The timer events (engine Calls): each clears the bot's handle first.
   void PollDue(uint32_t b);
+  // The poll FIFOs' Engine::Warm: asks for a polling bot's state ahead.
+  static void WarmPoll(const Call& call);
   void FlushDue(uint32_t unused);
   void DetectDeadDue(uint32_t b);
   void ReturnDue(uint32_t b);

@@ -26,7 +26,7 @@ World::World(const Scenario& scenario, uint64_t seed, const Outputs& outputs, co
   // The delays scheduled once per poll: each gets its own event FIFO.
   engine_.UseFifoFor(scenario.dispatcher.batch_window);
   for (const auto& w : scenario.workloads) any_from_assignment_ |= w.arrivals.duration_from_assignment;
-  for (const auto& group : scenario.bots) engine_.UseFifoFor(group.poll_interval);
+  for (const auto& group : scenario.bots) engine_.UseFifoFor(group.poll_interval, &World::WarmPoll);
 }
 
 World::~World() = default;
