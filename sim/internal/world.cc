@@ -222,15 +222,16 @@ void World::CollectFlushBots() {
 // again later (or stay parked).
 void World::AnswerFlushBots() {
   std::vector<reconciler::Assignment> assignments = AssignFlushBots();
+  uint32_t next = 0;
   for (const reconciler::Assignment& a : assignments) {
-    auto it = bot_index_.find(a.worker);
+    const int64_t b = FlushBotNamed(a.worker, &next);
     int64_t task = tasks_.Parse(a.request);
-    if (it == bot_index_.end() || !in_flush_[it->second] || task < 0) {
+    if (b < 0 || !in_flush_[b] || task < 0) {
       recorder_.Violation(At() + "assignment of " + a.request + " to a worker that did not ask: " + a.worker);
       continue;
     }
-    in_flush_[it->second] = 2;  // answered
-    Claim(it->second, static_cast<uint32_t>(task));
+    in_flush_[b] = 2;  // answered
+    Claim(static_cast<uint32_t>(b), static_cast<uint32_t>(task));
   }
   for (size_t i = 0; i < flush_bots_.size(); ++i) {
     if (i + kFlushAhead < flush_bots_.size()) __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
@@ -258,12 +259,29 @@ void World::FollowRefunds() {
   }
 }
 
+int64_t World::FlushBotNamed(const std::string& worker, uint32_t* next) const {
+  // Comparing stored hashes reads one array; a hash table lookup would read
+  // a node and its key from memory.
+  const uint64_t hash = HashId(worker);
+  const uint32_t n = static_cast<uint32_t>(flush_bots_.size());
+  for (uint32_t i = *next; i < n; ++i) {
+    const uint32_t slot = flush_base_ + i;
+    if (report_hash_[slot] == hash && SameId(reports_[slot].id, worker)) {
+      *next = i + 1;
+      return bot_at_[slot];
+    }
+  }
+  auto it = bot_index_.find(worker);
+  return it == bot_index_.end() ? -1 : it->second;
+}
+
 std::vector<reconciler::Assignment> World::AssignFlushBots() {
   const uint32_t n = static_cast<uint32_t>(flush_bots_.size());
   // The flush's reports go where its first bot's is, so that bots polling
   // together stay together: an idle bot polls in the same company every
   // poll interval, and then nothing moves.
-  const uint32_t base = std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
+  const uint32_t base = flush_base_ =
+      std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
   // Slots base..base+i-1 hold the bots already placed, so neither the slot
   // b goes to nor the one it leaves is one of theirs.
   // A large fleet's bots are reads from memory: each is asked for ahead
@@ -281,6 +299,7 @@ void World::PlaceReport(uint32_t b, uint32_t slot) {
   const uint32_t other = bot_at_[slot];
   reports_[slot].id.swap(reports_[from].id);
   reports_[slot].labels.swap(reports_[from].labels);
+  std::swap(report_hash_[slot], report_hash_[from]);
   bots_[b].report = slot;
   bot_at_[slot] = b;
   bots_[other].report = from;

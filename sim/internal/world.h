@@ -140,8 +140,13 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   void CollectFlushBots();
   void AnswerFlushBots();
   void FollowRefunds();
-  // Offers the bots in flush_bots_ to the scheduler as idle workers.
+  // Offers the bots in flush_bots_ to the scheduler as idle workers; their
+  // reports are then reports_[flush_base_ + i], in flush order.
   std::vector<reconciler::Assignment> AssignFlushBots();
+  // The bot an assignment of this flush names, found from `*next` on in the
+  // flush's reports (the reconciler answers in the order it was asked) or
+  // else in bot_index_; -1 if none has that id.
+  int64_t FlushBotNamed(const std::string& worker, uint32_t* next) const;
   // Moves bot b's report to reports_[slot], and the report there to b's
   // old place.
   void PlaceReport(uint32_t b, uint32_t slot);
@@ -255,6 +260,8 @@ class World final : public EventSink, public ErrorReporter, public ArrivalSink {
   // into one run, in flush order, so the call takes a slice of reports_ and
   // nothing is copied; bots that poll together stay in place.
   std::vector<reconciler::IdleWorker> reports_;
+  std::vector<uint64_t> report_hash_;  // HashId of each report's id, beside it
+  uint32_t flush_base_ = 0;
   std::vector<uint32_t> bot_at_;
   std::vector<uint8_t> in_flush_;
   std::vector<reconciler::TaskAbsentRequest> after_flush_;

@@ -65,6 +65,7 @@ void World::CreateBots() {
       uint32_t b = static_cast<uint32_t>(bots_.size());
       Bot& bot = bots_.emplace_back();
       reports_.emplace_back().id = BotName(spec.name, spec.count, i);
+      report_hash_.push_back(HashId(reports_.back().id));
       bot.report = b;
       bot_at_.push_back(b);
       bot.group = g;
