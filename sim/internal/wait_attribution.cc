@@ -25,18 +25,24 @@ WaitAttribution::WaitAttribution(const Scenario& scenario, const TaskTable& task
 
 // ---------------------------------------------------------------- the fleet
 
-void WaitAttribution::AddBot(const LabelSet& labels, BotClass c) {
-  if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;  // as SetBotClass
-  bot_labels_.push_back(labels);
-  bot_class_.push_back(c);
-  bot_sets_.emplace_back();
-  uint32_t b = static_cast<uint32_t>(bot_labels_.size() - 1);
-  for (uint32_t l = 0; l < tracked_.size(); ++l) {
-    if (tracked_[l] && Holds(labels, tasks_.labels(l))) {
-      bot_sets_[b].push_back(l);
-      Count(l, c, +1);
+uint32_t WaitAttribution::ProfileOf(const LabelSet& labels) {
+  auto [it, added] = profile_of_.emplace(labels, static_cast<uint32_t>(profiles_.size()));
+  if (added) {
+    Profile& p = profiles_.emplace_back();
+    p.labels = labels;
+    for (uint32_t l = 0; l < tracked_.size(); ++l) {
+      if (tracked_[l] && Holds(labels, tasks_.labels(l))) p.sets.push_back(l);
     }
   }
+  return it->second;
+}
+
+void WaitAttribution::AddBot(const LabelSet& labels, BotClass c) {
+  if (!limits_ && c == BotClass::kPolling) c = BotClass::kIdle;  // as SetBotClass
+  const uint32_t p = ProfileOf(labels);
+  bot_class_.push_back(c);
+  bot_profile_.push_back(p);
+  for (uint32_t l : profiles_[p].sets) Count(l, c, +1);
 }
 
 // Starts counting the bots that hold `label_set` (a task's base labels).
@@ -50,10 +56,14 @@ void WaitAttribution::Track(uint32_t label_set) {
   }
   tracked_[label_set] = 1;
   const LabelSet& want = tasks_.labels(label_set);
-  for (uint32_t b = 0; b < bot_labels_.size(); ++b) {
-    if (!Holds(bot_labels_[b], want)) continue;
-    bot_sets_[b].push_back(label_set);
-    Count(label_set, bot_class_[b], +1);
+  std::vector<uint8_t> holds(profiles_.size(), 0);
+  for (uint32_t p = 0; p < profiles_.size(); ++p) {
+    if (!Holds(profiles_[p].labels, want)) continue;
+    holds[p] = 1;
+    profiles_[p].sets.push_back(label_set);
+  }
+  for (uint32_t b = 0; b < bot_class_.size(); ++b) {
+    if (holds[bot_profile_[b]]) Count(label_set, bot_class_[b], +1);
   }
 }
 
@@ -68,7 +78,7 @@ void WaitAttribution::Count(uint32_t l, BotClass c, int64_t delta) {
 void WaitAttribution::ChangeBotClass(uint32_t b, BotClass c, Time now) {
   BotClass old = bot_class_[b];
   bot_class_[b] = c;
-  for (uint32_t l : bot_sets_[b]) {
+  for (uint32_t l : profiles_[bot_profile_[b]].sets) {
     LabelCounts before = label_counts_[l];
     Count(l, old, -1);
     Count(l, c, +1);
@@ -82,14 +92,10 @@ void WaitAttribution::ChangeBotClass(uint32_t b, BotClass c, Time now) {
 }
 
 void WaitAttribution::SetBotLabels(uint32_t b, const LabelSet& labels, Time now) {
-  if (bot_labels_[b] == labels) return;
+  if (profiles_[bot_profile_[b]].labels == labels) return;
   BotClass c = bot_class_[b];
   SetBotClass(b, BotClass::kDead, now);  // out of every count...
-  bot_labels_[b] = labels;
-  bot_sets_[b].clear();
-  for (uint32_t l = 0; l < tracked_.size(); ++l) {
-    if (tracked_[l] && Holds(labels, tasks_.labels(l))) bot_sets_[b].push_back(l);
-  }
+  bot_profile_[b] = ProfileOf(labels);
   SetBotClass(b, c, now);  // ...and back into the new label sets' counts
 }
 

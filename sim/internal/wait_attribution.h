@@ -153,10 +153,20 @@ class WaitAttribution {
   std::vector<uint32_t> free_slots_;
   TaskWaits done_;  // the final splits
   std::map<uint32_t, WaitSplit> at_last_start_;  // tasks whose last run was lost after it started
-  // The fleet: each bot's labels, class and the tracked label sets it holds.
-  std::vector<LabelSet> bot_labels_;
+  // The fleet: each bot's class and profile. A profile is one set of labels
+  // some bot has, with the tracked label sets it holds (in no order that
+  // matters: each label set's counts and cohorts are its own). Bots share
+  // profiles, so a class change reads one small shared list, not a list of
+  // the bot's own from memory.
+  struct Profile {
+    LabelSet labels;
+    std::vector<uint32_t> sets;
+  };
+  uint32_t ProfileOf(const LabelSet& labels);
   std::vector<BotClass> bot_class_;
-  std::vector<std::vector<uint32_t>> bot_sets_;
+  std::vector<uint32_t> bot_profile_;
+  std::vector<Profile> profiles_;
+  std::map<LabelSet, uint32_t> profile_of_;
   std::vector<uint8_t> tracked_;        // by label set
   std::vector<LabelCounts> label_counts_;  // by label set
   // By label set, the accounts that ever had a task with it: the only
