@@ -286,8 +286,18 @@ std::vector<reconciler::Assignment> World::AssignFlushBots() {
   // b goes to nor the one it leaves is one of theirs.
   // A large fleet's bots are reads from memory: each is asked for ahead
   // (speed only), here and in AnswerFlushBots.
+  // PlaceReport also reads the report the bot leaves and the bot whose
+  // place it takes: asked for once the bot's line is likely in.
   for (uint32_t i = 0; i < n; ++i) {
-    if (i + kFlushAhead < n) __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
+    if (i + kFlushAhead < n) {
+      __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
+      __builtin_prefetch(&bots_[bot_at_[base + i + kFlushAhead]]);
+    }
+    if (i + kFlushAhead / 2 < n) {
+      const uint32_t from = bots_[flush_bots_[i + kFlushAhead / 2]].report;
+      __builtin_prefetch(&reports_[from]);
+      __builtin_prefetch(&report_hash_[from]);
+    }
     PlaceReport(flush_bots_[i], base + i);
   }
   return channel_->AssignTasks(engine_.now(), std::span<const reconciler::IdleWorker>(reports_.data() + base, n));
