@@ -127,7 +127,11 @@ StatusOr<std::vector<Assignment>> State::AssignTasks(Scheduler& scheduler, Time 
     if (i + kAhead < workers.size()) scheduler.PrefetchWorkerBucket(hashes[i + kAhead]);
     if (i + kAhead / 2 < workers.size()) {
       scheduler.PrefetchWorker(hashes[i + kAhead / 2]);
-      __builtin_prefetch(workers[i + kAhead / 2].labels.data());
+      // Every line of the labels' array: a few labels span two or three.
+      const std::vector<std::string>& labels = workers[i + kAhead / 2].labels;
+      const char* first = reinterpret_cast<const char*>(labels.data());
+      const char* last = reinterpret_cast<const char*>(labels.data() + labels.size());
+      for (const char* p = first; p < last; p += 64) __builtin_prefetch(p);
     }
     const IdleWorker& w = workers[i];
     auto it = worker_queues_.find(w.id, hashes[i]);
