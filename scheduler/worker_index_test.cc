@@ -14,6 +14,7 @@
 
 #include "proto/state.pb.h"
 #include "scheduler/internal/id_index.h"
+#include "scheduler/internal/state.h"
 #include "scheduler/scheduler.h"
 
 namespace qsim {
@@ -182,13 +183,48 @@ TEST(IdIndexLookup, FindHashedAgreesWithFindThroughGrowth) {
       Named* found = index.FindHashed(probe, h);
       ASSERT_EQ(found, index.Find(probe)) << probe;
       ASSERT_EQ(found != nullptr, j <= i) << probe;
-      if (found) EXPECT_EQ(found->id, probe);
+      if (found) {
+        EXPECT_EQ(found->id, probe);
+      }
     }
   }
   EXPECT_EQ(index.size(), 1000u);
   Named* gone = index.Find("t1");
   index.Remove(*gone);  // back to the caller, which frees it
   EXPECT_EQ(index.FindHashed("t1", IdIndex<Named>::HashOf("t1")), nullptr);
+}
+
+// A WorkerSet reuses the nodes of workers that left: through random joins
+// and leaves it holds exactly the workers a plain set would, in rank order,
+// and a copy holds the same ones.
+TEST(WorkerSetNodes, ReusedNodesKeepExactlyTheMembersInRankOrder) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < 200; ++i) {
+    workers.push_back(std::make_unique<Worker>());
+    workers.back()->rank = static_cast<uint64_t>(1000 - 3 * i);  // not in creation order
+  }
+  WorkerSet set;
+  std::map<uint64_t, Worker*> expected;
+  std::mt19937 rng(7);
+  for (int step = 0; step < 5000; ++step) {
+    Worker* w = workers[rng() % workers.size()].get();
+    if (expected.count(w->rank)) {
+      set.erase(w);
+      expected.erase(w->rank);
+    } else {
+      set.insert(w);
+      expected[w->rank] = w;
+    }
+    if (step % 97 == 0) {
+      std::vector<Worker*> want;
+      for (const auto& [rank, x] : expected) want.push_back(x);
+      const std::vector<Worker*> got(set.begin(), set.end());
+      ASSERT_EQ(got, want) << "step " << step;
+      const WorkerSet copy = set;
+      EXPECT_EQ(std::vector<Worker*>(copy.begin(), copy.end()), want);
+    }
+  }
+  EXPECT_EQ(set.size(), expected.size());
 }
 
 }  // namespace

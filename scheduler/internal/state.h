@@ -152,9 +152,34 @@ class WorkerSet {
     Set::const_iterator it_;
   };
 
-  void insert(Worker* w) { set_.insert(Entry{w->rank, w}); }
+  WorkerSet() = default;
+  // A copy holds the same workers; spare nodes stay with the original.
+  WorkerSet(const WorkerSet& other) : set_(other.set_) {}
+  WorkerSet& operator=(const WorkerSet& other) {
+    set_ = other.set_;
+    return *this;
+  }
+  WorkerSet(WorkerSet&&) = default;
+  WorkerSet& operator=(WorkerSet&&) = default;
+
+  // A worker joins and leaves its idle sets about twice per task: the nodes
+  // of those that left are kept and reused, so that this allocates and
+  // frees nothing once the sets have reached their size.
+  void insert(Worker* w) {
+    if (spare_.empty()) {
+      set_.insert(Entry{w->rank, w});
+      return;
+    }
+    Set::node_type node = std::move(spare_.back());
+    spare_.pop_back();
+    node.value() = Entry{w->rank, w};
+    set_.insert(std::move(node));
+  }
   // REQUIRES: the ranks are current (see RefreshRanks).
-  void erase(const Worker* w) { set_.erase(Entry{w->rank, nullptr}); }
+  void erase(const Worker* w) {
+    auto it = set_.find(Entry{w->rank, nullptr});
+    if (it != set_.end()) spare_.push_back(set_.extract(it));
+  }
   bool empty() const { return set_.empty(); }
   size_t size() const { return set_.size(); }
   const_iterator begin() const { return const_iterator(set_.begin()); }
@@ -166,6 +191,7 @@ class WorkerSet {
 
  private:
   Set set_;
+  std::vector<Set::node_type> spare_;
 };
 
 // One candidate of a worker's match list: a position in a level's ordered
