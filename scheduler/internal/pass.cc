@@ -792,21 +792,51 @@ void Pass::Preempt(Priority p) {
   if (!BanAccountsRunningBelow(p, banned)) return;
   // A match list depends on the worker only through its label class and
   // its stale prefix, and candidates share both: each (class, prefix) pair's
-  // list is collected once, placed requests included, and each candidate's
-  // is that list without the requests placed so far, as ComputeMatches
-  // would find it at that moment.
-  std::map<std::pair<uint32_t, size_t>, std::vector<Match>> lists;
-  std::vector<Match> matches;
+  // list is collected once, without the requests placed by then, and each
+  // candidate's is that list without the requests placed since, as
+  // ComputeMatches would find it at that moment. Requests of banned accounts can never
+  // preempt (MayPreempt), nor be placed while this level preempts: the
+  // shared list keeps only their count, which the choice of order needs
+  // (SortMatches: a list of `match_sort_cutoff` or more is in position
+  // order), and keeps the others in both orders, so that a candidate walks
+  // them in place, skipping those placed meanwhile.
+  struct SharedList {
+    std::vector<Match> by_position, by_quality;  // not banned
+    size_t banned_unplaced = 0;
+  };
+  std::map<std::pair<uint32_t, size_t>, SharedList> lists;
+  std::vector<Match> collected;
   for (Worker* w : PreemptionCandidates(p, banned)) {
     const size_t end = StalePrefix(level, *w);
-    auto [list, added] = lists.try_emplace({w->label_class, end});
-    if (added) CollectMatches(level, *w, end, false, list->second);
-    matches.clear();
-    for (const Match& m : list->second) {
-      if (!level.placed[m.position]) matches.push_back(m);
+    auto [it, added] = lists.try_emplace({w->label_class, end});
+    SharedList& list = it->second;
+    if (added) {
+      CollectMatches(level, *w, end, false, collected);
+      for (const Match& m : collected) {
+        if (level.placed[m.position]) continue;  // for good: nothing is unplaced
+        if (banned[level.request(m.position)->account_slot]) {
+          ++list.banned_unplaced;
+        } else {
+          list.by_position.push_back(m);
+        }
+      }
+      std::sort(list.by_position.begin(), list.by_position.end(),
+                [](const Match& a, const Match& b) { return a.position < b.position; });
+      list.by_quality = list.by_position;
+      std::stable_sort(list.by_quality.begin(), list.by_quality.end(),
+                       [](const Match& a, const Match& b) { return a.quality > b.quality; });
     }
-    SortMatches(matches);
-    for (const Match& m : matches) {
+    // Counted only when the cutoff lies between what is surely unplaced
+    // and what may be.
+    const auto cutoff = static_cast<uint64_t>(s_.policy.match_sort_cutoff);
+    bool position_order = list.banned_unplaced >= cutoff;
+    if (!position_order && list.banned_unplaced + list.by_position.size() >= cutoff) {
+      size_t unplaced = list.banned_unplaced;
+      for (const Match& m : list.by_position) unplaced += !level.placed[m.position];
+      position_order = unplaced >= cutoff;
+    }
+    for (const Match& m : position_order ? list.by_position : list.by_quality) {
+      if (level.placed[m.position]) continue;
       Request* r = level.request(m.position);
       if (!MayPreempt(*r, *w, p, banned)) continue;
       PreemptWith(p, *w, r, m.provision_match);
@@ -869,12 +899,28 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
     Worker* worker;
   };
   std::vector<Candidate> found;
+  // Holding a request's labels depends on the worker only through its label
+  // class: per class, the wanted requests it holds, found at its first run.
+  // A run then checks only those for staleness.
+  constexpr uint32_t kUnknown = UINT32_MAX;
+  std::vector<uint32_t> held_from(s_.class_label_names.size(), kUnknown);  // into `held`
+  std::vector<const Request*> held;  // per class met: its requests, then nullptr
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
     const internal::Run& run = s_.runs[i];
     const Worker& w = *run.worker;
-    if (std::any_of(wanted.begin(), wanted.end(),
-                    [&](const Request* r) { return Fresh(*r, w) && HoldsLabels(*r, w, false); })) {
-      found.push_back(Candidate{s_.CostOf(w), run.worker});
+    uint32_t& from = held_from[w.label_class];
+    if (from == kUnknown) {
+      from = static_cast<uint32_t>(held.size());
+      for (const Request* r : wanted) {
+        if (HoldsLabels(*r, w, false)) held.push_back(r);
+      }
+      held.push_back(nullptr);
+    }
+    for (uint32_t k = from; held[k]; ++k) {
+      if (Fresh(*held[k], w)) {
+        found.push_back(Candidate{s_.CostOf(w), run.worker});
+        break;
+      }
     }
   }
   std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
