@@ -800,12 +800,27 @@ void Pass::Preempt(Priority p) {
   // (SortMatches: a list of `match_sort_cutoff` or more is in position
   // order), and keeps the others in both orders, so that a candidate walks
   // them in place, skipping those placed meanwhile.
+  // MayPreempt's last test, the candidate's cost below the balance of the
+  // request's account, depends on the request only through its account:
+  // each entry carries its account slot, and the test is made once per
+  // account per candidate, before the request itself is read.
+  struct Entry {
+    Match match;
+    uint32_t slot;
+  };
   struct SharedList {
-    std::vector<Match> by_position, by_quality;  // not banned
+    std::vector<Entry> by_position, by_quality;  // not banned
     size_t banned_unplaced = 0;
+    // In each order, every entry before this one is placed. Candidates
+    // place requests from the front of the lists they share, and nothing is
+    // unplaced here, so each walk starts past the placed front instead of
+    // passing it again (which made the walks quadratic in the candidates).
+    size_t placed_front[2] = {0, 0};
   };
   std::map<std::pair<uint32_t, size_t>, SharedList> lists;
   std::vector<Match> collected;
+  std::vector<int8_t> pays(s_.account_slots.size());  // -1: not tested yet
+  const Balance zero{};
   for (Worker* w : PreemptionCandidates(p, banned)) {
     const size_t end = StalePrefix(level, *w);
     auto [it, added] = lists.try_emplace({w->label_class, end});
@@ -814,17 +829,18 @@ void Pass::Preempt(Priority p) {
       CollectMatches(level, *w, end, false, collected);
       for (const Match& m : collected) {
         if (level.placed[m.position]) continue;  // for good: nothing is unplaced
-        if (banned[level.request(m.position)->account_slot]) {
+        const uint32_t slot = level.request(m.position)->account_slot;
+        if (banned[slot]) {
           ++list.banned_unplaced;
         } else {
-          list.by_position.push_back(m);
+          list.by_position.push_back(Entry{m, slot});
         }
       }
       std::sort(list.by_position.begin(), list.by_position.end(),
-                [](const Match& a, const Match& b) { return a.position < b.position; });
+                [](const Entry& a, const Entry& b) { return a.match.position < b.match.position; });
       list.by_quality = list.by_position;
       std::stable_sort(list.by_quality.begin(), list.by_quality.end(),
-                       [](const Match& a, const Match& b) { return a.quality > b.quality; });
+                       [](const Entry& a, const Entry& b) { return a.match.quality > b.match.quality; });
     }
     // Counted only when the cutoff lies between what is surely unplaced
     // and what may be.
@@ -832,15 +848,30 @@ void Pass::Preempt(Priority p) {
     bool position_order = list.banned_unplaced >= cutoff;
     if (!position_order && list.banned_unplaced + list.by_position.size() >= cutoff) {
       size_t unplaced = list.banned_unplaced;
-      for (const Match& m : list.by_position) unplaced += !level.placed[m.position];
+      for (const Entry& e : list.by_position) unplaced += !level.placed[e.match.position];
       position_order = unplaced >= cutoff;
     }
-    for (const Match& m : position_order ? list.by_position : list.by_quality) {
-      if (level.placed[m.position]) continue;
-      Request* r = level.request(m.position);
-      if (!MayPreempt(*r, *w, p, banned)) continue;
-      PreemptWith(p, *w, r, m.provision_match);
+    Balance cost = s_.CostOf(*w);
+    std::fill(pays.begin(), pays.end(), -1);
+    const std::vector<Entry>& order = position_order ? list.by_position : list.by_quality;
+    size_t& front = list.placed_front[position_order ? 0 : 1];
+    while (front < order.size() && level.placed[order[front].match.position]) ++front;
+    for (size_t k = front; k < order.size(); ++k) {
+      const Entry& e = order[k];
+      if (level.placed[e.match.position]) continue;
+      int8_t& ok = pays[e.slot];
+      if (ok < 0) {
+        const Balance* balance = s_.slot_accounts[e.slot].balance;
+        ok = BalanceLess(cost, balance ? *balance : zero) ? 1 : 0;
+      }
+      if (!ok) continue;
+      Request* r = level.request(e.match.position);
+      if (!MayPreempt(*r, *w, p, banned)) continue;  // the whole test, as the spec has it
+      PreemptWith(p, *w, r, e.match.provision_match);
       if (s_.policy.preempt_once_per_worker) break;
+      // The worker's cost and two balances have changed.
+      cost = s_.CostOf(*w);
+      std::fill(pays.begin(), pays.end(), -1);
     }
   }
 }
