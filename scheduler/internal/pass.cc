@@ -104,6 +104,33 @@ class Pass {
   std::vector<Worker*> RunsOfAccount(uint32_t slot, Priority lowest) const;
   void Reprioritise(Priority p);
   void Preempt(Priority p);
+  // The requests of a level that a (label class, stale prefix) pair holds,
+  // as the preemption walk's candidates share them. Requests of banned
+  // accounts can never preempt (MayPreempt), nor be placed while the level
+  // preempts: only their count is kept, which the choice of order needs
+  // (SortMatches). The others are kept in both orders, each entry with its
+  // account slot, since MayPreempt's last test (the candidate's cost below
+  // the account's balance) depends on the request only through it.
+  struct SharedMatches {
+    struct Entry {
+      Match match;
+      uint32_t slot;
+    };
+    std::vector<Entry> by_position, by_quality;  // not banned, unplaced when collected
+    size_t banned_unplaced = 0;
+    // In each order, every entry before this one is placed. Candidates place
+    // requests from the front of the lists they share, and nothing is
+    // unplaced during the walk, so each walk starts past the placed front
+    // instead of passing it again (quadratic in the candidates).
+    size_t placed_front[2] = {0, 0};
+  };
+  void CollectShared(Level& level, const Worker& w, size_t end, const std::vector<char>& banned,
+                     SharedMatches& list);
+  // Walks `list` in the order SortMatches would give it and preempts `w`'s
+  // run for each request MayPreempt allows (the first only, with
+  // preempt_once_per_worker); `pays` is scratch, by account slot.
+  void PreemptFrom(Priority p, Worker& w, SharedMatches& list, const std::vector<char>& banned,
+                   std::vector<int8_t>& pays);
   // Marks the accounts with a run below `p`; false if there are none.
   bool BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const;
   std::vector<Worker*> PreemptionCandidates(Priority p, const std::vector<char>& banned) const;
@@ -133,6 +160,7 @@ class Pass {
   std::vector<std::unique_ptr<Request>> forgotten_;
   std::vector<Request*> unlisted_;  // queued, left out of every list (Prioritise)
   std::vector<uint32_t> mark_;
+  std::vector<Match> collected_;  // CollectShared's scratch
   uint32_t stamp_ = 0;
   // Running tasks by fanout group: every run counts, free-bucket ones
   // included (docs/historic-switches.md).
@@ -791,88 +819,75 @@ void Pass::Preempt(Priority p) {
   std::vector<char> banned;
   if (!BanAccountsRunningBelow(p, banned)) return;
   // A match list depends on the worker only through its label class and
-  // its stale prefix, and candidates share both: each (class, prefix) pair's
-  // list is collected once, without the requests placed by then, and each
-  // candidate's is that list without the requests placed since, as
-  // ComputeMatches would find it at that moment. Requests of banned accounts can never
-  // preempt (MayPreempt), nor be placed while this level preempts: the
-  // shared list keeps only their count, which the choice of order needs
-  // (SortMatches: a list of `match_sort_cutoff` or more is in position
-  // order), and keeps the others in both orders, so that a candidate walks
-  // them in place, skipping those placed meanwhile.
-  // MayPreempt's last test, the candidate's cost below the balance of the
-  // request's account, depends on the request only through its account:
-  // each entry carries its account slot, and the test is made once per
-  // account per candidate, before the request itself is read.
-  struct Entry {
-    Match match;
-    uint32_t slot;
-  };
-  struct SharedList {
-    std::vector<Entry> by_position, by_quality;  // not banned
-    size_t banned_unplaced = 0;
-    // In each order, every entry before this one is placed. Candidates
-    // place requests from the front of the lists they share, and nothing is
-    // unplaced here, so each walk starts past the placed front instead of
-    // passing it again (which made the walks quadratic in the candidates).
-    size_t placed_front[2] = {0, 0};
-  };
-  std::map<std::pair<uint32_t, size_t>, SharedList> lists;
-  std::vector<Match> collected;
-  std::vector<int8_t> pays(s_.account_slots.size());  // -1: not tested yet
-  const Balance zero{};
+  // its stale prefix, and candidates share both: each (class, prefix)
+  // pair's list is collected once (SharedMatches), and each candidate walks
+  // it without the requests placed since, as ComputeMatches would find it
+  // at that moment.
+  std::map<std::pair<uint32_t, size_t>, SharedMatches> lists;
+  std::vector<int8_t> pays(s_.account_slots.size());
   for (Worker* w : PreemptionCandidates(p, banned)) {
     const size_t end = StalePrefix(level, *w);
     auto [it, added] = lists.try_emplace({w->label_class, end});
-    SharedList& list = it->second;
-    if (added) {
-      CollectMatches(level, *w, end, false, collected);
-      for (const Match& m : collected) {
-        if (level.placed[m.position]) continue;  // for good: nothing is unplaced
-        const uint32_t slot = level.request(m.position)->account_slot;
-        if (banned[slot]) {
-          ++list.banned_unplaced;
-        } else {
-          list.by_position.push_back(Entry{m, slot});
-        }
-      }
-      std::sort(list.by_position.begin(), list.by_position.end(),
-                [](const Entry& a, const Entry& b) { return a.match.position < b.match.position; });
-      list.by_quality = list.by_position;
-      std::stable_sort(list.by_quality.begin(), list.by_quality.end(),
-                       [](const Entry& a, const Entry& b) { return a.match.quality > b.match.quality; });
+    if (added) CollectShared(level, *w, end, banned, it->second);
+    PreemptFrom(p, *w, it->second, banned, pays);
+  }
+}
+
+void Pass::CollectShared(Level& level, const Worker& w, size_t end, const std::vector<char>& banned,
+                         SharedMatches& list) {
+  std::vector<Match>& collected = collected_;
+  CollectMatches(level, w, end, false, collected);
+  for (const Match& m : collected) {
+    if (level.placed[m.position]) continue;  // for good: nothing is unplaced
+    const uint32_t slot = level.request(m.position)->account_slot;
+    if (banned[slot]) {
+      ++list.banned_unplaced;
+    } else {
+      list.by_position.push_back(SharedMatches::Entry{m, slot});
     }
-    // Counted only when the cutoff lies between what is surely unplaced
-    // and what may be.
-    const auto cutoff = static_cast<uint64_t>(s_.policy.match_sort_cutoff);
-    bool position_order = list.banned_unplaced >= cutoff;
-    if (!position_order && list.banned_unplaced + list.by_position.size() >= cutoff) {
-      size_t unplaced = list.banned_unplaced;
-      for (const Entry& e : list.by_position) unplaced += !level.placed[e.match.position];
-      position_order = unplaced >= cutoff;
+  }
+  using Entry = SharedMatches::Entry;
+  std::sort(list.by_position.begin(), list.by_position.end(),
+            [](const Entry& a, const Entry& b) { return a.match.position < b.match.position; });
+  list.by_quality = list.by_position;
+  std::stable_sort(list.by_quality.begin(), list.by_quality.end(),
+                   [](const Entry& a, const Entry& b) { return a.match.quality > b.match.quality; });
+}
+
+void Pass::PreemptFrom(Priority p, Worker& w, SharedMatches& list, const std::vector<char>& banned,
+                       std::vector<int8_t>& pays) {
+  Level& level = levels_[p];
+  // The order SortMatches would give the list of unplaced requests: counted
+  // only when the cutoff lies between what is surely unplaced and what may be.
+  const auto cutoff = static_cast<uint64_t>(s_.policy.match_sort_cutoff);
+  bool position_order = list.banned_unplaced >= cutoff;
+  if (!position_order && list.banned_unplaced + list.by_position.size() >= cutoff) {
+    size_t unplaced = list.banned_unplaced;
+    for (const SharedMatches::Entry& e : list.by_position) unplaced += !level.placed[e.match.position];
+    position_order = unplaced >= cutoff;
+  }
+  const std::vector<SharedMatches::Entry>& order = position_order ? list.by_position : list.by_quality;
+  size_t& front = list.placed_front[position_order ? 0 : 1];
+  while (front < order.size() && level.placed[order[front].match.position]) ++front;
+  const Balance zero{};
+  Balance cost = s_.CostOf(w);
+  std::fill(pays.begin(), pays.end(), -1);
+  for (size_t k = front; k < order.size(); ++k) {
+    const SharedMatches::Entry& e = order[k];
+    if (level.placed[e.match.position]) continue;
+    int8_t& ok = pays[e.slot];
+    if (ok < 0) {
+      const Balance* balance = s_.slot_accounts[e.slot].balance;
+      ok = BalanceLess(cost, balance ? *balance : zero) ? 1 : 0;
     }
-    Balance cost = s_.CostOf(*w);
+    if (!ok) continue;
+    Request* r = level.request(e.match.position);
+    if (!MayPreempt(*r, w, p, banned)) continue;  // the whole test, as the spec has it
+    PreemptWith(p, w, r, e.match.provision_match);
+    if (s_.policy.preempt_once_per_worker) break;
+    // The worker's cost and two balances have changed.
+    cost = s_.CostOf(w);
     std::fill(pays.begin(), pays.end(), -1);
-    const std::vector<Entry>& order = position_order ? list.by_position : list.by_quality;
-    size_t& front = list.placed_front[position_order ? 0 : 1];
-    while (front < order.size() && level.placed[order[front].match.position]) ++front;
-    for (size_t k = front; k < order.size(); ++k) {
-      const Entry& e = order[k];
-      if (level.placed[e.match.position]) continue;
-      int8_t& ok = pays[e.slot];
-      if (ok < 0) {
-        const Balance* balance = s_.slot_accounts[e.slot].balance;
-        ok = BalanceLess(cost, balance ? *balance : zero) ? 1 : 0;
-      }
-      if (!ok) continue;
-      Request* r = level.request(e.match.position);
-      if (!MayPreempt(*r, *w, p, banned)) continue;  // the whole test, as the spec has it
-      PreemptWith(p, *w, r, e.match.provision_match);
-      if (s_.policy.preempt_once_per_worker) break;
-      // The worker's cost and two balances have changed.
-      cost = s_.CostOf(*w);
-      std::fill(pays.begin(), pays.end(), -1);
-    }
   }
 }
 
