@@ -280,14 +280,13 @@ std::vector<reconciler::Assignment> World::AssignFlushBots() {
   // The flush's reports go where its first bot's is, so that bots polling
   // together stay together: an idle bot polls in the same company every
   // poll interval, and then nothing moves.
-  const uint32_t base = flush_base_ =
-      std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
+  flush_base_ = std::min(bots_[flush_bots_[0]].report, static_cast<uint32_t>(reports_.size()) - n);
+  const uint32_t base = flush_base_;
   // Slots base..base+i-1 hold the bots already placed, so neither the slot
-  // b goes to nor the one it leaves is one of theirs.
-  // A large fleet's bots are reads from memory: each is asked for ahead
-  // (speed only), here and in AnswerFlushBots.
-  // PlaceReport also reads the report the bot leaves and the bot whose
-  // place it takes: asked for once the bot's line is likely in.
+  // b goes to nor the one it leaves is one of theirs. A large fleet's bots
+  // are reads from memory: each is asked for ahead (speed only, as in
+  // AnswerFlushBots), and, once its line is likely in, the report it leaves
+  // and the bot whose place it takes, which PlaceReport reads.
   for (uint32_t i = 0; i < n; ++i) {
     if (i + kFlushAhead < n) {
       __builtin_prefetch(&bots_[flush_bots_[i + kFlushAhead]]);
