@@ -587,6 +587,35 @@ struct PreemptFixture : Fixture {
   }
 };
 
+// A level of many label sets is matched worker by worker, through an index
+// whose keys are chosen once per census epoch and reused by later passes.
+// A request with no base label is keyed by "no label", which must still
+// mean that after workers bring labels the table has never seen; and a key
+// chosen while a label was rare still finds the request once it is common.
+TEST(SchedulerPass, ManyLabelSetsMatchThroughKeysChosenInEarlierPasses) {
+  Fixture f;
+  for (int i = 0; i < 80; ++i) f.Queue(Req("x" + std::to_string(i), "", {"x" + std::to_string(i), "rare"}));
+  f.Queue(Req("plain", ""));
+  f.Idle("w0", {"only-x0"});
+  EXPECT_EQ(f.Pass().size(), 1u);  // "plain": w0 holds no x label
+  f.Queue(Req("plain2", ""));
+  // Labels no request or worker had before; w1 can take only "plain2".
+  f.Idle("w1", {"brand-new-a", "brand-new-b"});
+  std::vector<SchedulerAssignment> got = f.Pass();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].request, "plain2");
+  EXPECT_EQ(got[0].worker, "w1");
+  // x7's key was chosen while no worker held "x7" or "rare"; now a worker
+  // holds both, alongside many that hold "rare" alone.
+  for (int i = 0; i < 20; ++i) f.Idle("r" + std::to_string(i), {"rare"});
+  EXPECT_TRUE(f.Pass().empty());
+  f.Idle("w7", {"rare", "x7"});
+  got = f.Pass();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].request, "x7");
+  EXPECT_EQ(got[0].worker, "w7");
+}
+
 TEST(SchedulerPreempt, PaidRequestPreemptsFreeRunAndPaysItsCost) {
   PreemptFixture f;
   f.Queue(Req("H", "high"), kT0 + Seconds(10));

@@ -133,6 +133,30 @@ void Scheduler::Impl::InternWorkerLabels(Worker& w, LabelSet new_labels) {
   w.label_class = cls->second;
   GrowLabelIndexes();
   for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
+  CensusChanged();
+}
+
+void Scheduler::Impl::CensusChanged() {
+  if (++census_changes < std::max<size_t>(64, NumLiveWorkers())) return;
+  ++census_epoch;
+  census_changes = 0;
+}
+
+const Scheduler::Impl::IndexKey& Scheduler::Impl::IndexKeyOf(uint32_t base_signature) {
+  if (index_keys.size() <= base_signature) index_keys.resize(signature_labels.size());
+  IndexKey& k = index_keys[base_signature];
+  if (k.epoch == census_epoch) return k;
+  uint32_t key = kNoIndexLabel, check = kNoIndexLabel;
+  for (internal::LabelId l : *signature_labels[base_signature]) {
+    if (key == kNoIndexLabel || workers_with_label[l] < workers_with_label[key]) {
+      check = key;
+      key = l;
+    } else if (check == kNoIndexLabel || workers_with_label[l] < workers_with_label[check]) {
+      check = l;
+    }
+  }
+  k = IndexKey{key, check == kNoIndexLabel ? key : check, census_epoch};
+  return k;
 }
 
 void Scheduler::Impl::SetWorkerLabels(Worker& w, LabelSet new_labels) {
@@ -190,6 +214,7 @@ void Scheduler::Impl::ReviveWorker(Worker& w, const std::vector<std::string>& wo
   if (SameIds(worker_labels, class_label_names[w.former_class])) {
     w.label_class = w.former_class;
     for (auto id : LabelIdsOf(w)) ++workers_with_label[id];
+    CensusChanged();
   } else {
     InternWorkerLabels(w, MakeLabelSet(worker_labels));
   }
@@ -209,6 +234,7 @@ void Scheduler::Impl::RemoveWorker(std::string_view id) {
     UnindexIdle(w);
   }
   for (auto l : LabelIdsOf(w)) --workers_with_label[l];
+  CensusChanged();
   w.former_class = w.label_class;
   w.label_class = Worker::kNoClass;  // departed; `id` may be this worker's own, so it stays
   ++departed_count;

@@ -39,7 +39,15 @@ struct Level {
   // worker's stale prefix, and with a standing backlog that prefix is a few
   // hundred positions of tens of thousands: the index grows to the longest
   // prefix asked for in the pass (IndexLevel), not to the whole list.
-  std::vector<std::vector<uint32_t>> bucket;
+  // Each entry carries a second base label of its request (`check`; the key
+  // itself if it has one base label, the no-label id if none), tested
+  // before the request is read: a worker holds a label of a rare one with a
+  // small chance, so most entries are passed without a cache miss.
+  struct IndexEntry {
+    uint32_t position;
+    uint32_t check;
+  };
+  std::vector<std::vector<IndexEntry>> bucket;
   size_t indexed = 0;
   // When `pairs_known`: every (account slot, signature) pair of the list's
   // requests appears in `pairs` (maybe more than once), and no other; the
@@ -110,7 +118,7 @@ struct Level {
     ClearIndex();
   }
   void ClearIndex() {
-    for (std::vector<uint32_t>& b : bucket) b.clear();
+    for (std::vector<IndexEntry>& b : bucket) b.clear();
     indexed = 0;
   }
 

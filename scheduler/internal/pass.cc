@@ -176,7 +176,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
   s_.RefreshAccountIndex();
   InitCounters();
   Prioritise();
-  mark_.assign(s_.labels.size(), 0);
+  mark_.assign(s_.labels.size() + 1, 0);
 
   for (Priority p = 0; p < kNumPriorities; ++p) {
     MatchIdle(p);
@@ -266,24 +266,26 @@ void Pass::Prioritise() {
 }
 
 // Extends the level's label index to the positions below `end`. Each
-// request is keyed by its base label held by the fewest known workers, so a
-// worker's scan of its labels' buckets meets few requests it cannot take.
-// The key affects speed only: a request is in exactly one bucket, keyed by
-// one of its base labels, so a worker holding all of them meets it exactly
-// once, whichever label keys it.
+// request is keyed by its base label held by the fewest known workers
+// (Impl::IndexKeyOf, by base signature), so a worker's scan of its labels'
+// buckets meets few requests it cannot take. The key affects speed only: a
+// request is in exactly one bucket, keyed by one of its base labels, so a
+// worker holding all of them meets it exactly once, whichever label keys it.
 void Pass::IndexLevel(Level& level, size_t end) {
   if (end <= level.indexed) return;
   const auto no_label = static_cast<uint32_t>(s_.labels.size());
   if (level.bucket.size() != no_label + 1) level.bucket.resize(no_label + 1);
-  const Level::RequestView requests = level.requests();
-  for (size_t i = level.indexed; i < end; ++i) {
-    const Request& r = *requests[i];
-    uint32_t key = no_label;
-    for (LabelId l : r.base_ids) {
-      if (key == no_label || s_.workers_with_label[l] < s_.workers_with_label[key]) key = l;
+  const auto label = [no_label](uint32_t l) { return l == Scheduler::Impl::kNoIndexLabel ? no_label : l; };
+  // The list's two stretches' base signatures, read in place.
+  const auto index = [&](const uint32_t* base_signature, size_t from, size_t to, size_t offset) {
+    for (size_t i = from; i < to; ++i) {
+      const Scheduler::Impl::IndexKey& k = s_.IndexKeyOf(base_signature[i - offset]);
+      level.bucket[label(k.key)].push_back(Level::IndexEntry{static_cast<uint32_t>(i), label(k.check)});
     }
-    level.bucket[key].push_back(static_cast<uint32_t>(i));
-  }
+  };
+  const size_t own = level.own_size();
+  if (level.indexed < own) index(level.own.base_signature(), level.indexed, std::min(end, own), 0);
+  if (end > own) index(level.part->base_signature(), std::max(level.indexed, own), end, own);
   level.indexed = end;
 }
 
@@ -310,6 +312,7 @@ void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_p
   }
   const std::vector<LabelId>& held = s_.LabelIdsOf(w);
   for (LabelId l : held) mark_[l] = stamp_;
+  mark_[s_.labels.size()] = stamp_;  // the check of requests with no base label
   auto holds_all = [&](const std::vector<LabelId>& ids) {
     for (LabelId l : ids) {
       if (mark_[l] != stamp_) return false;
@@ -318,8 +321,10 @@ void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_p
   };
   // `requests` indexes the list by position (see Level::RequestView).
   auto scan = [&](uint32_t key, const auto& requests) {
-    for (const uint32_t pos : level.bucket[key]) {
+    for (const Level::IndexEntry e : level.bucket[key]) {
+      const uint32_t pos = e.position;
       if (pos >= end) break;
+      if (mark_[e.check] != stamp_) continue;
       const Request& r = *requests[pos];
       if ((skip_placed && level.placed[pos]) || !holds_all(r.base_ids)) continue;
       out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});

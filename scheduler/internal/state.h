@@ -314,6 +314,24 @@ struct Scheduler::Impl {
   // How many known workers hold each label: picks a request's rarest label
   // as its index key. Affects speed only, never results.
   std::vector<uint32_t> workers_with_label;
+  // A base signature's index key and check label (Level::IndexEntry): its
+  // two labels held by the fewest known workers, kNoIndexLabel standing for
+  // "none" (the label table grows, so no id is reserved for it). Chosen from
+  // workers_with_label once per census epoch, which moves on once as many
+  // workers have joined, left or changed labels as are known: a pass
+  // re-reads a backlog's keys from this table instead of from every
+  // request. Speed only, like the counts.
+  struct IndexKey {
+    uint32_t key = 0;
+    uint32_t check = 0;
+    uint32_t epoch = 0;  // 0: never chosen
+  };
+  static constexpr uint32_t kNoIndexLabel = std::numeric_limits<uint32_t>::max();
+  const IndexKey& IndexKeyOf(uint32_t base_signature);
+  void CensusChanged();
+  std::vector<IndexKey> index_keys;  // by signature id
+  uint32_t census_epoch = 1;
+  size_t census_changes = 0;
 
   uint64_t pass_number = 0;
   // The levels of the pass in progress (see Level); between passes, only
