@@ -529,13 +529,15 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     pair_at_[id] = static_cast<uint32_t>(into.size());
     into.push_back(id);
   }
-  // Sized first, then filled by plain stores: the changed parts are often
-  // most of the cohort.
+  // Sized first, from the pair counts (a part's size is the sum of its
+  // pairs'), then filled by plain stores in one walk: the changed parts are
+  // often most of the cohort.
   std::vector<size_t> fill(parts_.size(), 0);
-  for (const PassKey& key : tail_keys_) fill[part_of_slot_[key.account_slot]] += 1;
   for (size_t k = 0; k < parts_.size(); ++k) {
-    if (affected[k]) parts_[k].Resize(fill[k]);
-    fill[k] = 0;
+    if (!affected[k]) continue;
+    size_t size = 0;
+    for (uint32_t id : present_[k]) size += pair_count_[id];
+    parts_[k].Resize(size);
   }
   for (size_t i = 0; i < tail_.size(); ++i) {
     const PassKey& key = tail_keys_[i];
