@@ -5,6 +5,7 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,23 @@ TEST(QsimCli, VersionNamesTheSourceVersionAndBuildType) {
   EXPECT_NE(ran.output.find(std::string("(") + QSIM_BUILD_TYPE + " build)\n"), std::string::npos) << ran.output;
   // Something between "qsim " and the build type: a git description or the project version.
   EXPECT_GT(ran.output.find(" ("), 5u) << ran.output;
+}
+
+// qsim starts itself again with malloc's huge pages where the kernel offers
+// them (app/huge_pages.h), and leaves a user's own choice alone.
+TEST(QsimCli, StartsWithHugePagesUnlessTheUserChose) {
+  std::ifstream modes_file("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  const bool offered = std::getline(modes_file, modes) && modes.find("[never]") == std::string::npos;
+  Ran ran = testing::RunCommandLine("env -u GLIBC_TUNABLES " + std::string(QSIM_BINARY) + " bench large-pass");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_NE(ran.output.find(offered ? "\nmalloc_tunables=glibc.malloc.hugetlb=1\n" : "\nmalloc_tunables=none\n"),
+            std::string::npos)
+      << ran.output;
+  ran = testing::RunCommandLine("env GLIBC_TUNABLES=glibc.malloc.hugetlb=0 " + std::string(QSIM_BINARY) +
+                                " bench large-pass");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_NE(ran.output.find("\nmalloc_tunables=glibc.malloc.hugetlb=0\n"), std::string::npos) << ran.output;
 }
 
 TEST(QsimCli, UnknownCommandIsNamedAndExitsTwo) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/child_runner.h"
+#include "app/huge_pages.h"
 #include "app/stop_signals.h"
 #include "app/version.h"
 #include "bench/bench_commands.h"
@@ -488,4 +489,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace qsim::app
 
-int main(int argc, char** argv) { return qsim::app::Main(argc, argv); }
+int main(int argc, char** argv) {
+  qsim::app::RestartWithHugePages(argv);
+  return qsim::app::Main(argc, argv);
+}

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "bench/workload.h"
@@ -35,6 +36,13 @@ double CpuSeconds() {
 }
 
 // Peak resident set size of this process, in MiB (Linux reports KiB).
+// What malloc was started with (qsim asks for huge pages, app/huge_pages.h):
+// a timing is read with it.
+std::string MallocTunables() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  return tunables && *tunables ? tunables : "none";
+}
+
 long PeakMemoryMiB() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;
@@ -74,7 +82,8 @@ int RunProfilerBench(uint64_t seed, std::ostream& out) {
       << "workers=" << result->workers << "\n"
       << "running=" << result->running << "\n"
       << "queued=" << result->queued << "\n"
-      << "peak_rss_mib=" << PeakMemoryMiB() << "\n";
+      << "peak_rss_mib=" << PeakMemoryMiB() << "\n"
+      << "malloc_tunables=" << MallocTunables() << "\n";
   return 0;
 }
 
@@ -102,7 +111,8 @@ int RunLargePassBench(uint64_t seed, std::ostream& out) {
       << "assignments=" << assignments << "\n"
       << "running=" << state->NumRunning() << "\n"
       << "queued=" << state->NumQueued() << "\n"
-      << "peak_rss_mib=" << PeakMemoryMiB() << "\n";
+      << "peak_rss_mib=" << PeakMemoryMiB() << "\n"
+      << "malloc_tunables=" << MallocTunables() << "\n";
   return 0;
 }
 
