@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 
@@ -38,8 +39,15 @@ void RestartWithHugePages(char** argv) {
   std::optional<std::string> tunables =
       TunablesWithHugePages(current ? std::optional<std::string_view>(current) : std::nullopt);
   if (!tunables || UnderValgrind() || !KernelOffersHugePages()) return;
+  // The binary's own path, not /proc/self/exe: the process is named after
+  // the file it was started from, and `ps`, `top` and `pkill qsim` should
+  // keep seeing qsim.
+  std::array<char, 4096> path{};
+  const ssize_t n = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (n <= 0 || static_cast<size_t>(n) >= path.size() - 1) return;
+  if (access(path.data(), X_OK) != 0) return;  // replaced or deleted since it started
   if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(path.data(), argv);
   // The exec failed (no /proc, say): go on without, as we were.
   if (current) {
     setenv("GLIBC_TUNABLES", current, 1);
