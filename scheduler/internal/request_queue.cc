@@ -49,6 +49,30 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
   }
 }
 
+// Sorts [first, last) by merging its ascending runs, pairwise, until one is
+// left. The lists a pass hands back are a few sorted runs (the cohort's
+// left-out members in cohort order; head members examined at a few times,
+// each time's in cohort order), which this sorts in a few comparisons per
+// request where a sort from scratch makes log2(n) of them, each reading two
+// requests.
+template <typename Less>
+void SortByRuns(std::vector<Request*>::iterator first, std::vector<Request*>::iterator last, Less less) {
+  std::vector<std::ptrdiff_t> bounds{0};
+  for (auto it = first; it != last; ++it) {
+    if (it != first && less(*it, *(it - 1))) bounds.push_back(it - first);
+  }
+  bounds.push_back(last - first);
+  while (bounds.size() > 2) {
+    std::vector<std::ptrdiff_t> merged{0};
+    for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
+      MergeSorted(first + bounds[k], first + bounds[k + 1], first + bounds[k + 2], less);
+      merged.push_back(bounds[k + 2]);
+    }
+    if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
+    bounds = std::move(merged);
+  }
+}
+
 }  // namespace
 
 bool CohortPart::operator==(const CohortPart& other) const {
@@ -230,7 +254,6 @@ std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
 // costs about one pass over the list per doubling.
 void RequestQueue::MarkExaminedInFull(uint64_t pass, Time t) {
   Dissolve();
-  std::vector<size_t> bounds{0};
   size_t kept = 0;
   for (Request* r : head_) {
     if (r->taken) {
@@ -238,22 +261,10 @@ void RequestQueue::MarkExaminedInFull(uint64_t pass, Time t) {
       continue;
     }
     if (r->listed_in_pass == pass) r->SetExamined(t);
-    if (kept > 0 && ExaminationOrder(r, head_[kept - 1])) bounds.push_back(kept);
     head_[kept++] = r;
   }
   head_.resize(kept);
-  bounds.push_back(head_.size());
-  while (bounds.size() > 2) {
-    std::vector<size_t> merged{0};
-    for (size_t k = 0; k + 2 < bounds.size(); k += 2) {
-      MergeSorted(head_.begin() + static_cast<ptrdiff_t>(bounds[k]),
-                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 1]),
-                  head_.begin() + static_cast<ptrdiff_t>(bounds[k + 2]), ExaminationOrder);
-      merged.push_back(bounds[k + 2]);
-    }
-    if (bounds.size() % 2 == 0) merged.push_back(bounds.back());
-    bounds = std::move(merged);
-  }
+  SortByRuns(head_.begin(), head_.end(), ExaminationOrder);
   FormCohort(t);
 }
 
@@ -318,12 +329,10 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
     r->SetExamined(*cohort_time_);
     keep.push_back(r);
   }
-  std::sort(keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(), ExaminationOrder);
-  std::inplace_merge(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(kept_from_head), keep.end(),
-                     ExaminationOrder);
+  SortByRuns(keep.begin(), keep.end(), ExaminationOrder);
   head_.swap(keep);
-  std::sort(joining.begin(), joining.end(), CohortOrder);
-  std::sort(leaving.begin(), leaving.end(), CohortOrder);
+  SortByRuns(joining.begin(), joining.end(), CohortOrder);
+  SortByRuns(leaving.begin(), leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) {
     if (tail_dead_ + cohort_joined_.size() + leaving.size() + joining.size() > FlushLimit()) {
       // Too many to defer (a pass that placed or listed much): one copy.
