@@ -45,6 +45,19 @@ struct Fixture {
   std::vector<SchedulerAssignment> Pass() { return s.RunOnce(&sink); }
 };
 
+// --- label sets ---
+
+TEST(LabelSets, SortedAndDeduplicatedWhateverTheInputOrder) {
+  EXPECT_EQ(MakeLabelSet({"b", "a", "b", "c"}), (LabelSet{"a", "b", "c"}));
+  EXPECT_EQ(MakeLabelSet({"a", "b", "c"}), (LabelSet{"a", "b", "c"}));  // already a set: kept
+  EXPECT_EQ(MakeLabelSet({"a", "a"}), (LabelSet{"a"}));                 // ascending, not strictly
+  EXPECT_EQ(MakeLabelSet({"a", "c", "b"}), (LabelSet{"a", "b", "c"}));  // out of order late
+  EXPECT_EQ(MakeLabelSet({}), LabelSet{});
+  LabelSet out{"stale"};
+  AssignLabelSet({"z", "y", "z"}, out);
+  EXPECT_EQ(out, (LabelSet{"y", "z"}));
+}
+
 // --- §2 time and balances ---
 
 TEST(SchedulerTime, BalanceRechargesAtRateUpToCap) {
