@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <map>
 #include <string>
 #include <tuple>
@@ -45,6 +46,13 @@ class Pass {
   void SortMatches(std::vector<Match>& out) const;
   bool Blocked(const Request& r, const Worker& w, Priority p) const;
   bool HoldsLabels(const Request& r, const Worker& w, bool provision_step) const;
+  // A label set's ids, sorted: the base ones and (for a full signature) the
+  // provisionable ones.
+  struct LabelIds {
+    std::span<const LabelId> base, provisionable;
+  };
+  LabelIds IdsOfSignature(uint32_t signature) const;
+  bool HoldsIds(const LabelIds& ids, const Worker& w, bool provision_step) const;
   bool Fresh(const Request& r, const Worker& w) const;
 
   // --- idle workers (§5 steps 1-3) ---
@@ -576,6 +584,20 @@ void Pass::MatchIdleByWorker(Priority p) {
   }
 }
 
+Pass::LabelIds Pass::IdsOfSignature(uint32_t signature) const {
+  const std::vector<LabelId>& ids = *s_.signature_labels[signature];
+  const auto separator = std::find(ids.begin(), ids.end(), Scheduler::Impl::kSignatureSeparator);
+  LabelIds out{{ids.begin(), separator}, {}};
+  if (separator != ids.end()) out.provisionable = {separator + 1, ids.end()};
+  return out;
+}
+
+bool Pass::HoldsIds(const LabelIds& ids, const Worker& w, bool provision_step) const {
+  const auto& held = s_.LabelIdsOf(w);
+  if (!std::includes(held.begin(), held.end(), ids.base.begin(), ids.base.end())) return false;
+  return !provision_step || std::includes(held.begin(), held.end(), ids.provisionable.begin(), ids.provisionable.end());
+}
+
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
   const auto& held = s_.LabelIdsOf(w);
   if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
@@ -659,16 +681,18 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
   // Past these, a group walks the holders of its rarest label instead:
   // finding its classes would cost more than the walk saves.
   constexpr size_t kMaxClasses = 64, kMaxClassCursors = 16;
-  QSIM_CHECK(walk.Has(g, 0), "a label-set group with unplaced members has none");
-  const Request& r = walk.RequestAt(g, 0);  // its labels are the group's
+  // The group's labels from its key, not from a member: finding a member
+  // may file positions deep into a backlog, and a group no idle worker can
+  // take never needs one (Advance).
+  const LabelIds ids = IdsOfSignature(walk.lists.key[g.list]);
   const bool by_class = s_.class_labels.size() <= kMaxClasses;
   for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
        ++cls) {
     const WorkerSet& in_class = s_.idle_in_class[cls];
     const auto& held = *s_.class_labels[cls];
-    if (in_class.empty() || !std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end()) ||
+    if (in_class.empty() || !std::includes(held.begin(), held.end(), ids.base.begin(), ids.base.end()) ||
         (walk.provision_step &&
-         !std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end()))) {
+         !std::includes(held.begin(), held.end(), ids.provisionable.begin(), ids.provisionable.end()))) {
       continue;
     }
     g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
@@ -677,16 +701,16 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
   // The first label held by fewest idle workers, if fewer than all.
   std::optional<LabelId> rarest;
   size_t fewest = s_.idle.size();
-  auto consider = [&](const std::vector<LabelId>& ids) {
-    for (LabelId l : ids) {
+  auto consider = [&](std::span<const LabelId> labels) {
+    for (LabelId l : labels) {
       if (s_.idle_count_with_label[l] < fewest) {
         rarest = l;
         fewest = s_.idle_count_with_label[l];
       }
     }
   };
-  consider(r.base_ids);
-  if (walk.provision_step) consider(r.provisionable_ids);
+  consider(ids.base);
+  if (walk.provision_step) consider(ids.provisionable);
   const WorkerSet& walked = rarest ? s_.IdleWithLabel(*rarest) : s_.idle;
   g.cursors.assign(1, Cursor{walked.begin(), walked.end()});
   g.check_labels = true;
@@ -698,12 +722,24 @@ void Pass::Advance(Walk& walk, uint32_t gi) const {
   Group& g = walk.groups[gi];
   // Unplaced members are at `first` or later, so with one left Has finds it.
   if (walk.Unplaced(g) == 0) return;
+  // First to a worker holding the labels, which needs no member: a group
+  // no idle worker can take is dropped without filing any. Then on to the
+  // first such worker that is fresh for the earliest unplaced member: the
+  // same worker the one test of both would reach.
+  Cursor* c = g.current();
+  if (g.check_labels) {
+    const LabelIds ids = IdsOfSignature(walk.lists.key[g.list]);
+    while (c && !HoldsIds(ids, **c->at, walk.provision_step)) {
+      ++c->at;
+      c = g.current();
+    }
+  }
+  if (!c) return;
   for (;; ++g.first) {
     QSIM_CHECK(walk.Has(g, g.first), "a label-set group counts %u unplaced members past its last", walk.Unplaced(g));
     if (!walk.level.placed[walk.Member(g, g.first)]) break;
   }
   const Request& r = walk.RequestAt(g, g.first);  // the group's earliest examined
-  Cursor* c = g.current();
   while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, walk.provision_step)))) {
     ++c->at;
     c = g.current();
