@@ -311,6 +311,7 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   std::vector<Request*>& keep = keep_;
   std::vector<Request*>& joining = joining_;
   leaving.assign(taken_from_cohort_.begin(), taken_from_cohort_.end());
+  const auto placed_from_cohort = static_cast<std::ptrdiff_t>(leaving.size());
   taken_from_cohort_.clear();
   keep.clear();
   joining.clear();
@@ -329,10 +330,19 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
     r->SetExamined(*cohort_time_);
     keep.push_back(r);
   }
-  SortByRuns(keep.begin(), keep.end(), ExaminationOrder);
+  // `keep` is in examination order as it stands: its head part is a
+  // subsequence of head_, and the cohort's left-out members follow in
+  // cohort order (the contract on `unlisted`), examined now at the old
+  // cohort time, later than every head member's. Likewise the left-out
+  // members end `leaving` in cohort order; only the few placed ones before
+  // them need sorting.
+#ifdef QSIM_VERIFY_PARTS
+  QSIM_CHECK(std::is_sorted(keep.begin(), keep.end(), ExaminationOrder), "the head is out of order");
+#endif
   head_.swap(keep);
   SortByRuns(joining.begin(), joining.end(), CohortOrder);
-  SortByRuns(leaving.begin(), leaving.end(), CohortOrder);
+  std::sort(leaving.begin(), leaving.begin() + placed_from_cohort, CohortOrder);
+  MergeSorted(leaving.begin(), leaving.begin() + placed_from_cohort, leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) {
     if (tail_dead_ + cohort_joined_.size() + leaving.size() + joining.size() > FlushLimit()) {
       // Too many to defer (a pass that placed or listed much): one copy.

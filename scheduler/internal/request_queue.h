@@ -191,7 +191,8 @@ class RequestQueue {
   // Ends pass `pass` at time `t`: the requests listed in it and not taken
   // get examined = `t`; the taken ones leave the order. The pass read them
   // from head() and tail(); `unlisted` must hold exactly the queued requests
-  // it did not list. The listed ones of head() carry listed_in_pass ==
+  // it did not list, the members of tail() among them in tail()'s order (as
+  // a pass that reads the cohort in order meets them). The listed ones of head() carry listed_in_pass ==
   // `pass`; those of tail() need not (every member of tail() not in
   // `unlisted` is listed), so a pass writes nothing to the cohort.
   void MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted);
