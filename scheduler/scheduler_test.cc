@@ -629,6 +629,37 @@ TEST(SchedulerPass, ManyLabelSetsMatchThroughKeysChosenInEarlierPasses) {
   EXPECT_EQ(got[0].worker, "w7");
 }
 
+// A restored state indexes its idle workers one by one, in id order, each
+// with its saved confirmed time, here each older than the one before: the
+// later ones are kept on the list of stale idle workers rather than by the
+// floor, and must still expire exactly when their time comes.
+TEST(SchedulerTime, RestoredIdleWorkersExpireEachAtItsOwnTime) {
+  Policy policy;
+  policy.bot_expiration = Seconds(300);
+  Scheduler s = Scheduler::New(kT0, policy);
+  ASSERT_TRUE(s.MarkIdle("c", {}, kT0, nullptr).ok());
+  ASSERT_TRUE(s.MarkIdle("b", {}, kT0 + Seconds(50), nullptr).ok());
+  ASSERT_TRUE(s.MarkIdle("a", {}, kT0 + Seconds(100), nullptr).ok());
+  auto restored = Scheduler::NewFromProto(s.ToProto());
+  ASSERT_TRUE(restored.ok());
+  Scheduler& r = *restored;
+  auto known = [&r] {
+    std::string ids;
+    for (const std::string& id : {"a", "b", "c"}) ids += r.GetWorker(id) ? id : "";
+    return ids;
+  };
+  r.UpdateTime(kT0 + Seconds(300));
+  EXPECT_EQ(known(), "abc");
+  r.UpdateTime(kT0 + Seconds(301));  // c: confirmed 301 s ago
+  EXPECT_EQ(known(), "ab");
+  r.UpdateTime(kT0 + Seconds(350));
+  EXPECT_EQ(known(), "ab");
+  r.UpdateTime(kT0 + Seconds(351));
+  EXPECT_EQ(known(), "a");
+  r.UpdateTime(kT0 + Seconds(401));
+  EXPECT_EQ(known(), "");
+}
+
 TEST(SchedulerPreempt, PaidRequestPreemptsFreeRunAndPaysItsCost) {
   PreemptFixture f;
   f.Queue(Req("H", "high"), kT0 + Seconds(10));

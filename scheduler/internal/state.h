@@ -279,8 +279,9 @@ struct Scheduler::Impl {
   // expiration, and otherwise checks just the listed workers that are due.
   Time idle_confirmed_floor = Time::max();
   // Workers the last walk found idle and not confirmed in the last half
-  // expiration, each under its confirmed time then, latest first (so the
-  // next due is at the back). Entries go stale (the worker confirmed again,
+  // expiration, and workers that became idle since with a confirmed time
+  // below the floor (IndexIdle), each under its confirmed time then,
+  // latest first (so the next due is at the back). Entries go stale (the worker confirmed again,
   // ran, departed, or its object was reused): each is checked against the
   // worker as it is when popped. With them apart, the floor is set from the
   // recently confirmed workers, and a walk happens at most about once per
@@ -289,6 +290,7 @@ struct Scheduler::Impl {
     Time confirmed;
     internal::Worker* worker;
   };
+  static bool LaterConfirmed(const StaleIdle& a, const StaleIdle& b) { return a.confirmed > b.confirmed; }
   std::vector<StaleIdle> stale_idle;
 
   internal::LabelTable labels;
