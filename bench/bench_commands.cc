@@ -35,7 +35,6 @@ double CpuSeconds() {
   return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
-// Peak resident set size of this process, in MiB (Linux reports KiB).
 // What malloc was started with (qsim asks for huge pages, app/huge_pages.h):
 // a timing is read with it.
 std::string MallocTunables() {
@@ -43,6 +42,7 @@ std::string MallocTunables() {
   return tunables && *tunables ? tunables : "none";
 }
 
+// Peak resident set size of this process, in MiB (Linux reports KiB).
 long PeakMemoryMiB() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;

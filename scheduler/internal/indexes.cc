@@ -53,9 +53,9 @@ void Scheduler::Impl::IndexIdle(Worker& w) {
     ++idle_count_with_label[l];
     if (idle_with_label_kept_) idle_with_label_[l].insert(&w);
   }
-  // A worker confirmed before the floor (a run that ended by a
-  // notification, not a poll, after a long silence) is listed under its
-  // confirmed time rather than lowering the floor: lowered, the floor
+  // A worker confirmed before the floor (a preempted run's worker, idle
+  // between its two runs; a restored one) is listed under its confirmed
+  // time rather than lowering the floor: lowered, the floor
   // would fall below the cutoff and the next UpdateTime would walk every
   // idle worker. On a 100,000-bot fleet that was 410 walks over 20.8 M
   // idle workers in 8 h; the list needs one sorted insert.

@@ -52,7 +52,9 @@ class Pass {
     std::span<const LabelId> base, provisionable;
   };
   LabelIds IdsOfSignature(uint32_t signature) const;
-  bool HoldsIds(const LabelIds& ids, const Worker& w, bool provision_step) const;
+  // Whether `held` (sorted) includes the base ids and, in the provision
+  // step, the provisionable ones.
+  static bool Includes(const std::vector<LabelId>& held, const LabelIds& ids, bool provision_step);
   bool Fresh(const Request& r, const Worker& w) const;
 
   // --- idle workers (§5 steps 1-3) ---
@@ -592,17 +594,13 @@ Pass::LabelIds Pass::IdsOfSignature(uint32_t signature) const {
   return out;
 }
 
-bool Pass::HoldsIds(const LabelIds& ids, const Worker& w, bool provision_step) const {
-  const auto& held = s_.LabelIdsOf(w);
+bool Pass::Includes(const std::vector<LabelId>& held, const LabelIds& ids, bool provision_step) {
   if (!std::includes(held.begin(), held.end(), ids.base.begin(), ids.base.end())) return false;
   return !provision_step || std::includes(held.begin(), held.end(), ids.provisionable.begin(), ids.provisionable.end());
 }
 
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
-  const auto& held = s_.LabelIdsOf(w);
-  if (!std::includes(held.begin(), held.end(), r.base_ids.begin(), r.base_ids.end())) return false;
-  return !provision_step ||
-         std::includes(held.begin(), held.end(), r.provisionable_ids.begin(), r.provisionable_ids.end());
+  return Includes(s_.LabelIdsOf(w), LabelIds{r.base_ids, r.provisionable_ids}, provision_step);
 }
 
 bool Pass::Fresh(const Request& r, const Worker& w) const {
@@ -689,12 +687,7 @@ void Pass::StartCursors(Walk& walk, Group& g) const {
   for (uint32_t cls = 0; by_class && cls < s_.class_labels.size() && g.cursors.size() <= kMaxClassCursors;
        ++cls) {
     const WorkerSet& in_class = s_.idle_in_class[cls];
-    const auto& held = *s_.class_labels[cls];
-    if (in_class.empty() || !std::includes(held.begin(), held.end(), ids.base.begin(), ids.base.end()) ||
-        (walk.provision_step &&
-         !std::includes(held.begin(), held.end(), ids.provisionable.begin(), ids.provisionable.end()))) {
-      continue;
-    }
+    if (in_class.empty() || !Includes(*s_.class_labels[cls], ids, walk.provision_step)) continue;
     g.cursors.push_back(Cursor{in_class.begin(), in_class.end()});
   }
   if (by_class && g.cursors.size() <= kMaxClassCursors) return;
@@ -726,13 +719,15 @@ void Pass::Advance(Walk& walk, uint32_t gi) const {
   // no idle worker can take is dropped without filing any. Then on to the
   // first such worker that is fresh for the earliest unplaced member: the
   // same worker the one test of both would reach.
+  LabelIds ids;  // every member's labels, where the cursors may reach workers lacking some
+  if (g.check_labels) ids = IdsOfSignature(walk.lists.key[g.list]);
+  auto holds = [&](const Worker& w) {
+    return !g.check_labels || Includes(s_.LabelIdsOf(w), ids, walk.provision_step);
+  };
   Cursor* c = g.current();
-  if (g.check_labels) {
-    const LabelIds ids = IdsOfSignature(walk.lists.key[g.list]);
-    while (c && !HoldsIds(ids, **c->at, walk.provision_step)) {
-      ++c->at;
-      c = g.current();
-    }
+  while (c && !holds(**c->at)) {
+    ++c->at;
+    c = g.current();
   }
   if (!c) return;
   for (;; ++g.first) {
@@ -740,7 +735,7 @@ void Pass::Advance(Walk& walk, uint32_t gi) const {
     if (!walk.level.placed[walk.Member(g, g.first)]) break;
   }
   const Request& r = walk.RequestAt(g, g.first);  // the group's earliest examined
-  while (c && !(Fresh(r, **c->at) && (!g.check_labels || HoldsLabels(r, **c->at, walk.provision_step)))) {
+  while (c && !(Fresh(r, **c->at) && holds(**c->at))) {
     ++c->at;
     c = g.current();
   }
