@@ -50,9 +50,9 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
 }
 
 // Sorts [first, last) by merging its ascending runs, pairwise, until one is
-// left. The lists a pass hands back are a few sorted runs (the cohort's
-// left-out members in cohort order; head members examined at a few times,
-// each time's in cohort order), which this sorts in a few comparisons per
+// left. The lists it is given (the head after a general-road pass, the head
+// members joining the cohort) are a few sorted runs: the members examined
+// at one time are in cohort order. So it sorts in a few comparisons per
 // request where a sort from scratch makes log2(n) of them, each reading two
 // requests.
 template <typename Less>

@@ -281,11 +281,11 @@ struct Scheduler::Impl {
   // Workers the last walk found idle and not confirmed in the last half
   // expiration, and workers that became idle since with a confirmed time
   // below the floor (IndexIdle), each under its confirmed time then,
-  // latest first (so the next due is at the back). Entries go stale (the worker confirmed again,
-  // ran, departed, or its object was reused): each is checked against the
-  // worker as it is when popped. With them apart, the floor is set from the
-  // recently confirmed workers, and a walk happens at most about once per
-  // half expiration, not once per dead bot.
+  // latest first (so the next due is at the back). Entries go stale (the
+  // worker confirmed again, ran, departed, or its object was reused): each
+  // is checked against the worker as it is when popped. With them apart,
+  // the floor is set from the recently confirmed workers, and a walk
+  // happens at most about once per half expiration, not once per dead bot.
   struct StaleIdle {
     Time confirmed;
     internal::Worker* worker;
