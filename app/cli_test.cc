@@ -31,7 +31,7 @@ TEST(QsimCli, VersionNamesTheSourceVersionAndBuildType) {
 }
 
 // qsim starts itself again with malloc's huge pages where the kernel offers
-// them (app/huge_pages.h), and leaves a user's own choice alone.
+// them (app/malloc_setup.h), and leaves a user's own choice alone.
 TEST(QsimCli, StartsWithHugePagesUnlessTheUserChose) {
   std::ifstream modes_file("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string modes;
@@ -45,6 +45,23 @@ TEST(QsimCli, StartsWithHugePagesUnlessTheUserChose) {
                                 " bench large-pass");
   ASSERT_EQ(ran.exit_code, 0) << ran.output;
   EXPECT_NE(ran.output.find("\nmalloc_tunables=glibc.malloc.hugetlb=0\n"), std::string::npos) << ran.output;
+}
+
+// qsim keeps the memory it frees (app/malloc_setup.h), except where the
+// user's GLIBC_TUNABLES names a setting: that choice stands.
+TEST(QsimCli, KeepsFreedMemoryUnlessTheUserChose) {
+  Ran ran = testing::RunCommandLine("env -u GLIBC_TUNABLES " + std::string(QSIM_BINARY) + " bench large-pass");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_NE(ran.output.find("\nmalloc_options=glibc.malloc.trim_threshold,glibc.malloc.top_pad,"
+                            "glibc.malloc.mmap_threshold\n"),
+            std::string::npos)
+      << ran.output;
+  ran = testing::RunCommandLine("env GLIBC_TUNABLES=glibc.malloc.top_pad=0:glibc.malloc.hugetlb=0 " +
+                                std::string(QSIM_BINARY) + " bench large-pass");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_NE(ran.output.find("\nmalloc_options=glibc.malloc.trim_threshold,glibc.malloc.mmap_threshold\n"),
+            std::string::npos)
+      << ran.output;
 }
 
 TEST(QsimCli, UnknownCommandIsNamedAndExitsTwo) {

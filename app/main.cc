@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "app/child_runner.h"
-#include "app/huge_pages.h"
+#include "app/malloc_setup.h"
 #include "app/stop_signals.h"
 #include "app/version.h"
 #include "bench/bench_commands.h"
@@ -83,18 +83,18 @@ void AddImport(CLI::App& app, int& status) {
   cmd->callback([args, &status] { status = production::RunImportCommand(*args, std::cout, std::cerr); });
 }
 
-void AddBench(CLI::App& app, int& status) {
+void AddBench(CLI::App& app, const std::string& malloc_options, int& status) {
   CLI::App* bench = app.add_subcommand("bench", "Time the scheduler on the reference profiler's workloads");
   bench->require_subcommand(1);
   auto seed = std::make_shared<uint64_t>(1);
   CLI::App* profiler = bench->add_subcommand(
       "profiler", "Workload 1: 100 iterations of 1,000 tasks + 50 workers, UpdateTime, RunOnce");
   profiler->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
-  profiler->callback([seed, &status] { status = bench::RunProfilerBench(*seed, std::cout); });
+  profiler->callback([seed, &malloc_options, &status] { status = bench::RunProfilerBench(*seed, malloc_options, std::cout); });
   CLI::App* large = bench->add_subcommand(
       "large-pass", "Workload 2: one RunOnce over 5,000 idle workers x 100,000 queued tasks");
   large->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
-  large->callback([seed, &status] { status = bench::RunLargePassBench(*seed, std::cout); });
+  large->callback([seed, &malloc_options, &status] { status = bench::RunLargePassBench(*seed, malloc_options, std::cout); });
 }
 
 void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& status) {
@@ -438,7 +438,8 @@ std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
   return "";
 }
 
-int Main(int argc, char** argv) {
+// `malloc_options`: what RetainFreedHeap applied, for the bench's figures.
+int Main(int argc, char** argv, const std::string& malloc_options) {
   CLI::App app{"qsim: a discrete-event fleet simulator for quota-scheduled task dispatch"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
@@ -463,7 +464,7 @@ int Main(int argc, char** argv) {
   AddCheck(app, runner, status);
   AddReplay(app, status);
   AddImport(app, status);
-  AddBench(app, status);
+  AddBench(app, malloc_options, status);
   AddFit(app, status);
   AddCalibrate(app, status);
 
@@ -491,5 +492,6 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   qsim::app::RestartWithHugePages(argv);
-  return qsim::app::Main(argc, argv);
+  const std::string malloc_options = qsim::app::RetainFreedHeap();
+  return qsim::app::Main(argc, argv, malloc_options);
 }

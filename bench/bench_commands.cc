@@ -35,8 +35,7 @@ double CpuSeconds() {
   return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
-// What malloc was started with (qsim asks for huge pages, app/huge_pages.h):
-// a timing is read with it.
+// What malloc was started with (qsim asks for huge pages, app/malloc_setup.h).
 std::string MallocTunables() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   return tunables && *tunables ? tunables : "none";
@@ -62,7 +61,7 @@ class PassTimer final : public PassObserver {
 
 }  // namespace
 
-int RunProfilerBench(uint64_t seed, std::ostream& out) {
+int RunProfilerBench(uint64_t seed, std::string_view malloc_options, std::ostream& out) {
   const ProfilerWorkload w = ReferenceProfilerWorkload();
   PassTimer timer;
   const Clock::time_point start = Clock::now();
@@ -83,11 +82,12 @@ int RunProfilerBench(uint64_t seed, std::ostream& out) {
       << "running=" << result->running << "\n"
       << "queued=" << result->queued << "\n"
       << "peak_rss_mib=" << PeakMemoryMiB() << "\n"
-      << "malloc_tunables=" << MallocTunables() << "\n";
+      << "malloc_tunables=" << MallocTunables() << "\n"
+      << "malloc_options=" << malloc_options << "\n";
   return 0;
 }
 
-int RunLargePassBench(uint64_t seed, std::ostream& out) {
+int RunLargePassBench(uint64_t seed, std::string_view malloc_options, std::ostream& out) {
   const LargePassWorkload w = ReferenceLargePassWorkload();
   const Clock::time_point build_start = Clock::now();
   StatusOr<Scheduler> state = BuildLargePassState(w, seed);
@@ -112,7 +112,8 @@ int RunLargePassBench(uint64_t seed, std::ostream& out) {
       << "running=" << state->NumRunning() << "\n"
       << "queued=" << state->NumQueued() << "\n"
       << "peak_rss_mib=" << PeakMemoryMiB() << "\n"
-      << "malloc_tunables=" << MallocTunables() << "\n";
+      << "malloc_tunables=" << MallocTunables() << "\n"
+      << "malloc_options=" << malloc_options << "\n";
   return 0;
 }
 

@@ -1,6 +1,10 @@
-#include "app/huge_pages.h"
+#include "app/malloc_setup.h"
 
 #include <unistd.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <array>
 #include <cstdlib>
@@ -57,6 +61,35 @@ void RestartWithHugePages(char** argv) {
 #else
   (void)argv;
 #endif
+}
+
+std::vector<MallocOption> HeapRetentionOptions(std::optional<std::string_view> tunables) {
+  std::vector<MallocOption> options;
+#if defined(__GLIBC__)
+  constexpr int kMiB = 1 << 20;
+  for (const MallocOption& o : {MallocOption{"glibc.malloc.trim_threshold", M_TRIM_THRESHOLD, 256 * kMiB},
+                                MallocOption{"glibc.malloc.top_pad", M_TOP_PAD, 16 * kMiB},
+                                MallocOption{"glibc.malloc.mmap_threshold", M_MMAP_THRESHOLD, 32 * kMiB}}) {
+    if (!tunables || tunables->find(o.tunable) == std::string_view::npos) options.push_back(o);
+  }
+#else
+  (void)tunables;
+#endif
+  return options;
+}
+
+std::string RetainFreedHeap() {
+  std::string applied;
+#if defined(__GLIBC__)
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  for (const MallocOption& o :
+       HeapRetentionOptions(current ? std::optional<std::string_view>(current) : std::nullopt)) {
+    if (mallopt(o.parameter, o.value) != 1) continue;  // refused: malloc's default stays
+    if (!applied.empty()) applied += ",";
+    applied += o.tunable;
+  }
+#endif
+  return applied.empty() ? "none" : applied;
 }
 
 }  // namespace qsim::app
