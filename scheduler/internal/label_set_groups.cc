@@ -1,5 +1,7 @@
 #include "scheduler/internal/label_set_groups.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace qsim::internal {
@@ -10,6 +12,7 @@ uint32_t LabelSetGroups::Add(uint32_t signature) {
   key.push_back(signature);
   size.push_back(0);
   unplaced.push_back(0);
+  scanned.push_back(0);
   return g;
 }
 
@@ -18,6 +21,7 @@ void LabelSetGroups::Clear() {
   key.clear();
   size.clear();
   unplaced.clear();
+  scanned.clear();
 }
 
 void LabelSetGrouping::Reset(const Level& l, size_t num_signatures) {
@@ -26,24 +30,31 @@ void LabelSetGrouping::Reset(const Level& l, size_t num_signatures) {
   base_of.assign(num_signatures, kUnseen);
   by_all.Clear();
   by_base.Clear();
-  scanned = 0;
 }
 
 bool LabelSetGrouping::Has(LabelSetGroups& groups, uint32_t g, size_t k) {
-  const std::vector<uint32_t>& target = groups.members(g);
-  while (target.size() <= k && target.size() < groups.size[g]) {
-    QSIM_CHECK(scanned < level->size(), "a label-set group of %u members has %zu", groups.size[g], target.size());
-    const bool in_own = scanned < level->own_size();
+  std::vector<uint32_t>& target = groups.members(g);
+  if (k < target.size()) return true;
+  // A group is one key: its signature (by_all) or base signature (by_base).
+  const bool by_signature = &groups == &by_all;
+  const uint32_t key = groups.key[g];
+  uint32_t& from = groups.scanned[g];
+  const size_t own = level->own_size(), total = level->size();
+  while (target.size() <= k && target.size() < groups.size[g] && from < total) {
+    const bool in_own = from < own;
     const CohortPart& stretch = in_own ? level->own : *level->part;
-    const size_t offset = in_own ? 0 : level->own_size();
-    const size_t end = offset + stretch.size();
-    for (; scanned < end && target.size() <= k; ++scanned) {
-      const uint32_t a = all_of[stretch.signature()[scanned - offset]];
-      if (a < kUnheld) by_all.members(a).push_back(static_cast<uint32_t>(scanned));
-      const uint32_t b = base_of[stretch.base_signature()[scanned - offset]];
-      if (b < kUnheld) by_base.members(b).push_back(static_cast<uint32_t>(scanned));
+    const size_t offset = in_own ? 0 : own;
+    const uint32_t* keys = by_signature ? stretch.signature() : stretch.base_signature();
+    const uint32_t* const end = keys + stretch.size();
+    const uint32_t* at = keys + (from - offset);
+    while (target.size() <= k && (at = std::find(at, end, key)) != end) {
+      target.push_back(static_cast<uint32_t>(offset + (at - keys)));
+      ++at;
     }
+    from = static_cast<uint32_t>(offset + (at - keys));
   }
+  QSIM_CHECK(k < target.size() || target.size() == groups.size[g], "a label-set group of %u members has %zu",
+             groups.size[g], target.size());
   return k < target.size();
 }
 

@@ -15,10 +15,10 @@ namespace qsim::internal {
 // One step's groups (by all labels for the provision step, by base labels
 // for the other): group g is label set key[g] (a signature id), with size[g]
 // members in all, unplaced[g] of them not placed in this pass; members[g]
-// holds the first positions of its members, ascending: all of them, or
-// (when found on demand, see LabelSetGrouping) a prefix. Only the first
-// count() groups are in use: the storage of earlier passes' groups is kept
-// for its capacity, so a pass allocates nothing here once warmed up.
+// holds the positions of its members below scanned[g], ascending: all of
+// them, or (when found on demand, see LabelSetGrouping) a prefix. Only the
+// first count() groups are in use: the storage of earlier passes' groups is
+// kept for its capacity, so a pass allocates nothing here once warmed up.
 class LabelSetGroups {
  public:
   uint32_t count() const { return static_cast<uint32_t>(key.size()); }
@@ -31,7 +31,7 @@ class LabelSetGroups {
   // The members' lists of groups [0, count()), for a hot loop: valid until
   // the next Add.
   std::vector<uint32_t>* lists() { return members_.data(); }
-  std::vector<uint32_t> key, size, unplaced;
+  std::vector<uint32_t> key, size, unplaced, scanned;
 
  private:
   std::vector<std::vector<uint32_t>> members_;  // count() in use, the rest kept for capacity
@@ -41,13 +41,14 @@ class LabelSetGroups {
 // level's label sets each of whose labels was held by some idle worker when
 // the pass reached the level (idle_count_with_label); the requests of the
 // other label sets cannot be matched at this level (the idle sets only
-// shrink while it is matched), so they are never listed. Every position
-// below `scanned` is filed in its groups' members, none beyond.
+// shrink while it is matched), so they are never listed.
 //
 // Where the level's label sets and their sizes are known without reading it
-// (Level::pairs), the groups start empty and Has() files positions on
-// demand, all groups at once: with a backlog the walk asks for the first few
-// members of a few groups, not for the whole level. Otherwise the pass files
+// (Level::pairs), the groups start empty and Has() files a group's
+// positions on demand, searching the level's key array (signature or base
+// signature) for the group's one key: with a backlog the walk asks for the
+// first few members of a few groups, and each group's search runs through
+// contiguous keys only as far as its own members. Otherwise the pass files
 // them all in one walk.
 struct LabelSetGrouping {
   static constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
@@ -56,13 +57,11 @@ struct LabelSetGrouping {
   // kUnheld (no group), or kUnseen.
   std::vector<uint32_t> all_of, base_of;
   LabelSetGroups by_all, by_base;
-  size_t scanned = 0;
 
   // Empty, for `level`, with signatures [0, num_signatures) unseen.
   void Reset(const Level& level, size_t num_signatures);
   // True if group g of `groups` (by_all or by_base) has a member k, filing
-  // positions from `scanned` on, into every group, until it has or holds
-  // all its members.
+  // its positions from scanned[g] on until it has or holds all its members.
   bool Has(LabelSetGroups& groups, uint32_t g, size_t k);
   // `r`, a member of the level, was placed.
   void Placed(const Request& r);

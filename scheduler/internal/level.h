@@ -32,6 +32,8 @@ struct Level {
   // placed[pos] != 0 exactly when request(pos) was placed in this pass
   // (request(pos)->placed_in_pass is this pass); kept by the pass (MarkPlaced).
   std::vector<char> placed;
+  // The requests placed from the list in this pass, in the order they were.
+  std::vector<const Request*> placed_requests;
   // The label index over the list's first `indexed` positions: bucket[l]
   // holds, in ascending order, exactly the positions below `indexed` whose
   // request is keyed by label l (one of its base labels); bucket[num_labels]
@@ -113,6 +115,7 @@ struct Level {
     own.Clear();
     part = nullptr;
     placed.clear();
+    placed_requests.clear();
     pairs.clear();
     pairs_known = false;
     ClearIndex();
@@ -139,9 +142,11 @@ struct Level {
   void Reindex(const std::vector<Request*>& all, uint64_t pass) {
     own.Clear();
     placed.clear();
+    placed_requests.clear();
     for (Request* r : all) {
       Append(r, KeyOf(*r));
       placed.back() = r->placed_in_pass == pass ? 1 : 0;
+      if (placed.back()) placed_requests.push_back(r);
     }
     pairs.clear();
     pairs_known = false;

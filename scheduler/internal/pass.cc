@@ -143,6 +143,7 @@ class Pass {
                    std::vector<int8_t>& pays);
   // Marks the accounts with a run below `p`; false if there are none.
   bool BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const;
+  std::vector<const Request*> PreemptingRequests(Priority p, const std::vector<char>& banned) const;
   std::vector<Worker*> PreemptionCandidates(Priority p, const std::vector<char>& banned) const;
   bool MayPreempt(const Request& r, const Worker& w, Priority p, const std::vector<char>& banned) const;
   void PreemptWith(Priority p, Worker& w, Request* r, bool provision_match);
@@ -439,6 +440,7 @@ void Pass::MarkPlaced(Priority p, const Request* r) {
   QSIM_CHECK(pos < level.size() && level.request(pos) == r, "request %s is not on level %d's list", r->id.c_str(),
              static_cast<int>(p));
   level.placed[pos] = 1;
+  level.placed_requests.push_back(r);
 }
 
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
@@ -523,9 +525,9 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) cons
   for (LabelSetGroups* groups : {&by_all, &by_base}) {
     for (uint32_t g = 0; g < groups->count(); ++g) {
       groups->size[g] = groups->unplaced[g] = static_cast<uint32_t>(groups->members(g).size());
+      groups->scanned[g] = static_cast<uint32_t>(level.size());
     }
   }
-  grouping.scanned = level.size();
   return true;
 }
 
@@ -850,8 +852,7 @@ void Pass::Reprioritise(Priority p) {
 
 void Pass::Preempt(Priority p) {
   Level& level = levels_[p];
-  const bool any_unplaced = std::find(level.placed.begin(), level.placed.end(), 0) != level.placed.end();
-  if (!any_unplaced) return;
+  if (level.placed_requests.size() == level.size()) return;  // all placed
   std::vector<char> banned;
   if (!BanAccountsRunningBelow(p, banned)) return;
   // A match list depends on the worker only through its label class and
@@ -938,27 +939,32 @@ bool Pass::BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const 
   return any_below;
 }
 
-// The workers running below the level that some request could preempt,
-// cheapest first, ties in worker-id order.
-std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<char>& banned) const {
+// The requests that may preempt at level `p`, one per base label set: the
+// first unplaced one of an account not banned, in list order, so the
+// earliest examined.
+std::vector<const Request*> Pass::PreemptingRequests(Priority p, const std::vector<char>& banned) const {
   const Level& level = levels_[p];
-  // The requests that may preempt, one per label set: the first in list
-  // order, so the earliest examined. A running worker can do anything here
-  // only if it holds one's labels and is not stale for it; the others are
-  // dropped before the sort, as they would find nothing.
   std::vector<const Request*> wanted;
   std::vector<char> seen(s_.signatures.size(), 0);
-  // How many base label sets the walk can find at most: those of the
-  // requests of accounts not banned (placed ones included). Once `wanted`
-  // holds that many, no later position can add one, so the walk stops
-  // (step 4 of docs/scheduler-internals.md); unknown (fanout): no stop.
+  // How many base label sets the walk finds: those with an unplaced request
+  // of an account not banned, counted from the level's pairs less what the
+  // pass placed. Once `wanted` holds that many, no later position can add
+  // one, so the walk stops (step 4 of docs/scheduler-internals.md); a set
+  // whose requests were all placed would otherwise send it to the list's
+  // end. Unknown (fanout): no stop.
   size_t findable = SIZE_MAX;
   if (level.pairs_known) {
     findable = 0;
-    std::vector<char> counted(s_.signatures.size(), 0);
+    std::vector<uint32_t> unplaced(s_.signatures.size(), 0);
     for (const Level::Pair& pair : level.pairs) {
-      if (banned[pair.account_slot] || counted[pair.base_signature]) continue;
-      counted[pair.base_signature] = 1;
+      if (!banned[pair.account_slot]) unplaced[pair.base_signature] += pair.count;
+    }
+    for (const Request* r : level.placed_requests) {
+      if (!banned[r->account_slot]) --unplaced[r->base_signature];
+    }
+    for (const Level::Pair& pair : level.pairs) {
+      if (banned[pair.account_slot] || unplaced[pair.base_signature] == 0) continue;
+      unplaced[pair.base_signature] = 0;  // counted
       ++findable;
     }
   }
@@ -966,13 +972,22 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   auto walk = [&](const CohortPart& stretch, size_t offset) {
     for (size_t i = 0; i < stretch.size() && wanted.size() < findable; ++i) {
       const uint32_t base = stretch.base_signature()[i];
-      if (level.placed[offset + i] || banned[stretch.account_slot()[i]] || seen[base]) continue;
+      if (seen[base] || level.placed[offset + i] || banned[stretch.account_slot()[i]]) continue;
       seen[base] = 1;
       wanted.push_back(stretch.request(i));
     }
   };
   walk(level.own, 0);
   if (level.part) walk(*level.part, level.own_size());
+  return wanted;
+}
+
+// The workers running below the level that some request could preempt,
+// cheapest first, ties in worker-id order. A running worker can do anything
+// only if it holds a preempting request's labels and is not stale for it;
+// the others are dropped before the sort, as they would find nothing.
+std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<char>& banned) const {
+  const std::vector<const Request*> wanted = PreemptingRequests(p, banned);
   std::vector<Worker*> candidates;
   if (wanted.empty()) return candidates;
   // Each candidate's cost is read once, not at every comparison of the sort.
@@ -982,27 +997,31 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   };
   std::vector<Candidate> found;
   // Holding a request's labels depends on the worker only through its label
-  // class: per class, the wanted requests it holds, found at its first run.
-  // A run then checks only those for staleness.
-  constexpr uint32_t kUnknown = UINT32_MAX;
-  std::vector<uint32_t> held_from(s_.class_label_names.size(), kUnknown);  // into `held`
-  std::vector<const Request*> held;  // per class met: its requests, then nullptr
+  // class: per class, found at its first run, whether it holds any wanted
+  // request and the earliest examined time among those it holds. A run is
+  // fresh for one of them exactly when it is fresh for that earliest one
+  // (Fresh), so it is tested against that time alone.
+  struct ClassHold {
+    bool known = false, holds = false;
+    Time earliest_examined{};
+  };
+  std::vector<ClassHold> by_class(s_.class_label_names.size());
+  const bool skip_stale = s_.policy.skip_stale_pairs;
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
     const internal::Run& run = s_.runs[i];
     const Worker& w = *run.worker;
-    uint32_t& from = held_from[w.label_class];
-    if (from == kUnknown) {
-      from = static_cast<uint32_t>(held.size());
+    ClassHold& hold = by_class[w.label_class];
+    if (!hold.known) {
+      hold.known = true;
       for (const Request* r : wanted) {
-        if (HoldsLabels(*r, w, false)) held.push_back(r);
+        if (!HoldsLabels(*r, w, false)) continue;
+        const Time examined = r->examined_time();
+        if (!hold.holds || examined < hold.earliest_examined) hold.earliest_examined = examined;
+        hold.holds = true;
       }
-      held.push_back(nullptr);
     }
-    for (uint32_t k = from; held[k]; ++k) {
-      if (Fresh(*held[k], w)) {
-        found.push_back(Candidate{s_.CostOf(w), run.worker});
-        break;
-      }
+    if (hold.holds && (!skip_stale || hold.earliest_examined <= w.modified_time)) {
+      found.push_back(Candidate{s_.CostOf(w), run.worker});
     }
   }
   std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {

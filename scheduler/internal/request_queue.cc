@@ -95,8 +95,9 @@ void CohortPart::Push(Request* r, const PassKey& key) {
   account_slot_.push_back(key.account_slot);
 }
 
-void CohortPart::Resize(size_t n) {
-  ForEachArray([&](auto& v) { v.resize(start_ + n); });
+void CohortPart::Reshape(size_t n) {
+  start_ = 0;
+  ForEachArray([&](auto& v) { v.resize(n); });
 }
 
 void CohortPart::Set(size_t i, Request* r, const PassKey& key) {
@@ -323,7 +324,6 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
       (r->listed_in_pass == pass ? joining : keep).push_back(r);
     }
   }
-  const size_t kept_from_head = keep.size();
   for (Request* r : unlisted) {
     if (!InCohort(r)) continue;
     leaving.push_back(r);
@@ -417,15 +417,11 @@ void RequestQueue::RebuildCohort(const std::vector<Request*>& leaving, const std
   tail_keys_.swap(scratch_keys_);
 }
 
-void RequestQueue::LeaveCohort(Request* r) {
-  const auto joined = std::lower_bound(cohort_joined_.begin(), cohort_joined_.end(), r, CohortOrder);
-  if (joined != cohort_joined_.end() && *joined == r) {
-    cohort_joined_.erase(joined);
-    return;
-  }
-  // The first live slot not before `r`: a binary search whose probes step
-  // over null slots (few, but for the run before tail_live_from_).
-  size_t lo = tail_live_from_, hi = tail_.size();
+// The first live slot of tail_ at or after `from` whose request is not
+// before `r` in CohortOrder (tail_.size() if none): a binary search whose
+// probes step over null slots.
+size_t RequestQueue::FirstLiveNotBefore(const Request* r, size_t from) const {
+  size_t lo = from, hi = tail_.size();
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
     size_t k = mid;
@@ -437,6 +433,25 @@ void RequestQueue::LeaveCohort(Request* r) {
     }
   }
   while (lo < tail_.size() && tail_[lo] == nullptr) ++lo;
+  return lo;
+}
+
+void RequestQueue::JoinedPlaces(std::vector<size_t>& at) const {
+  at.clear();
+  size_t from = tail_live_from_;
+  for (const Request* r : cohort_joined_) {
+    from = FirstLiveNotBefore(r, from);
+    at.push_back(from);
+  }
+}
+
+void RequestQueue::LeaveCohort(Request* r) {
+  const auto joined = std::lower_bound(cohort_joined_.begin(), cohort_joined_.end(), r, CohortOrder);
+  if (joined != cohort_joined_.end() && *joined == r) {
+    cohort_joined_.erase(joined);
+    return;
+  }
+  const size_t lo = FirstLiveNotBefore(r, tail_live_from_);
   QSIM_CHECK(lo < tail_.size() && tail_[lo] == r, "request %s leaves a cohort it is not in", r->id.c_str());
   tail_[lo] = nullptr;
   ++tail_dead_;
@@ -528,7 +543,6 @@ void RequestQueue::SplitAll() {
 // by the old table and the new. The counts per pair do not depend on the
 // table; the changed parts' pair lists are re-filed by the new one.
 void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
-  Flush();
   std::vector<char> affected(parts_.size(), 0);
   for (size_t slot = 0; slot < old_table.size(); ++slot) {
     if (old_table[slot] == part_of_slot_[slot]) continue;
@@ -538,7 +552,6 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
   std::vector<uint32_t> moved;
   for (size_t k = 0; k < parts_.size(); ++k) {
     if (!affected[k]) continue;
-    parts_[k].Clear();
     for (uint32_t id : present_[k]) pair_at_[id] = kAbsent;
     moved.insert(moved.end(), present_[k].begin(), present_[k].end());
     present_[k].clear();
@@ -549,21 +562,34 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     into.push_back(id);
   }
   // Sized first, from the pair counts (a part's size is the sum of its
-  // pairs'), then filled by plain stores in one walk: the changed parts are
-  // often most of the cohort.
+  // pairs'), then filled by plain stores in one walk over the cohort as its
+  // deferred changes leave it (tail_'s live slots, the joined members merged
+  // in at their places), without applying them: the changed parts are often
+  // most of the cohort, and an account's level moves often.
   std::vector<size_t> fill(parts_.size(), 0);
   for (size_t k = 0; k < parts_.size(); ++k) {
     if (!affected[k]) continue;
     size_t size = 0;
     for (uint32_t id : present_[k]) size += pair_count_[id];
-    parts_[k].Resize(size);
+    parts_[k].Reshape(size);
   }
-  for (size_t i = 0; i < tail_.size(); ++i) {
-    const PassKey& key = tail_keys_[i];
+  const auto file = [&](Request* r, const PassKey& key) {
     const uint8_t k = part_of_slot_[key.account_slot];
-    if (!affected[k]) continue;
-    parts_[k].Set(fill[k]++, tail_[i], key);
+    if (affected[k]) parts_[k].Set(fill[k]++, r, key);
+  };
+  JoinedPlaces(joined_places_);
+  size_t j = 0;
+  for (size_t i = tail_live_from_; i < tail_.size(); ++i) {
+    for (; j < cohort_joined_.size() && joined_places_[j] == i; ++j) file(cohort_joined_[j], KeyOf(*cohort_joined_[j]));
+    if (tail_[i] != nullptr) file(tail_[i], tail_keys_[i]);
   }
+  for (; j < cohort_joined_.size(); ++j) file(cohort_joined_[j], KeyOf(*cohort_joined_[j]));
+#ifdef QSIM_VERIFY_PARTS
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    QSIM_CHECK(!affected[k] || fill[k] == parts_[k].size(), "part %zu was filled with %zu of %zu", k, fill[k],
+               parts_[k].size());
+  }
+#endif
 }
 
 // Checks the parts and the pair lists against a split from scratch.

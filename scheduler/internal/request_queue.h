@@ -130,8 +130,10 @@ class CohortPart {
 
   void Clear();
   void Push(Request* r, const PassKey& key);
-  // To `n` members, the new ones null and zero until Set.
-  void Resize(size_t n);
+  // To `n` members, every one unspecified until Set: the storage is reused
+  // as it is, so only growth is written (a part rebuilt at about its size
+  // costs no fill before the Sets).
+  void Reshape(size_t n);
   void Set(size_t i, Request* r, const PassKey& key);
   // Appends members [from, to) of `other`.
   void Copy(const CohortPart& other, size_t from, size_t to);
@@ -244,6 +246,10 @@ class RequestQueue {
   // The deferred changes (see tail_): `r` leaves the cohort, or joins it.
   void LeaveCohort(Request* r);
   void JoinCohort(const std::vector<Request*>& joining);
+  // Where each member of cohort_joined_ goes among tail_'s slots: before
+  // slot at[j] (tail_.size() for the end), ascending; into `at`.
+  void JoinedPlaces(std::vector<size_t>& at) const;
+  size_t FirstLiveNotBefore(const Request* r, size_t from) const;
   // Applies the deferred changes to tail_ and tail_keys_: O(n), so only when
   // a reader asks for them or the changes outgrow kFlushAfter.
   void Flush() const;
@@ -335,6 +341,7 @@ class RequestQueue {
   std::vector<std::vector<uint32_t>> present_;
   std::vector<uint8_t> part_of_slot_;
   std::vector<uint8_t> part_scratch_table_;  // Partition's copy of the old table
+  std::vector<size_t> joined_places_;        // SplitChanged's JoinedPlaces
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
   // One scratch per part: a shared one would pass buffers from part to
