@@ -113,9 +113,18 @@ TEST(CohortPart, InPlaceChangesMatchAVector) {
       r->signature = static_cast<uint32_t>(owned.size());
       part.InsertAt(i, r, key_of(owned.size()));
       model.insert(model.begin() + static_cast<std::ptrdiff_t>(i), r);
-    } else {
+    } else if (rng() % 2 == 0) {
       part.RemoveAt(i);
       model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      // Several at once (RemoveAll), on both sides of the middle or one.
+      std::vector<size_t> at;
+      for (size_t j = 0; j < model.size(); ++j) {
+        if (rng() % std::max<size_t>(model.size() / 3, 1) == 0) at.push_back(j);
+      }
+      if (at.empty()) at.push_back(i);
+      part.RemoveAll(at);
+      for (size_t j = at.size(); j-- > 0;) model.erase(model.begin() + static_cast<std::ptrdiff_t>(at[j]));
     }
     ASSERT_EQ(part.size(), model.size()) << "step " << step;
     if (step % 97 == 0 || part.size() < 8) {

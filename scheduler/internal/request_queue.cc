@@ -3,6 +3,7 @@
 #include "scheduler/internal/request_queue.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 
 #include "base/check.h"
@@ -130,6 +131,40 @@ void CohortPart::RemoveAt(size_t i) {
     }
   } else {
     ForEachArray([&](auto& v) { v.erase(v.begin() + at); });
+  }
+}
+
+void CohortPart::RemoveAll(std::span<const size_t> at) {
+  if (at.empty()) return;
+  const size_t n = size();
+  QSIM_CHECK(at.back() < n && std::adjacent_find(at.begin(), at.end(), std::greater_equal<>()) == at.end(),
+             "positions to remove must ascend below %zu", n);
+  // at[0, front) leave by the front, at[front, k) by the back.
+  const size_t front = static_cast<size_t>(std::lower_bound(at.begin(), at.end(), n / 2) - at.begin());
+  const size_t k = at.size();
+  ForEachArray([&](auto& v) {
+    const auto base = v.begin() + static_cast<std::ptrdiff_t>(start_);
+    // Front: the run before at[i] moves up by the leavers from at[i] to
+    // at[front - 1]; from the last run down, so no move overwrites a member
+    // still to move.
+    for (size_t i = front; i-- > 0;) {
+      const size_t from = i == 0 ? 0 : at[i - 1] + 1;
+      std::move_backward(base + static_cast<std::ptrdiff_t>(from), base + static_cast<std::ptrdiff_t>(at[i]),
+                         base + static_cast<std::ptrdiff_t>(at[i] + (front - 1 - i) + 1));
+    }
+    // Back: the run after at[j] moves down by the leavers from at[front]
+    // to at[j]; from the first run up.
+    for (size_t j = front; j < k; ++j) {
+      const size_t to = j + 1 < k ? at[j + 1] : n;
+      std::move(base + static_cast<std::ptrdiff_t>(at[j] + 1), base + static_cast<std::ptrdiff_t>(to),
+                base + static_cast<std::ptrdiff_t>(at[j] - (j - front)));
+    }
+    v.resize(v.size() - (k - front));
+  });
+  start_ += front;
+  if (start_ > 64 && start_ > size()) {
+    ForEachArray([&](auto& v) { v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(start_)); });
+    start_ = 0;
   }
 }
 
@@ -698,12 +733,15 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     // and the part's nearer end (placements leave near the front, recent
     // arrivals join near the back); many, by one merged copy.
     if (out.size() + in.size() <= kInPlaceChanges) {
+      // `out` is in cohort order, so its positions ascend.
+      std::vector<size_t>& at = leaving_positions_;
+      at.clear();
       for (Request* r : out) {
-        const size_t at = FindInPart(part, r);
-        QSIM_CHECK(at < part.size() && part.request(at) == r, "request %s leaves a cohort part it is not in",
-                   r->id.c_str());
-        part.RemoveAt(at);
+        at.push_back(FindInPart(part, r));
+        QSIM_CHECK(at.back() < part.size() && part.request(at.back()) == r,
+                   "request %s leaves a cohort part it is not in", r->id.c_str());
       }
+      part.RemoveAll(at);
       for (Request* r : in) part.InsertAt(FindInPart(part, r), r, KeyOf(*r));
       continue;
     }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <utility>
 #include <string>
 #include <string_view>
@@ -139,6 +140,11 @@ class CohortPart {
   void Copy(const CohortPart& other, size_t from, size_t to);
   // Member i leaves, the members on its nearer side moving a slot.
   void RemoveAt(size_t i);
+  // The members at `at` (ascending, distinct) leave: those in the front
+  // half by moving the members before them up, the others by moving the
+  // members after them down, each member moving at most once (several
+  // RemoveAt calls would move those between two leavers once per leaver).
+  void RemoveAll(std::span<const size_t> at);
   // `r` joins before member i (at the end when i == size()).
   void InsertAt(size_t i, Request* r, const PassKey& key);
   void Swap(CohortPart& other);
@@ -342,6 +348,7 @@ class RequestQueue {
   std::vector<uint8_t> part_of_slot_;
   std::vector<uint8_t> part_scratch_table_;  // Partition's copy of the old table
   std::vector<size_t> joined_places_;        // SplitChanged's JoinedPlaces
+  std::vector<size_t> leaving_positions_;    // RebuildParts' scratch
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
   // One scratch per part: a shared one would pass buffers from part to
