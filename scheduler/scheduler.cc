@@ -130,7 +130,7 @@ size_t Scheduler::ConfirmQueuedRun(std::span<const std::string_view> requests, T
   // asked for then, and the bucket's first request kAhead / 2 ids later, so
   // that about kAhead lookups' misses are in flight at once.
   const internal::IdIndex<Request>& index = impl_->queued.index();
-  constexpr size_t kAhead = 8;
+  constexpr size_t kAhead = 32;
   std::array<uint64_t, kAhead> hashes;
   const size_t n = requests.size();
   const auto ask = [&](size_t j) {

@@ -19,7 +19,7 @@ void ReconcilerHost::NotifyTasksWaiting(WaitingBatch& batch, size_t begin, size_
   // Up to kChunk names at a time go to the reconciler, which confirms the
   // queued ones back to back and stops at the first it cannot: that one is
   // sent in full, and the next chunk starts after it. Same calls, same order.
-  constexpr size_t kChunk = 32;
+  constexpr size_t kChunk = 256;
   std::array<std::string_view, kChunk> views;
   const Time t = batch.time();
   for (size_t i = begin; i < end;) {
