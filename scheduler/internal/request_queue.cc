@@ -608,17 +608,31 @@ void RequestQueue::SplitChanged(const std::vector<uint8_t>& old_table) {
     for (uint32_t id : present_[k]) size += pair_count_[id];
     parts_[k].Reshape(size);
   }
+  // Per slot, the part its members go to if that part is rebuilt, else
+  // kKept: one table read per member in the walk.
+  constexpr uint8_t kKept = UINT8_MAX;
+  std::vector<uint8_t>& target = split_target_;
+  target.resize(part_of_slot_.size());
+  for (size_t slot = 0; slot < part_of_slot_.size(); ++slot) {
+    target[slot] = affected[part_of_slot_[slot]] ? part_of_slot_[slot] : kKept;
+  }
   const auto file = [&](Request* r, const PassKey& key) {
-    const uint8_t k = part_of_slot_[key.account_slot];
-    if (affected[k]) parts_[k].Set(fill[k]++, r, key);
+    if (const uint8_t k = target[key.account_slot]; k != kKept) parts_[k].Set(fill[k]++, r, key);
+  };
+  // tail_'s live slots in [from, to).
+  const auto file_slots = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      if (tail_[i] != nullptr) file(tail_[i], tail_keys_[i]);
+    }
   };
   JoinedPlaces(joined_places_);
-  size_t j = 0;
-  for (size_t i = tail_live_from_; i < tail_.size(); ++i) {
-    for (; j < cohort_joined_.size() && joined_places_[j] == i; ++j) file(cohort_joined_[j], KeyOf(*cohort_joined_[j]));
-    if (tail_[i] != nullptr) file(tail_[i], tail_keys_[i]);
+  size_t from = tail_live_from_;
+  for (size_t j = 0; j < cohort_joined_.size(); ++j) {
+    file_slots(from, joined_places_[j]);
+    from = joined_places_[j];
+    file(cohort_joined_[j], KeyOf(*cohort_joined_[j]));
   }
-  for (; j < cohort_joined_.size(); ++j) file(cohort_joined_[j], KeyOf(*cohort_joined_[j]));
+  file_slots(from, tail_.size());
 #ifdef QSIM_VERIFY_PARTS
   for (size_t k = 0; k < parts_.size(); ++k) {
     QSIM_CHECK(!affected[k] || fill[k] == parts_[k].size(), "part %zu was filled with %zu of %zu", k, fill[k],

@@ -348,6 +348,7 @@ class RequestQueue {
   std::vector<uint8_t> part_of_slot_;
   std::vector<uint8_t> part_scratch_table_;  // Partition's copy of the old table
   std::vector<size_t> joined_places_;        // SplitChanged's JoinedPlaces
+  std::vector<uint8_t> split_target_;        // SplitChanged's part per slot
   std::vector<size_t> leaving_positions_;    // RebuildParts' scratch
   bool parts_valid_ = false;
   std::vector<std::vector<Request*>> part_leaving_, part_joining_;
