@@ -90,11 +90,15 @@ void AddBench(CLI::App& app, const std::string& malloc_options, int& status) {
   CLI::App* profiler = bench->add_subcommand(
       "profiler", "Workload 1: 100 iterations of 1,000 tasks + 50 workers, UpdateTime, RunOnce");
   profiler->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
-  profiler->callback([seed, &malloc_options, &status] { status = bench::RunProfilerBench(*seed, malloc_options, std::cout); });
+  profiler->callback([seed, &malloc_options, &status] {
+    status = bench::RunProfilerBench(*seed, malloc_options, std::cout);
+  });
   CLI::App* large = bench->add_subcommand(
       "large-pass", "Workload 2: one RunOnce over 5,000 idle workers x 100,000 queued tasks");
   large->add_option("--seed", *seed, "Seed of the workload generator")->check(kSeedRule)->capture_default_str();
-  large->callback([seed, &malloc_options, &status] { status = bench::RunLargePassBench(*seed, malloc_options, std::cout); });
+  large->callback([seed, &malloc_options, &status] {
+    status = bench::RunLargePassBench(*seed, malloc_options, std::cout);
+  });
 }
 
 void AddRun(CLI::App& app, const std::vector<std::string>& command_line, int& status) {

@@ -743,9 +743,10 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     const std::vector<Request*>& in = part_joining_[k];
     if (out.empty() && in.empty()) continue;
     CohortPart& part = parts_[k];
-    // A few changes are made in place, each moving the members between it
-    // and the part's nearer end (placements leave near the front, recent
-    // arrivals join near the back); many, by one merged copy.
+    // A few changes are made in place: the leavers together, moving the
+    // members between them and the part's nearer end once, then each
+    // arrival moving those on its nearer side (placements leave near the
+    // front, recent arrivals join near the back); many, by one merged copy.
     if (out.size() + in.size() <= kInPlaceChanges) {
       // `out` is in cohort order, so its positions ascend.
       std::vector<size_t>& at = leaving_positions_;

@@ -255,6 +255,8 @@ class RequestQueue {
   // Where each member of cohort_joined_ goes among tail_'s slots: before
   // slot at[j] (tail_.size() for the end), ascending; into `at`.
   void JoinedPlaces(std::vector<size_t>& at) const;
+  // The first live slot of tail_ from `from` on whose request is not before
+  // `r` in CohortOrder (tail_.size() if none).
   size_t FirstLiveNotBefore(const Request* r, size_t from) const;
   // Applies the deferred changes to tail_ and tail_keys_: O(n), so only when
   // a reader asks for them or the changes outgrow kFlushAfter.
