@@ -25,10 +25,11 @@ bool ExaminationOrder(const Request* a, const Request* b) {
 namespace {
 
 // Merges the sorted neighbours [first, mid) and [mid, last) by `less`
-// (examination order, or CohortOrder within the cohort). Usually one side is a handful of requests (this pass's arrivals, or
-// the few examined out of step) and the other the whole backlog: each of the
-// few is then placed by binary search, which reads O(log n) backlog requests
-// where a linear merge reads them all. The order is strict (ids are unique),
+// (examination order, or CohortOrder within the cohort). Usually one side
+// is a handful of requests (this pass's arrivals, or the few examined out
+// of step) and the other the whole backlog: each of the few is then placed
+// by binary search, which reads O(log n) backlog requests where a linear
+// merge reads them all. The order is strict (ids are unique),
 // so either way gives the same list.
 template <typename Less>
 void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::iterator mid,

@@ -200,9 +200,10 @@ class RequestQueue {
   // get examined = `t`; the taken ones leave the order. The pass read them
   // from head() and tail(); `unlisted` must hold exactly the queued requests
   // it did not list, the members of tail() among them in tail()'s order (as
-  // a pass that reads the cohort in order meets them). The listed ones of head() carry listed_in_pass ==
-  // `pass`; those of tail() need not (every member of tail() not in
-  // `unlisted` is listed), so a pass writes nothing to the cohort.
+  // a pass that reads the cohort in order meets them). The listed ones of
+  // head() carry listed_in_pass == `pass`; those of tail() need not (every
+  // member of tail() not in `unlisted` is listed), so a pass writes nothing
+  // to the cohort.
   void MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted);
   // Merges the requests added since the last call into the order.
   // Not between a Take and the next MarkExamined.
