@@ -91,9 +91,11 @@ const std::array<int32_t, kNumPriorities + 1>& Scheduler::Impl::RunsOf(uint32_t 
   return account_slot < runs_at.size() ? runs_at[account_slot] : kNone;
 }
 
-Balance Scheduler::Impl::CostOf(const Worker& w) const {
+Balance Scheduler::Impl::CostOf(const Worker& w) const { return CostOfRun(w.run.slot()); }
+
+Balance Scheduler::Impl::CostOfRun(uint32_t slot) const {
   Balance cost;
-  for (int p = 0; p < kNumPriorities; ++p) cost[p] = run_cost[p][w.run.slot()];
+  for (int p = 0; p < kNumPriorities; ++p) cost[p] = run_cost[p][slot];
   return cost;
 }
 
@@ -326,7 +328,8 @@ void Scheduler::Impl::PopDueStaleIdle(Time cutoff, std::vector<Worker*>& expired
 
 void Scheduler::Impl::StartRun(Worker& w, std::unique_ptr<Request> r, Priority p, const Balance& cost) {
   UnindexIdle(w);
-  runs.push_back(Run{std::move(r), p, &w});
+  const uint32_t account_slot = r->account_slot;
+  runs.push_back(Run{std::move(r), p, &w, account_slot, w.label_class, w.modified_time});
   for (int q = 0; q < kNumPriorities; ++q) run_cost[q].push_back(cost[q]);
   w.run = RunHandle(&runs, static_cast<uint32_t>(runs.size() - 1));
   w.running_id = w.run->request->id;

@@ -790,7 +790,7 @@ Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>
 std::vector<Worker*> Pass::RunsOfAccount(uint32_t slot, Priority lowest) const {
   std::vector<Worker*> out;
   for (uint32_t i = s_.run_begin[lowest]; i < s_.runs.size(); ++i) {
-    if (s_.runs[i].request->account_slot == slot) out.push_back(s_.runs[i].worker);
+    if (s_.runs[i].account_slot == slot) out.push_back(s_.runs[i].worker);
   }
   std::sort(out.begin(), out.end(), ByRank());
   return out;
@@ -1008,20 +1008,26 @@ std::vector<Worker*> Pass::PreemptionCandidates(Priority p, const std::vector<ch
   std::vector<ClassHold> by_class(s_.class_label_names.size());
   const bool skip_stale = s_.policy.skip_stale_pairs;
   for (uint32_t i = s_.run_begin[p + 1]; i < s_.runs.size(); ++i) {
+    // The run's copies, not the worker's own fields (a read from memory
+    // per run); the worker is read only at its class's first run.
     const internal::Run& run = s_.runs[i];
-    const Worker& w = *run.worker;
-    ClassHold& hold = by_class[w.label_class];
+#ifdef QSIM_VERIFY_PARTS
+    QSIM_CHECK(run.worker_class == run.worker->label_class && run.worker_modified == run.worker->modified_time &&
+                   run.account_slot == run.request->account_slot,
+               "run %u's copies differ from its worker and request", i);
+#endif
+    ClassHold& hold = by_class[run.worker_class];
     if (!hold.known) {
       hold.known = true;
       for (const Request* r : wanted) {
-        if (!HoldsLabels(*r, w, false)) continue;
+        if (!HoldsLabels(*r, *run.worker, false)) continue;
         const Time examined = r->examined_time();
         if (!hold.holds || examined < hold.earliest_examined) hold.earliest_examined = examined;
         hold.holds = true;
       }
     }
-    if (hold.holds && (!skip_stale || hold.earliest_examined <= w.modified_time)) {
-      found.push_back(Candidate{s_.CostOf(w), run.worker});
+    if (hold.holds && (!skip_stale || hold.earliest_examined <= run.worker_modified)) {
+      found.push_back(Candidate{s_.CostOfRun(i), run.worker});
     }
   }
   std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {

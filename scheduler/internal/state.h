@@ -35,6 +35,16 @@ struct Run {
   std::unique_ptr<Request> request;
   Priority priority = 0;
   Worker* worker = nullptr;
+  // What a walk over the runs below a level reads of each (the preemption
+  // scan, an account's runs), copied here at StartRun: the table is
+  // contiguous, the workers and requests are not, and under a backlog those
+  // walks read thousands of runs a pass. They hold for the run's life: a
+  // request's account slot never changes, and a worker's label class and
+  // modified time change while it runs only in MarkIdle, which ends the run
+  // right after.
+  uint32_t account_slot = 0;
+  uint32_t worker_class = 0;
+  Time worker_modified{};
   // What it has cost so far is kept apart, in Impl::run_cost.
 };
 
@@ -271,6 +281,8 @@ struct Scheduler::Impl {
   // as one pass over contiguous floats: thousands of runs then fit in L1.
   std::array<std::vector<float>, kNumPriorities> run_cost;
   Balance CostOf(const internal::Worker& w) const;
+  // The cost of the run in runs[slot].
+  Balance CostOfRun(uint32_t slot) const;
   // Runs by account slot and priority (kFreeBucket included).
   std::vector<std::array<int32_t, kNumPriorities + 1>> runs_at;
   // Every idle worker was confirmed no earlier than this, or is listed in
