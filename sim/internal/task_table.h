@@ -100,9 +100,10 @@ class TaskTable {
 // ---------------------------------------------------------------- inline: the per-task hot path
 
 inline size_t FormatTaskName(uint32_t id, char (&out)[kMaxTaskName]) {
-  // Below 10^8 (every run the event limit allows) the name is exactly eight
-  // digits: written two at a time from a table, the dispatcher's
-  // re-notification of a deep queue names every pending task each minute.
+  // Below 10^8 (all but the largest runs sim/limits.h allows) the name is
+  // exactly eight digits, written two at a time from a table: the
+  // dispatcher's re-notification of a deep queue names every pending task
+  // each minute.
   if (id < 100'000'000) {
     static constexpr char kPairs[] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
