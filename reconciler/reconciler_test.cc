@@ -1,5 +1,6 @@
 #include "reconciler/reconciler.h"
 
+#include <algorithm>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
@@ -385,6 +386,37 @@ TEST(WorkerQueueTable, EraseAbortsOf_FollowsReplacedAndErasedAborts) {
   EXPECT_EQ(Keys(table), std::vector<std::string>{"w1"});
   table.EraseAbortsOf("t3", kStart + Seconds(1));
   EXPECT_TRUE(table.map().empty());
+}
+
+// The aborts are found by task, not by a walk: every entry aborting the
+// task and made before the time goes, whatever else the table holds, in a
+// copy and a moved-to table as in the original.
+TEST(WorkerQueueTable, EraseAbortsOf_OnlyThatTasksEarlierAbortsInAFullTable) {
+  WorkerQueueTable table;
+  for (int i = 0; i < 200; ++i) {
+    const std::string abort = i % 3 == 0 ? "victim" : (i % 3 == 1 ? "other" : "");
+    table.Set("w" + std::to_string(1000 + i), WorkerQueue{"t" + std::to_string(i), abort, kStart + Seconds(i % 7)});
+  }
+  EXPECT_EQ(table.with_abort(), 134u);  // 67 "victim", 67 "other"
+  WorkerQueueTable copy = table;
+  table.EraseAbortsOf("victim", kStart + Seconds(3));  // enqueued at 0, 1 or 2 s
+  std::vector<std::string> kept = Keys(table);
+  for (int i = 0; i < 200; ++i) {
+    const std::string w = "w" + std::to_string(1000 + i);
+    const bool gone = i % 3 == 0 && i % 7 < 3;
+    EXPECT_EQ(std::find(kept.begin(), kept.end(), w) == kept.end(), gone) << w;
+  }
+  EXPECT_EQ(table.map().size(), 200u - 29u);
+  EXPECT_EQ(table.with_abort(), 134u - 29u);
+  // The copy kept its own index: all of its entries, and its own aborts.
+  EXPECT_EQ(copy.map().size(), 200u);
+  WorkerQueueTable moved = std::move(copy);
+  moved.EraseAbortsOf("other", kStart + Seconds(7));
+  EXPECT_EQ(moved.map().size(), 200u - 67u);
+  EXPECT_EQ(moved.with_abort(), 67u);
+  moved.EraseAbortsOf("victim", kStart + Seconds(7));
+  EXPECT_EQ(moved.with_abort(), 0u);
+  EXPECT_EQ(moved.map().size(), 66u);
 }
 
 TEST(WorkerQueueTable, Find_WithOrWithoutTheCallersHash) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/time.h"
 #include "reconciler/internal/id_index.h"
@@ -22,8 +23,12 @@ namespace qsim::reconciler::internal {
 // almost none has an entry, so an index by the keys' hashes (id_index.h)
 // sits beside the map: a caller that has hashed the id already learns of a
 // miss from one or two array reads, and finds a hit with one string
-// comparison, without hashing the id again or descending the tree. Two more summaries let the scans that run on every
-// poll batch and every finished task skip a table with nothing for them.
+// comparison, without hashing the id again or descending the tree. Two more
+// summaries serve the calls that run on every poll batch and every finished
+// task: the earliest enqueue time lets the timeout scan skip a table with
+// nothing due, and the entries with a task to abort, by that task, let a
+// finished task's aborts be found without walking the table (under
+// preemption the table holds thousands of pending assignments).
 //
 // `Queue` is reconciler::WorkerQueue (a template only so that this header
 // need not come after it): a value with `Time enqueue_time` and
@@ -38,9 +43,11 @@ class WorkerQueueTable {
   WorkerQueueTable() = default;
   // The index holds iterators into map_: a copy indexes its own map. A move
   // keeps them valid (std::map moves its nodes).
-  WorkerQueueTable(const WorkerQueueTable& other)
-      : map_(other.map_), earliest_enqueue_(other.earliest_enqueue_), with_abort_(other.with_abort_) {
-    for (auto it = map_.begin(); it != map_.end(); ++it) index_.Insert(Hash(it->first), it);
+  WorkerQueueTable(const WorkerQueueTable& other) : map_(other.map_), earliest_enqueue_(other.earliest_enqueue_) {
+    for (auto it = map_.begin(); it != map_.end(); ++it) {
+      index_.Insert(Hash(it->first), it);
+      NoteAbort(it);
+    }
   }
   WorkerQueueTable& operator=(const WorkerQueueTable& other) {
     if (this != &other) *this = WorkerQueueTable(other);
@@ -66,10 +73,10 @@ class WorkerQueueTable {
       return;
     }
     auto it = *found;
-    Count(it->second, -1);
-    Count(q, +1);
+    ForgetAbort(it);
     earliest_enqueue_ = std::min(earliest_enqueue_, q.enqueue_time);
     it->second = std::move(q);
+    NoteAbort(it);
   }
 
   // Adds; false (and no change) if `worker` already has an entry.
@@ -80,8 +87,9 @@ class WorkerQueueTable {
   }
 
   const_iterator Erase(const_iterator it) {
-    index_.Erase(Hash(it->first), map_.erase(it, it));  // the same entry, not const
-    Count(it->second, -1);
+    const auto entry = map_.erase(it, it);  // the same entry, not const
+    index_.Erase(Hash(it->first), entry);
+    ForgetAbort(entry);
     return map_.erase(it);
   }
 
@@ -102,30 +110,50 @@ class WorkerQueueTable {
     }
   }
 
-  // Erases, in ascending worker id, every entry that aborts `request` and was
-  // made before `t`.
+  // Erases every entry that aborts `request` and was made before `t`.
   void EraseAbortsOf(const std::string& request, Time t) {
-    if (with_abort_ == 0) return;
-    for (auto it = map_.cbegin(); it != map_.cend();) {
-      it = it->second.task_to_abort == request && it->second.enqueue_time < t ? Erase(it) : std::next(it);
+    auto [first, last] = aborts_.equal_range(request);
+    std::vector<const_iterator> doomed;
+    for (auto a = first; a != last; ++a) {
+      if (a->second->second.enqueue_time < t) doomed.push_back(a->second);
     }
+    for (const_iterator it : doomed) Erase(it);
   }
+  // How many entries have a task to abort (for tests).
+  size_t with_abort() const { return aborts_.size(); }
 
  private:
   // Brings the summaries up to date with the new entry `it`.
   void Inserted(typename Map::iterator it) {
     index_.Insert(Hash(it->first), it);
-    Count(it->second, +1);
+    NoteAbort(it);
     earliest_enqueue_ = std::min(earliest_enqueue_, it->second.enqueue_time);
   }
-  void Count(const Queue& q, int delta) { with_abort_ += q.task_to_abort.empty() ? 0 : delta; }
+  // `it`'s abort joins aborts_ (after its value is set) or leaves it
+  // (before its value changes or it is erased): the key views the entry's
+  // own string.
+  void NoteAbort(typename Map::iterator it) {
+    if (!it->second.task_to_abort.empty()) aborts_.emplace(it->second.task_to_abort, it);
+  }
+  void ForgetAbort(typename Map::iterator it) {
+    if (it->second.task_to_abort.empty()) return;
+    auto [first, last] = aborts_.equal_range(it->second.task_to_abort);
+    for (auto a = first; a != last; ++a) {
+      if (a->second == it) {
+        aborts_.erase(a);
+        return;
+      }
+    }
+  }
 
   Map map_;
   // Indexes every entry of map_, no more and no fewer.
   IdIndex<typename Map::iterator> index_;
   // No entry's enqueue time is earlier (a bound, made exact by EraseExpired).
   Time earliest_enqueue_ = Time::max();
-  size_t with_abort_ = 0;  // entries with a task to abort
+  // Exactly the entries with a task to abort, keyed by a view of that task
+  // (the entry's own string, which lives as long as the entry's value).
+  std::multimap<std::string_view, typename Map::iterator, std::less<>> aborts_;
 };
 
 }  // namespace qsim::reconciler::internal
