@@ -151,6 +151,7 @@ StatusOr<ProfilerResult> RunProfilerWorkload(const ProfilerWorkload& w, uint64_t
   result.workers = s.NumWorkers();
   result.running = s.NumRunning();
   result.queued = s.NumQueued();
+  result.final_state = std::make_unique<Scheduler>(std::move(s));
   return result;
 }
 

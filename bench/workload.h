@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -119,6 +120,8 @@ struct ProfilerResult {
   size_t workers = 0;      // at the end
   size_t running = 0;
   size_t queued = 0;
+  // The scheduler as the last pass left it.
+  std::unique_ptr<Scheduler> final_state;
 };
 
 // Runs workload 1 in full.

@@ -352,5 +352,67 @@ TEST(PassDifferential, LibraryPassEqualsTheStepByStepReference) {
   EXPECT_GT(coverage.demoted, n / 20);
 }
 
+// The sessions above are small, so a pass matches idle workers against a
+// level's list through the label bit matrix. A fleet whose every bot has a
+// label of its own makes that matrix quadratic in the fleet, and the pass
+// matches worker by worker instead: 12,000 such bots (past the matrix's
+// bound, 2^21 words), two passes, levels of both kinds, stale pairs on, a
+// cutoff of 1 (every level matched by worker), against the reference.
+TEST(PassDifferential, FleetOfDistinctLabelsMatchesWorkerByWorkerLikeTheReference) {
+  Policy policy;
+  policy.match_sort_cutoff = 1;
+  policy.skip_stale_pairs = true;
+  Scheduler s = Scheduler::New(kStart, policy);
+  AccountConfig config;
+  config.charge_rate = {1, 1, 1, 1, 1};
+  config.max_charge_seconds = 600;
+  const std::vector<float> balance{100, 0, 0, 0, 0};
+  ASSERT_TRUE(s.AddAccount("acct", config, balance).ok());
+  constexpr int kBots = 12000;
+  for (int i = 0; i < kBots; ++i) {
+    const std::string id = "bot" + std::to_string(i);
+    ASSERT_TRUE(s.MarkIdle(id, {"id:" + id, i % 3 == 0 ? "os:linux" : "os:mac", "pool:" + std::to_string(i % 7)},
+                           kStart, nullptr)
+                    .ok());
+  }
+  auto add = [&](int n, Time t) {
+    for (int i = 0; i < n; ++i) {
+      RequestSpec r;
+      r.id = "t" + std::to_string(t.time_since_epoch().count()) + "-" + std::to_string(i);
+      r.account = i % 4 == 0 ? "" : "acct";
+      if (i % 5 == 0) {
+        r.base_labels = {"id:bot" + std::to_string((i * 7919) % kBots)};
+      } else {
+        r.base_labels = {i % 2 == 0 ? "os:linux" : "os:mac"};
+        if (i % 3 == 0) r.base_labels.push_back("pool:" + std::to_string(i % 7));
+      }
+      if (i % 6 == 0) r.provisionable_labels = {"pool:" + std::to_string(i % 5)};
+      r.enqueue_time = t;
+      ASSERT_TRUE(s.AddRequest(r, t, nullptr).ok());
+    }
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    const Time t = kStart + Seconds(1 + pass);
+    add(300, t);
+    reference::State want = reference::State::FromProto(s.ToProto());
+    RecordingEventSink want_events, got_events;
+    reference::UpdateTime(want, t);
+    const std::vector<SchedulerAssignment> want_out = reference::RunOnce(want, &want_events);
+    s.UpdateTime(t);
+    const std::vector<SchedulerAssignment> got_out = s.RunOnce(&got_events);
+    ASSERT_GT(want_out.size(), 100u);
+    std::vector<std::string> got_keys, want_keys;
+    for (const auto& a : got_out) got_keys.push_back(AssignmentKey(a));
+    for (const auto& a : want_out) want_keys.push_back(AssignmentKey(a));
+    EXPECT_EQ(got_keys, want_keys) << "pass " << pass;
+    got_keys.clear();
+    want_keys.clear();
+    for (const auto& e : got_events.events) got_keys.push_back(EventKey(e));
+    for (const auto& e : want_events.events) want_keys.push_back(EventKey(e));
+    EXPECT_EQ(got_keys, want_keys) << "pass " << pass;
+    EXPECT_EQ(s.ToProto().SerializeAsString(), want.ToProto().SerializeAsString()) << "pass " << pass;
+  }
+}
+
 }  // namespace
 }  // namespace qsim

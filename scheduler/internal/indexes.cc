@@ -156,11 +156,11 @@ void Scheduler::Impl::CensusChanged() {
 }
 
 const Scheduler::Impl::IndexKey& Scheduler::Impl::IndexKeyOf(uint32_t base_signature) {
-  if (index_keys.size() <= base_signature) index_keys.resize(signature_labels.size());
+  if (index_keys.size() <= base_signature) index_keys.resize(NumSignatures());
   IndexKey& k = index_keys[base_signature];
   if (k.epoch == census_epoch) return k;
   uint32_t key = kNoIndexLabel, check = kNoIndexLabel;
-  for (internal::LabelId l : *signature_labels[base_signature]) {
+  for (internal::LabelId l : SignatureIds(base_signature)) {
     if (key == kNoIndexLabel || workers_with_label[l] < workers_with_label[key]) {
       check = key;
       key = l;
@@ -415,7 +415,9 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
 uint32_t Scheduler::Impl::Signature(const std::vector<internal::LabelId>& ids) {
   if (auto it = signatures.find(ids); it != signatures.end()) return it->second;
   const auto id = static_cast<uint32_t>(signatures.size());
-  signature_labels.push_back(&signatures.emplace(ids, id).first->first);
+  signatures.emplace(ids, id);
+  signature_ids.insert(signature_ids.end(), ids.begin(), ids.end());
+  signature_start.push_back(static_cast<uint32_t>(signature_ids.size()));
   return id;
 }
 

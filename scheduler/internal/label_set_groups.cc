@@ -26,8 +26,12 @@ void LabelSetGroups::Clear() {
 
 void LabelSetGrouping::Reset(const Level& l, size_t num_signatures) {
   level = &l;
-  all_of.assign(num_signatures, kUnseen);
-  base_of.assign(num_signatures, kUnseen);
+  for (uint32_t s : seen_all) all_of[s] = kUnseen;
+  for (uint32_t s : seen_base) base_of[s] = kUnseen;
+  seen_all.clear();
+  seen_base.clear();
+  if (all_of.size() < num_signatures) all_of.resize(num_signatures, kUnseen);
+  if (base_of.size() < num_signatures) base_of.resize(num_signatures, kUnseen);
   by_all.Clear();
   by_base.Clear();
 }

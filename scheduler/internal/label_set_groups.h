@@ -54,12 +54,25 @@ struct LabelSetGrouping {
   static constexpr uint32_t kUnseen = UINT32_MAX, kUnheld = UINT32_MAX - 1;
   const Level* level = nullptr;
   // Per signature: its group (in by_all; per base signature, in by_base),
-  // kUnheld (no group), or kUnseen.
+  // kUnheld (no group), or kUnseen. An entry set to anything else is listed
+  // in seen_all (seen_base), so Reset puts back only those: the signatures
+  // ever made grow with a run's distinct label sets, and refilling them all
+  // every pass cost a pass time in proportion to the run's history.
   std::vector<uint32_t> all_of, base_of;
+  std::vector<uint32_t> seen_all, seen_base;
   LabelSetGroups by_all, by_base;
 
   // Empty, for `level`, with signatures [0, num_signatures) unseen.
   void Reset(const Level& level, size_t num_signatures);
+  // Group `group` (or kUnheld) for signature `signature`, unseen until now.
+  void SeeAll(uint32_t signature, uint32_t group) {
+    all_of[signature] = group;
+    seen_all.push_back(signature);
+  }
+  void SeeBase(uint32_t base_signature, uint32_t group) {
+    base_of[base_signature] = group;
+    seen_base.push_back(base_signature);
+  }
   // True if group g of `groups` (by_all or by_base) has a member k, filing
   // its positions from scanned[g] on until it has or holds all its members.
   bool Has(LabelSetGroups& groups, uint32_t g, size_t k);

@@ -60,6 +60,36 @@ class Pass {
   // --- idle workers (§5 steps 1-3) ---
   void MatchIdle(Priority p);
   void MatchIdleByWorker(Priority p);
+  // The idle workers' labels as a bit matrix (one row per label an idle
+  // worker holds, one bit per idle worker), for every idle worker's match
+  // list at once: a position's matching workers are the AND of its labels'
+  // rows. Built at a pass's first MatchIdleByWorker from the idle workers
+  // then; later levels see fewer idle workers, never new ones (nothing
+  // becomes idle during a pass), and skip those placed since.
+  //
+  // Bits run from the latest modified worker to the earliest: a worker's
+  // stale prefix (StalePrefix) never shrinks as its modified time grows, so
+  // the workers whose prefix holds a position are a prefix of the bits, and
+  // a position deep in a backlog, fresh only for recently changed workers,
+  // costs a word or two, not one per 64 idle workers.
+  struct IdleBits {
+    bool built = false;
+    bool usable = false;                // false: past kMaxWords, match worker by worker
+    std::vector<Worker*> workers;       // the idle workers at the build, in id order
+    std::vector<uint32_t> bit_of;       // workers[i]'s bit
+    std::vector<Worker*> worker_of_bit;
+    size_t words = 0;                   // per row
+    std::vector<uint64_t> rows;         // row r: words [r * words, (r + 1) * words)
+    std::vector<LabelId> labels_with_row;
+    // Past this many words (16 MiB) the matrix costs more to fill than the
+    // index walk it replaces: a fleet with a distinct label per bot.
+    static constexpr size_t kMaxWords = size_t{1} << 21;
+    static constexpr uint32_t kNoRow = UINT32_MAX;
+  };
+  void BuildIdleBits();
+  // Every listed idle worker's match list for level `level`, by bit
+  // (matches[b] for worker_of_bit[b]), sorted as SortMatches puts them.
+  void ComputeMatchesByBits(const Level& level, std::vector<std::vector<Match>>& matches);
   // The level's label-set groups (LabelSetGrouping), for both steps: all
   // filed at once (GroupByLabelSets), or sized from the level's pairs and
   // filed on demand (GroupByPairs; step 3b of docs/scheduler-internals.md).
@@ -172,6 +202,7 @@ class Pass {
   std::vector<Request*> unlisted_;  // queued, left out of every list (Prioritise)
   std::vector<uint32_t> mark_;
   std::vector<Match> collected_;  // CollectShared's scratch
+  IdleBits idle_bits_;
   uint32_t stamp_ = 0;
   // Running tasks by fanout group: every run counts, free-bucket ones
   // included (docs/historic-switches.md).
@@ -198,6 +229,7 @@ std::vector<SchedulerAssignment> Pass::Run() {
   MatchIdle(kFreeBucket);
 
   s_.queued.MarkExamined(pass_, s_.last_update, unlisted_);
+  for (LabelId l : idle_bits_.labels_with_row) s_.pass_label_row[l] = IdleBits::kNoRow;
   return std::move(out_);
 }
 
@@ -506,13 +538,13 @@ bool Pass::GroupByLabelSets(const Level& level, LabelSetGrouping& grouping) cons
       uint32_t a = all_of[signature[i]];
       if (a == kUnseen) {
         if (++label_sets > kMaxLabelSets) return false;
-        a = all_of[signature[i]] = GroupOf(by_all, signature[i]);
+        grouping.SeeAll(signature[i], a = GroupOf(by_all, signature[i]));
         all_lists = by_all.lists();
       }
       if (a != kUnheld) all_lists[a].push_back(offset + i);
       uint32_t b = base_of[base_signature[i]];
       if (b == kUnseen) {
-        b = base_of[base_signature[i]] = GroupOf(by_base, base_signature[i]);
+        grouping.SeeBase(base_signature[i], b = GroupOf(by_base, base_signature[i]));
         base_lists = by_base.lists();
       }
       if (b != kUnheld) base_lists[b].push_back(offset + i);
@@ -539,14 +571,14 @@ bool Pass::GroupByPairs(const Level& level, LabelSetGrouping& grouping) const {
   constexpr uint32_t kUnseen = LabelSetGrouping::kUnseen, kUnheld = LabelSetGrouping::kUnheld;
   size_t label_sets = 0;
   for (const Level::Pair& pair : level.pairs) {
-    uint32_t& a = grouping.all_of[pair.signature];
+    uint32_t a = grouping.all_of[pair.signature];
     if (a == kUnseen) {
       if (++label_sets > kMaxLabelSets) return false;
-      a = GroupOf(grouping.by_all, pair.signature);
+      grouping.SeeAll(pair.signature, a = GroupOf(grouping.by_all, pair.signature));
     }
     if (a != kUnheld) grouping.by_all.size[a] += pair.count;
-    uint32_t& b = grouping.base_of[pair.base_signature];
-    if (b == kUnseen) b = GroupOf(grouping.by_base, pair.base_signature);
+    uint32_t b = grouping.base_of[pair.base_signature];
+    if (b == kUnseen) grouping.SeeBase(pair.base_signature, b = GroupOf(grouping.by_base, pair.base_signature));
     if (b != kUnheld) grouping.by_base.size[b] += pair.count;
   }
   grouping.by_all.unplaced = grouping.by_all.size;
@@ -559,7 +591,7 @@ uint32_t Pass::GroupOf(LabelSetGroups& groups, uint32_t signature) const {
 }
 
 bool Pass::IdleHoldLabels(uint32_t signature) const {
-  for (LabelId l : *s_.signature_labels[signature]) {
+  for (LabelId l : s_.SignatureIds(signature)) {
     if (l != Scheduler::Impl::kSignatureSeparator && s_.idle_count_with_label[l] == 0) return false;
   }
   return true;
@@ -569,14 +601,31 @@ bool Pass::IdleHoldLabels(uint32_t signature) const {
 // placement; then provision matches first, then any match.
 void Pass::MatchIdleByWorker(Priority p) {
   Level& level = levels_[p];
-  const std::vector<Worker*> idle(s_.idle.begin(), s_.idle.end());
-  std::vector<std::vector<Match>> matches(idle.size());
-  for (size_t i = 0; i < idle.size(); ++i) ComputeMatches(level, *idle[i], matches[i]);
+  if (!idle_bits_.built) BuildIdleBits();
+  std::vector<Worker*> idle;
+  std::vector<std::vector<Match>> matches;
+  // match_of[i]: the index of idle[i]'s list in `matches`.
+  std::vector<uint32_t> match_of;
+  if (idle_bits_.usable) {
+    // The build's workers, in the same (id) order as s_.idle, which holds
+    // those of them still idle: the placing loop below skips the rest.
+    idle = idle_bits_.workers;
+    match_of = idle_bits_.bit_of;
+    ComputeMatchesByBits(level, matches);
+  } else {
+    idle.assign(s_.idle.begin(), s_.idle.end());
+    matches.resize(idle.size());
+    match_of.resize(idle.size());
+    for (size_t i = 0; i < idle.size(); ++i) {
+      match_of[i] = static_cast<uint32_t>(i);
+      ComputeMatches(level, *idle[i], matches[i]);
+    }
+  }
   for (bool provision_step : {true, false}) {
     for (size_t i = 0; i < idle.size(); ++i) {
       Worker& w = *idle[i];
       if (!w.idle()) continue;
-      for (const Match& m : matches[i]) {
+      for (const Match& m : matches[match_of[i]]) {
         Request* r = level.request(m.position);
         if (r->placed_in_pass == pass_) continue;
         if (provision_step && !m.provision_match) continue;
@@ -588,8 +637,122 @@ void Pass::MatchIdleByWorker(Priority p) {
   }
 }
 
+void Pass::BuildIdleBits() {
+  IdleBits& b = idle_bits_;
+  b.built = true;
+  b.workers.assign(s_.idle.begin(), s_.idle.end());
+  const size_t n = b.workers.size();
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    return b.workers[x]->modified_time > b.workers[y]->modified_time;
+  });
+  b.bit_of.assign(n, 0);
+  b.worker_of_bit.resize(n);
+  for (uint32_t bit = 0; bit < n; ++bit) {
+    b.bit_of[order[bit]] = bit;
+    b.worker_of_bit[bit] = b.workers[order[bit]];
+  }
+  b.words = (n + 63) / 64;
+  std::vector<uint32_t>& row_of = s_.pass_label_row;
+  if (row_of.size() < s_.labels.size()) row_of.resize(s_.labels.size(), IdleBits::kNoRow);
+  b.labels_with_row.clear();
+  for (const Worker* w : b.workers) {
+    for (LabelId l : s_.LabelIdsOf(*w)) {
+      if (row_of[l] != IdleBits::kNoRow) continue;
+      row_of[l] = static_cast<uint32_t>(b.labels_with_row.size());
+      b.labels_with_row.push_back(l);
+    }
+  }
+  b.usable = b.labels_with_row.size() * b.words <= IdleBits::kMaxWords;
+  if (!b.usable) {
+    for (LabelId l : b.labels_with_row) row_of[l] = IdleBits::kNoRow;
+    b.labels_with_row.clear();
+    return;
+  }
+  b.rows.assign(b.labels_with_row.size() * b.words, 0);
+  for (uint32_t bit = 0; bit < n; ++bit) {
+    const uint64_t mask = uint64_t{1} << (bit % 64);
+    for (LabelId l : s_.LabelIdsOf(*b.worker_of_bit[bit])) b.rows[row_of[l] * b.words + bit / 64] |= mask;
+  }
+}
+
+void Pass::ComputeMatchesByBits(const Level& level, std::vector<std::vector<Match>>& matches) {
+  const IdleBits& b = idle_bits_;
+  const size_t n = b.worker_of_bit.size();
+  matches.assign(n, {});
+  if (n == 0 || level.empty()) return;
+  // end[bit]: its worker's stale prefix, computed once per modified time.
+  std::vector<size_t> end(n);
+  for (size_t bit = 0; bit < n; ++bit) {
+    const Time modified = b.worker_of_bit[bit]->modified_time;
+    end[bit] = bit > 0 && b.worker_of_bit[bit - 1]->modified_time == modified ? end[bit - 1]
+                                                                                : StalePrefix(level, *b.worker_of_bit[bit]);
+    QSIM_CHECK(bit == 0 || end[bit] <= end[bit - 1], "stale prefixes out of modified-time order");
+  }
+  // Bits of the workers still idle.
+  std::vector<uint64_t> alive(b.words, 0);
+  for (size_t bit = 0; bit < n; ++bit) {
+    if (b.worker_of_bit[bit]->idle()) alive[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+  const std::vector<uint32_t>& row_of = s_.pass_label_row;
+  const uint64_t* rows = b.rows.data();
+  std::vector<uint64_t> held(b.words), provisioned(b.words);
+  size_t active = n;  // bits [0, active) have the position in their prefix
+  const auto walk = [&](const uint32_t* signature, size_t from, size_t to, size_t offset) {
+    for (size_t pos = from; pos < to; ++pos) {
+      while (active > 0 && end[active - 1] <= pos) --active;
+      if (active == 0) return;
+      if (level.placed[pos]) continue;
+      const size_t words = (active + 63) / 64;
+      std::copy(alive.begin(), alive.begin() + static_cast<std::ptrdiff_t>(words), held.begin());
+      if (active % 64 != 0) held[words - 1] &= (uint64_t{1} << (active % 64)) - 1;
+      const std::span<const LabelId> ids = s_.SignatureIds(signature[pos - offset]);
+      size_t k = 0;
+      uint32_t quality = 0;
+      bool any = true;
+      for (; k < ids.size() && ids[k] != Scheduler::Impl::kSignatureSeparator; ++k, ++quality) {
+        const uint32_t row = row_of[ids[k]];
+        if (row == IdleBits::kNoRow) {
+          any = false;
+          break;
+        }
+        const uint64_t* r = rows + row * b.words;
+        uint64_t seen = 0;
+        for (size_t j = 0; j < words; ++j) seen |= (held[j] &= r[j]);
+        if (seen == 0) {
+          any = false;
+          break;
+        }
+      }
+      if (!any) continue;
+      std::copy(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(words), provisioned.begin());
+      for (++k; k < ids.size(); ++k) {
+        const uint32_t row = row_of[ids[k]];
+        if (row == IdleBits::kNoRow) {
+          std::fill(provisioned.begin(), provisioned.begin() + static_cast<std::ptrdiff_t>(words), 0);
+          break;
+        }
+        const uint64_t* r = rows + row * b.words;
+        for (size_t j = 0; j < words; ++j) provisioned[j] &= r[j];
+      }
+      for (size_t j = 0; j < words; ++j) {
+        for (uint64_t word = held[j]; word != 0; word &= word - 1) {
+          const auto bit = static_cast<unsigned>(__builtin_ctzll(word));
+          matches[j * 64 + bit].push_back(
+              Match{static_cast<uint32_t>(pos), quality, ((provisioned[j] >> bit) & 1) != 0});
+        }
+      }
+    }
+  };
+  const size_t own = level.own_size();
+  walk(level.own.signature(), 0, own, 0);
+  if (level.part) walk(level.part->signature(), own, level.size(), own);
+  for (std::vector<Match>& list : matches) SortMatches(list);
+}
+
 Pass::LabelIds Pass::IdsOfSignature(uint32_t signature) const {
-  const std::vector<LabelId>& ids = *s_.signature_labels[signature];
+  const std::span<const LabelId> ids = s_.SignatureIds(signature);
   const auto separator = std::find(ids.begin(), ids.end(), Scheduler::Impl::kSignatureSeparator);
   LabelIds out{{ids.begin(), separator}, {}};
   if (separator != ids.end()) out.provisionable = {separator + 1, ids.end()};
@@ -945,7 +1108,10 @@ bool Pass::BanAccountsRunningBelow(Priority p, std::vector<char>& banned) const 
 std::vector<const Request*> Pass::PreemptingRequests(Priority p, const std::vector<char>& banned) const {
   const Level& level = levels_[p];
   std::vector<const Request*> wanted;
-  std::vector<char> seen(s_.signatures.size(), 0);
+  // Counts by base signature, then (as 1) the base label sets already
+  // wanted; every entry is zero again on return.
+  std::vector<uint32_t>& count = s_.pass_signature_count;
+  if (count.size() < s_.NumSignatures()) count.resize(s_.NumSignatures(), 0);
   // How many base label sets the walk finds: those with an unplaced request
   // of an account not banned, counted from the level's pairs less what the
   // pass placed. Once `wanted` holds that many, no later position can add
@@ -955,16 +1121,17 @@ std::vector<const Request*> Pass::PreemptingRequests(Priority p, const std::vect
   size_t findable = SIZE_MAX;
   if (level.pairs_known) {
     findable = 0;
-    std::vector<uint32_t> unplaced(s_.signatures.size(), 0);
     for (const Level::Pair& pair : level.pairs) {
-      if (!banned[pair.account_slot]) unplaced[pair.base_signature] += pair.count;
+      if (!banned[pair.account_slot]) count[pair.base_signature] += pair.count;
     }
     for (const Request* r : level.placed_requests) {
-      if (!banned[r->account_slot]) --unplaced[r->base_signature];
+      if (!banned[r->account_slot]) --count[r->base_signature];
     }
+    // Every count raised above is put back to zero here: a placed request's
+    // pair is among the pairs, so no count went below zero.
     for (const Level::Pair& pair : level.pairs) {
-      if (banned[pair.account_slot] || unplaced[pair.base_signature] == 0) continue;
-      unplaced[pair.base_signature] = 0;  // counted
+      if (banned[pair.account_slot] || count[pair.base_signature] == 0) continue;
+      count[pair.base_signature] = 0;  // counted
       ++findable;
     }
   }
@@ -972,13 +1139,14 @@ std::vector<const Request*> Pass::PreemptingRequests(Priority p, const std::vect
   auto walk = [&](const CohortPart& stretch, size_t offset) {
     for (size_t i = 0; i < stretch.size() && wanted.size() < findable; ++i) {
       const uint32_t base = stretch.base_signature()[i];
-      if (seen[base] || level.placed[offset + i] || banned[stretch.account_slot()[i]]) continue;
-      seen[base] = 1;
+      if (count[base] != 0 || level.placed[offset + i] || banned[stretch.account_slot()[i]]) continue;
+      count[base] = 1;
       wanted.push_back(stretch.request(i));
     }
   };
   walk(level.own, 0);
   if (level.part) walk(*level.part, level.own_size());
+  for (const Request* r : wanted) count[r->base_signature] = 0;
   return wanted;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -310,10 +311,18 @@ struct Scheduler::Impl {
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
       signatures;
   uint32_t Signature(const std::vector<internal::LabelId>& ids);
-  // By signature id: its label-id list (a key of `signatures`, whose nodes
-  // do not move). A request's signature is its base ids, kSignatureSeparator,
-  // then its provisionable ids; its base signature, its base ids alone.
-  std::vector<const std::vector<internal::LabelId>*> signature_labels;
+  // By signature id: its label-id list (equal to its key in `signatures`).
+  // A request's signature is its base ids, kSignatureSeparator, then its
+  // provisionable ids; its base signature, its base ids alone. The lists sit
+  // end to end in one array, in the order the signatures were made, which is
+  // about the order a level lists their requests in: a walk over a level's
+  // positions reads them nearly in sequence.
+  std::span<const internal::LabelId> SignatureIds(uint32_t signature) const {
+    return {signature_ids.data() + signature_start[signature], signature_ids.data() + signature_start[signature + 1]};
+  }
+  size_t NumSignatures() const { return signature_start.size() - 1; }
+  std::vector<uint32_t> signature_start{0};  // signature s: [start[s], start[s + 1])
+  std::vector<internal::LabelId> signature_ids;
   static constexpr internal::LabelId kSignatureSeparator = std::numeric_limits<internal::LabelId>::max();
   // Label-id lists -> worker class ids, and back. Lookup only.
   std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
@@ -354,6 +363,14 @@ struct Scheduler::Impl {
   // A pass's label-set groups of the level it is matching, kept for their
   // capacity like pass_levels (only one level is matched at a time).
   internal::LabelSetGrouping pass_grouping;
+  // By label id: its row in a pass's idle-label bit matrix, or kNoRow
+  // (MatchIdleByWorker). Kept all kNoRow between passes, so a pass resets
+  // only the entries it set, not one per label ever seen.
+  std::vector<uint32_t> pass_label_row;
+  // By signature: a pass's scratch count (PreemptingRequests), all zero
+  // between uses, so a use costs what it touches, not one entry per
+  // signature the run ever made.
+  std::vector<uint32_t> pass_signature_count;
   // The last pass's level by account slot, as it splits the queue's cohort
   // (RequestQueue::Partition); kept for its capacity and set by each pass.
   std::vector<uint8_t> part_of_slot;
