@@ -303,5 +303,91 @@ TEST(RequestQueue, DeferredCohortChangesKeepTheOrder) {
   }
 }
 
+// A pass leaves out the requests of the left-out part's slots; the queue
+// parks them out of head() and puts them back, in examination order, when
+// their slot's part changes. Checked against the members' own record: every
+// request queued is in head(), the cohort or parked only if its slot is
+// left out; listed ones are examined at the pass, the rest keep their
+// times; the whole order (parked ones included), the size and the by-id
+// list stay right through removals of parked requests.
+TEST(RequestQueue, LeftOutSlotsParkAndReturnInOrder) {
+  constexpr size_t kSlots = 6, kParts = 4, kLeftOut = 3;
+  std::mt19937_64 rng(31);
+  RequestQueue queue;
+  std::vector<Request*> members;
+  std::map<const Request*, Time> examined;
+  std::vector<uint8_t> table{0, 1, 2, 3, 3, 0};
+  int next_id = 0;
+  Time now = kT0;
+  size_t parked_seen = 0, returned = 0;
+  std::vector<Request*> was_parked;
+  for (int round = 0; round < 200; ++round) {
+    const int arrivals = static_cast<int>(rng() % 10);
+    for (int i = 0; i < arrivals; ++i) {
+      const Time at = rng() % 5 == 0 ? kT0 + Seconds(static_cast<int64_t>(rng() % 30)) : Time{};
+      auto r = MakeQueued("p" + std::to_string(next_id++), kT0 + Seconds(static_cast<int64_t>(rng() % 40)), at);
+      r->account_slot = static_cast<uint32_t>(rng() % kSlots);
+      examined[r.get()] = at;
+      members.push_back(r.get());
+      queue.Add(std::move(r));
+    }
+    queue.Settle();
+    if (rng() % 4 == 0) table[rng() % kSlots] = static_cast<uint8_t>(rng() % kParts);
+    queue.Partition(table, kParts, kLeftOut);
+    for (Request* r : was_parked) {
+      if (std::find(members.begin(), members.end(), r) != members.end() && table[r->account_slot] != kLeftOut) {
+        ++returned;
+        EXPECT_NE(std::find(queue.head().begin(), queue.head().end(), r), queue.head().end()) << r->id;
+      }
+    }
+    // What a pass reads: head(), then the cohort (tail(), its parts' union).
+    std::vector<Request*> read(queue.head().begin(), queue.head().end());
+    read.insert(read.end(), queue.tail().begin(), queue.tail().end());
+    was_parked.clear();
+    for (Request* r : members) {
+      if (std::find(read.begin(), read.end(), r) != read.end()) continue;
+      EXPECT_EQ(table[r->account_slot], kLeftOut) << r->id << " is neither read nor left out";
+      was_parked.push_back(r);
+      ++parked_seen;
+    }
+    now += Seconds(1);
+    const uint64_t pass = static_cast<uint64_t>(round) + 1;
+    std::vector<Request*> unlisted;
+    std::vector<std::unique_ptr<Request>> taken;
+    for (Request* r : read) {
+      const uint64_t pick = rng() % 40;
+      if (table[r->account_slot] == kLeftOut || pick == 0) {  // pick 0: left out otherwise (fanout)
+        unlisted.push_back(r);
+      } else if (pick == 1) {
+        members.erase(std::find(members.begin(), members.end(), r));
+        examined.erase(r);
+        taken.push_back(queue.Take(r));
+      } else {
+        r->listed_in_pass = pass;
+        examined[r] = now;
+      }
+    }
+    queue.MarkExamined(pass, now, unlisted);
+    for (const Request* r : members) ASSERT_EQ(r->examined_time(), examined[r]) << r->id << " round " << round;
+    if (rng() % 2 == 0 && !members.empty()) {  // often a parked one
+      Request* r = was_parked.empty() || rng() % 2 == 0 ? members[rng() % members.size()]
+                                                         : was_parked[rng() % was_parked.size()];
+      if (std::find(members.begin(), members.end(), r) != members.end()) {
+        members.erase(std::find(members.begin(), members.end(), r));
+        examined.erase(r);
+        queue.Remove(r);
+      }
+    }
+    ASSERT_EQ(queue.size(), members.size());
+    std::vector<const Request*> by_id(members.begin(), members.end());
+    std::sort(by_id.begin(), by_id.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
+    ASSERT_EQ(queue.SortedById(), by_id);
+    if (round % 10 == 9) ExpectSorted(queue, members);
+  }
+  // The run reached both sides: requests parked, and parked ones returned.
+  EXPECT_GT(parked_seen, 200u);
+  EXPECT_GT(returned, 20u);
+}
+
 }  // namespace
 }  // namespace qsim::internal

@@ -22,6 +22,7 @@
 
 #include <bit>
 #include <cstdlib>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -86,6 +87,9 @@ std::string AssignmentKey(const SchedulerAssignment& a) {
 // sessions reach every kind of outcome.
 struct Coverage {
   int64_t passes = 0, assigned = 0, preempted = 0, chains = 0, promoted = 0, demoted = 0, examined = 0;
+  // Requests a pass left out (an account in the free bucket with free tasks
+  // disabled), and left-out requests a later pass listed again.
+  int64_t left_out = 0, listed_again = 0;
 };
 
 class Session {
@@ -120,9 +124,13 @@ class Session {
 
   AccountConfig RandomAccount() {
     AccountConfig c;
-    for (auto& r : c.charge_rate) r = 0.5f * static_cast<float>(Pick(7));
+    // Some accounts earn nothing: with a balance at or below zero they stay
+    // in the free bucket, and with free tasks disabled their requests are
+    // left out of passes until the account changes.
+    const bool earns = Pick(4) != 0;
+    for (auto& r : c.charge_rate) r = earns ? 0.5f * static_cast<float>(Pick(7)) : 0;
     c.max_charge_seconds = static_cast<float>(60 * (1 + Pick(60)));
-    c.disable_free_tasks = Pick(6) == 0;
+    c.disable_free_tasks = Pick(earns ? 6 : 2) == 0;
     c.max_fanout = Pick(3) == 0 ? 1 + Pick(3) : 0;
     const char* prefixes[] = {"os:", "pool:", "gpu:"};
     for (const char* prefix : prefixes) {
@@ -167,6 +175,9 @@ class Session {
               int step);
   void ExpectSameState(const reference::State& want, const reference::Reconciler* want_rec, int step);
   void Count(const std::vector<TaskEvent>& events);
+  // After a pass, from the reference's state: which requests it left out.
+  void CountLeftOut(const reference::State& after);
+  std::set<std::string> left_out_;  // left out by an earlier pass, still queued
 
   boost::random::mt19937_64 rng_;
   Coverage& coverage_;
@@ -253,6 +264,7 @@ void Session::Poll(Time t, int step) {
   Expect("events", got_keys, want_keys, step);
   ExpectSameState(want, &want_rec, step);
   Count(got_events.events);
+  CountLeftOut(want);
 }
 
 // UpdateTime and RunOnce on the scheduler alone: the assignments' every field.
@@ -274,6 +286,22 @@ void Session::Tick(Time t, int step) {
   Expect("events", got_keys, want_keys, step);
   ExpectSameState(want, nullptr, step);
   Count(got_events.events);
+  CountLeftOut(want);
+}
+
+void Session::CountLeftOut(const reference::State& after) {
+  std::set<std::string> now_left_out;
+  for (const auto& [id, r] : after.queued) {
+    if (r.examined_time == after.last_update) {  // listed by the pass
+      coverage_.listed_again += left_out_.count(id);
+      continue;
+    }
+    const auto config = after.accounts.find(r.account);
+    if (config == after.accounts.end() || !config->second.disable_free_tasks) continue;
+    ++coverage_.left_out;
+    now_left_out.insert(id);
+  }
+  left_out_ = std::move(now_left_out);
 }
 
 void Session::Expect(const std::string& what, const std::vector<std::string>& got,
@@ -342,7 +370,8 @@ TEST(PassDifferential, LibraryPassEqualsTheStepByStepReference) {
   }
   std::cout << "passes " << coverage.passes << ", assigned " << coverage.assigned << ", preempted "
             << coverage.preempted << " (chained " << coverage.chains << "), promoted " << coverage.promoted
-            << ", demoted " << coverage.demoted << ", queued at passes " << coverage.examined << "\n";
+            << ", demoted " << coverage.demoted << ", queued at passes " << coverage.examined << ", left out "
+            << coverage.left_out << " (listed again " << coverage.listed_again << ")\n";
   // Unless the sessions reach every outcome, the comparison proves little.
   const auto n = static_cast<int64_t>(sessions);
   EXPECT_GT(coverage.assigned, n * 5);
@@ -350,6 +379,8 @@ TEST(PassDifferential, LibraryPassEqualsTheStepByStepReference) {
   EXPECT_GT(coverage.chains, 0);
   EXPECT_GT(coverage.promoted, n / 20);
   EXPECT_GT(coverage.demoted, n / 20);
+  EXPECT_GT(coverage.left_out, n);
+  EXPECT_GT(coverage.listed_again, n / 20);
 }
 
 // The sessions above are small, so a pass matches idle workers against a

@@ -270,7 +270,7 @@ void Pass::Prioritise() {
     return true;
   };
   s_.queued.Settle();
-  s_.queued.Partition(part_of_slot, kUnlistedPart + 1);
+  s_.queued.Partition(part_of_slot, kUnlistedPart + 1, kUnlistedPart);
   for (Request* r : s_.queued.head()) {
     if (list(r, KeyOf(*r))) r->listed_in_pass = pass_;
   }

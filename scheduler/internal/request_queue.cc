@@ -249,11 +249,61 @@ void RequestQueue::Settle() {
 std::vector<Request*> RequestQueue::all() {
   Settle();
   std::vector<Request*> out = head_;
+  for (uint32_t slot : parked_slots_) {
+    const auto settled = static_cast<std::ptrdiff_t>(out.size());
+    out.insert(out.end(), parked_[slot].begin(), parked_[slot].end());
+    MergeSorted(out.begin(), out.begin() + settled, out.end(), ExaminationOrder);
+  }
   out.insert(out.end(), tail().begin(), tail().end());
   return out;
 }
 
+void RequestQueue::Park(Request* r) {
+  if (parked_.size() <= r->account_slot) parked_.resize(r->account_slot + 1);
+  std::vector<Request*>& list = parked_[r->account_slot];
+  if (list.empty()) {
+    parked_slots_.push_back(r->account_slot);
+    parked_from_.push_back(0);
+  }
+  list.push_back(r);
+  r->parked = true;
+  ++parked_count_;
+}
+
+void RequestQueue::MergeParked() {
+  for (size_t i = 0; i < parked_slots_.size(); ++i) {
+    std::vector<Request*>& list = parked_[parked_slots_[i]];
+    if (list.size() > parked_from_[i]) {
+      MergeSorted(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(parked_from_[i]), list.end(),
+                  ExaminationOrder);
+    }
+    parked_from_[i] = list.size();
+  }
+}
+
+void RequestQueue::Unpark() {
+  size_t kept = 0;
+  for (size_t i = 0; i < parked_slots_.size(); ++i) {
+    const uint32_t slot = parked_slots_[i];
+    std::vector<Request*>& list = parked_[slot];
+    if (Parks(list.front())) {
+      parked_slots_[kept] = slot;
+      parked_from_[kept++] = list.size();
+      continue;
+    }
+    for (Request* r : list) r->parked = false;
+    parked_count_ -= list.size();
+    const auto settled = static_cast<std::ptrdiff_t>(head_.size());
+    head_.insert(head_.end(), list.begin(), list.end());
+    MergeSorted(head_.begin(), head_.begin() + settled, head_.end(), ExaminationOrder);
+    list.clear();
+  }
+  parked_slots_.resize(kept);
+  parked_from_.resize(kept);
+}
+
 std::unique_ptr<Request> RequestQueue::Take(Request* r) {
+  QSIM_CHECK(!r->parked, "request %s is taken while parked (its account's part is left out)", r->id.c_str());
   r->taken = true;
   ++taken_;
   if (InCohort(r)) {
@@ -264,7 +314,22 @@ std::unique_ptr<Request> RequestQueue::Take(Request* r) {
 }
 
 std::unique_ptr<Request> RequestQueue::Remove(Request* r) {
-  if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
+  if (r->parked) {
+    std::vector<Request*>& list = parked_[r->account_slot];
+    const auto at = std::lower_bound(list.begin(), list.end(), r, ExaminationOrder);
+    QSIM_CHECK(at != list.end() && *at == r, "parked request %s is not in its slot's list", r->id.c_str());
+    list.erase(at);
+    r->parked = false;
+    --parked_count_;
+    const size_t i = static_cast<size_t>(
+        std::find(parked_slots_.begin(), parked_slots_.end(), r->account_slot) - parked_slots_.begin());
+    if (list.empty()) {
+      parked_slots_.erase(parked_slots_.begin() + static_cast<std::ptrdiff_t>(i));
+      parked_from_.erase(parked_from_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      parked_from_[i] = list.size();  // Remove runs between passes: all settled
+    }
+  } else if (auto it = std::find(arrivals_.begin(), arrivals_.end(), r); it != arrivals_.end()) {
     arrivals_.erase(it);
   } else if (InCohort(r)) {
     LeaveCohort(r);
@@ -356,16 +421,27 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   for (Request* r : head_) {
     if (r->taken) {
       r->taken = false;
+    } else if (r->listed_in_pass == pass) {
+      joining.push_back(r);
+    } else if (Parks(r)) {
+      Park(r);
     } else {
-      (r->listed_in_pass == pass ? joining : keep).push_back(r);
+      keep.push_back(r);
     }
   }
   for (Request* r : unlisted) {
     if (!InCohort(r)) continue;
     leaving.push_back(r);
     r->SetExamined(*cohort_time_);
-    keep.push_back(r);
+    if (Parks(r)) {
+      Park(r);
+    } else {
+      keep.push_back(r);
+    }
   }
+  // Each slot's new parked requests came in examination order (head_'s,
+  // then the cohort's, all later): one merge per slot.
+  MergeParked();
   // `keep` is in examination order as it stands: its head part is a
   // subsequence of head_, and the cohort's left-out members follow in
   // cohort order (the contract on `unlisted`), examined now at the old
@@ -380,7 +456,10 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   std::sort(leaving.begin(), leaving.begin() + placed_from_cohort, CohortOrder);
   MergeSorted(leaving.begin(), leaving.begin() + placed_from_cohort, leaving.end(), CohortOrder);
   if (!leaving.empty() || !joining.empty()) {
-    if (tail_dead_ + cohort_joined_.size() + leaving.size() + joining.size() > FlushLimit()) {
+    // Joiners after every member (new arrivals, enqueued last) are appended
+    // in place by JoinCohort, so they are no deferred change.
+    const size_t deferred_joins = JoinsAtEnd(joining) ? 0 : joining.size();
+    if (tail_dead_ + cohort_joined_.size() + leaving.size() + deferred_joins > FlushLimit()) {
       // Too many to defer (a pass that placed or listed much): one copy.
       Flush();
       RebuildCohort(leaving, joining);
@@ -494,8 +573,23 @@ void RequestQueue::LeaveCohort(Request* r) {
   while (tail_live_from_ < tail_.size() && tail_[tail_live_from_] == nullptr) ++tail_live_from_;
 }
 
+bool RequestQueue::JoinsAtEnd(const std::vector<Request*>& joining) const {
+  if (joining.empty() || !cohort_joined_.empty()) return false;
+  for (size_t i = tail_.size(); i > tail_live_from_; --i) {
+    if (tail_[i - 1] != nullptr) return CohortOrder(tail_[i - 1], joining.front());
+  }
+  return true;
+}
+
 // `joining` is in CohortOrder, and none of it is in the cohort.
 void RequestQueue::JoinCohort(const std::vector<Request*>& joining) {
+  if (JoinsAtEnd(joining)) {
+    for (Request* r : joining) {
+      tail_.push_back(r);
+      tail_keys_.push_back(KeyOf(*r));
+    }
+    return;
+  }
   const auto settled = static_cast<std::ptrdiff_t>(cohort_joined_.size());
   cohort_joined_.insert(cohort_joined_.end(), joining.begin(), joining.end());
   MergeSorted(cohort_joined_.begin(), cohort_joined_.begin() + settled, cohort_joined_.end(), CohortOrder);
@@ -529,7 +623,13 @@ void RequestQueue::Flush() const {
   cohort_joined_.clear();
 }
 
-void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts) {
+void RequestQueue::Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts, size_t left_out_part) {
+  PartitionCohort(part_of_slot, num_parts);
+  left_out_part_ = left_out_part;
+  Unpark();
+}
+
+void RequestQueue::PartitionCohort(const std::vector<uint8_t>& part_of_slot, size_t num_parts) {
   // Every cohort member's slot is below part_of_slot_.size() (slots only
   // grow, and a member joined while the table held its slot): the split
   // stands on the slots whose part is unchanged.
@@ -748,7 +848,9 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
     // members between them and the part's nearer end once, then each
     // arrival moving those on its nearer side (placements leave near the
     // front, recent arrivals join near the back); many, by one merged copy.
-    if (out.size() + in.size() <= kInPlaceChanges) {
+    // Arrivals after every member are appended, however many.
+    const bool append = !in.empty() && (part.empty() || CohortOrder(part.request(part.size() - 1), in.front()));
+    if (out.size() + (append ? 0 : in.size()) <= kInPlaceChanges) {
       // `out` is in cohort order, so its positions ascend.
       std::vector<size_t>& at = leaving_positions_;
       at.clear();
@@ -758,7 +860,13 @@ void RequestQueue::RebuildParts(const std::vector<Request*>& leaving, const std:
                    "request %s leaves a cohort part it is not in", r->id.c_str());
       }
       part.RemoveAll(at);
-      for (Request* r : in) part.InsertAt(FindInPart(part, r), r, KeyOf(*r));
+      for (Request* r : in) {
+        if (append) {
+          part.Push(r, KeyOf(*r));
+        } else {
+          part.InsertAt(FindInPart(part, r), r, KeyOf(*r));
+        }
+      }
       continue;
     }
     CohortPart& next = part_scratch_[k];
@@ -802,6 +910,7 @@ std::vector<const Request*> RequestQueue::SortedById() const {
   std::copy_if(tail_.begin(), tail_.end(), std::back_inserter(out), queued);
   std::copy_if(cohort_joined_.begin(), cohort_joined_.end(), std::back_inserter(out), untaken);
   out.insert(out.end(), arrivals_.begin(), arrivals_.end());
+  for (uint32_t slot : parked_slots_) out.insert(out.end(), parked_[slot].begin(), parked_[slot].end());
   std::sort(out.begin(), out.end(), [](const Request* a, const Request* b) { return a->id < b->id; });
   return out;
 }

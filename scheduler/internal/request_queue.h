@@ -51,6 +51,7 @@ struct alignas(64) Request {
   // joins (RequestQueue::Add); see RequestQueue::part_pairs().
   uint32_t pair_id = 0;
   bool taken = false;  // see RequestQueue::Take
+  bool parked = false;  // see RequestQueue::Partition
 
   // What the dispatcher's re-notification of a queued request reads and
   // writes (the index link, the id it compares, the confirmed time),
@@ -198,17 +199,19 @@ class RequestQueue {
   std::unique_ptr<Request> Take(Request* r);
   // Ends pass `pass` at time `t`: the requests listed in it and not taken
   // get examined = `t`; the taken ones leave the order. The pass read them
-  // from head() and tail(); `unlisted` must hold exactly the queued requests
-  // it did not list, the members of tail() among them in tail()'s order (as
-  // a pass that reads the cohort in order meets them). The listed ones of
-  // head() carry listed_in_pass == `pass`; those of tail() need not (every
-  // member of tail() not in `unlisted` is listed), so a pass writes nothing
-  // to the cohort.
+  // from head() and tail(); `unlisted` must hold exactly the requests of
+  // those it did not list, the members of tail() among them in tail()'s
+  // order (as a pass that reads the cohort in order meets them). The listed
+  // ones of head() carry listed_in_pass == `pass`; those of tail() need not
+  // (every member of tail() not in `unlisted` is listed), so a pass writes
+  // nothing to the cohort. Unlisted requests of the left-out part's slots
+  // are parked (see Partition).
   void MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted);
   // Merges the requests added since the last call into the order.
   // Not between a Take and the next MarkExamined.
   void Settle();
-  // After Settle(): the examination order is head() then tail().
+  // After Settle() and Partition(): the examination order is head() then
+  // tail(), less the parked requests (see Partition).
   const std::vector<Request*>& head() const { return head_; }
   // The cohort, with its deferred changes applied first (see tail_).
   const std::vector<Request*>& tail() const {
@@ -227,7 +230,17 @@ class RequestQueue {
   // change to tail() until the next Partition keeps it so (by the same
   // table). Partition redoes the split only when the table changed for a
   // slot or the cohort was formed anew; otherwise it costs O(slots).
-  void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
+  //
+  // `left_out_part`, if not kNoPart, is the part whose requests the coming
+  // pass will not list (accounts in the free bucket with free tasks
+  // disabled): MarkExamined parks the unlisted requests of its slots out of
+  // head(), where every pass would walk them again (with a backlog of such
+  // accounts, most of the queue), and Partition puts a parked request back
+  // into head(), in examination order, once its slot's part is another.
+  // Parked requests keep their examined times and stay queued (size(),
+  // Find, Remove, SortedById, all()).
+  static constexpr size_t kNoPart = SIZE_MAX;
+  void Partition(const std::vector<uint8_t>& part_of_slot, size_t num_parts, size_t left_out_part = kNoPart);
   const CohortPart& part(size_t k) const { return parts_[k]; }
   // The (account slot, signature) pairs of part(k)'s members, each once, as
   // pair ids (pair_key() gives the pair, pair_count() how many of part(k)'s
@@ -242,7 +255,7 @@ class RequestQueue {
   static constexpr size_t kMaxPairs = 1024;
   // Settle(), then the whole order in one vector (for tests).
   std::vector<Request*> all();
-  size_t size() const { return head_.size() + cohort_size() + arrivals_.size() - taken_; }
+  size_t size() const { return head_.size() + cohort_size() + arrivals_.size() + parked_count_ - taken_; }
   // By id: for outputs, whose order must not depend on history.
   std::vector<const Request*> SortedById() const;
 
@@ -253,6 +266,9 @@ class RequestQueue {
   // The deferred changes (see tail_): `r` leaves the cohort, or joins it.
   void LeaveCohort(Request* r);
   void JoinCohort(const std::vector<Request*>& joining);
+  // Whether `joining` (in CohortOrder, non-empty) goes after every member,
+  // with nothing deferred to join (then JoinCohort appends it in place).
+  bool JoinsAtEnd(const std::vector<Request*>& joining) const;
   // Where each member of cohort_joined_ goes among tail_'s slots: before
   // slot at[j] (tail_.size() for the end), ascending; into `at`.
   void JoinedPlaces(std::vector<size_t>& at) const;
@@ -270,6 +286,19 @@ class RequestQueue {
   }
   static constexpr size_t kFlushAfter = 64;
   void Dissolve();
+  // Partition's split of the cohort.
+  void PartitionCohort(const std::vector<uint8_t>& part_of_slot, size_t num_parts);
+  // Whether an unlisted `r` is parked (its slot's part is the left-out one).
+  bool Parks(const Request* r) const {
+    return left_out_part_ != kNoPart && r->account_slot < part_of_slot_.size() &&
+           part_of_slot_[r->account_slot] == left_out_part_;
+  }
+  // Parks `r`; its slot's new arrivals are merged by MergeParked.
+  void Park(Request* r);
+  void MergeParked();
+  // Puts back into head_ the parked requests of slots whose part is not the
+  // left-out one.
+  void Unpark();
   void MarkExaminedInFull(uint64_t pass, Time t);
   void FormCohort(Time t);
   void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) const;
@@ -358,6 +387,16 @@ class RequestQueue {
   // One scratch per part: a shared one would pass buffers from part to
   // part, and every part's would grow to the largest part's size.
   std::vector<CohortPart> part_scratch_;
+  // Parked requests (see Partition) by account slot, each list in
+  // examination order, parked_count_ of them in all; parked_slots_ lists
+  // the slots with a non-empty list, each once; parked_from_[i] is how long
+  // parked_[parked_slots_[i]] was before the current MarkExamined parked
+  // more (its settled prefix, MergeParked).
+  std::vector<std::vector<Request*>> parked_;
+  std::vector<uint32_t> parked_slots_;
+  std::vector<size_t> parked_from_;
+  size_t parked_count_ = 0;
+  size_t left_out_part_ = kNoPart;
 };
 
 }  // namespace qsim::internal
