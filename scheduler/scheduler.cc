@@ -325,8 +325,8 @@ bool Scheduler::IsAssigned(const std::string& request, const std::string& worker
 
 namespace {
 
-RequestView ViewOf(const Request& r) {
-  return RequestView{r.id,           r.account,        r.base_labels,   r.provisionable_labels,
+RequestView ViewOf(const Scheduler::Impl& s, const Request& r) {
+  return RequestView{r.id,           r.account,        s.BaseLabels(r),   s.ProvisionableLabels(r),
                      r.enqueue_time, r.confirmed_time, r.examined_time(), r.tags};
 }
 
@@ -339,8 +339,8 @@ WorkerView ViewOf(const Scheduler::Impl& s, const Worker& w) {
 }  // namespace
 
 std::optional<RequestView> Scheduler::GetRequest(const std::string& request) const {
-  if (Request* r = impl_->queued.Find(request)) return ViewOf(*r);
-  if (Worker* w = impl_->RunningWorkerOf(request)) return ViewOf(*w->run->request);
+  if (Request* r = impl_->queued.Find(request)) return ViewOf(*impl_, *r);
+  if (Worker* w = impl_->RunningWorkerOf(request)) return ViewOf(*impl_, *w->run->request);
   return std::nullopt;
 }
 

@@ -40,11 +40,11 @@ Status RequireNoNaN(const Balance& values, const std::string& what) {
   return Status::Ok();
 }
 
-void WriteRequest(const Request& r, proto::Request& out) {
+void WriteRequest(const Scheduler::Impl& s, const Request& r, proto::Request& out) {
   out.set_id(r.id);
   out.set_account(r.account);
-  for (const auto& l : r.base_labels) out.add_base_labels(l);
-  for (const auto& l : r.provisionable_labels) out.add_provisionable_labels(l);
+  for (auto& l : s.BaseLabels(r)) out.add_base_labels(std::move(l));
+  for (auto& l : s.ProvisionableLabels(r)) out.add_provisionable_labels(std::move(l));
   out.set_enqueue_us(ToMicros(r.enqueue_time));
   out.set_confirmed_us(ToMicros(r.confirmed_time));
   out.set_examined_us(ToMicros(r.examined_time()));
@@ -119,7 +119,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
 
   proto::SchedulerState& state = *snapshot.mutable_state();
   state.set_last_update_us(ToMicros(s.last_update));
-  for (const Request* r : s.queued.SortedById()) WriteRequest(*r, *state.add_queued());
+  for (const Request* r : s.queued.SortedById()) WriteRequest(s, *r, *state.add_queued());
   for (const auto& [id, w] : s.workers) {
     if (w->departed()) continue;
     proto::Worker& out = *state.add_workers();
@@ -129,7 +129,7 @@ proto::SchedulerSnapshot Scheduler::ToProto() const {
     out.set_modified_us(ToMicros(w->modified_time));
     if (w->run) {
       proto::Run& run = *out.mutable_run();
-      WriteRequest(*w->run->request, *run.mutable_request());
+      WriteRequest(s, *w->run->request, *run.mutable_request());
       run.set_priority(w->run->priority);
       for (float c : s.CostOf(*w)) run.add_cost(c);
     }

@@ -12,8 +12,8 @@ inline TaskEvent RequestEvent(const Scheduler::Impl& s, EventType type, Time t, 
   e.task = r.id;
   e.account = r.account;
   if (auto it = s.balances.find(r.account); it != s.balances.end()) e.account_balance = it->second;
-  e.task_base_labels = r.base_labels;
-  e.task_provisionable_labels = r.provisionable_labels;
+  e.task_base_labels = s.BaseLabels(r);
+  e.task_provisionable_labels = s.ProvisionableLabels(r);
   return e;
 }
 

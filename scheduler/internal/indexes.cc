@@ -368,19 +368,11 @@ std::unique_ptr<Request> Scheduler::Impl::NewRequest() {
   spare_requests.pop_back();
   std::string id = std::move(r->id);
   std::string account = std::move(r->account);
-  LabelSet base_labels = std::move(r->base_labels);
-  LabelSet provisionable_labels = std::move(r->provisionable_labels);
-  std::vector<internal::LabelId> base_ids = std::move(r->base_ids);
-  std::vector<internal::LabelId> provisionable_ids = std::move(r->provisionable_ids);
   std::vector<std::string> tags = std::move(r->tags);
   std::destroy_at(r.get());
   std::construct_at(r.get());
   r->id = std::move(id);
   r->account = std::move(account);
-  r->base_labels = std::move(base_labels);
-  r->provisionable_labels = std::move(provisionable_labels);
-  r->base_ids = std::move(base_ids);
-  r->provisionable_ids = std::move(provisionable_ids);
   r->tags = std::move(tags);
   return r;
 }
@@ -389,10 +381,11 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
   std::unique_ptr<Request> r = NewRequest();
   r->id.assign(spec.id);
   r->account.assign(spec.account);
-  AssignLabelSet(spec.base_labels, r->base_labels);
-  AssignLabelSet(spec.provisionable_labels, r->provisionable_labels);
-  labels.InternAll(r->base_labels, r->base_ids);
-  labels.InternAll(r->provisionable_labels, r->provisionable_ids);
+  // Interning sorts the ids and drops repeats, as a label set does.
+  std::vector<internal::LabelId>& base_ids = signature_scratch_;
+  std::vector<internal::LabelId>& provisionable_ids = provisionable_scratch_;
+  labels.InternAll(spec.base_labels, base_ids);
+  labels.InternAll(spec.provisionable_labels, provisionable_ids);
   GrowLabelIndexes();
   r->enqueue_time = spec.enqueue_time;
   r->confirmed_time = confirmed;
@@ -403,22 +396,63 @@ std::unique_ptr<Request> Scheduler::Impl::MakeRequest(const RequestSpec& spec, T
     r->id_prefix = (r->id_prefix << 8) | c;
   }
   r->account_slot = AccountSlot(r->account);
-  r->base_signature = Signature(r->base_ids);
-  std::vector<internal::LabelId>& all = signature_scratch_;
-  all.assign(r->base_ids.begin(), r->base_ids.end());
+  r->base_signature = Signature(base_ids);
+  std::vector<internal::LabelId>& all = base_ids;
   all.push_back(kSignatureSeparator);  // keeps the two lists apart
-  all.insert(all.end(), r->provisionable_ids.begin(), r->provisionable_ids.end());
+  all.insert(all.end(), provisionable_ids.begin(), provisionable_ids.end());
   r->signature = Signature(all);
   return r;
 }
 
-uint32_t Scheduler::Impl::Signature(const std::vector<internal::LabelId>& ids) {
-  if (auto it = signatures.find(ids); it != signatures.end()) return it->second;
-  const auto id = static_cast<uint32_t>(signatures.size());
-  signatures.emplace(ids, id);
-  signature_ids.insert(signature_ids.end(), ids.begin(), ids.end());
-  signature_start.push_back(static_cast<uint32_t>(signature_ids.size()));
-  return id;
+namespace {
+
+uint64_t HashIds(std::span<const internal::LabelId> ids) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ ids.size();
+  for (internal::LabelId id : ids) {
+    h = (h ^ id) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 32;
+  }
+  return h;
+}
+
+size_t Slot(uint64_t hash, size_t table_size) { return (hash * 0x9E3779B97F4A7C15ULL >> 20) & (table_size - 1); }
+
+}  // namespace
+
+uint32_t Scheduler::Impl::Signature(std::span<const internal::LabelId> ids) {
+  if (2 * (NumSignatures() + 1) > signature_table.size()) {
+    std::vector<std::pair<uint64_t, uint32_t>> old(std::max<size_t>(64, 2 * signature_table.size()));
+    old.swap(signature_table);
+    for (const auto& entry : old) {
+      if (entry.second == 0) continue;
+      size_t at = Slot(entry.first, signature_table.size());
+      while (signature_table[at].second != 0) at = (at + 1) & (signature_table.size() - 1);
+      signature_table[at] = entry;
+    }
+  }
+  const uint64_t hash = HashIds(ids);
+  const size_t mask = signature_table.size() - 1;
+  for (size_t at = Slot(hash, signature_table.size());; at = (at + 1) & mask) {
+    std::pair<uint64_t, uint32_t>& entry = signature_table[at];
+    if (entry.second == 0) {
+      const auto id = static_cast<uint32_t>(NumSignatures());
+      entry = {hash, id + 1};
+      signature_ids.insert(signature_ids.end(), ids.begin(), ids.end());
+      signature_start.push_back(static_cast<uint32_t>(signature_ids.size()));
+      return id;
+    }
+    if (entry.first != hash) continue;
+    const std::span<const internal::LabelId> known = SignatureIds(entry.second - 1);
+    if (std::equal(known.begin(), known.end(), ids.begin(), ids.end())) return entry.second - 1;
+  }
+}
+
+LabelSet Scheduler::Impl::LabelNames(std::span<const internal::LabelId> ids) const {
+  LabelSet out;
+  out.reserve(ids.size());
+  for (internal::LabelId id : ids) out.push_back(labels.name(id));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {

@@ -25,6 +25,7 @@ class LabelTable {
   // The same into `ids`, whose capacity is reused.
   void InternAll(const std::vector<std::string>& labels, std::vector<LabelId>& ids);
   size_t size() const { return names_.size(); }
+  const std::string& name(LabelId id) const { return names_[id]; }
 
  private:
   // Looked up by std::string_view (IdHash and SameIdAs are transparent),

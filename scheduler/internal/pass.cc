@@ -356,7 +356,7 @@ void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_p
   const std::vector<LabelId>& held = s_.LabelIdsOf(w);
   for (LabelId l : held) mark_[l] = stamp_;
   mark_[s_.labels.size()] = stamp_;  // the check of requests with no base label
-  auto holds_all = [&](const std::vector<LabelId>& ids) {
+  auto holds_all = [&](std::span<const LabelId> ids) {
     for (LabelId l : ids) {
       if (mark_[l] != stamp_) return false;
     }
@@ -369,8 +369,10 @@ void Pass::CollectMatches(Level& level, const Worker& w, size_t end, bool skip_p
       if (pos >= end) break;
       if (mark_[e.check] != stamp_) continue;
       const Request& r = *requests[pos];
-      if ((skip_placed && level.placed[pos]) || !holds_all(r.base_ids)) continue;
-      out.push_back(Match{pos, static_cast<uint32_t>(r.base_ids.size()), holds_all(r.provisionable_ids)});
+      if (skip_placed && level.placed[pos]) continue;
+      const std::span<const LabelId> base = s_.BaseIds(r);
+      if (!holds_all(base)) continue;
+      out.push_back(Match{pos, static_cast<uint32_t>(base.size()), holds_all(s_.ProvisionableIds(r))});
     }
   };
   auto scan_all = [&](const auto& requests) {
@@ -397,8 +399,9 @@ void Pass::SortMatches(std::vector<Match>& out) const {
 }
 
 std::string Pass::FanoutKey(const Request& r) const {
-  std::vector<std::string> all = r.base_labels;
-  all.insert(all.end(), r.provisionable_labels.begin(), r.provisionable_labels.end());
+  std::vector<std::string> all = s_.BaseLabels(r);
+  const LabelSet provisionable = s_.ProvisionableLabels(r);
+  all.insert(all.end(), provisionable.begin(), provisionable.end());
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   std::string key = r.account;
@@ -501,7 +504,7 @@ void Pass::MatchIdle(Priority p) {
   // workers), the worker-driven one per idle worker: with many distinct label
   // sets, as when every request draws its own labels, the latter is cheaper.
   LabelSetGrouping& grouping = s_.pass_grouping;
-  grouping.Reset(level, s_.signatures.size());
+  grouping.Reset(level, s_.NumSignatures());
   if (!(level.pairs_known ? GroupByPairs(level, grouping) : GroupByLabelSets(level, grouping))) {
     MatchIdleByWorker(p);
     return;
@@ -765,7 +768,7 @@ bool Pass::Includes(const std::vector<LabelId>& held, const LabelIds& ids, bool 
 }
 
 bool Pass::HoldsLabels(const Request& r, const Worker& w, bool provision_step) const {
-  return Includes(s_.LabelIdsOf(w), LabelIds{r.base_ids, r.provisionable_ids}, provision_step);
+  return Includes(s_.LabelIdsOf(w), LabelIds{s_.BaseIds(r), s_.ProvisionableIds(r)}, provision_step);
 }
 
 bool Pass::Fresh(const Request& r, const Worker& w) const {
@@ -938,7 +941,8 @@ Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>
       const Group& b_group = walk.groups[here[*best]];
       const Request& a = walk.RequestAt(g, next[i]);
       const Request& b = walk.RequestAt(b_group, next[*best]);
-      const bool better = a.base_ids.size() != b.base_ids.size() ? a.base_ids.size() > b.base_ids.size()
+      const size_t a_base = s_.BaseIds(a).size(), b_base = s_.BaseIds(b).size();
+      const bool better = a_base != b_base ? a_base > b_base
                                                                  : walk.Member(g, next[i]) < walk.Member(b_group, next[*best]);
       if (better) best = i;
     }

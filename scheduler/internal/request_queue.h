@@ -63,10 +63,9 @@ struct alignas(64) Request {
   Time confirmed_time{};
 
   std::string account;
-  LabelSet base_labels;
-  LabelSet provisionable_labels;
-  std::vector<LabelId> base_ids;  // sorted
-  std::vector<LabelId> provisionable_ids;  // sorted
+  // The labels themselves are not kept here: `signature` names them
+  // (Scheduler::Impl::SignatureIds, BaseLabels, ProvisionableLabels), so a
+  // queued request costs no allocation per label.
   std::vector<std::string> tags;
   Time own_examined_{};
 

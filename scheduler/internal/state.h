@@ -307,10 +307,14 @@ struct Scheduler::Impl {
   std::vector<StaleIdle> stale_idle;
 
   internal::LabelTable labels;
-  // Label-id lists -> signature ids (see Request). Lookup only.
-  std::unordered_map<std::vector<internal::LabelId>, uint32_t, boost::hash<std::vector<internal::LabelId>>>
-      signatures;
-  uint32_t Signature(const std::vector<internal::LabelId>& ids);
+  // The signature id of a label-id list (see Request), made if new.
+  uint32_t Signature(std::span<const internal::LabelId> ids);
+  // Signature ids by their lists: an open-addressing table (linear probing,
+  // power-of-two size, at most half full) of (hash of the list, id + 1), 0
+  // for empty, the lists compared in signature_ids. Where requests draw
+  // their own label sets nearly every request makes two signatures, and a
+  // node-based map cost two allocations and a rehash walk for each.
+  std::vector<std::pair<uint64_t, uint32_t>> signature_table;
   // By signature id: its label-id list (equal to its key in `signatures`).
   // A request's signature is its base ids, kSignatureSeparator, then its
   // provisionable ids; its base signature, its base ids alone. The lists sit
@@ -321,6 +325,15 @@ struct Scheduler::Impl {
     return {signature_ids.data() + signature_start[signature], signature_ids.data() + signature_start[signature + 1]};
   }
   size_t NumSignatures() const { return signature_start.size() - 1; }
+  // A request's label ids, sorted: the base ones, and the provisionable ones.
+  std::span<const internal::LabelId> BaseIds(const internal::Request& r) const { return SignatureIds(r.base_signature); }
+  std::span<const internal::LabelId> ProvisionableIds(const internal::Request& r) const {
+    return SignatureIds(r.signature).subspan(BaseIds(r).size() + 1);
+  }
+  // A request's labels as its spec gave them (sorted, each once).
+  LabelSet BaseLabels(const internal::Request& r) const { return LabelNames(BaseIds(r)); }
+  LabelSet ProvisionableLabels(const internal::Request& r) const { return LabelNames(ProvisionableIds(r)); }
+  LabelSet LabelNames(std::span<const internal::LabelId> ids) const;
   std::vector<uint32_t> signature_start{0};  // signature s: [start[s], start[s + 1])
   std::vector<internal::LabelId> signature_ids;
   static constexpr internal::LabelId kSignatureSeparator = std::numeric_limits<internal::LabelId>::max();
@@ -424,7 +437,7 @@ struct Scheduler::Impl {
   std::unique_ptr<internal::Request> NewRequest();
   // MakeRequest's list of a request's base and provisionable label ids, kept
   // for its capacity.
-  std::vector<internal::LabelId> signature_scratch_;
+  std::vector<internal::LabelId> signature_scratch_, provisionable_scratch_;  // MakeRequest's
   void AssignRank(std::map<std::string_view, internal::Worker*>::iterator it);
   void ForgetDeparted();
   void WalkIdleForExpired(Time cutoff, std::vector<internal::Worker*>& expired);
