@@ -303,6 +303,37 @@ TEST(RequestQueue, DeferredCohortChangesKeepTheOrder) {
   }
 }
 
+// A batch merged into a list many times its length (arrivals into a long
+// head, a long batch into a short head, all before, all after, interleaved)
+// comes out in examination order whichever way the merge goes.
+TEST(RequestQueue, MergesABatchIntoALongListInOrder) {
+  std::mt19937_64 rng(41);
+  int next_id = 0;
+  // `count` requests, examined at random in [from, from + spread) seconds.
+  auto add = [&](RequestQueue& queue, std::vector<Request*>& members, int count, int64_t from, int64_t spread) {
+    for (int i = 0; i < count; ++i) {
+      const Time examined = kT0 + Seconds(from + static_cast<int64_t>(rng() % spread));
+      auto r = MakeQueued("m" + std::to_string(next_id++), kT0 + Seconds(static_cast<int64_t>(rng() % 100)), examined);
+      members.push_back(r.get());
+      queue.Add(std::move(r));
+    }
+  };
+  struct Shape {
+    int first, second;
+    int64_t second_from, second_spread;
+  };
+  for (const Shape& shape : {Shape{3000, 40, 0, 1000}, Shape{40, 3000, 0, 1000}, Shape{3000, 40, -500, 100},
+                             Shape{3000, 40, 2000, 100}, Shape{2000, 200, 0, 1000}, Shape{300, 30, 0, 1000}}) {
+    RequestQueue queue;
+    std::vector<Request*> members;
+    add(queue, members, shape.first, 0, 1000);
+    queue.Settle();
+    add(queue, members, shape.second, shape.second_from, shape.second_spread);
+    ExpectSorted(queue, members);  // all() settles the batch
+    ASSERT_EQ(queue.size(), members.size());
+  }
+}
+
 // A pass leaves out the requests of the left-out part's slots; the queue
 // parks them out of head() and puts them back, in examination order, when
 // their slot's part changes. Checked against the members' own record: every
@@ -322,7 +353,8 @@ TEST(RequestQueue, LeftOutSlotsParkAndReturnInOrder) {
   size_t parked_seen = 0, returned = 0;
   std::vector<Request*> was_parked;
   for (int round = 0; round < 200; ++round) {
-    const int arrivals = static_cast<int>(rng() % 10);
+    // Now and then a burst: merged into long parked lists and a long head.
+    const int arrivals = static_cast<int>(rng() % 8 == 0 ? 30 + rng() % 90 : rng() % 10);
     for (int i = 0; i < arrivals; ++i) {
       const Time at = rng() % 5 == 0 ? kT0 + Seconds(static_cast<int64_t>(rng() % 30)) : Time{};
       auto r = MakeQueued("p" + std::to_string(next_id++), kT0 + Seconds(static_cast<int64_t>(rng() % 40)), at);

@@ -3,6 +3,7 @@
 #include "scheduler/internal/request_queue.h"
 
 #include <algorithm>
+#include <bit>
 #include <functional>
 #include <iterator>
 
@@ -45,6 +46,34 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
     // Left to right, each joins the sorted head before it.
     for (auto j = mid; j != last; ++j) {
       std::rotate(std::upper_bound(first, j, *j, less), j, j + 1);
+    }
+  } else if (!less(*mid, *(mid - 1))) {
+    // Already in order.
+  } else if (less(*(last - 1), *first)) {
+    std::rotate(first, mid, last);  // the right side all first: no comparison per member
+  } else if (const std::ptrdiff_t few = std::min(mid - first, last - mid), many = std::max(mid - first, last - mid);
+             few * std::bit_width(static_cast<uint64_t>(many)) < many) {
+    // One side much shorter: each of its members is placed by binary search
+    // in the other, and the other's members are moved, not compared (a
+    // request compared is a request read from memory).
+    if (last - mid <= mid - first) {
+      const std::vector<Request*> right(mid, last);
+      auto out = last, left_end = mid;
+      for (auto j = right.rbegin(); j != right.rend(); ++j) {
+        const auto at = std::upper_bound(first, left_end, *j, less);
+        out = std::move_backward(at, left_end, out);
+        *--out = *j;
+        left_end = at;
+      }
+    } else {
+      const std::vector<Request*> left(first, mid);
+      auto out = first, right_begin = mid;
+      for (Request* r : left) {
+        const auto at = std::lower_bound(right_begin, last, r, less);
+        out = std::move(right_begin, at, out);
+        *out++ = r;
+        right_begin = at;
+      }
     }
   } else {
     std::inplace_merge(first, mid, last, less);

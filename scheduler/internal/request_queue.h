@@ -33,16 +33,18 @@ struct alignas(64) Request {
     examined_ = &own_examined_;
   }
   const Time* examined_ = &own_examined_;
+  // Beside its pointer: outside the cohort the examined time is read here,
+  // and the queue's merges read it for every request they compare.
+  Time own_examined_{};
   Time enqueue_time{};
   // The first 8 bytes of `id`, big-endian: orders ids byte-wise without a
   // string compare, unless two ids share them.
   uint64_t id_prefix = 0;
-  // The pass numbers in which this request was put on a level's list, and
-  // placed; pass-local bookkeeping.
+  // The pass number in which this request was put on a level's list
+  // (placed_in_pass, below, when it was placed); pass-local bookkeeping.
   uint64_t listed_in_pass = 0;
-  uint64_t placed_in_pass = 0;
   uint32_t account_slot = 0;  // the account's interned slot (see Impl::account_slots)
-  // Interned label sets (Impl::signatures): requests with equal sets match
+  // Interned label sets (Impl::Signature): requests with equal sets match
   // the same workers. `base_signature` covers the base labels, `signature`
   // base and provisionable ones.
   uint32_t base_signature = 0;
@@ -61,13 +63,15 @@ struct alignas(64) Request {
   alignas(64) IdIndexHook index_hook;  // in RequestQueue, while queued
   std::string id;
   Time confirmed_time{};
+  // The pass number in which this request was placed: read only for the
+  // few a pass matches, so off the first line, which holds the examined time.
+  uint64_t placed_in_pass = 0;
 
   std::string account;
   // The labels themselves are not kept here: `signature` names them
   // (Scheduler::Impl::SignatureIds, BaseLabels, ProvisionableLabels), so a
   // queued request costs no allocation per label.
   std::vector<std::string> tags;
-  Time own_examined_{};
 
   Request() = default;
   // `examined_` may point into the object itself.
