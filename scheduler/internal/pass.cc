@@ -76,20 +76,31 @@ class Pass {
     bool built = false;
     bool usable = false;                // false: past kMaxWords, match worker by worker
     std::vector<Worker*> workers;       // the idle workers at the build, in id order
-    std::vector<uint32_t> bit_of;       // workers[i]'s bit
-    std::vector<Worker*> worker_of_bit;
+    std::vector<uint32_t> index_of_bit; // bit b is workers[index_of_bit[b]]'s
+    std::vector<uint32_t> bit_of;       // and workers[i]'s bit is bit_of[i]
+    std::vector<Time> modified_of_bit;
     size_t words = 0;                   // per row
     std::vector<uint64_t> rows;         // row r: words [r * words, (r + 1) * words)
     std::vector<LabelId> labels_with_row;
+    std::vector<uint64_t> idle;         // the bits of workers still idle (Place clears them)
     // Past this many words (16 MiB) the matrix costs more to fill than the
     // index walk it replaces: a fleet with a distinct label per bot.
     static constexpr size_t kMaxWords = size_t{1} << 21;
     static constexpr uint32_t kNoRow = UINT32_MAX;
   };
   void BuildIdleBits();
-  // Every listed idle worker's match list for level `level`, by bit
-  // (matches[b] for worker_of_bit[b]), sorted as SortMatches puts them.
-  void ComputeMatchesByBits(const Level& level, std::vector<std::vector<Match>>& matches);
+  // Idle worker matches of one level, for the workers whose list is not
+  // empty: `workers[k]`'s list is lists[start[k], start[k + 1]), sorted as
+  // SortMatches puts it, the workers in id order.
+  struct WorkerMatches {
+    std::vector<Worker*> workers;
+    std::vector<uint32_t> start{0};
+    std::vector<Match> lists;
+    // Appends a worker with list `m` (unsorted).
+    void Add(Worker* w, std::span<const Match> m);
+  };
+  // The same for every idle worker of the bit matrix.
+  void ComputeMatchesByBits(const Level& level, WorkerMatches& out);
   // The level's label-set groups (LabelSetGrouping), for both steps: all
   // filed at once (GroupByLabelSets), or sized from the level's pairs and
   // filed on demand (GroupByPairs; step 3b of docs/scheduler-internals.md).
@@ -479,6 +490,15 @@ void Pass::MarkPlaced(Priority p, const Request* r) {
 }
 
 void Pass::Place(Priority p, Worker& w, Request* r, bool provision_match) {
+  if (idle_bits_.usable) {
+    // Its bit leaves the matrix's idle set: later levels match it no more.
+    IdleBits& b = idle_bits_;
+    const auto at = std::lower_bound(b.workers.begin(), b.workers.end(), &w, ByRank());
+    QSIM_CHECK(at != b.workers.end() && *at == &w, "worker %s placed but not idle at the pass's start",
+               IdString(w.id).c_str());
+    const uint32_t bit = b.bit_of[static_cast<size_t>(at - b.workers.begin())];
+    b.idle[bit / 64] &= ~(uint64_t{1} << (bit % 64));
+  }
   s_.StartRun(w, TakeQueued(p, r), p, Balance{});
   CountStart(*r, w, +1);
   out_.push_back(SchedulerAssignment{AssignmentType::kIdleWorker, IdString(w.id), r->id, "", p, s_.last_update,
@@ -605,30 +625,23 @@ bool Pass::IdleHoldLabels(uint32_t signature) const {
 void Pass::MatchIdleByWorker(Priority p) {
   Level& level = levels_[p];
   if (!idle_bits_.built) BuildIdleBits();
-  std::vector<Worker*> idle;
-  std::vector<std::vector<Match>> matches;
-  // match_of[i]: the index of idle[i]'s list in `matches`.
-  std::vector<uint32_t> match_of;
+  WorkerMatches found;
   if (idle_bits_.usable) {
-    // The build's workers, in the same (id) order as s_.idle, which holds
-    // those of them still idle: the placing loop below skips the rest.
-    idle = idle_bits_.workers;
-    match_of = idle_bits_.bit_of;
-    ComputeMatchesByBits(level, matches);
+    ComputeMatchesByBits(level, found);
   } else {
-    idle.assign(s_.idle.begin(), s_.idle.end());
-    matches.resize(idle.size());
-    match_of.resize(idle.size());
-    for (size_t i = 0; i < idle.size(); ++i) {
-      match_of[i] = static_cast<uint32_t>(i);
-      ComputeMatches(level, *idle[i], matches[i]);
+    std::vector<Match> m;
+    for (Worker* w : s_.idle) {
+      ComputeMatches(level, *w, m);
+      if (!m.empty()) found.Add(w, m);
     }
   }
+  // Workers with no match would place nothing: only the others are walked.
   for (bool provision_step : {true, false}) {
-    for (size_t i = 0; i < idle.size(); ++i) {
-      Worker& w = *idle[i];
+    for (size_t k = 0; k < found.workers.size(); ++k) {
+      Worker& w = *found.workers[k];
       if (!w.idle()) continue;
-      for (const Match& m : matches[match_of[i]]) {
+      for (uint32_t j = found.start[k]; j < found.start[k + 1]; ++j) {
+        const Match& m = found.lists[j];
         Request* r = level.request(m.position);
         if (r->placed_in_pass == pass_) continue;
         if (provision_step && !m.provision_match) continue;
@@ -640,67 +653,77 @@ void Pass::MatchIdleByWorker(Priority p) {
   }
 }
 
+void Pass::WorkerMatches::Add(Worker* w, std::span<const Match> m) {
+  workers.push_back(w);
+  lists.insert(lists.end(), m.begin(), m.end());
+  start.push_back(static_cast<uint32_t>(lists.size()));
+}
+
 void Pass::BuildIdleBits() {
   IdleBits& b = idle_bits_;
   b.built = true;
   b.workers.assign(s_.idle.begin(), s_.idle.end());
   const size_t n = b.workers.size();
-  std::vector<uint32_t> order(n);
-  for (uint32_t i = 0; i < n; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+  b.index_of_bit.resize(n);
+  for (uint32_t i = 0; i < n; ++i) b.index_of_bit[i] = i;
+  std::stable_sort(b.index_of_bit.begin(), b.index_of_bit.end(), [&](uint32_t x, uint32_t y) {
     return b.workers[x]->modified_time > b.workers[y]->modified_time;
   });
-  b.bit_of.assign(n, 0);
-  b.worker_of_bit.resize(n);
-  for (uint32_t bit = 0; bit < n; ++bit) {
-    b.bit_of[order[bit]] = bit;
-    b.worker_of_bit[bit] = b.workers[order[bit]];
-  }
+  b.bit_of.resize(n);
+  for (uint32_t bit = 0; bit < n; ++bit) b.bit_of[b.index_of_bit[bit]] = bit;
+  b.modified_of_bit.resize(n);
+  for (uint32_t bit = 0; bit < n; ++bit) b.modified_of_bit[bit] = b.workers[b.index_of_bit[bit]]->modified_time;
   b.words = (n + 63) / 64;
+  b.idle.assign(b.words, ~uint64_t{0});
+  if (n % 64 != 0) b.idle.back() = (uint64_t{1} << (n % 64)) - 1;
+  // Rows as labels are met, bits set in the same walk; the walk stops once
+  // the matrix would pass its bound.
   std::vector<uint32_t>& row_of = s_.pass_label_row;
   if (row_of.size() < s_.labels.size()) row_of.resize(s_.labels.size(), IdleBits::kNoRow);
   b.labels_with_row.clear();
-  for (const Worker* w : b.workers) {
-    for (LabelId l : s_.LabelIdsOf(*w)) {
-      if (row_of[l] != IdleBits::kNoRow) continue;
-      row_of[l] = static_cast<uint32_t>(b.labels_with_row.size());
-      b.labels_with_row.push_back(l);
+  b.rows.clear();
+  b.usable = true;
+  for (uint32_t bit = 0; bit < n && b.usable; ++bit) {
+    const uint64_t mask = uint64_t{1} << (bit % 64);
+    for (LabelId l : s_.LabelIdsOf(*b.workers[b.index_of_bit[bit]])) {
+      uint32_t& row = row_of[l];
+      if (row == IdleBits::kNoRow) {
+        if ((b.labels_with_row.size() + 1) * b.words > IdleBits::kMaxWords) {
+          b.usable = false;
+          break;
+        }
+        row = static_cast<uint32_t>(b.labels_with_row.size());
+        b.labels_with_row.push_back(l);
+        b.rows.resize(b.rows.size() + b.words, 0);
+      }
+      b.rows[row * b.words + bit / 64] |= mask;
     }
   }
-  b.usable = b.labels_with_row.size() * b.words <= IdleBits::kMaxWords;
   if (!b.usable) {
     for (LabelId l : b.labels_with_row) row_of[l] = IdleBits::kNoRow;
     b.labels_with_row.clear();
-    return;
-  }
-  b.rows.assign(b.labels_with_row.size() * b.words, 0);
-  for (uint32_t bit = 0; bit < n; ++bit) {
-    const uint64_t mask = uint64_t{1} << (bit % 64);
-    for (LabelId l : s_.LabelIdsOf(*b.worker_of_bit[bit])) b.rows[row_of[l] * b.words + bit / 64] |= mask;
+    b.rows = {};
   }
 }
 
-void Pass::ComputeMatchesByBits(const Level& level, std::vector<std::vector<Match>>& matches) {
+void Pass::ComputeMatchesByBits(const Level& level, WorkerMatches& out) {
   const IdleBits& b = idle_bits_;
-  const size_t n = b.worker_of_bit.size();
-  matches.assign(n, {});
+  const size_t n = b.index_of_bit.size();
   if (n == 0 || level.empty()) return;
   // end[bit]: its worker's stale prefix, computed once per modified time.
   std::vector<size_t> end(n);
   for (size_t bit = 0; bit < n; ++bit) {
-    const Time modified = b.worker_of_bit[bit]->modified_time;
-    end[bit] = bit > 0 && b.worker_of_bit[bit - 1]->modified_time == modified ? end[bit - 1]
-                                                                                : StalePrefix(level, *b.worker_of_bit[bit]);
+    const Time modified = b.modified_of_bit[bit];
+    end[bit] = bit > 0 && b.modified_of_bit[bit - 1] == modified
+                   ? end[bit - 1]
+                   : StalePrefix(level, *b.workers[b.index_of_bit[bit]]);
     QSIM_CHECK(bit == 0 || end[bit] <= end[bit - 1], "stale prefixes out of modified-time order");
-  }
-  // Bits of the workers still idle.
-  std::vector<uint64_t> alive(b.words, 0);
-  for (size_t bit = 0; bit < n; ++bit) {
-    if (b.worker_of_bit[bit]->idle()) alive[bit / 64] |= uint64_t{1} << (bit % 64);
   }
   const std::vector<uint32_t>& row_of = s_.pass_label_row;
   const uint64_t* rows = b.rows.data();
   std::vector<uint64_t> held(b.words), provisioned(b.words);
+  // (worker index, match), in position order.
+  std::vector<std::pair<uint32_t, Match>> found;
   size_t active = n;  // bits [0, active) have the position in their prefix
   const auto walk = [&](const uint32_t* signature, size_t from, size_t to, size_t offset) {
     for (size_t pos = from; pos < to; ++pos) {
@@ -708,7 +731,7 @@ void Pass::ComputeMatchesByBits(const Level& level, std::vector<std::vector<Matc
       if (active == 0) return;
       if (level.placed[pos]) continue;
       const size_t words = (active + 63) / 64;
-      std::copy(alive.begin(), alive.begin() + static_cast<std::ptrdiff_t>(words), held.begin());
+      std::copy(b.idle.begin(), b.idle.begin() + static_cast<std::ptrdiff_t>(words), held.begin());
       if (active % 64 != 0) held[words - 1] &= (uint64_t{1} << (active % 64)) - 1;
       const std::span<const LabelId> ids = s_.SignatureIds(signature[pos - offset]);
       size_t k = 0;
@@ -742,8 +765,8 @@ void Pass::ComputeMatchesByBits(const Level& level, std::vector<std::vector<Matc
       for (size_t j = 0; j < words; ++j) {
         for (uint64_t word = held[j]; word != 0; word &= word - 1) {
           const auto bit = static_cast<unsigned>(__builtin_ctzll(word));
-          matches[j * 64 + bit].push_back(
-              Match{static_cast<uint32_t>(pos), quality, ((provisioned[j] >> bit) & 1) != 0});
+          found.emplace_back(b.index_of_bit[j * 64 + bit],
+                             Match{static_cast<uint32_t>(pos), quality, ((provisioned[j] >> bit) & 1) != 0});
         }
       }
     }
@@ -751,7 +774,18 @@ void Pass::ComputeMatchesByBits(const Level& level, std::vector<std::vector<Matc
   const size_t own = level.own_size();
   walk(level.own.signature(), 0, own, 0);
   if (level.part) walk(level.part->signature(), own, level.size(), own);
-  for (std::vector<Match>& list : matches) SortMatches(list);
+  // By worker (id order), each worker's matches still in position order.
+  std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first < y.first : x.second.position < y.second.position;
+  });
+  std::vector<Match> list;
+  for (size_t i = 0; i < found.size();) {
+    list.clear();
+    const uint32_t worker = found[i].first;
+    for (; i < found.size() && found[i].first == worker; ++i) list.push_back(found[i].second);
+    SortMatches(list);
+    out.Add(b.workers[worker], list);
+  }
 }
 
 Pass::LabelIds Pass::IdsOfSignature(uint32_t signature) const {
