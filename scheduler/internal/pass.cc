@@ -664,15 +664,20 @@ void Pass::BuildIdleBits() {
   b.built = true;
   b.workers.assign(s_.idle.begin(), s_.idle.end());
   const size_t n = b.workers.size();
-  b.index_of_bit.resize(n);
-  for (uint32_t i = 0; i < n; ++i) b.index_of_bit[i] = i;
-  std::stable_sort(b.index_of_bit.begin(), b.index_of_bit.end(), [&](uint32_t x, uint32_t y) {
-    return b.workers[x]->modified_time > b.workers[y]->modified_time;
+  // Latest modified first, ties in id order; each worker read once.
+  std::vector<std::pair<Time, uint32_t>> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = {b.workers[i]->modified_time, i};
+  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
+  b.index_of_bit.resize(n);
   b.bit_of.resize(n);
-  for (uint32_t bit = 0; bit < n; ++bit) b.bit_of[b.index_of_bit[bit]] = bit;
   b.modified_of_bit.resize(n);
-  for (uint32_t bit = 0; bit < n; ++bit) b.modified_of_bit[bit] = b.workers[b.index_of_bit[bit]]->modified_time;
+  for (uint32_t bit = 0; bit < n; ++bit) {
+    b.index_of_bit[bit] = order[bit].second;
+    b.bit_of[order[bit].second] = bit;
+    b.modified_of_bit[bit] = order[bit].first;
+  }
   b.words = (n + 63) / 64;
   b.idle.assign(b.words, ~uint64_t{0});
   if (n % 64 != 0) b.idle.back() = (uint64_t{1} << (n % 64)) - 1;
