@@ -52,7 +52,7 @@ void MergeSorted(std::vector<Request*>::iterator first, std::vector<Request*>::i
   } else if (less(*(last - 1), *first)) {
     std::rotate(first, mid, last);  // the right side all first: no comparison per member
   } else if (const std::ptrdiff_t few = std::min(mid - first, last - mid), many = std::max(mid - first, last - mid);
-             few * std::bit_width(static_cast<uint64_t>(many)) < many) {
+             few * static_cast<std::ptrdiff_t>(std::bit_width(static_cast<uint64_t>(many))) < many) {
     // One side much shorter: each of its members is placed by binary search
     // in the other, and the other's members are moved, not compared (a
     // request compared is a request read from memory).
@@ -329,6 +329,19 @@ void RequestQueue::Unpark() {
   }
   parked_slots_.resize(kept);
   parked_from_.resize(kept);
+#ifdef QSIM_VERIFY_PARTS
+  size_t parked = 0;
+  for (uint32_t slot : parked_slots_) {
+    const std::vector<Request*>& list = parked_[slot];
+    QSIM_CHECK(!list.empty() && std::is_sorted(list.begin(), list.end(), ExaminationOrder),
+               "slot %u's parked list is empty or out of order", slot);
+    for (const Request* r : list) {
+      QSIM_CHECK(r->parked && r->account_slot == slot && Parks(r), "request %s is parked wrongly", r->id.c_str());
+    }
+    parked += list.size();
+  }
+  QSIM_CHECK(parked == parked_count_, "%zu requests parked, %zu counted", parked, parked_count_);
+#endif
 }
 
 std::unique_ptr<Request> RequestQueue::Take(Request* r) {
