@@ -101,6 +101,11 @@ class Pass {
   };
   // The same for every idle worker of the bit matrix.
   void ComputeMatchesByBits(const Level& level, WorkerMatches& out);
+  // By bit: its worker's stale prefix (StalePrefix), once per modified time.
+  std::vector<size_t> StalePrefixByBit(const Level& level) const;
+  // (index in IdleBits::workers, match) pairs, in position order, into
+  // `out`'s lists.
+  void GroupByWorker(std::vector<std::pair<uint32_t, Match>>& found, WorkerMatches& out) const;
   // The level's label-set groups (LabelSetGrouping), for both steps: all
   // filed at once (GroupByLabelSets), or sized from the level's pairs and
   // filed on demand (GroupByPairs; step 3b of docs/scheduler-internals.md).
@@ -715,15 +720,7 @@ void Pass::ComputeMatchesByBits(const Level& level, WorkerMatches& out) {
   const IdleBits& b = idle_bits_;
   const size_t n = b.index_of_bit.size();
   if (n == 0 || level.empty()) return;
-  // end[bit]: its worker's stale prefix, computed once per modified time.
-  std::vector<size_t> end(n);
-  for (size_t bit = 0; bit < n; ++bit) {
-    const Time modified = b.modified_of_bit[bit];
-    end[bit] = bit > 0 && b.modified_of_bit[bit - 1] == modified
-                   ? end[bit - 1]
-                   : StalePrefix(level, *b.workers[b.index_of_bit[bit]]);
-    QSIM_CHECK(bit == 0 || end[bit] <= end[bit - 1], "stale prefixes out of modified-time order");
-  }
+  const std::vector<size_t> end = StalePrefixByBit(level);
   const std::vector<uint32_t>& row_of = s_.pass_label_row;
   const uint64_t* rows = b.rows.data();
   std::vector<uint64_t> held(b.words), provisioned(b.words);
@@ -779,6 +776,23 @@ void Pass::ComputeMatchesByBits(const Level& level, WorkerMatches& out) {
   const size_t own = level.own_size();
   walk(level.own.signature(), 0, own, 0);
   if (level.part) walk(level.part->signature(), own, level.size(), own);
+  GroupByWorker(found, out);
+}
+
+std::vector<size_t> Pass::StalePrefixByBit(const Level& level) const {
+  const IdleBits& b = idle_bits_;
+  std::vector<size_t> end(b.index_of_bit.size());
+  for (size_t bit = 0; bit < end.size(); ++bit) {
+    const Time modified = b.modified_of_bit[bit];
+    end[bit] = bit > 0 && b.modified_of_bit[bit - 1] == modified
+                   ? end[bit - 1]
+                   : StalePrefix(level, *b.workers[b.index_of_bit[bit]]);
+    QSIM_CHECK(bit == 0 || end[bit] <= end[bit - 1], "stale prefixes out of modified-time order");
+  }
+  return end;
+}
+
+void Pass::GroupByWorker(std::vector<std::pair<uint32_t, Match>>& found, WorkerMatches& out) const {
   // By worker (id order), each worker's matches still in position order.
   std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
     return x.first != y.first ? x.first < y.first : x.second.position < y.second.position;
@@ -789,7 +803,7 @@ void Pass::ComputeMatchesByBits(const Level& level, WorkerMatches& out) {
     const uint32_t worker = found[i].first;
     for (; i < found.size() && found[i].first == worker; ++i) list.push_back(found[i].second);
     SortMatches(list);
-    out.Add(b.workers[worker], list);
+    out.Add(idle_bits_.workers[worker], list);
   }
 }
 

@@ -428,16 +428,34 @@ void RequestQueue::FormCohort(Time t) {
   head_.erase(first, head_.end());
 }
 
-void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted) {
-  // The cohort can take the listed requests only if `t` is later than all it
-  // holds now and every request left out of it stays before `t`; else the
-  // general road. Decided before anything changes.
+bool RequestQueue::CohortCanTake(uint64_t pass, Time t) const {
   bool fits = cohort_size() == 0 || t > *cohort_time_;
   for (size_t i = 0; fits && i < head_.size(); ++i) {
     const Request* r = head_[i];
     fits = r->taken || r->listed_in_pass == pass || r->examined_time() < t;
   }
-  if (!fits) {
+  return fits;
+}
+
+void RequestQueue::ChangeCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) {
+  if (leaving.empty() && joining.empty()) return;
+  // Joiners after every member (new arrivals, enqueued last) are appended
+  // in place by JoinCohort, so they are no deferred change.
+  const size_t deferred_joins = JoinsAtEnd(joining) ? 0 : joining.size();
+  if (tail_dead_ + cohort_joined_.size() + leaving.size() + deferred_joins > FlushLimit()) {
+    // Too many to defer (a pass that placed or listed much): one copy.
+    Flush();
+    RebuildCohort(leaving, joining);
+  } else {
+    for (Request* r : leaving) LeaveCohort(r);
+    JoinCohort(joining);
+  }
+  if (parts_valid_) RebuildParts(leaving, joining);
+}
+
+void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request*>& unlisted) {
+  // Decided before anything changes: the cohort road, or the general one.
+  if (!CohortCanTake(pass, t)) {
     taken_from_cohort_.clear();  // still flagged: MarkExaminedInFull drops them
     taken_ = 0;
     // The general road reads every request's listed_in_pass: write the
@@ -497,20 +515,7 @@ void RequestQueue::MarkExamined(uint64_t pass, Time t, const std::vector<Request
   SortByRuns(joining.begin(), joining.end(), CohortOrder);
   std::sort(leaving.begin(), leaving.begin() + placed_from_cohort, CohortOrder);
   MergeSorted(leaving.begin(), leaving.begin() + placed_from_cohort, leaving.end(), CohortOrder);
-  if (!leaving.empty() || !joining.empty()) {
-    // Joiners after every member (new arrivals, enqueued last) are appended
-    // in place by JoinCohort, so they are no deferred change.
-    const size_t deferred_joins = JoinsAtEnd(joining) ? 0 : joining.size();
-    if (tail_dead_ + cohort_joined_.size() + leaving.size() + deferred_joins > FlushLimit()) {
-      // Too many to defer (a pass that placed or listed much): one copy.
-      Flush();
-      RebuildCohort(leaving, joining);
-    } else {
-      for (Request* r : leaving) LeaveCohort(r);
-      JoinCohort(joining);
-    }
-    if (parts_valid_) RebuildParts(leaving, joining);
-  }
+  ChangeCohort(leaving, joining);
   for (Request* r : joining) r->examined_ = cohort_time_.get();
   *cohort_time_ = t;
 }

@@ -302,6 +302,13 @@ class RequestQueue {
   // Puts back into head_ the parked requests of slots whose part is not the
   // left-out one.
   void Unpark();
+  // Whether the cohort can take pass `pass`'s listed requests at `t`: `t`
+  // is later than every member's time, and every request left out of it
+  // stays before `t`.
+  bool CohortCanTake(uint64_t pass, Time t) const;
+  // The cohort's members `leaving` leave it and `joining` join it (both in
+  // CohortOrder), deferred or in one copy, and the parts follow.
+  void ChangeCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining);
   void MarkExaminedInFull(uint64_t pass, Time t);
   void FormCohort(Time t);
   void RebuildCohort(const std::vector<Request*>& leaving, const std::vector<Request*>& joining) const;
