@@ -995,8 +995,8 @@ Request* Pass::FirstUnblocked(Walk& walk, Worker& w, const std::vector<uint32_t>
       const Request& a = walk.RequestAt(g, next[i]);
       const Request& b = walk.RequestAt(b_group, next[*best]);
       const size_t a_base = s_.BaseIds(a).size(), b_base = s_.BaseIds(b).size();
-      const bool better = a_base != b_base ? a_base > b_base
-                                                                 : walk.Member(g, next[i]) < walk.Member(b_group, next[*best]);
+      const bool better =
+          a_base != b_base ? a_base > b_base : walk.Member(g, next[i]) < walk.Member(b_group, next[*best]);
       if (better) best = i;
     }
     if (!best) return nullptr;

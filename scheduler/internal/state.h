@@ -315,7 +315,7 @@ struct Scheduler::Impl {
   // their own label sets nearly every request makes two signatures, and a
   // node-based map cost two allocations and a rehash walk for each.
   std::vector<std::pair<uint64_t, uint32_t>> signature_table;
-  // By signature id: its label-id list (equal to its key in `signatures`).
+  // By signature id: the label-id list it was made from.
   // A request's signature is its base ids, kSignatureSeparator, then its
   // provisionable ids; its base signature, its base ids alone. The lists sit
   // end to end in one array, in the order the signatures were made, which is
