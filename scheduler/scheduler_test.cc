@@ -53,9 +53,6 @@ TEST(LabelSets, SortedAndDeduplicatedWhateverTheInputOrder) {
   EXPECT_EQ(MakeLabelSet({"a", "a"}), (LabelSet{"a"}));                 // ascending, not strictly
   EXPECT_EQ(MakeLabelSet({"a", "c", "b"}), (LabelSet{"a", "b", "c"}));  // out of order late
   EXPECT_EQ(MakeLabelSet({}), LabelSet{});
-  LabelSet out{"stale"};
-  AssignLabelSet({"z", "y", "z"}, out);
-  EXPECT_EQ(out, (LabelSet{"y", "z"}));
 }
 
 // --- §2 time and balances ---

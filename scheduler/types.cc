@@ -36,11 +36,6 @@ LabelSet MakeLabelSet(std::vector<std::string> labels) {
   return labels;
 }
 
-void AssignLabelSet(const std::vector<std::string>& labels, LabelSet& out) {
-  out.assign(labels.begin(), labels.end());
-  SortAndDeduplicate(out);
-}
-
 std::string_view EventTypeName(EventType type) {
   switch (type) {
     case EventType::kEnqueued: return "ENQUEUED";

@@ -61,7 +61,5 @@ using LabelSet = std::vector<std::string>;
 
 // Sorts and de-duplicates `labels` into a LabelSet.
 LabelSet MakeLabelSet(std::vector<std::string> labels);
-// out = MakeLabelSet(labels), reusing the capacity of `out` and its strings.
-void AssignLabelSet(const std::vector<std::string>& labels, LabelSet& out);
 
 }  // namespace qsim

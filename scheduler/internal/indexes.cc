@@ -451,8 +451,7 @@ LabelSet Scheduler::Impl::LabelNames(std::span<const internal::LabelId> ids) con
   LabelSet out;
   out.reserve(ids.size());
   for (internal::LabelId id : ids) out.push_back(labels.name(id));
-  std::sort(out.begin(), out.end());
-  return out;
+  return MakeLabelSet(std::move(out));  // distinct ids name distinct labels: a sort
 }
 
 uint32_t Scheduler::Impl::AccountSlot(const std::string& account) {
